@@ -1,0 +1,40 @@
+/**
+ * Domain events: every change of state emits one, committed atomically with the change and relayed
+ * to the `release-desk` EventBridge bus. Detail types are part of the public contract (DESIGN §5).
+ */
+export const EVENT_TYPES = [
+  'Change Recorded',
+  'Change State Changed',
+  'Release Created',
+  'Release Updated',
+  'Release Stage Entered',
+  'Deployment Tasks Ready',
+  'Deployment Task Completed',
+  'Deployment Task Failed',
+  'Configuration Item Updated',
+  'Release Backed Out',
+  'Release Closed',
+  'Blackout Overridden',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** The aggregate an event belongs to; its id is the event's EventBridge `resources` entry. */
+export interface EventSubject {
+  readonly kind: 'release' | 'change' | 'ci' | 'task' | 'user' | 'team' | 'workflow';
+  readonly id: string;
+}
+
+export interface DomainEvent<D = Record<string, unknown>> {
+  /** Unique, sortable (ULID); consumers deduplicate on it. */
+  readonly id: string;
+  readonly type: EventType;
+  readonly occurredAt: string;
+  readonly actor: string;
+  readonly subject: EventSubject;
+  readonly data: D;
+}
+
+/** The EventBridge `detail` of an event: `{ id, occurredAt, actor, data }` (DESIGN §5). */
+export function eventDetail(event: DomainEvent): Record<string, unknown> {
+  return { id: event.id, occurredAt: event.occurredAt, actor: event.actor, subject: event.subject, data: event.data };
+}

@@ -1,0 +1,18 @@
+/**
+ * Ports the use cases need. Adapters (DynamoDB, Step Functions) implement them in functions/store
+ * and functions/lib; domain tests use in-memory fakes.
+ */
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdGenerator {
+  /** A new unique, time-sortable id with the given prefix, e.g. `rel_01J…`. */
+  next(prefix: string): string;
+}
+
+/** One page of a list, with an opaque cursor for the next page. */
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+}

@@ -1,0 +1,222 @@
+/**
+ * The Release aggregate: its shape, its factory and the rules that guard its changes.
+ */
+import type { Actor } from './actor.ts';
+import { ValidationError } from './errors.ts';
+import type { DomainEvent } from './events.ts';
+import type { Clock, IdGenerator } from './ports.ts';
+
+export const RELEASE_TYPES = ['major', 'minor', 'emergency'] as const;
+export const PACKAGE_TYPES = ['full', 'delta', 'package'] as const;
+export const URGENCIES = ['low', 'medium', 'high', 'critical'] as const;
+
+export type ReleaseType = (typeof RELEASE_TYPES)[number];
+export type PackageType = (typeof PACKAGE_TYPES)[number];
+export type Urgency = (typeof URGENCIES)[number];
+export type ReleaseStatus = 'active' | 'closed' | 'cancelled' | 'backed-out';
+export type TaskStatus = 'planned' | 'ready' | 'in_progress' | 'done' | 'failed';
+
+export interface CiUpdate {
+  readonly ciId: string;
+  readonly set: Readonly<Record<string, unknown>>;
+}
+
+/** A deployment task as planned on the release; it becomes a queue item when it is made ready. */
+export interface PlannedTask {
+  readonly id: string;
+  readonly title: string;
+  readonly description?: string;
+  readonly workGroupId: string;
+  readonly technicianId?: string;
+  readonly ciIds: readonly string[];
+  readonly ciUpdates: readonly CiUpdate[];
+  readonly status: TaskStatus;
+}
+
+/** The workflow (and its published version) a release runs on; kept for the release's lifetime. */
+export interface WorkflowRef {
+  readonly id: string;
+  readonly version: number;
+  readonly stateMachineArn: string;
+  readonly initialStage: string;
+}
+
+export interface Release {
+  readonly id: string;
+  readonly version: number;
+  readonly title: string;
+  readonly description?: string;
+  readonly releaseType: ReleaseType;
+  readonly packageType: PackageType;
+  readonly urgency: Urgency;
+  readonly businessPriority: number;
+  readonly teamId?: string;
+  readonly workflow: WorkflowRef;
+  readonly stage: string;
+  /** How many stages the release has entered since creation (0 = the initial stage). */
+  readonly stageEntry: number;
+  readonly status: ReleaseStatus;
+  readonly plannedStart: string;
+  readonly plannedEnd: string;
+  readonly changeIds: readonly string[];
+  readonly kbArticleIds: readonly string[];
+  readonly deployment: { readonly managedByChange: boolean; readonly changeTriggerState?: string };
+  readonly tasks: readonly PlannedTask[];
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
+export interface NewTask {
+  title: string;
+  description?: string | undefined;
+  workGroupId: string;
+  technicianId?: string | undefined;
+  ciIds: string[];
+  ciUpdates: CiUpdate[];
+}
+
+export interface NewRelease {
+  title: string;
+  description?: string | undefined;
+  releaseType: ReleaseType;
+  packageType: PackageType;
+  urgency: Urgency;
+  businessPriority: number;
+  teamId?: string | undefined;
+  plannedStart: string;
+  plannedEnd: string;
+  changeIds: string[];
+  kbArticleIds: string[];
+  deployment: { managedByChange: boolean; changeTriggerState?: string | undefined };
+  tasks: NewTask[];
+}
+
+export interface ReleaseChanges {
+  title?: string | undefined;
+  description?: string | undefined;
+  plannedStart?: string | undefined;
+  plannedEnd?: string | undefined;
+}
+
+/** The execution input a release's state machine starts with (the workflow execution contract). */
+export function executionInput(release: Pick<Release, 'id' | 'workflow'>) {
+  return { subject: { kind: 'release', id: release.id }, signal: { to: release.workflow.initialStage, entry: 0 } };
+}
+
+function assertWindow(plannedStart: string, plannedEnd: string): void {
+  if (Date.parse(plannedEnd) <= Date.parse(plannedStart)) {
+    throw new ValidationError('The planned window ends before it starts.', [
+      { path: 'plannedEnd', message: 'must be later than plannedStart' },
+    ]);
+  }
+}
+
+/** Builds a new release in its workflow's initial stage, with its `Release Created` event. */
+export function newRelease(
+  input: NewRelease,
+  workflow: WorkflowRef,
+  actor: Actor,
+  deps: { clock: Clock; ids: IdGenerator },
+): { release: Release; event: DomainEvent } {
+  assertWindow(input.plannedStart, input.plannedEnd);
+  const now = deps.clock.now().toISOString();
+  const id = deps.ids.next('rel');
+  const tasks: PlannedTask[] = input.tasks.map((t) => ({
+    id: deps.ids.next('task'),
+    title: t.title,
+    ...(t.description ? { description: t.description } : {}),
+    workGroupId: t.workGroupId,
+    ...(t.technicianId ? { technicianId: t.technicianId } : {}),
+    ciIds: t.ciIds,
+    ciUpdates: t.ciUpdates,
+    status: 'planned',
+  }));
+  const release: Release = {
+    id,
+    version: 1,
+    title: input.title,
+    ...(input.description ? { description: input.description } : {}),
+    releaseType: input.releaseType,
+    packageType: input.packageType,
+    urgency: input.urgency,
+    businessPriority: input.businessPriority,
+    ...(input.teamId ? { teamId: input.teamId } : {}),
+    workflow,
+    stage: workflow.initialStage,
+    stageEntry: 0,
+    status: 'active',
+    plannedStart: new Date(input.plannedStart).toISOString(),
+    plannedEnd: new Date(input.plannedEnd).toISOString(),
+    changeIds: input.changeIds,
+    kbArticleIds: input.kbArticleIds,
+    deployment: {
+      managedByChange: input.deployment.managedByChange,
+      ...(input.deployment.changeTriggerState ? { changeTriggerState: input.deployment.changeTriggerState } : {}),
+    },
+    tasks,
+    createdAt: now,
+    createdBy: actor.id,
+    updatedAt: now,
+    updatedBy: actor.id,
+  };
+  const event: DomainEvent = {
+    id: deps.ids.next('evt'),
+    type: 'Release Created',
+    occurredAt: now,
+    actor: actor.id,
+    subject: { kind: 'release', id },
+    data: {
+      releaseId: id,
+      title: release.title,
+      releaseType: release.releaseType,
+      packageType: release.packageType,
+      teamId: release.teamId ?? null,
+      stage: release.stage,
+      plannedStart: release.plannedStart,
+      plannedEnd: release.plannedEnd,
+      workflow: { id: workflow.id, version: workflow.version },
+      stateMachineArn: workflow.stateMachineArn,
+      executionInput: executionInput(release),
+    },
+  };
+  return { release, event };
+}
+
+/** Applies an edit (title, description, planned window); returns the new state and its event. */
+export function updateRelease(
+  release: Release,
+  changes: ReleaseChanges,
+  actor: Actor,
+  deps: { clock: Clock; ids: IdGenerator },
+): { release: Release; event: DomainEvent } {
+  const plannedStart = changes.plannedStart ? new Date(changes.plannedStart).toISOString() : release.plannedStart;
+  const plannedEnd = changes.plannedEnd ? new Date(changes.plannedEnd).toISOString() : release.plannedEnd;
+  assertWindow(plannedStart, plannedEnd);
+  const now = deps.clock.now().toISOString();
+  const next: Release = {
+    ...release,
+    ...(changes.title !== undefined ? { title: changes.title } : {}),
+    ...(changes.description !== undefined ? { description: changes.description } : {}),
+    plannedStart,
+    plannedEnd,
+    version: release.version + 1,
+    updatedAt: now,
+    updatedBy: actor.id,
+  };
+  const changed = Object.fromEntries(
+    (['title', 'description', 'plannedStart', 'plannedEnd'] as const)
+      .filter((k) => next[k] !== release[k])
+      .map((k) => [k, { from: release[k] ?? null, to: next[k] ?? null }]),
+  );
+  const event: DomainEvent = {
+    id: deps.ids.next('evt'),
+    type: 'Release Updated',
+    occurredAt: now,
+    actor: actor.id,
+    subject: { kind: 'release', id: release.id },
+    data: { releaseId: release.id, version: next.version, changed },
+  };
+  return { release: next, event };
+}

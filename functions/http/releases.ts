@@ -1,0 +1,72 @@
+/**
+ * Releases resource: a thin edge over the release use cases.
+ */
+import { ValidationError } from '#domain/errors';
+import type { Release } from '#domain/release';
+import { createRelease, editRelease, getRelease, listReleases } from '#domain/release-service';
+import { httpHandler, type HttpRequest, reply, route } from '#lib/http';
+import { type AppPorts, environmentPorts } from '#lib/ports';
+import { PageQuery } from './contract/common.ts';
+import { CreateReleaseBody, UpdateReleaseBody } from './contract/releases.ts';
+
+/** The public shape of a release (internal bookkeeping stays out). */
+export function releaseView(release: Release) {
+  const { workflow, stageEntry: _entry, ...rest } = release;
+  return { ...rest, workflow: { id: workflow.id, version: workflow.version }, blackoutConflicts: [] };
+}
+
+/** The version a write is based on: `expectedVersion` in the body or `If-Match`; one is required. */
+function expectedVersion(req: HttpRequest<{ expectedVersion?: number | undefined }, unknown>): number {
+  const fromBody = req.body.expectedVersion;
+  const fromHeader = req.ifMatchVersion;
+  if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
+    throw new ValidationError('expectedVersion and If-Match disagree.', [
+      { path: 'expectedVersion', message: `is ${fromBody} but If-Match says ${fromHeader}` },
+    ]);
+  }
+  const version = fromBody ?? fromHeader;
+  if (version === undefined) {
+    throw new ValidationError('Say which version the change is based on.', [
+      { path: 'expectedVersion', message: 'is required (or send If-Match with the ETag you read)' },
+    ]);
+  }
+  return version;
+}
+
+export const createHandler = (ports: () => AppPorts) =>
+  httpHandler<AppPorts>(
+    {
+      'POST /releases': route({
+        body: CreateReleaseBody,
+        run: async ({ body, actor, idempotency }, p: AppPorts) => {
+          const { release, replayed } = await createRelease(body, actor, p, idempotency);
+          return reply(201, releaseView(release), {
+            location: `/releases/${release.id}`,
+            etag: `"${release.version}"`,
+            ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+          });
+        },
+      }),
+      'GET /releases': route({
+        query: PageQuery,
+        run: async ({ query, actor }, p: AppPorts) => {
+          const page = await listReleases(query, actor, p);
+          return { items: page.items.map(releaseView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+        },
+      }),
+      'GET /releases/{id}': route({
+        run: async ({ params, actor }, p: AppPorts) => releaseView(await getRelease(params.id as string, actor, p)),
+      }),
+      'PATCH /releases/{id}': route({
+        body: UpdateReleaseBody,
+        run: async (req, p: AppPorts) => {
+          const { expectedVersion: _v, ...changes } = req.body;
+          const release = await editRelease(req.params.id as string, changes, expectedVersion(req), req.actor, p);
+          return releaseView(release);
+        },
+      }),
+    },
+    ports,
+  );
+
+export const handler = createHandler(environmentPorts);

@@ -1,0 +1,63 @@
+/**
+ * The public HTTP contract's route table: which handler module serves which route.
+ * One source for the CDK stack (API Gateway routes), the local gateway and the fallback handler
+ * (which tells 404 from 405). Handler names match `infra/functions.ts`.
+ */
+export interface RouteSpec {
+  /** Handler (resource) that serves the route, e.g. `releases`. */
+  readonly handler: HttpHandlerName;
+  /** Public routes skip the JWT authorizer. */
+  readonly public?: boolean;
+}
+
+export type HttpHandlerName = 'health' | 'openapi' | 'releases' | 'workflows' | 'teams' | 'users' | 'fallback';
+
+export const routeTable: Readonly<Record<string, RouteSpec>> = {
+  'GET /health': { handler: 'health', public: true },
+  'GET /openapi.json': { handler: 'openapi', public: true },
+  'POST /releases': { handler: 'releases' },
+  'GET /releases': { handler: 'releases' },
+  'GET /releases/{id}': { handler: 'releases' },
+  'PATCH /releases/{id}': { handler: 'releases' },
+};
+
+/** A route key split into its method and path template. */
+export function splitRouteKey(routeKey: string): { method: string; path: string } {
+  const [method = '', path = ''] = routeKey.split(' ');
+  return { method, path };
+}
+
+/** Matches a concrete path against a template such as `/releases/{id}`; returns the path parameters. */
+export function matchPath(template: string, path: string): Record<string, string> | undefined {
+  const t = template.split('/');
+  const p = path.split('/');
+  if (t.length !== p.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < t.length; i++) {
+    const seg = t[i] as string;
+    const actual = p[i] as string;
+    if (seg.startsWith('{') && seg.endsWith('}')) {
+      if (actual === '') return undefined;
+      params[seg.slice(1, -1)] = decodeURIComponent(actual);
+    } else if (seg !== actual) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/** Finds the route for a method and path: the match, or the methods the path allows (for 405). */
+export function resolveRoute(
+  method: string,
+  path: string,
+): { routeKey: string; spec: RouteSpec; pathParameters: Record<string, string> } | { allowed: string[] } {
+  const allowed: string[] = [];
+  for (const [routeKey, spec] of Object.entries(routeTable)) {
+    const route = splitRouteKey(routeKey);
+    const params = matchPath(route.path, path);
+    if (!params) continue;
+    if (route.method === method.toUpperCase()) return { routeKey, spec, pathParameters: params };
+    allowed.push(route.method);
+  }
+  return { allowed };
+}

@@ -1,0 +1,31 @@
+/**
+ * AWS SDK clients, created once per cold start (or once per local cloud) from the configuration.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Config } from './config.ts';
+
+export interface Clients {
+  readonly db: DynamoDBDocumentClient;
+  readonly sfn: SFNClient;
+  readonly events: EventBridgeClient;
+}
+
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export function createClients(config: Config): Clients {
+  const common = {
+    region: config.region,
+    ...(config.local ? { credentials: LOCAL_CREDENTIALS } : {}),
+  };
+  const dynamo = new DynamoDBClient({ ...common, ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}) });
+  return {
+    db: DynamoDBDocumentClient.from(dynamo, {
+      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+    }),
+    sfn: new SFNClient({ ...common, ...(config.endpoints.sfn ? { endpoint: config.endpoints.sfn } : {}) }),
+    events: new EventBridgeClient({ ...common, ...(config.endpoints.events ? { endpoint: config.endpoints.events } : {}) }),
+  };
+}

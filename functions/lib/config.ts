@@ -1,0 +1,55 @@
+/**
+ * Configuration from the environment, validated once per cold start; a missing variable fails
+ * fast with its name in the message.
+ */
+import { z } from 'zod';
+
+const Env = z.object({
+  TABLE_NAME: z.string().min(1),
+  EVENT_BUS_NAME: z.string().min(1).default('release-desk'),
+  DEFAULT_RELEASE_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** Local cloud only: service endpoints (in AWS the SDK's defaults apply). */
+  DYNAMODB_ENDPOINT: z.url().optional(),
+  SFN_ENDPOINT: z.url().optional(),
+  EVENTS_ENDPOINT: z.url().optional(),
+});
+
+export interface Config {
+  readonly tableName: string;
+  readonly eventBusName: string;
+  readonly defaultReleaseStateMachineArn: string | undefined;
+  readonly region: string;
+  readonly endpoints: { readonly dynamodb?: string; readonly sfn?: string; readonly events?: string };
+  /** Local cloud: fixed dummy credentials instead of the default provider chain. */
+  readonly local: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function readConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = Env.safeParse(env);
+  if (!parsed.success) {
+    const names = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new ConfigError(`Invalid or missing environment variable(s): ${names}`);
+  }
+  const e = parsed.data;
+  const endpoints = {
+    ...(e.DYNAMODB_ENDPOINT ? { dynamodb: e.DYNAMODB_ENDPOINT } : {}),
+    ...(e.SFN_ENDPOINT ? { sfn: e.SFN_ENDPOINT } : {}),
+    ...(e.EVENTS_ENDPOINT ? { events: e.EVENTS_ENDPOINT } : {}),
+  };
+  return {
+    tableName: e.TABLE_NAME,
+    eventBusName: e.EVENT_BUS_NAME,
+    defaultReleaseStateMachineArn: e.DEFAULT_RELEASE_STATE_MACHINE_ARN,
+    region: e.AWS_REGION,
+    endpoints,
+    local: Object.keys(endpoints).length > 0,
+  };
+}

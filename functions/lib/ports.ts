@@ -1,0 +1,38 @@
+/**
+ * The composition root: builds every port the handlers use from one configuration.
+ */
+import type { ReleasePorts } from '#domain/release-service';
+import { DynamoReleaseStore } from '#store/release-repository';
+import { DynamoUserStore } from '#store/user-repository';
+import { type Clients, createClients } from './clients.ts';
+import { type Config, readConfig } from './config.ts';
+import { configuredWorkflowCatalog } from './configured-workflows.ts';
+import { sfnExecutionStarter } from './execution-starter.ts';
+import { ulidIds } from './ids.ts';
+
+export interface AppPorts extends ReleasePorts {
+  readonly users: DynamoUserStore;
+  readonly config: Config;
+  readonly clients: Clients;
+}
+
+export function createPorts(config: Config, clients: Clients = createClients(config)): AppPorts {
+  return {
+    config,
+    clients,
+    releases: new DynamoReleaseStore(clients.db, config.tableName),
+    users: new DynamoUserStore(clients.db, config.tableName),
+    workflows: configuredWorkflowCatalog(config.defaultReleaseStateMachineArn),
+    executions: sfnExecutionStarter(clients.sfn),
+    clock: { now: () => new Date() },
+    ids: ulidIds(),
+  };
+}
+
+let fromEnvironment: AppPorts | undefined;
+
+/** Ports built from process.env on first use, then reused for the life of the Lambda container. */
+export function environmentPorts(): AppPorts {
+  fromEnvironment ??= createPorts(readConfig());
+  return fromEnvironment;
+}

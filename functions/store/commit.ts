@@ -1,0 +1,101 @@
+/**
+ * Commits a change of state together with its events in one DynamoDB transaction: the event
+ * items are the outbox (the stream relay publishes their INSERTs) and the audit trail at once.
+ */
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { DomainEvent } from '#domain/events';
+import { VersionConflictError } from '#domain/errors';
+import { keys } from './keys.ts';
+
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+
+/** A state item to write, with the optimistic-lock condition it must meet. */
+export interface StateWrite {
+  readonly item: Record<string, unknown> & { pk: string; sk: string };
+  /** `undefined`: the item must not exist yet; a number: its stored `version` must equal it. */
+  readonly expectedVersion: number | undefined;
+}
+
+/** Marks a POST as done under an Idempotency-Key, in the same transaction as its effect. */
+export interface IdempotencyRecord {
+  readonly scope: string;
+  readonly key: string;
+  readonly fingerprint: string;
+  readonly resourceId: string;
+  readonly ttlSeconds: number;
+}
+
+/** The Idempotency-Key was already used; the caller decides between replay and 422. */
+export class IdempotencyKeyUsedError extends Error {
+  constructor() {
+    super('Idempotency-Key already used');
+    this.name = 'IdempotencyKeyUsedError';
+  }
+}
+
+export function eventItem(event: DomainEvent): Record<string, unknown> {
+  return {
+    ...keys.event(event.subject, event.id),
+    entity: 'event',
+    id: event.id,
+    type: event.type,
+    occurredAt: event.occurredAt,
+    actor: event.actor,
+    subject: event.subject,
+    data: event.data,
+  };
+}
+
+export async function commit(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  change: { writes: readonly StateWrite[]; events: readonly DomainEvent[]; idempotency?: IdempotencyRecord },
+): Promise<void> {
+  const items: TransactItem[] = change.writes.map(({ item, expectedVersion }) =>
+    expectedVersion === undefined
+      ? { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } }
+      : {
+          Put: {
+            TableName: tableName,
+            Item: item,
+            ConditionExpression: '#version = :expected',
+            ExpressionAttributeNames: { '#version': 'version' },
+            ExpressionAttributeValues: { ':expected': expectedVersion },
+          },
+        },
+  );
+  for (const event of change.events) {
+    items.push({ Put: { TableName: tableName, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' } });
+  }
+  const idem = change.idempotency;
+  if (idem) {
+    items.push({
+      Put: {
+        TableName: tableName,
+        Item: {
+          ...keys.idempotency(idem.scope, idem.key),
+          entity: 'idempotency',
+          fingerprint: idem.fingerprint,
+          resourceId: idem.resourceId,
+          expiresAt: Math.floor(Date.now() / 1000) + idem.ttlSeconds,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      },
+    });
+  }
+  try {
+    await db.send(new TransactWriteCommand({ TransactItems: items }));
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    if (idem && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') throw new IdempotencyKeyUsedError();
+    // A failed condition or a concurrent transaction on the same item: another writer won.
+    if (reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
+      throw new VersionConflictError('The resource was changed by someone else; read it again and retry.', undefined, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+}

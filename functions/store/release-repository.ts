@@ -1,0 +1,89 @@
+/**
+ * DynamoDB adapter of the release store: one state item per release, its events beside it.
+ */
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DomainEvent } from '#domain/events';
+import { IdempotencyKeyReusedError } from '#domain/errors';
+import type { Page } from '#domain/ports';
+import type { Release } from '#domain/release';
+import type { IdempotencyRequest, ReleaseStore } from '#domain/release-service';
+import { commit, IdempotencyKeyUsedError } from './commit.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { keys, LIST } from './keys.ts';
+
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
+
+function toItem(release: Release) {
+  return {
+    ...keys.release(release.id),
+    entity: 'release',
+    gsi1pk: LIST.releases,
+    gsi1sk: `${release.createdAt}#${release.id}`,
+    ...release,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): Release {
+  const copy: Record<string, unknown> = { ...item };
+  for (const k of ITEM_ONLY) delete copy[k];
+  return copy as unknown as Release;
+}
+
+export class DynamoReleaseStore implements ReleaseStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(db: DynamoDBDocumentClient, tableName: string) {
+    this.#db = db;
+    this.#table = tableName;
+  }
+
+  async create(release: Release, event: DomainEvent, idempotency?: IdempotencyRequest) {
+    try {
+      await commit(this.#db, this.#table, {
+        writes: [{ item: toItem(release), expectedVersion: undefined }],
+        events: [event],
+        ...(idempotency
+          ? { idempotency: { ...idempotency, resourceId: release.id, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }
+          : {}),
+      });
+      return { release, replayed: false };
+    } catch (error) {
+      if (!(error instanceof IdempotencyKeyUsedError) || !idempotency) throw error;
+      const first = await this.#db.send(
+        new GetCommand({ TableName: this.#table, Key: keys.idempotency(idempotency.scope, idempotency.key), ConsistentRead: true }),
+      );
+      if (first.Item?.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
+      const stored = await this.get(String(first.Item.resourceId));
+      if (!stored) throw error;
+      return { release: stored, replayed: true };
+    }
+  }
+
+  async get(id: string): Promise<Release | undefined> {
+    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: keys.release(id), ConsistentRead: true }));
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  async save(release: Release, expectedVersion: number, event: DomainEvent): Promise<void> {
+    await commit(this.#db, this.#table, { writes: [{ item: toItem(release), expectedVersion }], events: [event] });
+  }
+
+  async list(page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>> {
+    const start = decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']);
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': LIST.releases },
+        ScanIndexForward: false,
+        Limit: page.limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    const nextCursor = encodeCursor(out.LastEvaluatedKey);
+    return { items: (out.Items ?? []).map(fromItem), ...(nextCursor ? { nextCursor } : {}) };
+  }
+}

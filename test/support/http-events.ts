@@ -1,0 +1,80 @@
+/**
+ * Builders of API Gateway HTTP API (payload 2.0) events, as the authorizer would pass them.
+ */
+import type { HttpEvent } from '../../functions/lib/http.ts';
+
+export interface RequestOptions {
+  readonly user?: string | undefined;
+  readonly body?: unknown;
+  readonly rawBody?: string;
+  readonly query?: Record<string, string>;
+  readonly headers?: Record<string, string>;
+  readonly groups?: string[];
+}
+
+export function httpEvent(routeKey: string, path: string, options: RequestOptions = {}): HttpEvent {
+  const [method = 'GET'] = routeKey.split(' ');
+  const template = routeKey.split(' ')[1] ?? '';
+  const params: Record<string, string> = {};
+  const t = template.split('/');
+  const p = path.split('?')[0]?.split('/') ?? [];
+  t.forEach((seg, i) => {
+    if (seg.startsWith('{')) params[seg.slice(1, -1)] = p[i] ?? '';
+  });
+  const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: path,
+    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(options.headers ?? {}) },
+    ...(options.query ? { queryStringParameters: options.query } : {}),
+    ...(Object.keys(params).length ? { pathParameters: params } : {}),
+    ...(body !== undefined ? { body } : {}),
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: 'localhost',
+      domainPrefix: 'localhost',
+      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
+      requestId: 'req-1',
+      routeKey,
+      stage: '$default',
+      time: '',
+      timeEpoch: 0,
+      authorizer: {
+        principalId: '',
+        integrationLatency: 0,
+        jwt: {
+          claims: options.user ? { sub: options.user, ...(options.groups ? { 'cognito:groups': options.groups } : {}) } : {},
+          scopes: [],
+        },
+      },
+    },
+  } as HttpEvent;
+}
+
+/** Parses a handler result's JSON body. */
+export function bodyOf<T = Record<string, unknown>>(result: { body?: string | undefined }): T {
+  return JSON.parse(result.body ?? 'null') as T;
+}
+
+export const validRelease = (overrides: Record<string, unknown> = {}) => ({
+  title: 'Payroll 4.2',
+  releaseType: 'minor',
+  packageType: 'delta',
+  urgency: 'medium',
+  businessPriority: 2,
+  plannedStart: '2026-12-01T20:00:00Z',
+  plannedEnd: '2026-12-01T23:00:00Z',
+  tasks: [
+    {
+      title: 'Upgrade app nodes',
+      workGroupId: 'wg_ops',
+      ciIds: ['ci_payroll'],
+      ciUpdates: [{ ciId: 'ci_payroll', set: { version: '4.2.0' } }],
+    },
+  ],
+  ...overrides,
+});
