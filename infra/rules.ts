@@ -21,7 +21,8 @@ export interface RuleDefinition {
 export const rules: readonly RuleDefinition[] = [
   {
     name: 'start-release-execution',
-    description: 'Starts the workflow execution of every new release (idempotent: execution name = release id).',
+    description:
+      'Starts the workflow execution of every new release (idempotent: execution name = release id).',
     eventPattern: { source: [EVENT_SOURCE], 'detail-type': ['Release Created'] },
     target: 'start-execution',
   },

@@ -36,5 +36,11 @@ export interface DomainEvent<D = Record<string, unknown>> {
 
 /** The EventBridge `detail` of an event: `{ id, occurredAt, actor, data }` (DESIGN §5). */
 export function eventDetail(event: DomainEvent): Record<string, unknown> {
-  return { id: event.id, occurredAt: event.occurredAt, actor: event.actor, subject: event.subject, data: event.data };
+  return {
+    id: event.id,
+    occurredAt: event.occurredAt,
+    actor: event.actor,
+    subject: event.subject,
+    data: event.data,
+  };
 }

@@ -23,7 +23,11 @@ export interface IdempotencyRequest {
 
 export interface ReleaseStore {
   /** Stores a new release with its event; a repeated Idempotency-Key returns the first release. */
-  create(release: Release, event: DomainEvent, idempotency?: IdempotencyRequest): Promise<{ release: Release; replayed: boolean }>;
+  create(
+    release: Release,
+    event: DomainEvent,
+    idempotency?: IdempotencyRequest,
+  ): Promise<{ release: Release; replayed: boolean }>;
   get(id: string): Promise<Release | undefined>;
   /** Replaces the release if its stored version is still `expectedVersion`, with the event. */
   save(release: Release, expectedVersion: number, event: DomainEvent): Promise<void>;
@@ -70,7 +74,11 @@ export async function createRelease(
   return stored;
 }
 
-export async function getRelease(id: string, actor: Actor, ports: Pick<ReleasePorts, 'releases'>): Promise<Release> {
+export async function getRelease(
+  id: string,
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'releases'>,
+): Promise<Release> {
   requireProcess(actor, 'change', 'release', 'deployment');
   const release = await ports.releases.get(id);
   if (!release) throw new NotFoundError('Release', id);
@@ -102,7 +110,10 @@ export async function editRelease(
     );
   }
   if (current.status !== 'active') {
-    throw new RuleViolationError('release-not-active', `Release ${id} is ${current.status} and can no longer be edited.`);
+    throw new RuleViolationError(
+      'release-not-active',
+      `Release ${id} is ${current.status} and can no longer be edited.`,
+    );
   }
   const { release, event } = updateRelease(current, changes, actor, ports);
   await ports.releases.save(release, expectedVersion, event);

@@ -102,7 +102,10 @@ export interface ReleaseChanges {
 
 /** The execution input a release's state machine starts with (the workflow execution contract). */
 export function executionInput(release: Pick<Release, 'id' | 'workflow'>) {
-  return { subject: { kind: 'release', id: release.id }, signal: { to: release.workflow.initialStage, entry: 0 } };
+  return {
+    subject: { kind: 'release', id: release.id },
+    signal: { to: release.workflow.initialStage, entry: 0 },
+  };
 }
 
 function assertWindow(plannedStart: string, plannedEnd: string): void {
@@ -153,7 +156,9 @@ export function newRelease(
     kbArticleIds: input.kbArticleIds,
     deployment: {
       managedByChange: input.deployment.managedByChange,
-      ...(input.deployment.changeTriggerState ? { changeTriggerState: input.deployment.changeTriggerState } : {}),
+      ...(input.deployment.changeTriggerState
+        ? { changeTriggerState: input.deployment.changeTriggerState }
+        : {}),
     },
     tasks,
     createdAt: now,
@@ -191,7 +196,9 @@ export function updateRelease(
   actor: Actor,
   deps: { clock: Clock; ids: IdGenerator },
 ): { release: Release; event: DomainEvent } {
-  const plannedStart = changes.plannedStart ? new Date(changes.plannedStart).toISOString() : release.plannedStart;
+  const plannedStart = changes.plannedStart
+    ? new Date(changes.plannedStart).toISOString()
+    : release.plannedStart;
   const plannedEnd = changes.plannedEnd ? new Date(changes.plannedEnd).toISOString() : release.plannedEnd;
   assertWindow(plannedStart, plannedEnd);
   const now = deps.clock.now().toISOString();

@@ -3,8 +3,9 @@
  * `release-desk` bus. The same handler runs in AWS (stream → Lambda) and on the local cloud.
  * Delivery is at least once; consumers deduplicate on `detail.id`.
  */
-import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { type DomainEvent, eventDetail } from '#domain/events';
@@ -35,7 +36,9 @@ export function toEntry(event: DomainEvent, eventBusName: string): PutEventsRequ
   };
 }
 
-export function createHandler(deps: () => { clients: Pick<Clients, 'events'>; config: { eventBusName: string } }) {
+export function createHandler(
+  deps: () => { clients: Pick<Clients, 'events'>; config: { eventBusName: string } },
+) {
   return async (streamEvent: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const { clients, config } = deps();
     const pending = streamEvent.Records.flatMap((record) => {
@@ -54,7 +57,8 @@ export function createHandler(deps: () => { clients: Pick<Clients, 'events'>; co
         } catch (error) {
           logger.warn('PutEvents failed', { attempt, error: error as Error });
         }
-        if (batch.length > 0 && attempt < ATTEMPTS) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        if (batch.length > 0 && attempt < ATTEMPTS)
+          await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
       }
       for (const p of batch) failed.add(p.record.dynamodb?.SequenceNumber ?? '');
     }
@@ -62,7 +66,9 @@ export function createHandler(deps: () => { clients: Pick<Clients, 'events'>; co
       // Report the earliest failure: the stream retries from there, keeping order per shard.
       const first = pending.find((p) => failed.has(p.record.dynamodb?.SequenceNumber ?? ''));
       logger.error('Events not published; the batch will be retried', { failed: failed.size });
-      return { batchItemFailures: first ? [{ itemIdentifier: first.record.dynamodb?.SequenceNumber ?? '' }] : [] };
+      return {
+        batchItemFailures: first ? [{ itemIdentifier: first.record.dynamodb?.SequenceNumber ?? '' }] : [],
+      };
     }
     return { batchItemFailures: [] };
   };

@@ -30,7 +30,10 @@ export function createHandler(deps: () => { clients: { sfn: SFNClient } }) {
       initialStage: data.executionInput.signal.to,
     };
     const executionArn = await startReleaseExecution(deps().clients.sfn, { id: data.releaseId, workflow });
-    logger.info('Release execution started', { releaseId: data.releaseId, executionArn: executionArn ?? 'already started' });
+    logger.info('Release execution started', {
+      releaseId: data.releaseId,
+      executionArn: executionArn ?? 'already started',
+    });
   };
 }
 

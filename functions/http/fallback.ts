@@ -14,11 +14,19 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
   const status = allowed.length > 0 ? 405 : 404;
   const problem =
     status === 405
-      ? { type: problemType('method-not-allowed'), title: 'Method Not Allowed', status, detail: `${method} is not allowed on ${path}.` }
+      ? {
+          type: problemType('method-not-allowed'),
+          title: 'Method Not Allowed',
+          status,
+          detail: `${method} is not allowed on ${path}.`,
+        }
       : { type: problemType('not-found'), title: 'Not Found', status, detail: `No route ${method} ${path}.` };
   return {
     statusCode: status,
-    headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...(status === 405 ? { allow: allowed.join(', ') } : {}) },
+    headers: {
+      'content-type': PROBLEM_CONTENT_TYPE,
+      ...(status === 405 ? { allow: allowed.join(', ') } : {}),
+    },
     body: JSON.stringify(problem),
   };
 }

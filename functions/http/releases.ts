@@ -4,7 +4,7 @@
 import { ValidationError } from '#domain/errors';
 import type { Release } from '#domain/release';
 import { createRelease, editRelease, getRelease, listReleases } from '#domain/release-service';
-import { httpHandler, type HttpRequest, reply, route } from '#lib/http';
+import { type HttpRequest, httpHandler, reply, route } from '#lib/http';
 import { type AppPorts, environmentPorts } from '#lib/ports';
 import { PageQuery } from './contract/common.ts';
 import { CreateReleaseBody, UpdateReleaseBody } from './contract/releases.ts';
@@ -51,17 +51,27 @@ export const createHandler = (ports: () => AppPorts) =>
         query: PageQuery,
         run: async ({ query, actor }, p: AppPorts) => {
           const page = await listReleases(query, actor, p);
-          return { items: page.items.map(releaseView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+          return {
+            items: page.items.map(releaseView),
+            ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+          };
         },
       }),
       'GET /releases/{id}': route({
-        run: async ({ params, actor }, p: AppPorts) => releaseView(await getRelease(params.id as string, actor, p)),
+        run: async ({ params, actor }, p: AppPorts) =>
+          releaseView(await getRelease(params.id as string, actor, p)),
       }),
       'PATCH /releases/{id}': route({
         body: UpdateReleaseBody,
         run: async (req, p: AppPorts) => {
           const { expectedVersion: _v, ...changes } = req.body;
-          const release = await editRelease(req.params.id as string, changes, expectedVersion(req), req.actor, p);
+          const release = await editRelease(
+            req.params.id as string,
+            changes,
+            expectedVersion(req),
+            req.actor,
+            p,
+          );
           return releaseView(release);
         },
       }),

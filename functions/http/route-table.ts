@@ -10,7 +10,14 @@ export interface RouteSpec {
   readonly public?: boolean;
 }
 
-export type HttpHandlerName = 'health' | 'openapi' | 'releases' | 'workflows' | 'teams' | 'users' | 'fallback';
+export type HttpHandlerName =
+  | 'health'
+  | 'openapi'
+  | 'releases'
+  | 'workflows'
+  | 'teams'
+  | 'users'
+  | 'fallback';
 
 export const routeTable: Readonly<Record<string, RouteSpec>> = {
   'GET /health': { handler: 'health', public: true },

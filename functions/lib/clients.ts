@@ -20,12 +20,18 @@ export function createClients(config: Config): Clients {
     region: config.region,
     ...(config.local ? { credentials: LOCAL_CREDENTIALS } : {}),
   };
-  const dynamo = new DynamoDBClient({ ...common, ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}) });
+  const dynamo = new DynamoDBClient({
+    ...common,
+    ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
+  });
   return {
     db: DynamoDBDocumentClient.from(dynamo, {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     }),
     sfn: new SFNClient({ ...common, ...(config.endpoints.sfn ? { endpoint: config.endpoints.sfn } : {}) }),
-    events: new EventBridgeClient({ ...common, ...(config.endpoints.events ? { endpoint: config.endpoints.events } : {}) }),
+    events: new EventBridgeClient({
+      ...common,
+      ...(config.endpoints.events ? { endpoint: config.endpoints.events } : {}),
+    }),
   };
 }

@@ -5,13 +5,19 @@
 import { RuleViolationError } from '#domain/errors';
 import type { WorkflowCatalog } from '#domain/release-service';
 
-export const DEFAULT_RELEASE_WORKFLOW = { id: 'release-default', version: 1, initialStage: 'Assessment' } as const;
+export const DEFAULT_RELEASE_WORKFLOW = {
+  id: 'release-default',
+  version: 1,
+  initialStage: 'Assessment',
+} as const;
 
 export function configuredWorkflowCatalog(stateMachineArn: string | undefined): WorkflowCatalog {
   return {
     async releaseWorkflow(workflowId) {
       if (workflowId !== undefined && workflowId !== DEFAULT_RELEASE_WORKFLOW.id) {
-        throw new RuleViolationError('unknown-workflow', `Workflow ${workflowId} does not exist.`, { workflowId });
+        throw new RuleViolationError('unknown-workflow', `Workflow ${workflowId} does not exist.`, {
+          workflowId,
+        });
       }
       if (!stateMachineArn) throw new Error('DEFAULT_RELEASE_STATE_MACHINE_ARN is not set');
       return { ...DEFAULT_RELEASE_WORKFLOW, stateMachineArn };

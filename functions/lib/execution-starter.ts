@@ -8,7 +8,10 @@ import { executionInput, type Release } from '#domain/release';
 import type { ExecutionStarter } from '#domain/release-service';
 import { logger } from './logger.ts';
 
-export async function startReleaseExecution(sfn: SFNClient, release: Pick<Release, 'id' | 'workflow'>): Promise<string | undefined> {
+export async function startReleaseExecution(
+  sfn: SFNClient,
+  release: Pick<Release, 'id' | 'workflow'>,
+): Promise<string | undefined> {
   try {
     const out = await sfn.send(
       new StartExecutionCommand({
@@ -32,7 +35,10 @@ export function sfnExecutionStarter(sfn: SFNClient): ExecutionStarter {
       try {
         await startReleaseExecution(sfn, release);
       } catch (error) {
-        logger.warn('StartExecution failed; the Release Created consumer will retry', { releaseId: release.id, error });
+        logger.warn('StartExecution failed; the Release Created consumer will retry', {
+          releaseId: release.id,
+          error,
+        });
       }
     },
   };

@@ -85,7 +85,10 @@ function problemResult(error: unknown, requestId: string | undefined): HttpResul
     return {
       statusCode: 500,
       headers: { 'content-type': PROBLEM_CONTENT_TYPE },
-      body: JSON.stringify({ ...INTERNAL_PROBLEM, ...(requestId ? { instance: `urn:request:${requestId}` } : {}) }),
+      body: JSON.stringify({
+        ...INTERNAL_PROBLEM,
+        ...(requestId ? { instance: `urn:request:${requestId}` } : {}),
+      }),
     };
   }
   return {
@@ -103,7 +106,8 @@ function lowerCaseHeaders(headers: Record<string, string | undefined> | undefine
 
 /** zod issues → the `errors[]` of a validation problem, each naming its field's path. */
 export function fieldErrors(error: z.ZodError, prefix?: string): { path: string; message: string }[] {
-  const join = (path: readonly PropertyKey[]) => [...(prefix ? [prefix] : []), ...path.map(String)].join('.') || '(root)';
+  const join = (path: readonly PropertyKey[]) =>
+    [...(prefix ? [prefix] : []), ...path.map(String)].join('.') || '(root)';
   return error.issues.flatMap((issue) =>
     // Name each unknown field itself, not the object that holds it.
     issue.code === 'unrecognized_keys'
@@ -115,7 +119,10 @@ export function fieldErrors(error: z.ZodError, prefix?: string): { path: string;
 function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
   const result = schema.safeParse(value);
   if (!result.success) {
-    throw new ValidationError(`The request ${where} is not valid.`, fieldErrors(result.error, where === 'body' ? undefined : where));
+    throw new ValidationError(
+      `The request ${where} is not valid.`,
+      fieldErrors(result.error, where === 'body' ? undefined : where),
+    );
   }
   return result.data;
 }
@@ -124,16 +131,28 @@ function readBody(event: HttpEvent, headers: Record<string, string>): unknown {
   if (event.body === undefined || event.body === null || event.body === '') return undefined;
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
   if (raw.byteLength > MAX_BODY_BYTES) {
-    throw new HttpProblem(413, 'payload-too-large', 'Payload Too Large', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+    throw new HttpProblem(
+      413,
+      'payload-too-large',
+      'Payload Too Large',
+      `The body is larger than ${MAX_BODY_BYTES} bytes.`,
+    );
   }
   const type = headers['content-type'] ?? '';
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
-    throw new HttpProblem(415, 'unsupported-media-type', 'Unsupported Media Type', 'Send the body as application/json.');
+    throw new HttpProblem(
+      415,
+      'unsupported-media-type',
+      'Unsupported Media Type',
+      'Send the body as application/json.',
+    );
   }
   try {
     return JSON.parse(raw.toString('utf8'));
   } catch {
-    throw new ValidationError('The body is not valid JSON.', [{ path: '(root)', message: 'is not valid JSON' }]);
+    throw new ValidationError('The body is not valid JSON.', [
+      { path: '(root)', message: 'is not valid JSON' },
+    ]);
   }
 }
 
@@ -142,12 +161,16 @@ function ifMatchVersion(headers: Record<string, string>): number | undefined {
   if (value === undefined) return undefined;
   const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(value.trim());
   if (!match) {
-    throw new ValidationError('If-Match must be an ETag this API issued.', [{ path: 'If-Match', message: 'is not a version ETag' }]);
+    throw new ValidationError('If-Match must be an ETag this API issued.', [
+      { path: 'If-Match', message: 'is not a version ETag' },
+    ]);
   }
   return Number(match[1]);
 }
 
-const IdempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -');
+const IdempotencyKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -');
 
 /**
  * Builds a resource handler from its routes. `ports` is called on each invocation (it is memoized
@@ -176,9 +199,13 @@ export function httpHandler<P extends EdgePorts>(
         });
       }
       const groups = claims?.['cognito:groups'];
-      const adminClaim = (Array.isArray(groups) ? groups : String(groups ?? '').replace(/[[\]]/g, '').split(/[ ,]+/)).includes(
-        'admin',
-      );
+      const adminClaim = (
+        Array.isArray(groups)
+          ? groups
+          : String(groups ?? '')
+              .replace(/[[\]]/g, '')
+              .split(/[ ,]+/)
+      ).includes('admin');
       actor = actorFor({ subject, adminClaim }, await p.users.get(subject));
     }
     const params = event.pathParameters ?? {};
@@ -197,14 +224,23 @@ export function httpHandler<P extends EdgePorts>(
     const key = headers['idempotency-key'];
     if (key !== undefined && event.requestContext?.http?.method === 'POST') {
       const parsedKey = IdempotencyKey.safeParse(key);
-      if (!parsedKey.success) throw new ValidationError('Bad Idempotency-Key.', fieldErrors(parsedKey.error, 'Idempotency-Key'));
+      if (!parsedKey.success)
+        throw new ValidationError('Bad Idempotency-Key.', fieldErrors(parsedKey.error, 'Idempotency-Key'));
       const fingerprint = createHash('sha256')
         .update(`${event.routeKey}\n${JSON.stringify(params)}\n${JSON.stringify(rawBody ?? null)}`)
         .digest('base64url');
       idempotency = { scope: actor.id, key: parsedKey.data, fingerprint };
     }
     const result = await def.run(
-      { body, query, params: params as Record<string, string>, headers, actor, idempotency, ifMatchVersion: ifMatchVersion(headers) },
+      {
+        body,
+        query,
+        params: params as Record<string, string>,
+        headers,
+        actor,
+        idempotency,
+        ifMatchVersion: ifMatchVersion(headers),
+      },
       p,
     );
     if (result && typeof result === 'object' && REPLY in result) {

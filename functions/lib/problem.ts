@@ -2,8 +2,8 @@
  * RFC 9457 problem details. Every error response is built here, once, at the edge.
  */
 import {
-  ForbiddenError,
   type FieldError,
+  ForbiddenError,
   IdempotencyKeyReusedError,
   NotFoundError,
   RuleViolationError,
@@ -51,12 +51,21 @@ export class HttpProblem extends Error {
 
 /** Maps any thrown value to a problem; `undefined` means "unknown: answer a generic 500". */
 export function toProblem(error: unknown): { problem: Problem; headers: Record<string, string> } | undefined {
-  const make = (status: number, slug: string, title: string, detail: string, ext: Record<string, unknown> = {}) => ({
+  const make = (
+    status: number,
+    slug: string,
+    title: string,
+    detail: string,
+    ext: Record<string, unknown> = {},
+  ) => ({
     problem: { type: problemType(slug), title, status, detail, ...ext },
     headers: {},
   });
   if (error instanceof HttpProblem) {
-    return { ...make(error.status, error.slug, error.title, error.message, { ...error.extensions }), headers: { ...error.headers } };
+    return {
+      ...make(error.status, error.slug, error.title, error.message, { ...error.extensions }),
+      headers: { ...error.headers },
+    };
   }
   if (error instanceof ValidationError) {
     return make(400, 'validation', 'Validation failed', error.message, { errors: error.errors });

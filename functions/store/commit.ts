@@ -4,11 +4,13 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import type { DomainEvent } from '#domain/events';
 import { VersionConflictError } from '#domain/errors';
+import type { DomainEvent } from '#domain/events';
 import { keys } from './keys.ts';
 
-type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
+type TransactItem = NonNullable<
+  ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']
+>[number];
 
 /** A state item to write, with the optimistic-lock condition it must meet. */
 export interface StateWrite {
@@ -66,7 +68,9 @@ export async function commit(
         },
   );
   for (const event of change.events) {
-    items.push({ Put: { TableName: tableName, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' } });
+    items.push({
+      Put: { TableName: tableName, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' },
+    });
   }
   const idem = change.idempotency;
   if (idem) {
@@ -89,12 +93,17 @@ export async function commit(
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
-    if (idem && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed') throw new IdempotencyKeyUsedError();
+    if (idem && reasons[items.length - 1]?.Code === 'ConditionalCheckFailed')
+      throw new IdempotencyKeyUsedError();
     // A failed condition or a concurrent transaction on the same item: another writer won.
     if (reasons.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) {
-      throw new VersionConflictError('The resource was changed by someone else; read it again and retry.', undefined, {
-        cause: error,
-      });
+      throw new VersionConflictError(
+        'The resource was changed by someone else; read it again and retry.',
+        undefined,
+        {
+          cause: error,
+        },
+      );
     }
     throw error;
   }

@@ -8,9 +8,15 @@ export function encodeCursor(key: Record<string, unknown> | undefined): string |
   return key ? Buffer.from(JSON.stringify(key), 'utf8').toString('base64url') : undefined;
 }
 
-export function decodeCursor(cursor: string | undefined, expectedKeys: readonly string[]): Record<string, string> | undefined {
+export function decodeCursor(
+  cursor: string | undefined,
+  expectedKeys: readonly string[],
+): Record<string, string> | undefined {
   if (cursor === undefined) return undefined;
-  const invalid = () => new ValidationError('The cursor is not valid.', [{ path: 'cursor', message: 'is not a cursor this list returned' }]);
+  const invalid = () =>
+    new ValidationError('The cursor is not valid.', [
+      { path: 'cursor', message: 'is not a cursor this list returned' },
+    ]);
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
@@ -21,7 +27,8 @@ export function decodeCursor(cursor: string | undefined, expectedKeys: readonly 
   const entries = Object.entries(parsed);
   if (entries.length !== expectedKeys.length) throw invalid();
   for (const [k, v] of entries) {
-    if (!expectedKeys.includes(k) || typeof v !== 'string' || v.length === 0 || v.length > 1024) throw invalid();
+    if (!expectedKeys.includes(k) || typeof v !== 'string' || v.length === 0 || v.length > 1024)
+      throw invalid();
   }
   return parsed as Record<string, string>;
 }

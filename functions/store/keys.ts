@@ -24,7 +24,10 @@ export const STATE_SK = '#STATE';
 export const keys = {
   release: (id: string) => ({ pk: aggregatePk('release', id), sk: STATE_SK }),
   user: (id: string) => ({ pk: aggregatePk('user', id), sk: STATE_SK }),
-  event: (subject: EventSubject, eventId: string) => ({ pk: aggregatePk(subject.kind, subject.id), sk: `EVT#${eventId}` }),
+  event: (subject: EventSubject, eventId: string) => ({
+    pk: aggregatePk(subject.kind, subject.id),
+    sk: `EVT#${eventId}`,
+  }),
   idempotency: (scope: string, key: string) => ({ pk: `IDEM#${scope}#${key}`, sk: STATE_SK }),
 };
 

@@ -2,8 +2,8 @@
  * DynamoDB adapter of the release store: one state item per release, its events beside it.
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { DomainEvent } from '#domain/events';
 import { IdempotencyKeyReusedError } from '#domain/errors';
+import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
 import type { Release } from '#domain/release';
 import type { IdempotencyRequest, ReleaseStore } from '#domain/release-service';
@@ -52,7 +52,11 @@ export class DynamoReleaseStore implements ReleaseStore {
     } catch (error) {
       if (!(error instanceof IdempotencyKeyUsedError) || !idempotency) throw error;
       const first = await this.#db.send(
-        new GetCommand({ TableName: this.#table, Key: keys.idempotency(idempotency.scope, idempotency.key), ConsistentRead: true }),
+        new GetCommand({
+          TableName: this.#table,
+          Key: keys.idempotency(idempotency.scope, idempotency.key),
+          ConsistentRead: true,
+        }),
       );
       if (first.Item?.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
       const stored = await this.get(String(first.Item.resourceId));
@@ -62,12 +66,17 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   async get(id: string): Promise<Release | undefined> {
-    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: keys.release(id), ConsistentRead: true }));
+    const out = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: keys.release(id), ConsistentRead: true }),
+    );
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
   async save(release: Release, expectedVersion: number, event: DomainEvent): Promise<void> {
-    await commit(this.#db, this.#table, { writes: [{ item: toItem(release), expectedVersion }], events: [event] });
+    await commit(this.#db, this.#table, {
+      writes: [{ item: toItem(release), expectedVersion }],
+      events: [event],
+    });
   }
 
   async list(page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>> {

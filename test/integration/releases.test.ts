@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPorts, type AppPorts } from '../../functions/lib/ports.ts';
 import { createHandler } from '../../functions/http/releases.ts';
+import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable } from '../support/table.ts';
 
@@ -21,7 +21,16 @@ beforeAll(async () => {
     ['rm', ['release']],
     ['tech', ['deployment']],
   ] as const) {
-    await ports.users.put({ id, processes: [...processes], admin: false, teamIds: [], workGroupIds: [], version: 1, createdAt: now, updatedAt: now });
+    await ports.users.put({
+      id,
+      processes: [...processes],
+      admin: false,
+      teamIds: [],
+      workGroupIds: [],
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
   }
   handler = createHandler(() => ports);
 });
@@ -33,7 +42,11 @@ const create = (body: unknown, headers: Record<string, string> = {}, user = 'rm'
 
 async function itemsOf(pk: string) {
   const out = await ports.clients.db.send(
-    new QueryCommand({ TableName: ports.config.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }),
+    new QueryCommand({
+      TableName: ports.config.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+    }),
   );
   return out.Items ?? [];
 }
@@ -43,7 +56,12 @@ describe('releases on DynamoDB Local', () => {
     const res = await create(validRelease());
     expect(res.statusCode).toBe(201);
     const created = bodyOf(res);
-    expect(created).toMatchObject({ version: 1, stage: 'Assessment', status: 'active', title: 'Payroll 4.2' });
+    expect(created).toMatchObject({
+      version: 1,
+      stage: 'Assessment',
+      status: 'active',
+      title: 'Payroll 4.2',
+    });
     expect(res.headers?.location).toBe(`/releases/${created.id}`);
     expect(started).toContain(created.id);
 
@@ -54,18 +72,25 @@ describe('releases on DynamoDB Local', () => {
     const items = await itemsOf(`REL#${created.id}`);
     const events = items.filter((i) => i.entity === 'event');
     expect(events).toHaveLength(1);
-    expect(events[0]).toMatchObject({ type: 'Release Created', subject: { kind: 'release', id: created.id } });
+    expect(events[0]).toMatchObject({
+      type: 'Release Created',
+      subject: { kind: 'release', id: created.id },
+    });
   });
 
   it('lists newest first across at least three pages, without repeats', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 7; i++) ids.push(bodyOf<{ id: string }>(await create(validRelease({ title: `Paged ${i}` }))).id);
+    for (let i = 0; i < 7; i++)
+      ids.push(bodyOf<{ id: string }>(await create(validRelease({ title: `Paged ${i}` }))).id);
     const seen: string[] = [];
     let cursor: string | undefined;
     let pages = 0;
     do {
       const res = await handler(
-        httpEvent('GET /releases', '/releases', { user: 'rm', query: { limit: '3', ...(cursor ? { cursor } : {}) } }),
+        httpEvent('GET /releases', '/releases', {
+          user: 'rm',
+          query: { limit: '3', ...(cursor ? { cursor } : {}) },
+        }),
       );
       expect(res.statusCode).toBe(200);
       const page = bodyOf<{ items: { id: string }[]; nextCursor?: string }>(res);
@@ -80,7 +105,9 @@ describe('releases on DynamoDB Local', () => {
   });
 
   it('rejects a garbage cursor with 400', async () => {
-    const res = await handler(httpEvent('GET /releases', '/releases', { user: 'rm', query: { cursor: 'bm9wZQ' } }));
+    const res = await handler(
+      httpEvent('GET /releases', '/releases', { user: 'rm', query: { cursor: 'bm9wZQ' } }),
+    );
     expect(res.statusCode).toBe(400);
     expect(bodyOf(res).errors).toEqual([expect.objectContaining({ path: 'cursor' })]);
   });
@@ -89,38 +116,62 @@ describe('releases on DynamoDB Local', () => {
     const created = bodyOf<{ id: string }>(await create(validRelease()));
     const path = `/releases/${created.id}`;
     const first = await handler(
-      httpEvent('PATCH /releases/{id}', path, { user: 'rm', body: { title: 'Payroll 4.2.1', expectedVersion: 1 } }),
+      httpEvent('PATCH /releases/{id}', path, {
+        user: 'rm',
+        body: { title: 'Payroll 4.2.1', expectedVersion: 1 },
+      }),
     );
     expect(first.statusCode).toBe(200);
     expect(bodyOf(first)).toMatchObject({ title: 'Payroll 4.2.1', version: 2 });
 
     const stale = await handler(
-      httpEvent('PATCH /releases/{id}', path, { user: 'rm', body: { title: 'Lost update', expectedVersion: 1 } }),
+      httpEvent('PATCH /releases/{id}', path, {
+        user: 'rm',
+        body: { title: 'Lost update', expectedVersion: 1 },
+      }),
     );
     expect(stale.statusCode).toBe(409);
     expect(stale.headers?.['content-type']).toBe('application/problem+json');
     expect(bodyOf(stale)).toMatchObject({ status: 409, currentVersion: 2 });
 
     const viaIfMatch = await handler(
-      httpEvent('PATCH /releases/{id}', path, { user: 'rm', body: { plannedEnd: '2026-12-02T01:00:00Z' }, headers: { 'if-match': '"2"' } }),
+      httpEvent('PATCH /releases/{id}', path, {
+        user: 'rm',
+        body: { plannedEnd: '2026-12-02T01:00:00Z' },
+        headers: { 'if-match': '"2"' },
+      }),
     );
     expect(viaIfMatch.statusCode).toBe(200);
     const after = bodyOf(await handler(httpEvent('GET /releases/{id}', path, { user: 'rm' })));
-    expect(after).toMatchObject({ title: 'Payroll 4.2.1', version: 3, plannedEnd: '2026-12-02T01:00:00.000Z' });
-    const events = (await itemsOf(`REL#${created.id}`)).filter((i) => i.entity === 'event').map((e) => e.type);
+    expect(after).toMatchObject({
+      title: 'Payroll 4.2.1',
+      version: 3,
+      plannedEnd: '2026-12-02T01:00:00.000Z',
+    });
+    const events = (await itemsOf(`REL#${created.id}`))
+      .filter((i) => i.entity === 'event')
+      .map((e) => e.type);
     expect(events).toEqual(['Release Created', 'Release Updated', 'Release Updated']);
   });
 
   it('stores nothing when validation fails', async () => {
-    const before = await handler(httpEvent('GET /releases', '/releases', { user: 'rm', query: { limit: '100' } }));
+    const before = await handler(
+      httpEvent('GET /releases', '/releases', { user: 'rm', query: { limit: '100' } }),
+    );
     const count = bodyOf<{ items: unknown[] }>(before).items.length;
-    const res = await create(validRelease({ businessPriority: 9, plannedEnd: '2026-11-01T00:00:00Z', extra: true }));
+    const res = await create(
+      validRelease({ businessPriority: 9, plannedEnd: '2026-11-01T00:00:00Z', extra: true }),
+    );
     expect(res.statusCode).toBe(400);
     const problem = bodyOf<{ errors: { path: string }[] }>(res);
     expect(problem.errors.map((e) => e.path).sort()).toEqual(['businessPriority', 'extra', 'plannedEnd']);
     const windowed = await create(validRelease({ plannedEnd: '2026-11-01T00:00:00Z' }));
-    expect(bodyOf<{ errors: { path: string }[] }>(windowed).errors.map((e) => e.path)).toEqual(['plannedEnd']);
-    const after = await handler(httpEvent('GET /releases', '/releases', { user: 'rm', query: { limit: '100' } }));
+    expect(bodyOf<{ errors: { path: string }[] }>(windowed).errors.map((e) => e.path)).toEqual([
+      'plannedEnd',
+    ]);
+    const after = await handler(
+      httpEvent('GET /releases', '/releases', { user: 'rm', query: { limit: '100' } }),
+    );
     expect(bodyOf<{ items: unknown[] }>(after).items.length).toBe(count);
   });
 

@@ -27,7 +27,10 @@ export function httpEvent(routeKey: string, path: string, options: RequestOption
     routeKey,
     rawPath: path,
     rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...(options.headers ?? {}) },
+    headers: {
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...(options.headers ?? {}),
+    },
     ...(options.query ? { queryStringParameters: options.query } : {}),
     ...(Object.keys(params).length ? { pathParameters: params } : {}),
     ...(body !== undefined ? { body } : {}),
@@ -47,7 +50,9 @@ export function httpEvent(routeKey: string, path: string, options: RequestOption
         principalId: '',
         integrationLatency: 0,
         jwt: {
-          claims: options.user ? { sub: options.user, ...(options.groups ? { 'cognito:groups': options.groups } : {}) } : {},
+          claims: options.user
+            ? { sub: options.user, ...(options.groups ? { 'cognito:groups': options.groups } : {}) }
+            : {},
           scopes: [],
         },
       },

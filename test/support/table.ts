@@ -4,9 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
-import { localDynamoClient } from '../../infra/local/dynamodb-local.ts';
+import { type Config, readConfig } from '../../functions/lib/config.ts';
 import { createTableInput } from '../../functions/store/table-definition.ts';
-import { readConfig, type Config } from '../../functions/lib/config.ts';
+import { localDynamoClient } from '../../infra/local/dynamodb-local.ts';
 
 export async function createTestTable(): Promise<{ config: Config; drop: () => Promise<void> }> {
   const endpoint = inject('dynamoEndpoint');

@@ -14,13 +14,27 @@ export const Id = z
   .openapi({ example: 'rel_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC' });
 
 export const Timestamp = z.iso
-  .datetime({ offset: true, message: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-12-01T20:00:00Z' })
+  .datetime({
+    offset: true,
+    message: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-12-01T20:00:00Z',
+  })
   .openapi({ example: '2026-12-01T20:00:00Z' });
 
 export const PageQuery = z
   .object({
-    limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ description: 'Page size, 1-100 (default 20).' }),
-    cursor: z.string().min(1).max(2048).optional().openapi({ description: 'The `nextCursor` of the previous page.' }),
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(20)
+      .openapi({ description: 'Page size, 1-100 (default 20).' }),
+    cursor: z
+      .string()
+      .min(1)
+      .max(2048)
+      .optional()
+      .openapi({ description: 'The `nextCursor` of the previous page.' }),
   })
   .strict();
 
@@ -38,4 +52,8 @@ export const Problem = z
   })
   .openapi('Problem', { description: 'RFC 9457 problem details (application/problem+json).' });
 
-export const ExpectedVersion = z.number().int().min(1).openapi({ description: 'The version the change is based on.' });
+export const ExpectedVersion = z
+  .number()
+  .int()
+  .min(1)
+  .openapi({ description: 'The version the change is based on.' });

@@ -7,7 +7,10 @@ import { CreateReleaseBody, ReleasePage, ReleaseParams, ReleaseView, UpdateRelea
 
 const problemResponses = (...statuses: number[]) =>
   Object.fromEntries(
-    statuses.map((s) => [s, { description: 'Problem details', content: { 'application/problem+json': { schema: Problem } } }]),
+    statuses.map((s) => [
+      s,
+      { description: 'Problem details', content: { 'application/problem+json': { schema: Problem } } },
+    ]),
   );
 
 const jsonBody = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
@@ -20,7 +23,9 @@ export function documentedRoutes(): RouteConfig[] {
       method: 'get',
       path: '/health',
       summary: 'Liveness',
-      responses: { 200: { description: 'The service answers', ...jsonBody(z.object({ status: z.literal('ok') })) } },
+      responses: {
+        200: { description: 'The service answers', ...jsonBody(z.object({ status: z.literal('ok') })) },
+      },
     },
     {
       method: 'get',
@@ -33,13 +38,16 @@ export function documentedRoutes(): RouteConfig[] {
       path: '/releases',
       summary: 'Create a release',
       description:
-        'Creates a release in its workflow\'s first stage and starts its Step Functions execution (name = release id). Send `Idempotency-Key` to make retries safe.',
+        "Creates a release in its workflow's first stage and starts its Step Functions execution (name = release id). Send `Idempotency-Key` to make retries safe.",
       ...secured,
       request: {
         headers: z.object({ 'Idempotency-Key': z.string().optional() }),
         body: { required: true, ...jsonBody(CreateReleaseBody) },
       },
-      responses: { 201: { description: 'Created', ...jsonBody(ReleaseView) }, ...problemResponses(400, 401, 403, 413, 415, 422) },
+      responses: {
+        201: { description: 'Created', ...jsonBody(ReleaseView) },
+        ...problemResponses(400, 401, 403, 413, 415, 422),
+      },
     },
     {
       method: 'get',
@@ -47,7 +55,10 @@ export function documentedRoutes(): RouteConfig[] {
       summary: 'List releases, newest first',
       ...secured,
       request: { query: PageQuery },
-      responses: { 200: { description: 'A page of releases', ...jsonBody(ReleasePage) }, ...problemResponses(400, 401, 403) },
+      responses: {
+        200: { description: 'A page of releases', ...jsonBody(ReleasePage) },
+        ...problemResponses(400, 401, 403),
+      },
     },
     {
       method: 'get',
@@ -55,27 +66,38 @@ export function documentedRoutes(): RouteConfig[] {
       summary: 'Read a release',
       ...secured,
       request: { params: ReleaseParams },
-      responses: { 200: { description: 'The release', ...jsonBody(ReleaseView) }, ...problemResponses(401, 403, 404) },
+      responses: {
+        200: { description: 'The release', ...jsonBody(ReleaseView) },
+        ...problemResponses(401, 403, 404),
+      },
     },
     {
       method: 'patch',
       path: '/releases/{id}',
       summary: 'Edit title, description or planned window',
-      description: 'Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409.',
+      description:
+        'Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409.',
       ...secured,
       request: {
         params: ReleaseParams,
         headers: z.object({ 'If-Match': z.string().optional() }),
         body: { required: true, ...jsonBody(UpdateReleaseBody) },
       },
-      responses: { 200: { description: 'The edited release', ...jsonBody(ReleaseView) }, ...problemResponses(400, 401, 403, 404, 409, 422) },
+      responses: {
+        200: { description: 'The edited release', ...jsonBody(ReleaseView) },
+        ...problemResponses(400, 401, 403, 404, 409, 422),
+      },
     },
   ];
 }
 
 export function buildOpenApiDocument() {
   const registry = new OpenAPIRegistry();
-  registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
   for (const r of documentedRoutes()) registry.registerPath(r);
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -29,7 +29,11 @@ export const DeploymentTaskInput = z
   .superRefine((task, ctx) => {
     task.ciUpdates.forEach((u, i) => {
       if (!task.ciIds.includes(u.ciId)) {
-        ctx.addIssue({ code: 'custom', path: ['ciUpdates', i, 'ciId'], message: "must be one of the task's ciIds" });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ciUpdates', i, 'ciId'],
+          message: "must be one of the task's ciIds",
+        });
       }
     });
   });
@@ -71,7 +75,11 @@ export const CreateReleaseBody = z
         });
       }
       if (body.changeIds.length === 0) {
-        ctx.addIssue({ code: 'custom', path: ['changeIds'], message: 'must name the RFC that manages the deployment' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['changeIds'],
+          message: 'must name the RFC that manages the deployment',
+        });
       }
     }
   })

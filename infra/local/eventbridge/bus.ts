@@ -1,0 +1,285 @@
+/**
+ * The local EventBridge bus: PutEvents validation as in AWS, rule matching with the EventBridge
+ * pattern semantics, asynchronous delivery to each matching rule's target with retries and backoff,
+ * a dead-letter list, live subscribers and a bounded list of recent events.
+ */
+import { randomUUID } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { EVENT_BUS_NAME, type EventPattern } from '../../rules.ts';
+import { type CompiledPattern, compilePattern } from './pattern.ts';
+import {
+  formatEventTime,
+  type PutEventsEntry,
+  type PutEventsResult,
+  type PutEventsResultEntry,
+  validateEntry,
+  validateRequest,
+} from './put-events.ts';
+
+/** The account and region every local event carries. */
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_REGION = 'local';
+
+/** An event as EventBridge delivers it to targets. */
+export type LocalEvent = EventBridgeEvent<string, Record<string, unknown>>;
+
+/** A rule on the local bus; `RuleDefinition` from `infra/rules.ts` is one. */
+export interface BusRule {
+  readonly name: string;
+  readonly eventPattern: EventPattern;
+  readonly target: string;
+  readonly description?: string;
+}
+
+/** Delivers one event to a target; a rejected promise is a failed attempt. */
+export type TargetInvoker = (event: LocalEvent) => Promise<void>;
+
+/** Maps a rule's target name to the function that delivers to it. */
+export type TargetResolver = (target: string) => TargetInvoker;
+
+/** How failed deliveries are retried: delay before attempt n+1 is `min(baseDelayMs * 2^(n-1), maxDelayMs)`. */
+export interface RetryPolicy {
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** Local defaults; AWS retries for up to 24 hours and 185 attempts, which no laptop wants to wait for. */
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { maxAttempts: 5, baseDelayMs: 200, maxDelayMs: 5_000 };
+
+/** A delivery that failed every attempt. */
+export interface DeadLetter {
+  readonly event: LocalEvent;
+  readonly rule: string;
+  readonly target: string;
+  readonly error: string;
+  readonly attempts: number;
+  readonly failedAt: string;
+}
+
+/** What subscribers learn about an accepted event besides the event itself. */
+export interface AcceptedEventInfo {
+  readonly eventBusName: string;
+  readonly matchedRules: readonly string[];
+}
+
+/** Watches accepted events; called synchronously inside PutEvents, so it should be quick. */
+export type EventListener = (event: LocalEvent, info: AcceptedEventInfo) => void;
+
+export interface LocalEventBusOptions {
+  /** The rules of this bus (`rules` from `infra/rules.ts` in the local stack). */
+  readonly rules: readonly BusRule[];
+  /** Resolves each rule's target once, when the bus is built. */
+  readonly resolveTarget: TargetResolver;
+  /** Name of this bus; entries must name it (or its ARN). Default `release-desk`. */
+  readonly name?: string;
+  readonly retry?: Partial<RetryPolicy>;
+  /** When set, dead letters are appended to `<dataDir>/eventbridge/dead-letters.jsonl` and reloaded. */
+  readonly dataDir?: string;
+  /** How many recent events to keep for {@link LocalEventBus.recentEvents}. Default 500. */
+  readonly recentEventsLimit?: number;
+  /** Told about every dead letter as it happens (e.g. to log it). */
+  readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
+}
+
+/** The default bus receives entries without `EventBusName`; it exists but has no rules here, as in AWS. */
+const DEFAULT_BUS = 'default';
+
+interface CompiledRule {
+  readonly rule: BusRule;
+  readonly matches: CompiledPattern;
+  readonly invoke: TargetInvoker;
+}
+
+/** An in-process EventBridge event bus. */
+export class LocalEventBus {
+  /** The bus's name. */
+  readonly name: string;
+  readonly #rules: readonly CompiledRule[];
+  readonly #retry: RetryPolicy;
+  readonly #deadLetterFile: string | undefined;
+  readonly #deadLetters: DeadLetter[] = [];
+  readonly #recent: LocalEvent[] = [];
+  readonly #recentLimit: number;
+  readonly #listeners = new Set<EventListener>();
+  readonly #inflight = new Set<Promise<void>>();
+  readonly #onDeadLetter: ((deadLetter: DeadLetter) => void) | undefined;
+  #closed = false;
+
+  /** @throws {InvalidEventPatternError} when a rule's pattern is malformed. */
+  constructor(options: LocalEventBusOptions) {
+    this.name = options.name ?? EVENT_BUS_NAME;
+    this.#rules = options.rules.map((rule) => ({
+      rule,
+      matches: compilePattern(rule.eventPattern),
+      invoke: options.resolveTarget(rule.target),
+    }));
+    this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    if (!(this.#retry.maxAttempts >= 1)) throw new RangeError('retry.maxAttempts must be at least 1');
+    this.#recentLimit = options.recentEventsLimit ?? 500;
+    this.#onDeadLetter = options.onDeadLetter;
+    if (options.dataDir) {
+      this.#deadLetterFile = join(options.dataDir, 'eventbridge', 'dead-letters.jsonl');
+      this.#deadLetters.push(...loadDeadLetters(this.#deadLetterFile));
+    }
+  }
+
+  /** The rules of this bus, as given. */
+  get rules(): readonly BusRule[] {
+    return this.#rules.map((r) => r.rule);
+  }
+
+  /**
+   * Accepts events like EventBridge's PutEvents: per-entry errors for bad entries, an id for each good
+   * one. Matching rules' targets run afterwards, asynchronously; this returns before they do.
+   * @throws {PutEventsValidationError} when the request as a whole is invalid (0 or >10 entries, too large).
+   */
+  async putEvents(entries: readonly PutEventsEntry[]): Promise<PutEventsResult> {
+    if (this.#closed) throw new Error('The local event bus is closed');
+    validateRequest(entries);
+    const results: PutEventsResultEntry[] = entries.map((entry) => this.#accept(entry));
+    return { FailedEntryCount: results.filter((r) => r.ErrorCode).length, Entries: results };
+  }
+
+  /** Calls `listener` with every event accepted from now on; returns the function that stops it. */
+  subscribe(listener: EventListener): () => void {
+    this.#listeners.add(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
+  }
+
+  /** Deliveries that failed every attempt, oldest first. */
+  deadLetters(): DeadLetter[] {
+    return [...this.#deadLetters];
+  }
+
+  /** The last `limit` accepted events (default: all kept), oldest first. */
+  recentEvents(limit?: number): LocalEvent[] {
+    const count = limit === undefined ? this.#recent.length : Math.max(0, Math.floor(limit));
+    return count === 0 ? [] : this.#recent.slice(-count);
+  }
+
+  /** Resolves once no delivery is pending, including deliveries started while waiting. */
+  async idle(): Promise<void> {
+    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+  }
+
+  /** Stops accepting events and waits for pending deliveries. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.idle();
+  }
+
+  #accept(entry: PutEventsEntry): PutEventsResultEntry {
+    const checked = validateEntry(entry);
+    if (!checked.ok) return checked.error;
+    const { source, detailType, detail, resources, time, eventBusName } = checked.entry;
+    const busName = busNameOf(eventBusName);
+    if (busName !== this.name && busName !== DEFAULT_BUS) {
+      return { ErrorCode: 'ResourceNotFoundException', ErrorMessage: `Event bus ${busName} does not exist.` };
+    }
+    const event: LocalEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': detailType,
+      source,
+      account: LOCAL_ACCOUNT,
+      time: formatEventTime(time ?? new Date()),
+      region: LOCAL_REGION,
+      resources,
+      detail,
+    };
+    const matched = busName === this.name ? this.#rules.filter((r) => r.matches(event)) : [];
+    this.#remember(event);
+    const info: AcceptedEventInfo = { eventBusName: busName, matchedRules: matched.map((r) => r.rule.name) };
+    for (const listener of this.#listeners) {
+      try {
+        listener(structuredClone(event), info);
+      } catch {
+        // A watcher's bug must not fail the producer's PutEvents.
+      }
+    }
+    for (const rule of matched) this.#track(this.#deliver(rule, event));
+    return { EventId: event.id };
+  }
+
+  #remember(event: LocalEvent): void {
+    if (this.#recentLimit <= 0) return;
+    this.#recent.push(event);
+    if (this.#recent.length > this.#recentLimit)
+      this.#recent.splice(0, this.#recent.length - this.#recentLimit);
+  }
+
+  #track(delivery: Promise<void>): void {
+    this.#inflight.add(delivery);
+    void delivery.finally(() => this.#inflight.delete(delivery));
+  }
+
+  async #deliver({ rule, invoke }: CompiledRule, event: LocalEvent): Promise<void> {
+    // Targets run after PutEvents has answered, as in AWS.
+    await new Promise((resolve) => setImmediate(resolve));
+    const { maxAttempts, baseDelayMs, maxDelayMs } = this.#retry;
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      try {
+        // Each target gets its own copy, so one target mutating the event cannot affect another.
+        await invoke(structuredClone(event));
+        return;
+      } catch (error) {
+        lastError = error;
+        if (attempt < maxAttempts) {
+          await sleep(Math.min(baseDelayMs * 2 ** (attempt - 1), maxDelayMs));
+        }
+      }
+    }
+    this.#deadLetter({
+      event,
+      rule: rule.name,
+      target: rule.target,
+      error: lastError instanceof Error ? lastError.message : String(lastError),
+      attempts: maxAttempts,
+      failedAt: new Date().toISOString(),
+    });
+  }
+
+  #deadLetter(deadLetter: DeadLetter): void {
+    this.#deadLetters.push(deadLetter);
+    try {
+      if (this.#deadLetterFile) {
+        mkdirSync(dirname(this.#deadLetterFile), { recursive: true });
+        appendFileSync(this.#deadLetterFile, `${JSON.stringify(deadLetter)}\n`);
+      }
+      this.#onDeadLetter?.(deadLetter);
+    } catch {
+      // The dead letter is kept in memory; a full disk or a failing hook must not lose it or crash the bus.
+    }
+  }
+}
+
+/** The bus name an entry addresses: a plain name, or the name at the end of an event-bus ARN. */
+function busNameOf(eventBusName: string | undefined): string {
+  if (!eventBusName) return DEFAULT_BUS;
+  const arn = /^arn:[^:]+:events:[^:]*:[^:]*:event-bus\/(.+)$/.exec(eventBusName);
+  return arn?.[1] ?? eventBusName;
+}
+
+function loadDeadLetters(file: string): DeadLetter[] {
+  if (!existsSync(file)) return [];
+  const letters: DeadLetter[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      letters.push(JSON.parse(line) as DeadLetter);
+    } catch {
+      // A line torn by a crash mid-append is skipped; the rest are still good.
+    }
+  }
+  return letters;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,210 @@
+/**
+ * HTTP front of the local bus. Speaks the AWS JSON 1.1 protocol for PutEvents, so the real
+ * `@aws-sdk/client-eventbridge` (and `aws events put-events --endpoint-url`) work unchanged; signatures
+ * are not checked. Plain-HTTP extras for people:
+ * - `GET /_local/events/stream`: Server-Sent Events, one `data:` line of JSON per accepted event;
+ * - `GET /_local/events?limit=N`: `{ events }`, the most recent accepted events, oldest first;
+ * - `GET /_local/dead-letters`: `{ deadLetters }`, deliveries that failed every attempt.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LocalEventBus } from './bus.ts';
+import { type PutEventsEntry, PutEventsValidationError } from './put-events.ts';
+
+/** A running local EventBridge endpoint. */
+export interface LocalEventBridge {
+  /** `http://127.0.0.1:<port>`, for `new EventBridgeClient({ endpoint })`. */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Closes live streams and the server. Pending deliveries are the bus's business (`bus.idle()`). */
+  stop(): Promise<void>;
+}
+
+export interface LocalEventBridgeOptions {
+  /** Port on 127.0.0.1; 0 or omitted picks a free one. */
+  readonly port?: number;
+  readonly bus: LocalEventBus;
+}
+
+const JSON_11 = 'application/x-amz-json-1.1';
+const MAX_BODY_BYTES = 1024 * 1024;
+const DEFAULT_EVENTS_LIMIT = 100;
+const HEARTBEAT_MS = 15_000;
+
+/** Starts the endpoint and resolves once it listens. */
+export async function startLocalEventBridge(options: LocalEventBridgeOptions): Promise<LocalEventBridge> {
+  const { bus } = options;
+  const streams = new Set<ServerResponse>();
+  const server = createServer((req, res) => {
+    handle(bus, streams, req, res).catch((error: unknown) => {
+      if (!res.headersSent) sendAwsError(res, 500, 'InternalException', errorMessage(error));
+      else res.destroy();
+    });
+  });
+  const heartbeat = setInterval(() => {
+    for (const stream of streams) stream.write(': keep-alive\n\n');
+  }, HEARTBEAT_MS);
+  heartbeat.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        clearInterval(heartbeat);
+        for (const stream of streams) stream.end();
+        streams.clear();
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(
+  bus: LocalEventBus,
+  streams: Set<ServerResponse>,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+  const target = req.headers['x-amz-target'];
+  if (req.method === 'POST' && typeof target === 'string') {
+    await handleAwsJson(bus, target, req, res);
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/_local/events/stream') {
+    openStream(bus, streams, req, res);
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/_local/events') {
+    const requested = Number(url.searchParams.get('limit') ?? DEFAULT_EVENTS_LIMIT);
+    const limit = Number.isFinite(requested) && requested >= 0 ? requested : DEFAULT_EVENTS_LIMIT;
+    sendJson(res, 200, { events: bus.recentEvents(limit) });
+    return;
+  }
+  if (req.method === 'GET' && url.pathname === '/_local/dead-letters') {
+    sendJson(res, 200, { deadLetters: bus.deadLetters() });
+    return;
+  }
+  sendJson(res, 404, {
+    message: `No route for ${req.method} ${url.pathname}. AWS calls are POST / with X-Amz-Target; see also GET /_local/events, /_local/events/stream, /_local/dead-letters.`,
+  });
+}
+
+async function handleAwsJson(
+  bus: LocalEventBus,
+  target: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const body = await readBody(req);
+  if (body === undefined) {
+    sendAwsError(res, 413, 'ValidationException', 'Request body is too large.');
+    return;
+  }
+  if (target !== 'AWSEvents.PutEvents') {
+    sendAwsError(
+      res,
+      400,
+      'UnknownOperationException',
+      `The local EventBridge does not implement ${target}.`,
+    );
+    return;
+  }
+  let input: unknown;
+  try {
+    input = body.length > 0 ? JSON.parse(body) : {};
+  } catch {
+    sendAwsError(res, 400, 'SerializationException', 'Request body is not valid JSON.');
+    return;
+  }
+  const entries = (input as { Entries?: unknown } | null)?.Entries;
+  if (!Array.isArray(entries)) {
+    sendAwsError(
+      res,
+      400,
+      'ValidationException',
+      "1 validation error detected: Value null at 'entries' must not be null",
+    );
+    return;
+  }
+  try {
+    const result = await bus.putEvents(entries as PutEventsEntry[]);
+    send(res, 200, JSON_11, JSON.stringify(result));
+  } catch (error) {
+    if (error instanceof PutEventsValidationError)
+      sendAwsError(res, 400, 'ValidationException', error.message);
+    else throw error;
+  }
+}
+
+function openStream(
+  bus: LocalEventBus,
+  streams: Set<ServerResponse>,
+  req: IncomingMessage,
+  res: ServerResponse,
+) {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
+  // A first comment flushes the headers, so clients know the stream is open before any event.
+  res.write(': connected to the local EventBridge\n\n');
+  streams.add(res);
+  const unsubscribe = bus.subscribe((event) => {
+    res.write(`id: ${event.id}\ndata: ${JSON.stringify(event)}\n\n`);
+  });
+  const close = () => {
+    unsubscribe();
+    streams.delete(res);
+  };
+  req.on('close', close);
+  res.on('close', close);
+}
+
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendAwsError(res: ServerResponse, status: number, type: string, message: string): void {
+  res.setHeader('x-amzn-errortype', type);
+  send(res, status, JSON_11, JSON.stringify({ __type: type, message }));
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  send(res, status, 'application/json', JSON.stringify(body));
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': randomUUID(),
+  });
+  res.end(body);
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

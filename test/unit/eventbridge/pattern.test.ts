@@ -1,0 +1,451 @@
+/**
+ * Table-driven tests of the EventBridge event-pattern matcher: one case per operator and per array rule
+ * of the AWS documentation ("Amazon EventBridge event patterns", "Content filtering", "Comparison
+ * operators", "Matching on arrays", "null values and empty strings"), each with matches and non-matches.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  InvalidEventPatternError,
+  matchesPattern,
+  validatePattern,
+} from '../../../infra/local/eventbridge/pattern.ts';
+import type { EventPattern } from '../../../infra/rules.ts';
+
+/** The documentation's sample EC2 event; cases add or override `detail` fields. */
+const base = {
+  version: '0',
+  id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+  'detail-type': 'EC2 Instance State-change Notification',
+  source: 'aws.ec2',
+  account: '111122223333',
+  time: '2017-12-22T18:43:48Z',
+  region: 'us-west-1',
+  resources: ['arn:aws:ec2:us-west-1:123456789012:instance/i-1234567890abcdef0'],
+  detail: { 'instance-id': 'i-1234567890abcdef0', state: 'terminated' },
+};
+
+function withDetail(detail: Record<string, unknown>) {
+  return { ...base, detail };
+}
+
+function withTop(fields: Record<string, unknown>) {
+  return { ...base, ...fields };
+}
+
+interface Case {
+  readonly name: string;
+  readonly pattern: EventPattern;
+  readonly matches: readonly unknown[];
+  readonly nonMatches: readonly unknown[];
+}
+
+const cases: readonly Case[] = [
+  // --- values, AND/OR, nesting ---
+  {
+    name: 'exact value',
+    pattern: { source: ['aws.ec2'] },
+    matches: [base],
+    nonMatches: [withTop({ source: 'aws.s3' }), withTop({ source: 'AWS.EC2' })],
+  },
+  {
+    name: 'several values in an array are OR',
+    pattern: { detail: { state: ['initializing', 'running'] } },
+    matches: [withDetail({ state: 'initializing' }), withDetail({ state: 'running' })],
+    nonMatches: [withDetail({ state: 'terminated' })],
+  },
+  {
+    name: 'several fields are AND (documentation: instance-termination events)',
+    pattern: {
+      source: ['aws.ec2'],
+      'detail-type': ['EC2 Instance State-change Notification'],
+      detail: { state: ['terminated'] },
+    },
+    matches: [base],
+    nonMatches: [withTop({ source: 'aws.s3' }), withDetail({ state: 'running' })],
+  },
+  {
+    name: 'nested objects descend into the event',
+    pattern: { detail: { requestParameters: { bucket: { name: ['my-bucket'] } } } },
+    matches: [withDetail({ requestParameters: { bucket: { name: 'my-bucket' } } })],
+    nonMatches: [
+      withDetail({ requestParameters: { bucket: { name: 'other' } } }),
+      withDetail({ requestParameters: { bucket: 'my-bucket' } }),
+      withDetail({}),
+    ],
+  },
+  {
+    name: 'a field missing from the event does not match a value',
+    pattern: { detail: { state: ['terminated'] } },
+    matches: [base],
+    nonMatches: [withDetail({}), { source: 'aws.ec2' }],
+  },
+  {
+    name: 'types do not coerce (number, boolean, string)',
+    pattern: { detail: { count: [300], flag: [true] } },
+    matches: [withDetail({ count: 300, flag: true }), withDetail({ count: 3.0e2, flag: true })],
+    nonMatches: [withDetail({ count: '300', flag: true }), withDetail({ count: 300, flag: 'true' })],
+  },
+  // --- null and empty string ---
+  {
+    name: 'null value',
+    pattern: { detail: { responseElements: [null] } },
+    matches: [withDetail({ eventVersion: '', responseElements: null })],
+    nonMatches: [withDetail({ responseElements: '' }), withDetail({}), withDetail({ responseElements: 'x' })],
+  },
+  {
+    name: 'empty string (not interchangeable with null)',
+    pattern: { detail: { eventVersion: [''] } },
+    matches: [withDetail({ eventVersion: '', responseElements: null })],
+    nonMatches: [withDetail({ eventVersion: null }), withDetail({}), withDetail({ eventVersion: '1.0' })],
+  },
+  // --- prefix / suffix ---
+  {
+    name: 'prefix',
+    pattern: { time: [{ prefix: '2017-10-02' }] },
+    matches: [withTop({ time: '2017-10-02T18:43:48Z' })],
+    nonMatches: [withTop({ time: '2017-10-03T18:43:48Z' }), withTop({ time: 20171002 })],
+  },
+  {
+    name: 'prefix with equals-ignore-case',
+    pattern: { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } },
+    matches: [
+      withDetail({ service: 'EventBridge' }),
+      withDetail({ service: 'EVENTBRIDGE' }),
+      withDetail({ service: 'eventb' }),
+    ],
+    nonMatches: [withDetail({ service: 'Events' }), withDetail({ service: 'MyEventBridge' })],
+  },
+  {
+    name: 'suffix',
+    pattern: { FileName: [{ suffix: '.png' }] },
+    matches: [{ FileName: 'image.png' }],
+    nonMatches: [{ FileName: 'image.PNG' }, { FileName: 'image.png.jpg' }, {}],
+  },
+  {
+    name: 'suffix with equals-ignore-case',
+    pattern: { detail: { FileName: [{ suffix: { 'equals-ignore-case': '.png' } }] } },
+    matches: [withDetail({ FileName: 'image.png' }), withDetail({ FileName: 'image.PNG' })],
+    nonMatches: [withDetail({ FileName: 'image.jpg' })],
+  },
+  // --- anything-but ---
+  {
+    name: 'anything-but a string',
+    pattern: { detail: { state: [{ 'anything-but': 'initializing' }] } },
+    matches: [withDetail({ state: 'running' }), withDetail({ state: 'INITIALIZING' })],
+    nonMatches: [withDetail({ state: 'initializing' }), withDetail({})],
+  },
+  {
+    name: 'anything-but a number',
+    pattern: { detail: { 'x-limit': [{ 'anything-but': 123 }] } },
+    matches: [withDetail({ 'x-limit': 124 }), withDetail({ 'x-limit': 301.8 })],
+    nonMatches: [withDetail({ 'x-limit': 123 }), withDetail({})],
+  },
+  {
+    name: 'anything-but a list of strings',
+    pattern: { detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } },
+    matches: [withDetail({ state: 'running' })],
+    nonMatches: [withDetail({ state: 'stopped' }), withDetail({ state: 'overloaded' })],
+  },
+  {
+    name: 'anything-but a list of numbers',
+    pattern: { detail: { 'x-limit': [{ 'anything-but': [100, 200, 300] }] } },
+    matches: [withDetail({ 'x-limit': 301.8 })],
+    nonMatches: [withDetail({ 'x-limit': 200 }), withDetail({ 'x-limit': 3e2 })],
+  },
+  {
+    name: 'anything-but prefix',
+    pattern: { detail: { state: [{ 'anything-but': { prefix: 'init' } }] } },
+    matches: [withDetail({ state: 'running' })],
+    nonMatches: [withDetail({ state: 'initializing' }), withDetail({})],
+  },
+  {
+    name: 'anything-but suffix',
+    pattern: { detail: { FileName: [{ 'anything-but': { suffix: '.txt' } }] } },
+    matches: [withDetail({ FileName: 'notes.md' })],
+    nonMatches: [withDetail({ FileName: 'notes.txt' })],
+  },
+  {
+    name: 'anything-but equals-ignore-case (single value)',
+    pattern: { detail: { state: [{ 'anything-but': { 'equals-ignore-case': 'initializing' } }] } },
+    matches: [withDetail({ state: 'running' })],
+    nonMatches: [withDetail({ state: 'initializing' }), withDetail({ state: 'INITIALIZING' })],
+  },
+  {
+    name: 'anything-but equals-ignore-case (list)',
+    pattern: { detail: { state: [{ 'anything-but': { 'equals-ignore-case': ['Stopped', 'OverLoaded'] } }] } },
+    matches: [withDetail({ state: 'running' })],
+    nonMatches: [withDetail({ state: 'STOPPED' }), withDetail({ state: 'overloaded' })],
+  },
+  {
+    name: 'anything-but wildcard (single value)',
+    pattern: { detail: { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] } },
+    matches: [withDetail({ FilePath: '/usr/bin/node' })],
+    nonMatches: [withDetail({ FilePath: '/usr/lib/node' })],
+  },
+  {
+    name: 'anything-but wildcard (list)',
+    pattern: { detail: { FilePath: [{ 'anything-but': { wildcard: ['*/lib/*', '*/bin/*'] } }] } },
+    matches: [withDetail({ FilePath: '/usr/share/doc' })],
+    nonMatches: [withDetail({ FilePath: '/usr/lib/x' }), withDetail({ FilePath: '/usr/bin/x' })],
+  },
+  // --- numeric ---
+  {
+    name: 'numeric range (> and <=)',
+    pattern: { detail: { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] } },
+    matches: [withDetail({ 'c-count': 5 }), withDetail({ 'c-count': 0.5 })],
+    nonMatches: [
+      withDetail({ 'c-count': 0 }),
+      withDetail({ 'c-count': 5.1 }),
+      withDetail({ 'c-count': '3' }),
+    ],
+  },
+  {
+    name: 'numeric upper bound only (<)',
+    pattern: { detail: { 'd-count': [{ numeric: ['<', 10] }] } },
+    matches: [withDetail({ 'd-count': 3 }), withDetail({ 'd-count': -7 })],
+    nonMatches: [withDetail({ 'd-count': 10 }), withDetail({})],
+  },
+  {
+    name: 'numeric lower bound inclusive (>=) with upper exclusive (<)',
+    pattern: { detail: { score: [{ numeric: ['>=', 10, '<', 20] }] } },
+    matches: [withDetail({ score: 10 }), withDetail({ score: 19.999 })],
+    nonMatches: [withDetail({ score: 9.999 }), withDetail({ score: 20 })],
+  },
+  {
+    name: 'numeric equals (=)',
+    pattern: { detail: { 'x-limit': [{ numeric: ['=', 3.018e2] }] } },
+    matches: [withDetail({ 'x-limit': 301.8 })],
+    nonMatches: [withDetail({ 'x-limit': 301.9 }), withDetail({ 'x-limit': '301.8' })],
+  },
+  // --- equals-ignore-case, wildcard ---
+  {
+    name: 'equals-ignore-case',
+    pattern: { detail: { name: [{ 'equals-ignore-case': 'alice' }] } },
+    matches: [withDetail({ name: 'ALICE' }), withDetail({ name: 'Alice' })],
+    nonMatches: [withDetail({ name: 'alicia' }), withDetail({ name: 'alice ' })],
+  },
+  {
+    name: 'wildcard',
+    pattern: { EventBusArn: [{ wildcard: 'arn:aws:events:us-east-1:*:event-bus/*' }] },
+    matches: [
+      { EventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/default' },
+      { EventBusArn: 'arn:aws:events:us-east-1::event-bus/' },
+    ],
+    nonMatches: [{ EventBusArn: 'arn:aws:events:us-west-2:123456789012:event-bus/default' }],
+  },
+  {
+    name: 'wildcard with an escaped star and a backslash',
+    pattern: { detail: { path: [{ wildcard: 'a\\*b*c\\\\' }] } },
+    matches: [withDetail({ path: 'a*bXYZc\\' }), withDetail({ path: 'a*bc\\' })],
+    nonMatches: [withDetail({ path: 'aXbc\\' }), withDetail({ path: 'a*bc' })],
+  },
+  // --- exists ---
+  {
+    name: 'exists true',
+    pattern: { detail: { 'c-count': [{ exists: true }] } },
+    matches: [withDetail({ 'c-count': 5 }), withDetail({ 'c-count': 'five' })],
+    nonMatches: [withDetail({}), withDetail({ 'c-count': { c1: 100 } })],
+  },
+  {
+    name: 'exists false (also matches a non-leaf field, as documented)',
+    pattern: { detail: { 'c-count': [{ exists: false }] } },
+    matches: [withDetail({ state: 'running' }), withDetail({ 'c-count': { c1: 100 } }), { source: 'x' }],
+    nonMatches: [withDetail({ 'c-count': 5 })],
+  },
+  {
+    name: 'exists false combined with a value is OR',
+    pattern: { detail: { tier: [{ exists: false }, 'gold'] } },
+    matches: [withDetail({}), withDetail({ tier: 'gold' })],
+    nonMatches: [withDetail({ tier: 'silver' })],
+  },
+  // --- cidr ---
+  {
+    name: 'cidr (IPv4)',
+    pattern: { detail: { 'source-ip': [{ cidr: '10.0.0.0/24' }] } },
+    matches: [withDetail({ 'source-ip': '10.0.0.33' }), withDetail({ 'source-ip': '10.0.0.255' })],
+    nonMatches: [
+      withDetail({ 'source-ip': '10.0.1.1' }),
+      withDetail({ 'source-ip': 'not-an-ip' }),
+      withDetail({ 'source-ip': '2001:db8::1' }),
+    ],
+  },
+  {
+    name: 'cidr (IPv6)',
+    pattern: { detail: { 'source-ip': [{ cidr: '2001:db8::/32' }] } },
+    matches: [withDetail({ 'source-ip': '2001:db8:1234::1' })],
+    nonMatches: [withDetail({ 'source-ip': '2001:db9::1' }), withDetail({ 'source-ip': '10.0.0.1' })],
+  },
+  // --- $or ---
+  {
+    name: '$or: source AND (metricName OR namespace)',
+    pattern: {
+      source: ['aws.cloudwatch'],
+      $or: [{ metricName: ['CPUUtilization', 'ReadLatency'] }, { namespace: ['AWS/EC2', 'AWS/ES'] }],
+    },
+    matches: [
+      { source: 'aws.cloudwatch', metricName: 'ReadLatency' },
+      { source: 'aws.cloudwatch', namespace: 'AWS/ES' },
+    ],
+    nonMatches: [
+      { source: 'aws.cloudwatch', metricName: 'DiskUsage', namespace: 'AWS/S3' },
+      { source: 'aws.ec2', metricName: 'ReadLatency' },
+    ],
+  },
+  {
+    name: '$or with AND inside and nested $or',
+    pattern: {
+      source: ['aws.cloudwatch'],
+      $or: [
+        { metricName: ['CPUUtilization'] },
+        {
+          metricType: ['MetricType'],
+          namespace: ['AWS/EC2'],
+          $or: [{ metricId: [1234] }, { spaceId: [1000] }],
+        },
+      ],
+    },
+    matches: [
+      { source: 'aws.cloudwatch', metricName: 'CPUUtilization' },
+      { source: 'aws.cloudwatch', metricType: 'MetricType', namespace: 'AWS/EC2', spaceId: 1000 },
+    ],
+    nonMatches: [
+      { source: 'aws.cloudwatch', metricType: 'MetricType', namespace: 'AWS/EC2', metricId: 1 },
+      { source: 'aws.cloudwatch', metricType: 'MetricType', metricId: 1234 },
+    ],
+  },
+  {
+    name: '$or inside a nested object',
+    pattern: { detail: { $or: [{ state: ['running'] }, { 'c-count': [{ numeric: ['>', 10] }] }] } },
+    matches: [withDetail({ state: 'running' }), withDetail({ state: 'stopped', 'c-count': 11 })],
+    nonMatches: [withDetail({ state: 'stopped', 'c-count': 2 })],
+  },
+  // --- arrays ---
+  {
+    name: 'array in the event: matches if the intersection with the pattern values is non-empty',
+    pattern: {
+      resources: [
+        'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
+        'arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f',
+        'arn:aws:ec2:us-east-1:444455556666:instance/i-b188560f',
+      ],
+    },
+    matches: [
+      withTop({
+        resources: [
+          'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
+          'arn:aws:ec2:us-east-1:123456789012:image/ami-0a1b2c3d',
+        ],
+      }),
+    ],
+    nonMatches: [withTop({ resources: ['arn:aws:ec2:us-east-1:123456789012:image/ami-0a1b2c3d'] })],
+  },
+  {
+    name: 'array in the event: any element satisfying a filter matches',
+    pattern: { detail: { tags: [{ prefix: 'team-' }] } },
+    matches: [withDetail({ tags: ['prod', 'team-a'] })],
+    nonMatches: [withDetail({ tags: ['prod', 'staging'] })],
+  },
+  {
+    name: 'array in the event: anything-but holds if any element is not excluded',
+    pattern: { detail: { tags: [{ 'anything-but': 'prod' }] } },
+    matches: [withDetail({ tags: ['prod', 'canary'] })],
+    nonMatches: [withDetail({ tags: ['prod'] }), withDetail({ tags: [] })],
+  },
+  {
+    name: 'empty array in the event: no value matches, exists false does',
+    pattern: { resources: [{ exists: false }] },
+    matches: [withTop({ resources: [] })],
+    nonMatches: [base],
+  },
+  {
+    name: 'array of objects: one element must match the whole nested pattern',
+    pattern: { detail: { items: { sku: ['A'], qty: [{ numeric: ['>', 1] }] } } },
+    matches: [
+      withDetail({
+        items: [
+          { sku: 'B', qty: 5 },
+          { sku: 'A', qty: 2 },
+        ],
+      }),
+    ],
+    nonMatches: [
+      withDetail({
+        items: [
+          { sku: 'A', qty: 1 },
+          { sku: 'B', qty: 5 },
+        ],
+      }),
+    ],
+  },
+];
+
+describe('matchesPattern', () => {
+  it.each(cases)('$name', ({ pattern, matches, nonMatches }) => {
+    expect(matches.length).toBeGreaterThan(0);
+    expect(nonMatches.length).toBeGreaterThan(0);
+    for (const event of matches) expect(matchesPattern(pattern, event), JSON.stringify(event)).toBe(true);
+    for (const event of nonMatches) expect(matchesPattern(pattern, event), JSON.stringify(event)).toBe(false);
+  });
+
+  it('matches the rules module patterns against the events they are written for', async () => {
+    const { rules, EVENT_SOURCE } = await import('../../../infra/rules.ts');
+    const rule = rules.find((r) => r.name === 'start-release-execution');
+    expect(rule).toBeDefined();
+    const event = withTop({ source: EVENT_SOURCE, 'detail-type': 'Release Created', detail: {} });
+    expect(matchesPattern(rule?.eventPattern ?? {}, event)).toBe(true);
+    expect(matchesPattern(rule?.eventPattern ?? {}, { ...event, 'detail-type': 'Release Updated' })).toBe(
+      false,
+    );
+  });
+});
+
+const invalidPatterns: readonly [string, unknown][] = [
+  ['not an object', ['aws.ec2']],
+  ['an empty pattern', {}],
+  ['a bare value instead of an array', { source: 'aws.ec2' }],
+  ['an empty array', { source: [] }],
+  ['an empty nested object', { detail: {} }],
+  ['a nested array', { source: [['aws.ec2']] }],
+  ['an unknown operator', { source: [{ contains: 'ec2' }] }],
+  ['a filter with two operators', { source: [{ prefix: 'a', suffix: 'b' }] }],
+  ['a non-string prefix', { source: [{ prefix: 1 }] }],
+  ['prefix with an unknown option', { source: [{ prefix: { 'ignore-case': 'a' } }] }],
+  ['a non-boolean exists', { source: [{ exists: 'yes' }] }],
+  ['numeric with an unknown operator', { n: [{ numeric: ['!=', 1] }] }],
+  ['numeric with a string bound', { n: [{ numeric: ['>', '1'] }] }],
+  ['numeric with two lower bounds', { n: [{ numeric: ['>', 1, '>=', 2] }] }],
+  ['numeric with = in a range', { n: [{ numeric: ['=', 1, '<', 2] }] }],
+  ['numeric with an empty range', { n: [{ numeric: ['>', 5, '<', 5] }] }],
+  ['numeric out of range', { n: [{ numeric: ['>', 6e9] }] }],
+  ['anything-but with a mixed list', { s: [{ 'anything-but': ['a', 1] }] }],
+  ['anything-but with a boolean', { s: [{ 'anything-but': true }] }],
+  ['anything-but with an empty list', { s: [{ 'anything-but': [] }] }],
+  ['anything-but with an unknown option', { s: [{ 'anything-but': { numeric: ['>', 1] } }] }],
+  ['wildcard with consecutive stars', { s: [{ wildcard: 'a**b' }] }],
+  ['wildcard escaping a letter', { s: [{ wildcard: 'a\\b' }] }],
+  ['cidr that is not a network', { ip: [{ cidr: '10.0.0.0/33' }] }],
+  ['cidr that is not an address', { ip: [{ cidr: 'example.com/8' }] }],
+  ['$or with one alternative', { $or: [{ a: ['x'] }] }],
+  ['$or with a non-object alternative', { $or: [{ a: ['x'] }, 'b'] }],
+];
+
+describe('validatePattern', () => {
+  it.each(invalidPatterns)('rejects %s', (_name, pattern) => {
+    expect(() => validatePattern(pattern)).toThrow(InvalidEventPatternError);
+    expect(() => validatePattern(pattern)).toThrow(/^Event pattern is not valid\. Reason: /);
+  });
+
+  it('accepts every pattern of the matcher table', () => {
+    for (const { pattern } of cases) expect(() => validatePattern(pattern)).not.toThrow();
+  });
+
+  it('names where the problem is', () => {
+    try {
+      validatePattern({ detail: { state: [{ numeric: ['>', 'x'] }] } });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(InvalidEventPatternError);
+      expect((error as InvalidEventPatternError).path).toBe('detail.state[0].numeric');
+    }
+  });
+});
