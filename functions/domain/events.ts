@@ -15,6 +15,10 @@ export const EVENT_TYPES = [
   'Release Backed Out',
   'Release Closed',
   'Blackout Overridden',
+  'Team Created',
+  'Team Updated',
+  'User Created',
+  'User Updated',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

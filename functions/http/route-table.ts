@@ -26,6 +26,13 @@ export const routeTable: Readonly<Record<string, RouteSpec>> = {
   'GET /releases': { handler: 'releases' },
   'GET /releases/{id}': { handler: 'releases' },
   'PATCH /releases/{id}': { handler: 'releases' },
+  'POST /teams': { handler: 'teams' },
+  'GET /teams': { handler: 'teams' },
+  'GET /teams/{id}': { handler: 'teams' },
+  'PATCH /teams/{id}': { handler: 'teams' },
+  'POST /users': { handler: 'users' },
+  'GET /users': { handler: 'users' },
+  'PUT /users/{id}': { handler: 'users' },
 };
 
 /** A route key split into its method and path template. */

@@ -2,7 +2,10 @@
  * The composition root: builds every port the handlers use from one configuration.
  */
 import type { ReleasePorts } from '#domain/release-service';
+import type { TeamPorts } from '#domain/team-service';
+import type { UserPorts } from '#domain/user-service';
 import { DynamoReleaseStore } from '#store/release-repository';
+import { DynamoTeamStore } from '#store/team-repository';
 import { DynamoUserStore } from '#store/user-repository';
 import { type Clients, createClients } from './clients.ts';
 import { type Config, readConfig } from './config.ts';
@@ -10,8 +13,9 @@ import { configuredWorkflowCatalog } from './configured-workflows.ts';
 import { sfnExecutionStarter } from './execution-starter.ts';
 import { ulidIds } from './ids.ts';
 
-export interface AppPorts extends ReleasePorts {
+export interface AppPorts extends ReleasePorts, TeamPorts, UserPorts {
   readonly users: DynamoUserStore;
+  readonly teams: DynamoTeamStore;
   readonly config: Config;
   readonly clients: Clients;
 }
@@ -22,6 +26,7 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     clients,
     releases: new DynamoReleaseStore(clients.db, config.tableName),
     users: new DynamoUserStore(clients.db, config.tableName),
+    teams: new DynamoTeamStore(clients.db, config.tableName),
     workflows: configuredWorkflowCatalog(config.defaultReleaseStateMachineArn),
     executions: sfnExecutionStarter(clients.sfn),
     clock: { now: () => new Date() },

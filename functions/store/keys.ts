@@ -24,6 +24,9 @@ export const STATE_SK = '#STATE';
 export const keys = {
   release: (id: string) => ({ pk: aggregatePk('release', id), sk: STATE_SK }),
   user: (id: string) => ({ pk: aggregatePk('user', id), sk: STATE_SK }),
+  team: (id: string) => ({ pk: aggregatePk('team', id), sk: STATE_SK }),
+  /** Claim of a work group id by the team that holds it (work group ids are unique across teams). */
+  workGroup: (id: string) => ({ pk: `WG#${id}`, sk: STATE_SK }),
   event: (subject: EventSubject, eventId: string) => ({
     pk: aggregatePk(subject.kind, subject.id),
     sk: `EVT#${eventId}`,
@@ -31,8 +34,15 @@ export const keys = {
   idempotency: (scope: string, key: string) => ({ pk: `IDEM#${scope}#${key}`, sk: STATE_SK }),
 };
 
-/** GSI1 partitions of the list views (newest first by `gsi1sk` = `<createdAt>#<id>`). */
+/**
+ * GSI1 partitions of the list views: releases newest first by `gsi1sk` = `<createdAt>#<id>`,
+ * users by `gsi1sk` = `<id>`, teams by `gsi1sk` = `<lower-case name>#<id>`.
+ */
 export const LIST = {
   releases: 'RELEASES',
   users: 'USERS',
+  teams: 'TEAMS',
 } as const;
+
+/** GSI2 partition of the teams of one kind (`gsi2sk` as the teams' `gsi1sk`). */
+export const teamsOfKind = (kind: string) => `TEAMS#${kind}`;

@@ -1,11 +1,62 @@
 /**
- * DynamoDB adapter of the user store.
+ * DynamoDB adapter of the user store: one state item per user (listed on GSI1 by id), its events
+ * beside it. Team membership fields are written by the team repository, in the team's transaction.
  */
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { User, UserStore } from '#domain/user';
+import {
+  BatchGetCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { IdempotencyKeyReusedError } from '#domain/errors';
+import type { DomainEvent } from '#domain/events';
+import type { Page } from '#domain/ports';
+import type { IdempotencyRequest } from '#domain/release-service';
+import type { User } from '#domain/user';
+import type { UserRepository } from '#domain/user-service';
+import { commit, IdempotencyKeyUsedError } from './commit.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 import { keys, LIST } from './keys.ts';
 
-export class DynamoUserStore implements UserStore {
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
+const BATCH_GET_LIMIT = 100;
+
+/** The table item of a user (also written by the team repository when membership changes). */
+export function userItem(user: User) {
+  return { ...keys.user(user.id), entity: 'user', gsi1pk: LIST.users, gsi1sk: user.id, ...user };
+}
+
+function fromItem(item: Record<string, unknown>): User {
+  const copy: Record<string, unknown> = { ...item };
+  for (const k of ITEM_ONLY) delete copy[k];
+  return copy as unknown as User;
+}
+
+/** Strongly consistent BatchGetItem of any number of keys, retrying unprocessed keys with backoff. */
+export async function batchGetItems(
+  db: DynamoDBDocumentClient,
+  table: string,
+  itemKeys: readonly Record<string, unknown>[],
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for (let i = 0; i < itemKeys.length; i += BATCH_GET_LIMIT) {
+    let pending = itemKeys.slice(i, i + BATCH_GET_LIMIT);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= 8) throw new Error('BatchGetItem left keys unprocessed after 8 attempts');
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      const out = await db.send(
+        new BatchGetCommand({ RequestItems: { [table]: { Keys: [...pending], ConsistentRead: true } } }),
+      );
+      items.push(...(out.Responses?.[table] ?? []));
+      pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
+    }
+  }
+  return items;
+}
+
+export class DynamoUserStore implements UserRepository {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
 
@@ -15,19 +66,68 @@ export class DynamoUserStore implements UserStore {
   }
 
   async get(id: string): Promise<User | undefined> {
-    const out = await this.#db.send(new GetCommand({ TableName: this.#table, Key: keys.user(id) }));
-    if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, entity: _e, gsi1pk: _g, gsi1sk: _s, ...user } = out.Item;
-    return user as User;
+    const out = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: keys.user(id), ConsistentRead: true }),
+    );
+    return out.Item ? fromItem(out.Item) : undefined;
   }
 
-  /** Creates or replaces a user (bootstrap and admin tooling; the API's PUT adds version checks). */
+  async getMany(ids: readonly string[]): Promise<User[]> {
+    const items = await batchGetItems(
+      this.#db,
+      this.#table,
+      [...new Set(ids)].map((id) => keys.user(id)),
+    );
+    return items.map(fromItem);
+  }
+
+  /** Creates or replaces a user without a version check or event (test fixtures only). */
   async put(user: User): Promise<void> {
-    await this.#db.send(
-      new PutCommand({
+    await this.#db.send(new PutCommand({ TableName: this.#table, Item: userItem(user) }));
+  }
+
+  async apply(
+    user: User,
+    expectedVersion: number | undefined,
+    event: DomainEvent,
+    idempotency?: IdempotencyRequest,
+  ): Promise<{ replayedUserId?: string }> {
+    try {
+      await commit(this.#db, this.#table, {
+        writes: [{ item: userItem(user), expectedVersion }],
+        events: [event],
+        ...(idempotency
+          ? { idempotency: { ...idempotency, resourceId: user.id, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }
+          : {}),
+      });
+      return {};
+    } catch (error) {
+      if (!(error instanceof IdempotencyKeyUsedError) || !idempotency) throw error;
+      const first = await this.#db.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: keys.idempotency(idempotency.scope, idempotency.key),
+          ConsistentRead: true,
+        }),
+      );
+      if (first.Item?.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
+      return { replayedUserId: String(first.Item.resourceId) };
+    }
+  }
+
+  async list(page: { limit: number; cursor?: string | undefined }): Promise<Page<User>> {
+    const start = decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']);
+    const out = await this.#db.send(
+      new QueryCommand({
         TableName: this.#table,
-        Item: { ...keys.user(user.id), entity: 'user', gsi1pk: LIST.users, gsi1sk: user.id, ...user },
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': LIST.users },
+        Limit: page.limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
+    const nextCursor = encodeCursor(out.LastEvaluatedKey);
+    return { items: (out.Items ?? []).map(fromItem), ...(nextCursor ? { nextCursor } : {}) };
   }
 }

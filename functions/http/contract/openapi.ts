@@ -4,6 +4,8 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { PageQuery, Problem, z } from './common.ts';
 import { CreateReleaseBody, ReleasePage, ReleaseParams, ReleaseView, UpdateReleaseBody } from './releases.ts';
+import { CreateTeamBody, TeamListQuery, TeamPage, TeamParams, TeamView, UpdateTeamBody } from './teams.ts';
+import { CreateUserBody, PutUserBody, UserPage, UserParams, UserView } from './users.ts';
 
 const problemResponses = (...statuses: number[]) =>
   Object.fromEntries(
@@ -86,6 +88,106 @@ export function documentedRoutes(): RouteConfig[] {
       responses: {
         200: { description: 'The edited release', ...jsonBody(ReleaseView) },
         ...problemResponses(400, 401, 403, 404, 409, 422),
+      },
+    },
+    {
+      method: 'post',
+      path: '/teams',
+      summary: 'Create a release or deployment team (administrators)',
+      description:
+        'Work groups without an id get one (work group ids are unique across teams). Members must be existing users (422 `unknown-users` names the others); their `teamIds` and `workGroupIds` change in the same transaction. Send `Idempotency-Key` to make retries safe.',
+      ...secured,
+      request: {
+        headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+        body: { required: true, ...jsonBody(CreateTeamBody) },
+      },
+      responses: {
+        201: { description: 'Created', ...jsonBody(TeamView) },
+        ...problemResponses(400, 401, 403, 409, 413, 415, 422),
+      },
+    },
+    {
+      method: 'get',
+      path: '/teams',
+      summary: 'List teams by name',
+      description: 'Needs any process (change, release or deployment) or an administrator.',
+      ...secured,
+      request: { query: TeamListQuery },
+      responses: {
+        200: { description: 'A page of teams', ...jsonBody(TeamPage) },
+        ...problemResponses(400, 401, 403),
+      },
+    },
+    {
+      method: 'get',
+      path: '/teams/{id}',
+      summary: 'Read a team',
+      ...secured,
+      request: { params: TeamParams },
+      responses: {
+        200: { description: 'The team', ...jsonBody(TeamView) },
+        ...problemResponses(401, 403, 404),
+      },
+    },
+    {
+      method: 'patch',
+      path: '/teams/{id}',
+      summary: 'Edit a team, its work groups or its members (administrators)',
+      description:
+        "Lists replace the current ones. Needs `expectedVersion` in the body or `If-Match`; a stale version gets 409. The members' user items change in the same transaction; a change touching more than 100 items is refused with 422 `change-too-large`.",
+      ...secured,
+      request: {
+        params: TeamParams,
+        headers: z.object({ 'If-Match': z.string().optional() }),
+        body: { required: true, ...jsonBody(UpdateTeamBody) },
+      },
+      responses: {
+        200: { description: 'The edited team', ...jsonBody(TeamView) },
+        ...problemResponses(400, 401, 403, 404, 409, 422),
+      },
+    },
+    {
+      method: 'post',
+      path: '/users',
+      summary: 'Create a user and its processes (administrators)',
+      description: 'A user with the id already there gets 409. Team membership is set through /teams.',
+      ...secured,
+      request: {
+        headers: z.object({ 'Idempotency-Key': z.string().optional() }),
+        body: { required: true, ...jsonBody(CreateUserBody) },
+      },
+      responses: {
+        201: { description: 'Created', ...jsonBody(UserView) },
+        ...problemResponses(400, 401, 403, 409, 413, 415, 422),
+      },
+    },
+    {
+      method: 'get',
+      path: '/users',
+      summary: 'List users by id (administrators)',
+      ...secured,
+      request: { query: PageQuery },
+      responses: {
+        200: { description: 'A page of users', ...jsonBody(UserPage) },
+        ...problemResponses(400, 401, 403),
+      },
+    },
+    {
+      method: 'put',
+      path: '/users/{id}',
+      summary: 'Create a user, or replace its processes, display name and admin flag (administrators)',
+      description:
+        'Without a version it creates the user (201; 409 if it exists). Replacing needs `expectedVersion` or `If-Match` (200; 409 if stale). Team membership is kept.',
+      ...secured,
+      request: {
+        params: UserParams,
+        headers: z.object({ 'If-Match': z.string().optional() }),
+        body: { required: true, ...jsonBody(PutUserBody) },
+      },
+      responses: {
+        200: { description: 'Replaced', ...jsonBody(UserView) },
+        201: { description: 'Created', ...jsonBody(UserView) },
+        ...problemResponses(400, 401, 403, 409, 413, 415),
       },
     },
   ];

@@ -5,7 +5,8 @@
 import { PACKAGE_TYPES, RELEASE_TYPES, URGENCIES } from '#domain/release';
 import { ExpectedVersion, Id, pageOf, Timestamp, z } from './common.ts';
 
-const JsonValue: z.ZodType<unknown> = z.json();
+// Bodies arrive as parsed JSON, so any value here is already JSON (z.json() is recursive and breaks the OpenAPI generator).
+const JsonValue = z.unknown().openapi({ description: 'Any JSON value' });
 
 export const CiUpdateInput = z
   .object({

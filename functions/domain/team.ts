@@ -1,0 +1,395 @@
+/**
+ * Release and deployment teams, their work groups and members. A team is the source of truth for
+ * membership: every member belongs to each of the team's work groups, and the users' `teamIds` /
+ * `workGroupIds` are a projection of it, changed in the same transaction as the team.
+ */
+import type { Actor } from './actor.ts';
+import { type FieldError, RuleViolationError, ValidationError } from './errors.ts';
+import type { DomainEvent } from './events.ts';
+import type { Clock, IdGenerator } from './ports.ts';
+import { applyMembership, type MembershipDelta, newUser, type User } from './user.ts';
+
+export const TEAM_KINDS = ['release', 'deployment'] as const;
+export type TeamKind = (typeof TEAM_KINDS)[number];
+
+/** Most members a team has; keeps every membership change inside one transaction. */
+export const MAX_TEAM_MEMBERS = 50;
+/** Most work groups a team has. */
+export const MAX_WORK_GROUPS = 20;
+/** DynamoDB's limit of items in one TransactWriteItems call. */
+export const MAX_TRANSACTION_ITEMS = 100;
+
+export interface WorkGroup {
+  /** Unique across all teams (tasks and queues name a work group by id alone). */
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface Team {
+  readonly id: string;
+  readonly name: string;
+  readonly kind: TeamKind;
+  readonly description?: string;
+  readonly workGroups: readonly WorkGroup[];
+  /** User ids; each member belongs to every work group of the team. */
+  readonly members: readonly string[];
+  /** Release teams only: the workflow new releases of the team run on when none is named. */
+  readonly defaultWorkflowId?: string;
+  readonly version: number;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly updatedAt: string;
+  readonly updatedBy: string;
+}
+
+export interface WorkGroupInput {
+  id?: string | undefined;
+  name: string;
+}
+
+export interface NewTeam {
+  name: string;
+  kind: TeamKind;
+  description?: string | undefined;
+  workGroups: WorkGroupInput[];
+  members: string[];
+  defaultWorkflowId?: string | undefined;
+}
+
+export interface TeamChanges {
+  name?: string | undefined;
+  description?: string | undefined;
+  /** The complete new list; entries without an id keep the id of a same-named group, else get one. */
+  workGroups?: WorkGroupInput[] | undefined;
+  /** The complete new member list. */
+  members?: string[] | undefined;
+  /** `null` removes the default workflow. */
+  defaultWorkflowId?: string | null | undefined;
+}
+
+/** A change of teams and the user items that follow from it, committed as one transaction. */
+export interface TeamChange {
+  /** `previous` undefined: the team is new; else its stored version must still be `previous.version`. */
+  readonly teams: readonly { readonly team: Team; readonly previous: Team | undefined }[];
+  /** `expectedVersion` undefined: the user is new. */
+  readonly users: readonly { readonly user: User; readonly expectedVersion: number | undefined }[];
+  readonly events: readonly DomainEvent[];
+}
+
+type Deps = { clock: Clock; ids: IdGenerator };
+
+const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
+function resolveWorkGroups(
+  input: readonly WorkGroupInput[],
+  previous: readonly WorkGroup[],
+  ids: IdGenerator,
+): WorkGroup[] {
+  return input.map((wg) => ({
+    id: wg.id ?? previous.find((p) => sameName(p.name, wg.name))?.id ?? ids.next('wg'),
+    name: wg.name.trim(),
+  }));
+}
+
+/** Checks a team's own invariants; every fault is named by its field path. */
+export function teamFaults(team: Pick<Team, 'kind' | 'workGroups' | 'members' | 'defaultWorkflowId'>) {
+  const errors: FieldError[] = [];
+  if (team.members.length > MAX_TEAM_MEMBERS) {
+    errors.push({ path: 'members', message: `must have at most ${MAX_TEAM_MEMBERS} members` });
+  }
+  team.members.forEach((m, i) => {
+    if (team.members.indexOf(m) !== i) errors.push({ path: `members.${i}`, message: `repeats user ${m}` });
+  });
+  if (team.workGroups.length > MAX_WORK_GROUPS) {
+    errors.push({ path: 'workGroups', message: `must have at most ${MAX_WORK_GROUPS} work groups` });
+  }
+  team.workGroups.forEach((wg, i) => {
+    const first = team.workGroups.findIndex((o) => sameName(o.name, wg.name));
+    if (first !== i) {
+      errors.push({ path: `workGroups.${i}.name`, message: `repeats the name of workGroups.${first}` });
+    }
+    const firstId = team.workGroups.findIndex((o) => o.id === wg.id);
+    if (firstId !== i) {
+      errors.push({ path: `workGroups.${i}.id`, message: `repeats the id of workGroups.${firstId}` });
+    }
+  });
+  if (team.defaultWorkflowId !== undefined && team.kind !== 'release') {
+    errors.push({ path: 'defaultWorkflowId', message: 'only release teams have a default workflow' });
+  }
+  return errors;
+}
+
+function assertValid(team: Team): void {
+  const errors = teamFaults(team);
+  if (errors.length > 0) throw new ValidationError('The team is not valid.', errors);
+}
+
+/** Builds a new team (version 1) with its `Team Created` event. */
+export function newTeam(
+  input: NewTeam,
+  actor: Pick<Actor, 'id'>,
+  deps: Deps,
+  fixedId?: string,
+): { team: Team; event: DomainEvent } {
+  const now = deps.clock.now().toISOString();
+  const id = fixedId ?? deps.ids.next('team');
+  const team: Team = {
+    id,
+    name: input.name.trim(),
+    kind: input.kind,
+    ...(input.description ? { description: input.description } : {}),
+    workGroups: resolveWorkGroups(input.workGroups, [], deps.ids),
+    members: [...input.members],
+    ...(input.defaultWorkflowId ? { defaultWorkflowId: input.defaultWorkflowId } : {}),
+    version: 1,
+    createdAt: now,
+    createdBy: actor.id,
+    updatedAt: now,
+    updatedBy: actor.id,
+  };
+  assertValid(team);
+  const event: DomainEvent = {
+    id: deps.ids.next('evt'),
+    type: 'Team Created',
+    occurredAt: now,
+    actor: actor.id,
+    subject: { kind: 'team', id },
+    data: {
+      teamId: id,
+      name: team.name,
+      kind: team.kind,
+      workGroups: team.workGroups.map((wg) => ({ ...wg })),
+      members: [...team.members],
+      defaultWorkflowId: team.defaultWorkflowId ?? null,
+    },
+  };
+  return { team, event };
+}
+
+/**
+ * Applies an edit; returns the new state and its `Team Updated` event, or `undefined` when the
+ * edit changes nothing (nothing is then written).
+ */
+export function updateTeam(
+  team: Team,
+  changes: TeamChanges,
+  actor: Pick<Actor, 'id'>,
+  deps: Deps,
+): { team: Team; event: DomainEvent } | undefined {
+  const workGroups = changes.workGroups
+    ? resolveWorkGroups(changes.workGroups, team.workGroups, deps.ids)
+    : team.workGroups;
+  const members = changes.members ? [...changes.members] : team.members;
+  const { description: _d, defaultWorkflowId: _w, ...rest } = team;
+  const description = changes.description !== undefined ? changes.description : team.description;
+  const defaultWorkflowId =
+    changes.defaultWorkflowId === null ? undefined : (changes.defaultWorkflowId ?? team.defaultWorkflowId);
+  const now = deps.clock.now().toISOString();
+  const next: Team = {
+    ...rest,
+    ...(changes.name !== undefined ? { name: changes.name.trim() } : {}),
+    ...(description ? { description } : {}),
+    workGroups,
+    members,
+    ...(defaultWorkflowId ? { defaultWorkflowId } : {}),
+    version: team.version + 1,
+    updatedAt: now,
+    updatedBy: actor.id,
+  };
+  assertValid(next);
+  const changed = Object.fromEntries(
+    (['name', 'description', 'defaultWorkflowId'] as const)
+      .filter((k) => next[k] !== team[k])
+      .map((k) => [k, { from: team[k] ?? null, to: next[k] ?? null }]),
+  );
+  const groups = workGroupDiff(team, next);
+  const renamed = next.workGroups.flatMap((wg) => {
+    const before = team.workGroups.find((p) => p.id === wg.id);
+    return before && before.name !== wg.name ? [{ id: wg.id, from: before.name, to: wg.name }] : [];
+  });
+  const membersAdded = next.members.filter((m) => !team.members.includes(m));
+  const membersRemoved = team.members.filter((m) => !next.members.includes(m));
+  const reordered =
+    next.workGroups.map((wg) => wg.id).join() !== team.workGroups.map((wg) => wg.id).join() ||
+    next.members.join() !== team.members.join();
+  if (
+    Object.keys(changed).length === 0 &&
+    groups.added.length + groups.removed.length + renamed.length === 0 &&
+    membersAdded.length + membersRemoved.length === 0 &&
+    !reordered
+  ) {
+    return undefined;
+  }
+  const event: DomainEvent = {
+    id: deps.ids.next('evt'),
+    type: 'Team Updated',
+    occurredAt: now,
+    actor: actor.id,
+    subject: { kind: 'team', id: team.id },
+    data: {
+      teamId: team.id,
+      version: next.version,
+      changed,
+      membersAdded,
+      membersRemoved,
+      workGroupsAdded: groups.added.map((wg) => ({ ...wg })),
+      workGroupsRemoved: groups.removed.map((wg) => ({ ...wg })),
+      workGroupsRenamed: renamed,
+    },
+  };
+  return { team: next, event };
+}
+
+/** Work groups a change adds to and removes from the team (by id). */
+export function workGroupDiff(
+  before: Pick<Team, 'workGroups'> | undefined,
+  after: Pick<Team, 'workGroups'>,
+): { added: WorkGroup[]; removed: WorkGroup[] } {
+  const beforeGroups = before?.workGroups ?? [];
+  return {
+    added: after.workGroups.filter((wg) => !beforeGroups.some((b) => b.id === wg.id)),
+    removed: beforeGroups.filter((wg) => !after.workGroups.some((a) => a.id === wg.id)),
+  };
+}
+
+/** How each affected user's membership changes when a team goes from `before` to `after`. */
+export function membershipDeltas(before: Team | undefined, after: Team): MembershipDelta[] {
+  const beforeMembers = before?.members ?? [];
+  const beforeGroups = (before?.workGroups ?? []).map((wg) => wg.id);
+  const afterGroups = after.workGroups.map((wg) => wg.id);
+  const { added, removed } = workGroupDiff(before, after);
+  const deltas: MembershipDelta[] = [];
+  for (const userId of beforeMembers) {
+    if (!after.members.includes(userId)) {
+      deltas.push({
+        userId,
+        addTeamIds: [],
+        removeTeamIds: [after.id],
+        addWorkGroupIds: [],
+        removeWorkGroupIds: beforeGroups,
+      });
+    } else if (added.length + removed.length > 0) {
+      deltas.push({
+        userId,
+        addTeamIds: [],
+        removeTeamIds: [],
+        addWorkGroupIds: added.map((wg) => wg.id),
+        removeWorkGroupIds: removed.map((wg) => wg.id),
+      });
+    }
+  }
+  for (const userId of after.members) {
+    if (!beforeMembers.includes(userId)) {
+      deltas.push({
+        userId,
+        addTeamIds: [after.id],
+        removeTeamIds: [],
+        addWorkGroupIds: afterGroups,
+        removeWorkGroupIds: [],
+      });
+    }
+  }
+  return deltas;
+}
+
+/**
+ * The items a team change writes: state items, events, the user items it touches and one claim
+ * item per work group added or removed (work group ids are unique across teams).
+ */
+export function transactionItems(change: TeamChange, extra = 0): number {
+  const claims = change.teams.reduce((n, { team, previous }) => {
+    const diff = workGroupDiff(previous, team);
+    return n + diff.added.length + diff.removed.length;
+  }, 0);
+  return change.teams.length + change.users.length + change.events.length + claims + extra;
+}
+
+/** Refuses a change that would not fit in one transaction (it would not be atomic otherwise). */
+export function assertFitsOneTransaction(change: TeamChange, extra = 0): void {
+  const items = transactionItems(change, extra);
+  if (items > MAX_TRANSACTION_ITEMS) {
+    throw new RuleViolationError(
+      'change-too-large',
+      `This change touches ${items} items; at most ${MAX_TRANSACTION_ITEMS} can change together. Split it, e.g. remove members in one request and add them in the next.`,
+      { items, maxItems: MAX_TRANSACTION_ITEMS },
+    );
+  }
+}
+
+/** The fixed ids of what {@link planBootstrap} creates. */
+export const BOOTSTRAP = {
+  actor: 'system:bootstrap',
+  adminUserId: 'admin',
+  releaseTeam: {
+    id: 'team_release',
+    name: 'Release team',
+    kind: 'release',
+    workGroup: { id: 'wg_release', name: 'Release engineering' },
+  },
+  deploymentTeam: {
+    id: 'team_deployment',
+    name: 'Deployment team',
+    kind: 'deployment',
+    workGroup: { id: 'wg_deployment', name: 'Deployment technicians' },
+  },
+} as const;
+
+/**
+ * What bootstrap must write so that the release team, the deployment team and the `admin` user
+ * exist; `undefined` when they all do. Only missing items are created: what an administrator has
+ * since changed is left as it is.
+ */
+export function planBootstrap(
+  existing: { releaseTeam?: Team | undefined; deploymentTeam?: Team | undefined; admin?: User | undefined },
+  deps: Deps,
+): TeamChange | undefined {
+  const actor = { id: BOOTSTRAP.actor };
+  const adminId = BOOTSTRAP.adminUserId;
+  const teams: { team: Team; previous: undefined }[] = [];
+  const events: DomainEvent[] = [];
+  for (const [spec, current] of [
+    [BOOTSTRAP.releaseTeam, existing.releaseTeam],
+    [BOOTSTRAP.deploymentTeam, existing.deploymentTeam],
+  ] as const) {
+    if (current) continue;
+    const created = newTeam(
+      { name: spec.name, kind: spec.kind, workGroups: [{ ...spec.workGroup }], members: [adminId] },
+      actor,
+      deps,
+      spec.id,
+    );
+    teams.push({ team: created.team, previous: undefined });
+    events.push(created.event);
+  }
+  const users: TeamChange['users'][number][] = [];
+  if (!existing.admin) {
+    const all = [existing.releaseTeam, existing.deploymentTeam, ...teams.map((t) => t.team)];
+    const mine = all.filter((t): t is Team => t?.members.includes(adminId) === true);
+    const created = newUser(
+      adminId,
+      { displayName: 'Administrator', processes: ['change', 'release', 'deployment'], admin: true },
+      actor,
+      deps,
+      {
+        teamIds: mine.map((t) => t.id),
+        workGroupIds: mine.flatMap((t) => t.workGroups.map((wg) => wg.id)),
+      },
+    );
+    users.push({ user: created.user, expectedVersion: undefined });
+    events.push(created.event);
+  } else if (teams.length > 0) {
+    const now = deps.clock.now().toISOString();
+    let admin = existing.admin;
+    for (const { team } of teams) {
+      const [delta] = membershipDeltas(undefined, team);
+      if (delta) admin = applyMembership(admin, delta, now);
+    }
+    // One write of the user, however many teams were created.
+    users.push({
+      user: { ...admin, version: existing.admin.version + 1 },
+      expectedVersion: existing.admin.version,
+    });
+  }
+  if (teams.length === 0 && users.length === 0) return undefined;
+  return { teams, users, events };
+}

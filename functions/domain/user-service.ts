@@ -1,0 +1,109 @@
+/**
+ * User use cases (administrators only): create, list, and create-or-replace a user's processes.
+ * Team membership is not set here; the teams resource maintains it.
+ */
+import { type Actor, requireAdmin } from './actor.ts';
+import { VersionConflictError } from './errors.ts';
+import type { DomainEvent } from './events.ts';
+import type { Clock, IdGenerator, Page } from './ports.ts';
+import type { IdempotencyRequest } from './release-service.ts';
+import type { UserDirectory } from './team-service.ts';
+import { newUser, replaceUserProfile, type User, type UserProfile } from './user.ts';
+
+export interface UserRepository extends UserDirectory {
+  /** Ordered by id. */
+  list(page: { limit: number; cursor?: string | undefined }): Promise<Page<User>>;
+  /**
+   * Stores the user with its event in one transaction: `expectedVersion` undefined means the user
+   * must not exist yet, else its stored version must still be it (409 otherwise). With an
+   * Idempotency-Key already used for the same request it writes nothing and returns that user's id.
+   */
+  apply(
+    user: User,
+    expectedVersion: number | undefined,
+    event: DomainEvent,
+    idempotency?: IdempotencyRequest,
+  ): Promise<{ replayedUserId?: string }>;
+}
+
+export interface UserPorts {
+  readonly users: UserRepository;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}
+
+/** Creates a user; 409 if one with the id exists. */
+export async function createUser(
+  input: UserProfile & { id: string },
+  actor: Actor,
+  ports: UserPorts,
+  idempotency?: IdempotencyRequest,
+): Promise<{ user: User; replayed: boolean }> {
+  requireAdmin(actor);
+  const { user, event } = newUser(input.id, input, actor, ports);
+  try {
+    const { replayedUserId } = await ports.users.apply(user, undefined, event, idempotency);
+    if (replayedUserId === undefined) return { user, replayed: false };
+    const first = await ports.users.get(replayedUserId);
+    if (!first) throw new VersionConflictError(`User ${replayedUserId} changed since; read it again.`);
+    return { user: first, replayed: true };
+  } catch (error) {
+    if (!(error instanceof VersionConflictError)) throw error;
+    const existing = await ports.users.get(input.id);
+    throw new VersionConflictError(
+      `User ${input.id} already exists; PUT /users/${input.id} with its version to replace it.`,
+      existing?.version,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Creates the user, or replaces its profile. Replacing needs the version it is based on; a stale
+ * one (or a version for a user that does not exist) is a 409. An unchanged profile writes nothing.
+ */
+export async function putUser(
+  id: string,
+  input: UserProfile,
+  expectedVersion: number | undefined,
+  actor: Actor,
+  ports: UserPorts,
+): Promise<{ user: User; created: boolean }> {
+  requireAdmin(actor);
+  const current = await ports.users.get(id);
+  if (!current) {
+    if (expectedVersion !== undefined) {
+      throw new VersionConflictError(
+        `User ${id} does not exist, so it is not at version ${expectedVersion}.`,
+      );
+    }
+    const { user, event } = newUser(id, input, actor, ports);
+    await ports.users.apply(user, undefined, event);
+    return { user, created: true };
+  }
+  if (expectedVersion === undefined) {
+    throw new VersionConflictError(
+      `User ${id} exists; send expectedVersion (or If-Match) ${current.version} to replace it.`,
+      current.version,
+    );
+  }
+  if (current.version !== expectedVersion) {
+    throw new VersionConflictError(
+      `User ${id} is at version ${current.version}, not ${expectedVersion}; read it again and retry.`,
+      current.version,
+    );
+  }
+  const replaced = replaceUserProfile(current, input, actor, ports);
+  if (!replaced) return { user: current, created: false };
+  await ports.users.apply(replaced.user, expectedVersion, replaced.event);
+  return { user: replaced.user, created: false };
+}
+
+export async function listUsers(
+  page: { limit: number; cursor?: string | undefined },
+  actor: Actor,
+  ports: Pick<UserPorts, 'users'>,
+): Promise<Page<User>> {
+  requireAdmin(actor);
+  return ports.users.list(page);
+}

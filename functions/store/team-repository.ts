@@ -1,0 +1,164 @@
+/**
+ * DynamoDB adapter of the team store: one state item per team (listed by name on GSI1, by kind on
+ * GSI2), its events beside it, and one claim item per work group id so that no two teams hold the
+ * same work group. A team change, its claims, the member users' items and the events commit in
+ * one transaction.
+ */
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { IdempotencyKeyReusedError, RuleViolationError } from '#domain/errors';
+import type { Page } from '#domain/ports';
+import type { IdempotencyRequest } from '#domain/release-service';
+import { type Team, type TeamChange, type TeamKind, workGroupDiff } from '#domain/team';
+import type { TeamStore } from '#domain/team-service';
+import { commit, IdempotencyKeyUsedError, type StateWrite } from './commit.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { keys, LIST, teamsOfKind } from './keys.ts';
+import { batchGetItems, userItem } from './user-repository.ts';
+
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const;
+
+function toItem(team: Team) {
+  const sort = `${team.name.toLowerCase()}#${team.id}`;
+  return {
+    ...keys.team(team.id),
+    entity: 'team',
+    gsi1pk: LIST.teams,
+    gsi1sk: sort,
+    gsi2pk: teamsOfKind(team.kind),
+    gsi2sk: sort,
+    ...team,
+  };
+}
+
+function fromItem(item: Record<string, unknown>): Team {
+  const copy: Record<string, unknown> = { ...item };
+  for (const k of ITEM_ONLY) delete copy[k];
+  return copy as unknown as Team;
+}
+
+/** A work group id's claim: which team holds it (`null` once released), versioned like state. */
+interface WorkGroupClaim {
+  readonly id: string;
+  readonly teamId: string | null;
+  readonly version: number;
+}
+
+export class DynamoTeamStore implements TeamStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(db: DynamoDBDocumentClient, tableName: string) {
+    this.#db = db;
+    this.#table = tableName;
+  }
+
+  async get(id: string): Promise<Team | undefined> {
+    const out = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: keys.team(id), ConsistentRead: true }),
+    );
+    return out.Item ? fromItem(out.Item) : undefined;
+  }
+
+  async list(page: { limit: number; cursor?: string | undefined; kind?: TeamKind | undefined }) {
+    const index = page.kind ? 'gsi2' : 'gsi1';
+    const start = decodeCursor(page.cursor, ['pk', 'sk', `${index}pk`, `${index}sk`]);
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: index,
+        KeyConditionExpression: '#pk = :pk',
+        ExpressionAttributeNames: { '#pk': `${index}pk` },
+        ExpressionAttributeValues: { ':pk': page.kind ? teamsOfKind(page.kind) : LIST.teams },
+        Limit: page.limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    const nextCursor = encodeCursor(out.LastEvaluatedKey);
+    return { items: (out.Items ?? []).map(fromItem), ...(nextCursor ? { nextCursor } : {}) } as Page<Team>;
+  }
+
+  async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<{ replayedTeamId?: string }> {
+    const writes: StateWrite[] = [
+      ...change.teams.map(({ team, previous }) => ({
+        item: toItem(team),
+        expectedVersion: previous?.version,
+      })),
+      ...(await this.#claimWrites(change)),
+      ...change.users.map(({ user, expectedVersion }) => ({ item: userItem(user), expectedVersion })),
+    ];
+    const created = change.teams.find((t) => t.previous === undefined)?.team.id;
+    try {
+      await commit(this.#db, this.#table, {
+        writes,
+        events: change.events,
+        ...(idempotency && created
+          ? { idempotency: { ...idempotency, resourceId: created, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }
+          : {}),
+      });
+      return {};
+    } catch (error) {
+      if (!(error instanceof IdempotencyKeyUsedError) || !idempotency) throw error;
+      const first = await this.#db.send(
+        new GetCommand({
+          TableName: this.#table,
+          Key: keys.idempotency(idempotency.scope, idempotency.key),
+          ConsistentRead: true,
+        }),
+      );
+      if (first.Item?.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
+      return { replayedTeamId: String(first.Item.resourceId) };
+    }
+  }
+
+  /** Claims the added work groups' ids and releases the removed ones, each under its own version. */
+  async #claimWrites(change: TeamChange): Promise<StateWrite[]> {
+    const plan = change.teams.flatMap(({ team, previous }) => {
+      const { added, removed } = workGroupDiff(previous, team);
+      return [
+        ...added.map((wg) => ({ id: wg.id, team, claim: true })),
+        ...removed.map((wg) => ({ id: wg.id, team, claim: false })),
+      ];
+    });
+    if (plan.length === 0) return [];
+    const stored = new Map(
+      (
+        await batchGetItems(
+          this.#db,
+          this.#table,
+          plan.map((p) => keys.workGroup(p.id)),
+        )
+      ).map((item) => [String(item.id), item as unknown as WorkGroupClaim]),
+    );
+    const taken = plan.filter((p) => {
+      const holder = stored.get(p.id)?.teamId;
+      return p.claim && holder != null && holder !== p.team.id;
+    });
+    if (taken.length > 0) {
+      const ids = taken.map((p) => p.id);
+      throw new RuleViolationError(
+        'work-group-id-taken',
+        `Work group id ${ids.join(', ')} belongs to another team; leave the id out to get a new one.`,
+        { workGroupIds: ids },
+      );
+    }
+    return plan.flatMap(({ id, team, claim }) => {
+      const current = stored.get(id);
+      // A removed group without a claim item has nothing to release.
+      if (!claim && !current) return [];
+      return [
+        {
+          item: {
+            ...keys.workGroup(id),
+            entity: 'workGroup',
+            id,
+            teamId: claim ? team.id : null,
+            teamKind: claim ? team.kind : null,
+            version: (current?.version ?? 0) + 1,
+          },
+          expectedVersion: current?.version,
+        },
+      ];
+    });
+  }
+}

@@ -1,0 +1,279 @@
+/**
+ * The embedded local cloud: DynamoDB Local, the local Step Functions service, the local
+ * EventBridge bus, the stream relay and the API gateway — wired to the very handler modules,
+ * rule patterns, table definition and state-machine definitions the CDK stack deploys.
+ */
+import { join } from 'node:path';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  ResourceInUseException,
+  UpdateTableCommand,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateStateMachineCommand,
+  ListStateMachinesCommand,
+  type SFNClient,
+  UpdateStateMachineCommand,
+} from '@aws-sdk/client-sfn';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { createHandler as createRelayHandler } from '../../functions/events/outbox-relay.ts';
+import { createHandler as createStartExecution } from '../../functions/events/start-execution.ts';
+import { handler as fallback } from '../../functions/http/fallback.ts';
+import { handler as health } from '../../functions/http/health.ts';
+import { handler as openapi } from '../../functions/http/openapi.ts';
+import { createHandler as createReleasesHandler } from '../../functions/http/releases.ts';
+import type { HttpHandlerName } from '../../functions/http/route-table.ts';
+import { readConfig } from '../../functions/lib/config.ts';
+import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
+import {
+  createHandler as createRecordStage,
+  type RecordStagePayload,
+} from '../../functions/steps/record-stage.ts';
+import { createTableInput } from '../../functions/store/table-definition.ts';
+import { compileWorkflow } from '../../workflows/compile.ts';
+import { defaultWorkflows } from '../../workflows/defaults/index.ts';
+import { EVENT_BUS_NAME, rules as stackRules } from '../rules.ts';
+import { localDynamoClient, startDynamoDbLocal } from './dynamodb-local.ts';
+import { type BusRule, LocalEventBus } from './eventbridge/bus.ts';
+import { startLocalEventBridge } from './eventbridge/server.ts';
+import { type HttpLambda, startGateway } from './gateway.ts';
+import { type LocalIdentity, localIdentity } from './identity.ts';
+import { startLocalStepFunctions } from './stepfunctions/index.ts';
+import { type StreamRelay, startStreamRelay } from './stream-relay.ts';
+
+export const LOCAL_REGION = 'local';
+export const LOCAL_ACCOUNT = '000000000000';
+export const LOCAL_ISSUER = 'release-desk-local';
+export const DEFAULT_TABLE_NAME = 'release-desk';
+
+/** The ARN a state machine definition names a local function by. */
+export const localFunctionArn = (name: string) =>
+  `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+
+export interface LocalCloudOptions {
+  /** Persist everything here; without it everything lives in memory (tests). */
+  readonly dataDir?: string | undefined;
+  readonly apiPort?: number;
+  readonly sfnPort?: number;
+  readonly eventsPort?: number;
+  readonly dynamoPort?: number;
+  /** Use this DynamoDB Local instead of starting one (the test run shares one). */
+  readonly dynamoEndpoint?: string;
+  readonly tableName?: string;
+  /** Extra rules with their own targets (tests subscribe to events this way). */
+  readonly extraRules?: readonly (BusRule & {
+    handler: (event: EventBridgeEvent<string, unknown>) => Promise<void>;
+  })[];
+  /** Delivery retry policy of the bus (tests use short delays). */
+  readonly busRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+}
+
+export interface LocalCloud {
+  readonly apiUrl: string;
+  readonly sfnEndpoint: string;
+  readonly eventsEndpoint: string;
+  readonly dynamoEndpoint: string;
+  readonly tableName: string;
+  readonly identity: LocalIdentity;
+  readonly bus: LocalEventBus;
+  readonly ports: AppPorts;
+  /** Waits until the stream relay has published everything committed and the bus is idle. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function ensureTable(client: DynamoDBClient, tableName: string): Promise<string> {
+  const wanted = createTableInput(tableName);
+  try {
+    await client.send(new CreateTableCommand(wanted));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+  let table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  // An older data dir may lack an index added since: add what is missing (one per UpdateTable).
+  const present = new Set((table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  for (const index of wanted.GlobalSecondaryIndexes.filter((i) => !present.has(i.IndexName))) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: wanted.AttributeDefinitions,
+        GlobalSecondaryIndexUpdates: [{ Create: index }],
+      }),
+    );
+    table = (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
+  }
+  if (!table?.LatestStreamArn) throw new Error(`Table ${tableName} has no stream`);
+  return table.LatestStreamArn;
+}
+
+/** Creates (or updates to the current definition) one state machine per default workflow. */
+async function publishDefaultWorkflows(sfn: SFNClient): Promise<Record<string, string>> {
+  const existing = new Map<string, string>();
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListStateMachinesCommand({ ...(nextToken ? { nextToken } : {}) }));
+    for (const m of page.stateMachines ?? [])
+      if (m.name && m.stateMachineArn) existing.set(m.name, m.stateMachineArn);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const arns: Record<string, string> = {};
+  for (const [id, def] of Object.entries(defaultWorkflows)) {
+    const definition = JSON.stringify(
+      compileWorkflow(def, { recordStageFunctionArn: localFunctionArn('record-stage') }),
+    );
+    const arn = existing.get(id);
+    if (arn) {
+      await sfn.send(new UpdateStateMachineCommand({ stateMachineArn: arn, definition }));
+      arns[id] = arn;
+    } else {
+      const out = await sfn.send(
+        new CreateStateMachineCommand({
+          name: id,
+          definition,
+          roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/release-desk-workflows`,
+          type: 'STANDARD',
+        }),
+      );
+      arns[id] = out.stateMachineArn as string;
+    }
+  }
+  return arns;
+}
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((e) => console.error('stop failed', e));
+  };
+  try {
+    const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
+    let dynamoEndpoint = options.dynamoEndpoint;
+    if (!dynamoEndpoint) {
+      const db = await startDynamoDbLocal({
+        ...(options.dynamoPort !== undefined ? { port: options.dynamoPort } : {}),
+        ...(options.dataDir ? { path: join(options.dataDir, 'dynamodb') } : {}),
+      });
+      stops.push(db.stop);
+      dynamoEndpoint = db.endpoint;
+    }
+    const admin = localDynamoClient(dynamoEndpoint);
+    stops.push(async () => admin.destroy());
+    const streamArn = await ensureTable(admin, tableName);
+
+    // Handlers are bound to ports once those exist; the services below only need the names.
+    let ports: AppPorts | undefined;
+    const currentPorts = () => {
+      if (!ports) throw new Error('local cloud not ready');
+      return ports;
+    };
+    const recordStage = createRecordStage(currentPorts);
+    const startExecution = createStartExecution(currentPorts);
+
+    const extra = new Map((options.extraRules ?? []).map((r) => [r.target, r.handler]));
+    const bus = new LocalEventBus({
+      rules: [...stackRules, ...(options.extraRules ?? [])],
+      resolveTarget: (target) => {
+        if (target === 'start-execution') return (event) => startExecution(event as never);
+        const handler = extra.get(target);
+        if (!handler) throw new Error(`No local target ${target}`);
+        return (event) => handler(event);
+      },
+      ...(options.busRetry ? { retry: options.busRetry } : {}),
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    });
+    stops.push(() => bus.close());
+    const events = await startLocalEventBridge({ port: options.eventsPort ?? 0, bus });
+    stops.push(events.stop);
+
+    const functions: Record<string, (payload: unknown) => Promise<unknown>> = {
+      'record-stage': (payload) => recordStage(payload as RecordStagePayload),
+    };
+    const sfnService = await startLocalStepFunctions({
+      port: options.sfnPort ?? 0,
+      ...(options.dataDir ? { dataDir: join(options.dataDir, 'stepfunctions') } : {}),
+      invokeFunction: async (nameOrArn, payload) => {
+        const name = nameOrArn.split(':function:').pop()?.split(':')[0] ?? nameOrArn;
+        const fn = functions[name];
+        if (!fn)
+          throw Object.assign(new Error(`Function not found: ${nameOrArn}`), {
+            name: 'Lambda.ResourceNotFoundException',
+          });
+        return fn(payload);
+      },
+    });
+    stops.push(sfnService.stop);
+
+    const config = readConfig({
+      TABLE_NAME: tableName,
+      EVENT_BUS_NAME,
+      AWS_REGION: LOCAL_REGION,
+      DYNAMODB_ENDPOINT: dynamoEndpoint,
+      SFN_ENDPOINT: sfnService.endpoint,
+      EVENTS_ENDPOINT: events.endpoint,
+      DEFAULT_RELEASE_STATE_MACHINE_ARN: 'pending',
+    });
+    const bootstrapPorts = createPorts(config);
+    const stateMachines = await publishDefaultWorkflows(bootstrapPorts.clients.sfn);
+    ports = createPorts({ ...config, defaultReleaseStateMachineArn: stateMachines['release-default'] });
+    const livePorts = ports;
+    stops.push(async () => {
+      livePorts.clients.db.destroy();
+      livePorts.clients.sfn.destroy();
+      livePorts.clients.events.destroy();
+      bootstrapPorts.clients.sfn.destroy();
+    });
+
+    const relayHandler = createRelayHandler(currentPorts);
+    const relay: StreamRelay = await startStreamRelay({
+      endpoint: dynamoEndpoint,
+      streamArn,
+      handler: relayHandler,
+      dataDir: options.dataDir,
+      onError: (error) => console.error('stream relay:', (error as Error).message),
+    });
+    stops.push(relay.stop);
+
+    const identity = await localIdentity({ dataDir: options.dataDir, issuer: LOCAL_ISSUER });
+    const handlers: Partial<Record<HttpHandlerName, HttpLambda>> = {
+      health,
+      openapi,
+      fallback,
+      releases: createReleasesHandler(currentPorts),
+    };
+    const gateway = await startGateway({
+      port: options.apiPort ?? 0,
+      handlers,
+      auth: { issuer: identity.issuer, audience: identity.audience, jwks: identity.jwks },
+      extras: (req, res) => {
+        if (req.method === 'GET' && req.url === '/.well-known/jwks.json') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(identity.jwks));
+          return true;
+        }
+        return false;
+      },
+    });
+    stops.push(gateway.stop);
+
+    return {
+      apiUrl: gateway.url,
+      sfnEndpoint: sfnService.endpoint,
+      eventsEndpoint: events.endpoint,
+      dynamoEndpoint,
+      tableName,
+      identity,
+      bus,
+      ports: livePorts,
+      settle: async () => {
+        await relay.drain();
+        await bus.idle();
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}

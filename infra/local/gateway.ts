@@ -1,0 +1,176 @@
+/**
+ * The local API gateway: turns HTTP requests into API Gateway HTTP API payload 2.0 events for the
+ * same handler modules Lambda runs, after the same JWT check the HTTP API's authorizer makes.
+ * Routes come from the one route table; what matches none goes to the fallback handler (404/405).
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { JSONWebKeySet } from 'jose';
+import type { HttpHandlerName } from '../../functions/http/route-table.ts';
+import { resolveRoute } from '../../functions/http/route-table.ts';
+import type { HttpEvent, HttpResult } from '../../functions/lib/http.ts';
+import { MAX_BODY_BYTES } from '../../functions/lib/http.ts';
+import { bearerToken, createJwtVerifier } from '../../functions/lib/jwt.ts';
+import { PROBLEM_CONTENT_TYPE, problemType } from '../../functions/lib/problem.ts';
+
+export type HttpLambda = (event: HttpEvent, context?: { awsRequestId?: string }) => Promise<HttpResult>;
+
+export interface GatewayOptions {
+  readonly port: number;
+  readonly host?: string;
+  readonly handlers: Readonly<Partial<Record<HttpHandlerName, HttpLambda>>>;
+  readonly auth: { readonly issuer: string; readonly audience: string; readonly jwks: JSONWebKeySet };
+  /** Extra local-only routes (e.g. the JWKS), answered before the API's routes. */
+  readonly extras?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+export interface LocalGateway {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+function unauthorized(res: ServerResponse, detail: string): void {
+  res.writeHead(401, { 'content-type': PROBLEM_CONTENT_TYPE, 'www-authenticate': 'Bearer' });
+  res.end(JSON.stringify({ type: problemType('unauthorized'), title: 'Unauthorized', status: 401, detail }));
+}
+
+/** Reads the body, stopping early (with `tooLarge`) past the limit so a huge upload can't exhaust memory. */
+async function readBody(req: IncomingMessage): Promise<{ body: Buffer; tooLarge: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES + 1) return { body: Buffer.alloc(0), tooLarge: true };
+    chunks.push(chunk as Buffer);
+  }
+  return { body: Buffer.concat(chunks), tooLarge: false };
+}
+
+export function toHttpEvent(
+  req: IncomingMessage,
+  url: URL,
+  routeKey: string,
+  pathParameters: Record<string, string> | undefined,
+  body: Buffer,
+  claims: Record<string, unknown> | undefined,
+): HttpEvent {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(',') : v;
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const isText = body.length === 0 || /json|text|xml|urlencoded/i.test(headers['content-type'] ?? '');
+  const now = new Date();
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(pathParameters && Object.keys(pathParameters).length ? { pathParameters } : {}),
+    ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !isText,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: url.host,
+      domainPrefix: url.hostname,
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+      ...(claims
+        ? { authorizer: { principalId: '', integrationLatency: 0, jwt: { claims, scopes: [] } } }
+        : {}),
+    },
+  } as HttpEvent;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
+  const verify = createJwtVerifier(options.auth);
+  const server: Server = createServer(async (req, res) => {
+    try {
+      if (options.extras?.(req, res)) return;
+      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+      const method = req.method ?? 'GET';
+      const found = resolveRoute(method, url.pathname);
+      const routeKey = 'routeKey' in found ? found.routeKey : '$default';
+      const handlerName: HttpHandlerName = 'spec' in found ? found.spec.handler : 'fallback';
+      let claims: Record<string, unknown> | undefined;
+      if ('spec' in found && !found.spec.public) {
+        const token = bearerToken(req.headers.authorization);
+        if (!token)
+          return unauthorized(res, 'Send Authorization: Bearer <token> (npm run -s token -- --user <name>).');
+        try {
+          claims = await verify(token);
+        } catch {
+          return unauthorized(res, 'The bearer token is not valid or has expired.');
+        }
+      }
+      const { body, tooLarge } = await readBody(req);
+      if (tooLarge) {
+        // Refused here rather than buffered: the same answer the handler gives past the limit.
+        res.writeHead(413, { 'content-type': PROBLEM_CONTENT_TYPE, connection: 'close' });
+        res.end(
+          JSON.stringify({
+            type: problemType('payload-too-large'),
+            title: 'Payload Too Large',
+            status: 413,
+            detail: `The body is larger than ${MAX_BODY_BYTES} bytes.`,
+          }),
+        );
+        return;
+      }
+      const handler = options.handlers[handlerName] ?? options.handlers.fallback;
+      if (!handler) throw new Error(`No handler ${handlerName}`);
+      const event = toHttpEvent(
+        req,
+        url,
+        routeKey,
+        'pathParameters' in found ? found.pathParameters : undefined,
+        body,
+        claims,
+      );
+      const result = await handler(event, { awsRequestId: event.requestContext.requestId });
+      res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
+      res.end(result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''));
+    } catch (error) {
+      console.error('local gateway error', error);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': PROBLEM_CONTENT_TYPE });
+      res.end(
+        JSON.stringify({
+          type: problemType('internal'),
+          title: 'Internal Server Error',
+          status: 500,
+          detail: 'Gateway error.',
+        }),
+      );
+    }
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  return {
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

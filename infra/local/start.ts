@@ -1,0 +1,68 @@
+/**
+ * `npm start`: runs all of Release Desk on this machine until Ctrl-C.
+ */
+import { resolve } from 'node:path';
+import { ensureLocalAdmin } from './bootstrap-local.ts';
+import { startLocalCloud } from './cloud.ts';
+import { JavaMissingError } from './dynamodb-local.ts';
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    console.error(`${name} must be a port number, got "${raw}"`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const dataDir = resolve(process.env.DATA_DIR ?? '.data');
+const apiPort = port('PORT', 3000);
+
+try {
+  const cloud = await startLocalCloud({
+    dataDir,
+    apiPort,
+    dynamoPort: port('DYNAMODB_PORT', 8000),
+    sfnPort: port('SFN_PORT', 8083),
+    eventsPort: port('EVENTS_PORT', 8088),
+  });
+  await ensureLocalAdmin(cloud.ports);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping Release Desk…`);
+    await cloud.stop();
+    console.log('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  console.log(`Release Desk is running on the embedded local cloud (data in ${dataDir}).
+
+  API              ${cloud.apiUrl}   (GET /health, GET /openapi.json)
+  Step Functions   ${cloud.sfnEndpoint}   (aws stepfunctions … --endpoint-url ${cloud.sfnEndpoint})
+  EventBridge      ${cloud.eventsEndpoint}   (watch events: npm run events)
+  DynamoDB Local   ${cloud.dynamoEndpoint}   (table ${cloud.tableName})
+
+Get a token (in another terminal):
+  TOKEN=$(npm run -s token -- --user alice --process release)
+  curl -H "Authorization: Bearer $TOKEN" ${cloud.apiUrl}/releases
+
+Press Ctrl-C to stop.`);
+} catch (error) {
+  if (error instanceof JavaMissingError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    console.error(
+      `A port is already in use (${(error as Error).message}). Is another npm start running? Set PORT, DYNAMODB_PORT, SFN_PORT or EVENTS_PORT.`,
+    );
+    process.exit(1);
+  }
+  console.error('Release Desk failed to start:', error);
+  process.exit(1);
+}

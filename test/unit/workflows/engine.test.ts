@@ -1,0 +1,100 @@
+import { StateMachine } from 'aws-local-stepfunctions';
+import { describe, expect, it } from 'vitest';
+import { compileWorkflow } from '../../../workflows/compile.ts';
+import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
+import { parseWorkflowDefinition, type WorkflowDefinition } from '../../../workflows/definition.ts';
+import { RECORD_STAGE_ARN } from './fixtures.ts';
+
+interface Recorded {
+  readonly stage: string;
+  readonly entry: number;
+}
+
+/**
+ * Runs a compiled workflow on the local engine. Each human stage "records" itself and answers
+ * with the next signal from `script` (or never answers when the script is exhausted).
+ */
+async function run(def: WorkflowDefinition, script: string[]) {
+  const machine = new StateMachine(compileWorkflow(def, { recordStageFunctionArn: RECORD_STAGE_ARN }));
+  const recorded: Recorded[] = [];
+  const handler = (input: unknown) => {
+    const { Payload } = input as {
+      Payload: { subject: unknown; stage: string; entry: number; taskToken: string };
+    };
+    expect(Payload.subject).toStrictEqual({ kind: def.kind, id: 'r-1' });
+    expect(Payload.taskToken).toBe('local-token');
+    recorded.push({ stage: Payload.stage, entry: Payload.entry });
+    const to = script.shift();
+    if (to === undefined) return new Promise<never>(() => {});
+    return { to, entry: Payload.entry + 1, actor: 'alice' };
+  };
+  const handlers = Object.fromEntries(def.stages.filter((s) => !s.terminal).map((s) => [s.name, handler]));
+  const execution = machine.run(
+    { subject: { kind: def.kind, id: 'r-1' }, signal: { to: def.initialStage, entry: 0 } },
+    { overrides: { taskResourceLocalHandlers: handlers }, context: { Task: { Token: 'local-token' } } },
+  );
+  const output = await execution.result;
+  return { output, recorded };
+}
+
+describe('compiled workflows on the local engine', () => {
+  it('walk the default release workflow stage by stage to Closure', async () => {
+    const { output, recorded } = await run(defaultWorkflows['release-default'], [
+      'Development',
+      'Testing',
+      'Development',
+      'Testing',
+      'Deployment',
+      'Audit',
+      'CMDB Update',
+      'Closure',
+    ]);
+    expect(recorded).toStrictEqual(
+      [
+        'Assessment',
+        'Development',
+        'Testing',
+        'Development',
+        'Testing',
+        'Deployment',
+        'Audit',
+        'CMDB Update',
+      ].map((stage, entry) => ({ stage, entry })),
+    );
+    expect(output).toStrictEqual({
+      subject: { kind: 'release', id: 'r-1' },
+      signal: { to: 'Closure', entry: 8, actor: 'alice' },
+    });
+  });
+
+  it('keep waiting in the same stage after a stray signal', async () => {
+    const { recorded } = await run(defaultWorkflows['change-standard'], ['Closed', 'Approved', 'Cancelled']);
+    expect(recorded).toStrictEqual([
+      { stage: 'Recorded', entry: 0 },
+      { stage: 'Recorded', entry: 1 },
+      { stage: 'Approved', entry: 2 },
+    ]);
+  });
+
+  it('move a timed-out stage to its onTimeout stage with the next entry', async () => {
+    const def = parseWorkflowDefinition({
+      name: 'Expiring',
+      kind: 'change',
+      initialStage: 'Waiting',
+      stages: [
+        { name: 'Waiting', timeoutSeconds: 1, onTimeout: 'Expired', transitions: [{ to: 'Expired' }] },
+        { name: 'Expired', terminal: true },
+      ],
+    });
+    const { output } = await run(def, []);
+    expect(output).toStrictEqual({
+      subject: { kind: 'change', id: 'r-1' },
+      signal: {
+        to: 'Expired',
+        entry: 1,
+        actor: 'system:timeout',
+        reason: 'Stage "Waiting" timed out after 1 second.',
+      },
+    });
+  });
+});

@@ -1,0 +1,278 @@
+/**
+ * Compiles a workflow definition to Amazon States Language (JSONPath only).
+ *
+ * Pure and deterministic: the same definition and options always give the same object, with the
+ * same key order, so the output can be compared against golden files and diffed between versions.
+ */
+import {
+  InvalidWorkflowError,
+  MAX_STAGE_NAME_LENGTH,
+  type RESERVED_STAGE_NAMES,
+  type Stage,
+  WorkflowDefinition,
+} from './definition.ts';
+
+/** What the compiler needs from the deployment: the ARN of the record-stage Lambda function. */
+export interface CompileOptions {
+  /** ARN (or CDK token) of the function every human stage invokes with its task token. */
+  readonly recordStageFunctionArn: string;
+}
+
+/** The integration every human stage waits on. */
+export const WAIT_FOR_TASK_TOKEN_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+/** Lambda errors worth retrying: the invocation itself failed transiently, not the function. */
+export const LAMBDA_TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/** The single Fail state every stage's Catch leads to. */
+export const FAIL_STATE_NAME: (typeof RESERVED_STAGE_NAMES)[number] = 'Workflow Failed';
+
+/** The `Error` of the execution's failure when a stage task fails or times out without `onTimeout`. */
+export const STAGE_FAILED_ERROR = 'ReleaseDesk.StageFailed';
+
+/** The `actor` recorded in the signal a timeout produces. */
+export const TIMEOUT_ACTOR = 'system:timeout';
+
+// A type alias, not an interface: JSON value types (e.g. the local engine's) need an implicit index signature.
+/** The payload the record-stage function receives (the execution contract). */
+export type RecordStagePayload = {
+  readonly 'subject.$': '$.subject';
+  readonly stage: string;
+  readonly 'entry.$': '$.signal.entry';
+  readonly 'taskToken.$': '$$.Task.Token';
+};
+
+/** A Retry entry. */
+export interface AslRetrier {
+  readonly ErrorEquals: string[];
+  readonly IntervalSeconds: number;
+  readonly MaxAttempts: number;
+  readonly BackoffRate: number;
+}
+
+/** A Catch entry. */
+export interface AslCatcher {
+  readonly ErrorEquals: string[];
+  readonly ResultPath: string;
+  readonly Next: string;
+}
+
+/** A human stage: invokes record-stage with a task token and waits for the API to send it back. */
+export interface AslTaskState {
+  readonly Type: 'Task';
+  readonly Comment: string;
+  readonly Resource: typeof WAIT_FOR_TASK_TOKEN_RESOURCE;
+  readonly Parameters: { readonly FunctionName: string; readonly Payload: RecordStagePayload };
+  readonly TimeoutSeconds?: number;
+  readonly ResultPath: '$.signal';
+  readonly Retry: AslRetrier[];
+  readonly Catch: AslCatcher[];
+  readonly Next: string;
+}
+
+/** One branch of a routing Choice state. */
+export interface AslChoiceRule {
+  readonly Variable: '$.signal.to';
+  readonly StringEquals: string;
+  readonly Next: string;
+}
+
+/** Routes the signal a human stage received to the next stage. */
+export interface AslChoiceState {
+  readonly Type: 'Choice';
+  readonly Comment: string;
+  readonly Choices: AslChoiceRule[];
+  readonly Default: string;
+}
+
+/** Rewrites the execution data after a stage timed out, then enters the `onTimeout` stage. */
+export interface AslPassState {
+  readonly Type: 'Pass';
+  readonly Comment: string;
+  readonly Parameters: {
+    readonly 'subject.$': '$.subject';
+    readonly signal: {
+      readonly to: string;
+      readonly 'entry.$': 'States.MathAdd($.signal.entry, 1)';
+      readonly actor: string;
+      readonly reason: string;
+    };
+  };
+  readonly Next: string;
+}
+
+/** A terminal stage. */
+export interface AslSucceedState {
+  readonly Type: 'Succeed';
+  readonly Comment: string;
+}
+
+/** Where a failed stage task ends the execution. */
+export interface AslFailState {
+  readonly Type: 'Fail';
+  readonly Comment: string;
+  readonly Error: string;
+  readonly Cause: string;
+}
+
+/** Any state the compiler emits. */
+export type AslState = AslTaskState | AslChoiceState | AslPassState | AslSucceedState | AslFailState;
+
+/** A compiled state machine definition (serialise with `JSON.stringify`). */
+export interface AslStateMachine {
+  readonly Comment: string;
+  readonly StartAt: string;
+  readonly States: Readonly<Record<string, AslState>>;
+}
+
+/** A workflow definition cannot be compiled with the given options. */
+export class WorkflowCompileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'WorkflowCompileError';
+  }
+}
+
+const ROUTE_PREFIX = 'Route from ';
+const TIMEOUT_PREFIX = 'Timeout from ';
+
+/**
+ * The name of the Choice state that routes out of a stage: `Route from <stage>`, or, when that
+ * would exceed 80 characters, a shortened name ending in ` @<stage index>` (stage names never
+ * contain `@`, so the two forms cannot collide).
+ */
+export function routeStateName(stage: string, stageIndex: number): string {
+  return derivedName(ROUTE_PREFIX, stage, stageIndex);
+}
+
+/** The name of the Pass state a timed-out stage goes through: `Timeout from <stage>` (shortened like {@link routeStateName}). */
+export function timeoutStateName(stage: string, stageIndex: number): string {
+  return derivedName(TIMEOUT_PREFIX, stage, stageIndex);
+}
+
+/**
+ * Compiles a workflow definition to an Amazon States Language state machine.
+ *
+ * The definition is validated first.
+ *
+ * @throws {@link InvalidWorkflowError} when the definition is not valid.
+ * @throws {@link WorkflowCompileError} when `recordStageFunctionArn` is blank.
+ */
+export function compileWorkflow(def: WorkflowDefinition, options: CompileOptions): AslStateMachine {
+  const parsed = WorkflowDefinition.safeParse(def);
+  if (!parsed.success) {
+    throw new InvalidWorkflowError(
+      parsed.error.issues.map((issue) => ({
+        path: issue.path.map((s) => (typeof s === 'symbol' ? String(s) : s)),
+        message: issue.message,
+      })),
+    );
+  }
+  if (options.recordStageFunctionArn.trim() === '') {
+    throw new WorkflowCompileError('recordStageFunctionArn must not be blank.');
+  }
+  const workflow = parsed.data;
+
+  const states: Record<string, AslState> = {};
+  workflow.stages.forEach((stage, index) => {
+    if (stage.terminal) {
+      states[stage.name] = { Type: 'Succeed', Comment: `Terminal stage "${stage.name}".` };
+      return;
+    }
+    const route = routeStateName(stage.name, index);
+    const timeout = stage.onTimeout === undefined ? undefined : timeoutStateName(stage.name, index);
+    states[stage.name] = taskState(stage, route, timeout, options.recordStageFunctionArn);
+    states[route] = choiceState(stage);
+    if (timeout !== undefined && stage.onTimeout !== undefined && stage.timeoutSeconds !== undefined) {
+      states[timeout] = timeoutState(stage.name, stage.onTimeout, stage.timeoutSeconds);
+    }
+  });
+  states[FAIL_STATE_NAME] = {
+    Type: 'Fail',
+    Comment: 'A stage task failed (the task token was failed, or record-stage kept failing) or timed out.',
+    Error: STAGE_FAILED_ERROR,
+    Cause:
+      'A stage task failed or timed out; the failed task event in the execution history has the details.',
+  };
+
+  const description = workflow.description ? `: ${workflow.description}` : '';
+  return {
+    Comment: `Release Desk ${workflow.kind} workflow "${workflow.name}"${description}`,
+    StartAt: workflow.initialStage,
+    States: states,
+  };
+}
+
+function taskState(
+  stage: Stage,
+  route: string,
+  timeout: string | undefined,
+  functionArn: string,
+): AslTaskState {
+  const wait = stage.timeoutSeconds === undefined ? '' : ` (at most ${stage.timeoutSeconds} s)`;
+  const catchers: AslCatcher[] = [];
+  if (timeout !== undefined)
+    catchers.push({ ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: timeout });
+  catchers.push({ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: FAIL_STATE_NAME });
+  return {
+    Type: 'Task',
+    Comment: `Stage "${stage.name}": records the stage, then waits${wait} for the API to send the task token back with the next stage.`,
+    Resource: WAIT_FOR_TASK_TOKEN_RESOURCE,
+    Parameters: {
+      FunctionName: functionArn,
+      Payload: {
+        'subject.$': '$.subject',
+        stage: stage.name,
+        'entry.$': '$.signal.entry',
+        'taskToken.$': '$$.Task.Token',
+      },
+    },
+    ...(stage.timeoutSeconds === undefined ? {} : { TimeoutSeconds: stage.timeoutSeconds }),
+    ResultPath: '$.signal',
+    Retry: [
+      { ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 },
+    ],
+    Catch: catchers,
+    Next: route,
+  };
+}
+
+function choiceState(stage: Stage): AslChoiceState {
+  return {
+    Type: 'Choice',
+    Comment: `Routes the signal "${stage.name}" received; an unexpected target re-enters "${stage.name}".`,
+    Choices: stage.transitions.map((t) => ({ Variable: '$.signal.to', StringEquals: t.to, Next: t.to })),
+    Default: stage.name,
+  };
+}
+
+function timeoutState(stage: string, target: string, seconds: number): AslPassState {
+  return {
+    Type: 'Pass',
+    Comment: `Stage "${stage}" timed out: moves on to "${target}".`,
+    // Rebuilds the execution data as the API would have signalled it, dropping `$.error`.
+    Parameters: {
+      'subject.$': '$.subject',
+      signal: {
+        to: target,
+        'entry.$': 'States.MathAdd($.signal.entry, 1)',
+        actor: TIMEOUT_ACTOR,
+        reason: `Stage "${stage}" timed out after ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`,
+      },
+    },
+    Next: target,
+  };
+}
+
+function derivedName(prefix: string, stage: string, stageIndex: number): string {
+  const full = `${prefix}${stage}`;
+  if ([...full].length <= MAX_STAGE_NAME_LENGTH) return full;
+  const suffix = ` @${stageIndex}`;
+  const room = MAX_STAGE_NAME_LENGTH - prefix.length - suffix.length;
+  return `${prefix}${[...stage].slice(0, room).join('').trimEnd()}${suffix}`;
+}
