@@ -1,0 +1,531 @@
+/**
+ * The Step Functions API actions of the local service (the subset operators and Release Desk use),
+ * over in-memory records that are optionally persisted under a data directory.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type ArnScope,
+  executionArn,
+  isExecutionArn,
+  isValidName,
+  parseStateMachineArn,
+  stateMachineArn,
+  stateMachineVersionArn,
+} from './arns.ts';
+import type { SfnDataDir } from './data-dir.ts';
+import { parseDefinition } from './definition.ts';
+import { ExecutionRunner, type InvokeFunction } from './execution-runner.ts';
+import { toWireEvent } from './history.ts';
+import type {
+  ExecutionRecord,
+  ExecutionStatus,
+  StateMachineRecord,
+  StateMachineVersionRecord,
+} from './records.ts';
+import { SfnServiceError } from './service-error.ts';
+import { TaskTokenRegistry } from './task-tokens.ts';
+
+type Input = Record<string, unknown>;
+
+const defaultRoleArn = (scope: ArnScope) => `arn:aws:iam::${scope.accountId}:role/local-stepfunctions`;
+const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+const executionStatuses: readonly ExecutionStatus[] = [
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+];
+
+function optionalString(input: Input, key: string): string | undefined {
+  const value = input[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new SfnServiceError('ValidationException', `${key} must be a string`);
+  return value;
+}
+
+function requiredString(input: Input, key: string): string {
+  const value = optionalString(input, key);
+  if (value === undefined || value === '') {
+    throw new SfnServiceError(
+      'ValidationException',
+      `1 validation error detected: '${key}' must not be null`,
+    );
+  }
+  return value;
+}
+
+function sameJson(a: string, b: string): boolean {
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return a === b;
+  }
+}
+
+/** One page of `items` per `maxResults`/`nextToken` (an opaque offset), as the List actions page. */
+function page<T>(items: readonly T[], input: Input): { items: T[]; nextToken?: string } {
+  const requested = typeof input.maxResults === 'number' && input.maxResults > 0 ? input.maxResults : 100;
+  const size = Math.min(requested, 1000);
+  let start = 0;
+  const token = optionalString(input, 'nextToken');
+  if (token !== undefined) {
+    start = Number(Buffer.from(token, 'base64url').toString('utf8'));
+    if (!Number.isInteger(start) || start < 0) throw new SfnServiceError('InvalidToken', 'Invalid nextToken');
+  }
+  const slice = items.slice(start, start + size);
+  const next =
+    start + size < items.length ? Buffer.from(String(start + size)).toString('base64url') : undefined;
+  return next === undefined ? { items: slice } : { items: slice, nextToken: next };
+}
+
+/** Options of {@link StepFunctionsService}. */
+export interface StepFunctionsServiceOptions {
+  readonly scope: ArnScope;
+  readonly invokeFunction: InvokeFunction;
+  readonly dataDir?: SfnDataDir;
+}
+
+/** The local Step Functions service: API actions by name, plus start-up loading and shutdown. */
+export class StepFunctionsService {
+  readonly #scope: ArnScope;
+  readonly #invokeFunction: InvokeFunction;
+  readonly #dataDir: SfnDataDir | undefined;
+  readonly #machines = new Map<string, StateMachineRecord>();
+  readonly #executions = new Map<string, ExecutionRecord>();
+  readonly #runners = new Map<string, ExecutionRunner>();
+  readonly #tokens: TaskTokenRegistry;
+  readonly #actions: Record<string, (input: Input) => unknown>;
+
+  constructor(options: StepFunctionsServiceOptions) {
+    this.#scope = options.scope;
+    this.#invokeFunction = options.invokeFunction;
+    this.#dataDir = options.dataDir;
+    this.#tokens = new TaskTokenRegistry((arn) => this.#executions.has(arn));
+    this.#actions = {
+      CreateStateMachine: (input) => this.createStateMachine(input),
+      UpdateStateMachine: (input) => this.updateStateMachine(input),
+      PublishStateMachineVersion: (input) => this.publishStateMachineVersion(input),
+      DeleteStateMachine: (input) => this.deleteStateMachine(input),
+      ListStateMachines: (input) => this.listStateMachines(input),
+      DescribeStateMachine: (input) => this.describeStateMachine(input),
+      ListStateMachineVersions: (input) => this.listStateMachineVersions(input),
+      StartExecution: (input) => this.startExecution(input),
+      DescribeExecution: (input) => this.describeExecution(input),
+      ListExecutions: (input) => this.listExecutions(input),
+      GetExecutionHistory: (input) => this.getExecutionHistory(input),
+      SendTaskSuccess: (input) => this.sendTaskSuccess(input),
+      SendTaskFailure: (input) => this.sendTaskFailure(input),
+      SendTaskHeartbeat: (input) => this.sendTaskHeartbeat(input),
+      StopExecution: (input) => this.stopExecution(input),
+      DescribeStateMachineForExecution: (input) => this.describeStateMachineForExecution(input),
+    };
+  }
+
+  /** Runs one API action by its name (the part after `AWSStepFunctions.` in `X-Amz-Target`). */
+  handle(action: string, input: Input): unknown {
+    const run = Object.hasOwn(this.#actions, action) ? this.#actions[action] : undefined;
+    if (!run) throw new SfnServiceError('UnknownOperationException', `Unknown operation ${action}`);
+    return run(input);
+  }
+
+  /** Loads persisted state machines and executions and resumes the RUNNING executions. */
+  async load(): Promise<void> {
+    if (!this.#dataDir) return;
+    for (const machine of await this.#dataDir.loadStateMachines()) this.#machines.set(machine.arn, machine);
+    for (const record of await this.#dataDir.loadExecutions()) {
+      this.#executions.set(record.executionArn, record);
+      if (record.status === 'RUNNING') this.#run(record);
+    }
+  }
+
+  /** Lets go of every running execution (its record stays RUNNING, to resume) and flushes the disk. */
+  async shutdown(): Promise<void> {
+    const finished = [...this.#runners.values()].map((runner) => {
+      runner.dispose();
+      return runner.finished;
+    });
+    this.#runners.clear();
+    await Promise.race([Promise.all(finished), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    await this.#dataDir?.flush();
+  }
+
+  // --- state machines -------------------------------------------------------------------------
+
+  createStateMachine(input: Input) {
+    const name = requiredString(input, 'name');
+    if (!isValidName(name)) throw new SfnServiceError('InvalidName', `Invalid Name: '${name}'`);
+    const definition = requiredString(input, 'definition');
+    parseDefinition(definition);
+    const type = optionalString(input, 'type') ?? 'STANDARD';
+    const roleArn = optionalString(input, 'roleArn') ?? defaultRoleArn(this.#scope);
+    const arn = stateMachineArn(this.#scope, name);
+    const existing = this.#machines.get(arn);
+    const publish = input.publish === true;
+    const versionDescription = optionalString(input, 'versionDescription');
+    if (existing) {
+      if (!sameJson(existing.definition, definition) || existing.type !== type) {
+        throw new SfnServiceError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
+      }
+      const version = publish ? this.#publish(existing, versionDescription) : undefined;
+      return {
+        stateMachineArn: arn,
+        creationDate: seconds(existing.creationDate),
+        ...(version ? { stateMachineVersionArn: stateMachineVersionArn(arn, version.version) } : {}),
+      };
+    }
+    const now = Date.now();
+    const description = optionalString(input, 'description');
+    const machine: StateMachineRecord = {
+      name,
+      arn,
+      type,
+      creationDate: now,
+      definition,
+      roleArn,
+      revisionId: randomUUID(),
+      updateDate: now,
+      ...(description === undefined ? {} : { description }),
+      versions: [],
+    };
+    this.#machines.set(arn, machine);
+    const version = publish ? this.#publish(machine, versionDescription) : undefined;
+    this.#saveMachines();
+    return {
+      stateMachineArn: arn,
+      creationDate: seconds(now),
+      ...(version ? { stateMachineVersionArn: stateMachineVersionArn(arn, version.version) } : {}),
+    };
+  }
+
+  updateStateMachine(input: Input) {
+    const arn = requiredString(input, 'stateMachineArn');
+    const parsed = parseStateMachineArn(arn);
+    if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${arn}'`);
+    if (parsed.version !== undefined) {
+      throw new SfnServiceError('ValidationException', 'A state machine version cannot be updated');
+    }
+    const machine = this.#machine(arn);
+    const definition = optionalString(input, 'definition');
+    const roleArn = optionalString(input, 'roleArn');
+    const publish = input.publish === true;
+    if (definition === undefined && roleArn === undefined && !publish) {
+      throw new SfnServiceError(
+        'MissingRequiredParameter',
+        'Either the definition or the roleArn must be specified',
+      );
+    }
+    if (definition !== undefined) parseDefinition(definition);
+    const changed =
+      (definition !== undefined && !sameJson(definition, machine.definition)) ||
+      (roleArn !== undefined && roleArn !== machine.roleArn);
+    if (changed) {
+      if (definition !== undefined) machine.definition = definition;
+      if (roleArn !== undefined) machine.roleArn = roleArn;
+      machine.revisionId = randomUUID();
+      machine.updateDate = Date.now();
+    }
+    const version = publish ? this.#publish(machine, optionalString(input, 'versionDescription')) : undefined;
+    this.#saveMachines();
+    return {
+      updateDate: seconds(machine.updateDate),
+      revisionId: machine.revisionId,
+      ...(version ? { stateMachineVersionArn: stateMachineVersionArn(machine.arn, version.version) } : {}),
+    };
+  }
+
+  publishStateMachineVersion(input: Input) {
+    const machine = this.#machine(requiredString(input, 'stateMachineArn'));
+    const revisionId = optionalString(input, 'revisionId');
+    if (revisionId !== undefined && revisionId !== machine.revisionId) {
+      throw new SfnServiceError(
+        'ConflictException',
+        'The revisionId is not the latest revision of the state machine',
+      );
+    }
+    const version = this.#publish(machine, optionalString(input, 'description'));
+    this.#saveMachines();
+    return {
+      creationDate: seconds(version.creationDate),
+      stateMachineVersionArn: stateMachineVersionArn(machine.arn, version.version),
+    };
+  }
+
+  deleteStateMachine(input: Input) {
+    const arn = requiredString(input, 'stateMachineArn');
+    const parsed = parseStateMachineArn(arn);
+    if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${arn}'`);
+    this.#machines.delete(parsed.baseArn);
+    this.#saveMachines();
+    return {};
+  }
+
+  listStateMachines(input: Input) {
+    const all = [...this.#machines.values()].sort((a, b) => a.creationDate - b.creationDate);
+    const { items, nextToken } = page(all, input);
+    return {
+      stateMachines: items.map((machine) => ({
+        stateMachineArn: machine.arn,
+        name: machine.name,
+        type: machine.type,
+        creationDate: seconds(machine.creationDate),
+      })),
+      ...(nextToken ? { nextToken } : {}),
+    };
+  }
+
+  describeStateMachine(input: Input) {
+    const arn = requiredString(input, 'stateMachineArn');
+    const { machine, version } = this.#machineOrVersion(arn);
+    const common = {
+      name: machine.name,
+      status: 'ACTIVE',
+      type: machine.type,
+      loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+      tracingConfiguration: { enabled: false },
+    };
+    if (version) {
+      return {
+        ...common,
+        stateMachineArn: stateMachineVersionArn(machine.arn, version.version),
+        definition: version.definition,
+        roleArn: version.roleArn,
+        revisionId: version.revisionId,
+        creationDate: seconds(version.creationDate),
+        ...(version.description === undefined ? {} : { description: version.description }),
+      };
+    }
+    return {
+      ...common,
+      stateMachineArn: machine.arn,
+      definition: machine.definition,
+      roleArn: machine.roleArn,
+      revisionId: machine.revisionId,
+      creationDate: seconds(machine.creationDate),
+      ...(machine.description === undefined ? {} : { description: machine.description }),
+    };
+  }
+
+  listStateMachineVersions(input: Input) {
+    const machine = this.#machine(requiredString(input, 'stateMachineArn'));
+    const { items, nextToken } = page([...machine.versions].reverse(), input);
+    return {
+      stateMachineVersions: items.map((version) => ({
+        stateMachineVersionArn: stateMachineVersionArn(machine.arn, version.version),
+        creationDate: seconds(version.creationDate),
+      })),
+      ...(nextToken ? { nextToken } : {}),
+    };
+  }
+
+  // --- executions -----------------------------------------------------------------------------
+
+  startExecution(input: Input) {
+    const arn = requiredString(input, 'stateMachineArn');
+    const { machine, version } = this.#machineOrVersion(arn);
+    const name = optionalString(input, 'name') ?? randomUUID();
+    if (!isValidName(name)) throw new SfnServiceError('InvalidName', `Invalid Name: '${name}'`);
+    const executionInput = optionalString(input, 'input') ?? '{}';
+    try {
+      JSON.parse(executionInput);
+    } catch {
+      throw new SfnServiceError('InvalidExecutionInput', 'Invalid execution input: not valid JSON');
+    }
+    const execArn = executionArn(this.#scope, machine.name, name);
+    const existing = this.#executions.get(execArn);
+    if (existing) {
+      // Standard workflows: a repeated start of a RUNNING execution with the same input is idempotent.
+      if (existing.status === 'RUNNING' && sameJson(existing.input, executionInput)) {
+        return { executionArn: execArn, startDate: seconds(existing.startDate) };
+      }
+      throw new SfnServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${execArn}'`);
+    }
+    const record: ExecutionRecord = {
+      executionArn: execArn,
+      name,
+      stateMachineArn: machine.arn,
+      stateMachineName: machine.name,
+      ...(version ? { stateMachineVersionArn: stateMachineVersionArn(machine.arn, version.version) } : {}),
+      definition: version?.definition ?? machine.definition,
+      roleArn: version?.roleArn ?? machine.roleArn,
+      revisionId: version?.revisionId ?? machine.revisionId,
+      stateMachineUpdateDate: version?.creationDate ?? machine.updateDate,
+      input: executionInput,
+      startDate: Date.now(),
+      status: 'RUNNING',
+      history: [],
+      taskOutcomes: [],
+      waitingTasks: [],
+    };
+    this.#executions.set(execArn, record);
+    this.#dataDir?.saveExecution(record);
+    this.#run(record);
+    return { executionArn: execArn, startDate: seconds(record.startDate) };
+  }
+
+  describeExecution(input: Input) {
+    const record = this.#execution(requiredString(input, 'executionArn'));
+    return {
+      executionArn: record.executionArn,
+      stateMachineArn: record.stateMachineArn,
+      name: record.name,
+      status: record.status,
+      startDate: seconds(record.startDate),
+      input: record.input,
+      inputDetails: { included: true },
+      redriveCount: 0,
+      redriveStatus: 'NOT_REDRIVABLE',
+      ...(record.stopDate === undefined ? {} : { stopDate: seconds(record.stopDate) }),
+      ...(record.output === undefined ? {} : { output: record.output, outputDetails: { included: true } }),
+      ...(record.error === undefined ? {} : { error: record.error }),
+      ...(record.cause === undefined ? {} : { cause: record.cause }),
+      ...(record.stateMachineVersionArn ? { stateMachineVersionArn: record.stateMachineVersionArn } : {}),
+    };
+  }
+
+  listExecutions(input: Input) {
+    const arn = requiredString(input, 'stateMachineArn');
+    const parsed = parseStateMachineArn(arn);
+    if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${arn}'`);
+    this.#machineOrVersion(arn);
+    const statusFilter = optionalString(input, 'statusFilter');
+    if (statusFilter !== undefined && !executionStatuses.includes(statusFilter as ExecutionStatus)) {
+      throw new SfnServiceError('ValidationException', `Invalid statusFilter '${statusFilter}'`);
+    }
+    const matching = [...this.#executions.values()]
+      .filter((record) =>
+        parsed.version === undefined
+          ? record.stateMachineArn === parsed.baseArn
+          : record.stateMachineVersionArn === arn,
+      )
+      .filter((record) => statusFilter === undefined || record.status === statusFilter)
+      .sort((a, b) => b.startDate - a.startDate);
+    const { items, nextToken } = page(matching, input);
+    return {
+      executions: items.map((record) => ({
+        executionArn: record.executionArn,
+        stateMachineArn: record.stateMachineArn,
+        name: record.name,
+        status: record.status,
+        startDate: seconds(record.startDate),
+        ...(record.stopDate === undefined ? {} : { stopDate: seconds(record.stopDate) }),
+        ...(record.stateMachineVersionArn ? { stateMachineVersionArn: record.stateMachineVersionArn } : {}),
+      })),
+      ...(nextToken ? { nextToken } : {}),
+    };
+  }
+
+  getExecutionHistory(input: Input) {
+    const record = this.#execution(requiredString(input, 'executionArn'));
+    const includeExecutionData = input.includeExecutionData !== false;
+    const events = input.reverseOrder === true ? [...record.history].reverse() : record.history;
+    const { items, nextToken } = page(events, input);
+    return {
+      events: items.map((event) => toWireEvent(event, includeExecutionData)),
+      ...(nextToken ? { nextToken } : {}),
+    };
+  }
+
+  sendTaskSuccess(input: Input) {
+    this.#tokens.succeed(requiredString(input, 'taskToken'), requiredString(input, 'output'));
+    return {};
+  }
+
+  sendTaskFailure(input: Input) {
+    const token = requiredString(input, 'taskToken');
+    this.#tokens.fail(token, optionalString(input, 'error') ?? '', optionalString(input, 'cause') ?? '');
+    return {};
+  }
+
+  sendTaskHeartbeat(input: Input) {
+    this.#tokens.heartbeat(requiredString(input, 'taskToken'));
+    return {};
+  }
+
+  stopExecution(input: Input) {
+    const record = this.#execution(requiredString(input, 'executionArn'));
+    const runner = this.#runners.get(record.executionArn);
+    if (runner && record.status === 'RUNNING') {
+      runner.stop(optionalString(input, 'error'), optionalString(input, 'cause'));
+    }
+    return { stopDate: seconds(record.stopDate ?? Date.now()) };
+  }
+
+  describeStateMachineForExecution(input: Input) {
+    const record = this.#execution(requiredString(input, 'executionArn'));
+    return {
+      stateMachineArn: record.stateMachineArn,
+      name: record.stateMachineName,
+      definition: record.definition,
+      roleArn: record.roleArn,
+      updateDate: seconds(record.stateMachineUpdateDate),
+      revisionId: record.revisionId,
+      loggingConfiguration: { level: 'OFF', includeExecutionData: false },
+      tracingConfiguration: { enabled: false },
+    };
+  }
+
+  // --- helpers --------------------------------------------------------------------------------
+
+  #run(record: ExecutionRecord): void {
+    const runner = new ExecutionRunner(record, {
+      region: this.#scope.region,
+      invokeFunction: this.#invokeFunction,
+      tokens: this.#tokens,
+      onChange: (changed) => this.#dataDir?.saveExecution(changed),
+    });
+    this.#runners.set(record.executionArn, runner);
+    runner.start();
+    void runner.finished.then(() => {
+      if (this.#runners.get(record.executionArn) === runner && !runner.running) {
+        this.#runners.delete(record.executionArn);
+      }
+    });
+  }
+
+  #publish(machine: StateMachineRecord, description: string | undefined): StateMachineVersionRecord {
+    const latest = machine.versions.at(-1);
+    // Publishing an unchanged revision returns the version that already has it, as in AWS.
+    if (latest && latest.revisionId === machine.revisionId) return latest;
+    const version: StateMachineVersionRecord = {
+      version: (latest?.version ?? 0) + 1,
+      definition: machine.definition,
+      roleArn: machine.roleArn,
+      revisionId: machine.revisionId,
+      creationDate: Date.now(),
+      ...(description === undefined ? {} : { description }),
+    };
+    machine.versions.push(version);
+    return version;
+  }
+
+  #saveMachines(): void {
+    this.#dataDir?.saveStateMachines(() => [...this.#machines.values()]);
+  }
+
+  #machine(arn: string): StateMachineRecord {
+    const parsed = parseStateMachineArn(arn);
+    if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${arn}'`);
+    const machine = this.#machines.get(parsed.baseArn);
+    if (!machine)
+      throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return machine;
+  }
+
+  #machineOrVersion(arn: string): { machine: StateMachineRecord; version?: StateMachineVersionRecord } {
+    const parsed = parseStateMachineArn(arn);
+    const machine = this.#machine(arn);
+    if (parsed?.version === undefined) return { machine };
+    const version = machine.versions.find((candidate) => candidate.version === parsed.version);
+    if (!version)
+      throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    return { machine, version };
+  }
+
+  #execution(arn: string): ExecutionRecord {
+    if (!isExecutionArn(arn)) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${arn}'`);
+    const record = this.#executions.get(arn);
+    if (!record) throw new SfnServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
+    return record;
+  }
+}
