@@ -32,7 +32,7 @@ export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
     entry: 'functions/http/releases.ts',
     description: 'Releases resource',
     table: 'write',
-    stepFunctions: ['StartExecution'],
+    stepFunctions: ['StartExecution', 'SendTaskSuccess', 'DescribeExecution', 'GetExecutionHistory'],
   },
   workflows: { entry: 'functions/http/workflows.ts', description: 'Workflows resource', table: 'write' },
   teams: { entry: 'functions/http/teams.ts', description: 'Teams resource', table: 'write' },
@@ -46,6 +46,12 @@ export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
     entry: 'functions/events/start-execution.ts',
     description: 'Release Created → StartExecution (idempotent)',
     stepFunctions: ['StartExecution'],
+  },
+  'signal-execution': {
+    entry: 'functions/events/signal-execution.ts',
+    description: 'Release Stage Entered → SendTaskSuccess to the waiting stage (idempotent)',
+    table: 'read',
+    stepFunctions: ['SendTaskSuccess'],
   },
   'record-stage': {
     entry: 'functions/steps/record-stage.ts',
@@ -62,5 +68,6 @@ export const deployedFunctions: readonly FunctionName[] = [
   'releases',
   'outbox-relay',
   'start-execution',
+  'signal-execution',
   'record-stage',
 ];

@@ -9,7 +9,7 @@ export const EVENT_SOURCE = 'release-desk';
 export type EventPattern = { readonly [key: string]: unknown };
 
 /** Event consumers (Lambda handlers under `functions/events/`) that rules target. */
-export type EventTargetName = 'start-execution';
+export type EventTargetName = 'start-execution' | 'signal-execution';
 
 export interface RuleDefinition {
   readonly name: string;
@@ -25,5 +25,12 @@ export const rules: readonly RuleDefinition[] = [
       'Starts the workflow execution of every new release (idempotent: execution name = release id).',
     eventPattern: { source: [EVENT_SOURCE], 'detail-type': ['Release Created'] },
     target: 'start-execution',
+  },
+  {
+    name: 'signal-release-execution',
+    description:
+      'Makes sure every accepted stage transition reaches the waiting execution (SendTaskSuccess, idempotent).',
+    eventPattern: { source: [EVENT_SOURCE], 'detail-type': ['Release Stage Entered'] },
+    target: 'signal-execution',
   },
 ];

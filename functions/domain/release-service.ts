@@ -1,6 +1,8 @@
 /**
  * Release use cases. Each receives its ports, so tests run them on in-memory fakes.
  */
+
+import type { WorkflowDefinition } from '#workflows/definition';
 import { type Actor, requireProcess } from './actor.ts';
 import { NotFoundError, RuleViolationError, VersionConflictError } from './errors.ts';
 import type { DomainEvent } from './events.ts';
@@ -13,6 +15,7 @@ import {
   updateRelease,
   type WorkflowRef,
 } from './release.ts';
+import { type StageSignal, type TransitionRequest, transitionRelease } from './release-transition.ts';
 
 /** A POST's Idempotency-Key, scoped to its caller, and a fingerprint of its body. */
 export interface IdempotencyRequest {
@@ -29,15 +32,48 @@ export interface ReleaseStore {
     idempotency?: IdempotencyRequest,
   ): Promise<{ release: Release; replayed: boolean }>;
   get(id: string): Promise<Release | undefined>;
-  /** Replaces the release if its stored version is still `expectedVersion`, with the event. */
-  save(release: Release, expectedVersion: number, event: DomainEvent): Promise<void>;
+  /** Replaces the release if its stored version is still `expectedVersion`, with its events. */
+  save(release: Release, expectedVersion: number, events: readonly DomainEvent[]): Promise<void>;
   /** Newest first. */
   list(page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>>;
+  /** The release's events, oldest first: its audit trail. */
+  history(id: string, page: { limit: number; cursor?: string | undefined }): Promise<Page<DomainEvent>>;
 }
 
 export interface WorkflowCatalog {
   /** The published workflow version a new release runs on (the team's default when none is named). */
   releaseWorkflow(workflowId: string | undefined, teamId: string | undefined): Promise<WorkflowRef>;
+  /** The definition of a published workflow version (what a running release obeys). */
+  definition(ref: { id: string; version: number }): Promise<WorkflowDefinition>;
+}
+
+/** A Step Functions execution as the API shows it. */
+export interface ExecutionView {
+  readonly executionArn: string;
+  readonly status: string;
+  readonly startDate: string | null;
+  readonly stopDate: string | null;
+  /** The state it waits in now (or ended in): for a release, its stage. */
+  readonly currentState: string | null;
+  readonly events: readonly { id: number; type: string; timestamp: string | null; state?: string }[];
+}
+
+export interface ExecutionViewer {
+  /** The execution, or undefined while it has not been started yet. */
+  describe(stateMachineArn: string, executionName: string): Promise<ExecutionView | undefined>;
+}
+
+export interface StageSignals {
+  /**
+   * Answers the waiting stage's task token with an accepted transition and waits briefly for the
+   * execution to reach the new stage. Best effort: returns false (never throws) when it could not
+   * confirm; the `Release Stage Entered` consumer then retries until it lands.
+   */
+  signal(
+    subject: { kind: 'release'; id: string },
+    signal: StageSignal,
+    options: { terminal: boolean },
+  ): Promise<boolean>;
 }
 
 export interface ExecutionStarter {
@@ -52,6 +88,8 @@ export interface ReleasePorts {
   readonly releases: ReleaseStore;
   readonly workflows: WorkflowCatalog;
   readonly executions: ExecutionStarter;
+  readonly stageSignals: StageSignals;
+  readonly executionViewer: ExecutionViewer;
   readonly clock: Clock;
   readonly ids: IdGenerator;
 }
@@ -116,6 +154,53 @@ export async function editRelease(
     );
   }
   const { release, event } = updateRelease(current, changes, actor, ports);
-  await ports.releases.save(release, expectedVersion, event);
+  await ports.releases.save(release, expectedVersion, [event]);
   return release;
+}
+
+/**
+ * Moves a release to another stage of its workflow: rules checked, the move committed with its
+ * events, then the waiting execution signalled. `executionInStep` says whether the execution was
+ * seen waiting in the new stage before answering.
+ */
+export async function moveRelease(
+  id: string,
+  request: TransitionRequest,
+  actor: Actor,
+  ports: ReleasePorts,
+): Promise<{ release: Release; executionInStep: boolean }> {
+  const current = await getRelease(id, actor, ports);
+  const workflow = await ports.workflows.definition(current.workflow);
+  const facts = {
+    allDeploymentTasksDone: current.tasks.every((t) => t.status === 'done'),
+    // Blackout windows arrive with SLAs; until then no window is ever open.
+    noOpenBlackout: true,
+  };
+  const { release, events, signal } = transitionRelease(current, workflow, request, facts, actor, ports);
+  await ports.releases.save(release, request.expectedVersion, events);
+  const executionInStep = await ports.stageSignals.signal({ kind: 'release', id }, signal, {
+    terminal: release.status !== 'active',
+  });
+  return { release, executionInStep };
+}
+
+export async function getReleaseExecution(
+  id: string,
+  actor: Actor,
+  ports: ReleasePorts,
+): Promise<ExecutionView> {
+  const release = await getRelease(id, actor, ports);
+  const view = await ports.executionViewer.describe(release.workflow.stateMachineArn, release.id);
+  if (!view) throw new NotFoundError('Execution of release', id);
+  return view;
+}
+
+export async function releaseHistory(
+  id: string,
+  page: { limit: number; cursor?: string | undefined },
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'releases'>,
+): Promise<Page<DomainEvent>> {
+  await getRelease(id, actor, ports);
+  return ports.releases.history(id, page);
 }

@@ -2,17 +2,41 @@
  * Releases resource: a thin edge over the release use cases.
  */
 import { ValidationError } from '#domain/errors';
+import type { DomainEvent } from '#domain/events';
 import type { Release } from '#domain/release';
-import { createRelease, editRelease, getRelease, listReleases } from '#domain/release-service';
+import {
+  createRelease,
+  editRelease,
+  getRelease,
+  getReleaseExecution,
+  listReleases,
+  moveRelease,
+  releaseHistory,
+} from '#domain/release-service';
 import { type HttpRequest, httpHandler, reply, route } from '#lib/http';
 import { type AppPorts, environmentPorts } from '#lib/ports';
 import { PageQuery } from './contract/common.ts';
-import { CreateReleaseBody, UpdateReleaseBody } from './contract/releases.ts';
+import { CreateReleaseBody, TransitionBody, UpdateReleaseBody } from './contract/releases.ts';
 
 /** The public shape of a release (internal bookkeeping stays out). */
 export function releaseView(release: Release) {
   const { workflow, stageEntry: _entry, ...rest } = release;
   return { ...rest, workflow: { id: workflow.id, version: workflow.version }, blackoutConflicts: [] };
+}
+
+/** One audit-trail entry: who, when, what, from → to, why. */
+export function historyEntry(event: DomainEvent) {
+  const data = event.data as { from?: unknown; to?: unknown; reason?: unknown };
+  return {
+    id: event.id,
+    type: event.type,
+    occurredAt: event.occurredAt,
+    actor: event.actor,
+    ...(typeof data.from === 'string' ? { from: data.from } : {}),
+    ...(typeof data.to === 'string' ? { to: data.to } : {}),
+    ...(typeof data.reason === 'string' ? { reason: data.reason } : {}),
+    data: event.data,
+  };
 }
 
 /** The version a write is based on: `expectedVersion` in the body or `If-Match`; one is required. */
@@ -74,6 +98,35 @@ export const createHandler = (ports: () => AppPorts) =>
           );
           return releaseView(release);
         },
+      }),
+      'POST /releases/{id}/transitions': route({
+        body: TransitionBody,
+        run: async (req, p: AppPorts) => {
+          const { release, executionInStep } = await moveRelease(
+            req.params.id as string,
+            {
+              to: req.body.to,
+              expectedVersion: expectedVersion(req),
+              reason: req.body.reason ?? req.body.override?.reason,
+            },
+            req.actor,
+            p,
+          );
+          return { ...releaseView(release), execution: { inStep: executionInStep } };
+        },
+      }),
+      'GET /releases/{id}/history': route({
+        query: PageQuery,
+        run: async ({ params, query, actor }, p: AppPorts) => {
+          const page = await releaseHistory(params.id as string, query, actor, p);
+          return {
+            items: page.items.map(historyEntry),
+            ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+          };
+        },
+      }),
+      'GET /releases/{id}/execution': route({
+        run: async ({ params, actor }, p: AppPorts) => getReleaseExecution(params.id as string, actor, p),
       }),
     },
     ports,

@@ -2,8 +2,9 @@
  * Until workflows are published through the API, every release runs on the default release
  * workflow's state machine named by the configuration.
  */
-import { RuleViolationError } from '#domain/errors';
+import { NotFoundError, RuleViolationError } from '#domain/errors';
 import type { WorkflowCatalog } from '#domain/release-service';
+import { defaultWorkflows } from '#workflows/defaults/index';
 
 export const DEFAULT_RELEASE_WORKFLOW = {
   id: 'release-default',
@@ -21,6 +22,11 @@ export function configuredWorkflowCatalog(stateMachineArn: string | undefined): 
       }
       if (!stateMachineArn) throw new Error('DEFAULT_RELEASE_STATE_MACHINE_ARN is not set');
       return { ...DEFAULT_RELEASE_WORKFLOW, stateMachineArn };
+    },
+    async definition(ref) {
+      const def = ref.version === 1 ? defaultWorkflows[ref.id as keyof typeof defaultWorkflows] : undefined;
+      if (!def) throw new NotFoundError('Workflow', `${ref.id} v${ref.version}`);
+      return def;
     },
   };
 }

@@ -11,7 +11,9 @@ import { type Clients, createClients } from './clients.ts';
 import { type Config, readConfig } from './config.ts';
 import { configuredWorkflowCatalog } from './configured-workflows.ts';
 import { sfnExecutionStarter } from './execution-starter.ts';
+import { sfnExecutionViewer } from './execution-view.ts';
 import { ulidIds } from './ids.ts';
+import { sfnStageSignals } from './stage-signal.ts';
 
 export interface AppPorts extends ReleasePorts, TeamPorts, UserPorts {
   readonly users: DynamoUserStore;
@@ -29,6 +31,8 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     teams: new DynamoTeamStore(clients.db, config.tableName),
     workflows: configuredWorkflowCatalog(config.defaultReleaseStateMachineArn),
     executions: sfnExecutionStarter(clients.sfn),
+    executionViewer: sfnExecutionViewer(clients.sfn),
+    stageSignals: sfnStageSignals({ db: clients.db, sfn: clients.sfn, tableName: config.tableName }),
     clock: { now: () => new Date() },
     ids: ulidIds(),
   };

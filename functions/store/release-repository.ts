@@ -72,11 +72,30 @@ export class DynamoReleaseStore implements ReleaseStore {
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
-  async save(release: Release, expectedVersion: number, event: DomainEvent): Promise<void> {
-    await commit(this.#db, this.#table, {
-      writes: [{ item: toItem(release), expectedVersion }],
-      events: [event],
-    });
+  async save(release: Release, expectedVersion: number, events: readonly DomainEvent[]): Promise<void> {
+    await commit(this.#db, this.#table, { writes: [{ item: toItem(release), expectedVersion }], events });
+  }
+
+  async history(
+    id: string,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<DomainEvent>> {
+    const start = decodeCursor(page.cursor, ['pk', 'sk']);
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
+        ExpressionAttributeValues: { ':pk': keys.release(id).pk, ':evt': 'EVT#' },
+        Limit: page.limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    const nextCursor = encodeCursor(out.LastEvaluatedKey);
+    const items = (out.Items ?? []).map(
+      ({ id: eventId, type, occurredAt, actor, subject, data }) =>
+        ({ id: eventId, type, occurredAt, actor, subject, data }) as DomainEvent,
+    );
+    return { items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   async list(page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>> {

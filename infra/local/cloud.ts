@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHandler as createRelayHandler } from '../../functions/events/outbox-relay.ts';
+import { createHandler as createSignalExecution } from '../../functions/events/signal-execution.ts';
 import { createHandler as createStartExecution } from '../../functions/events/start-execution.ts';
 import { handler as fallback } from '../../functions/http/fallback.ts';
 import { handler as health } from '../../functions/http/health.ts';
@@ -170,12 +171,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     };
     const recordStage = createRecordStage(currentPorts);
     const startExecution = createStartExecution(currentPorts);
+    const signalExecution = createSignalExecution(currentPorts);
 
     const extra = new Map((options.extraRules ?? []).map((r) => [r.target, r.handler]));
     const bus = new LocalEventBus({
       rules: [...stackRules, ...(options.extraRules ?? [])],
       resolveTarget: (target) => {
         if (target === 'start-execution') return (event) => startExecution(event as never);
+        if (target === 'signal-execution') return (event) => signalExecution(event as never);
         const handler = extra.get(target);
         if (!handler) throw new Error(`No local target ${target}`);
         return (event) => handler(event);

@@ -141,3 +141,60 @@ export const ReleaseView = z
 
 export const ReleasePage = pageOf(ReleaseView).openapi('ReleasePage');
 export const ReleaseParams = z.object({ id: Id });
+
+export const TransitionBody = z
+  .object({
+    to: z.string().trim().min(1).max(80).openapi({ example: 'Development' }),
+    expectedVersion: ExpectedVersion.optional(),
+    reason: z.string().trim().min(1).max(2_000).optional(),
+    override: z
+      .object({ reason: z.string().trim().min(1).max(2_000) })
+      .strict()
+      .optional()
+      .openapi({
+        description:
+          'Emergency releases only: enter the deploy stage inside a blackout, with a reason (audited).',
+      }),
+  })
+  .strict()
+  .openapi('Transition');
+
+export const TransitionResult = ReleaseView.extend({
+  execution: z.object({ inStep: z.boolean() }).openapi({
+    description:
+      'Whether the execution was seen waiting in the new stage before the answer (else it follows shortly).',
+  }),
+}).openapi('TransitionResult');
+
+export const HistoryEntry = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    occurredAt: z.string(),
+    actor: z.string(),
+    from: z.string().optional(),
+    to: z.string().optional(),
+    reason: z.string().optional(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .openapi('HistoryEntry');
+
+export const HistoryPage = pageOf(HistoryEntry).openapi('HistoryPage');
+
+export const ExecutionViewSchema = z
+  .object({
+    executionArn: z.string(),
+    status: z.string(),
+    startDate: z.string().nullable(),
+    stopDate: z.string().nullable(),
+    currentState: z.string().nullable(),
+    events: z.array(
+      z.object({
+        id: z.number(),
+        type: z.string(),
+        timestamp: z.string().nullable(),
+        state: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi('Execution');

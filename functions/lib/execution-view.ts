@@ -1,0 +1,92 @@
+/**
+ * Reads a release's (or RFC's) Step Functions execution as operators see it: status, the state
+ * it is in now, and its event history.
+ */
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import type { ExecutionView, ExecutionViewer } from '#domain/release-service';
+
+const MAX_EVENTS = 2_000;
+
+/** `arn:…:stateMachine:<name>[:<version>]` + execution name → `arn:…:execution:<name>:<execution>`. */
+export function executionArnOf(stateMachineArn: string, executionName: string): string {
+  const [prefix, rest = ''] = stateMachineArn.split(':stateMachine:');
+  const machineName = rest.split(':')[0];
+  return `${prefix}:execution:${machineName}:${executionName}`;
+}
+
+function stateEntered(e: HistoryEvent) {
+  return e.stateEnteredEventDetails?.name;
+}
+
+/**
+ * The state an execution is in: the last state entered and not exited; once it has ended, the
+ * last state it entered.
+ */
+export function currentStateOf(events: readonly HistoryEvent[]): string | undefined {
+  const open: string[] = [];
+  let last: string | undefined;
+  for (const e of events) {
+    const entered = stateEntered(e);
+    if (entered) {
+      open.push(entered);
+      last = entered;
+    }
+    const exited = e.stateExitedEventDetails?.name;
+    if (exited) {
+      const i = open.lastIndexOf(exited);
+      if (i >= 0) open.splice(i, 1);
+    }
+  }
+  return open.at(-1) ?? last;
+}
+
+export function sfnExecutionViewer(sfn: SFNClient): ExecutionViewer {
+  return {
+    async describe(stateMachineArn, executionName) {
+      const executionArn = executionArnOf(stateMachineArn, executionName);
+      let described: DescribeExecutionCommandOutput;
+      try {
+        described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      } catch (error) {
+        if (error instanceof ExecutionDoesNotExist) return undefined;
+        throw error;
+      }
+      const events: HistoryEvent[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await sfn.send(
+          new GetExecutionHistoryCommand({
+            executionArn,
+            maxResults: 1000,
+            includeExecutionData: false,
+            ...(nextToken ? { nextToken } : {}),
+          }),
+        );
+        events.push(...(page.events ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken && events.length < MAX_EVENTS);
+      const view: ExecutionView = {
+        executionArn,
+        status: String(described.status),
+        startDate: described.startDate?.toISOString() ?? null,
+        stopDate: described.stopDate?.toISOString() ?? null,
+        currentState: currentStateOf(events) ?? null,
+        events: events.map((e) => ({
+          id: e.id ?? 0,
+          type: String(e.type),
+          timestamp: e.timestamp?.toISOString() ?? null,
+          ...(stateEntered(e) ? { state: stateEntered(e) } : {}),
+          ...(e.stateExitedEventDetails?.name ? { state: e.stateExitedEventDetails.name } : {}),
+        })),
+      };
+      return view;
+    },
+  };
+}

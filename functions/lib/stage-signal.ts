@@ -1,0 +1,110 @@
+/**
+ * Sends an accepted transition to the execution waiting in the stage it leaves
+ * (SendTaskSuccess with the token record-stage stored). Safe to call any number of times: the
+ * stored entry number tells whether the execution already moved on, and a used token is refused
+ * by Step Functions, so a transition is never applied twice.
+ */
+import {
+  InvalidToken,
+  SendTaskSuccessCommand,
+  type SFNClient,
+  TaskDoesNotExist,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { StageSignals } from '#domain/release-service';
+import type { StageSignal } from '#domain/release-transition';
+import { WAIT_SK } from '#steps/record-stage';
+import { aggregatePk } from '#store/keys';
+import { logger } from './logger.ts';
+
+export type SignalOutcome = 'sent' | 'already' | 'not-ready';
+
+export interface StageSignalDeps {
+  readonly db: DynamoDBDocumentClient;
+  readonly sfn: SFNClient;
+  readonly tableName: string;
+}
+
+type Subject = { kind: 'release' | 'change'; id: string };
+
+async function waitingEntry(deps: StageSignalDeps, subject: Subject) {
+  const out = await deps.db.send(
+    new GetCommand({
+      TableName: deps.tableName,
+      Key: { pk: aggregatePk(subject.kind, subject.id), sk: WAIT_SK },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Item as { entry: number; stage: string; taskToken: string } | undefined;
+}
+
+/** One attempt: `not-ready` means the execution has not yet reached the stage being left. */
+export async function signalStage(
+  deps: StageSignalDeps,
+  subject: Subject,
+  signal: StageSignal,
+): Promise<SignalOutcome> {
+  const wait = await waitingEntry(deps, subject);
+  if (!wait || wait.entry < signal.entry - 1) return 'not-ready';
+  if (wait.entry >= signal.entry) return 'already';
+  try {
+    await deps.sfn.send(
+      new SendTaskSuccessCommand({ taskToken: wait.taskToken, output: JSON.stringify(signal) }),
+    );
+    return 'sent';
+  } catch (error) {
+    // The token was answered before (a redelivery, or the API and the consumer both tried).
+    if (error instanceof TaskTimedOut || error instanceof InvalidToken || error instanceof TaskDoesNotExist) {
+      return 'already';
+    }
+    throw error;
+  }
+}
+
+/**
+ * Signals, then waits briefly until the execution waits in the new stage, so that the API's
+ * answer describes an execution that has caught up. Returns whether it did within `timeoutMs`;
+ * if not (or the signal failed), the `Release Stage Entered` consumer finishes the job.
+ */
+export async function signalAndAwait(
+  deps: StageSignalDeps,
+  subject: Subject,
+  signal: StageSignal,
+  options: { terminal: boolean; timeoutMs?: number },
+): Promise<boolean> {
+  const deadline = Date.now() + (options.timeoutMs ?? 3_000);
+  const pause = async (delay: number) => {
+    await new Promise((r) => setTimeout(r, delay));
+    return Math.min(delay * 2, 200);
+  };
+  // A just-started execution may not have recorded its first stage's token yet: wait a little.
+  let delay = 10;
+  while ((await signalStage(deps, subject, signal)) === 'not-ready') {
+    if (Date.now() >= deadline) return false;
+    delay = await pause(delay);
+  }
+  if (options.terminal) return true; // a terminal stage has no task; the execution just ends
+  for (delay = 10; Date.now() < deadline; delay = await pause(delay)) {
+    const wait = await waitingEntry(deps, subject);
+    if (wait && wait.entry >= signal.entry) return true;
+  }
+  return false;
+}
+
+/** The API's port: never throws, since the transition is already committed and the consumer retries. */
+export function sfnStageSignals(deps: StageSignalDeps): StageSignals {
+  return {
+    async signal(subject, signal, options) {
+      try {
+        return await signalAndAwait(deps, subject, signal, options);
+      } catch (error) {
+        logger.warn('Signal failed; the Release Stage Entered consumer will retry', {
+          subject,
+          error: error as Error,
+        });
+        return false;
+      }
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * A release walked through every stage of the default workflow over HTTP on the local cloud; after
+ * each step its recorded stage equals the execution's current state read with @aws-sdk/client-sfn.
+ */
+import { randomUUID } from 'node:crypto';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { currentStateOf, executionArnOf } from '../../functions/lib/execution-view.ts';
+import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
+import { validRelease } from '../support/http-events.ts';
+
+let cloud: LocalCloud;
+let sfn: SFNClient;
+let token: string;
+
+beforeAll(async () => {
+  cloud = await startLocalCloud({
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    tableName: `lifecycle-${randomUUID()}`,
+    busRetry: { baseDelayMs: 20, maxDelayMs: 200 },
+  });
+  const now = new Date().toISOString();
+  await cloud.ports.users.put({
+    id: 'rm',
+    processes: ['release', 'deployment'],
+    admin: false,
+    teamIds: [],
+    workGroupIds: [],
+    version: 1,
+    createdAt: now,
+    updatedAt: now,
+  });
+  token = await cloud.identity.issue('rm');
+  sfn = new SFNClient({
+    endpoint: cloud.sfnEndpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+  });
+});
+
+afterAll(async () => {
+  sfn?.destroy();
+  await cloud?.stop();
+});
+
+async function call(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${cloud.apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function executionState(releaseId: string) {
+  const arn = executionArnOf(cloud.ports.config.defaultReleaseStateMachineArn as string, releaseId);
+  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000 }));
+  const described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  return { state: currentStateOf(history.events ?? []), status: described.status };
+}
+
+describe('the default release workflow', () => {
+  it('walks Assessment → … → Closure with the execution in step after every transition', async () => {
+    const created = await call('POST', '/releases', validRelease({ tasks: [] }));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    let version = created.body.version as number;
+
+    const stages = ['Development', 'Testing', 'Deployment', 'Audit', 'CMDB Update', 'Closure'];
+    for (const to of stages) {
+      const moved = await call('POST', `/releases/${id}/transitions`, { to, expectedVersion: version });
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+      expect(moved.body).toMatchObject({ stage: to, execution: { inStep: true } });
+      version = moved.body.version as number;
+      const recorded = await call('GET', `/releases/${id}`);
+      const execution = await executionState(id);
+      expect(execution.state).toBe(recorded.body.stage);
+    }
+    const final = await call('GET', `/releases/${id}`);
+    expect(final.body).toMatchObject({ stage: 'Closure', status: 'closed' });
+    expect((await executionState(id)).status).toBe('SUCCEEDED');
+
+    const view = await call('GET', `/releases/${id}/execution`);
+    expect(view.body).toMatchObject({ status: 'SUCCEEDED', currentState: 'Closure' });
+
+    const history = await call('GET', `/releases/${id}/history?limit=100`);
+    const moves = (
+      history.body.items as { type: string; from?: string; to?: string; actor: string }[]
+    ).filter((e) => e.type === 'Release Stage Entered');
+    expect(moves.map((m) => `${m.from}→${m.to}`)).toEqual([
+      'Assessment→Development',
+      'Development→Testing',
+      'Testing→Deployment',
+      'Deployment→Audit',
+      'Audit→CMDB Update',
+      'CMDB Update→Closure',
+    ]);
+    expect(moves.every((m) => m.actor === 'rm')).toBe(true);
+  });
+
+  it('refuses illegal moves with 422 problem+json and changes nothing', async () => {
+    const created = await call('POST', '/releases', validRelease({ tasks: [] }));
+    const id = created.body.id as string;
+    const skip = await call('POST', `/releases/${id}/transitions`, { to: 'Closure', expectedVersion: 1 });
+    expect(skip.status).toBe(422);
+    expect(skip.body).toMatchObject({ status: 422, from: 'Assessment', to: 'Closure' });
+    const unknown = await call('POST', `/releases/${id}/transitions`, { to: 'Nowhere', expectedVersion: 1 });
+    expect(unknown.status).toBe(422);
+    const noReason = await call('POST', `/releases/${id}/transitions`, {
+      to: 'Cancelled',
+      expectedVersion: 1,
+    });
+    expect(noReason.status).toBe(422);
+    const stale = await call('POST', `/releases/${id}/transitions`, {
+      to: 'Development',
+      expectedVersion: 7,
+    });
+    expect(stale.status).toBe(409);
+    const after = await call('GET', `/releases/${id}`);
+    expect(after.body).toMatchObject({ stage: 'Assessment', version: 1 });
+    const cancelled = await call('POST', `/releases/${id}/transitions`, {
+      to: 'Cancelled',
+      expectedVersion: 1,
+      reason: 'Superseded by 4.3',
+    });
+    expect(cancelled.body).toMatchObject({ stage: 'Cancelled', status: 'cancelled' });
+    expect((await executionState(id)).state).toBe('Cancelled');
+  });
+});
