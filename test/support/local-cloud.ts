@@ -1,0 +1,115 @@
+/**
+ * A local cloud for one test file: in memory, on the run's shared DynamoDB Local, with a token
+ * for a release manager.
+ */
+import { randomUUID } from 'node:crypto';
+import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
+import { inject } from 'vitest';
+import { currentStateOf, executionArnOf } from '../../functions/lib/execution-view.ts';
+import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../infra/local/cloud.ts';
+
+export interface TestCloud {
+  readonly cloud: LocalCloud;
+  readonly sfn: SFNClient;
+  call(
+    method: string,
+    path: string,
+    body?: unknown,
+    as?: string,
+  ): Promise<{ status: number; body: Record<string, unknown> }>;
+  tokenFor(user: string, options?: { admin?: boolean }): Promise<string>;
+  /** The execution's history and the state it is in, read with @aws-sdk/client-sfn. */
+  execution(
+    releaseId: string,
+    stateMachineArn?: string,
+  ): Promise<{ state: string | undefined; events: HistoryEvent[] }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestCloud(
+  options: Partial<LocalCloudOptions> = {},
+  users: Record<string, ('change' | 'release' | 'deployment')[]> = { rm: ['release'] },
+): Promise<TestCloud> {
+  const cloud = await startLocalCloud({
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    tableName: `cloud-${randomUUID()}`,
+    busRetry: { baseDelayMs: 20, maxDelayMs: 300 },
+    ...options,
+  });
+  const now = new Date().toISOString();
+  for (const [id, processes] of Object.entries(users)) {
+    await cloud.ports.users.put({
+      id,
+      processes,
+      admin: false,
+      teamIds: [],
+      workGroupIds: [],
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    });
+  }
+  const tokens = new Map<string, string>();
+  const tokenFor = async (user: string, opts: { admin?: boolean } = {}) => {
+    const key = `${user}:${opts.admin === true}`;
+    if (!tokens.has(key)) tokens.set(key, await cloud.identity.issue(user, opts));
+    return tokens.get(key) as string;
+  };
+  const sfn = new SFNClient({
+    endpoint: cloud.sfnEndpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return {
+    cloud,
+    sfn,
+    tokenFor,
+    async call(method, path, body, as = 'rm') {
+      const res = await fetch(`${cloud.apiUrl}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${await tokenFor(as, { admin: as === 'admin' })}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+    },
+    async execution(releaseId, stateMachineArn = cloud.ports.config.defaultReleaseStateMachineArn as string) {
+      const executionArn = executionArnOf(stateMachineArn, releaseId);
+      const events: HistoryEvent[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await sfn.send(
+          new GetExecutionHistoryCommand({
+            executionArn,
+            maxResults: 1000,
+            ...(nextToken ? { nextToken } : {}),
+          }),
+        );
+        events.push(...(page.events ?? []));
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return { state: currentStateOf(events), events };
+    },
+    async stop() {
+      sfn.destroy();
+      await cloud.stop();
+    },
+  };
+}
+
+/** Polls until `check` passes or the time is up (then throws its last failure). */
+export async function eventually(check: () => Promise<void> | void, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
