@@ -19,6 +19,7 @@ export const EVENT_TYPES = [
   'Team Updated',
   'User Created',
   'User Updated',
+  'Workflow Published',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

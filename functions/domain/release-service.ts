@@ -4,7 +4,13 @@
 
 import type { WorkflowDefinition } from '#workflows/definition';
 import { type Actor, requireProcess } from './actor.ts';
-import { NotFoundError, RuleViolationError, VersionConflictError } from './errors.ts';
+import {
+  ForbiddenError,
+  NotFoundError,
+  RuleViolationError,
+  ValidationError,
+  VersionConflictError,
+} from './errors.ts';
 import type { DomainEvent } from './events.ts';
 import type { Clock, IdGenerator, Page } from './ports.ts';
 import {
@@ -16,6 +22,7 @@ import {
   type WorkflowRef,
 } from './release.ts';
 import { type StageSignal, type TransitionRequest, transitionRelease } from './release-transition.ts';
+import type { Team } from './team.ts';
 
 /** A POST's Idempotency-Key, scoped to its caller, and a fingerprint of its body. */
 export interface IdempotencyRequest {
@@ -84,8 +91,14 @@ export interface ExecutionStarter {
   startRelease(release: Release): Promise<void>;
 }
 
+/** The teams a release may belong to (read side of the team store). */
+export interface ReleaseTeamDirectory {
+  get(id: string): Promise<Team | undefined>;
+}
+
 export interface ReleasePorts {
   readonly releases: ReleaseStore;
+  readonly teams: ReleaseTeamDirectory;
   readonly workflows: WorkflowCatalog;
   readonly executions: ExecutionStarter;
   readonly stageSignals: StageSignals;
@@ -105,11 +118,58 @@ export async function createRelease(
   idempotency?: IdempotencyRequest,
 ): Promise<{ release: Release; replayed: boolean }> {
   requireProcess(actor, 'release');
-  const workflow = await ports.workflows.releaseWorkflow(input.workflowId, input.teamId);
-  const { release, event } = newRelease(input, workflow, actor, ports);
+  const teamId = await releaseTeamFor(input.teamId, actor, ports);
+  const workflow = await ports.workflows.releaseWorkflow(input.workflowId, teamId);
+  const { release, event } = newRelease({ ...input, teamId }, workflow, actor, ports);
   const stored = await ports.releases.create(release, event, idempotency);
   if (!stored.replayed) await ports.executions.startRelease(stored.release);
   return stored;
+}
+
+/**
+ * The release team a new release belongs to: the one named (a release team the creator is a
+ * member of, unless an administrator creates it), else the creator's only release team.
+ */
+export async function releaseTeamFor(
+  teamId: string | undefined,
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'teams'>,
+): Promise<string | undefined> {
+  if (teamId !== undefined) {
+    const team = await ports.teams.get(teamId);
+    if (!team) throw new RuleViolationError('unknown-team', `Team ${teamId} does not exist.`, { teamId });
+    if (team.kind !== 'release') {
+      throw new RuleViolationError(
+        'not-a-release-team',
+        `Team ${teamId} is a ${team.kind} team, not a release team.`,
+        {
+          teamId,
+        },
+      );
+    }
+    if (!actor.admin && !team.members.includes(actor.id)) {
+      throw new ForbiddenError(`Only members of team ${teamId} may create its releases.`);
+    }
+    return teamId;
+  }
+  const teams = await Promise.all(actor.teamIds.map((id) => ports.teams.get(id)));
+  const releaseTeams = teams.filter((t): t is Team => t?.kind === 'release' && t.members.includes(actor.id));
+  if (releaseTeams.length === 1) return releaseTeams[0]?.id;
+  if (releaseTeams.length === 0 && actor.admin) return undefined;
+  throw new ValidationError(
+    releaseTeams.length === 0
+      ? 'You belong to no release team: ask an administrator to add you to one.'
+      : 'You belong to several release teams: say which one with teamId.',
+    [
+      {
+        path: 'teamId',
+        message:
+          releaseTeams.length === 0
+            ? 'no release team to default to'
+            : `is required (one of ${releaseTeams.map((t) => t.id).join(', ')})`,
+      },
+    ],
+  );
 }
 
 export async function getRelease(

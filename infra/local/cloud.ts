@@ -26,6 +26,9 @@ import { handler as health } from '../../functions/http/health.ts';
 import { handler as openapi } from '../../functions/http/openapi.ts';
 import { createHandler as createReleasesHandler } from '../../functions/http/releases.ts';
 import type { HttpHandlerName } from '../../functions/http/route-table.ts';
+import { createHandler as createTeamsHandler } from '../../functions/http/teams.ts';
+import { createHandler as createUsersHandler } from '../../functions/http/users.ts';
+import { bootstrap } from '../../functions/lib/bootstrap.ts';
 import { readConfig } from '../../functions/lib/config.ts';
 import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import {
@@ -228,6 +231,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       bootstrapPorts.clients.sfn.destroy();
     });
 
+    // A fresh install starts with the admin user and a release and a deployment team.
+    await bootstrap(livePorts);
+
     const relayHandler = createRelayHandler(currentPorts);
     const relay: StreamRelay = await startStreamRelay({
       endpoint: dynamoEndpoint,
@@ -244,6 +250,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       openapi,
       fallback,
       releases: createReleasesHandler(currentPorts),
+      teams: createTeamsHandler(currentPorts),
+      users: createUsersHandler(currentPorts),
     };
     const gateway = await startGateway({
       port: options.apiPort ?? 0,

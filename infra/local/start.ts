@@ -2,7 +2,6 @@
  * `npm start`: runs all of Release Desk on this machine until Ctrl-C.
  */
 import { resolve } from 'node:path';
-import { ensureLocalAdmin } from './bootstrap-local.ts';
 import { startLocalCloud } from './cloud.ts';
 import { JavaMissingError } from './dynamodb-local.ts';
 
@@ -28,7 +27,6 @@ try {
     sfnPort: port('SFN_PORT', 8083),
     eventsPort: port('EVENTS_PORT', 8088),
   });
-  await ensureLocalAdmin(cloud.ports);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -42,14 +40,14 @@ try {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   console.log(`Release Desk is running on the embedded local cloud (data in ${dataDir}).
 
-  API              ${cloud.apiUrl}   (GET /health, GET /openapi.json)
+  API              ${cloud.apiUrl.replace('127.0.0.1', 'localhost')}   (GET /health, GET /openapi.json)
   Step Functions   ${cloud.sfnEndpoint}   (aws stepfunctions … --endpoint-url ${cloud.sfnEndpoint})
   EventBridge      ${cloud.eventsEndpoint}   (watch events: npm run events)
   DynamoDB Local   ${cloud.dynamoEndpoint}   (table ${cloud.tableName})
 
 Get a token (in another terminal):
   TOKEN=$(npm run -s token -- --user alice --process release)
-  curl -H "Authorization: Bearer $TOKEN" ${cloud.apiUrl}/releases
+  curl -H "Authorization: Bearer $TOKEN" ${cloud.apiUrl.replace('127.0.0.1', 'localhost')}/releases
 
 Press Ctrl-C to stop.`);
 } catch (error) {

@@ -25,15 +25,45 @@ export interface StreamRelayOptions {
   readonly dataDir?: string | undefined;
   readonly pollMs?: number;
   readonly onError?: (error: unknown) => void;
+  /** Attempts of a failing batch before it is set aside (default 5). */
+  readonly maxAttempts?: number;
 }
 
 export interface StreamRelay {
+  /** Batches that failed every attempt (the local stand-in for the relay's DLQ). */
+  deadLetters(): readonly DynamoDBStreamEvent[];
   /** Resolves once every record currently in the stream has been handed to the handler. */
   drain(): Promise<void>;
   stop(): Promise<void>;
 }
 
 type Checkpoints = Record<string, string>;
+
+type Av = Record<string, unknown>;
+
+/**
+ * The DynamoDB Streams SDK client decodes an empty map `{ M: {} }` as `{}` (an AttributeValue with
+ * no member), which unmarshall then rejects. Lambda's event source mapping delivers `{ M: {} }`,
+ * so put it back.
+ */
+export function repairAttributeValue(value: Av): Av {
+  if (Object.keys(value).length === 0) return { M: {} };
+  if (value.M && typeof value.M === 'object') {
+    return {
+      M: Object.fromEntries(
+        Object.entries(value.M as Record<string, Av>).map(([k, v]) => [k, repairAttributeValue(v)]),
+      ),
+    };
+  }
+  if (Array.isArray(value.L)) return { L: (value.L as Av[]).map(repairAttributeValue) };
+  return value;
+}
+
+function repairImage(image: Record<string, unknown> | undefined) {
+  return image
+    ? Object.fromEntries(Object.entries(image).map(([k, v]) => [k, repairAttributeValue(v as Av)]))
+    : undefined;
+}
 
 function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
   return {
@@ -45,6 +75,8 @@ function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
     eventSourceARN: streamArn,
     dynamodb: {
       ...(record.dynamodb as DynamoDBRecord['dynamodb']),
+      NewImage: repairImage(record.dynamodb?.NewImage as Record<string, unknown> | undefined),
+      OldImage: repairImage(record.dynamodb?.OldImage as Record<string, unknown> | undefined),
       ApproximateCreationDateTime: record.dynamodb?.ApproximateCreationDateTime
         ? Math.floor(new Date(record.dynamodb.ApproximateCreationDateTime).getTime() / 1000)
         : undefined,
@@ -75,6 +107,11 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
   };
 
   const iterators = new Map<string, string | undefined>(); // shard → next iterator (undefined: closed)
+  // Like the event source mapping's retryAttempts + on-failure destination: a batch that keeps
+  // failing is set aside (logged and kept here) so it cannot block the stream for ever.
+  const failures = new Map<string, number>();
+  const deadLetters: DynamoDBStreamEvent[] = [];
+  const maxAttempts = options.maxAttempts ?? 5;
   let stopped = false;
   let busy: Promise<void> = Promise.resolve();
 
@@ -119,9 +156,23 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
         const event: DynamoDBStreamEvent = {
           Records: records.map((r) => toLambdaRecord(r, options.streamArn)),
         };
-        const result = await options.handler(event);
-        const failure = result?.batchItemFailures?.[0]?.itemIdentifier;
+        const at = `${shardId}@${checkpoints[shardId] ?? 'start'}`;
+        let failure: string | undefined;
+        try {
+          const result = await options.handler(event);
+          failure = result?.batchItemFailures?.[0]?.itemIdentifier;
+        } catch (error) {
+          failure = records[0]?.dynamodb?.SequenceNumber;
+          options.onError?.(error);
+        }
+        if (failure && (failures.get(at) ?? 0) + 1 >= maxAttempts) {
+          deadLetters.push(event);
+          options.onError?.(new Error(`Stream batch at ${at} failed ${maxAttempts} times; set aside`));
+          failures.delete(at);
+          failure = undefined;
+        }
         if (failure) {
+          failures.set(at, (failures.get(at) ?? 0) + 1);
           // As Lambda does: retry from the first failed record, after the ones that succeeded.
           const index = records.findIndex((r) => r.dynamodb?.SequenceNumber === failure);
           const lastGood = index > 0 ? records[index - 1]?.dynamodb?.SequenceNumber : undefined;
@@ -156,6 +207,7 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
   timer.unref();
 
   return {
+    deadLetters: () => deadLetters,
     async drain() {
       // Keep passing until a pass sees nothing new.
       for (let i = 0; i < 50; i++) {

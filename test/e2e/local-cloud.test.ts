@@ -1,21 +1,17 @@
 /**
  * End to end through HTTP on the in-process local cloud (in-memory, the run's DynamoDB Local).
  */
-import { randomUUID } from 'node:crypto';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validRelease } from '../support/http-events.ts';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
-let cloud: LocalCloud;
+let t: TestCloud;
 const received: EventBridgeEvent<string, { id: string; data: { releaseId: string } }>[] = [];
-let token: string;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({
-    dynamoEndpoint: inject('dynamoEndpoint'),
-    tableName: `e2e-${randomUUID()}`,
+  t = await startTestCloud({
     extraRules: [
       {
         name: 'test-release-created',
@@ -25,28 +21,18 @@ beforeAll(async () => {
       },
     ],
   });
-  const now = new Date().toISOString();
-  await cloud.ports.users.put({
-    id: 'rm',
-    processes: ['release', 'deployment'],
-    admin: false,
-    teamIds: [],
-    workGroupIds: [],
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-  });
-  token = await cloud.identity.issue('rm');
 });
 
-afterAll(async () => cloud?.stop());
+afterAll(async () => t?.stop());
 
-const api = (path: string, init: RequestInit = {}, bearer: string | null = token) =>
-  fetch(`${cloud.apiUrl}${path}`, {
+const api = async (path: string, init: RequestInit = {}, bearer: string | null = 'rm') =>
+  fetch(`${t.cloud.apiUrl}${path}`, {
     ...init,
     headers: {
       ...(init.body ? { 'content-type': 'application/json' } : {}),
-      ...(bearer ? { authorization: `Bearer ${bearer}` } : {}),
+      ...(bearer === null
+        ? {}
+        : { authorization: `Bearer ${bearer === 'rm' ? await t.tokenFor('rm') : bearer}` }),
       ...(init.headers ?? {}),
     },
   });
@@ -63,6 +49,7 @@ describe('local cloud', () => {
     const none = await api('/releases', {}, null);
     expect(none.status).toBe(401);
     expect(none.headers.get('content-type')).toBe('application/problem+json');
+    const token = await t.tokenFor('rm');
     const forged = await api('/releases', {}, `${token.slice(0, -4)}abcd`);
     expect(forged.status).toBe(401);
     expect((await api('/nowhere')).status).toBe(404);
@@ -76,17 +63,11 @@ describe('local cloud', () => {
     expect(res.status).toBe(201);
     const release = (await res.json()) as { id: string };
 
-    const sfn = new SFNClient({
-      endpoint: cloud.sfnEndpoint,
-      region: 'local',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    const arn = cloud.ports.config.defaultReleaseStateMachineArn as string;
-    const listed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: arn }));
+    const arn = t.cloud.ports.config.defaultReleaseStateMachineArn as string;
+    const listed = await t.sfn.send(new ListExecutionsCommand({ stateMachineArn: arn }));
     expect(listed.executions?.map((e) => e.name)).toContain(release.id);
-    sfn.destroy();
 
-    await cloud.settle();
+    await t.cloud.settle();
     const mine = received.filter((e) => e.detail.data.releaseId === release.id);
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ source: 'release-desk', 'detail-type': 'Release Created' });

@@ -2,61 +2,27 @@
  * A release walked through every stage of the default workflow over HTTP on the local cloud; after
  * each step its recorded stage equals the execution's current state read with @aws-sdk/client-sfn.
  */
-import { randomUUID } from 'node:crypto';
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { currentStateOf, executionArnOf } from '../../functions/lib/execution-view.ts';
-import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionArnOf } from '../../functions/lib/execution-view.ts';
 import { validRelease } from '../support/http-events.ts';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
-let cloud: LocalCloud;
-let sfn: SFNClient;
-let token: string;
+let t: TestCloud;
 
 beforeAll(async () => {
-  cloud = await startLocalCloud({
-    dynamoEndpoint: inject('dynamoEndpoint'),
-    tableName: `lifecycle-${randomUUID()}`,
-    busRetry: { baseDelayMs: 20, maxDelayMs: 200 },
-  });
-  const now = new Date().toISOString();
-  await cloud.ports.users.put({
-    id: 'rm',
-    processes: ['release', 'deployment'],
-    admin: false,
-    teamIds: [],
-    workGroupIds: [],
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-  });
-  token = await cloud.identity.issue('rm');
-  sfn = new SFNClient({
-    endpoint: cloud.sfnEndpoint,
-    region: 'local',
-    credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-  });
+  t = await startTestCloud();
 });
 
-afterAll(async () => {
-  sfn?.destroy();
-  await cloud?.stop();
-});
+afterAll(async () => t?.stop());
 
-async function call(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${cloud.apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+const call = (method: string, path: string, body?: unknown) => t.call(method, path, body);
 
 async function executionState(releaseId: string) {
-  const arn = executionArnOf(cloud.ports.config.defaultReleaseStateMachineArn as string, releaseId);
-  const history = await sfn.send(new GetExecutionHistoryCommand({ executionArn: arn, maxResults: 1000 }));
-  const described = await sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
-  return { state: currentStateOf(history.events ?? []), status: described.status };
+  const { state } = await t.execution(releaseId);
+  const arn = executionArnOf(t.cloud.ports.config.defaultReleaseStateMachineArn as string, releaseId);
+  const described = await t.sfn.send(new DescribeExecutionCommand({ executionArn: arn }));
+  return { state, status: described.status };
 }
 
 describe('the default release workflow', () => {

@@ -4,6 +4,7 @@ import { createHandler } from '../../functions/http/releases.ts';
 import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable } from '../support/table.ts';
+import { joinTeam } from '../support/teams.ts';
 
 let ports: AppPorts;
 let drop: () => Promise<void>;
@@ -32,6 +33,7 @@ beforeAll(async () => {
       updatedAt: now,
     });
   }
+  await joinTeam(ports, ['rm']);
   handler = createHandler(() => ports);
 });
 

@@ -6,6 +6,7 @@ import { createHandler as usersHandler } from '../../functions/http/users.ts';
 import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable } from '../support/table.ts';
+import { joinTeam } from '../support/teams.ts';
 
 let ports: AppPorts;
 let drop: () => Promise<void>;
@@ -205,6 +206,8 @@ describe('users on DynamoDB Local', () => {
     const promoted = await put('terry', { processes: ['release'], expectedVersion: 1 });
     expect(promoted.statusCode).toBe(200);
     expect(bodyOf<UserBody>(promoted).processes).toEqual(['release', 'deployment']);
+    // A release belongs to a release team: the administrator adds the new release manager to one.
+    await joinTeam(ports, ['terry']);
 
     const accepted = await releases(
       httpEvent('POST /releases', '/releases', { user: 'terry', body: validRelease() }),

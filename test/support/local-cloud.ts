@@ -7,6 +7,7 @@ import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-s
 import { inject } from 'vitest';
 import { currentStateOf, executionArnOf } from '../../functions/lib/execution-view.ts';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../infra/local/cloud.ts';
+import { joinTeam } from './teams.ts';
 
 export interface TestCloud {
   readonly cloud: LocalCloud;
@@ -49,6 +50,12 @@ export async function startTestCloud(
       updatedAt: now,
     });
   }
+  await joinTeam(
+    cloud.ports,
+    Object.entries(users)
+      .filter(([, processes]) => processes.includes('release'))
+      .map(([id]) => id),
+  );
   const tokens = new Map<string, string>();
   const tokenFor = async (user: string, opts: { admin?: boolean } = {}) => {
     const key = `${user}:${opts.admin === true}`;

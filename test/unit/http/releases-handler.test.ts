@@ -29,13 +29,21 @@ const releaseManager = {
   id: 'rm',
   processes: ['release'],
   admin: false,
-  teamIds: [],
-  workGroupIds: [],
+  teamIds: ['team_release'],
+  workGroupIds: ['wg_release'],
+};
+const releaseTeam = {
+  pk: 'TEAM#team_release',
+  sk: '#STATE',
+  id: 'team_release',
+  kind: 'release',
+  members: ['rm'],
 };
 
 beforeEach(() => {
   dynamo.on(GetCommand).resolves({});
   dynamo.on(GetCommand, { Key: { pk: 'USER#rm', sk: '#STATE' } }).resolves({ Item: releaseManager });
+  dynamo.on(GetCommand, { Key: { pk: 'TEAM#team_release', sk: '#STATE' } }).resolves({ Item: releaseTeam });
   dynamo.on(TransactWriteCommand).resolves({});
   sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec', startDate: new Date() });
 });

@@ -1,0 +1,70 @@
+/**
+ * Workflows resource: a thin edge over the workflow use cases.
+ */
+import {
+  getWorkflow,
+  listWorkflows,
+  publishWorkflow,
+  type Workflow,
+  type WorkflowPorts,
+  type WorkflowWithVersion,
+} from '#domain/workflow-service';
+import { type EdgePorts, httpHandler, reply, route } from '#lib/http';
+import { environmentPorts } from '#lib/ports';
+import { PublishWorkflowBody, WorkflowListQuery, WorkflowQuery } from './contract/workflows.ts';
+
+/** What the workflows handler needs from the composition root. */
+export type WorkflowHandlerPorts = EdgePorts & WorkflowPorts;
+
+/** The public shape of a workflow in lists. */
+export function workflowSummary(workflow: Workflow) {
+  return { ...workflow };
+}
+
+/** The public shape of a workflow with one published version's definition and ASL. */
+export function workflowView({ workflow, published }: WorkflowWithVersion) {
+  return {
+    ...workflow,
+    definitionVersion: published.version,
+    stateMachineVersionArn: published.stateMachineVersionArn,
+    publishedAt: published.publishedAt,
+    publishedBy: published.publishedBy,
+    definition: published.definition,
+    asl: published.asl,
+  };
+}
+
+export const createHandler = (ports: () => WorkflowHandlerPorts) =>
+  httpHandler<WorkflowHandlerPorts>(
+    {
+      'POST /workflows': route({
+        body: PublishWorkflowBody,
+        run: async ({ body, actor, idempotency }, p: WorkflowHandlerPorts) => {
+          const outcome = await publishWorkflow(body, actor, p, idempotency);
+          return reply(outcome.created ? 201 : 200, workflowView(outcome), {
+            ...(outcome.created ? { location: `/workflows/${outcome.workflow.id}` } : {}),
+            etag: `"${outcome.workflow.version}"`,
+            ...(outcome.replayed ? { 'idempotent-replayed': 'true' } : {}),
+          });
+        },
+      }),
+      'GET /workflows': route({
+        query: WorkflowListQuery,
+        run: async ({ query, actor }, p: WorkflowHandlerPorts) => {
+          const page = await listWorkflows(query, actor, p);
+          return {
+            items: page.items.map(workflowSummary),
+            ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
+          };
+        },
+      }),
+      'GET /workflows/{id}': route({
+        query: WorkflowQuery,
+        run: async ({ params, query, actor }, p: WorkflowHandlerPorts) =>
+          workflowView(await getWorkflow(params.id as string, actor, p, query.version)),
+      }),
+    },
+    ports,
+  );
+
+export const handler = createHandler(environmentPorts);

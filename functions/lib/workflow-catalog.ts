@@ -1,0 +1,192 @@
+/**
+ * The workflow catalog releases are created and moved with, on the stored published workflows:
+ * a new release runs on the latest version of the workflow it names (else its team's default,
+ * else `release-default`) and keeps that version's state machine version for its lifetime.
+ *
+ * The default workflows' state machines are created by the stack (the local cloud in `npm start`
+ * and the tests); the catalog stores each one as version 1 of its workflow, by publishing the
+ * machine's current revision, the first time it is asked for.
+ */
+import { NotFoundError, RuleViolationError, VersionConflictError } from '#domain/errors';
+import type { Clock, IdGenerator, Page } from '#domain/ports';
+import type { WorkflowRef } from '#domain/release';
+import type { IdempotencyRequest, WorkflowCatalog } from '#domain/release-service';
+import {
+  type PublishedStateMachine,
+  stagePublication,
+  type Workflow,
+  type WorkflowPublication,
+  type WorkflowStore,
+  type WorkflowVersion,
+} from '#domain/workflow-service';
+import {
+  DEFAULT_RELEASE_WORKFLOW_ID,
+  type DefaultWorkflowId,
+  defaultWorkflows,
+} from '#workflows/defaults/index';
+import type { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
+
+/** Who the default workflows' first versions are recorded as published by. */
+export const DEFAULTS_ACTOR = 'system:defaults';
+
+/** Publishes the current revision of an existing state machine as a version. */
+export interface StateMachineAdopter {
+  adopt(stateMachineArn: string): Promise<PublishedStateMachine>;
+}
+
+export interface DefaultWorkflowDeps {
+  readonly store: WorkflowStore;
+  readonly adopter: StateMachineAdopter;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}
+
+function isDefaultWorkflowId(id: string): id is DefaultWorkflowId {
+  return Object.hasOwn(defaultWorkflows, id);
+}
+
+/**
+ * Stores each default workflow that has a state machine in `stateMachineArns` and is not stored
+ * yet as version 1, adopting its machine. Idempotent, also when run concurrently: a workflow
+ * stored meanwhile is left as it is. Returns the ids it stored.
+ */
+export async function ensureDefaultWorkflows(
+  deps: DefaultWorkflowDeps,
+  stateMachineArns: Readonly<Record<string, string | undefined>>,
+): Promise<string[]> {
+  const stored: string[] = [];
+  for (const [id, arn] of Object.entries(stateMachineArns)) {
+    if (!arn || !isDefaultWorkflowId(id)) continue;
+    if (await ensureDefaultWorkflow(deps, id, arn)) stored.push(id);
+  }
+  return stored;
+}
+
+async function ensureDefaultWorkflow(
+  deps: DefaultWorkflowDeps,
+  id: DefaultWorkflowId,
+  stateMachineArn: string,
+): Promise<boolean> {
+  if (await deps.store.get(id)) return false;
+  const machine = await deps.adopter.adopt(stateMachineArn);
+  const publication = stagePublication(
+    id,
+    defaultWorkflows[id],
+    machine,
+    undefined,
+    { id: DEFAULTS_ACTOR },
+    deps,
+  );
+  try {
+    await deps.store.publish(publication);
+    return true;
+  } catch (error) {
+    // Another caller stored it first; publishing the same revision gave it the same version.
+    if (error instanceof VersionConflictError) return false;
+    throw error;
+  }
+}
+
+export interface StoredWorkflowCatalogOptions extends DefaultWorkflowDeps {
+  /** The default workflow id of a release team, if it has one. */
+  readonly teamDefaultWorkflow: (teamId: string) => Promise<string | undefined>;
+  /** The default workflows' state machine ARNs by workflow id (DEFAULT_WORKFLOW_STATE_MACHINES). */
+  readonly defaultStateMachines: Readonly<Record<string, string | undefined>>;
+}
+
+const MAX_CACHED_VERSIONS = 500;
+
+/**
+ * The {@link WorkflowCatalog} on the workflow store. Published versions are immutable, so they
+ * are cached for the life of the container. {@link StoredWorkflowCatalog.store} is the same store
+ * with the default workflows stored on first read, for the workflow use cases.
+ */
+export class StoredWorkflowCatalog implements WorkflowCatalog {
+  readonly #options: StoredWorkflowCatalogOptions;
+  readonly #versions = new Map<string, WorkflowVersion>();
+  readonly #ensuring = new Map<string, Promise<unknown>>();
+  #allEnsured = false;
+
+  /** The workflow store, with each default workflow stored the first time it is read or listed. */
+  readonly store: WorkflowStore;
+
+  constructor(options: StoredWorkflowCatalogOptions) {
+    this.#options = options;
+    const inner = options.store;
+    this.store = {
+      get: async (id) => (await inner.get(id)) ?? (await this.#ensureThen(id, () => inner.get(id))),
+      getVersion: async (id, version) =>
+        (await inner.getVersion(id, version)) ??
+        (version === 1 ? await this.#ensureThen(id, () => inner.getVersion(id, version)) : undefined),
+      list: async (page: { limit: number; cursor?: string | undefined; kind?: WorkflowKind | undefined }) => {
+        await this.#ensureAll();
+        return inner.list(page) as Promise<Page<Workflow>>;
+      },
+      publish: (publication: WorkflowPublication, idempotency?: IdempotencyRequest) =>
+        inner.publish(publication, idempotency),
+      replayed: (idempotency) => inner.replayed(idempotency),
+    };
+  }
+
+  async releaseWorkflow(workflowId: string | undefined, teamId: string | undefined): Promise<WorkflowRef> {
+    const teamDefault =
+      workflowId === undefined && teamId ? await this.#options.teamDefaultWorkflow(teamId) : undefined;
+    const id = workflowId ?? teamDefault ?? DEFAULT_RELEASE_WORKFLOW_ID;
+    const workflow = await this.store.get(id);
+    if (!workflow) {
+      throw new RuleViolationError('unknown-workflow', `Workflow ${id} does not exist.`, { workflowId: id });
+    }
+    if (workflow.kind !== 'release') {
+      throw new RuleViolationError(
+        'workflow-not-release',
+        `Workflow ${id} is a ${workflow.kind} workflow; a release needs a release workflow.`,
+        { workflowId: id, kind: workflow.kind },
+      );
+    }
+    const published = await this.#version(id, workflow.latestVersion);
+    if (!published) throw new NotFoundError('Version of workflow', `${id} v${workflow.latestVersion}`);
+    return {
+      id,
+      version: published.version,
+      stateMachineArn: published.stateMachineVersionArn,
+      initialStage: published.definition.initialStage,
+    };
+  }
+
+  async definition(ref: { id: string; version: number }): Promise<WorkflowDefinition> {
+    const published = await this.#version(ref.id, ref.version);
+    if (!published) throw new NotFoundError('Workflow', `${ref.id} v${ref.version}`);
+    return published.definition;
+  }
+
+  async #version(id: string, version: number): Promise<WorkflowVersion | undefined> {
+    const key = `${id}@${version}`;
+    const cached = this.#versions.get(key);
+    if (cached) return cached;
+    const found = await this.store.getVersion(id, version);
+    if (found) {
+      if (this.#versions.size >= MAX_CACHED_VERSIONS) this.#versions.clear();
+      this.#versions.set(key, found);
+    }
+    return found;
+  }
+
+  /** Stores default workflow `id` if it is one and has a machine, then reads again. */
+  async #ensureThen<T>(id: string, read: () => Promise<T | undefined>): Promise<T | undefined> {
+    const arn = this.#options.defaultStateMachines[id];
+    if (!arn || !isDefaultWorkflowId(id)) return undefined;
+    let pending = this.#ensuring.get(id);
+    if (!pending) {
+      pending = ensureDefaultWorkflows(this.#options, { [id]: arn }).finally(() => this.#ensuring.delete(id));
+      this.#ensuring.set(id, pending);
+    }
+    await pending;
+    return read();
+  }
+
+  async #ensureAll(): Promise<void> {
+    if (this.#allEnsured) return;
+    await ensureDefaultWorkflows(this.#options, this.#options.defaultStateMachines);
+    this.#allEnsured = true;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * Step Functions adapter of the workflow publisher: compiles a workflow definition and publishes
+ * it as a new version of the workflow's state machine (`release-desk-<id>`), which it creates on
+ * the first version. Every call is safe to retry: publishing an unchanged revision returns the
+ * version that already has it, and a machine left behind by an earlier attempt is updated.
+ */
+import {
+  CreateStateMachineCommand,
+  DescribeStateMachineCommand,
+  ListStateMachinesCommand,
+  PublishStateMachineVersionCommand,
+  type SFNClient,
+  StateMachineAlreadyExists,
+  UpdateStateMachineCommand,
+} from '@aws-sdk/client-sfn';
+import { RuleViolationError } from '#domain/errors';
+import type { PublishedStateMachine, WorkflowPublisher } from '#domain/workflow-service';
+import { type AslStateMachine, compileWorkflow } from '#workflows/compile';
+import type { WorkflowDefinition } from '#workflows/definition';
+
+/** Prefix of the state machines the API creates (the IAM policy of the workflows function names it). */
+export const WORKFLOW_STATE_MACHINE_PREFIX = 'release-desk-';
+
+/**
+ * The stored version (definition + ASL) must fit in one DynamoDB item (400 KB) with room to spare;
+ * Step Functions' own limit (1 MB of definition) is higher.
+ */
+export const MAX_PUBLISHED_CHARS = 350_000;
+
+/** The state machine of workflow `id`: `release-desk-<id>` (at most 76 characters for a valid id). */
+export function stateMachineNameFor(workflowId: string): string {
+  return `${WORKFLOW_STATE_MACHINE_PREFIX}${workflowId}`;
+}
+
+export interface SfnWorkflowPublisherOptions {
+  /** The record-stage function every human stage invokes. */
+  readonly recordStageFunctionArn: string;
+  /** The role the workflows' state machines run as (the API passes it: iam:PassRole). */
+  readonly roleArn: string;
+}
+
+export class SfnWorkflowPublisher implements WorkflowPublisher {
+  readonly #sfn: SFNClient;
+  readonly #options: SfnWorkflowPublisherOptions;
+
+  constructor(sfn: SFNClient, options: SfnWorkflowPublisherOptions) {
+    this.#sfn = sfn;
+    this.#options = options;
+  }
+
+  async publish(request: {
+    workflowId: string;
+    definition: WorkflowDefinition;
+    stateMachineArn: string | undefined;
+  }): Promise<PublishedStateMachine> {
+    const asl = compileWorkflow(request.definition, {
+      recordStageFunctionArn: this.#options.recordStageFunctionArn,
+    });
+    const definition = JSON.stringify(asl);
+    if (definition.length + JSON.stringify(request.definition).length > MAX_PUBLISHED_CHARS) {
+      throw new RuleViolationError(
+        'workflow-too-large',
+        `The workflow compiles to more than ${MAX_PUBLISHED_CHARS} characters; split it or shorten its names.`,
+        { workflowId: request.workflowId },
+      );
+    }
+    if (request.stateMachineArn) return this.#update(request.stateMachineArn, definition, asl);
+    const name = stateMachineNameFor(request.workflowId);
+    try {
+      const out = await this.#sfn.send(
+        new CreateStateMachineCommand({
+          name,
+          definition,
+          roleArn: this.#options.roleArn,
+          type: 'STANDARD',
+          publish: true,
+        }),
+      );
+      const stateMachineArn = out.stateMachineArn as string;
+      if (out.stateMachineVersionArn) {
+        return { stateMachineArn, stateMachineVersionArn: out.stateMachineVersionArn, asl };
+      }
+      return this.#update(stateMachineArn, definition, asl);
+    } catch (error) {
+      // An earlier attempt created the machine but its workflow was never stored.
+      if (!(error instanceof StateMachineAlreadyExists)) throw error;
+      const existing = await this.#find(name);
+      if (!existing) throw error;
+      return this.#update(existing, definition, asl);
+    }
+  }
+
+  /**
+   * Publishes the current revision of a state machine created elsewhere (the default workflows'
+   * machines, which the stack creates) as a version, and returns that version with its ASL.
+   */
+  async adopt(stateMachineArn: string): Promise<PublishedStateMachine> {
+    const out = await this.#sfn.send(new PublishStateMachineVersionCommand({ stateMachineArn }));
+    const stateMachineVersionArn = out.stateMachineVersionArn as string;
+    const described = await this.#sfn.send(
+      new DescribeStateMachineCommand({ stateMachineArn: stateMachineVersionArn }),
+    );
+    return {
+      stateMachineArn,
+      stateMachineVersionArn,
+      asl: JSON.parse(described.definition ?? '{}') as AslStateMachine,
+    };
+  }
+
+  async #update(stateMachineArn: string, definition: string, asl: AslStateMachine) {
+    const out = await this.#sfn.send(
+      new UpdateStateMachineCommand({ stateMachineArn, definition, publish: true }),
+    );
+    if (!out.stateMachineVersionArn) {
+      throw new Error(`UpdateStateMachine published no version of ${stateMachineArn}`);
+    }
+    return { stateMachineArn, stateMachineVersionArn: out.stateMachineVersionArn, asl };
+  }
+
+  async #find(name: string): Promise<string | undefined> {
+    let nextToken: string | undefined;
+    do {
+      const page = await this.#sfn.send(
+        new ListStateMachinesCommand({ maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+      );
+      const found = page.stateMachines?.find((m) => m.name === name);
+      if (found?.stateMachineArn) return found.stateMachineArn;
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return undefined;
+  }
+}

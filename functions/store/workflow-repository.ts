@@ -1,0 +1,175 @@
+/**
+ * DynamoDB adapter of the workflow store. A workflow's partition `WF#<id>` holds its state item
+ * (`#STATE`, listed on GSI1 under `WORKFLOWS` by `<kind>#<id>`), one immutable item per published
+ * version (`VER#<6-digit version>`) and its events. Publishing a version writes the version item
+ * (which must not exist), the state item (at its expected version) and the event in one transaction.
+ */
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { IdempotencyKeyReusedError } from '#domain/errors';
+import type { Page } from '#domain/ports';
+import type { IdempotencyRequest } from '#domain/release-service';
+import type { Workflow, WorkflowPublication, WorkflowStore, WorkflowVersion } from '#domain/workflow-service';
+import type { AslStateMachine } from '#workflows/compile';
+import type { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
+import { commit, IdempotencyKeyUsedError } from './commit.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { aggregatePk, keys, STATE_SK } from './keys.ts';
+
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const STATE_ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
+
+/** GSI1 partition of the workflow list; `gsi1sk` = `<kind>#<id>`. */
+export const WORKFLOWS_LIST = 'WORKFLOWS';
+
+/** Keys of the workflow items. */
+export const workflowKeys = {
+  state: (id: string) => ({ pk: aggregatePk('workflow', id), sk: STATE_SK }),
+  version: (id: string, version: number) => ({
+    pk: aggregatePk('workflow', id),
+    sk: `VER#${String(version).padStart(6, '0')}`,
+  }),
+};
+
+function stateItem(workflow: Workflow) {
+  return {
+    ...workflowKeys.state(workflow.id),
+    entity: 'workflow',
+    gsi1pk: WORKFLOWS_LIST,
+    gsi1sk: `${workflow.kind}#${workflow.id}`,
+    ...workflow,
+  };
+}
+
+function fromStateItem(item: Record<string, unknown>): Workflow {
+  const copy: Record<string, unknown> = { ...item };
+  for (const k of STATE_ITEM_ONLY) delete copy[k];
+  return copy as unknown as Workflow;
+}
+
+// The ASL is kept as compact JSON text: far smaller than a DynamoDB map of the same document.
+function versionItem(published: WorkflowVersion) {
+  return {
+    ...workflowKeys.version(published.workflowId, published.version),
+    entity: 'workflowVersion',
+    workflowId: published.workflowId,
+    version: published.version,
+    definition: published.definition,
+    asl: JSON.stringify(published.asl),
+    stateMachineVersionArn: published.stateMachineVersionArn,
+    publishedAt: published.publishedAt,
+    publishedBy: published.publishedBy,
+  };
+}
+
+function fromVersionItem(item: Record<string, unknown>): WorkflowVersion {
+  return {
+    workflowId: String(item.workflowId),
+    version: Number(item.version),
+    definition: item.definition as WorkflowDefinition,
+    asl: JSON.parse(String(item.asl)) as AslStateMachine,
+    stateMachineVersionArn: String(item.stateMachineVersionArn),
+    publishedAt: String(item.publishedAt),
+    publishedBy: String(item.publishedBy),
+  };
+}
+
+/** The idempotency record's resource: `<workflow id>@<version>`. */
+const resourceOf = (id: string, version: number) => `${id}@${version}`;
+
+export class DynamoWorkflowStore implements WorkflowStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(db: DynamoDBDocumentClient, tableName: string) {
+    this.#db = db;
+    this.#table = tableName;
+  }
+
+  async get(id: string): Promise<Workflow | undefined> {
+    const out = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: workflowKeys.state(id), ConsistentRead: true }),
+    );
+    return out.Item ? fromStateItem(out.Item) : undefined;
+  }
+
+  async getVersion(id: string, version: number): Promise<WorkflowVersion | undefined> {
+    const out = await this.#db.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: workflowKeys.version(id, version),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? fromVersionItem(out.Item) : undefined;
+  }
+
+  async list(page: {
+    limit: number;
+    cursor?: string | undefined;
+    kind?: WorkflowKind | undefined;
+  }): Promise<Page<Workflow>> {
+    const start = decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']);
+    const out = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: page.kind ? 'gsi1pk = :pk AND begins_with(gsi1sk, :kind)' : 'gsi1pk = :pk',
+        ExpressionAttributeValues: {
+          ':pk': WORKFLOWS_LIST,
+          ...(page.kind ? { ':kind': `${page.kind}#` } : {}),
+        },
+        Limit: page.limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    const nextCursor = encodeCursor(out.LastEvaluatedKey);
+    return { items: (out.Items ?? []).map(fromStateItem), ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  async publish(
+    publication: WorkflowPublication,
+    idempotency?: IdempotencyRequest,
+  ): Promise<{ replayed?: { id: string; version: number } }> {
+    const { workflow, published } = publication;
+    try {
+      await commit(this.#db, this.#table, {
+        writes: [
+          { item: versionItem(published), expectedVersion: undefined },
+          { item: stateItem(workflow), expectedVersion: publication.expectedVersion },
+        ],
+        events: [publication.event],
+        ...(idempotency
+          ? {
+              idempotency: {
+                ...idempotency,
+                resourceId: resourceOf(workflow.id, published.version),
+                ttlSeconds: IDEMPOTENCY_TTL_SECONDS,
+              },
+            }
+          : {}),
+      });
+      return {};
+    } catch (error) {
+      // Two requests with one key raced past the replay check: the loser answers with the winner's.
+      if (!(error instanceof IdempotencyKeyUsedError) || !idempotency) throw error;
+      const first = await this.replayed(idempotency);
+      if (!first) throw error;
+      return { replayed: first };
+    }
+  }
+
+  async replayed(idempotency: IdempotencyRequest): Promise<{ id: string; version: number } | undefined> {
+    const out = await this.#db.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: keys.idempotency(idempotency.scope, idempotency.key),
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    if (out.Item.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
+    const match = /^(.+)@(\d+)$/.exec(String(out.Item.resourceId));
+    if (!match) throw new IdempotencyKeyReusedError();
+    return { id: match[1] as string, version: Number(match[2]) };
+  }
+}

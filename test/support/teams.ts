@@ -1,0 +1,22 @@
+/**
+ * Test helper: puts users into the bootstrap release team, as an administrator would.
+ */
+import { BOOTSTRAP } from '../../functions/domain/team.ts';
+import { editTeam, ensureBootstrap } from '../../functions/domain/team-service.ts';
+import { actorFor } from '../../functions/domain/user.ts';
+import type { AppPorts } from '../../functions/lib/ports.ts';
+
+export const RELEASE_TEAM = BOOTSTRAP.releaseTeam.id;
+
+export async function joinTeam(
+  ports: AppPorts,
+  userIds: readonly string[],
+  teamId: string = RELEASE_TEAM,
+): Promise<void> {
+  await ensureBootstrap(ports);
+  const admin = actorFor({ subject: 'admin', adminClaim: true }, undefined);
+  const team = await ports.teams.get(teamId);
+  if (!team) throw new Error(`no team ${teamId}`);
+  const members = [...new Set([...team.members, ...userIds])];
+  await editTeam(teamId, { members }, team.version, admin, ports);
+}
