@@ -1,0 +1,470 @@
+/**
+ * CDK assertions on the synthesized Release Desk stack: resources, least-privilege IAM, the API's
+ * authorization and a clean cdk-nag AwsSolutions report. The app (with bundling) is synthesized
+ * once for the whole file.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routeTable } from '../../functions/http/route-table.ts';
+import { TABLE_KEYS } from '../../functions/store/table-definition.ts';
+import { RECORD_STAGE_ARN_PLACEHOLDER } from '../../infra/constructs/workflows.ts';
+import { deployedFunctions, type FunctionName, functionSpecs } from '../../infra/functions.ts';
+import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
+import type { ReleaseDeskStack } from '../../infra/release-desk-stack.ts';
+import { EVENT_BUS_NAME, rules } from '../../infra/rules.ts';
+import { compileWorkflow } from '../../workflows/compile.ts';
+import { defaultWorkflows } from '../../workflows/defaults/index.ts';
+
+type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string };
+type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown };
+
+let outdir: string;
+let app: App;
+let stack: ReleaseDeskStack;
+let template: Template;
+let resources: Record<string, Resource>;
+let synthError: unknown;
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'release-desk-cdk-'));
+  ({ app, stack } = createReleaseDeskApp({ outdir }));
+  try {
+    app.synth();
+  } catch (error) {
+    // Reported by the cdk-nag test below; the template is written before validation runs.
+    synthError = error;
+  }
+  template = Template.fromJSON(JSON.parse(readFileSync(join(outdir, stack.templateFile), 'utf8')));
+  resources = template.toJSON().Resources;
+});
+
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+const logicalId = (construct: IConstruct) => stack.getLogicalId(construct.node.defaultChild as CfnElement);
+/** The properties of a construct's CloudFormation resource (fails when it is not in the template). */
+function propsOf(construct: IConstruct): Record<string, unknown> {
+  const resource = resources[logicalId(construct)];
+  if (!resource) throw new Error(`${construct.node.path} is not in the template`);
+  return resource.Properties ?? {};
+}
+const ofType = (type: string) => Object.entries(resources).filter(([, r]) => r.Type === type);
+const asArray = <T>(value: T | T[] | undefined): T[] =>
+  value === undefined ? [] : Array.isArray(value) ? value : [value];
+
+/** Every statement of every identity and resource policy in the template. */
+function allStatements(): { owner: string; statement: Statement }[] {
+  const out: { owner: string; statement: Statement }[] = [];
+  const add = (owner: string, doc: unknown) => {
+    for (const statement of asArray((doc as { Statement?: Statement[] } | undefined)?.Statement)) {
+      out.push({ owner, statement });
+    }
+  };
+  for (const [id, r] of Object.entries(resources)) {
+    const p = r.Properties ?? {};
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') add(id, p.PolicyDocument);
+    if (r.Type === 'AWS::SQS::QueuePolicy' || r.Type === 'AWS::Events::EventBusPolicy')
+      add(id, p.PolicyDocument);
+    if (r.Type === 'AWS::IAM::Role') {
+      for (const inline of asArray(p.Policies as { PolicyDocument: unknown }[] | undefined))
+        add(id, inline.PolicyDocument);
+    }
+  }
+  return out;
+}
+
+/** The statements of the identity policies attached to a deployed function's role. */
+function functionStatements(name: FunctionName): Statement[] {
+  const roleId = (propsOf(stack.handlers.get(name)).Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+  return ofType('AWS::IAM::Policy')
+    .filter(([, r]) =>
+      asArray(r.Properties?.Roles as unknown[]).some(
+        (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId }),
+      ),
+    )
+    .flatMap(([, r]) =>
+      asArray((r.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement),
+    );
+}
+
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => asArray(s.Action));
+
+describe('data table', () => {
+  it('has the shared key schema, the GSIs and TTL', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: TABLE_KEYS.partitionKey, KeyType: 'HASH' },
+        { AttributeName: TABLE_KEYS.sortKey, KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: TABLE_KEYS.indexes.map((index) => ({
+        IndexName: index.name,
+        KeySchema: [
+          { AttributeName: index.partitionKey, KeyType: 'HASH' },
+          { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+      TimeToLiveSpecification: { AttributeName: TABLE_KEYS.timeToLiveAttribute, Enabled: true },
+    });
+  });
+
+  it('is on-demand, recoverable, protected and streams both images', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      }),
+    });
+  });
+});
+
+describe('event bus and rules', () => {
+  it('creates the release-desk bus with an archive', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: EVENT_BUS_NAME });
+    template.hasResourceProperties('AWS::Events::Archive', {
+      SourceArn: { 'Fn::GetAtt': [logicalId(stack.events.bus), 'Arn'] },
+    });
+  });
+
+  it.each(rules.map((rule) => [rule.name, rule] as const))(
+    'rule %s: pattern, target, retries and DLQ',
+    (_, rule) => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: { Ref: logicalId(stack.events.bus) },
+        EventPattern: rule.eventPattern,
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [logicalId(stack.handlers.get(rule.target)), 'Arn'] },
+            RetryPolicy: {
+              MaximumRetryAttempts: Match.anyValue(),
+              MaximumEventAgeInSeconds: Match.anyValue(),
+            },
+            DeadLetterConfig: {
+              Arn: { 'Fn::GetAtt': [logicalId(stack.events.deadLetterQueue.queue), 'Arn'] },
+            },
+          }),
+        ],
+      });
+    },
+  );
+
+  it('has exactly one rule per definition', () => {
+    template.resourceCountIs('AWS::Events::Rule', rules.length);
+  });
+});
+
+describe('outbox relay', () => {
+  it('reads the table stream, only inserted event items, with partial failures and a DLQ', () => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    const props = mappings[0]?.[1].Properties ?? {};
+    expect(props).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.data.table), 'StreamArn'] },
+      FunctionName: { Ref: logicalId(stack.handlers.get('outbox-relay')) },
+      StartingPosition: 'TRIM_HORIZON',
+      BisectBatchOnFunctionError: true,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      MaximumRetryAttempts: expect.any(Number),
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [expect.any(String), 'Arn'] } } },
+    });
+    const dlq = (props.DestinationConfig as { OnFailure: { Destination: { 'Fn::GetAtt': string[] } } })
+      .OnFailure.Destination['Fn::GetAtt'][0] as string;
+    expect(resources[dlq]?.Type).toBe('AWS::SQS::Queue');
+    const filters = (props.FilterCriteria as { Filters: { Pattern: string }[] }).Filters;
+    expect(filters.map((f) => JSON.parse(f.Pattern))).toEqual([
+      { eventName: ['INSERT'], dynamodb: { NewImage: { entity: { S: ['event'] } } } },
+    ]);
+  });
+
+  it('encrypts its dead-letter queues and requires TLS', () => {
+    for (const [, queue] of ofType('AWS::SQS::Queue')) {
+      expect(queue.Properties?.SqsManagedSseEnabled).toBe(true);
+    }
+    for (const [, policy] of ofType('AWS::SQS::QueuePolicy')) {
+      expect(JSON.stringify(policy.Properties?.PolicyDocument)).toContain('aws:SecureTransport');
+    }
+  });
+});
+
+describe('functions', () => {
+  it('deploys exactly the deployed handlers', () => {
+    template.resourceCountIs('AWS::Lambda::Function', deployedFunctions.length);
+  });
+
+  it.each([...deployedFunctions])('%s runs nodejs24.x on arm64, traced, with its own log group', (name) => {
+    const fn = propsOf(stack.handlers.get(name));
+    expect(fn).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: expect.objectContaining({
+          TABLE_NAME: expect.anything(),
+          EVENT_BUS_NAME: expect.anything(),
+        }),
+      },
+    });
+    const logGroup = (fn.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+    expect(resources[logGroup]).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { RetentionInDays: expect.any(Number) },
+    });
+  });
+
+  it.each([...deployedFunctions])(
+    '%s is bundled as minified ESM with a require shim and a source map',
+    (name) => {
+      const key = (propsOf(stack.handlers.get(name)).Code as { S3Key: string }).S3Key;
+      const asset = join(outdir, `asset.${key.replace(/\.zip$/, '')}`);
+      const code = readFileSync(join(asset, 'index.mjs'), 'utf8');
+      expect(code.startsWith("import { createRequire } from 'node:module';")).toBe(true);
+      expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
+      expect(existsSync(join(asset, 'index.mjs.map'))).toBe(true);
+    },
+  );
+
+  it('gives the releases function the default release state machine', () => {
+    const fn = propsOf(stack.handlers.get('releases'));
+    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+      DEFAULT_RELEASE_STATE_MACHINE_ARN: { Ref: logicalId(stack.workflows.defaultRelease) },
+    });
+  });
+});
+
+describe('workflow state machines', () => {
+  it('has one state machine per default workflow, compiled with the record-stage substitution', () => {
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', Object.keys(defaultWorkflows).length);
+    const recordStage = logicalId(stack.handlers.get('record-stage'));
+    for (const [id, definition] of Object.entries(defaultWorkflows)) {
+      const sm = stack.workflows.stateMachines.get(id as keyof typeof defaultWorkflows);
+      expect(sm, id).toBeDefined();
+      const props = propsOf(sm as IConstruct);
+      const expected = compileWorkflow(definition, { recordStageFunctionArn: RECORD_STAGE_ARN_PLACEHOLDER });
+      expect(JSON.parse(props.DefinitionString as string)).toEqual(expected);
+      expect(props).toMatchObject({
+        DefinitionSubstitutions: { RecordStageFunctionArn: { 'Fn::GetAtt': [recordStage, 'Arn'] } },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+        TracingConfiguration: { Enabled: true },
+      });
+    }
+  });
+});
+
+describe('IAM least privilege', () => {
+  // Actions that support no resource-level permissions, so AWS only accepts them on "*".
+  const REQUIRED_ON_ANY_RESOURCE = new Set([
+    'xray:PutTraceSegments',
+    'xray:PutTelemetryRecords',
+    'xray:GetSamplingRules',
+    'xray:GetSamplingTargets',
+    'dynamodb:ListStreams',
+    'logs:CreateLogDelivery',
+    'logs:GetLogDelivery',
+    'logs:UpdateLogDelivery',
+    'logs:DeleteLogDelivery',
+    'logs:ListLogDeliveries',
+    'logs:PutResourcePolicy',
+    'logs:DescribeResourcePolicies',
+    'logs:DescribeLogGroups',
+  ]);
+
+  // Deny statements may be broad (the queues' TLS-only policy denies sqs:* without TLS); only allows grant.
+  const allows = () => allStatements().filter(({ statement }) => statement.Effect === 'Allow');
+
+  it('has no wildcard action in any Allow statement', () => {
+    const wild = allows().filter(({ statement }) => asArray(statement.Action).some((a) => a.includes('*')));
+    expect(wild).toEqual([]);
+  });
+
+  it('grants actions on Resource "*" only where AWS requires it', () => {
+    const offending = allows()
+      .filter(({ statement }) => asArray(statement.Resource).includes('*'))
+      .flatMap(({ owner, statement }) =>
+        asArray(statement.Action)
+          .filter((a) => !REQUIRED_ON_ANY_RESOURCE.has(a))
+          .map((action) => `${owner}: ${action}`),
+      );
+    expect(offending).toEqual([]);
+  });
+
+  it('attaches no managed policies', () => {
+    for (const [id, role] of ofType('AWS::IAM::Role'))
+      expect(role.Properties?.ManagedPolicyArns, id).toBeUndefined();
+  });
+
+  it.each([...deployedFunctions])(
+    '%s gets exactly the table, bus and Step Functions grants of its spec',
+    (name) => {
+      const spec = functionSpecs[name];
+      const statements = functionStatements(name);
+      const actions = actionsOf(statements);
+      const tableArn = { 'Fn::GetAtt': [logicalId(stack.data.table), 'Arn'] };
+      const tableStatements = statements.filter((s) =>
+        JSON.stringify(s.Resource).includes(JSON.stringify(tableArn)),
+      );
+
+      const tableActions = actionsOf(tableStatements);
+      expect(tableActions.includes('dynamodb:GetItem')).toBe(spec.table !== undefined);
+      expect(tableActions.includes('dynamodb:PutItem')).toBe(spec.table === 'write');
+
+      expect(actions.includes('events:PutEvents')).toBe(spec.putEvents === true);
+      for (const s of statements.filter((st) => asArray(st.Action).includes('events:PutEvents'))) {
+        expect(s.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.events.bus), 'Arn'] });
+      }
+
+      const states = actions.filter((a) => a.startsWith('states:')).sort();
+      expect(states).toEqual((spec.stepFunctions ?? []).map((a) => `states:${a}`).sort());
+      const machines = stack.workflows.all.map((sm) => ({ Ref: logicalId(sm) }));
+      for (const s of statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('states:')))) {
+        const onExecutions = asArray(s.Action).every(
+          (a) => a === 'states:DescribeExecution' || a === 'states:GetExecutionHistory',
+        );
+        for (const resource of asArray(s.Resource)) {
+          if (onExecutions) {
+            const json = JSON.stringify(resource);
+            expect(json).toContain(':execution:');
+            expect(
+              stack.workflows.all.some((sm) => json.includes(`{"Fn::GetAtt":["${logicalId(sm)}","Name"]}`)),
+            ).toBe(true);
+          } else {
+            expect(machines).toContainEqual(resource);
+          }
+        }
+      }
+    },
+  );
+
+  it('lets state machines invoke record-stage and nothing else', () => {
+    const recordStage = { 'Fn::GetAtt': [logicalId(stack.handlers.get('record-stage')), 'Arn'] };
+    const invokes = allows().filter(({ statement }) =>
+      asArray(statement.Action).includes('lambda:InvokeFunction'),
+    );
+    expect(invokes.length).toBe(stack.workflows.all.length);
+    for (const { statement } of invokes) expect(statement.Resource).toEqual(recordStage);
+  });
+});
+
+describe('HTTP API', () => {
+  const authorizedRoutes = () =>
+    Object.fromEntries(
+      ofType('AWS::ApiGatewayV2::Route').map(([, r]) => [
+        r.Properties?.RouteKey as string,
+        r.Properties ?? {},
+      ]),
+    );
+
+  it('has a route per route-table entry of a deployed handler, plus $default', () => {
+    const deployed = Object.entries(routeTable).filter(([, spec]) =>
+      deployedFunctions.includes(spec.handler),
+    );
+    expect(Object.keys(authorizedRoutes()).sort()).toEqual(
+      [...deployed.map(([key]) => key), '$default'].sort(),
+    );
+  });
+
+  it('puts the JWT authorizer on every route but the public ones and $default', () => {
+    const authorizerId = ofType('AWS::ApiGatewayV2::Authorizer')[0]?.[0];
+    for (const [routeKey, props] of Object.entries(authorizedRoutes())) {
+      const open = routeKey === '$default' || routeTable[routeKey]?.public === true;
+      if (open) {
+        expect(props.AuthorizationType, routeKey).toBe('NONE');
+        expect(props.AuthorizerId, routeKey).toBeUndefined();
+      } else {
+        expect(props.AuthorizationType, routeKey).toBe('JWT');
+        expect(props.AuthorizerId, routeKey).toEqual({ Ref: authorizerId });
+      }
+    }
+    expect(
+      Object.entries(authorizedRoutes())
+        .filter(([, p]) => p.AuthorizationType === 'NONE')
+        .map(([k]) => k)
+        .sort(),
+    ).toEqual(['$default', 'GET /health', 'GET /openapi.json'].sort());
+  });
+
+  it('validates tokens of the user pool and its app client', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      IdentitySource: ['$request.header.Authorization'],
+      JwtConfiguration: {
+        Audience: [{ Ref: logicalId(stack.api.client) }],
+        Issuer: Match.anyValue(),
+      },
+    });
+    const authorizer = ofType('AWS::ApiGatewayV2::Authorizer')[0]?.[1];
+    expect(JSON.stringify(authorizer?.Properties?.JwtConfiguration)).toContain(
+      `{"Ref":"${logicalId(stack.api.userPool)}"}`,
+    );
+  });
+
+  it('logs access on the $default stage and has an admin group', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+    template.hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admin' });
+  });
+});
+
+describe('outputs', () => {
+  it('exports the API URL, user pool, client, table and bus', () => {
+    const outputs = Object.keys(template.toJSON().Outputs ?? {});
+    expect(outputs).toEqual(
+      expect.arrayContaining(['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'TableName', 'EventBusName']),
+    );
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('synthesizes without an unacknowledged finding', () => {
+    expect(synthError).toBeUndefined();
+    const report = new AwsSolutionsChecks().validateScope(app);
+    expect(
+      report.violations.map(
+        (v) =>
+          `${v.ruleName} (${v.severity}) at ${v.violatingResources.map((r) => r.constructPath).join(', ')}`,
+      ),
+    ).toEqual([]);
+  });
+
+  it('leaves nothing in the validation report (cdk-nag and CloudFormation Validate)', () => {
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { pluginName: string; violations: { ruleName: string }[] }[];
+    };
+    const findings = report.pluginReports.flatMap((p) =>
+      p.violations.map((v) => `${p.pluginName}: ${v.ruleName}`),
+    );
+    expect(findings).toEqual([]);
+  });
+
+  it('would report a finding (the check is live)', () => {
+    const scratch = new App();
+    new Queue(new Stack(scratch, 'Scratch'), 'Plain');
+    const report = new AwsSolutionsChecks().validateScope(scratch);
+    expect(report.violations.map((v) => v.ruleName)).toContain('AwsSolutions-SQS4');
+  });
+
+  it('gives every acknowledgment a reason', () => {
+    const acknowledged = app.node
+      .findAll()
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledged) expect(reason.length, id).toBeGreaterThan(30);
+  });
+});
