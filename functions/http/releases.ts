@@ -61,6 +61,7 @@ export const createHandler = (ports: () => AppPorts) =>
   httpHandler<AppPorts>(
     {
       'POST /releases': route({
+        processes: ['release'],
         body: CreateReleaseBody,
         run: async ({ body, actor, idempotency }, p: AppPorts) => {
           const { release, replayed } = await createRelease(body, actor, p, idempotency);
@@ -86,6 +87,7 @@ export const createHandler = (ports: () => AppPorts) =>
           releaseView(await getRelease(params.id as string, actor, p)),
       }),
       'PATCH /releases/{id}': route({
+        processes: ['release'],
         body: UpdateReleaseBody,
         run: async (req, p: AppPorts) => {
           const { expectedVersion: _v, ...changes } = req.body;

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import type { Actor } from '#domain/actor';
+import { type Actor, type Process, requireProcess } from '#domain/actor';
 import { ValidationError } from '#domain/errors';
 import type { IdempotencyRequest } from '#domain/release-service';
 import { actorFor, type UserStore } from '#domain/user';
@@ -50,6 +50,11 @@ export interface Route<P, B extends z.ZodType = z.ZodType, Q extends z.ZodType =
   readonly query?: Q;
   /** Public routes need no token (health, OpenAPI). */
   readonly public?: boolean;
+  /**
+   * Processes of which the caller must hold one, checked before the body is even read, so that a
+   * caller without them learns nothing from validation errors (403 first).
+   */
+  readonly processes?: readonly Process[];
   /** Status of a plain return value; default 200. */
   readonly status?: number;
   readonly run: (req: HttpRequest<z.output<B>, z.output<Q>>, ports: P) => Promise<unknown>;
@@ -208,6 +213,7 @@ export function httpHandler<P extends EdgePorts>(
       ).includes('admin');
       actor = actorFor({ subject, adminClaim }, await p.users.get(subject));
     }
+    if (def.processes) requireProcess(actor, ...def.processes);
     const params = event.pathParameters ?? {};
     for (const [name, value] of Object.entries(params)) {
       if (value === undefined || !PATH_ID.test(value)) {

@@ -195,3 +195,12 @@ describe('releases on DynamoDB Local', () => {
     expect(bodyOf(res)).toMatchObject({ status: 403, title: 'Forbidden' });
   });
 });
+
+describe('authorisation comes before validation', () => {
+  it('answers a technician 403 even for a malformed body, so nothing about the contract leaks', async () => {
+    const res = await handler(httpEvent('POST /releases', '/releases', { user: 'tech', body: { nonsense: true } }));
+    expect(res.statusCode).toBe(403);
+    const patch = await handler(httpEvent('PATCH /releases/{id}', '/releases/rel_x', { user: 'tech', body: {} }));
+    expect(patch.statusCode).toBe(403);
+  });
+});
