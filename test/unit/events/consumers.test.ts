@@ -1,0 +1,166 @@
+/**
+ * The outbox relay and the execution consumers with the AWS SDK mocked.
+ */
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  ExecutionAlreadyExists,
+  SendTaskSuccessCommand,
+  SFNClient,
+  StartExecutionCommand,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHandler as createRelay } from '../../../functions/events/outbox-relay.ts';
+import {
+  createHandler as createSignal,
+  ExecutionNotReadyError,
+} from '../../../functions/events/signal-execution.ts';
+import { createHandler as createStart } from '../../../functions/events/start-execution.ts';
+
+const events = mockClient(EventBridgeClient);
+const sfn = mockClient(SFNClient);
+const dynamo = mockClient(DynamoDBDocumentClient);
+afterEach(() => {
+  events.reset();
+  sfn.reset();
+  dynamo.reset();
+});
+
+const clients = {
+  events: new EventBridgeClient({ region: 'us-east-1' }),
+  sfn: new SFNClient({ region: 'us-east-1' }),
+  db: DynamoDBDocumentClient.from(
+    new (await import('@aws-sdk/client-dynamodb')).DynamoDBClient({ region: 'us-east-1' }),
+  ),
+};
+const config = { eventBusName: 'release-desk', tableName: 'release-desk' };
+
+function record(
+  seq: string,
+  item: Record<string, unknown>,
+  eventName: 'INSERT' | 'MODIFY' = 'INSERT',
+): DynamoDBRecord {
+  return { eventName, dynamodb: { SequenceNumber: seq, NewImage: marshall(item) as never } };
+}
+const eventItem = (id: string) => ({
+  pk: 'REL#rel_1',
+  sk: `EVT#${id}`,
+  entity: 'event',
+  id,
+  type: 'Release Created',
+  occurredAt: '2026-11-26T10:00:00.000Z',
+  actor: 'rm',
+  subject: { kind: 'release', id: 'rel_1' },
+  data: { releaseId: 'rel_1' },
+});
+
+describe('outbox relay', () => {
+  it('publishes event items only, with the documented envelope', async () => {
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
+    const relay = createRelay(() => ({ clients, config }));
+    const out = await relay({
+      Records: [
+        record('1', eventItem('evt_1')),
+        record('2', { pk: 'REL#rel_1', sk: '#STATE', entity: 'release' }),
+        record('3', eventItem('evt_x'), 'MODIFY'),
+      ],
+    });
+    expect(out.batchItemFailures).toEqual([]);
+    expect(events).toHaveReceivedCommandTimes(PutEventsCommand, 1);
+    const entries = events.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries ?? [];
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({
+      EventBusName: 'release-desk',
+      Source: 'release-desk',
+      DetailType: 'Release Created',
+    });
+    expect(JSON.parse(entries[0]?.Detail ?? '{}')).toEqual({
+      id: 'evt_1',
+      occurredAt: '2026-11-26T10:00:00.000Z',
+      actor: 'rm',
+      subject: { kind: 'release', id: 'rel_1' },
+      data: { releaseId: 'rel_1' },
+    });
+  });
+
+  it('reports the first record it could not publish, so the stream retries from there', async () => {
+    // evt_b never gets through (not even on the relay's own retries), evt_a does.
+    events.on(PutEventsCommand).callsFake((input: { Entries: { Detail: string }[] }) => {
+      const results = input.Entries.map((e) =>
+        JSON.parse(e.Detail).id === 'evt_b' ? { ErrorCode: 'InternalFailure' } : { EventId: 'ok' },
+      );
+      return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
+    });
+    const relay = createRelay(() => ({ clients, config }));
+    const out = await relay({
+      Records: [record('10', eventItem('evt_a')), record('11', eventItem('evt_b'))],
+    });
+    expect(out.batchItemFailures).toEqual([{ itemIdentifier: '11' }]);
+  }, 10_000);
+});
+
+describe('start-execution', () => {
+  const event = {
+    detail: {
+      id: 'evt_1',
+      data: {
+        releaseId: 'rel_1',
+        stateMachineArn: 'arn:sm',
+        workflow: { id: 'release-default', version: 1 },
+        executionInput: { signal: { to: 'Assessment' } },
+      },
+    },
+  } as never;
+
+  it('starts the execution named after the release, and treats an existing one as done', async () => {
+    sfn
+      .on(StartExecutionCommand)
+      .resolvesOnce({ executionArn: 'arn:exec' })
+      .rejects(new ExecutionAlreadyExists({ message: 'x', $metadata: {} }));
+    const start = createStart(() => ({ clients }));
+    await start(event);
+    await start(event);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: 'arn:sm',
+      name: 'rel_1',
+    });
+  });
+});
+
+describe('signal-execution', () => {
+  const event = (entry: number) =>
+    ({
+      detail: { id: 'e', data: { releaseId: 'rel_1', signal: { to: 'Development', entry, actor: 'rm' } } },
+    }) as never;
+  const signal = createSignal(() => ({ clients, config }));
+
+  it('answers the waiting token once; a redelivery changes nothing', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok' } });
+    sfn
+      .on(SendTaskSuccessCommand)
+      .resolvesOnce({})
+      .rejects(new TaskTimedOut({ message: 'used', $metadata: {} }));
+    await signal(event(1));
+    await signal(event(1));
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
+      taskToken: 'tok',
+      output: JSON.stringify({ to: 'Development', entry: 1, actor: 'rm' }),
+    });
+  });
+
+  it('does nothing when the execution already moved past the stage', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { entry: 1, stage: 'Development', taskToken: 'tok2' } });
+    await signal(event(1));
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+  });
+
+  it('throws (so EventBridge retries) while the execution has not reached the stage yet', async () => {
+    dynamo.on(GetCommand).resolves({});
+    await expect(signal(event(1))).rejects.toBeInstanceOf(ExecutionNotReadyError);
+  });
+});
