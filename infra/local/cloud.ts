@@ -30,6 +30,7 @@ import { createHandler as createTeamsHandler } from '../../functions/http/teams.
 import { createHandler as createUsersHandler } from '../../functions/http/users.ts';
 import { bootstrap } from '../../functions/lib/bootstrap.ts';
 import { readConfig } from '../../functions/lib/config.ts';
+import { logger } from '../../functions/lib/logger.ts';
 import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import {
   createHandler as createRecordStage,
@@ -147,6 +148,8 @@ async function publishDefaultWorkflows(sfn: SFNClient): Promise<Record<string, s
 }
 
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  // Every handler shares this process: keep their logs to warnings unless asked otherwise.
+  if (!process.env.POWERTOOLS_LOG_LEVEL && !process.env.AWS_LAMBDA_LOG_LEVEL) logger.setLogLevel('WARN');
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((e) => console.error('stop failed', e));
