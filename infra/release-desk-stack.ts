@@ -8,6 +8,7 @@ import { routeTable } from '../functions/http/route-table.ts';
 import { Api } from './constructs/api.ts';
 import { DataTable } from './constructs/data-table.ts';
 import { ReleaseDeskBus } from './constructs/event-bus.ts';
+import { EventSchemas } from './constructs/event-schemas.ts';
 import { Handlers } from './constructs/handlers.ts';
 import { OutboxRelay } from './constructs/outbox-relay.ts';
 import { Workflows } from './constructs/workflows.ts';
@@ -36,6 +37,7 @@ export class ReleaseDeskStack extends Stack {
     });
     this.data = new DataTable(this, 'Data');
     this.events = new ReleaseDeskBus(this, 'Events');
+    new EventSchemas(this, 'EventSchemas');
     this.handlers = new Handlers(this, 'Functions', {
       names: props.functions ?? deployedFunctions,
       specs: props.functionSpecs ?? functionSpecs,

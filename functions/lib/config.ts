@@ -8,6 +8,20 @@ const Env = z.object({
   TABLE_NAME: z.string().min(1),
   EVENT_BUS_NAME: z.string().min(1).default('release-desk'),
   DEFAULT_RELEASE_STATE_MACHINE_ARN: z.string().min(1).optional(),
+  /** JSON object: default workflow id → the ARN of the state machine the stack created for it. */
+  DEFAULT_WORKFLOW_STATE_MACHINES: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return z.record(z.string(), z.string().min(1)).parse(JSON.parse(text));
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a JSON object of workflow id → state machine ARN' });
+        return z.NEVER;
+      }
+    }),
+  RECORD_STAGE_FUNCTION_ARN: z.string().min(1).optional(),
+  WORKFLOW_ROLE_ARN: z.string().min(1).optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   /** Local cloud only: service endpoints (in AWS the SDK's defaults apply). */
   DYNAMODB_ENDPOINT: z.url().optional(),
@@ -19,6 +33,10 @@ export interface Config {
   readonly tableName: string;
   readonly eventBusName: string;
   readonly defaultReleaseStateMachineArn: string | undefined;
+  readonly defaultWorkflowStateMachines: Readonly<Record<string, string>>;
+  /** What API-published state machines invoke for every human stage, and the role they run as. */
+  readonly recordStageFunctionArn: string | undefined;
+  readonly workflowRoleArn: string | undefined;
   readonly region: string;
   readonly endpoints: { readonly dynamodb?: string; readonly sfn?: string; readonly events?: string };
   /** Local cloud: fixed dummy credentials instead of the default provider chain. */
@@ -48,6 +66,9 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     tableName: e.TABLE_NAME,
     eventBusName: e.EVENT_BUS_NAME,
     defaultReleaseStateMachineArn: e.DEFAULT_RELEASE_STATE_MACHINE_ARN,
+    defaultWorkflowStateMachines: e.DEFAULT_WORKFLOW_STATE_MACHINES,
+    recordStageFunctionArn: e.RECORD_STAGE_FUNCTION_ARN,
+    workflowRoleArn: e.WORKFLOW_ROLE_ARN,
     region: e.AWS_REGION,
     endpoints,
     local: Object.keys(endpoints).length > 0,

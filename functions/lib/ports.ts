@@ -4,18 +4,21 @@
 import type { ReleasePorts } from '#domain/release-service';
 import type { TeamPorts } from '#domain/team-service';
 import type { UserPorts } from '#domain/user-service';
+import type { WorkflowPorts } from '#domain/workflow-service';
 import { DynamoReleaseStore } from '#store/release-repository';
 import { DynamoTeamStore } from '#store/team-repository';
 import { DynamoUserStore } from '#store/user-repository';
+import { DynamoWorkflowStore } from '#store/workflow-repository';
 import { type Clients, createClients } from './clients.ts';
 import { type Config, readConfig } from './config.ts';
-import { configuredWorkflowCatalog } from './configured-workflows.ts';
 import { sfnExecutionStarter } from './execution-starter.ts';
 import { sfnExecutionViewer } from './execution-view.ts';
 import { ulidIds } from './ids.ts';
 import { sfnStageSignals } from './stage-signal.ts';
+import { StoredWorkflowCatalog } from './workflow-catalog.ts';
+import { SfnWorkflowPublisher } from './workflow-publisher.ts';
 
-export interface AppPorts extends ReleasePorts, TeamPorts, UserPorts {
+export interface AppPorts extends ReleasePorts, TeamPorts, UserPorts, WorkflowPorts {
   readonly users: DynamoUserStore;
   readonly teams: DynamoTeamStore;
   readonly config: Config;
@@ -23,18 +26,40 @@ export interface AppPorts extends ReleasePorts, TeamPorts, UserPorts {
 }
 
 export function createPorts(config: Config, clients: Clients = createClients(config)): AppPorts {
+  const clock = { now: () => new Date() };
+  const ids = ulidIds();
+  const teams = new DynamoTeamStore(clients.db, config.tableName);
+  const workflowPublisher = new SfnWorkflowPublisher(clients.sfn, {
+    recordStageFunctionArn: config.recordStageFunctionArn,
+    roleArn: config.workflowRoleArn,
+  });
+  const workflows = new StoredWorkflowCatalog({
+    store: new DynamoWorkflowStore(clients.db, config.tableName),
+    adopter: workflowPublisher,
+    clock,
+    ids,
+    teamDefaultWorkflow: async (teamId) => (await teams.get(teamId))?.defaultWorkflowId,
+    defaultStateMachines: {
+      ...(config.defaultReleaseStateMachineArn
+        ? { 'release-default': config.defaultReleaseStateMachineArn }
+        : {}),
+      ...config.defaultWorkflowStateMachines,
+    },
+  });
   return {
     config,
     clients,
     releases: new DynamoReleaseStore(clients.db, config.tableName),
     users: new DynamoUserStore(clients.db, config.tableName),
-    teams: new DynamoTeamStore(clients.db, config.tableName),
-    workflows: configuredWorkflowCatalog(config.defaultReleaseStateMachineArn),
+    teams,
+    workflows,
+    workflowStore: workflows.store,
+    workflowPublisher,
     executions: sfnExecutionStarter(clients.sfn),
     executionViewer: sfnExecutionViewer(clients.sfn),
     stageSignals: sfnStageSignals({ db: clients.db, sfn: clients.sfn, tableName: config.tableName }),
-    clock: { now: () => new Date() },
-    ids: ulidIds(),
+    clock,
+    ids,
   };
 }
 

@@ -25,6 +25,7 @@ import {
   defaultWorkflows,
 } from '#workflows/defaults/index';
 import type { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
+import { logger } from './logger.ts';
 
 /** Who the default workflows' first versions are recorded as published by. */
 export const DEFAULTS_ACTOR = 'system:defaults';
@@ -186,7 +187,12 @@ export class StoredWorkflowCatalog implements WorkflowCatalog {
 
   async #ensureAll(): Promise<void> {
     if (this.#allEnsured) return;
-    await ensureDefaultWorkflows(this.#options, this.#options.defaultStateMachines);
-    this.#allEnsured = true;
+    try {
+      await ensureDefaultWorkflows(this.#options, this.#options.defaultStateMachines);
+      this.#allEnsured = true;
+    } catch (error) {
+      // A list still answers with what is stored; the next read or list tries again.
+      logger.warn('Storing the default workflows failed', { error });
+    }
   }
 }

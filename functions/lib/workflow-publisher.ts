@@ -33,10 +33,18 @@ export function stateMachineNameFor(workflowId: string): string {
 }
 
 export interface SfnWorkflowPublisherOptions {
-  /** The record-stage function every human stage invokes. */
-  readonly recordStageFunctionArn: string;
-  /** The role the workflows' state machines run as (the API passes it: iam:PassRole). */
-  readonly roleArn: string;
+  /** The record-stage function every human stage invokes (RECORD_STAGE_FUNCTION_ARN). */
+  readonly recordStageFunctionArn: string | undefined;
+  /** The role the workflows' state machines run as (WORKFLOW_ROLE_ARN; the API passes it: iam:PassRole). */
+  readonly roleArn: string | undefined;
+}
+
+/** The publisher was built without the configuration publishing needs (only adopting works). */
+export class PublisherNotConfiguredError extends Error {
+  constructor(variable: string) {
+    super(`${variable} is not set: this function cannot publish workflows.`);
+    this.name = 'PublisherNotConfiguredError';
+  }
 }
 
 export class SfnWorkflowPublisher implements WorkflowPublisher {
@@ -53,9 +61,10 @@ export class SfnWorkflowPublisher implements WorkflowPublisher {
     definition: WorkflowDefinition;
     stateMachineArn: string | undefined;
   }): Promise<PublishedStateMachine> {
-    const asl = compileWorkflow(request.definition, {
-      recordStageFunctionArn: this.#options.recordStageFunctionArn,
-    });
+    const { recordStageFunctionArn, roleArn } = this.#options;
+    if (!recordStageFunctionArn) throw new PublisherNotConfiguredError('RECORD_STAGE_FUNCTION_ARN');
+    if (!roleArn) throw new PublisherNotConfiguredError('WORKFLOW_ROLE_ARN');
+    const asl = compileWorkflow(request.definition, { recordStageFunctionArn });
     const definition = JSON.stringify(asl);
     if (definition.length + JSON.stringify(request.definition).length > MAX_PUBLISHED_CHARS) {
       throw new RuleViolationError(
@@ -71,7 +80,7 @@ export class SfnWorkflowPublisher implements WorkflowPublisher {
         new CreateStateMachineCommand({
           name,
           definition,
-          roleArn: this.#options.roleArn,
+          roleArn,
           type: 'STANDARD',
           publish: true,
         }),

@@ -28,6 +28,7 @@ import { createHandler as createReleasesHandler } from '../../functions/http/rel
 import type { HttpHandlerName } from '../../functions/http/route-table.ts';
 import { createHandler as createTeamsHandler } from '../../functions/http/teams.ts';
 import { createHandler as createUsersHandler } from '../../functions/http/users.ts';
+import { createHandler as createWorkflowsHandler } from '../../functions/http/workflows.ts';
 import { bootstrap } from '../../functions/lib/bootstrap.ts';
 import { readConfig } from '../../functions/lib/config.ts';
 import { logger } from '../../functions/lib/logger.ts';
@@ -222,10 +223,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       SFN_ENDPOINT: sfnService.endpoint,
       EVENTS_ENDPOINT: events.endpoint,
       DEFAULT_RELEASE_STATE_MACHINE_ARN: 'pending',
+      RECORD_STAGE_FUNCTION_ARN: localFunctionArn('record-stage'),
+      WORKFLOW_ROLE_ARN: `arn:aws:iam::${LOCAL_ACCOUNT}:role/release-desk-workflows`,
     });
     const bootstrapPorts = createPorts(config);
     const stateMachines = await publishDefaultWorkflows(bootstrapPorts.clients.sfn);
-    ports = createPorts({ ...config, defaultReleaseStateMachineArn: stateMachines['release-default'] });
+    ports = createPorts({
+      ...config,
+      defaultReleaseStateMachineArn: stateMachines['release-default'],
+      defaultWorkflowStateMachines: stateMachines,
+    });
     const livePorts = ports;
     stops.push(async () => {
       livePorts.clients.db.destroy();
@@ -255,6 +262,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       releases: createReleasesHandler(currentPorts),
       teams: createTeamsHandler(currentPorts),
       users: createUsersHandler(currentPorts),
+      workflows: createWorkflowsHandler(currentPorts),
     };
     const gateway = await startGateway({
       port: options.apiPort ?? 0,

@@ -86,7 +86,10 @@ describe('npm start on the same data dir', () => {
     expect(published).toEqual(before);
 
     // The execution waiting in Assessment before the restart takes the next transition.
-    const moved = await call(cloud, token, 'POST', `/releases/${id}/transitions`, { to: 'Development', expectedVersion: 1 });
+    const moved = await call(cloud, token, 'POST', `/releases/${id}/transitions`, {
+      to: 'Development',
+      expectedVersion: 1,
+    });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: true } });
     const execution = await call(cloud, token, 'GET', `/releases/${id}/execution`);

@@ -1,6 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/http/releases.ts';
+import { configuredWorkflowCatalog } from '../../functions/lib/configured-workflows.ts';
 import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable } from '../support/table.ts';
@@ -16,7 +17,12 @@ beforeAll(async () => {
   drop = table.drop;
   const base = createPorts(table.config);
   // Step Functions is not under test here; record the starts instead of calling a service.
-  ports = { ...base, executions: { startRelease: async (r) => void started.push(r.id) } };
+  // Step Functions is not under test here: a fixed catalog, and starts recorded instead of sent.
+  ports = {
+    ...base,
+    workflows: configuredWorkflowCatalog(table.config.defaultReleaseStateMachineArn),
+    executions: { startRelease: async (r) => void started.push(r.id) },
+  };
   const now = new Date().toISOString();
   for (const [id, processes] of [
     ['rm', ['release']],
@@ -198,9 +204,13 @@ describe('releases on DynamoDB Local', () => {
 
 describe('authorisation comes before validation', () => {
   it('answers a technician 403 even for a malformed body, so nothing about the contract leaks', async () => {
-    const res = await handler(httpEvent('POST /releases', '/releases', { user: 'tech', body: { nonsense: true } }));
+    const res = await handler(
+      httpEvent('POST /releases', '/releases', { user: 'tech', body: { nonsense: true } }),
+    );
     expect(res.statusCode).toBe(403);
-    const patch = await handler(httpEvent('PATCH /releases/{id}', '/releases/rel_x', { user: 'tech', body: {} }));
+    const patch = await handler(
+      httpEvent('PATCH /releases/{id}', '/releases/rel_x', { user: 'tech', body: {} }),
+    );
     expect(patch.statusCode).toBe(403);
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler as releasesHandler } from '../../functions/http/releases.ts';
 import { createHandler as teamsHandler } from '../../functions/http/teams.ts';
 import { createHandler as usersHandler } from '../../functions/http/users.ts';
+import { configuredWorkflowCatalog } from '../../functions/lib/configured-workflows.ts';
 import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable } from '../support/table.ts';
@@ -29,7 +30,11 @@ beforeAll(async () => {
   drop = table.drop;
   const base = createPorts(table.config);
   // Step Functions is not under test here.
-  ports = { ...base, executions: { startRelease: async () => undefined } };
+  ports = {
+    ...base,
+    workflows: configuredWorkflowCatalog(table.config.defaultReleaseStateMachineArn),
+    executions: { startRelease: async () => undefined },
+  };
   const now = new Date().toISOString();
   await ports.users.put({
     id: 'root',

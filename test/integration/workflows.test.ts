@@ -24,7 +24,7 @@ import { DynamoWorkflowStore } from '../../functions/store/workflow-repository.t
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../infra/local/stepfunctions/index.ts';
 import { compileWorkflow } from '../../workflows/compile.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
-import type { WorkflowDefinitionInput } from '../../workflows/definition.ts';
+import { parseWorkflowDefinition, type WorkflowDefinitionInput } from '../../workflows/definition.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable } from '../support/table.ts';
 
@@ -258,6 +258,35 @@ describe('POST /workflows', () => {
       httpEvent('GET /workflows/{id}', '/workflows/two-step', { user: 'tech', query: { version: '3' } }),
     );
     expect(missing.statusCode).toBe(404);
+  });
+
+  it('adopts a state machine an interrupted earlier attempt left behind (retry safety)', async () => {
+    // A first attempt created the machine, then failed before storing the workflow.
+    const orphanArn = (
+      await ports.clients.sfn.send(
+        new CreateStateMachineCommand({
+          name: 'release-desk-orphan',
+          definition: JSON.stringify(
+            compileWorkflow(parseWorkflowDefinition(fastTrack('Orphan draft')), {
+              recordStageFunctionArn: RECORD_STAGE,
+            }),
+          ),
+          roleArn: ROLE,
+          type: 'STANDARD',
+        }),
+      )
+    ).stateMachineArn;
+    const res = await publish({ id: 'orphan', definition: fastTrack('Orphan') });
+    expect(res.statusCode).toBe(201);
+    const body = bodyOf<WorkflowBody>(res);
+    expect(body).toMatchObject({
+      stateMachineArn: orphanArn,
+      latestVersion: 1,
+      definition: { name: 'Orphan' },
+    });
+    expect(JSON.parse((await describeMachine(body.stateMachineVersionArn)).definition ?? '')).toEqual(
+      body.asl,
+    );
   });
 
   it('replays a retried POST with the same Idempotency-Key', async () => {

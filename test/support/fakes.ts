@@ -6,7 +6,12 @@ import type { Clock, IdGenerator } from '../../functions/domain/ports.ts';
 
 export function fixedClock(iso = '2026-11-26T10:00:00.000Z'): Clock & { advance(ms: number): void } {
   let now = new Date(iso).getTime();
-  return { now: () => new Date(now), advance: (ms) => void (now += ms) };
+  return {
+    now: () => new Date(now),
+    advance: (ms) => {
+      now += ms;
+    },
+  };
 }
 
 export function sequentialIds(): IdGenerator {

@@ -3,9 +3,20 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { PageQuery, Problem, z } from './common.ts';
-import { CreateReleaseBody, ReleasePage, ReleaseParams, ReleaseView, UpdateReleaseBody } from './releases.ts';
+import {
+  CreateReleaseBody,
+  ExecutionViewSchema,
+  HistoryPage,
+  ReleasePage,
+  ReleaseParams,
+  ReleaseView,
+  TransitionBody,
+  TransitionResult,
+  UpdateReleaseBody,
+} from './releases.ts';
 import { CreateTeamBody, TeamListQuery, TeamPage, TeamParams, TeamView, UpdateTeamBody } from './teams.ts';
 import { CreateUserBody, PutUserBody, UserPage, UserParams, UserView } from './users.ts';
+import { workflowRoutesDoc } from './workflows.ts';
 
 const problemResponses = (...statuses: number[]) =>
   Object.fromEntries(
@@ -190,6 +201,42 @@ export function documentedRoutes(): RouteConfig[] {
         ...problemResponses(400, 401, 403, 409, 413, 415),
       },
     },
+    {
+      method: 'post',
+      path: '/releases/{id}/transitions',
+      summary: 'Move a release to another stage of its workflow',
+      description:
+        'Checks the workflow (allowed moves, processes, gates, reasons), commits the move with its `Release Stage Entered` event and signals the execution waiting in the stage left. `execution.inStep` tells whether the execution was seen in the new stage before the answer.',
+      ...secured,
+      request: { params: ReleaseParams, body: { required: true, ...jsonBody(TransitionBody) } },
+      responses: {
+        200: { description: 'The release in its new stage', ...jsonBody(TransitionResult) },
+        ...problemResponses(400, 401, 403, 404, 409, 422),
+      },
+    },
+    {
+      method: 'get',
+      path: '/releases/{id}/history',
+      summary: "A release's audit trail: who, when, from → to, why (oldest first)",
+      ...secured,
+      request: { params: ReleaseParams, query: PageQuery },
+      responses: {
+        200: { description: 'A page of history entries', ...jsonBody(HistoryPage) },
+        ...problemResponses(401, 403, 404),
+      },
+    },
+    {
+      method: 'get',
+      path: '/releases/{id}/execution',
+      summary: "The release's Step Functions execution: status, current state, event history",
+      ...secured,
+      request: { params: ReleaseParams },
+      responses: {
+        200: { description: 'The execution', ...jsonBody(ExecutionViewSchema) },
+        ...problemResponses(401, 403, 404),
+      },
+    },
+    ...workflowRoutesDoc(),
   ];
 }
 

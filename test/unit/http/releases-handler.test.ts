@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHandler } from '../../../functions/http/releases.ts';
 import { readConfig } from '../../../functions/lib/config.ts';
+import { configuredWorkflowCatalog } from '../../../functions/lib/configured-workflows.ts';
 import { createPorts } from '../../../functions/lib/ports.ts';
 import { bodyOf, httpEvent, validRelease } from '../../support/http-events.ts';
 
@@ -20,7 +21,7 @@ const config = readConfig({
   AWS_REGION: 'us-east-1',
   DEFAULT_RELEASE_STATE_MACHINE_ARN: STATE_MACHINE,
 });
-const ports = createPorts(config);
+const ports = { ...createPorts(config), workflows: configuredWorkflowCatalog(STATE_MACHINE) };
 const handler = createHandler(() => ports);
 
 const releaseManager = {

@@ -1,0 +1,46 @@
+/**
+ * The published event schemas (JSON Schema draft 2020-12), one per detail type of the
+ * `release-desk` bus. The JSON files are the artefact; `catalogue.ts` is what they are generated from.
+ */
+import type { EventType } from '#domain/events';
+import blackoutOverridden from './blackout-overridden.json' with { type: 'json' };
+import type { JsonSchema } from './catalogue.ts';
+import changeRecorded from './change-recorded.json' with { type: 'json' };
+import changeStateChanged from './change-state-changed.json' with { type: 'json' };
+import configurationItemUpdated from './configuration-item-updated.json' with { type: 'json' };
+import deploymentTaskCompleted from './deployment-task-completed.json' with { type: 'json' };
+import deploymentTaskFailed from './deployment-task-failed.json' with { type: 'json' };
+import deploymentTasksReady from './deployment-tasks-ready.json' with { type: 'json' };
+import releaseBackedOut from './release-backed-out.json' with { type: 'json' };
+import releaseClosed from './release-closed.json' with { type: 'json' };
+import releaseCreated from './release-created.json' with { type: 'json' };
+import releaseStageEntered from './release-stage-entered.json' with { type: 'json' };
+import releaseUpdated from './release-updated.json' with { type: 'json' };
+import teamCreated from './team-created.json' with { type: 'json' };
+import teamUpdated from './team-updated.json' with { type: 'json' };
+import userCreated from './user-created.json' with { type: 'json' };
+import userUpdated from './user-updated.json' with { type: 'json' };
+import workflowPublished from './workflow-published.json' with { type: 'json' };
+
+export { EVENT_CATALOGUE, type EventSpec, type JsonSchema, schemaFileName, schemaName } from './catalogue.ts';
+
+/** The published schema of every detail type, as read from its `<kebab-case-type>.json` file. */
+export const eventSchemas: Readonly<Record<EventType, JsonSchema>> = {
+  'Change Recorded': changeRecorded,
+  'Change State Changed': changeStateChanged,
+  'Release Created': releaseCreated,
+  'Release Updated': releaseUpdated,
+  'Release Stage Entered': releaseStageEntered,
+  'Deployment Tasks Ready': deploymentTasksReady,
+  'Deployment Task Completed': deploymentTaskCompleted,
+  'Deployment Task Failed': deploymentTaskFailed,
+  'Configuration Item Updated': configurationItemUpdated,
+  'Release Backed Out': releaseBackedOut,
+  'Release Closed': releaseClosed,
+  'Blackout Overridden': blackoutOverridden,
+  'Team Created': teamCreated,
+  'Team Updated': teamUpdated,
+  'User Created': userCreated,
+  'User Updated': userUpdated,
+  'Workflow Published': workflowPublished,
+};

@@ -1,0 +1,250 @@
+/**
+ * Test helper for the event catalogue: builds every event the domain emits today through the real
+ * domain functions, delivers them as the bus would, and validates them against the published schemas.
+ */
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Actor } from '../../functions/domain/actor.ts';
+import type { DomainEvent, EventType } from '../../functions/domain/events.ts';
+import { newRelease, type Release, updateRelease, type WorkflowRef } from '../../functions/domain/release.ts';
+import { transitionRelease } from '../../functions/domain/release-transition.ts';
+import { newTeam, planBootstrap, updateTeam } from '../../functions/domain/team.ts';
+import { newUser, replaceUserProfile } from '../../functions/domain/user.ts';
+import { stagePublication } from '../../functions/domain/workflow-service.ts';
+import { toEntry } from '../../functions/events/outbox-relay.ts';
+import type { JsonSchema } from '../../functions/events/schemas/index.ts';
+import { type LocalEvent, LocalEventBus } from '../../infra/local/eventbridge/bus.ts';
+import { EVENT_BUS_NAME } from '../../infra/rules.ts';
+import { compileWorkflow } from '../../workflows/compile.ts';
+import { defaultWorkflows, ReleaseStage } from '../../workflows/defaults/index.ts';
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-central-1';
+const MACHINE = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:release-desk-release-default`;
+
+/** A fake clock that moves on a minute per reading, and sequential ids. */
+export function fakeDeps() {
+  let n = 0;
+  let t = Date.parse('2026-11-20T09:15:30.123Z');
+  return {
+    clock: {
+      now: () => {
+        t += 60_000;
+        return new Date(t);
+      },
+    },
+    ids: { next: (prefix: string) => `${prefix}_01JD${String(++n).padStart(22, '0')}` },
+  };
+}
+
+function actor(id: string, teamIds: string[] = []): Actor {
+  return { id, admin: false, processes: new Set(['release', 'deployment']), teamIds, workGroupIds: [] };
+}
+
+/** Every event the domain emits today, from realistic flows (several per type, optional fields both ways). */
+export function sampleEvents(): DomainEvent[] {
+  const deps = fakeDeps();
+  const events: DomainEvent[] = [];
+  const admin = { id: 'admin' };
+
+  const boot = planBootstrap({}, deps);
+  if (!boot) throw new Error('bootstrap planned nothing');
+  events.push(...boot.events);
+  const release = newTeam(
+    {
+      name: 'Payroll releases',
+      kind: 'release',
+      description: 'Owns payroll',
+      workGroups: [{ name: 'Build' }, { name: 'Packaging' }],
+      members: ['rita', 'sam'],
+      defaultWorkflowId: 'release-default',
+    },
+    admin,
+    deps,
+  );
+  events.push(release.event);
+  const edited = updateTeam(
+    release.team,
+    {
+      name: 'Payroll release team',
+      description: 'Owns payroll and HR',
+      workGroups: [{ name: 'Build engineering', id: release.team.workGroups[0]?.id }, { name: 'QA' }],
+      members: ['rita', 'tom'],
+      defaultWorkflowId: null,
+    },
+    admin,
+    deps,
+  );
+  if (!edited) throw new Error('team edit changed nothing');
+  events.push(edited.event);
+
+  const rita = newUser('rita', { displayName: 'Rita', processes: ['release'] }, admin, deps);
+  const tom = newUser('tom', { processes: ['change'] }, admin, deps);
+  events.push(rita.event, tom.event);
+  const promoted = replaceUserProfile(
+    tom.user,
+    { processes: ['change', 'release'], admin: true },
+    admin,
+    deps,
+  );
+  const renamed = replaceUserProfile(rita.user, { processes: ['release'] }, admin, deps);
+  if (!promoted || !renamed) throw new Error('user edit changed nothing');
+  events.push(promoted.event, renamed.event);
+
+  const definition = defaultWorkflows['release-default'];
+  const asl = compileWorkflow(definition, {
+    recordStageFunctionArn: 'arn:aws:lambda:eu-central-1:1:function:x',
+  });
+  const first = stagePublication(
+    'release-default',
+    definition,
+    { stateMachineArn: MACHINE, stateMachineVersionArn: `${MACHINE}:1`, asl },
+    undefined,
+    admin,
+    deps,
+  );
+  const second = stagePublication(
+    'release-default',
+    definition,
+    { stateMachineArn: MACHINE, stateMachineVersionArn: `${MACHINE}:2`, asl },
+    first.workflow,
+    admin,
+    deps,
+  );
+  events.push(first.event, second.event);
+
+  const workflow: WorkflowRef = {
+    id: 'release-default',
+    version: 2,
+    stateMachineArn: `${MACHINE}:2`,
+    initialStage: definition.initialStage,
+  };
+  const manager = actor('rita', [release.team.id]);
+  const input = {
+    title: 'Payroll 4.2',
+    releaseType: 'minor',
+    packageType: 'delta',
+    urgency: 'medium',
+    businessPriority: 2,
+    plannedStart: '2026-12-01T20:00:00Z',
+    plannedEnd: '2026-12-01T23:00:00Z',
+    changeIds: ['chg_1'],
+    kbArticleIds: [],
+    deployment: { managedByChange: false },
+    tasks: [{ title: 'Upgrade app nodes', workGroupId: 'wg_deployment', ciIds: ['ci_1'], ciUpdates: [] }],
+  } as const;
+  const created = newRelease(
+    { ...input, changeIds: [...input.changeIds], kbArticleIds: [], tasks: [], teamId: release.team.id },
+    workflow,
+    manager,
+    deps,
+  );
+  const loose = newRelease(
+    {
+      ...input,
+      changeIds: [],
+      kbArticleIds: [],
+      tasks: input.tasks.map((t) => ({ ...t, ciIds: [...t.ciIds], ciUpdates: [] })),
+    },
+    { ...workflow, stateMachineArn: MACHINE, version: 1 },
+    manager,
+    deps,
+  );
+  events.push(created.event, loose.event);
+  const updated = updateRelease(
+    created.release,
+    { title: 'Payroll 4.2.1', description: 'Hotfix included', plannedEnd: '2026-12-02T00:00:00Z' },
+    manager,
+    deps,
+  );
+  const unchanged = updateRelease(updated.release, { title: 'Payroll 4.2.1' }, manager, deps);
+  events.push(updated.event, unchanged.event);
+
+  let current: Release = unchanged.release;
+  const move = (to: string, reason?: string) => {
+    const out = transitionRelease(
+      current,
+      definition,
+      { to, expectedVersion: current.version, reason },
+      { allDeploymentTasksDone: true, cabApproval: true, noOpenBlackout: true },
+      manager,
+      deps,
+    );
+    current = out.release;
+    events.push(...out.events);
+  };
+  move(ReleaseStage.development);
+  move(ReleaseStage.assessment, 'Scope changed');
+  for (const stage of [
+    ReleaseStage.development,
+    ReleaseStage.testing,
+    ReleaseStage.deployment,
+    ReleaseStage.audit,
+    ReleaseStage.cmdbUpdate,
+    ReleaseStage.closure,
+  ]) {
+    move(stage);
+  }
+  current = loose.release;
+  move(ReleaseStage.cancelled, 'Superseded by 4.3');
+  return events;
+}
+
+/** The events as EventBridge delivers them to a target: through the local bus, from the relay's entries. */
+export async function deliver(events: readonly DomainEvent[]): Promise<LocalEvent[]> {
+  const bus = new LocalEventBus({ rules: [], resolveTarget: () => async () => {} });
+  const delivered: LocalEvent[] = [];
+  const stop = bus.subscribe((event) => delivered.push(event));
+  for (let i = 0; i < events.length; i += 10) {
+    const out = await bus.putEvents(events.slice(i, i + 10).map((e) => toEntry(e, EVENT_BUS_NAME)));
+    if (out.FailedEntryCount > 0) throw new Error(`PutEvents refused: ${JSON.stringify(out.Entries)}`);
+  }
+  stop();
+  await bus.close();
+  return delivered;
+}
+
+/** The same event as AWS delivers it: a real account and region instead of the local ones. */
+export const inAws = (event: LocalEvent): LocalEvent => ({ ...event, account: ACCOUNT, region: REGION });
+
+/** RFC 3339 `date-time` (JSON Schema's `format`), checked without a formats package. */
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** An Ajv for draft 2020-12 that asserts `format: date-time`. */
+export function schemaAjv(): Ajv2020 {
+  const ajv = new Ajv2020({ allErrors: true, strict: true });
+  ajv.addFormat('date-time', (s: string) => DATE_TIME.test(s) && !Number.isNaN(Date.parse(s)));
+  return ajv;
+}
+
+/**
+ * The schema with every object that names its properties closed to others: an event that carries
+ * a field its schema does not declare then fails (the published schemas stay open).
+ */
+export function closed(schema: JsonSchema): JsonSchema {
+  const walk = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(walk);
+    if (node === null || typeof node !== 'object') return node;
+    const out = Object.fromEntries(Object.entries(node).map(([k, v]) => [k, walk(v)]));
+    if ('properties' in out && !('additionalProperties' in out)) out.additionalProperties = false;
+    return out;
+  };
+  const { $id: _id, ...rest } = walk(schema) as Record<string, unknown>;
+  return rest;
+}
+
+/** Validators by detail type, compiled once. */
+export function validators(
+  schemas: Readonly<Record<EventType, JsonSchema>>,
+  variant: (schema: JsonSchema) => JsonSchema = (s) => s,
+): (type: EventType) => ValidateFunction {
+  const ajv = schemaAjv();
+  const cache = new Map<EventType, ValidateFunction>();
+  return (type) => {
+    let validate = cache.get(type);
+    if (!validate) {
+      validate = ajv.compile(variant(schemas[type]) as object);
+      cache.set(type, validate);
+    }
+    return validate;
+  };
+}
