@@ -21,6 +21,9 @@ export interface CompileOptions {
 /** The integration every human stage waits on. */
 export const WAIT_FOR_TASK_TOKEN_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 
+/** Plain (non-waiting) Lambda invocation. */
+export const INVOKE_RESOURCE = 'arn:aws:states:::lambda:invoke';
+
 /** Lambda errors worth retrying: the invocation itself failed transiently, not the function. */
 export const LAMBDA_TRANSIENT_ERRORS = [
   'Lambda.ServiceException',
@@ -63,6 +66,26 @@ export interface AslCatcher {
 }
 
 /** A human stage: invokes record-stage with a task token and waits for the API to send it back. */
+/** The non-waiting task that records a timeout into an exit before the execution ends there. */
+export interface AslRecordExitState {
+  readonly Type: 'Task';
+  readonly Comment: string;
+  readonly Resource: typeof INVOKE_RESOURCE;
+  readonly Parameters: {
+    readonly FunctionName: string;
+    readonly Payload: {
+      'subject.$': '$.subject';
+      stage: string;
+      'entry.$': '$.signal.entry';
+      terminal: true;
+    };
+  };
+  readonly ResultPath: null;
+  readonly Retry: AslRetrier[];
+  readonly Catch: AslCatcher[];
+  readonly Next: string;
+}
+
 export interface AslTaskState {
   readonly Type: 'Task';
   readonly Comment: string;
@@ -121,7 +144,13 @@ export interface AslFailState {
 }
 
 /** Any state the compiler emits. */
-export type AslState = AslTaskState | AslChoiceState | AslPassState | AslSucceedState | AslFailState;
+export type AslState =
+  | AslTaskState
+  | AslRecordExitState
+  | AslChoiceState
+  | AslPassState
+  | AslSucceedState
+  | AslFailState;
 
 /** A compiled state machine definition (serialise with `JSON.stringify`). */
 export interface AslStateMachine {
@@ -140,6 +169,7 @@ export class WorkflowCompileError extends Error {
 
 const ROUTE_PREFIX = 'Route from ';
 const TIMEOUT_PREFIX = 'Timeout from ';
+const RECORD_EXIT_PREFIX = 'Record exit from ';
 
 /**
  * The name of the Choice state that routes out of a stage: `Route from <stage>`, or, when that
@@ -148,6 +178,11 @@ const TIMEOUT_PREFIX = 'Timeout from ';
  */
 export function routeStateName(stage: string, stageIndex: number): string {
   return derivedName(ROUTE_PREFIX, stage, stageIndex);
+}
+
+/** The name of the Task that records a timeout into an exit: `Record exit from <stage>`. */
+export function recordExitStateName(stage: string, stageIndex: number): string {
+  return derivedName(RECORD_EXIT_PREFIX, stage, stageIndex);
 }
 
 /** The name of the Pass state a timed-out stage goes through: `Timeout from <stage>` (shortened like {@link routeStateName}). */
@@ -189,7 +224,11 @@ export function compileWorkflow(def: WorkflowDefinition, options: CompileOptions
     states[stage.name] = taskState(stage, route, timeout, options.recordStageFunctionArn);
     states[route] = choiceState(stage);
     if (timeout !== undefined && stage.onTimeout !== undefined && stage.timeoutSeconds !== undefined) {
-      states[timeout] = timeoutState(stage.name, stage.onTimeout, stage.timeoutSeconds);
+      const target = workflow.stages.find((s) => s.name === stage.onTimeout);
+      // An exit has no task that would tell record-stage; record the move before ending there.
+      const recordExit = target?.terminal ? recordExitStateName(stage.name, index) : undefined;
+      states[timeout] = timeoutState(stage.name, stage.onTimeout, stage.timeoutSeconds, recordExit);
+      if (recordExit) states[recordExit] = recordExitState(stage.onTimeout, options.recordStageFunctionArn);
     }
   });
   states[FAIL_STATE_NAME] = {
@@ -251,7 +290,25 @@ function choiceState(stage: Stage): AslChoiceState {
   };
 }
 
-function timeoutState(stage: string, target: string, seconds: number): AslPassState {
+function recordExitState(target: string, functionArn: string): AslRecordExitState {
+  return {
+    Type: 'Task',
+    Comment: `Records that the execution timed out into the exit "${target}", then ends there.`,
+    Resource: INVOKE_RESOURCE,
+    Parameters: {
+      FunctionName: functionArn,
+      Payload: { 'subject.$': '$.subject', stage: target, 'entry.$': '$.signal.entry', terminal: true },
+    },
+    ResultPath: null,
+    Retry: [
+      { ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 },
+    ],
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: FAIL_STATE_NAME }],
+    Next: target,
+  };
+}
+
+function timeoutState(stage: string, target: string, seconds: number, via?: string): AslPassState {
   return {
     Type: 'Pass',
     Comment: `Stage "${stage}" timed out: moves on to "${target}".`,
@@ -265,7 +322,7 @@ function timeoutState(stage: string, target: string, seconds: number): AslPassSt
         reason: `Stage "${stage}" timed out after ${seconds} ${seconds === 1 ? 'second' : 'seconds'}.`,
       },
     },
-    Next: target,
+    Next: via ?? target,
   };
 }
 

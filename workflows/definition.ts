@@ -16,7 +16,7 @@ export const MAX_TIMEOUT_SECONDS = 99_999_999;
  * Prefixes of the state names the compiler generates. A stage name may not start with one of them
  * (compared case-insensitively), so a generated state can never collide with a stage.
  */
-export const RESERVED_STAGE_PREFIXES = ['Route from ', 'Timeout from '] as const;
+export const RESERVED_STAGE_PREFIXES = ['Route from ', 'Timeout from ', 'Record exit from '] as const;
 
 /** Names the compiler uses for its own states; no stage may be called so (case-insensitively). */
 export const RESERVED_STAGE_NAMES = ['Workflow Failed'] as const;

@@ -120,3 +120,74 @@ export function transitionRelease(
   }
   return { release: next, events, signal };
 }
+
+/** Who moves a release when its execution moved on its own (a stage timeout). */
+export const EXECUTION_ACTOR = 'system:timeout';
+
+/**
+ * Records a move the execution made by itself — a stage whose timeout sent it on — so that the
+ * release follows its execution. No workflow rule applies: the workflow's own definition chose it.
+ * Returns undefined when the release already records that entry.
+ */
+export function recordExecutionMove(
+  release: Release,
+  move: { to: string; entry: number; terminal: boolean },
+  deps: { clock: Clock; ids: IdGenerator },
+): { release: Release; events: DomainEvent[] } | undefined {
+  if (move.entry <= release.stageEntry) return undefined;
+  const now = deps.clock.now().toISOString();
+  const status: ReleaseStatus = move.terminal ? statusOfTerminal(move.to) : 'active';
+  const reason = `Stage "${release.stage}" timed out.`;
+  const next: Release = {
+    ...release,
+    stage: move.to,
+    stageEntry: move.entry,
+    status,
+    version: release.version + 1,
+    updatedAt: now,
+    updatedBy: EXECUTION_ACTOR,
+  };
+  const signal: StageSignal = { to: move.to, entry: move.entry, actor: EXECUTION_ACTOR, reason };
+  return {
+    release: next,
+    events: [
+      {
+        id: deps.ids.next('evt'),
+        type: 'Release Stage Entered',
+        occurredAt: now,
+        actor: EXECUTION_ACTOR,
+        subject: { kind: 'release', id: release.id },
+        data: {
+          releaseId: release.id,
+          from: release.stage,
+          to: move.to,
+          entry: move.entry,
+          version: next.version,
+          reason,
+          status,
+          deployStage: false,
+          stateMachineArn: release.workflow.stateMachineArn,
+          signal,
+        },
+      },
+      ...(status === 'closed'
+        ? [
+            {
+              id: deps.ids.next('evt'),
+              type: 'Release Closed' as const,
+              occurredAt: now,
+              actor: EXECUTION_ACTOR,
+              subject: { kind: 'release' as const, id: release.id },
+              data: {
+                releaseId: release.id,
+                plannedStart: release.plannedStart,
+                plannedEnd: release.plannedEnd,
+                closedAt: now,
+                teamId: release.teamId ?? null,
+              },
+            },
+          ]
+        : []),
+    ],
+  };
+}

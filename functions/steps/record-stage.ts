@@ -5,6 +5,10 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { VersionConflictError } from '#domain/errors';
+import type { Clock, IdGenerator } from '#domain/ports';
+import type { ReleaseStore } from '#domain/release-service';
+import { recordExecutionMove } from '#domain/release-transition';
 import type { Clients } from '#lib/clients';
 import { logger } from '#lib/logger';
 import { environmentPorts } from '#lib/ports';
@@ -15,15 +19,63 @@ export interface RecordStagePayload {
   readonly subject: { readonly kind: 'release' | 'change'; readonly id: string };
   readonly stage: string;
   readonly entry: number;
-  readonly taskToken: string;
+  /** Absent when the execution timed out into an exit: nothing waits, the move is only recorded. */
+  readonly taskToken?: string;
+  readonly terminal?: boolean;
 }
 
 /** Sort key of the item holding the token the execution currently waits on. */
 export const WAIT_SK = '#WAIT';
 
-export function createHandler(deps: () => { clients: Pick<Clients, 'db'>; config: { tableName: string } }) {
+export interface RecordStageDeps {
+  readonly clients: Pick<Clients, 'db'>;
+  readonly config: { tableName: string };
+  readonly releases: Pick<ReleaseStore, 'get' | 'save'>;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}
+
+/**
+ * The release follows a move its execution made on its own (a stage timeout): the API did not
+ * make it, so the release does not know it yet.
+ */
+async function followExecution(deps: RecordStageDeps, payload: RecordStagePayload): Promise<void> {
+  if (payload.subject.kind !== 'release') return;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const release = await deps.releases.get(payload.subject.id);
+    if (!release) return;
+    if (release.stageEntry === payload.entry && release.stage !== payload.stage) {
+      // A manual move and a timeout raced for the same entry; the execution took the timeout.
+      logger.error('Release and execution diverged', {
+        releaseId: release.id,
+        recorded: release.stage,
+        execution: payload.stage,
+      });
+      return;
+    }
+    const move = recordExecutionMove(
+      release,
+      { to: payload.stage, entry: payload.entry, terminal: payload.terminal === true },
+      deps,
+    );
+    if (!move) return;
+    try {
+      await deps.releases.save(move.release, release.version, move.events);
+      return;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError)) throw error;
+    }
+  }
+}
+
+export function createHandler(deps: () => RecordStageDeps) {
   return async (payload: RecordStagePayload): Promise<{ recorded: boolean }> => {
-    const { clients, config } = deps();
+    const d = deps();
+    const { clients, config } = d;
+    if (payload.taskToken === undefined) {
+      await followExecution(d, payload);
+      return { recorded: true };
+    }
     try {
       await clients.db.send(
         new PutCommand({
@@ -42,6 +94,7 @@ export function createHandler(deps: () => { clients: Pick<Clients, 'db'>; config
           ExpressionAttributeValues: { ':entry': payload.entry },
         }),
       );
+      await followExecution(d, payload);
       return { recorded: true };
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {

@@ -23,7 +23,13 @@ import { compileWorkflow } from '../../workflows/compile.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string };
-type Statement = { Effect: string; Action: string | string[]; Resource?: unknown; Principal?: unknown };
+type Statement = {
+  Effect: string;
+  Action: string | string[];
+  Resource?: unknown;
+  Principal?: unknown;
+  Condition?: unknown;
+};
 
 let outdir: string;
 let app: App;
@@ -81,21 +87,72 @@ function allStatements(): { owner: string; statement: Statement }[] {
   return out;
 }
 
+/** The identity policies attached to a deployed function's role: logical id → policy. */
+function functionPolicies(name: FunctionName): [string, Resource][] {
+  const roleId = (propsOf(stack.handlers.get(name)).Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+  return ofType('AWS::IAM::Policy').filter(([, r]) =>
+    asArray(r.Properties?.Roles as unknown[]).some(
+      (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId }),
+    ),
+  );
+}
+const policiesOf = (name: FunctionName) => functionPolicies(name).map(([id]) => id);
+
 /** The statements of the identity policies attached to a deployed function's role. */
 function functionStatements(name: FunctionName): Statement[] {
-  const roleId = (propsOf(stack.handlers.get(name)).Role as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
-  return ofType('AWS::IAM::Policy')
-    .filter(([, r]) =>
-      asArray(r.Properties?.Roles as unknown[]).some(
-        (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId }),
-      ),
-    )
-    .flatMap(([, r]) =>
-      asArray((r.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement),
-    );
+  return functionPolicies(name).flatMap(([, r]) =>
+    asArray((r.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement),
+  );
 }
 
 const actionsOf = (statements: Statement[]) => statements.flatMap((s) => asArray(s.Action));
+
+/** A resource as cdk-nag spells it: `<Logical>` for Ref, `<Logical.Attr>` for GetAtt, joins concatenated. */
+function render(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, unknown>;
+  if (typeof v.Ref === 'string') return `<${v.Ref}>`;
+  if (Array.isArray(v['Fn::GetAtt'])) return `<${(v['Fn::GetAtt'] as string[]).join('.')}>`;
+  if (Array.isArray(v['Fn::Join'])) {
+    const [separator, parts] = v['Fn::Join'] as [string, unknown[]];
+    return parts.map(render).join(separator);
+  }
+  return JSON.stringify(value);
+}
+
+/** Step Functions (and iam:PassRole) action → the resources it is allowed on, rendered and sorted. */
+function grantsOf(statements: Statement[]): Record<string, string[]> {
+  const grants: Record<string, Set<string>> = {};
+  for (const s of statements.filter((st) => st.Effect === 'Allow')) {
+    for (const action of asArray(s.Action)) {
+      if (!action.startsWith('states:') && !action.startsWith('iam:')) continue;
+      grants[action] ??= new Set();
+      for (const resource of asArray(s.Resource)) grants[action].add(render(resource));
+    }
+  }
+  return Object.fromEntries(Object.entries(grants).map(([action, set]) => [action, [...set].sort()]));
+}
+
+const STATES_ARN = 'arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>';
+/** The state machines (and their versions) the workflows API creates at run time. */
+const PUBLISHED_MACHINES = [
+  `${STATES_ARN}:stateMachine:release-desk-*`,
+  `${STATES_ARN}:stateMachine:release-desk-*:*`,
+];
+const PUBLISHED_EXECUTIONS = `${STATES_ARN}:execution:release-desk-*:*`;
+/** Every default workflow's state machine and its versions (`<arn>:*`). */
+const defaultMachinesAndVersions = () =>
+  stack.workflows.all.flatMap((sm) => [`<${logicalId(sm)}>`, `<${logicalId(sm)}>:*`]);
+const defaultExecutions = () =>
+  stack.workflows.all.map((sm) => `${STATES_ARN}:execution:<${logicalId(sm)}.Name>:*`);
+const sorted = (values: string[]) => [...new Set(values)].sort();
+
+/** A function's environment variables. */
+const environmentOf = (name: FunctionName) =>
+  (propsOf(stack.handlers.get(name)).Environment as { Variables: Record<string, unknown> }).Variables;
+
+/** Parses a JSON environment value built with `Stack.toJsonString`, references shown as `<Logical>`. */
+const parseJsonEnv = (value: unknown) => JSON.parse(render(value)) as unknown;
 
 describe('data table', () => {
   it('has the shared key schema, the GSIs and TTL', () => {
@@ -204,6 +261,16 @@ describe('functions', () => {
     template.resourceCountIs('AWS::Lambda::Function', deployedFunctions.length);
   });
 
+  it('deploys every function of the manifest, the workflows, teams and users resources among them', () => {
+    expect([...deployedFunctions].sort()).toEqual(Object.keys(functionSpecs).sort());
+    for (const name of ['workflows', 'teams', 'users'] as const) {
+      expect(propsOf(stack.handlers.get(name)), name).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+      });
+    }
+  });
+
   it.each([...deployedFunctions])('%s runs nodejs24.x on arm64, traced, with its own log group', (name) => {
     const fn = propsOf(stack.handlers.get(name));
     expect(fn).toMatchObject({
@@ -238,10 +305,37 @@ describe('functions', () => {
   );
 
   it('gives the releases function the default release state machine', () => {
-    const fn = propsOf(stack.handlers.get('releases'));
-    expect((fn.Environment as { Variables: Record<string, unknown> }).Variables).toMatchObject({
+    expect(environmentOf('releases')).toMatchObject({
       DEFAULT_RELEASE_STATE_MACHINE_ARN: { Ref: logicalId(stack.workflows.defaultRelease) },
     });
+  });
+
+  it.each(['releases', 'workflows'] as const)(
+    'gives %s (it builds the workflow catalog) every default workflow’s state machine',
+    (name) => {
+      const expected = Object.fromEntries(
+        [...stack.workflows.stateMachines].map(([id, sm]) => [id, `<${logicalId(sm)}>`]),
+      );
+      expect(Object.keys(expected).sort()).toEqual(Object.keys(defaultWorkflows).sort());
+      expect(parseJsonEnv(environmentOf(name).DEFAULT_WORKFLOW_STATE_MACHINES)).toEqual(expected);
+    },
+  );
+
+  it('gives the workflows function the record-stage function and the published workflows’ role', () => {
+    expect(environmentOf('workflows')).toMatchObject({
+      RECORD_STAGE_FUNCTION_ARN: { 'Fn::GetAtt': [logicalId(stack.handlers.get('record-stage')), 'Arn'] },
+      WORKFLOW_ROLE_ARN: { 'Fn::GetAtt': [logicalId(stack.workflows.publishedRole), 'Arn'] },
+    });
+  });
+
+  it('gives the workflow variables to no other function', () => {
+    for (const name of deployedFunctions) {
+      const env = environmentOf(name);
+      const spec = functionSpecs[name];
+      expect('DEFAULT_WORKFLOW_STATE_MACHINES' in env, name).toBe(spec.workflowCatalog !== undefined);
+      expect('RECORD_STAGE_FUNCTION_ARN' in env, name).toBe(spec.workflowCatalog === 'publish');
+      expect('WORKFLOW_ROLE_ARN' in env, name).toBe(spec.workflowCatalog === 'publish');
+    }
   });
 });
 
@@ -291,14 +385,34 @@ describe('IAM least privilege', () => {
   });
 
   it('grants actions on Resource "*" only where AWS requires it', () => {
+    const workflowsPolicies = new Set(policiesOf('workflows'));
     const offending = allows()
       .filter(({ statement }) => asArray(statement.Resource).includes('*'))
       .flatMap(({ owner, statement }) =>
         asArray(statement.Action)
           .filter((a) => !REQUIRED_ON_ANY_RESOURCE.has(a))
+          // No resource-level permissions either; only the workflows function's retry path needs it.
+          .filter((a) => !(a === 'states:ListStateMachines' && workflowsPolicies.has(owner)))
           .map((action) => `${owner}: ${action}`),
       );
     expect(offending).toEqual([]);
+  });
+
+  it('passes no role on "*" and only the published workflows’ role, to Step Functions only', () => {
+    const passRoles = allows().filter(({ statement }) =>
+      asArray(statement.Action).some((a) => a === 'iam:PassRole' || a === 'iam:*' || a === '*'),
+    );
+    expect(passRoles).toHaveLength(1);
+    expect(policiesOf('workflows')).toContain(passRoles[0]?.owner);
+    for (const { statement } of passRoles) {
+      expect(statement.Action).toBe('iam:PassRole');
+      expect(statement.Resource).toEqual({
+        'Fn::GetAtt': [logicalId(stack.workflows.publishedRole), 'Arn'],
+      });
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' },
+      });
+    }
   });
 
   it('attaches no managed policies', () => {
@@ -326,35 +440,128 @@ describe('IAM least privilege', () => {
         expect(s.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.events.bus), 'Arn'] });
       }
 
-      const states = actions.filter((a) => a.startsWith('states:')).sort();
-      expect(states).toEqual((spec.stepFunctions ?? []).map((a) => `states:${a}`).sort());
-      const machines = stack.workflows.all.map((sm) => ({ Ref: logicalId(sm) }));
-      for (const s of statements.filter((st) => asArray(st.Action).some((a) => a.startsWith('states:')))) {
-        const onExecutions = asArray(s.Action).every(
-          (a) => a === 'states:DescribeExecution' || a === 'states:GetExecutionHistory',
+      // Releases run on versions: of the default machines and of the machines the API publishes.
+      const expected: Record<string, string[]> = {};
+      const grant = (actions: readonly string[], resources: string[]) => {
+        for (const action of actions) expected[action] = sorted([...(expected[action] ?? []), ...resources]);
+      };
+      for (const action of spec.stepFunctions ?? []) {
+        const onExecutions = action === 'DescribeExecution' || action === 'GetExecutionHistory';
+        grant(
+          [`states:${action}`],
+          onExecutions
+            ? [...defaultExecutions(), PUBLISHED_EXECUTIONS]
+            : [...defaultMachinesAndVersions(), ...PUBLISHED_MACHINES],
         );
-        for (const resource of asArray(s.Resource)) {
-          if (onExecutions) {
-            const json = JSON.stringify(resource);
-            expect(json).toContain(':execution:');
-            expect(
-              stack.workflows.all.some((sm) => json.includes(`{"Fn::GetAtt":["${logicalId(sm)}","Name"]}`)),
-            ).toBe(true);
-          } else {
-            expect(machines).toContainEqual(resource);
-          }
-        }
       }
+      if (spec.workflowCatalog !== undefined) {
+        grant(
+          ['states:PublishStateMachineVersion', 'states:DescribeStateMachine'],
+          defaultMachinesAndVersions(),
+        );
+      }
+      if (spec.workflowCatalog === 'publish') {
+        grant(['states:UpdateStateMachine'], defaultMachinesAndVersions());
+        grant(
+          [
+            'states:CreateStateMachine',
+            'states:UpdateStateMachine',
+            'states:PublishStateMachineVersion',
+            'states:DescribeStateMachine',
+          ],
+          PUBLISHED_MACHINES,
+        );
+        grant(['states:ListStateMachines'], ['*']);
+        grant(['iam:PassRole'], [`<${logicalId(stack.workflows.publishedRole)}.Arn>`]);
+      }
+      expect(grantsOf(statements)).toEqual(expected);
     },
   );
 
-  it('lets state machines invoke record-stage and nothing else', () => {
+  it('lets the workflows function publish state machines and pass their role, nothing more', () => {
+    const statements = functionStatements('workflows').filter((s) =>
+      asArray(s.Action).some((a) => a.startsWith('states:') || a.startsWith('iam:')),
+    );
+    expect(sorted(actionsOf(statements))).toEqual(
+      sorted([
+        'states:CreateStateMachine',
+        'states:UpdateStateMachine',
+        'states:PublishStateMachineVersion',
+        'states:DescribeStateMachine',
+        'states:ListStateMachines',
+        'iam:PassRole',
+      ]),
+    );
+    const grants = grantsOf(statements);
+    expect(grants['states:CreateStateMachine']).toEqual(sorted(PUBLISHED_MACHINES));
+    for (const action of [
+      'states:UpdateStateMachine',
+      'states:PublishStateMachineVersion',
+      'states:DescribeStateMachine',
+    ]) {
+      expect(grants[action], action).toEqual(
+        sorted([...PUBLISHED_MACHINES, ...defaultMachinesAndVersions()]),
+      );
+    }
+    expect(grants['states:ListStateMachines']).toEqual(['*']);
+    for (const s of statements) {
+      if (asArray(s.Action).includes('iam:PassRole')) {
+        expect(s).toMatchObject({
+          Resource: { 'Fn::GetAtt': [logicalId(stack.workflows.publishedRole), 'Arn'] },
+          Condition: { StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } },
+        });
+      } else {
+        expect(s.Condition, JSON.stringify(s.Action)).toBeUndefined();
+      }
+    }
+  });
+
+  it('lets releases and the consumers start and signal executions of every workflow version', () => {
+    const onVersions = sorted([...defaultMachinesAndVersions(), ...PUBLISHED_MACHINES]);
+    for (const name of ['releases', 'start-execution'] as const) {
+      expect(grantsOf(functionStatements(name))['states:StartExecution'], name).toEqual(onVersions);
+    }
+    for (const name of ['releases', 'signal-execution'] as const) {
+      expect(grantsOf(functionStatements(name))['states:SendTaskSuccess'], name).toEqual(onVersions);
+    }
+    const releases = grantsOf(functionStatements('releases'));
+    for (const action of ['states:DescribeExecution', 'states:GetExecutionHistory']) {
+      expect(releases[action], action).toEqual(sorted([...defaultExecutions(), PUBLISHED_EXECUTIONS]));
+    }
+    expect(releases['states:PublishStateMachineVersion']).toEqual(sorted(defaultMachinesAndVersions()));
+    expect(releases['states:DescribeStateMachine']).toEqual(sorted(defaultMachinesAndVersions()));
+  });
+
+  it('lets state machines (default and published) invoke record-stage and nothing else', () => {
     const recordStage = { 'Fn::GetAtt': [logicalId(stack.handlers.get('record-stage')), 'Arn'] };
     const invokes = allows().filter(({ statement }) =>
       asArray(statement.Action).includes('lambda:InvokeFunction'),
     );
-    expect(invokes.length).toBe(stack.workflows.all.length);
+    expect(invokes.length).toBe(stack.workflows.all.length + 1);
     for (const { statement } of invokes) expect(statement.Resource).toEqual(recordStage);
+  });
+
+  it('has a published workflows’ role that Step Functions assumes and that may only invoke record-stage', () => {
+    const role = propsOf(stack.workflows.publishedRole);
+    expect(role.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'states.amazonaws.com' } },
+      ],
+    });
+    expect(role.Policies).toBeUndefined();
+    const roleId = logicalId(stack.workflows.publishedRole);
+    const statements = ofType('AWS::IAM::Policy')
+      .filter(([, r]) => JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: roleId }]))
+      .flatMap(([, r]) =>
+        asArray((r.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement),
+      );
+    expect(statements).toEqual([
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [logicalId(stack.handlers.get('record-stage')), 'Arn'] },
+      },
+    ]);
   });
 });
 
@@ -374,6 +581,23 @@ describe('HTTP API', () => {
     expect(Object.keys(authorizedRoutes()).sort()).toEqual(
       [...deployed.map(([key]) => key), '$default'].sort(),
     );
+  });
+
+  it('integrates every route of the route table with the function of its handler', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties ?? {});
+    for (const [routeKey, spec] of Object.entries(routeTable)) {
+      const route = routes.find((r) => r.RouteKey === routeKey);
+      if (!route) throw new Error(`${routeKey} has no route`);
+      const target = (route.Target as { 'Fn::Join': [string, [string, { Ref: string }]] })['Fn::Join'][1];
+      expect(target[0], routeKey).toBe('integrations/');
+      expect(resources[target[1].Ref], routeKey).toMatchObject({
+        Type: 'AWS::ApiGatewayV2::Integration',
+        Properties: {
+          IntegrationType: 'AWS_PROXY',
+          IntegrationUri: { 'Fn::GetAtt': [logicalId(stack.handlers.get(spec.handler)), 'Arn'] },
+        },
+      });
+    }
   });
 
   it('puts the JWT authorizer on every route but the public ones and $default', () => {

@@ -116,6 +116,16 @@ describe('compileWorkflow', () => {
         'subject.$': '$.subject',
         signal: { to: 'Expired', 'entry.$': 'States.MathAdd($.signal.entry, 1)', actor: 'system:timeout' },
       },
+      // An exit has no task of its own: the move is recorded on the way (record-stage, no token).
+      Next: 'Record exit from Waiting',
+    });
+    expect(asl.States['Record exit from Waiting']).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke',
+      Parameters: {
+        Payload: { 'subject.$': '$.subject', stage: 'Expired', 'entry.$': '$.signal.entry', terminal: true },
+      },
+      ResultPath: null,
       Next: 'Expired',
     });
   });
@@ -161,8 +171,12 @@ function expectContract(def: WorkflowDefinition, asl: AslStateMachine): void {
   for (const name of names) expect([...name].length).toBeLessThanOrEqual(80);
   const humans = def.stages.filter((s) => !s.terminal);
   const timeouts = humans.filter((s) => s.onTimeout !== undefined);
+  const isExit = (name: string | undefined) => def.stages.some((s) => s.name === name && s.terminal);
+  const timeoutsIntoExits = timeouts.filter((s) => isExit(s.onTimeout));
   // No generated name swallowed another state.
-  expect(names).toHaveLength(def.stages.length + humans.length + timeouts.length + 1);
+  expect(names).toHaveLength(
+    def.stages.length + humans.length + timeouts.length + timeoutsIntoExits.length + 1,
+  );
   def.stages.forEach((stage, index) => {
     const state = asl.States[stage.name];
     if (stage.terminal) {
