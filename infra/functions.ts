@@ -10,7 +10,11 @@ export interface FunctionSpec {
   readonly entry: string;
   readonly description: string;
   readonly table?: 'read' | 'write';
-  /** Step Functions actions it calls on release/change executions. */
+  /**
+   * Step Functions actions it calls on release/change executions: StartExecution and the task
+   * responses on the workflows' state machines and their versions (default and API-published),
+   * DescribeExecution and GetExecutionHistory on their executions.
+   */
   readonly stepFunctions?: readonly (
     | 'StartExecution'
     | 'SendTaskSuccess'
@@ -20,6 +24,17 @@ export interface FunctionSpec {
   )[];
   /** Publishes to the `release-desk` bus. */
   readonly putEvents?: boolean;
+  /**
+   * How it uses the workflow catalog (functions/lib/workflow-catalog.ts):
+   * - `resolve`: reads workflows, so it stores each default workflow as version 1 on first use by
+   *   publishing a version of the stack's machine (DEFAULT_WORKFLOW_STATE_MACHINES;
+   *   PublishStateMachineVersion and DescribeStateMachine on the default machines and their versions);
+   * - `publish`: also publishes workflows as `release-desk-<id>` state machines (and new versions of
+   *   the default ones) with the record-stage function and the published workflows' role
+   *   (RECORD_STAGE_FUNCTION_ARN, WORKFLOW_ROLE_ARN; Create/Update/Publish/Describe, ListStateMachines
+   *   for the retry path, iam:PassRole on that role to Step Functions only).
+   */
+  readonly workflowCatalog?: 'resolve' | 'publish';
 }
 
 export type FunctionName = HttpHandlerName | EventTargetName | 'outbox-relay' | 'record-stage';
@@ -33,8 +48,14 @@ export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Releases resource',
     table: 'write',
     stepFunctions: ['StartExecution', 'SendTaskSuccess', 'DescribeExecution', 'GetExecutionHistory'],
+    workflowCatalog: 'resolve',
   },
-  workflows: { entry: 'functions/http/workflows.ts', description: 'Workflows resource', table: 'write' },
+  workflows: {
+    entry: 'functions/http/workflows.ts',
+    description: 'Workflows resource',
+    table: 'write',
+    workflowCatalog: 'publish',
+  },
   teams: { entry: 'functions/http/teams.ts', description: 'Teams resource', table: 'write' },
   users: { entry: 'functions/http/users.ts', description: 'Users resource', table: 'write' },
   'outbox-relay': {
@@ -60,12 +81,15 @@ export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
 };
 
-/** Functions whose entry module exists today (workflows, teams, users arrive with their resources). */
+/** Functions the stack deploys (every entry above, each with its routes, rules and grants). */
 export const deployedFunctions: readonly FunctionName[] = [
   'health',
   'openapi',
   'fallback',
   'releases',
+  'workflows',
+  'teams',
+  'users',
   'outbox-relay',
   'start-execution',
   'signal-execution',

@@ -50,7 +50,11 @@ export class ReleaseDeskStack extends Stack {
     this.events.addRules(rules, (name) => this.handlers.find(name));
 
     this.workflows = new Workflows(this, 'Workflows', { recordStage: this.handlers.get('record-stage') });
-    this.handlers.grantStepFunctions(this.workflows.all);
+    this.handlers.grantWorkflows({
+      defaults: this.workflows.stateMachines,
+      publishedRole: this.workflows.publishedRole,
+      recordStage: this.handlers.get('record-stage'),
+    });
     this.handlers
       .find('releases')
       ?.addEnvironment('DEFAULT_RELEASE_STATE_MACHINE_ARN', this.workflows.defaultRelease.stateMachineArn);

@@ -213,9 +213,10 @@ export async function editRelease(
       `Release ${id} is ${current.status} and can no longer be edited.`,
     );
   }
-  const { release, event } = updateRelease(current, changes, actor, ports);
-  await ports.releases.save(release, expectedVersion, [event]);
-  return release;
+  const updated = updateRelease(current, changes, actor, ports);
+  if (!updated) return current; // nothing to change: no new version, no event
+  await ports.releases.save(updated.release, expectedVersion, [updated.event]);
+  return updated.release;
 }
 
 /**

@@ -189,13 +189,16 @@ export function newRelease(
   return { release, event };
 }
 
-/** Applies an edit (title, description, planned window); returns the new state and its event. */
+/**
+ * Applies an edit (title, description, planned window); returns the new state and its event, or
+ * undefined when the edit changes nothing (no new version, no event).
+ */
 export function updateRelease(
   release: Release,
   changes: ReleaseChanges,
   actor: Actor,
   deps: { clock: Clock; ids: IdGenerator },
-): { release: Release; event: DomainEvent } {
+): { release: Release; event: DomainEvent } | undefined {
   const plannedStart = changes.plannedStart
     ? new Date(changes.plannedStart).toISOString()
     : release.plannedStart;
@@ -217,6 +220,7 @@ export function updateRelease(
       .filter((k) => next[k] !== release[k])
       .map((k) => [k, { from: release[k] ?? null, to: next[k] ?? null }]),
   );
+  if (Object.keys(changed).length === 0) return undefined;
   const event: DomainEvent = {
     id: deps.ids.next('evt'),
     type: 'Release Updated',

@@ -5,10 +5,12 @@
 import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { WORKFLOW_STATE_MACHINE_PREFIX } from '../../functions/lib/workflow-publisher.ts';
 import type { FunctionName, FunctionSpec } from '../functions.ts';
 import { HandlerFunction } from './handler-function.ts';
 
@@ -25,6 +27,22 @@ const TIMEOUTS: Partial<Record<FunctionName, Duration>> = { 'outbox-relay': Dura
 
 // Actions authorized on execution ARNs; every other Step Functions action is on the state machine ARN.
 const EXECUTION_ACTIONS: ReadonlySet<string> = new Set(['DescribeExecution', 'GetExecutionHistory']);
+
+/** The state machines the workflows API creates: `release-desk-<workflow id>`. */
+const PUBLISHED_MACHINES = `${WORKFLOW_STATE_MACHINE_PREFIX}*`;
+const PUBLISHED_MACHINES_REASON = `State machines of workflows published through the API, created at run time as ${WORKFLOW_STATE_MACHINE_PREFIX}<workflow id>; the name prefix limits the grant to them.`;
+const VERSIONS_REASON =
+  'a release runs on the version of its workflow it was created with, published at run time';
+
+/** What the workflow grants refer to. */
+export interface WorkflowResources {
+  /** The default workflows' state machines by workflow id (the stack creates them). */
+  readonly defaults: ReadonlyMap<string, StateMachine>;
+  /** The role the state machines of API-published workflows run as (passed with iam:PassRole). */
+  readonly publishedRole: IRole;
+  /** The function every human stage invokes (compiled into every published definition). */
+  readonly recordStage: IFunction;
+}
 
 /** The deployed handler functions by name. */
 export class Handlers extends Construct {
@@ -66,36 +84,122 @@ export class Handlers extends Construct {
   }
 
   /**
-   * Grants each function the Step Functions actions of its spec on these state machines only
-   * (executions' actions on their executions only).
+   * Grants each function the Step Functions actions of its spec and what its use of the workflow
+   * catalog needs, and gives it the matching environment. Releases run on state machine VERSIONS:
+   * of the default machines (`<arn>:*`) and of the `release-desk-*` machines the API creates.
    */
-  grantStepFunctions(stateMachines: readonly StateMachine[]): void {
+  grantWorkflows(workflows: WorkflowResources): void {
+    const stack = Stack.of(this);
+    const defaults = [...workflows.defaults.values()];
+    const published = stateMachineArn(stack, PUBLISHED_MACHINES);
+    const publishedVersions = stateMachineArn(stack, `${PUBLISHED_MACHINES}:*`);
+    const defaultsAndVersions = defaults.flatMap((sm) => [sm.stateMachineArn, versionsArn(sm)]);
+    const allMachinesAndVersions = [...defaultsAndVersions, published, publishedVersions];
+
     for (const [name, handler] of this.deployed) {
-      const actions = this.specs[name].stepFunctions ?? [];
+      const spec = this.specs[name];
+      const actions = spec.stepFunctions ?? [];
       const onMachines = actions.filter((a) => !EXECUTION_ACTIONS.has(a));
       const onExecutions = actions.filter((a) => EXECUTION_ACTIONS.has(a));
+      const acknowledged = new Set<string>();
+      const acknowledge = (id: string, reason: string) => {
+        if (acknowledged.has(id)) return;
+        acknowledged.add(id);
+        Validations.of(handler.role).acknowledge({ id: `AwsSolutions-IAM5[Resource::${id}]`, reason });
+      };
+      const acknowledgeDefaultVersions = () => {
+        for (const sm of defaults) {
+          acknowledge(
+            `<${logicalId(sm)}>:*`,
+            `Versions of the default state machine ${sm.node.id} (${VERSIONS_REASON}); the wildcard covers only that machine’s version numbers.`,
+          );
+        }
+      };
+      const acknowledgePublished = () => {
+        acknowledge(nagArn('stateMachine', PUBLISHED_MACHINES), PUBLISHED_MACHINES_REASON);
+        acknowledge(
+          nagArn('stateMachine', `${PUBLISHED_MACHINES}:*`),
+          `Versions of the ${PUBLISHED_MACHINES} machines (${VERSIONS_REASON}).`,
+        );
+      };
+
       if (onMachines.length > 0) {
         handler.role.addToPrincipalPolicy(
           new PolicyStatement({
             actions: onMachines.map((a) => `states:${a}`),
-            resources: stateMachines.map((sm) => sm.stateMachineArn),
+            resources: allMachinesAndVersions,
           }),
         );
+        acknowledgeDefaultVersions();
+        acknowledgePublished();
       }
       if (onExecutions.length > 0) {
         handler.role.addToPrincipalPolicy(
           new PolicyStatement({
             actions: onExecutions.map((a) => `states:${a}`),
-            resources: stateMachines.map((sm) => executionsArn(sm)),
+            resources: [...defaults.map((sm) => executionsArn(sm)), executionsOf(stack, PUBLISHED_MACHINES)],
           }),
         );
-        for (const sm of stateMachines) {
-          Validations.of(handler.role).acknowledge({
-            id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<${logicalId(sm)}.Name>:*]`,
-            reason: `Execution names are release / RFC ids, unknown at deploy time: the wildcard covers only the executions of state machine ${sm.node.id}.`,
-          });
+        for (const sm of defaults) {
+          acknowledge(
+            nagArn('execution', `<${logicalId(sm)}.Name>:*`),
+            `Execution names are release / RFC ids, unknown at deploy time: the wildcard covers only the executions of state machine ${sm.node.id}.`,
+          );
         }
+        acknowledge(
+          nagArn('execution', `${PUBLISHED_MACHINES}:*`),
+          `Executions of the ${PUBLISHED_MACHINES} machines the workflows API creates at run time; execution names are release / RFC ids, unknown at deploy time.`,
+        );
       }
+
+      if (spec.workflowCatalog === undefined) continue;
+      // The catalog stores a default workflow as version 1 on first use, publishing a version of its machine.
+      handler.function.addEnvironment(
+        'DEFAULT_WORKFLOW_STATE_MACHINES',
+        stack.toJsonString(
+          Object.fromEntries([...workflows.defaults].map(([id, sm]) => [id, sm.stateMachineArn])),
+        ),
+      );
+      const onDefaults = ['states:PublishStateMachineVersion', 'states:DescribeStateMachine'];
+      if (spec.workflowCatalog === 'publish') {
+        // A new version of a default workflow updates the stack's machine and publishes it.
+        onDefaults.unshift('states:UpdateStateMachine');
+      }
+      handler.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: onDefaults, resources: defaultsAndVersions }),
+      );
+      acknowledgeDefaultVersions();
+      if (spec.workflowCatalog === 'resolve') continue;
+
+      handler.function.addEnvironment('RECORD_STAGE_FUNCTION_ARN', workflows.recordStage.functionArn);
+      handler.function.addEnvironment('WORKFLOW_ROLE_ARN', workflows.publishedRole.roleArn);
+      handler.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: [
+            'states:CreateStateMachine',
+            'states:UpdateStateMachine',
+            'states:PublishStateMachineVersion',
+            'states:DescribeStateMachine',
+          ],
+          resources: [published, publishedVersions],
+        }),
+      );
+      acknowledgePublished();
+      handler.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['states:ListStateMachines'], resources: ['*'] }),
+      );
+      Validations.of(handler.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'states:ListStateMachines supports no resource-level permissions; only the publisher’s retry path calls it, to adopt the release-desk-<id> machine an interrupted CreateStateMachine left behind.',
+      });
+      handler.role.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['iam:PassRole'],
+          resources: [workflows.publishedRole.roleArn],
+          conditions: { StringEquals: { 'iam:PassedToService': 'states.amazonaws.com' } },
+        }),
+      );
     }
   }
 
@@ -120,12 +224,37 @@ export class Handlers extends Construct {
 
 /** `arn:…:states:<region>:<account>:execution:<state machine name>:*` */
 function executionsArn(sm: StateMachine): string {
-  return Stack.of(sm).formatArn({
+  return executionsOf(Stack.of(sm), sm.stateMachineName);
+}
+
+/** `arn:…:states:<region>:<account>:execution:<machine name (pattern)>:*` */
+function executionsOf(stack: Stack, machineName: string): string {
+  return stack.formatArn({
     service: 'states',
     resource: 'execution',
-    resourceName: `${sm.stateMachineName}:*`,
+    resourceName: `${machineName}:*`,
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
+}
+
+/** `arn:…:states:<region>:<account>:stateMachine:<name (pattern)>` */
+function stateMachineArn(stack: Stack, name: string): string {
+  return stack.formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: name,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** Every version of a state machine: `<arn>:*` (an unqualified ARN grants nothing on its versions). */
+function versionsArn(sm: StateMachine): string {
+  return `${sm.stateMachineArn}:*`;
+}
+
+/** How cdk-nag spells a states ARN of this stack's account and region in its finding ids. */
+function nagArn(resource: 'stateMachine' | 'execution', name: string): string {
+  return `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:${resource}:${name}`;
 }
 
 function logicalId(construct: Construct): string {

@@ -1,9 +1,10 @@
 /**
  * One Step Functions state machine per default workflow, compiled from its definition by the same
- * compiler the API uses to publish workflows, so that what runs in AWS is what the tests run locally.
+ * compiler the API uses to publish workflows, so that what runs in AWS is what the tests run locally;
+ * and the role the state machines of workflows published through the API run as.
  */
 import { Validations } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
@@ -28,10 +29,15 @@ export interface WorkflowsProps {
   readonly recordStage: IFunction;
 }
 
-/** The default workflows' state machines. */
+/** The default workflows' state machines, and the role of the workflows published through the API. */
 export class Workflows extends Construct {
   /** State machines by default workflow id. */
   readonly stateMachines: ReadonlyMap<DefaultWorkflowId, StateMachine>;
+  /**
+   * The role the workflows function passes to CreateStateMachine for `release-desk-<id>` machines
+   * (WORKFLOW_ROLE_ARN): it may only invoke the record-stage function, like the default machines' roles.
+   */
+  readonly publishedRole: Role;
 
   constructor(scope: Construct, id: string, props: WorkflowsProps) {
     super(scope, id);
@@ -43,6 +49,15 @@ export class Workflows extends Construct {
       machines.set(workflowId, this.stateMachine(workflowId, definition, props.recordStage));
     }
     this.stateMachines = machines;
+
+    this.publishedRole = new Role(this, 'PublishedWorkflowRole', {
+      assumedBy: new ServicePrincipal('states.amazonaws.com'),
+      description: 'Release Desk: state machines of workflows published through the API',
+    });
+    // The compiled definitions invoke the unqualified ARN (RECORD_STAGE_FUNCTION_ARN): no `:*`.
+    this.publishedRole.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.recordStage.functionArn] }),
+    );
   }
 
   /** The state machine releases run on when they pick no workflow. */

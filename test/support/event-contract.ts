@@ -156,10 +156,13 @@ export function sampleEvents(): DomainEvent[] {
     manager,
     deps,
   );
-  const unchanged = updateRelease(updated.release, { title: 'Payroll 4.2.1' }, manager, deps);
-  events.push(updated.event, unchanged.event);
+  if (!updated) throw new Error('the edit changes the release');
+  // An edit that changes nothing emits nothing.
+  if (updateRelease(updated.release, { title: 'Payroll 4.2.1' }, manager, deps))
+    throw new Error('no-op edit emitted');
+  events.push(updated.event);
 
-  let current: Release = unchanged.release;
+  let current: Release = updated.release;
   const move = (to: string, reason?: string) => {
     const out = transitionRelease(
       current,

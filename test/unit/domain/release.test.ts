@@ -70,10 +70,20 @@ describe('newRelease', () => {
 });
 
 describe('updateRelease', () => {
+  it('changes nothing, and emits nothing, for an edit to the same values', () => {
+    const d = deps();
+    const { release } = newRelease(input(), workflow, rm, d);
+    expect(
+      updateRelease(release, { title: release.title, plannedEnd: '2026-12-01T23:00:00Z' }, rm, d),
+    ).toBeUndefined();
+  });
+
   it('bumps the version and records what changed', () => {
     const d = deps();
     const { release } = newRelease(input(), workflow, rm, d);
-    const { release: next, event } = updateRelease(release, { title: 'Payroll 4.2.1' }, rm, d);
+    const updated = updateRelease(release, { title: 'Payroll 4.2.1' }, rm, d);
+    if (!updated) throw new Error('expected a change');
+    const { release: next, event } = updated;
     expect(next.version).toBe(2);
     expect(event.data).toEqual({
       releaseId: release.id,
