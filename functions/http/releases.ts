@@ -18,10 +18,33 @@ import { type AppPorts, environmentPorts } from '#lib/ports';
 import { PageQuery } from './contract/common.ts';
 import { CreateReleaseBody, TransitionBody, UpdateReleaseBody } from './contract/releases.ts';
 
-/** The public shape of a release (internal bookkeeping stays out). */
+/** The public shape of a release, in a stable field order (internal bookkeeping stays out). */
 export function releaseView(release: Release) {
-  const { workflow, stageEntry: _entry, ...rest } = release;
-  return { ...rest, workflow: { id: workflow.id, version: workflow.version }, blackoutConflicts: [] };
+  return {
+    id: release.id,
+    version: release.version,
+    title: release.title,
+    ...(release.description !== undefined ? { description: release.description } : {}),
+    releaseType: release.releaseType,
+    packageType: release.packageType,
+    urgency: release.urgency,
+    businessPriority: release.businessPriority,
+    ...(release.teamId !== undefined ? { teamId: release.teamId } : {}),
+    workflow: { id: release.workflow.id, version: release.workflow.version },
+    stage: release.stage,
+    status: release.status,
+    plannedStart: release.plannedStart,
+    plannedEnd: release.plannedEnd,
+    changeIds: release.changeIds,
+    kbArticleIds: release.kbArticleIds,
+    deployment: release.deployment,
+    tasks: release.tasks,
+    blackoutConflicts: [],
+    createdAt: release.createdAt,
+    createdBy: release.createdBy,
+    updatedAt: release.updatedAt,
+    updatedBy: release.updatedBy,
+  };
 }
 
 /** One audit-trail entry: who, when, what, from → to, why. */

@@ -38,16 +38,17 @@ try {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  const local = (url: string) => url.replace('127.0.0.1', 'localhost');
   console.log(`Release Desk is running on the embedded local cloud (data in ${dataDir}).
 
-  API              ${cloud.apiUrl.replace('127.0.0.1', 'localhost')}   (GET /health, GET /openapi.json)
-  Step Functions   ${cloud.sfnEndpoint}   (aws stepfunctions … --endpoint-url ${cloud.sfnEndpoint})
-  EventBridge      ${cloud.eventsEndpoint}   (watch events: npm run events)
-  DynamoDB Local   ${cloud.dynamoEndpoint}   (table ${cloud.tableName})
+  API              ${local(cloud.apiUrl)}   (GET /health, GET /openapi.json)
+  Step Functions   ${local(cloud.sfnEndpoint)}   (aws stepfunctions … --endpoint-url ${local(cloud.sfnEndpoint)})
+  EventBridge      ${local(cloud.eventsEndpoint)}   (watch events: npm run events)
+  DynamoDB Local   ${local(cloud.dynamoEndpoint)}   (table ${cloud.tableName})
 
 Get a token (in another terminal):
   TOKEN=$(npm run -s token -- --user alice --process release)
-  curl -H "Authorization: Bearer $TOKEN" ${cloud.apiUrl.replace('127.0.0.1', 'localhost')}/releases
+  curl -H "Authorization: Bearer $TOKEN" ${local(cloud.apiUrl)}/releases
 
 Press Ctrl-C to stop.`);
 } catch (error) {
