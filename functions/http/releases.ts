@@ -96,6 +96,7 @@ export const createHandler = (ports: () => AppPorts) =>
         },
       }),
       'GET /releases': route({
+        processes: ['change', 'release', 'deployment'],
         query: PageQuery,
         run: async ({ query, actor }, p: AppPorts) => {
           const page = await listReleases(query, actor, p);
@@ -106,6 +107,7 @@ export const createHandler = (ports: () => AppPorts) =>
         },
       }),
       'GET /releases/{id}': route({
+        processes: ['change', 'release', 'deployment'],
         run: async ({ params, actor }, p: AppPorts) =>
           releaseView(await getRelease(params.id as string, actor, p)),
       }),
@@ -125,6 +127,8 @@ export const createHandler = (ports: () => AppPorts) =>
         },
       }),
       'POST /releases/{id}/transitions': route({
+        // Which process may take which move is the workflow's call; without any, none.
+        processes: ['change', 'release', 'deployment'],
         body: TransitionBody,
         run: async (req, p: AppPorts) => {
           const { release, executionInStep } = await moveRelease(
@@ -141,6 +145,7 @@ export const createHandler = (ports: () => AppPorts) =>
         },
       }),
       'GET /releases/{id}/history': route({
+        processes: ['change', 'release', 'deployment'],
         query: PageQuery,
         run: async ({ params, query, actor }, p: AppPorts) => {
           const page = await releaseHistory(params.id as string, query, actor, p);
@@ -151,6 +156,7 @@ export const createHandler = (ports: () => AppPorts) =>
         },
       }),
       'GET /releases/{id}/execution': route({
+        processes: ['change', 'release', 'deployment'],
         run: async ({ params, actor }, p: AppPorts) => getReleaseExecution(params.id as string, actor, p),
       }),
     },

@@ -35,6 +35,7 @@ export const createHandler = (ports: () => AppPorts) =>
   httpHandler<AppPorts>(
     {
       'POST /teams': route({
+        admin: true,
         body: CreateTeamBody,
         run: async ({ body, actor, idempotency }, p: AppPorts) => {
           const { team, replayed } = await createTeam(body, actor, p, idempotency);
@@ -46,6 +47,7 @@ export const createHandler = (ports: () => AppPorts) =>
         },
       }),
       'GET /teams': route({
+        processes: ['change', 'release', 'deployment'],
         query: TeamListQuery,
         run: async ({ query, actor }, p: AppPorts) => {
           const page = await listTeams(query, actor, p);
@@ -56,9 +58,11 @@ export const createHandler = (ports: () => AppPorts) =>
         },
       }),
       'GET /teams/{id}': route({
+        processes: ['change', 'release', 'deployment'],
         run: async ({ params, actor }, p: AppPorts) => teamView(await getTeam(params.id as string, actor, p)),
       }),
       'PATCH /teams/{id}': route({
+        admin: true,
         body: UpdateTeamBody,
         run: async (req, p: AppPorts) => {
           const { expectedVersion: _v, ...changes } = req.body;

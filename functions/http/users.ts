@@ -18,6 +18,7 @@ export const createHandler = (ports: () => AppPorts) =>
   httpHandler<AppPorts>(
     {
       'POST /users': route({
+        admin: true,
         body: CreateUserBody,
         run: async ({ body, actor, idempotency }, p: AppPorts) => {
           const { user, replayed } = await createUser(body, actor, p, idempotency);
@@ -29,6 +30,7 @@ export const createHandler = (ports: () => AppPorts) =>
         },
       }),
       'GET /users': route({
+        admin: true,
         query: PageQuery,
         run: async ({ query, actor }, p: AppPorts) => {
           const page = await listUsers(query, actor, p);
@@ -39,6 +41,7 @@ export const createHandler = (ports: () => AppPorts) =>
         },
       }),
       'PUT /users/{id}': route({
+        admin: true,
         body: PutUserBody,
         run: async ({ body, params, actor, ifMatchVersion }, p: AppPorts) => {
           const { expectedVersion: fromBody, ...profile } = body;

@@ -38,6 +38,7 @@ export const createHandler = (ports: () => WorkflowHandlerPorts) =>
   httpHandler<WorkflowHandlerPorts>(
     {
       'POST /workflows': route({
+        admin: true,
         body: PublishWorkflowBody,
         run: async ({ body, actor, idempotency }, p: WorkflowHandlerPorts) => {
           const outcome = await publishWorkflow(body, actor, p, idempotency);
@@ -49,6 +50,7 @@ export const createHandler = (ports: () => WorkflowHandlerPorts) =>
         },
       }),
       'GET /workflows': route({
+        processes: ['change', 'release', 'deployment'],
         query: WorkflowListQuery,
         run: async ({ query, actor }, p: WorkflowHandlerPorts) => {
           const page = await listWorkflows(query, actor, p);
@@ -59,6 +61,7 @@ export const createHandler = (ports: () => WorkflowHandlerPorts) =>
         },
       }),
       'GET /workflows/{id}': route({
+        processes: ['change', 'release', 'deployment'],
         query: WorkflowQuery,
         run: async ({ params, query, actor }, p: WorkflowHandlerPorts) =>
           workflowView(await getWorkflow(params.id as string, actor, p, query.version)),

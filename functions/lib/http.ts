@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { type Actor, type Process, requireProcess } from '#domain/actor';
+import { type Actor, type Process, requireAdmin, requireProcess } from '#domain/actor';
 import { ValidationError } from '#domain/errors';
 import type { IdempotencyRequest } from '#domain/release-service';
 import { actorFor, type UserStore } from '#domain/user';
@@ -55,6 +55,8 @@ export interface Route<P, B extends z.ZodType = z.ZodType, Q extends z.ZodType =
    * caller without them learns nothing from validation errors (403 first).
    */
   readonly processes?: readonly Process[];
+  /** Administrators only (checked, like `processes`, before the body is read). */
+  readonly admin?: boolean;
   /** Status of a plain return value; default 200. */
   readonly status?: number;
   readonly run: (req: HttpRequest<z.output<B>, z.output<Q>>, ports: P) => Promise<unknown>;
@@ -213,6 +215,7 @@ export function httpHandler<P extends EdgePorts>(
       ).includes('admin');
       actor = actorFor({ subject, adminClaim }, await p.users.get(subject));
     }
+    if (def.admin) requireAdmin(actor);
     if (def.processes) requireProcess(actor, ...def.processes);
     const params = event.pathParameters ?? {};
     for (const [name, value] of Object.entries(params)) {
