@@ -71,6 +71,10 @@ export async function startDynamoDbLocal(
     stdio: 'pipe',
   });
   child.stdout?.resume();
+  // Never leave a Java process behind when this process ends without calling stop().
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  child.once('exit', () => process.removeListener('exit', killChild));
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();

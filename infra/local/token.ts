@@ -2,9 +2,9 @@
  * `npm run -s token -- --user <name> [--process change,release,deployment] [--admin] [--team <id>] [--group <id>]`
  *
  * Prints one JWT for the user and nothing else. Like an administrator would, it first creates or
- * updates the user through the running API (PUT /users/{id}) and adds them to a team (the
- * bootstrap release or deployment team unless --team/--group says otherwise), so a fresh user can
- * act at once. Needs `npm start` running on the same DATA_DIR and PORT.
+ * updates the user through the running API (PUT /users/{id}) and, when they are in no team yet,
+ * adds them to the bootstrap release (or, for technicians, deployment) team — or to the team that
+ * --team/--group names — so a fresh user can act at once. Needs `npm start` running on the same DATA_DIR and PORT.
  */
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -121,7 +121,10 @@ if (user !== 'admin' || processes || values.admin) {
         );
   if ((values.team || values.group) && !wanted)
     fail(`no team ${values.team ?? `with work group ${values.group}`}`);
-  if (wanted && !wanted.members.includes(user)) {
+  // Without --team/--group, only a user in no team yet is put in a bootstrap team.
+  const explicit = values.team !== undefined || values.group !== undefined;
+  const inSomeTeam = teams.some((t) => t.members.includes(user));
+  if (wanted && !wanted.members.includes(user) && (explicit || !inSomeTeam)) {
     const patch = await call('PATCH', `/teams/${wanted.id}`, {
       members: [...wanted.members, user],
       expectedVersion: wanted.version,
