@@ -59,7 +59,10 @@ const jsonish = fc.oneof(
       title: fc.oneof(fc.string(), fc.integer(), fc.constant(null)),
       releaseType: fc.oneof(fc.constantFrom('major', 'minor', 'emergency', 'huge'), fc.integer()),
       businessPriority: fc.oneof(fc.integer(), fc.double(), fc.string()),
-      plannedStart: fc.oneof(fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toISOString())), fc.string()),
+      plannedStart: fc.oneof(
+        fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toISOString())),
+        fc.string(),
+      ),
       tasks: fc.array(fc.dictionary(fc.string(), fc.jsonValue()), { maxLength: 3 }),
     })
     .map((v) => JSON.stringify(v)),
