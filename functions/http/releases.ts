@@ -1,7 +1,3 @@
-/**
- * Releases resource: a thin edge over the release use cases.
- */
-import { ValidationError } from '#domain/errors';
 import type { DomainEvent } from '#domain/events';
 import type { Release } from '#domain/release';
 import {
@@ -13,7 +9,7 @@ import {
   moveRelease,
   releaseHistory,
 } from '#domain/release-service';
-import { type HttpRequest, httpHandler, reply, route } from '#lib/http';
+import { baseVersion, httpHandler, pageView, route, written } from '#lib/http';
 import { type AppPorts, environmentPorts } from '#lib/ports';
 import { PageQuery } from './contract/common.ts';
 import { CreateReleaseBody, TransitionBody, UpdateReleaseBody } from './contract/releases.ts';
@@ -62,24 +58,6 @@ export function historyEntry(event: DomainEvent) {
   };
 }
 
-/** The version a write is based on: `expectedVersion` in the body or `If-Match`; one is required. */
-function expectedVersion(req: HttpRequest<{ expectedVersion?: number | undefined }, unknown>): number {
-  const fromBody = req.body.expectedVersion;
-  const fromHeader = req.ifMatchVersion;
-  if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
-    throw new ValidationError('expectedVersion and If-Match disagree.', [
-      { path: 'expectedVersion', message: `is ${fromBody} but If-Match says ${fromHeader}` },
-    ]);
-  }
-  const version = fromBody ?? fromHeader;
-  if (version === undefined) {
-    throw new ValidationError('Say which version the change is based on.', [
-      { path: 'expectedVersion', message: 'is required (or send If-Match with the ETag you read)' },
-    ]);
-  }
-  return version;
-}
-
 export const createHandler = (ports: () => AppPorts) =>
   httpHandler<AppPorts>(
     {
@@ -88,10 +66,10 @@ export const createHandler = (ports: () => AppPorts) =>
         body: CreateReleaseBody,
         run: async ({ body, actor, idempotency }, p: AppPorts) => {
           const { release, replayed } = await createRelease(body, actor, p, idempotency);
-          return reply(201, releaseView(release), {
+          return written(releaseView(release), {
             location: `/releases/${release.id}`,
-            etag: `"${release.version}"`,
-            ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
+            created: true,
+            replayed,
           });
         },
       }),
@@ -99,11 +77,7 @@ export const createHandler = (ports: () => AppPorts) =>
         processes: ['change', 'release', 'deployment'],
         query: PageQuery,
         run: async ({ query, actor }, p: AppPorts) => {
-          const page = await listReleases(query, actor, p);
-          return {
-            items: page.items.map(releaseView),
-            ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-          };
+          return pageView(await listReleases(query, actor, p), releaseView);
         },
       }),
       'GET /releases/{id}': route({
@@ -119,7 +93,7 @@ export const createHandler = (ports: () => AppPorts) =>
           const release = await editRelease(
             req.params.id as string,
             changes,
-            expectedVersion(req),
+            baseVersion(req, { required: true }),
             req.actor,
             p,
           );
@@ -135,7 +109,7 @@ export const createHandler = (ports: () => AppPorts) =>
             req.params.id as string,
             {
               to: req.body.to,
-              expectedVersion: expectedVersion(req),
+              expectedVersion: baseVersion(req, { required: true }),
               reason: req.body.reason ?? req.body.override?.reason,
             },
             req.actor,
@@ -148,11 +122,7 @@ export const createHandler = (ports: () => AppPorts) =>
         processes: ['change', 'release', 'deployment'],
         query: PageQuery,
         run: async ({ params, query, actor }, p: AppPorts) => {
-          const page = await releaseHistory(params.id as string, query, actor, p);
-          return {
-            items: page.items.map(historyEntry),
-            ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-          };
+          return pageView(await releaseHistory(params.id as string, query, actor, p), historyEntry);
         },
       }),
       'GET /releases/{id}/execution': route({

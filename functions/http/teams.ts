@@ -1,34 +1,12 @@
-/**
- * Teams resource: a thin edge over the team use cases.
- */
-import { ValidationError } from '#domain/errors';
 import type { Team } from '#domain/team';
 import { createTeam, editTeam, getTeam, listTeams } from '#domain/team-service';
-import { type HttpRequest, httpHandler, reply, route } from '#lib/http';
+import { baseVersion, httpHandler, pageView, route, written } from '#lib/http';
 import { type AppPorts, environmentPorts } from '#lib/ports';
 import { CreateTeamBody, TeamListQuery, UpdateTeamBody } from './contract/teams.ts';
 
 /** The public shape of a team. */
 export function teamView(team: Team) {
   return { ...team };
-}
-
-/** The version a write is based on: `expectedVersion` in the body or `If-Match`; one is required. */
-function expectedVersion(req: HttpRequest<{ expectedVersion?: number | undefined }, unknown>): number {
-  const fromBody = req.body.expectedVersion;
-  const fromHeader = req.ifMatchVersion;
-  if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
-    throw new ValidationError('expectedVersion and If-Match disagree.', [
-      { path: 'expectedVersion', message: `is ${fromBody} but If-Match says ${fromHeader}` },
-    ]);
-  }
-  const version = fromBody ?? fromHeader;
-  if (version === undefined) {
-    throw new ValidationError('Say which version the change is based on.', [
-      { path: 'expectedVersion', message: 'is required (or send If-Match with the ETag you read)' },
-    ]);
-  }
-  return version;
 }
 
 export const createHandler = (ports: () => AppPorts) =>
@@ -39,22 +17,14 @@ export const createHandler = (ports: () => AppPorts) =>
         body: CreateTeamBody,
         run: async ({ body, actor, idempotency }, p: AppPorts) => {
           const { team, replayed } = await createTeam(body, actor, p, idempotency);
-          return reply(201, teamView(team), {
-            location: `/teams/${team.id}`,
-            etag: `"${team.version}"`,
-            ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
-          });
+          return written(teamView(team), { location: `/teams/${team.id}`, created: true, replayed });
         },
       }),
       'GET /teams': route({
         processes: ['change', 'release', 'deployment'],
         query: TeamListQuery,
         run: async ({ query, actor }, p: AppPorts) => {
-          const page = await listTeams(query, actor, p);
-          return {
-            items: page.items.map(teamView),
-            ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-          };
+          return pageView(await listTeams(query, actor, p), teamView);
         },
       }),
       'GET /teams/{id}': route({
@@ -66,7 +36,13 @@ export const createHandler = (ports: () => AppPorts) =>
         body: UpdateTeamBody,
         run: async (req, p: AppPorts) => {
           const { expectedVersion: _v, ...changes } = req.body;
-          const team = await editTeam(req.params.id as string, changes, expectedVersion(req), req.actor, p);
+          const team = await editTeam(
+            req.params.id as string,
+            changes,
+            baseVersion(req, { required: true }),
+            req.actor,
+            p,
+          );
           return teamView(team);
         },
       }),

@@ -1,10 +1,6 @@
-/**
- * Users resource (administrators): a thin edge over the user use cases.
- */
-import { ValidationError } from '#domain/errors';
 import type { User } from '#domain/user';
 import { createUser, listUsers, putUser } from '#domain/user-service';
-import { httpHandler, reply, route } from '#lib/http';
+import { baseVersion, httpHandler, pageView, route, written } from '#lib/http';
 import { type AppPorts, environmentPorts } from '#lib/ports';
 import { PageQuery } from './contract/common.ts';
 import { CreateUserBody, PutUserBody } from './contract/users.ts';
@@ -22,40 +18,24 @@ export const createHandler = (ports: () => AppPorts) =>
         body: CreateUserBody,
         run: async ({ body, actor, idempotency }, p: AppPorts) => {
           const { user, replayed } = await createUser(body, actor, p, idempotency);
-          return reply(201, userView(user), {
-            location: `/users/${user.id}`,
-            etag: `"${user.version}"`,
-            ...(replayed ? { 'idempotent-replayed': 'true' } : {}),
-          });
+          return written(userView(user), { location: `/users/${user.id}`, created: true, replayed });
         },
       }),
       'GET /users': route({
         admin: true,
         query: PageQuery,
         run: async ({ query, actor }, p: AppPorts) => {
-          const page = await listUsers(query, actor, p);
-          return {
-            items: page.items.map(userView),
-            ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-          };
+          return pageView(await listUsers(query, actor, p), userView);
         },
       }),
       'PUT /users/{id}': route({
         admin: true,
         body: PutUserBody,
-        run: async ({ body, params, actor, ifMatchVersion }, p: AppPorts) => {
-          const { expectedVersion: fromBody, ...profile } = body;
-          if (fromBody !== undefined && ifMatchVersion !== undefined && fromBody !== ifMatchVersion) {
-            throw new ValidationError('expectedVersion and If-Match disagree.', [
-              { path: 'expectedVersion', message: `is ${fromBody} but If-Match says ${ifMatchVersion}` },
-            ]);
-          }
-          const id = params.id as string;
-          const { user, created } = await putUser(id, profile, fromBody ?? ifMatchVersion, actor, p);
-          return reply(created ? 201 : 200, userView(user), {
-            etag: `"${user.version}"`,
-            ...(created ? { location: `/users/${id}` } : {}),
-          });
+        run: async (req, p: AppPorts) => {
+          const { expectedVersion: _v, ...profile } = req.body;
+          const id = req.params.id as string;
+          const { user, created } = await putUser(id, profile, baseVersion(req), req.actor, p);
+          return written(userView(user), { location: `/users/${id}`, created });
         },
       }),
     },

@@ -9,7 +9,7 @@ import {
   type WorkflowPorts,
   type WorkflowWithVersion,
 } from '#domain/workflow-service';
-import { type EdgePorts, httpHandler, reply, route } from '#lib/http';
+import { type EdgePorts, httpHandler, pageView, route, written } from '#lib/http';
 import { environmentPorts } from '#lib/ports';
 import { PublishWorkflowBody, WorkflowListQuery, WorkflowQuery } from './contract/workflows.ts';
 
@@ -42,10 +42,10 @@ export const createHandler = (ports: () => WorkflowHandlerPorts) =>
         body: PublishWorkflowBody,
         run: async ({ body, actor, idempotency }, p: WorkflowHandlerPorts) => {
           const outcome = await publishWorkflow(body, actor, p, idempotency);
-          return reply(outcome.created ? 201 : 200, workflowView(outcome), {
-            ...(outcome.created ? { location: `/workflows/${outcome.workflow.id}` } : {}),
-            etag: `"${outcome.workflow.version}"`,
-            ...(outcome.replayed ? { 'idempotent-replayed': 'true' } : {}),
+          return written(workflowView(outcome), {
+            location: `/workflows/${outcome.workflow.id}`,
+            created: outcome.created,
+            replayed: outcome.replayed,
           });
         },
       }),
@@ -53,11 +53,7 @@ export const createHandler = (ports: () => WorkflowHandlerPorts) =>
         processes: ['change', 'release', 'deployment'],
         query: WorkflowListQuery,
         run: async ({ query, actor }, p: WorkflowHandlerPorts) => {
-          const page = await listWorkflows(query, actor, p);
-          return {
-            items: page.items.map(workflowSummary),
-            ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}),
-          };
+          return pageView(await listWorkflows(query, actor, p), workflowSummary);
         },
       }),
       'GET /workflows/{id}': route({

@@ -45,6 +45,55 @@ export function reply(status: number, body: unknown, headers: Record<string, str
   return { [REPLY]: true, status, body, headers };
 }
 
+/** 201 (or 200 for a write that found its resource already there) with Location and ETag. */
+export function written(
+  body: { version: number },
+  options: { location?: string | undefined; created: boolean; replayed?: boolean },
+): Reply {
+  return reply(options.created ? 201 : 200, body, {
+    etag: `"${body.version}"`,
+    ...(options.created && options.location ? { location: options.location } : {}),
+    ...(options.replayed ? { 'idempotent-replayed': 'true' } : {}),
+  });
+}
+
+/** A page of domain objects as the API shows it. */
+export function pageView<T, V>(page: { items: readonly T[]; nextCursor?: string }, view: (item: T) => V) {
+  return { items: page.items.map(view), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
+}
+
+/**
+ * The version a write is based on: `expectedVersion` in the body or `If-Match` (both must agree).
+ * With `required`, one of them must be there.
+ */
+export function baseVersion(
+  req: { body: { expectedVersion?: number | undefined }; ifMatchVersion: number | undefined },
+  options: { required: true },
+): number;
+export function baseVersion(
+  req: { body: { expectedVersion?: number | undefined }; ifMatchVersion: number | undefined },
+  options?: { required: boolean },
+): number | undefined;
+export function baseVersion(
+  req: { body: { expectedVersion?: number | undefined }; ifMatchVersion: number | undefined },
+  options: { required: boolean } = { required: false },
+): number | undefined {
+  const fromBody = req.body.expectedVersion;
+  const fromHeader = req.ifMatchVersion;
+  if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
+    throw new ValidationError('expectedVersion and If-Match disagree.', [
+      { path: 'expectedVersion', message: `is ${fromBody} but If-Match says ${fromHeader}` },
+    ]);
+  }
+  const version = fromBody ?? fromHeader;
+  if (version === undefined && options.required) {
+    throw new ValidationError('Say which version the change is based on.', [
+      { path: 'expectedVersion', message: 'is required (or send If-Match with the ETag you read)' },
+    ]);
+  }
+  return version;
+}
+
 export interface Route<P, B extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType> {
   readonly body?: B;
   readonly query?: Q;
