@@ -3,9 +3,10 @@
  * items are the outbox (the stream relay publishes their INSERTs) and the audit trail at once.
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { VersionConflictError } from '#domain/errors';
+import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { IdempotencyKeyReusedError, VersionConflictError } from '#domain/errors';
 import type { DomainEvent } from '#domain/events';
+import type { IdempotencyRequest } from '#domain/release-service';
 import { keys } from './keys.ts';
 
 type TransactItem = NonNullable<
@@ -106,5 +107,57 @@ export async function commit(
       );
     }
     throw error;
+  }
+}
+
+/** How long an Idempotency-Key is remembered. */
+export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+
+/**
+ * The resource id an Idempotency-Key was first used for, if it was used for this same request;
+ * a key used for another request is an IdempotencyKeyReusedError.
+ */
+export async function replayedResource(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  idempotency: IdempotencyRequest,
+): Promise<string | undefined> {
+  const out = await db.send(
+    new GetCommand({
+      TableName: tableName,
+      Key: keys.idempotency(idempotency.scope, idempotency.key),
+      ConsistentRead: true,
+    }),
+  );
+  if (!out.Item) return undefined;
+  if (out.Item.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
+  return String(out.Item.resourceId);
+}
+
+/**
+ * Commits a change that creates `resourceId`, remembering the POST's Idempotency-Key in the same
+ * transaction. When the key was already used for the same request, nothing is written and the id
+ * of what the first request created is returned.
+ */
+export async function commitOnce(
+  db: DynamoDBDocumentClient,
+  tableName: string,
+  change: { writes: readonly StateWrite[]; events: readonly DomainEvent[] },
+  idempotency: IdempotencyRequest | undefined,
+  resourceId: string | undefined,
+): Promise<{ replayedId?: string }> {
+  try {
+    await commit(db, tableName, {
+      ...change,
+      ...(idempotency && resourceId
+        ? { idempotency: { ...idempotency, resourceId, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }
+        : {}),
+    });
+    return {};
+  } catch (error) {
+    if (!(error instanceof IdempotencyKeyUsedError) || !idempotency) throw error;
+    const replayedId = await replayedResource(db, tableName, idempotency);
+    if (replayedId === undefined) throw error;
+    return { replayedId };
   }
 }

@@ -2,16 +2,14 @@
  * DynamoDB adapter of the release store: one state item per release, its events beside it.
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { IdempotencyKeyReusedError } from '#domain/errors';
 import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
 import type { Release } from '#domain/release';
 import type { IdempotencyRequest, ReleaseStore } from '#domain/release-service';
-import { commit, IdempotencyKeyUsedError } from './commit.ts';
+import { commit, commitOnce } from './commit.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { keys, LIST } from './keys.ts';
 
-const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
 
 function toItem(release: Release) {
@@ -40,29 +38,17 @@ export class DynamoReleaseStore implements ReleaseStore {
   }
 
   async create(release: Release, event: DomainEvent, idempotency?: IdempotencyRequest) {
-    try {
-      await commit(this.#db, this.#table, {
-        writes: [{ item: toItem(release), expectedVersion: undefined }],
-        events: [event],
-        ...(idempotency
-          ? { idempotency: { ...idempotency, resourceId: release.id, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }
-          : {}),
-      });
-      return { release, replayed: false };
-    } catch (error) {
-      if (!(error instanceof IdempotencyKeyUsedError) || !idempotency) throw error;
-      const first = await this.#db.send(
-        new GetCommand({
-          TableName: this.#table,
-          Key: keys.idempotency(idempotency.scope, idempotency.key),
-          ConsistentRead: true,
-        }),
-      );
-      if (first.Item?.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
-      const stored = await this.get(String(first.Item.resourceId));
-      if (!stored) throw error;
-      return { release: stored, replayed: true };
-    }
+    const { replayedId } = await commitOnce(
+      this.#db,
+      this.#table,
+      { writes: [{ item: toItem(release), expectedVersion: undefined }], events: [event] },
+      idempotency,
+      release.id,
+    );
+    if (replayedId === undefined) return { release, replayed: false };
+    const stored = await this.get(replayedId);
+    if (!stored) throw new Error(`Idempotency record points at missing release ${replayedId}`);
+    return { release: stored, replayed: true };
   }
 
   async get(id: string): Promise<Release | undefined> {

@@ -5,17 +5,16 @@
  * one transaction.
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { IdempotencyKeyReusedError, RuleViolationError } from '#domain/errors';
+import { RuleViolationError } from '#domain/errors';
 import type { Page } from '#domain/ports';
 import type { IdempotencyRequest } from '#domain/release-service';
 import { type Team, type TeamChange, type TeamKind, workGroupDiff } from '#domain/team';
 import type { TeamStore } from '#domain/team-service';
-import { commit, IdempotencyKeyUsedError, type StateWrite } from './commit.ts';
+import { commitOnce, type StateWrite } from './commit.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { keys, LIST, teamsOfKind } from './keys.ts';
 import { batchGetItems, userItem } from './user-repository.ts';
 
-const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const;
 
 function toItem(team: Team) {
@@ -88,27 +87,14 @@ export class DynamoTeamStore implements TeamStore {
       ...change.users.map(({ user, expectedVersion }) => ({ item: userItem(user), expectedVersion })),
     ];
     const created = change.teams.find((t) => t.previous === undefined)?.team.id;
-    try {
-      await commit(this.#db, this.#table, {
-        writes,
-        events: change.events,
-        ...(idempotency && created
-          ? { idempotency: { ...idempotency, resourceId: created, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }
-          : {}),
-      });
-      return {};
-    } catch (error) {
-      if (!(error instanceof IdempotencyKeyUsedError) || !idempotency) throw error;
-      const first = await this.#db.send(
-        new GetCommand({
-          TableName: this.#table,
-          Key: keys.idempotency(idempotency.scope, idempotency.key),
-          ConsistentRead: true,
-        }),
-      );
-      if (first.Item?.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
-      return { replayedTeamId: String(first.Item.resourceId) };
-    }
+    const { replayedId } = await commitOnce(
+      this.#db,
+      this.#table,
+      { writes, events: change.events },
+      idempotency,
+      created,
+    );
+    return replayedId === undefined ? {} : { replayedTeamId: replayedId };
   }
 
   /** Claims the added work groups' ids and releases the removed ones, each under its own version. */

@@ -9,17 +9,15 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { IdempotencyKeyReusedError } from '#domain/errors';
 import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
 import type { IdempotencyRequest } from '#domain/release-service';
 import type { User } from '#domain/user';
 import type { UserRepository } from '#domain/user-service';
-import { commit, IdempotencyKeyUsedError } from './commit.ts';
+import { commitOnce } from './commit.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { keys, LIST } from './keys.ts';
 
-const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
 const BATCH_GET_LIMIT = 100;
 
@@ -92,27 +90,14 @@ export class DynamoUserStore implements UserRepository {
     event: DomainEvent,
     idempotency?: IdempotencyRequest,
   ): Promise<{ replayedUserId?: string }> {
-    try {
-      await commit(this.#db, this.#table, {
-        writes: [{ item: userItem(user), expectedVersion }],
-        events: [event],
-        ...(idempotency
-          ? { idempotency: { ...idempotency, resourceId: user.id, ttlSeconds: IDEMPOTENCY_TTL_SECONDS } }
-          : {}),
-      });
-      return {};
-    } catch (error) {
-      if (!(error instanceof IdempotencyKeyUsedError) || !idempotency) throw error;
-      const first = await this.#db.send(
-        new GetCommand({
-          TableName: this.#table,
-          Key: keys.idempotency(idempotency.scope, idempotency.key),
-          ConsistentRead: true,
-        }),
-      );
-      if (first.Item?.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
-      return { replayedUserId: String(first.Item.resourceId) };
-    }
+    const { replayedId } = await commitOnce(
+      this.#db,
+      this.#table,
+      { writes: [{ item: userItem(user), expectedVersion }], events: [event] },
+      idempotency,
+      user.id,
+    );
+    return replayedId === undefined ? {} : { replayedUserId: replayedId };
   }
 
   async list(page: { limit: number; cursor?: string | undefined }): Promise<Page<User>> {

@@ -11,11 +11,10 @@ import type { IdempotencyRequest } from '#domain/release-service';
 import type { Workflow, WorkflowPublication, WorkflowStore, WorkflowVersion } from '#domain/workflow-service';
 import type { AslStateMachine } from '#workflows/compile';
 import type { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
-import { commit, IdempotencyKeyUsedError } from './commit.ts';
+import { commit, IDEMPOTENCY_TTL_SECONDS, IdempotencyKeyUsedError, replayedResource } from './commit.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
-import { aggregatePk, keys, STATE_SK } from './keys.ts';
+import { aggregatePk, STATE_SK } from './keys.ts';
 
-const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 const STATE_ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
 
 /** GSI1 partition of the workflow list; `gsi1sk` = `<kind>#<id>`. */
@@ -159,16 +158,9 @@ export class DynamoWorkflowStore implements WorkflowStore {
   }
 
   async replayed(idempotency: IdempotencyRequest): Promise<{ id: string; version: number } | undefined> {
-    const out = await this.#db.send(
-      new GetCommand({
-        TableName: this.#table,
-        Key: keys.idempotency(idempotency.scope, idempotency.key),
-        ConsistentRead: true,
-      }),
-    );
-    if (!out.Item) return undefined;
-    if (out.Item.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
-    const match = /^(.+)@(\d+)$/.exec(String(out.Item.resourceId));
+    const resourceId = await replayedResource(this.#db, this.#table, idempotency);
+    if (resourceId === undefined) return undefined;
+    const match = /^(.+)@(\d+)$/.exec(resourceId);
     if (!match) throw new IdempotencyKeyReusedError();
     return { id: match[1] as string, version: Number(match[2]) };
   }
