@@ -10,6 +10,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     allowOnly: false,
+    reporters: ['default', './test/setup/summary-reporter.ts'],
     // Handlers log failures on purpose in many tests; keep the run's output readable.
     env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT' },
   },
