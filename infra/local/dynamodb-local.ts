@@ -26,9 +26,10 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
-export function assertJava(): void {
+/** Throws a JavaMissingError (saying what to install) unless `java -version` runs. */
+export function assertJava(command = 'java'): void {
   try {
-    execFileSync('java', ['-version'], { stdio: 'ignore' });
+    execFileSync(command, ['-version'], { stdio: 'ignore' });
   } catch (error) {
     throw new JavaMissingError(error);
   }
