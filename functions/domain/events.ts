@@ -49,3 +49,23 @@ export function eventDetail(event: DomainEvent): Record<string, unknown> {
     data: event.data,
   };
 }
+
+/** A field's value before and after a change, as `*Updated` events report it (`null` when absent). */
+export interface FieldChange {
+  readonly from: unknown;
+  readonly to: unknown;
+}
+
+/**
+ * The fields that differ between two states of an aggregate, as `{ field: { from, to } }`;
+ * empty when nothing changed. Values compare by their JSON, so arrays compare by content.
+ */
+export function fieldChanges<T extends object>(before: T, after: T, fields: readonly (keyof T & string)[]) {
+  const changes: Record<string, FieldChange> = {};
+  for (const field of fields) {
+    const from = before[field] ?? null;
+    const to = after[field] ?? null;
+    if (JSON.stringify(from) !== JSON.stringify(to)) changes[field] = { from, to };
+  }
+  return changes;
+}

@@ -3,7 +3,7 @@
  */
 import type { Actor } from './actor.ts';
 import { ValidationError } from './errors.ts';
-import type { DomainEvent } from './events.ts';
+import { type DomainEvent, fieldChanges } from './events.ts';
 import type { Clock, IdGenerator } from './ports.ts';
 
 export const RELEASE_TYPES = ['major', 'minor', 'emergency'] as const;
@@ -215,11 +215,7 @@ export function updateRelease(
     updatedAt: now,
     updatedBy: actor.id,
   };
-  const changed = Object.fromEntries(
-    (['title', 'description', 'plannedStart', 'plannedEnd'] as const)
-      .filter((k) => next[k] !== release[k])
-      .map((k) => [k, { from: release[k] ?? null, to: next[k] ?? null }]),
-  );
+  const changed = fieldChanges(release, next, ['title', 'description', 'plannedStart', 'plannedEnd']);
   if (Object.keys(changed).length === 0) return undefined;
   const event: DomainEvent = {
     id: deps.ids.next('evt'),

@@ -4,7 +4,7 @@
  * projection the teams resource keeps; the users resource never sets it.
  */
 import { type Actor, type Process, withImpliedProcesses } from './actor.ts';
-import type { DomainEvent } from './events.ts';
+import { type DomainEvent, fieldChanges } from './events.ts';
 import type { Clock, IdGenerator } from './ports.ts';
 
 export interface User {
@@ -117,18 +117,11 @@ export function replaceUserProfile(
   deps: Deps,
 ): { user: User; event: DomainEvent } | undefined {
   const profile = profileOf(input);
-  const changed: Record<string, { from: unknown; to: unknown }> = {};
-  if ((user.displayName ?? null) !== (profile.displayName ?? null)) {
-    changed.displayName = { from: user.displayName ?? null, to: profile.displayName ?? null };
-  }
-  if (user.processes.join(',') !== profile.processes.join(',')) {
-    changed.processes = { from: [...user.processes], to: profile.processes };
-  }
-  if (user.admin !== profile.admin) changed.admin = { from: user.admin, to: profile.admin };
-  if (Object.keys(changed).length === 0) return undefined;
   const now = deps.clock.now().toISOString();
   const { displayName: _old, ...rest } = user;
   const next: User = { ...rest, ...profile, version: user.version + 1, updatedAt: now };
+  const changed = fieldChanges(user, next, ['displayName', 'processes', 'admin']);
+  if (Object.keys(changed).length === 0) return undefined;
   const event: DomainEvent = {
     id: deps.ids.next('evt'),
     type: 'User Updated',

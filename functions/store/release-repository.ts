@@ -1,14 +1,14 @@
 /**
  * DynamoDB adapter of the release store: one state item per release, its events beside it.
  */
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
 import type { Release } from '#domain/release';
 import type { IdempotencyRequest, ReleaseStore } from '#domain/release-service';
 import { commit, commitOnce } from './commit.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import { keys, LIST } from './keys.ts';
+import { queryPage } from './query-page.ts';
 
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
 
@@ -66,38 +66,23 @@ export class DynamoReleaseStore implements ReleaseStore {
     id: string,
     page: { limit: number; cursor?: string | undefined },
   ): Promise<Page<DomainEvent>> {
-    const start = decodeCursor(page.cursor, ['pk', 'sk']);
-    const out = await this.#db.send(
-      new QueryCommand({
-        TableName: this.#table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
-        ExpressionAttributeValues: { ':pk': keys.release(id).pk, ':evt': 'EVT#' },
-        Limit: page.limit,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    const nextCursor = encodeCursor(out.LastEvaluatedKey);
-    const items = (out.Items ?? []).map(
+    return queryPage(
+      this.#db,
+      this.#table,
+      { partition: keys.release(id).pk, sortPrefix: 'EVT#' },
+      page,
       ({ id: eventId, type, occurredAt, actor, subject, data }) =>
         ({ id: eventId, type, occurredAt, actor, subject, data }) as DomainEvent,
     );
-    return { items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
   async list(page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>> {
-    const start = decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']);
-    const out = await this.#db.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': LIST.releases },
-        ScanIndexForward: false,
-        Limit: page.limit,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
+    return queryPage(
+      this.#db,
+      this.#table,
+      { index: 'gsi1', partition: LIST.releases, descending: true },
+      page,
+      fromItem,
     );
-    const nextCursor = encodeCursor(out.LastEvaluatedKey);
-    return { items: (out.Items ?? []).map(fromItem), ...(nextCursor ? { nextCursor } : {}) };
   }
 }

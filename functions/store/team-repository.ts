@@ -4,15 +4,15 @@
  * same work group. A team change, its claims, the member users' items and the events commit in
  * one transaction.
  */
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { RuleViolationError } from '#domain/errors';
 import type { Page } from '#domain/ports';
 import type { IdempotencyRequest } from '#domain/release-service';
 import { type Team, type TeamChange, type TeamKind, workGroupDiff } from '#domain/team';
 import type { TeamStore } from '#domain/team-service';
 import { commitOnce, type StateWrite } from './commit.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import { keys, LIST, teamsOfKind } from './keys.ts';
+import { queryPage } from './query-page.ts';
 import { batchGetItems, userItem } from './user-repository.ts';
 
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const;
@@ -59,22 +59,15 @@ export class DynamoTeamStore implements TeamStore {
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
-  async list(page: { limit: number; cursor?: string | undefined; kind?: TeamKind | undefined }) {
-    const index = page.kind ? 'gsi2' : 'gsi1';
-    const start = decodeCursor(page.cursor, ['pk', 'sk', `${index}pk`, `${index}sk`]);
-    const out = await this.#db.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: index,
-        KeyConditionExpression: '#pk = :pk',
-        ExpressionAttributeNames: { '#pk': `${index}pk` },
-        ExpressionAttributeValues: { ':pk': page.kind ? teamsOfKind(page.kind) : LIST.teams },
-        Limit: page.limit,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    const nextCursor = encodeCursor(out.LastEvaluatedKey);
-    return { items: (out.Items ?? []).map(fromItem), ...(nextCursor ? { nextCursor } : {}) } as Page<Team>;
+  async list(page: {
+    limit: number;
+    cursor?: string | undefined;
+    kind?: TeamKind | undefined;
+  }): Promise<Page<Team>> {
+    const query = page.kind
+      ? ({ index: 'gsi2', partition: teamsOfKind(page.kind) } as const)
+      : ({ index: 'gsi1', partition: LIST.teams } as const);
+    return queryPage(this.#db, this.#table, query, page, fromItem);
   }
 
   async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<{ replayedTeamId?: string }> {

@@ -2,21 +2,15 @@
  * DynamoDB adapter of the user store: one state item per user (listed on GSI1 by id), its events
  * beside it. Team membership fields are written by the team repository, in the team's transaction.
  */
-import {
-  BatchGetCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
 import type { IdempotencyRequest } from '#domain/release-service';
 import type { User } from '#domain/user';
 import type { UserRepository } from '#domain/user-service';
 import { commitOnce } from './commit.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import { keys, LIST } from './keys.ts';
+import { queryPage } from './query-page.ts';
 
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
 const BATCH_GET_LIMIT = 100;
@@ -101,18 +95,6 @@ export class DynamoUserStore implements UserRepository {
   }
 
   async list(page: { limit: number; cursor?: string | undefined }): Promise<Page<User>> {
-    const start = decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']);
-    const out = await this.#db.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': LIST.users },
-        Limit: page.limit,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    const nextCursor = encodeCursor(out.LastEvaluatedKey);
-    return { items: (out.Items ?? []).map(fromItem), ...(nextCursor ? { nextCursor } : {}) };
+    return queryPage(this.#db, this.#table, { index: 'gsi1', partition: LIST.users }, page, fromItem);
   }
 }

@@ -4,7 +4,7 @@
  * version (`VER#<6-digit version>`) and its events. Publishing a version writes the version item
  * (which must not exist), the state item (at its expected version) and the event in one transaction.
  */
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyKeyReusedError } from '#domain/errors';
 import type { Page } from '#domain/ports';
 import type { IdempotencyRequest } from '#domain/release-service';
@@ -12,8 +12,8 @@ import type { Workflow, WorkflowPublication, WorkflowStore, WorkflowVersion } fr
 import type { AslStateMachine } from '#workflows/compile';
 import type { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
 import { commit, IDEMPOTENCY_TTL_SECONDS, IdempotencyKeyUsedError, replayedResource } from './commit.ts';
-import { decodeCursor, encodeCursor } from './cursor.ts';
 import { aggregatePk, STATE_SK } from './keys.ts';
+import { queryPage } from './query-page.ts';
 
 const STATE_ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
 
@@ -107,22 +107,12 @@ export class DynamoWorkflowStore implements WorkflowStore {
     cursor?: string | undefined;
     kind?: WorkflowKind | undefined;
   }): Promise<Page<Workflow>> {
-    const start = decodeCursor(page.cursor, ['pk', 'sk', 'gsi1pk', 'gsi1sk']);
-    const out = await this.#db.send(
-      new QueryCommand({
-        TableName: this.#table,
-        IndexName: 'gsi1',
-        KeyConditionExpression: page.kind ? 'gsi1pk = :pk AND begins_with(gsi1sk, :kind)' : 'gsi1pk = :pk',
-        ExpressionAttributeValues: {
-          ':pk': WORKFLOWS_LIST,
-          ...(page.kind ? { ':kind': `${page.kind}#` } : {}),
-        },
-        Limit: page.limit,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    const nextCursor = encodeCursor(out.LastEvaluatedKey);
-    return { items: (out.Items ?? []).map(fromStateItem), ...(nextCursor ? { nextCursor } : {}) };
+    const query = {
+      index: 'gsi1',
+      partition: WORKFLOWS_LIST,
+      ...(page.kind ? { sortPrefix: `${page.kind}#` } : {}),
+    } as const;
+    return queryPage(this.#db, this.#table, query, page, fromStateItem);
   }
 
   async publish(

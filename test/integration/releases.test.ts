@@ -1,10 +1,9 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../../functions/http/releases.ts';
 import { configuredWorkflowCatalog } from '../../functions/lib/configured-workflows.ts';
 import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
-import { createTestTable } from '../support/table.ts';
+import { createTestTable, partitionItems } from '../support/table.ts';
 import { joinTeam } from '../support/teams.ts';
 
 let ports: AppPorts;
@@ -48,16 +47,7 @@ afterAll(async () => drop());
 const create = (body: unknown, headers: Record<string, string> = {}, user = 'rm') =>
   handler(httpEvent('POST /releases', '/releases', { user, body, headers }));
 
-async function itemsOf(pk: string) {
-  const out = await ports.clients.db.send(
-    new QueryCommand({
-      TableName: ports.config.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-    }),
-  );
-  return out.Items ?? [];
-}
+const itemsOf = (pk: string) => partitionItems(ports, pk);
 
 describe('releases on DynamoDB Local', () => {
   it('creates, reads back, and stores the Release Created event beside the release', async () => {

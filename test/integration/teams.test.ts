@@ -1,4 +1,3 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VersionConflictError } from '../../functions/domain/errors.ts';
 import type { Team } from '../../functions/domain/team.ts';
@@ -6,7 +5,7 @@ import { createHandler } from '../../functions/http/teams.ts';
 import { bootstrap } from '../../functions/lib/bootstrap.ts';
 import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import { bodyOf, httpEvent } from '../support/http-events.ts';
-import { createTestTable } from '../support/table.ts';
+import { createTestTable, partitionItems } from '../support/table.ts';
 
 let ports: AppPorts;
 let drop: () => Promise<void>;
@@ -50,16 +49,7 @@ const getTeam = (id: string, user = 'root') =>
 const patchTeam = (id: string, body: unknown, user = 'root', headers: Record<string, string> = {}) =>
   handler(httpEvent('PATCH /teams/{id}', `/teams/${id}`, { user, body, headers }));
 
-async function itemsOf(pk: string) {
-  const out = await ports.clients.db.send(
-    new QueryCommand({
-      TableName: ports.config.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-    }),
-  );
-  return out.Items ?? [];
-}
+const itemsOf = (pk: string) => partitionItems(ports, pk);
 
 async function listAll(query: Record<string, string> = {}, user = 'root') {
   const seen: TeamBody[] = [];

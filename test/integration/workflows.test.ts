@@ -9,7 +9,6 @@ import {
   DescribeStateMachineCommand,
   ListStateMachineVersionsCommand,
 } from '@aws-sdk/client-sfn';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../functions/domain/actor.ts';
 import { createRelease } from '../../functions/domain/release-service.ts';
@@ -26,7 +25,7 @@ import { compileWorkflow } from '../../workflows/compile.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
 import { parseWorkflowDefinition, type WorkflowDefinitionInput } from '../../workflows/definition.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
-import { createTestTable } from '../support/table.ts';
+import { createTestTable, partitionItems } from '../support/table.ts';
 
 const RECORD_STAGE = 'arn:aws:lambda:local:000000000000:function:record-stage';
 const ROLE = 'arn:aws:iam::000000000000:role/release-desk-workflows';
@@ -130,16 +129,7 @@ const publish = (body: unknown, user = 'root', headers: Record<string, string> =
 const describeMachine = (stateMachineArn: string) =>
   ports.clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
 
-async function partition(pk: string) {
-  const out = await ports.clients.db.send(
-    new QueryCommand({
-      TableName: ports.config.tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': pk },
-    }),
-  );
-  return out.Items ?? [];
-}
+const partition = (pk: string) => partitionItems(ports, pk);
 
 interface WorkflowBody {
   id: string;

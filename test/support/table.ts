@@ -3,6 +3,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { type Config, readConfig } from '../../functions/lib/config.ts';
 import { createTableInput } from '../../functions/store/table-definition.ts';
@@ -27,4 +28,19 @@ export async function createTestTable(): Promise<{ config: Config; drop: () => P
       client.destroy();
     },
   };
+}
+
+/** Every item of one partition (state, events, …), read straight from the table. */
+export async function partitionItems(
+  ports: { clients: { db: DynamoDBDocumentClient }; config: { tableName: string } },
+  pk: string,
+): Promise<Record<string, unknown>[]> {
+  const out = await ports.clients.db.send(
+    new QueryCommand({
+      TableName: ports.config.tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+    }),
+  );
+  return out.Items ?? [];
 }
