@@ -3,6 +3,7 @@
  */
 
 import type { WorkflowDefinition } from '#workflows/definition';
+import { allowedTransitions, type TransitionFacts } from '#workflows/transitions';
 import { type Actor, requireProcess } from './actor.ts';
 import {
   ForbiddenError,
@@ -18,10 +19,16 @@ import {
   newRelease,
   type Release,
   type ReleaseChanges,
+  type ReleaseStatus,
   updateRelease,
   type WorkflowRef,
 } from './release.ts';
-import { type StageSignal, type TransitionRequest, transitionRelease } from './release-transition.ts';
+import {
+  requireReleaseTeam,
+  type StageSignal,
+  type TransitionRequest,
+  transitionRelease,
+} from './release-transition.ts';
 import type { Team } from './team.ts';
 
 /** A POST's Idempotency-Key, scoped to its caller, and a fingerprint of its body. */
@@ -41,10 +48,31 @@ export interface ReleaseStore {
   get(id: string): Promise<Release | undefined>;
   /** Replaces the release if its stored version is still `expectedVersion`, with its events. */
   save(release: Release, expectedVersion: number, events: readonly DomainEvent[]): Promise<void>;
-  /** Newest first. */
-  list(page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>>;
+  /** Newest first (in planned-start order when only the planned start is filtered on). */
+  list(filter: ReleaseFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>>;
   /** The release's events, oldest first: its audit trail. */
   history(id: string, page: { limit: number; cursor?: string | undefined }): Promise<Page<DomainEvent>>;
+}
+
+/** What a release list may be narrowed to; every field is optional. */
+export interface ReleaseFilter {
+  readonly status?: ReleaseStatus | undefined;
+  readonly stage?: string | undefined;
+  readonly teamId?: string | undefined;
+  /** Planned to start at or after this instant (ISO 8601). */
+  readonly plannedFrom?: string | undefined;
+  /** Planned to start before this instant (ISO 8601). */
+  readonly plannedTo?: string | undefined;
+}
+
+/** A move a caller may make now, as `GET /releases/{id}` offers it. */
+export interface OfferedMove {
+  readonly to: string;
+  readonly gates: readonly string[];
+  /** Those of `gates` that do not hold now (the move would be refused until they do). */
+  readonly unmetGates: readonly string[];
+  readonly requiresReason: boolean;
+  readonly terminal: boolean;
 }
 
 export interface WorkflowCatalog {
@@ -118,6 +146,15 @@ export async function createRelease(
   idempotency?: IdempotencyRequest,
 ): Promise<{ release: Release; replayed: boolean }> {
   requireProcess(actor, 'release');
+  if (input.tasks.length > 0) {
+    // Until technicians' task queues exist nothing could action these tasks, and the release
+    // would stop for good at the gate that waits for them: refuse them up front instead.
+    throw new RuleViolationError(
+      'deployment-tasks-unavailable',
+      'Deployment tasks cannot be planned yet: technicians have no task queue to action them. Create the release with "tasks": [] (see README, "What exists today").',
+      { field: 'tasks' },
+    );
+  }
   const teamId = await releaseTeamFor(input.teamId, actor, ports);
   const workflow = await ports.workflows.releaseWorkflow(input.workflowId, teamId);
   const { release, event } = newRelease({ ...input, teamId }, workflow, actor, ports);
@@ -183,13 +220,52 @@ export async function getRelease(
   return release;
 }
 
+/** The facts the gates of a release's transitions are checked against, from the release itself. */
+export function transitionFacts(release: Release): TransitionFacts {
+  return {
+    allDeploymentTasksDone: release.tasks.every((t) => t.status === 'done'),
+    // Blackout windows arrive with SLAs; until then no window is ever open.
+    noOpenBlackout: true,
+  };
+}
+
+/**
+ * The moves of its workflow the caller may make from the release's stage now: none once the
+ * release is over or for a caller outside its team; each with the gates that do not hold yet.
+ */
+export function offeredMoves(release: Release, workflow: WorkflowDefinition, actor: Actor): OfferedMove[] {
+  if (release.status !== 'active') return [];
+  if (!actor.admin && release.teamId !== undefined && !actor.teamIds.includes(release.teamId)) return [];
+  const facts = transitionFacts(release);
+  const processes = actor.admin ? ['change', 'release', 'deployment'] : [...actor.processes];
+  return allowedTransitions(workflow, release.stage, processes).map((t) => ({
+    to: t.to,
+    gates: t.gates,
+    unmetGates: t.gates.filter((gate) => facts[gate] !== true),
+    requiresReason: t.requiresReason,
+    terminal: t.terminal,
+  }));
+}
+
+/** A release with the moves its caller may make now. */
+export async function getReleaseWithMoves(
+  id: string,
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'releases' | 'workflows'>,
+): Promise<{ release: Release; moves: OfferedMove[] }> {
+  const release = await getRelease(id, actor, ports);
+  const workflow = await ports.workflows.definition(release.workflow);
+  return { release, moves: offeredMoves(release, workflow, actor) };
+}
+
 export async function listReleases(
+  filter: ReleaseFilter,
   page: { limit: number; cursor?: string | undefined },
   actor: Actor,
   ports: Pick<ReleasePorts, 'releases'>,
 ): Promise<Page<Release>> {
   requireProcess(actor, 'change', 'release', 'deployment');
-  return ports.releases.list(page);
+  return ports.releases.list(filter, page);
 }
 
 export async function editRelease(
@@ -201,6 +277,8 @@ export async function editRelease(
 ): Promise<Release> {
   requireProcess(actor, 'release');
   const current = await getRelease(id, actor, ports);
+  // Editing follows the rule moving does: the release's team (or an administrator).
+  requireReleaseTeam(current, actor);
   if (current.version !== expectedVersion) {
     throw new VersionConflictError(
       `Release ${id} is at version ${current.version}, not ${expectedVersion}; read it again and retry.`,
@@ -229,20 +307,22 @@ export async function moveRelease(
   request: TransitionRequest,
   actor: Actor,
   ports: ReleasePorts,
-): Promise<{ release: Release; executionInStep: boolean }> {
+): Promise<{ release: Release; executionInStep: boolean; moves: OfferedMove[] }> {
   const current = await getRelease(id, actor, ports);
   const workflow = await ports.workflows.definition(current.workflow);
-  const facts = {
-    allDeploymentTasksDone: current.tasks.every((t) => t.status === 'done'),
-    // Blackout windows arrive with SLAs; until then no window is ever open.
-    noOpenBlackout: true,
-  };
-  const { release, events, signal } = transitionRelease(current, workflow, request, facts, actor, ports);
+  const { release, events, signal } = transitionRelease(
+    current,
+    workflow,
+    request,
+    transitionFacts(current),
+    actor,
+    ports,
+  );
   await ports.releases.save(release, request.expectedVersion, events);
   const executionInStep = await ports.stageSignals.signal({ kind: 'release', id }, signal, {
     terminal: release.status !== 'active',
   });
-  return { release, executionInStep };
+  return { release, executionInStep, moves: offeredMoves(release, workflow, actor) };
 }
 
 export async function getReleaseExecution(

@@ -36,7 +36,9 @@ export function statusOfTerminal(stage: string): ReleaseStatus {
 export function requireReleaseTeam(release: Release, actor: Actor): void {
   if (actor.admin || release.teamId === undefined) return;
   if (!actor.teamIds.includes(release.teamId)) {
-    throw new ForbiddenError(`Only members of team ${release.teamId} may move release ${release.id}.`);
+    throw new ForbiddenError(
+      `Only members of team ${release.teamId} (or administrators) may change release ${release.id}.`,
+    );
   }
 }
 

@@ -13,7 +13,13 @@ export const URGENCIES = ['low', 'medium', 'high', 'critical'] as const;
 export type ReleaseType = (typeof RELEASE_TYPES)[number];
 export type PackageType = (typeof PACKAGE_TYPES)[number];
 export type Urgency = (typeof URGENCIES)[number];
-export type ReleaseStatus = 'active' | 'closed' | 'cancelled' | 'backed-out';
+/**
+ * `failed`: the release's execution ended outside the API (stopped by an operator, a task that
+ * failed for good, an execution timeout); the reconciler records it so no release looks live
+ * while its execution is over.
+ */
+export const RELEASE_STATUSES = ['active', 'closed', 'cancelled', 'backed-out', 'failed'] as const;
+export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 export type TaskStatus = 'planned' | 'ready' | 'in_progress' | 'done' | 'failed';
 
 export interface CiUpdate {
@@ -31,6 +37,15 @@ export interface PlannedTask {
   readonly ciIds: readonly string[];
   readonly ciUpdates: readonly CiUpdate[];
   readonly status: TaskStatus;
+}
+
+/** An execution that ended without the API moving its release there. */
+export interface ExecutionEnd {
+  /** The execution's status: FAILED, TIMED_OUT, ABORTED (or SUCCEEDED in an unrecorded exit). */
+  readonly status: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly at?: string;
 }
 
 /** The workflow (and its published version) a release runs on; kept for the release's lifetime. */
@@ -62,6 +77,8 @@ export interface Release {
   readonly kbArticleIds: readonly string[];
   readonly deployment: { readonly managedByChange: boolean; readonly changeTriggerState?: string };
   readonly tasks: readonly PlannedTask[];
+  /** How the execution ended when it ended outside the API (the release is then `failed`). */
+  readonly executionEnd?: ExecutionEnd;
   readonly createdAt: string;
   readonly createdBy: string;
   readonly updatedAt: string;

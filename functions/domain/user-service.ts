@@ -3,7 +3,7 @@
  * Team membership is not set here; the teams resource maintains it.
  */
 import { type Actor, requireAdmin } from './actor.ts';
-import { VersionConflictError } from './errors.ts';
+import { ForbiddenError, NotFoundError, VersionConflictError } from './errors.ts';
 import type { DomainEvent } from './events.ts';
 import type { Clock, IdGenerator, Page } from './ports.ts';
 import type { IdempotencyRequest } from './release-service.ts';
@@ -82,8 +82,10 @@ export async function putUser(
     return { user, created: true };
   }
   if (expectedVersion === undefined) {
+    // Putting what is already there is a no-op, so the same PUT can be sent twice.
+    if (!replaceUserProfile(current, input, actor, ports)) return { user: current, created: false };
     throw new VersionConflictError(
-      `User ${id} exists; send expectedVersion (or If-Match) ${current.version} to replace it.`,
+      `User ${id} exists with another profile; send expectedVersion (or If-Match) ${current.version} to replace it.`,
       current.version,
     );
   }
@@ -97,6 +99,14 @@ export async function putUser(
   if (!replaced) return { user: current, created: false };
   await ports.users.apply(replaced.user, expectedVersion, replaced.event);
   return { user: replaced.user, created: false };
+}
+
+/** Administrators read any user; anyone reads themself. */
+export async function getUser(id: string, actor: Actor, ports: Pick<UserPorts, 'users'>): Promise<User> {
+  if (!actor.admin && actor.id !== id) throw new ForbiddenError('Only administrators read other users.');
+  const user = await ports.users.get(id);
+  if (!user) throw new NotFoundError('User', id);
+  return user;
 }
 
 export async function listUsers(

@@ -1,21 +1,20 @@
 /**
  * Serves the OpenAPI 3.1 document (built once per cold start).
  */
-import { httpHandler, route } from '#lib/http';
+import { httpHandler } from '#lib/http';
 import { buildOpenApiDocument } from './contract/openapi.ts';
+import { openapiRoutes } from './contract/service.ts';
 
 let document: unknown;
 const noUsers = { users: { get: async () => undefined } };
 
 export const handler = httpHandler(
+  openapiRoutes,
   {
-    'GET /openapi.json': route({
-      public: true,
-      run: async () => {
-        document ??= buildOpenApiDocument();
-        return document;
-      },
-    }),
+    openapiDocument: async () => {
+      document ??= buildOpenApiDocument();
+      return document;
+    },
   },
   () => noUsers,
 );

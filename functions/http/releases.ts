@@ -3,19 +3,22 @@ import type { Release } from '#domain/release';
 import {
   createRelease,
   editRelease,
-  getRelease,
   getReleaseExecution,
+  getReleaseWithMoves,
   listReleases,
   moveRelease,
+  type OfferedMove,
   releaseHistory,
 } from '#domain/release-service';
-import { baseVersion, httpHandler, pageView, route, written } from '#lib/http';
+import { baseVersion, httpHandler, pageView, written } from '#lib/http';
 import { type AppPorts, environmentPorts } from '#lib/ports';
-import { PageQuery } from './contract/common.ts';
-import { CreateReleaseBody, TransitionBody, UpdateReleaseBody } from './contract/releases.ts';
+import { releaseRoutes } from './contract/releases.ts';
 
-/** The public shape of a release, in a stable field order (internal bookkeeping stays out). */
-export function releaseView(release: Release) {
+/**
+ * The public shape of a release, in a stable field order (internal bookkeeping stays out); with
+ * the caller's possible moves when they are known (a single release, not a list).
+ */
+export function releaseView(release: Release, moves?: readonly OfferedMove[]) {
   return {
     id: release.id,
     version: release.version,
@@ -36,6 +39,8 @@ export function releaseView(release: Release) {
     deployment: release.deployment,
     tasks: release.tasks,
     blackoutConflicts: [],
+    ...(moves ? { allowedTransitions: moves } : {}),
+    ...(release.executionEnd ? { executionEnd: release.executionEnd } : {}),
     createdAt: release.createdAt,
     createdBy: release.createdBy,
     updatedAt: release.updatedAt,
@@ -59,76 +64,53 @@ export function historyEntry(event: DomainEvent) {
 }
 
 export const createHandler = (ports: () => AppPorts) =>
-  httpHandler<AppPorts>(
+  httpHandler(
+    releaseRoutes,
     {
-      'POST /releases': route({
-        processes: ['release'],
-        body: CreateReleaseBody,
-        run: async ({ body, actor, idempotency }, p: AppPorts) => {
-          const { release, replayed } = await createRelease(body, actor, p, idempotency);
-          return written(releaseView(release), {
-            location: `/releases/${release.id}`,
-            created: true,
-            replayed,
-          });
-        },
-      }),
-      'GET /releases': route({
-        processes: ['change', 'release', 'deployment'],
-        query: PageQuery,
-        run: async ({ query, actor }, p: AppPorts) => {
-          return pageView(await listReleases(query, actor, p), releaseView);
-        },
-      }),
-      'GET /releases/{id}': route({
-        processes: ['change', 'release', 'deployment'],
-        run: async ({ params, actor }, p: AppPorts) =>
-          releaseView(await getRelease(params.id as string, actor, p)),
-      }),
-      'PATCH /releases/{id}': route({
-        processes: ['release'],
-        body: UpdateReleaseBody,
-        run: async (req, p: AppPorts) => {
-          const { expectedVersion: _v, ...changes } = req.body;
-          const release = await editRelease(
-            req.params.id as string,
-            changes,
-            baseVersion(req, { required: true }),
-            req.actor,
-            p,
-          );
-          return releaseView(release);
-        },
-      }),
-      'POST /releases/{id}/transitions': route({
-        // Which process may take which move is the workflow's call; without any, none.
-        processes: ['change', 'release', 'deployment'],
-        body: TransitionBody,
-        run: async (req, p: AppPorts) => {
-          const { release, executionInStep } = await moveRelease(
-            req.params.id as string,
-            {
-              to: req.body.to,
-              expectedVersion: baseVersion(req, { required: true }),
-              reason: req.body.reason ?? req.body.override?.reason,
-            },
-            req.actor,
-            p,
-          );
-          return { ...releaseView(release), execution: { inStep: executionInStep } };
-        },
-      }),
-      'GET /releases/{id}/history': route({
-        processes: ['change', 'release', 'deployment'],
-        query: PageQuery,
-        run: async ({ params, query, actor }, p: AppPorts) => {
-          return pageView(await releaseHistory(params.id as string, query, actor, p), historyEntry);
-        },
-      }),
-      'GET /releases/{id}/execution': route({
-        processes: ['change', 'release', 'deployment'],
-        run: async ({ params, actor }, p: AppPorts) => getReleaseExecution(params.id as string, actor, p),
-      }),
+      createRelease: async ({ body, actor, idempotency }, p: AppPorts) => {
+        const { release, replayed } = await createRelease(body, actor, p, idempotency);
+        return written(releaseView(release), {
+          location: `/releases/${release.id}`,
+          created: true,
+          replayed,
+        });
+      },
+      listReleases: async ({ query, actor }, p: AppPorts) => {
+        const { limit, cursor, ...filter } = query;
+        return pageView(await listReleases(filter, { limit, cursor }, actor, p), (r) => releaseView(r));
+      },
+      getRelease: async ({ params, actor }, p: AppPorts) => {
+        const { release, moves } = await getReleaseWithMoves(params.id as string, actor, p);
+        return releaseView(release, moves);
+      },
+      editRelease: async (req, p: AppPorts) => {
+        const { expectedVersion: _v, ...changes } = req.body;
+        const release = await editRelease(
+          req.params.id as string,
+          changes,
+          baseVersion(req, { required: true }),
+          req.actor,
+          p,
+        );
+        return releaseView(release);
+      },
+      moveRelease: async (req, p: AppPorts) => {
+        const { release, executionInStep, moves } = await moveRelease(
+          req.params.id as string,
+          {
+            to: req.body.to,
+            expectedVersion: baseVersion(req, { required: true }),
+            reason: req.body.reason ?? req.body.override?.reason,
+          },
+          req.actor,
+          p,
+        );
+        return { ...releaseView(release, moves), execution: { inStep: executionInStep } };
+      },
+      releaseHistory: async ({ params, query, actor }, p: AppPorts) =>
+        pageView(await releaseHistory(params.id as string, query, actor, p), historyEntry),
+      releaseExecution: async ({ params, actor }, p: AppPorts) =>
+        getReleaseExecution(params.id as string, actor, p),
     },
     ports,
   );

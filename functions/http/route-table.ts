@@ -1,8 +1,13 @@
 /**
- * The public HTTP contract's route table: which handler module serves which route.
- * One source for the CDK stack (API Gateway routes), the local gateway and the fallback handler
- * (which tells 404 from 405). Handler names match `infra/functions.ts`.
+ * The public HTTP contract's route table: which handler module serves which route, derived from
+ * the routes' declarations (`contract/index.ts`). One source for the CDK stack (API Gateway
+ * routes), the local gateway and the fallback handler (which tells 404 from 405).
  */
+import { declaredRoutes } from './contract/index.ts';
+import type { HttpHandlerName } from './contract/route.ts';
+
+export type { HttpHandlerName } from './contract/route.ts';
+
 export interface RouteSpec {
   /** Handler (resource) that serves the route, e.g. `releases`. */
   readonly handler: HttpHandlerName;
@@ -10,36 +15,12 @@ export interface RouteSpec {
   readonly public?: boolean;
 }
 
-export type HttpHandlerName =
-  | 'health'
-  | 'openapi'
-  | 'releases'
-  | 'workflows'
-  | 'teams'
-  | 'users'
-  | 'fallback';
-
-export const routeTable: Readonly<Record<string, RouteSpec>> = {
-  'GET /health': { handler: 'health', public: true },
-  'GET /openapi.json': { handler: 'openapi', public: true },
-  'POST /releases': { handler: 'releases' },
-  'GET /releases': { handler: 'releases' },
-  'GET /releases/{id}': { handler: 'releases' },
-  'PATCH /releases/{id}': { handler: 'releases' },
-  'POST /releases/{id}/transitions': { handler: 'releases' },
-  'GET /releases/{id}/history': { handler: 'releases' },
-  'GET /releases/{id}/execution': { handler: 'releases' },
-  'POST /workflows': { handler: 'workflows' },
-  'GET /workflows': { handler: 'workflows' },
-  'GET /workflows/{id}': { handler: 'workflows' },
-  'POST /teams': { handler: 'teams' },
-  'GET /teams': { handler: 'teams' },
-  'GET /teams/{id}': { handler: 'teams' },
-  'PATCH /teams/{id}': { handler: 'teams' },
-  'POST /users': { handler: 'users' },
-  'GET /users': { handler: 'users' },
-  'PUT /users/{id}': { handler: 'users' },
-};
+export const routeTable: Readonly<Record<string, RouteSpec>> = Object.fromEntries(
+  declaredRoutes.map((r) => [
+    r.routeKey,
+    { handler: r.handler, ...('public' in r.access ? { public: true } : {}) } satisfies RouteSpec,
+  ]),
+);
 
 /** A route key split into its method and path template. */
 export function splitRouteKey(routeKey: string): { method: string; path: string } {
@@ -58,12 +39,24 @@ export function matchPath(template: string, path: string): Record<string, string
     const actual = p[i] as string;
     if (seg.startsWith('{') && seg.endsWith('}')) {
       if (actual === '') return undefined;
-      params[seg.slice(1, -1)] = decodeURIComponent(actual);
+      params[seg.slice(1, -1)] = decodeSegment(actual);
     } else if (seg !== actual) {
       return undefined;
     }
   }
   return params;
+}
+
+/**
+ * A path segment percent-decoded; a malformed escape (`%`, `%C0`) is kept as it came, so the
+ * route still matches and the handler refuses the id (404) instead of the decoder throwing.
+ */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** Finds the route for a method and path: the match, or the methods the path allows (for 405). */

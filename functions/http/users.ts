@@ -1,9 +1,8 @@
 import type { User } from '#domain/user';
-import { createUser, listUsers, putUser } from '#domain/user-service';
-import { baseVersion, httpHandler, pageView, route, written } from '#lib/http';
+import { createUser, getUser, listUsers, putUser } from '#domain/user-service';
+import { baseVersion, httpHandler, pageView, written } from '#lib/http';
 import { type AppPorts, environmentPorts } from '#lib/ports';
-import { PageQuery } from './contract/common.ts';
-import { CreateUserBody, PutUserBody } from './contract/users.ts';
+import { userRoutes } from './contract/users.ts';
 
 /** The public shape of a user. */
 export function userView(user: User) {
@@ -11,33 +10,23 @@ export function userView(user: User) {
 }
 
 export const createHandler = (ports: () => AppPorts) =>
-  httpHandler<AppPorts>(
+  httpHandler(
+    userRoutes,
     {
-      'POST /users': route({
-        admin: true,
-        body: CreateUserBody,
-        run: async ({ body, actor, idempotency }, p: AppPorts) => {
-          const { user, replayed } = await createUser(body, actor, p, idempotency);
-          return written(userView(user), { location: `/users/${user.id}`, created: true, replayed });
-        },
-      }),
-      'GET /users': route({
-        admin: true,
-        query: PageQuery,
-        run: async ({ query, actor }, p: AppPorts) => {
-          return pageView(await listUsers(query, actor, p), userView);
-        },
-      }),
-      'PUT /users/{id}': route({
-        admin: true,
-        body: PutUserBody,
-        run: async (req, p: AppPorts) => {
-          const { expectedVersion: _v, ...profile } = req.body;
-          const id = req.params.id as string;
-          const { user, created } = await putUser(id, profile, baseVersion(req), req.actor, p);
-          return written(userView(user), { location: `/users/${id}`, created });
-        },
-      }),
+      createUser: async ({ body, actor, idempotency }, p: AppPorts) => {
+        const { user, replayed } = await createUser(body, actor, p, idempotency);
+        return written(userView(user), { location: `/users/${user.id}`, created: true, replayed });
+      },
+      listUsers: async ({ query, actor }, p: AppPorts) =>
+        pageView(await listUsers(query, actor, p), userView),
+      getUser: async ({ params, actor }, p: AppPorts) =>
+        userView(await getUser(params.id as string, actor, p)),
+      putUser: async (req, p: AppPorts) => {
+        const { expectedVersion: _v, ...profile } = req.body;
+        const id = req.params.id as string;
+        const { user, created } = await putUser(id, profile, baseVersion(req), req.actor, p);
+        return written(userView(user), { location: `/users/${id}`, created });
+      },
     },
     ports,
   );

@@ -9,9 +9,9 @@ import {
   type WorkflowPorts,
   type WorkflowWithVersion,
 } from '#domain/workflow-service';
-import { type EdgePorts, httpHandler, pageView, route, written } from '#lib/http';
+import { type EdgePorts, httpHandler, pageView, written } from '#lib/http';
 import { environmentPorts } from '#lib/ports';
-import { PublishWorkflowBody, WorkflowListQuery, WorkflowQuery } from './contract/workflows.ts';
+import { workflowRoutes } from './contract/workflows.ts';
 
 /** What the workflows handler needs from the composition root. */
 export type WorkflowHandlerPorts = EdgePorts & WorkflowPorts;
@@ -35,33 +35,21 @@ export function workflowView({ workflow, published }: WorkflowWithVersion) {
 }
 
 export const createHandler = (ports: () => WorkflowHandlerPorts) =>
-  httpHandler<WorkflowHandlerPorts>(
+  httpHandler(
+    workflowRoutes,
     {
-      'POST /workflows': route({
-        admin: true,
-        body: PublishWorkflowBody,
-        run: async ({ body, actor, idempotency }, p: WorkflowHandlerPorts) => {
-          const outcome = await publishWorkflow(body, actor, p, idempotency);
-          return written(workflowView(outcome), {
-            location: `/workflows/${outcome.workflow.id}`,
-            created: outcome.created,
-            replayed: outcome.replayed,
-          });
-        },
-      }),
-      'GET /workflows': route({
-        processes: ['change', 'release', 'deployment'],
-        query: WorkflowListQuery,
-        run: async ({ query, actor }, p: WorkflowHandlerPorts) => {
-          return pageView(await listWorkflows(query, actor, p), workflowSummary);
-        },
-      }),
-      'GET /workflows/{id}': route({
-        processes: ['change', 'release', 'deployment'],
-        query: WorkflowQuery,
-        run: async ({ params, query, actor }, p: WorkflowHandlerPorts) =>
-          workflowView(await getWorkflow(params.id as string, actor, p, query.version)),
-      }),
+      publishWorkflow: async ({ body, actor, idempotency }, p: WorkflowHandlerPorts) => {
+        const outcome = await publishWorkflow(body, actor, p, idempotency);
+        return written(workflowView(outcome), {
+          location: `/workflows/${outcome.workflow.id}`,
+          created: outcome.created,
+          replayed: outcome.replayed,
+        });
+      },
+      listWorkflows: async ({ query, actor }, p: WorkflowHandlerPorts) =>
+        pageView(await listWorkflows(query, actor, p), workflowSummary),
+      getWorkflow: async ({ params, query, actor }, p: WorkflowHandlerPorts) =>
+        workflowView(await getWorkflow(params.id as string, actor, p, query.version)),
     },
     ports,
   );

@@ -13,6 +13,9 @@ import {
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
+/** At most this many field errors are listed in one problem; `errorsOmitted` counts the rest. */
+export const MAX_LISTED_ERRORS = 50;
+
 export interface Problem {
   type: string;
   title: string;
@@ -22,7 +25,7 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-/** Problem type URIs: stable identifiers, documented in docs/api.md. */
+/** Problem type URIs: stable identifiers, listed in the OpenAPI document's descriptions. */
 export const problemType = (slug: string) => `urn:release-desk:problem:${slug}`;
 
 /** An error raised by the HTTP edge itself (auth, routing, size, content type, preconditions). */
@@ -68,7 +71,18 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
     };
   }
   if (error instanceof ValidationError) {
-    return make(400, 'validation', 'Validation failed', error.message, { errors: error.errors });
+    // A body of thousands of bad fields must not make a megabyte-sized answer.
+    const listed = error.errors.slice(0, MAX_LISTED_ERRORS);
+    const omitted = error.errors.length - listed.length;
+    return make(
+      400,
+      'validation',
+      'Validation failed',
+      omitted > 0
+        ? `${error.message} The first ${listed.length} of ${error.errors.length} faults are listed.`
+        : error.message,
+      { errors: listed, ...(omitted > 0 ? { errorsOmitted: omitted } : {}) },
+    );
   }
   if (error instanceof NotFoundError) return make(404, 'not-found', 'Not Found', error.message);
   if (error instanceof ForbiddenError) return make(403, 'forbidden', 'Forbidden', error.message);

@@ -32,7 +32,47 @@ export const keys = {
     sk: `EVT#${eventId}`,
   }),
   idempotency: (scope: string, key: string) => ({ pk: `IDEM#${scope}#${key}`, sk: STATE_SK }),
+  /** The secret page cursors are signed with (store/cursor-key.ts). */
+  cursorKey: () => ({ pk: 'CONFIG#cursor-key', sk: STATE_SK }),
 };
+
+/**
+ * The index keys of a release: every list a release appears in. gsi1 all releases, gsi2 by
+ * status, gsi3 by team (teamless releases are not in it), gsi4 by stage — each newest first by
+ * `<createdAt>#<id>` — and gsi5 all releases by planned start.
+ */
+export function releaseIndexKeys(release: {
+  id: string;
+  createdAt: string;
+  status: string;
+  stage: string;
+  teamId?: string | undefined;
+  plannedStart: string;
+}) {
+  const created = `${release.createdAt}#${release.id}`;
+  return {
+    gsi1pk: LIST.releases,
+    gsi1sk: created,
+    gsi2pk: `${LIST.releases}#STATUS#${release.status}`,
+    gsi2sk: created,
+    ...(release.teamId !== undefined
+      ? { gsi3pk: `${LIST.releases}#TEAM#${release.teamId}`, gsi3sk: created }
+      : {}),
+    gsi4pk: `${LIST.releases}#STAGE#${release.stage}`,
+    gsi4sk: created,
+    gsi5pk: `${LIST.releases}#PLANNED`,
+    gsi5sk: `${release.plannedStart}#${release.id}`,
+  };
+}
+
+/** The partitions `releaseIndexKeys` writes, for the queries that read them. */
+export const releaseLists = {
+  all: { index: 'gsi1', partition: 'RELEASES' },
+  status: (status: string) => ({ index: 'gsi2' as const, partition: `RELEASES#STATUS#${status}` }),
+  team: (teamId: string) => ({ index: 'gsi3' as const, partition: `RELEASES#TEAM#${teamId}` }),
+  stage: (stage: string) => ({ index: 'gsi4' as const, partition: `RELEASES#STAGE#${stage}` }),
+  planned: { index: 'gsi5', partition: 'RELEASES#PLANNED' },
+} as const;
 
 /**
  * GSI1 partitions of the list views: releases newest first by `gsi1sk` = `<createdAt>#<id>`,

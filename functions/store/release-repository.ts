@@ -5,20 +5,88 @@ import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
 import type { Release } from '#domain/release';
-import type { IdempotencyRequest, ReleaseStore } from '#domain/release-service';
+import type { IdempotencyRequest, ReleaseFilter, ReleaseStore } from '#domain/release-service';
 import { commit, commitOnce } from './commit.ts';
-import { keys, LIST } from './keys.ts';
-import { queryPage } from './query-page.ts';
+import { keys, releaseIndexKeys, releaseLists } from './keys.ts';
+import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
 
-const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
+const ITEM_ONLY = [
+  'pk',
+  'sk',
+  'entity',
+  'gsi1pk',
+  'gsi1sk',
+  'gsi2pk',
+  'gsi2sk',
+  'gsi3pk',
+  'gsi3sk',
+  'gsi4pk',
+  'gsi4sk',
+  'gsi5pk',
+  'gsi5sk',
+] as const;
 
 function toItem(release: Release) {
+  return { ...keys.release(release.id), entity: 'release', ...releaseIndexKeys(release), ...release };
+}
+
+/** Instants compare as strings only in one form: the stored one (`toISOString`). */
+const instant = (value: string | undefined) =>
+  value === undefined ? undefined : new Date(value).toISOString();
+
+/**
+ * The query for a filtered list: the most selective filter picks the index (stage, then team,
+ * then status, then planned start), the others are applied within it.
+ */
+export function releaseQuery(filter: ReleaseFilter): PartitionQuery {
+  const from = instant(filter.plannedFrom);
+  const to = instant(filter.plannedTo);
+  const byPlanned = from !== undefined || to !== undefined;
+  const chosen =
+    filter.stage !== undefined
+      ? 'stage'
+      : filter.teamId !== undefined
+        ? 'team'
+        : filter.status !== undefined
+          ? 'status'
+          : byPlanned
+            ? 'planned'
+            : 'all';
+  const list =
+    chosen === 'stage'
+      ? releaseLists.stage(filter.stage as string)
+      : chosen === 'team'
+        ? releaseLists.team(filter.teamId as string)
+        : chosen === 'status'
+          ? releaseLists.status(filter.status as string)
+          : chosen === 'planned'
+            ? releaseLists.planned
+            : releaseLists.all;
+  const conditions: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const where = (attribute: string, op: string, value: unknown) => {
+    names[`#f${conditions.length}`] = attribute;
+    values[`:f${conditions.length}`] = value;
+    conditions.push(`#f${conditions.length} ${op} :f${conditions.length}`);
+  };
+  // Filters the chosen index does not answer are applied within it.
+  if (chosen === 'stage' && filter.teamId !== undefined) where('teamId', '=', filter.teamId);
+  if ((chosen === 'stage' || chosen === 'team') && filter.status !== undefined)
+    where('status', '=', filter.status);
+  if (chosen !== 'planned') {
+    if (from !== undefined) where('plannedStart', '>=', from);
+    if (to !== undefined) where('plannedStart', '<', to);
+  }
   return {
-    ...keys.release(release.id),
-    entity: 'release',
-    gsi1pk: LIST.releases,
-    gsi1sk: `${release.createdAt}#${release.id}`,
-    ...release,
+    index: list.index,
+    partition: list.partition,
+    // Planned-start keys are `<plannedStart>#<id>`: ≥ from includes a start equal to `from`,
+    // ≤ to excludes one equal to `to` (its key is longer), so the range is [from, to).
+    ...(chosen === 'planned' ? { sortRange: { from, to } } : { descending: true }),
+    ...(conditions.length > 0
+      ? { filter: { expression: conditions.join(' AND '), names, values } satisfies QueryFilter }
+      : {}),
   };
 }
 
@@ -76,13 +144,10 @@ export class DynamoReleaseStore implements ReleaseStore {
     );
   }
 
-  async list(page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>> {
-    return queryPage(
-      this.#db,
-      this.#table,
-      { index: 'gsi1', partition: LIST.releases, descending: true },
-      page,
-      fromItem,
-    );
+  async list(
+    filter: ReleaseFilter,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<Release>> {
+    return queryPage(this.#db, this.#table, releaseQuery(filter), page, fromItem);
   }
 }

@@ -73,13 +73,16 @@ export const validRelease = (overrides: Record<string, unknown> = {}) => ({
   businessPriority: 2,
   plannedStart: '2026-12-01T20:00:00Z',
   plannedEnd: '2026-12-01T23:00:00Z',
-  tasks: [
-    {
-      title: 'Upgrade app nodes',
-      workGroupId: 'wg_ops',
-      ciIds: ['ci_payroll'],
-      ciUpdates: [{ ciId: 'ci_payroll', set: { version: '4.2.0' } }],
-    },
-  ],
+  // Deployment tasks are refused until technicians' task queues exist (README, "What exists today").
+  tasks: [],
+  ...overrides,
+});
+
+/** A planned deployment task with a CI update, as a release would carry it. */
+export const plannedTask = (overrides: Record<string, unknown> = {}) => ({
+  title: 'Upgrade app nodes',
+  workGroupId: 'wg_ops',
+  ciIds: ['ci_payroll'],
+  ciUpdates: [{ ciId: 'ci_payroll', set: { version: '4.2.0' } }],
   ...overrides,
 });

@@ -36,6 +36,7 @@ const RELEASE_STATUSES = Object.keys({
   closed: true,
   cancelled: true,
   'backed-out': true,
+  failed: true,
 } satisfies Record<ReleaseStatus, true>) as ReleaseStatus[];
 
 /** What the catalogue says about one detail type. */

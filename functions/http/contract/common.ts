@@ -3,15 +3,64 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { ATTRIBUTE_LIMITS, attributeMapFaults } from '#domain/attribute-value';
+import { humanMessage } from './messages.ts';
 
 extendZodWithOpenApi(z);
+// Every validation message is written for a person ("is required", "must be one of …"), not in
+// the validator's own words; a schema's own message still wins.
+z.config({ customError: humanMessage });
 
 export { z };
 
+/** What every id that reaches a table key looks like (path parameters, bodies, token subjects). */
+export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** zod issues → the `errors[]` of a validation problem, each naming its field's path. */
+export function fieldErrors(error: z.ZodError, prefix?: string): { path: string; message: string }[] {
+  const join = (path: readonly PropertyKey[]) =>
+    [...(prefix ? [prefix] : []), ...path.map(String)].join('.') || '(root)';
+  return error.issues.flatMap((issue) =>
+    // Name each unknown field itself, not the object that holds it.
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ path: join([...issue.path, key]), message: 'is not a known field' }))
+      : [{ path: join(issue.path), message: issue.message }],
+  );
+}
+
 export const Id = z
   .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be an id (1-128 characters of A-Z a-z 0-9 _ . : -)')
+  .regex(ID_PATTERN, 'must be an id (1-128 characters of A-Z a-z 0-9 _ . : -)')
   .openapi({ example: 'rel_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC' });
+
+/** An id with an example of the right kind (a team id is not `rel_…`). */
+export const idOf = (example: string, description?: string) =>
+  Id.openapi({ example, ...(description ? { description } : {}) });
+
+/**
+ * A map of attribute names to free-form JSON values (e.g. what a deployment task sets on a CI):
+ * checked by the one rule of `#domain/attribute-value` on the raw input, so a reserved key is
+ * refused rather than silently dropped by a record parser.
+ */
+export const AttributeValues = z
+  .custom<Record<string, unknown>>(() => true)
+  .superRefine((value, ctx) => {
+    for (const fault of attributeMapFaults(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: fault.path === '(root)' ? [] : fault.path.split('.'),
+        message: fault.message,
+      });
+    }
+  })
+  .openapi({
+    type: 'object',
+    minProperties: 1,
+    maxProperties: ATTRIBUTE_LIMITS.maxEntries,
+    additionalProperties: true,
+    description: `Attribute names (1-${ATTRIBUTE_LIMITS.maxKeyLength} characters; not __proto__, constructor or prototype) to JSON values: finite numbers within DynamoDB's range (|x| < 1e126, and 0 or |x| ≥ 1e-130), strings up to ${ATTRIBUTE_LIMITS.maxStringLength} characters, at most ${ATTRIBUTE_LIMITS.maxDepth} levels of nesting, ${ATTRIBUTE_LIMITS.maxEntries} entries per object or array and ${ATTRIBUTE_LIMITS.maxBytes} bytes of JSON in all.`,
+    example: { version: '4.2.0' },
+  });
 
 export const Timestamp = z.iso
   .datetime({
@@ -19,6 +68,9 @@ export const Timestamp = z.iso
     message: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-12-01T20:00:00Z',
   })
   .openapi({ example: '2026-12-01T20:00:00Z' });
+
+/** A stage name in a query (the workflow decides which names exist). */
+export const StageNameQuery = z.string().trim().min(1).max(80).openapi({ example: 'Development' });
 
 export const PageQuery = z
   .object({
@@ -48,8 +100,18 @@ export const Problem = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    instance: z.string().optional(),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ description: 'Each bad field, by its path (at most 50 are listed).' }),
+    errorsOmitted: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: 'How many more bad fields were found but not listed.' }),
   })
+  .catchall(z.unknown())
   .openapi('Problem', { description: 'RFC 9457 problem details (application/problem+json).' });
 
 export const ExpectedVersion = z

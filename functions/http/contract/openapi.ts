@@ -1,243 +1,153 @@
 /**
- * The OpenAPI 3.1 document, generated from the very zod schemas the handlers validate with.
+ * The OpenAPI 3.1 document, generated from the route declarations and the very zod schemas the
+ * handlers validate with: every status, header and body a route answers is derived from what it
+ * declares, so the published contract cannot drift from what is served.
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { PageQuery, Problem, z } from './common.ts';
-import {
-  CreateReleaseBody,
-  ExecutionViewSchema,
-  HistoryPage,
-  ReleasePage,
-  ReleaseParams,
-  ReleaseView,
-  TransitionBody,
-  TransitionResult,
-  UpdateReleaseBody,
-} from './releases.ts';
-import { CreateTeamBody, TeamListQuery, TeamPage, TeamParams, TeamView, UpdateTeamBody } from './teams.ts';
-import { CreateUserBody, PutUserBody, UserPage, UserParams, UserView } from './users.ts';
-import { workflowRoutesDoc } from './workflows.ts';
+import { Problem, z } from './common.ts';
+import { declaredRoutes } from './index.ts';
+import { type DeclaredRoute, problemStatuses } from './route.ts';
 
-const problemResponses = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: 'Problem details', content: { 'application/problem+json': { schema: Problem } } },
-    ]),
+export const PROBLEM_TITLES: Readonly<Record<number, string>> = {
+  400: 'Bad request: a field, the query, a header or the cursor is not valid (`errors[]` names each)',
+  401: 'No valid bearer token',
+  403: 'The caller lacks the process, team or role the action needs',
+  404: 'No such resource',
+  405: 'The path exists, but not with this method (`Allow` lists those it has)',
+  409: 'Version conflict: the resource changed since it was read (`currentVersion`)',
+  413: 'The body is larger than 256 KiB',
+  415: 'The body is not application/json',
+  422: 'A business rule refuses the request (`type` names it)',
+  500: 'Something went wrong on our side (logged; retry later)',
+};
+
+const stringHeader = (description: string) => ({ description, schema: { type: 'string' as const } });
+
+/** Headers on every response. */
+const ALWAYS = {
+  'Cache-Control': stringHeader('Always `no-store`: answers are never cached.'),
+  'X-Content-Type-Options': stringHeader('Always `nosniff`.'),
+};
+
+function hasVersion(schema: z.ZodType | undefined): boolean {
+  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape !== undefined && 'version' in shape;
+}
+
+function problemResponse(status: number, r: DeclaredRoute) {
+  return {
+    description: PROBLEM_TITLES[status] ?? 'Problem details',
+    headers: {
+      ...ALWAYS,
+      ...(status === 401 ? { 'WWW-Authenticate': stringHeader('`Bearer`: send an access token.') } : {}),
+      ...(status === 405 ? { Allow: stringHeader('The methods the path has.') } : {}),
+    },
+    content: { 'application/problem+json': { schema: Problem } },
+    ...(r ? {} : {}),
+  };
+}
+
+function successResponses(r: DeclaredRoute) {
+  return Object.fromEntries(
+    Object.entries(r.responses).map(([status, response]) => {
+      const etag = hasVersion(response?.schema);
+      const headers = {
+        ...ALWAYS,
+        ...(etag ? { ETag: stringHeader('The version, for `If-Match` on the next write.') } : {}),
+        ...(status === '201' ? { Location: stringHeader('Where the created resource lives.') } : {}),
+        ...(r.idempotent
+          ? {
+              'Idempotent-Replayed': stringHeader(
+                '`true` when this answers an earlier request with the same `Idempotency-Key`.',
+              ),
+            }
+          : {}),
+      };
+      return [
+        status,
+        {
+          description: response?.description ?? '',
+          headers,
+          ...(response?.schema ? { content: { 'application/json': { schema: response.schema } } } : {}),
+        },
+      ];
+    }),
   );
+}
 
-const jsonBody = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+function requestHeaders(r: DeclaredRoute) {
+  const shape: Record<string, z.ZodType> = {};
+  if (r.ifMatch) {
+    shape['If-Match'] = z.string().optional().openapi({
+      description: 'The ETag read (the version the change is based on); the same as `expectedVersion`.',
+      example: '"3"',
+    });
+  }
+  if (r.idempotent) {
+    shape['Idempotency-Key'] = z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,128}$/)
+      .optional()
+      .openapi({
+        description: 'Makes a retry of this POST safe for 24 hours.',
+        example: 'create-payroll-42',
+      });
+  }
+  return Object.keys(shape).length > 0 ? z.object(shape) : undefined;
+}
 
-/** The documented routes: every entry of the route table appears here. */
-export function documentedRoutes(): RouteConfig[] {
-  const secured = { security: [{ bearer: [] }] };
-  return [
-    {
-      method: 'get',
-      path: '/health',
-      summary: 'Liveness',
-      responses: {
-        200: { description: 'The service answers', ...jsonBody(z.object({ status: z.literal('ok') })) },
-      },
+function toRouteConfig(r: DeclaredRoute): RouteConfig {
+  const headers = requestHeaders(r);
+  const bodyTypes = r.mergePatch
+    ? ['application/json', 'application/merge-patch+json']
+    : ['application/json'];
+  return {
+    method: r.method.toLowerCase() as RouteConfig['method'],
+    path: r.path.replace(/\{(\w+)\}/g, '{$1}'),
+    operationId: r.operationId,
+    summary: r.summary,
+    ...(r.description ? { description: r.description } : {}),
+    tags: [r.handler],
+    security: 'public' in r.access ? [] : [{ bearer: [] }],
+    request: {
+      ...(r.params ? { params: r.params } : {}),
+      ...(r.query ? { query: r.query as z.ZodObject } : {}),
+      ...(headers ? { headers } : {}),
+      ...(r.body
+        ? {
+            body: {
+              required: true,
+              content: Object.fromEntries(bodyTypes.map((type) => [type, { schema: r.body as z.ZodType }])),
+            },
+          }
+        : {}),
     },
-    {
-      method: 'get',
-      path: '/openapi.json',
-      summary: 'This document',
-      responses: { 200: { description: 'OpenAPI 3.1 document' } },
+    responses: {
+      ...successResponses(r),
+      ...Object.fromEntries(problemStatuses(r).map((s) => [s, problemResponse(s, r)])),
     },
-    {
-      method: 'post',
-      path: '/releases',
-      summary: 'Create a release',
-      description:
-        "Creates a release in its workflow's first stage and starts its Step Functions execution (name = release id). Send `Idempotency-Key` to make retries safe.",
-      ...secured,
-      request: {
-        headers: z.object({ 'Idempotency-Key': z.string().optional() }),
-        body: { required: true, ...jsonBody(CreateReleaseBody) },
-      },
-      responses: {
-        201: { description: 'Created', ...jsonBody(ReleaseView) },
-        ...problemResponses(400, 401, 403, 413, 415, 422),
-      },
-    },
-    {
-      method: 'get',
-      path: '/releases',
-      summary: 'List releases, newest first',
-      ...secured,
-      request: { query: PageQuery },
-      responses: {
-        200: { description: 'A page of releases', ...jsonBody(ReleasePage) },
-        ...problemResponses(400, 401, 403),
-      },
-    },
-    {
-      method: 'get',
-      path: '/releases/{id}',
-      summary: 'Read a release',
-      ...secured,
-      request: { params: ReleaseParams },
-      responses: {
-        200: { description: 'The release', ...jsonBody(ReleaseView) },
-        ...problemResponses(401, 403, 404),
-      },
-    },
-    {
-      method: 'patch',
-      path: '/releases/{id}',
-      summary: 'Edit title, description or planned window',
-      description:
-        'Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409.',
-      ...secured,
-      request: {
-        params: ReleaseParams,
-        headers: z.object({ 'If-Match': z.string().optional() }),
-        body: { required: true, ...jsonBody(UpdateReleaseBody) },
-      },
-      responses: {
-        200: { description: 'The edited release', ...jsonBody(ReleaseView) },
-        ...problemResponses(400, 401, 403, 404, 409, 422),
-      },
-    },
-    {
-      method: 'post',
-      path: '/teams',
-      summary: 'Create a release or deployment team (administrators)',
-      description:
-        'Work groups without an id get one (work group ids are unique across teams). Members must be existing users (422 `unknown-users` names the others); their `teamIds` and `workGroupIds` change in the same transaction. Send `Idempotency-Key` to make retries safe.',
-      ...secured,
-      request: {
-        headers: z.object({ 'Idempotency-Key': z.string().optional() }),
-        body: { required: true, ...jsonBody(CreateTeamBody) },
-      },
-      responses: {
-        201: { description: 'Created', ...jsonBody(TeamView) },
-        ...problemResponses(400, 401, 403, 409, 413, 415, 422),
-      },
-    },
-    {
-      method: 'get',
-      path: '/teams',
-      summary: 'List teams by name',
-      description: 'Needs any process (change, release or deployment) or an administrator.',
-      ...secured,
-      request: { query: TeamListQuery },
-      responses: {
-        200: { description: 'A page of teams', ...jsonBody(TeamPage) },
-        ...problemResponses(400, 401, 403),
-      },
-    },
-    {
-      method: 'get',
-      path: '/teams/{id}',
-      summary: 'Read a team',
-      ...secured,
-      request: { params: TeamParams },
-      responses: {
-        200: { description: 'The team', ...jsonBody(TeamView) },
-        ...problemResponses(401, 403, 404),
-      },
-    },
-    {
-      method: 'patch',
-      path: '/teams/{id}',
-      summary: 'Edit a team, its work groups or its members (administrators)',
-      description:
-        "Lists replace the current ones. Needs `expectedVersion` in the body or `If-Match`; a stale version gets 409. The members' user items change in the same transaction; a change touching more than 100 items is refused with 422 `change-too-large`.",
-      ...secured,
-      request: {
-        params: TeamParams,
-        headers: z.object({ 'If-Match': z.string().optional() }),
-        body: { required: true, ...jsonBody(UpdateTeamBody) },
-      },
-      responses: {
-        200: { description: 'The edited team', ...jsonBody(TeamView) },
-        ...problemResponses(400, 401, 403, 404, 409, 422),
-      },
-    },
-    {
-      method: 'post',
-      path: '/users',
-      summary: 'Create a user and its processes (administrators)',
-      description: 'A user with the id already there gets 409. Team membership is set through /teams.',
-      ...secured,
-      request: {
-        headers: z.object({ 'Idempotency-Key': z.string().optional() }),
-        body: { required: true, ...jsonBody(CreateUserBody) },
-      },
-      responses: {
-        201: { description: 'Created', ...jsonBody(UserView) },
-        ...problemResponses(400, 401, 403, 409, 413, 415, 422),
-      },
-    },
-    {
-      method: 'get',
-      path: '/users',
-      summary: 'List users by id (administrators)',
-      ...secured,
-      request: { query: PageQuery },
-      responses: {
-        200: { description: 'A page of users', ...jsonBody(UserPage) },
-        ...problemResponses(400, 401, 403),
-      },
-    },
-    {
-      method: 'put',
-      path: '/users/{id}',
-      summary: 'Create a user, or replace its processes, display name and admin flag (administrators)',
-      description:
-        'Without a version it creates the user (201; 409 if it exists). Replacing needs `expectedVersion` or `If-Match` (200; 409 if stale). Team membership is kept.',
-      ...secured,
-      request: {
-        params: UserParams,
-        headers: z.object({ 'If-Match': z.string().optional() }),
-        body: { required: true, ...jsonBody(PutUserBody) },
-      },
-      responses: {
-        200: { description: 'Replaced', ...jsonBody(UserView) },
-        201: { description: 'Created', ...jsonBody(UserView) },
-        ...problemResponses(400, 401, 403, 409, 413, 415),
-      },
-    },
-    {
-      method: 'post',
-      path: '/releases/{id}/transitions',
-      summary: 'Move a release to another stage of its workflow',
-      description:
-        'Checks the workflow (allowed moves, processes, gates, reasons), commits the move with its `Release Stage Entered` event and signals the execution waiting in the stage left. `execution.inStep` tells whether the execution was seen in the new stage before the answer.',
-      ...secured,
-      request: { params: ReleaseParams, body: { required: true, ...jsonBody(TransitionBody) } },
-      responses: {
-        200: { description: 'The release in its new stage', ...jsonBody(TransitionResult) },
-        ...problemResponses(400, 401, 403, 404, 409, 422),
-      },
-    },
-    {
-      method: 'get',
-      path: '/releases/{id}/history',
-      summary: "A release's audit trail: who, when, from → to, why (oldest first)",
-      ...secured,
-      request: { params: ReleaseParams, query: PageQuery },
-      responses: {
-        200: { description: 'A page of history entries', ...jsonBody(HistoryPage) },
-        ...problemResponses(401, 403, 404),
-      },
-    },
-    {
-      method: 'get',
-      path: '/releases/{id}/execution',
-      summary: "The release's Step Functions execution: status, current state, event history",
-      ...secured,
-      request: { params: ReleaseParams },
-      responses: {
-        200: { description: 'The execution', ...jsonBody(ExecutionViewSchema) },
-        ...problemResponses(401, 403, 404),
-      },
-    },
-    ...workflowRoutesDoc(),
-  ];
+  };
+}
+
+/**
+ * zod-to-openapi writes a pattern with `RegExp#toString()` and strips only the slashes, so a
+ * pattern with a flag (`/…/u`) keeps `/u` and matches nothing. The `u` semantics are what JSON
+ * Schema patterns have anyway (ECMA-262 with Unicode), so the flag suffix is simply dropped.
+ */
+function fixPatterns(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) fixPatterns(item);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const record = node as Record<string, unknown>;
+  for (const [key, value] of Object.entries(record)) {
+    if (key === 'pattern' && typeof value === 'string') {
+      record[key] = value.replace(/\$\/[dgimsuvy]+$/, '$');
+    } else {
+      fixPatterns(value);
+    }
+  }
 }
 
 export function buildOpenApiDocument() {
@@ -246,15 +156,21 @@ export function buildOpenApiDocument() {
     type: 'http',
     scheme: 'bearer',
     bearerFormat: 'JWT',
+    description:
+      'An access token: from Cognito in AWS (README, "Deploy to AWS"), from `npm run -s token` on the local cloud.',
   });
-  for (const r of documentedRoutes()) registry.registerPath(r);
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  for (const r of declaredRoutes) registry.registerPath(toRouteConfig(r));
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Release Desk API',
       version: '0.1.0',
-      description: 'ITIL v3 Release and Deployment Management. Errors are RFC 9457 problem+json.',
+      description:
+        'ITIL v3 Release and Deployment Management. Errors are RFC 9457 `application/problem+json`. A method a path does not have is answered 405 with `Allow`; an unknown path 404. Every answer carries `Cache-Control: no-store` and `X-Content-Type-Options: nosniff`.',
+      license: { name: 'UNLICENSED', identifier: 'LicenseRef-Proprietary' },
     },
     servers: [{ url: '/' }],
   });
+  fixPatterns(document);
+  return document;
 }

@@ -2,18 +2,23 @@
  * The releases resource's request and response schemas (DESIGN §5). The handler validates with
  * them and the OpenAPI document is generated from them.
  */
-import { PACKAGE_TYPES, RELEASE_TYPES, URGENCIES } from '#domain/release';
-import { ExpectedVersion, Id, pageOf, Timestamp, z } from './common.ts';
-
-// Bodies arrive as parsed JSON, so any value here is already JSON (z.json() is recursive and breaks the OpenAPI generator).
-const JsonValue = z.unknown().openapi({ description: 'Any JSON value' });
+import { PACKAGE_TYPES, RELEASE_STATUSES, RELEASE_TYPES, URGENCIES } from '#domain/release';
+import {
+  AttributeValues,
+  ExpectedVersion,
+  Id,
+  PageQuery,
+  pageOf,
+  StageNameQuery,
+  Timestamp,
+  z,
+} from './common.ts';
+import { ANY_PROCESS, resource, route } from './route.ts';
 
 export const CiUpdateInput = z
   .object({
     ciId: Id,
-    set: z
-      .record(z.string().min(1).max(128), JsonValue)
-      .refine((r) => Object.keys(r).length > 0, 'must set at least one attribute'),
+    set: AttributeValues,
   })
   .strict();
 
@@ -124,7 +129,7 @@ export const ReleaseView = z
     teamId: z.string().optional(),
     workflow: z.object({ id: z.string(), version: z.number().int() }),
     stage: z.string(),
-    status: z.enum(['active', 'closed', 'cancelled', 'backed-out']),
+    status: z.enum(RELEASE_STATUSES),
     plannedStart: z.string(),
     plannedEnd: z.string(),
     changeIds: z.array(z.string()),
@@ -132,6 +137,33 @@ export const ReleaseView = z
     deployment: z.object({ managedByChange: z.boolean(), changeTriggerState: z.string().optional() }),
     tasks: z.array(PlannedTask),
     blackoutConflicts: z.array(z.unknown()),
+    allowedTransitions: z
+      .array(
+        z.object({
+          to: z.string(),
+          gates: z.array(z.string()).openapi({ description: 'Facts the move needs.' }),
+          unmetGates: z.array(z.string()).openapi({ description: 'Those of `gates` that do not hold now.' }),
+          requiresReason: z.boolean(),
+          terminal: z.boolean().openapi({ description: 'The move ends the release.' }),
+        }),
+      )
+      .optional()
+      .openapi({
+        description:
+          'On a single release: the moves its workflow allows the caller from the current stage (empty once the release is over, or for a caller outside its team).',
+      }),
+    executionEnd: z
+      .object({
+        status: z.string(),
+        error: z.string().optional(),
+        cause: z.string().optional(),
+        at: z.string().optional(),
+      })
+      .optional()
+      .openapi({
+        description:
+          'Present when the execution ended outside the API (an operator stopped it, a task failed for good, it timed out): the release is then `failed`.',
+      }),
     createdAt: z.string(),
     createdBy: z.string(),
     updatedAt: z.string(),
@@ -140,7 +172,21 @@ export const ReleaseView = z
   .openapi('Release');
 
 export const ReleasePage = pageOf(ReleaseView).openapi('ReleasePage');
-export const ReleaseParams = z.object({ id: Id });
+export const ReleaseParams = z.object({ id: Id.openapi({ example: 'rel_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC' }) });
+
+export const ReleaseListQuery = PageQuery.extend({
+  status: z.enum(RELEASE_STATUSES).optional(),
+  stage: StageNameQuery.optional(),
+  teamId: Id.optional().openapi({ example: 'team_release' }),
+  plannedFrom: Timestamp.optional().openapi({ description: 'Releases planned to start at or after this.' }),
+  plannedTo: Timestamp.optional().openapi({ description: 'Releases planned to start before this.' }),
+})
+  .strict()
+  .superRefine((q, ctx) => {
+    if (q.plannedFrom && q.plannedTo && Date.parse(q.plannedTo) <= Date.parse(q.plannedFrom)) {
+      ctx.addIssue({ code: 'custom', path: ['plannedTo'], message: 'must be later than plannedFrom' });
+    }
+  });
 
 export const TransitionBody = z
   .object({
@@ -198,3 +244,85 @@ export const ExecutionViewSchema = z
     ),
   })
   .openapi('Execution');
+
+const releaseDescription =
+  "Reads are open to every holder of a process (change, release or deployment): change managers, CAB members and technicians follow releases of every team. Writes are for release managers of the release's team (or administrators).";
+
+/** The releases resource's routes (DESIGN §5). */
+export const releaseRoutes = resource('releases', {
+  createRelease: route({
+    method: 'POST',
+    path: '/releases',
+    summary: 'Create a release',
+    description:
+      "Creates a release in its workflow's first stage and starts its Step Functions execution (name = release id). The release belongs to `teamId`, a release team the caller is a member of (default: the caller's only release team). Deployment tasks cannot be planned yet: `tasks` must be empty until technicians' task queues exist (422 `deployment-tasks-unavailable`). Send `Idempotency-Key` to make retries safe.",
+    access: { processes: ['release'] },
+    body: CreateReleaseBody,
+    idempotent: true,
+    responses: {
+      201: { description: 'Created (or replayed: `Idempotent-Replayed: true`)', schema: ReleaseView },
+    },
+  }),
+  listReleases: route({
+    method: 'GET',
+    path: '/releases',
+    summary: 'List releases, newest first',
+    description: `${releaseDescription} Filters: \`status\`, \`stage\`, \`teamId\` and the planned start (\`plannedFrom\` ≤ plannedStart < \`plannedTo\`). Each is read from an index of its own (the most selective one given: stage, then team, then status, then planned start); the others are applied within it. Newest first, except when only the planned start is filtered on: then in planned-start order.`,
+    access: ANY_PROCESS,
+    query: ReleaseListQuery,
+    responses: { 200: { description: 'A page of releases', schema: ReleasePage } },
+  }),
+  getRelease: route({
+    method: 'GET',
+    path: '/releases/{id}',
+    summary: 'Read a release, with the moves the caller may make now',
+    description: releaseDescription,
+    access: ANY_PROCESS,
+    params: ReleaseParams,
+    responses: { 200: { description: 'The release', schema: ReleaseView } },
+  }),
+  editRelease: route({
+    method: 'PATCH',
+    path: '/releases/{id}',
+    summary: 'Edit title, description or planned window',
+    description:
+      "Release managers of the release's team (or administrators). Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409. A release that is over cannot be edited (422).",
+    access: { processes: ['release'] },
+    params: ReleaseParams,
+    body: UpdateReleaseBody,
+    ifMatch: true,
+    mergePatch: true,
+    problems: [422],
+    responses: { 200: { description: 'The edited release', schema: ReleaseView } },
+  }),
+  moveRelease: route({
+    method: 'POST',
+    path: '/releases/{id}/transitions',
+    summary: 'Move a release to another stage of its workflow',
+    description:
+      "Members of the release's team (or administrators) holding a process the transition allows. Checks the workflow (allowed moves, processes, gates, reasons), commits the move with its `Release Stage Entered` event and signals the execution waiting in the stage left. `execution.inStep` tells whether the execution was seen in the new stage before the answer.",
+    access: ANY_PROCESS,
+    params: ReleaseParams,
+    body: TransitionBody,
+    ifMatch: true,
+    problems: [422],
+    responses: { 200: { description: 'The release in its new stage', schema: TransitionResult } },
+  }),
+  releaseHistory: route({
+    method: 'GET',
+    path: '/releases/{id}/history',
+    summary: "A release's audit trail: who, when, from → to, why (oldest first)",
+    access: ANY_PROCESS,
+    params: ReleaseParams,
+    query: PageQuery,
+    responses: { 200: { description: 'A page of history entries', schema: HistoryPage } },
+  }),
+  releaseExecution: route({
+    method: 'GET',
+    path: '/releases/{id}/execution',
+    summary: "The release's Step Functions execution: status, current state, event history",
+    access: ANY_PROCESS,
+    params: ReleaseParams,
+    responses: { 200: { description: 'The execution', schema: ExecutionViewSchema } },
+  }),
+});

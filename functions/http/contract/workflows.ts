@@ -4,10 +4,10 @@
  * validated with the very schema the compiler uses (workflows/definition.ts), so every fault,
  * semantic ones included, comes back as 400 naming `definition.<path>`.
  */
-import type { RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { WORKFLOW_ID_PATTERN } from '#domain/workflow-service';
 import { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
-import { ExpectedVersion, PageQuery, Problem, pageOf, z } from './common.ts';
+import { ExpectedVersion, PageQuery, pageOf, z } from './common.ts';
+import { ANY_PROCESS, resource, route } from './route.ts';
 
 export const WorkflowId = z
   .string()
@@ -91,62 +91,42 @@ export const WorkflowView = z
 
 export const WorkflowPage = pageOf(WorkflowSummary).openapi('WorkflowPage');
 
-const problemResponses = (...statuses: number[]) =>
-  Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: 'Problem details', content: { 'application/problem+json': { schema: Problem } } },
-    ]),
-  );
-
-const jsonBody = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
-
-/** The documented workflow routes, for the OpenAPI document. */
-export function workflowRoutesDoc(): RouteConfig[] {
-  const secured = { security: [{ bearer: [] }] };
-  return [
-    {
-      method: 'post',
-      path: '/workflows',
-      summary: 'Validate, compile and publish a workflow version (administrators)',
-      description:
-        "Validates the definition, compiles it to Amazon States Language and publishes it as a new version of the workflow's state machine (`release-desk-<id>`, created with the first version). 201 when it created the workflow (version 1); 200 when it published the next version of an existing one, or when the definition equals the latest version's (nothing is published then). A workflow's kind cannot change (422 `workflow-kind-changed`). Releases keep the version they started on. Send `Idempotency-Key` to make retries safe.",
-      ...secured,
-      request: {
-        headers: z.object({ 'Idempotency-Key': z.string().optional() }),
-        body: { required: true, ...jsonBody(PublishWorkflowBody) },
+/** The workflows resource's routes. */
+export const workflowRoutes = resource('workflows', {
+  publishWorkflow: route({
+    method: 'POST',
+    path: '/workflows',
+    summary: 'Validate, compile and publish a workflow version (administrators)',
+    description:
+      "Validates the definition, compiles it to Amazon States Language and publishes it as a new version of the workflow's state machine (`release-desk-<id>`, created with the first version; the default workflows keep the stack's machines). 201 when it created the workflow (version 1); 200 when it published the next version of an existing one, or when the definition equals the latest version's (nothing is published then). A workflow's kind cannot change (422 `workflow-kind-changed`). Releases keep the version they started on. Send `Idempotency-Key` to make retries safe.",
+    access: { admin: true },
+    body: PublishWorkflowBody,
+    idempotent: true,
+    problems: [409],
+    responses: {
+      200: {
+        description: 'A new version of an existing workflow (or none: unchanged)',
+        schema: WorkflowView,
       },
-      responses: {
-        200: {
-          description: 'A new version of an existing workflow (or none: unchanged)',
-          ...jsonBody(WorkflowView),
-        },
-        201: { description: 'Created (version 1)', ...jsonBody(WorkflowView) },
-        ...problemResponses(400, 401, 403, 409, 413, 415, 422),
-      },
+      201: { description: 'Created (version 1)', schema: WorkflowView },
     },
-    {
-      method: 'get',
-      path: '/workflows',
-      summary: 'List workflows by kind, then id',
-      description: 'Needs any process (change, release or deployment) or an administrator.',
-      ...secured,
-      request: { query: WorkflowListQuery },
-      responses: {
-        200: { description: 'A page of workflows', ...jsonBody(WorkflowPage) },
-        ...problemResponses(400, 401, 403),
-      },
-    },
-    {
-      method: 'get',
-      path: '/workflows/{id}',
-      summary: 'Read a workflow with the definition and ASL of its latest (or a given) version',
-      ...secured,
-      request: { params: WorkflowParams, query: WorkflowQuery },
-      responses: {
-        200: { description: 'The workflow', ...jsonBody(WorkflowView) },
-        ...problemResponses(400, 401, 403, 404),
-      },
-    },
-  ];
-}
+  }),
+  listWorkflows: route({
+    method: 'GET',
+    path: '/workflows',
+    summary: 'List workflows by kind, then id',
+    description: 'Needs any process (change, release or deployment) or an administrator.',
+    access: ANY_PROCESS,
+    query: WorkflowListQuery,
+    responses: { 200: { description: 'A page of workflows', schema: WorkflowPage } },
+  }),
+  getWorkflow: route({
+    method: 'GET',
+    path: '/workflows/{id}',
+    summary: 'Read a workflow with the definition and ASL of its latest (or a given) version',
+    access: ANY_PROCESS,
+    params: WorkflowParams,
+    query: WorkflowQuery,
+    responses: { 200: { description: 'The workflow', schema: WorkflowView } },
+  }),
+});

@@ -27,7 +27,7 @@ describe('GET /openapi.json', () => {
     for (const [key, spec] of Object.entries(routeTable)) {
       const { method, path } = splitRouteKey(key);
       const op = doc.paths[path]?.[method.toLowerCase()];
-      expect(op?.security, key).toEqual(spec.public ? undefined : [{ bearer: [] }]);
+      expect(op?.security, key).toEqual(spec.public ? [] : [{ bearer: [] }]);
     }
   });
 });

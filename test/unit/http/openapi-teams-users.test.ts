@@ -12,6 +12,7 @@ describe('OpenAPI document: teams and users', () => {
       'GET /teams',
       'GET /teams/{id}',
       'GET /users',
+      'GET /users/{id}',
       'PATCH /teams/{id}',
       'POST /teams',
       'POST /users',

@@ -1,0 +1,121 @@
+/**
+ * How a route is declared: once, in its resource's contract module. The route table (CDK routes,
+ * local gateway, 404/405 fallback), the OpenAPI document and the edge's checks (who may call, what
+ * it takes) are all derived from these declarations; a handler module only binds use cases to them.
+ */
+import type { z } from 'zod';
+import type { Process } from '#domain/actor';
+
+/** The Lambda function (one per resource) that serves a route. */
+export type HttpHandlerName =
+  | 'health'
+  | 'openapi'
+  | 'releases'
+  | 'workflows'
+  | 'teams'
+  | 'users'
+  | 'fallback';
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/**
+ * Who may call a route, checked before the body is read (so a caller without it learns nothing
+ * from validation errors). Finer rules (team membership, workflow processes) are the use case's.
+ */
+export type Access =
+  | { readonly public: true }
+  /** Any caller with a valid token; the use case decides the rest (e.g. a user reading themself). */
+  | { readonly signedIn: true }
+  | { readonly admin: true }
+  | { readonly processes: readonly Process[] };
+
+/** Any of the three processes (or an administrator). */
+export const ANY_PROCESS: Access = { processes: ['change', 'release', 'deployment'] };
+
+export interface SuccessResponse {
+  readonly description: string;
+  /** The JSON body; an object schema with a numeric `version` also gets an `ETag` header. */
+  readonly schema?: z.ZodType;
+}
+
+export interface RouteDeclaration<
+  B extends z.ZodType | undefined = z.ZodType | undefined,
+  Q extends z.ZodType | undefined = z.ZodType | undefined,
+> {
+  readonly method: Method;
+  readonly path: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly access: Access;
+  readonly params?: z.ZodObject;
+  readonly query?: Q;
+  readonly body?: B;
+  /** A write that takes `If-Match` (the ETag it is based on); a stale one is 409. */
+  readonly ifMatch?: boolean;
+  /** A POST that takes `Idempotency-Key`; a replay answers `Idempotent-Replayed: true`. */
+  readonly idempotent?: boolean;
+  /** A PATCH that also takes `application/merge-patch+json`. */
+  readonly mergePatch?: boolean;
+  readonly responses: Readonly<Partial<Record<200 | 201 | 204, SuccessResponse>>>;
+  /** Problem statuses the use case itself may answer beyond those derived below (e.g. 409, 422). */
+  readonly problems?: readonly number[];
+  /** Example values of the path parameters (ids of the right kind), for the document. */
+  readonly examples?: Readonly<Record<string, string>>;
+}
+
+/** A declaration with its resource's handler and its operation id (its key in the module). */
+export interface DeclaredRoute extends RouteDeclaration {
+  readonly operationId: string;
+  readonly handler: HttpHandlerName;
+  readonly routeKey: string;
+}
+
+/** Declares one route, keeping its schemas' types for the handler that implements it. */
+export function route<
+  B extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+>(declaration: RouteDeclaration<B, Q>): RouteDeclaration<B, Q> {
+  return declaration;
+}
+
+/** A resource's routes, all served by one handler; keys are the operation ids. */
+export interface Resource<R extends Record<string, RouteDeclaration>> {
+  readonly handler: HttpHandlerName;
+  readonly routes: R;
+  readonly list: readonly DeclaredRoute[];
+}
+
+export function resource<R extends Record<string, RouteDeclaration>>(
+  handler: HttpHandlerName,
+  routes: R,
+): Resource<R> {
+  return {
+    handler,
+    routes,
+    list: Object.entries(routes).map(([operationId, r]) => ({
+      ...r,
+      operationId,
+      handler,
+      routeKey: `${r.method} ${r.path}`,
+    })),
+  };
+}
+
+/**
+ * The problem statuses a route can answer, derived from what it takes: the edge's own refusals
+ * plus those its use case declares. 405 is not an operation's: the fallback answers it for
+ * methods a path does not have (documented once, in the document's description).
+ */
+export function problemStatuses(r: RouteDeclaration): number[] {
+  // Every route refuses a body it does not take (400) and reads none past the size limit (413).
+  const statuses = new Set<number>([400, 413, 500, ...(r.problems ?? [])]);
+  if (!('public' in r.access)) {
+    statuses.add(401);
+    statuses.add(403);
+  }
+  if (r.body) statuses.add(415);
+  if (r.params) statuses.add(404);
+  if (r.ifMatch) statuses.add(409);
+  if (r.idempotent) statuses.add(422);
+  return [...statuses].sort((a, b) => a - b);
+}

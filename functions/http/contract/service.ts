@@ -1,0 +1,34 @@
+/**
+ * The service's own public routes: liveness and the contract itself.
+ */
+import { z } from './common.ts';
+import { resource, route } from './route.ts';
+
+export const HealthView = z.object({ status: z.literal('ok'), service: z.string() }).openapi('Health');
+
+export const healthRoutes = resource('health', {
+  health: route({
+    method: 'GET',
+    path: '/health',
+    summary: 'Liveness',
+    description: 'Answers without touching any dependency. Needs no token.',
+    access: { public: true },
+    responses: { 200: { description: 'The service answers', schema: HealthView } },
+  }),
+});
+
+export const openapiRoutes = resource('openapi', {
+  openapiDocument: route({
+    method: 'GET',
+    path: '/openapi.json',
+    summary: 'This document (OpenAPI 3.1)',
+    description: 'Needs no token.',
+    access: { public: true },
+    responses: {
+      200: {
+        description: 'The OpenAPI 3.1 document',
+        schema: z.record(z.string(), z.unknown()).openapi({ type: 'object' }),
+      },
+    },
+  }),
+});

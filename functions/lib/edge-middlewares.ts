@@ -1,0 +1,284 @@
+/**
+ * The HTTP edge's middlewares, one job each, in the order they run: security headers on every
+ * answer, errors as problem+json, the route's declaration, who calls, may they, and the request
+ * parsed and validated. Each is a small factory returning `{ before, after, onError }` (middy).
+ */
+import { createHash } from 'node:crypto';
+import type middy from '@middy/core';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { z } from 'zod';
+import { type Actor, requireAdmin, requireProcess } from '#domain/actor';
+import { ValidationError } from '#domain/errors';
+import type { IdempotencyRequest } from '#domain/release-service';
+import { actorFor, type UserStore } from '#domain/user';
+import { fieldErrors, ID_PATTERN } from '../http/contract/common.ts';
+import type { DeclaredRoute } from '../http/contract/route.ts';
+import { logger } from './logger.ts';
+import { HttpProblem, INTERNAL_PROBLEM, PROBLEM_CONTENT_TYPE, toProblem } from './problem.ts';
+
+/** Largest accepted request body (bytes). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+type Event = APIGatewayProxyEventV2WithJWTAuthorizer;
+type Result = APIGatewayProxyStructuredResultV2;
+type Middleware = middy.MiddlewareObj<Event, Result>;
+
+/** Headers on every answer of the API: nothing is cached, nothing is sniffed. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};
+
+/** What the middlewares learned about one request, for the next ones and the use case. */
+export interface EdgeState {
+  declaration: DeclaredRoute;
+  headers: Record<string, string>;
+  actor?: Actor;
+  request?: {
+    body: unknown;
+    query: unknown;
+    params: Record<string, string>;
+    headers: Record<string, string>;
+    actor: Actor;
+    idempotency: IdempotencyRequest | undefined;
+    ifMatchVersion: number | undefined;
+  };
+}
+
+const states = new WeakMap<object, EdgeState>();
+
+/** The state the middlewares built for this event (set by {@link resolveDeclaration}). */
+export function edgeState(event: Event): EdgeState {
+  const state = states.get(event);
+  if (!state) throw new Error('edge state missing: resolveDeclaration must run first');
+  return state;
+}
+
+function lowerCaseHeaders(headers: Record<string, string | undefined> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/** `Cache-Control: no-store` and `X-Content-Type-Options: nosniff` on every answer, errors included. */
+export function securityHeaders(): Middleware {
+  const add = (request: middy.Request<Event, Result>) => {
+    if (request.response) {
+      request.response.headers = { ...(request.response.headers ?? {}), ...SECURITY_HEADERS };
+    }
+  };
+  return { after: add, onError: add };
+}
+
+/**
+ * Errors → RFC 9457 problem+json. A known error (a status below 500) is shown to the caller;
+ * anything else is a generic 500 whose details go to the log only.
+ */
+export function problemResponses(): Middleware {
+  return {
+    onError: (request) => {
+      const requestId = (request.context as { awsRequestId?: string } | undefined)?.awsRequestId;
+      const mapped = toProblem(request.error);
+      if (!mapped) {
+        logger.error('Unhandled error', { error: request.error as Error, requestId });
+        request.response = {
+          statusCode: 500,
+          headers: { 'content-type': PROBLEM_CONTENT_TYPE },
+          body: JSON.stringify({
+            ...INTERNAL_PROBLEM,
+            ...(requestId ? { instance: `urn:request:${requestId}` } : {}),
+          }),
+        };
+        return;
+      }
+      request.response = {
+        statusCode: mapped.problem.status,
+        headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...mapped.headers },
+        body: JSON.stringify(mapped.problem),
+      };
+    },
+  };
+}
+
+/** Finds the route's declaration by the event's route key; a key the handler does not serve is 404. */
+export function resolveDeclaration(routes: ReadonlyMap<string, DeclaredRoute>): Middleware {
+  return {
+    before: (request) => {
+      const declaration = routes.get(request.event.routeKey);
+      if (!declaration) {
+        throw new HttpProblem(404, 'not-found', 'Not Found', `No route ${request.event.routeKey}.`);
+      }
+      states.set(request.event, { declaration, headers: lowerCaseHeaders(request.event.headers) });
+    },
+  };
+}
+
+const unauthorized = (detail: string) =>
+  new HttpProblem(401, 'unauthorized', 'Unauthorized', detail, { headers: { 'www-authenticate': 'Bearer' } });
+
+/**
+ * The user id a token names. Cognito access tokens carry the user name as `username` (their `sub`
+ * is a UUID); local tokens are shaped the same. Tokens without `username` fall back to `sub`.
+ * The id reaches table keys, so it must be a valid id (1-128 characters).
+ */
+export function userIdOf(claims: Record<string, unknown> | undefined): string {
+  const name = claims?.username ?? claims?.sub;
+  if (typeof name !== 'string' || name === '') throw unauthorized('A valid bearer token is required.');
+  if (!ID_PATTERN.test(name)) {
+    throw unauthorized('The token does not name a valid user (1-128 characters of A-Z a-z 0-9 _ . : -).');
+  }
+  return name;
+}
+
+/** Whether the token's `cognito:groups` (a list, or API Gateway's `[a b]` string form) has `admin`. */
+export function inAdminGroup(claims: Record<string, unknown> | undefined): boolean {
+  const groups = claims?.['cognito:groups'];
+  const list = Array.isArray(groups)
+    ? groups.map(String)
+    : String(groups ?? '')
+        .replace(/[[\]]/g, '')
+        .split(/[ ,]+/);
+  return list.includes('admin');
+}
+
+/** The caller: anonymous on public routes, else the user the token names (looked up once). */
+export function identifyCaller(users: () => UserStore): Middleware {
+  return {
+    before: async (request) => {
+      const state = edgeState(request.event);
+      if ('public' in state.declaration.access) {
+        state.actor = actorFor({ subject: 'anonymous', adminClaim: false }, undefined);
+        return;
+      }
+      const claims = request.event.requestContext?.authorizer?.jwt?.claims as
+        | Record<string, unknown>
+        | undefined;
+      const subject = userIdOf(claims);
+      state.actor = actorFor({ subject, adminClaim: inAdminGroup(claims) }, await users().get(subject));
+    },
+  };
+}
+
+/** The route's declared access, checked before the body is read (403 first, then validation). */
+export function requireAccess(): Middleware {
+  return {
+    before: (request) => {
+      const state = edgeState(request.event);
+      const access = state.declaration.access;
+      const actor = state.actor as Actor;
+      if ('admin' in access) requireAdmin(actor);
+      if ('processes' in access) requireProcess(actor, ...access.processes);
+    },
+  };
+}
+
+const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
+const MERGE_PATCH_TYPE = /^application\/merge-patch\+json\s*(;.*)?$/i;
+
+function readBody(event: Event, headers: Record<string, string>, declaration: DeclaredRoute): unknown {
+  if (event.body === undefined || event.body === null || event.body === '') return undefined;
+  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) {
+    throw new HttpProblem(
+      413,
+      'payload-too-large',
+      'Payload Too Large',
+      `The body is larger than ${MAX_BODY_BYTES} bytes.`,
+    );
+  }
+  if (!declaration.body) {
+    throw new ValidationError('This route takes no body.', [{ path: '(root)', message: 'must be empty' }]);
+  }
+  const type = headers['content-type'] ?? '';
+  if (!JSON_TYPE.test(type) && !(declaration.mergePatch && MERGE_PATCH_TYPE.test(type))) {
+    throw new HttpProblem(
+      415,
+      'unsupported-media-type',
+      'Unsupported Media Type',
+      `Send the body as application/json${declaration.mergePatch ? ' (or application/merge-patch+json)' : ''}.`,
+    );
+  }
+  try {
+    return JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new ValidationError('The body is not valid JSON.', [
+      { path: '(root)', message: 'is not valid JSON' },
+    ]);
+  }
+}
+
+function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    throw new ValidationError(
+      `The request ${where} is not valid.`,
+      fieldErrors(result.error, where === 'body' ? undefined : where),
+    );
+  }
+  return result.data;
+}
+
+function ifMatchVersion(headers: Record<string, string>): number | undefined {
+  const value = headers['if-match'];
+  if (value === undefined) return undefined;
+  const match = /^(?:W\/)?"?(\d{1,15})"?$/.exec(value.trim());
+  if (!match) {
+    throw new ValidationError('If-Match must be an ETag this API issued.', [
+      { path: 'If-Match', message: 'is not a version ETag' },
+    ]);
+  }
+  return Number(match[1]);
+}
+
+const IdempotencyKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -');
+
+/** Path parameters, body, query and the precondition headers, validated against the declaration. */
+export function parseRequest(): Middleware {
+  return {
+    before: (request) => {
+      const { event } = request;
+      const state = edgeState(event);
+      const { declaration, headers } = state;
+      const params = (event.pathParameters ?? {}) as Record<string, string>;
+      for (const [name, value] of Object.entries(params)) {
+        if (value === undefined || !ID_PATTERN.test(value)) {
+          throw new HttpProblem(
+            404,
+            'not-found',
+            'Not Found',
+            `No resource with ${name} "${String(value ?? '').slice(0, 128)}".`,
+          );
+        }
+      }
+      const rawBody = readBody(event, headers, declaration);
+      const body = declaration.body ? parseWith(declaration.body, rawBody, 'body') : undefined;
+      const query = declaration.query
+        ? parseWith(declaration.query, event.queryStringParameters ?? {}, 'query')
+        : {};
+      const actor = state.actor as Actor;
+      let idempotency: IdempotencyRequest | undefined;
+      const key = headers['idempotency-key'];
+      if (key !== undefined && declaration.idempotent) {
+        const parsedKey = IdempotencyKey.safeParse(key);
+        if (!parsedKey.success) {
+          throw new ValidationError('Bad Idempotency-Key.', fieldErrors(parsedKey.error, 'Idempotency-Key'));
+        }
+        const fingerprint = createHash('sha256')
+          .update(`${event.routeKey}\n${JSON.stringify(params)}\n${JSON.stringify(rawBody ?? null)}`)
+          .digest('base64url');
+        idempotency = { scope: actor.id, key: parsedKey.data, fingerprint };
+      }
+      state.request = {
+        body,
+        query,
+        params,
+        headers,
+        actor,
+        idempotency,
+        ifMatchVersion: declaration.ifMatch ? ifMatchVersion(headers) : undefined,
+      };
+    },
+  };
+}
