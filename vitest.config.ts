@@ -5,7 +5,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // One DynamoDB Local for the whole run; each test file creates its own table in it.
     globalSetup: ['test/setup/dynamodb-local.ts'],
-    setupFiles: ['test/setup/matchers.ts'],
+    setupFiles: ['test/setup/matchers.ts', 'test/setup/contract.ts'],
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -21,6 +21,7 @@ export interface FunctionSpec {
     | 'SendTaskFailure'
     | 'DescribeExecution'
     | 'GetExecutionHistory'
+    | 'ListExecutions'
   )[];
   /** Publishes to the `release-desk` bus. */
   readonly putEvents?: boolean;
@@ -65,7 +66,8 @@ export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   'start-execution': {
     entry: 'functions/events/start-execution.ts',
-    description: 'Release Created → StartExecution (idempotent)',
+    description: 'Release Created → StartExecution of the stored release (idempotent)',
+    table: 'read',
     stepFunctions: ['StartExecution'],
   },
   'signal-execution': {
@@ -73,6 +75,19 @@ export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Release Stage Entered → SendTaskSuccess to the waiting stage (idempotent)',
     table: 'read',
     stepFunctions: ['SendTaskSuccess'],
+  },
+  'reconcile-executions': {
+    entry: 'functions/events/reconcile-executions.ts',
+    description: 'Every 5 minutes: repairs or reports releases apart from their executions',
+    table: 'write',
+    stepFunctions: [
+      'StartExecution',
+      'SendTaskSuccess',
+      'DescribeExecution',
+      'GetExecutionHistory',
+      'ListExecutions',
+    ],
+    workflowCatalog: 'resolve',
   },
   'record-stage': {
     entry: 'functions/steps/record-stage.ts',
@@ -93,5 +108,6 @@ export const deployedFunctions: readonly FunctionName[] = [
   'outbox-relay',
   'start-execution',
   'signal-execution',
+  'reconcile-executions',
   'record-stage',
 ];

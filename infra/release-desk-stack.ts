@@ -13,7 +13,7 @@ import { Handlers } from './constructs/handlers.ts';
 import { OutboxRelay } from './constructs/outbox-relay.ts';
 import { Workflows } from './constructs/workflows.ts';
 import { deployedFunctions, type FunctionName, type FunctionSpec, functionSpecs } from './functions.ts';
-import { rules } from './rules.ts';
+import { rules, schedules } from './rules.ts';
 
 export interface ReleaseDeskStackProps extends StackProps {
   /** @default deployedFunctions */
@@ -46,8 +46,12 @@ export class ReleaseDeskStack extends Stack {
     });
 
     const relay = this.handlers.find('outbox-relay');
-    if (relay) new OutboxRelay(this, 'OutboxRelay', { table: this.data.table, relay });
+    if (relay) {
+      new OutboxRelay(this, 'OutboxRelay', { table: this.data.table, relay });
+      if (relay.role) this.events.restrictSourceTo(relay.role);
+    }
     this.events.addRules(rules, (name) => this.handlers.find(name));
+    this.events.addSchedules(schedules, (name) => this.handlers.find(name));
 
     this.workflows = new Workflows(this, 'Workflows', { recordStage: this.handlers.get('record-stage') });
     this.handlers.grantWorkflows({
@@ -55,9 +59,11 @@ export class ReleaseDeskStack extends Stack {
       publishedRole: this.workflows.publishedRole,
       recordStage: this.handlers.get('record-stage'),
     });
-    this.handlers
-      .find('releases')
-      ?.addEnvironment('DEFAULT_RELEASE_STATE_MACHINE_ARN', this.workflows.defaultRelease.stateMachineArn);
+    for (const name of ['releases', 'reconcile-executions'] as const) {
+      this.handlers
+        .find(name)
+        ?.addEnvironment('DEFAULT_RELEASE_STATE_MACHINE_ARN', this.workflows.defaultRelease.stateMachineArn);
+    }
 
     this.api = new Api(this, 'Api', { routes: routeTable, handler: (name) => this.handlers.find(name) });
 

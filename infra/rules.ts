@@ -9,7 +9,7 @@ export const EVENT_SOURCE = 'release-desk';
 export type EventPattern = { readonly [key: string]: unknown };
 
 /** Event consumers (Lambda handlers under `functions/events/`) that rules target. */
-export type EventTargetName = 'start-execution' | 'signal-execution';
+export type EventTargetName = 'start-execution' | 'signal-execution' | 'reconcile-executions';
 
 export interface RuleDefinition {
   readonly name: string;
@@ -32,5 +32,23 @@ export const rules: readonly RuleDefinition[] = [
       'Makes sure every accepted stage transition reaches the waiting execution (SendTaskSuccess, idempotent).',
     eventPattern: { source: [EVENT_SOURCE], 'detail-type': ['Release Stage Entered'] },
     target: 'signal-execution',
+  },
+];
+
+/** A function run on a schedule (an EventBridge schedule rule in AWS, a timer on the local cloud). */
+export interface ScheduleDefinition {
+  readonly name: string;
+  readonly description: string;
+  readonly everyMinutes: number;
+  readonly target: EventTargetName;
+}
+
+export const schedules: readonly ScheduleDefinition[] = [
+  {
+    name: 'reconcile-executions',
+    description:
+      'Compares every active release with its execution and repairs or reports what differs (DESIGN §6, invariant 10).',
+    everyMinutes: 5,
+    target: 'reconcile-executions',
   },
 ];

@@ -14,6 +14,7 @@ export const EVENT_TYPES = [
   'Configuration Item Updated',
   'Release Backed Out',
   'Release Closed',
+  'Release Execution Ended',
   'Blackout Overridden',
   'Team Created',
   'Team Updated',

@@ -52,6 +52,8 @@ export interface ReleaseStore {
   list(filter: ReleaseFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>>;
   /** The release's events, oldest first: its audit trail. */
   history(id: string, page: { limit: number; cursor?: string | undefined }): Promise<Page<DomainEvent>>;
+  /** One committed event of the release, by its id (what a consumer trusts instead of the bus). */
+  event(id: string, eventId: string): Promise<DomainEvent | undefined>;
 }
 
 /** What a release list may be narrowed to; every field is optional. */

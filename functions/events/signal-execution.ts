@@ -1,9 +1,12 @@
 /**
  * `Release Stage Entered` consumer: makes sure the release's execution receives the accepted
  * transition. The API signals right away; this is the retry that makes a failed or early signal
- * land. Throwing when the execution has not reached the stage yet lets EventBridge retry later.
+ * land. The event is only a hint: the signal sent is the one the table committed under the
+ * event's id, so a forged or altered event moves nothing. Throwing when the execution has not
+ * reached the stage yet lets EventBridge retry later.
  */
 import type { EventBridgeEvent } from 'aws-lambda';
+import type { ReleaseStore } from '#domain/release-service';
 import type { StageSignal } from '#domain/release-transition';
 import type { Clients } from '#lib/clients';
 import { logger } from '#lib/logger';
@@ -11,8 +14,8 @@ import { environmentPorts } from '#lib/ports';
 import { signalStage } from '#lib/stage-signal';
 
 interface StageEnteredDetail {
-  id: string;
-  data: { releaseId: string; signal: StageSignal };
+  id?: unknown;
+  data?: { releaseId?: unknown };
 }
 
 export class ExecutionNotReadyError extends Error {
@@ -23,11 +26,26 @@ export class ExecutionNotReadyError extends Error {
 }
 
 export function createHandler(
-  deps: () => { clients: Pick<Clients, 'db' | 'sfn'>; config: { tableName: string } },
+  deps: () => {
+    clients: Pick<Clients, 'db' | 'sfn'>;
+    config: { tableName: string };
+    releases: Pick<ReleaseStore, 'event'>;
+  },
 ) {
   return async (event: EventBridgeEvent<'Release Stage Entered', StageEnteredDetail>): Promise<void> => {
-    const { clients, config } = deps();
-    const { releaseId, signal } = event.detail.data;
+    const { clients, config, releases } = deps();
+    const releaseId = event.detail?.data?.releaseId;
+    const eventId = event.detail?.id;
+    if (typeof releaseId !== 'string' || typeof eventId !== 'string') {
+      logger.warn('Release Stage Entered without a release or event id ignored', { detail: event.detail });
+      return;
+    }
+    const stored = await releases.event(releaseId, eventId);
+    const signal = (stored?.data as { signal?: StageSignal } | undefined)?.signal;
+    if (!stored || stored.type !== 'Release Stage Entered' || !signal) {
+      logger.warn('Release Stage Entered that the table does not hold ignored', { releaseId, eventId });
+      return;
+    }
     const outcome = await signalStage(
       { db: clients.db, sfn: clients.sfn, tableName: config.tableName },
       { kind: 'release', id: releaseId },

@@ -1,39 +1,51 @@
 /**
- * `Release Created` consumer: starts the release's workflow execution. Idempotent — the
- * execution name is the release id and the input is the same every time, so a redelivered
- * event (or the API having started it already) changes nothing.
+ * `Release Created` consumer: starts the release's workflow execution. The event is only a hint:
+ * the release is read from the table, and only a stored, active release is started, on its stored
+ * state machine with the input derived from it — a forged or replayed event starts nothing that
+ * the table does not call for. Idempotent: the execution name is the release id and the input is
+ * the same every time.
  */
-import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { WorkflowRef } from '#domain/release';
+import type { ReleaseStore } from '#domain/release-service';
+import type { Clients } from '#lib/clients';
 import { startReleaseExecution } from '#lib/execution-starter';
 import { logger } from '#lib/logger';
 import { environmentPorts } from '#lib/ports';
 
 interface ReleaseCreatedDetail {
-  id: string;
-  data: {
-    releaseId: string;
-    stateMachineArn: string;
-    workflow: { id: string; version: number };
-    executionInput: { signal: { to: string } };
-  };
+  id?: unknown;
+  data?: { releaseId?: unknown };
 }
 
-export function createHandler(deps: () => { clients: { sfn: SFNClient } }) {
+export function createHandler(
+  deps: () => { clients: Pick<Clients, 'sfn'>; releases: Pick<ReleaseStore, 'get' | 'event'> },
+) {
   return async (event: EventBridgeEvent<'Release Created', ReleaseCreatedDetail>): Promise<void> => {
-    const { data } = event.detail;
-    const workflow: WorkflowRef = {
-      id: data.workflow.id,
-      version: data.workflow.version,
-      stateMachineArn: data.stateMachineArn,
-      initialStage: data.executionInput.signal.to,
-    };
-    const executionArn = await startReleaseExecution(deps().clients.sfn, { id: data.releaseId, workflow });
-    logger.info('Release execution started', {
-      releaseId: data.releaseId,
-      executionArn: executionArn ?? 'already started',
-    });
+    const { clients, releases } = deps();
+    const releaseId = event.detail?.data?.releaseId;
+    const eventId = event.detail?.id;
+    if (typeof releaseId !== 'string' || typeof eventId !== 'string') {
+      logger.warn('Release Created without a release or event id ignored', { detail: event.detail });
+      return;
+    }
+    // The event must be one the table committed, for a release the table holds.
+    const [stored, release] = await Promise.all([
+      releases.event(releaseId, eventId),
+      releases.get(releaseId),
+    ]);
+    if (!stored || stored.type !== 'Release Created' || !release) {
+      logger.warn('Release Created that the table does not hold ignored', { releaseId, eventId });
+      return;
+    }
+    if (release.status !== 'active') {
+      logger.info('Release is over; its execution is not started again', {
+        releaseId,
+        status: release.status,
+      });
+      return;
+    }
+    const executionArn = await startReleaseExecution(clients.sfn, release);
+    logger.info('Release execution started', { releaseId, executionArn: executionArn ?? 'already started' });
   };
 }
 

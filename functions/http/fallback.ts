@@ -2,6 +2,7 @@
  * The `$default` route: answers what no route matched with a problem — 405 (with Allow) when
  * the path exists under another method, else 404 — instead of API Gateway's bare JSON.
  */
+import { SECURITY_HEADERS } from '#lib/edge-middlewares';
 import type { HttpEvent, HttpResult } from '#lib/http';
 import { PROBLEM_CONTENT_TYPE, problemType } from '#lib/problem';
 import { resolveRoute } from './route-table.ts';
@@ -25,6 +26,7 @@ export async function handler(event: HttpEvent): Promise<HttpResult> {
     statusCode: status,
     headers: {
       'content-type': PROBLEM_CONTENT_TYPE,
+      ...SECURITY_HEADERS,
       ...(status === 405 ? { allow: allowed.join(', ') } : {}),
     },
     body: JSON.stringify(problem),

@@ -1,6 +1,7 @@
 /**
  * The composition root: builds every port the handlers use from one configuration.
  */
+import type { ExecutionInspector } from '#domain/release-reconcile';
 import type { ReleasePorts } from '#domain/release-service';
 import type { TeamPorts } from '#domain/team-service';
 import type { UserPorts } from '#domain/user-service';
@@ -11,6 +12,7 @@ import { DynamoUserStore } from '#store/user-repository';
 import { DynamoWorkflowStore } from '#store/workflow-repository';
 import { type Clients, createClients } from './clients.ts';
 import { type Config, readConfig } from './config.ts';
+import { sfnExecutionInspector } from './execution-inspector.ts';
 import { sfnExecutionStarter } from './execution-starter.ts';
 import { sfnExecutionViewer } from './execution-view.ts';
 import { ulidIds } from './ids.ts';
@@ -19,6 +21,7 @@ import { StoredWorkflowCatalog } from './workflow-catalog.ts';
 import { SfnWorkflowPublisher } from './workflow-publisher.ts';
 
 export interface AppPorts extends ReleasePorts, TeamPorts, UserPorts, WorkflowPorts {
+  readonly inspector: ExecutionInspector;
   readonly users: DynamoUserStore;
   readonly teams: DynamoTeamStore;
   readonly config: Config;
@@ -57,6 +60,7 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     workflowPublisher,
     executions: sfnExecutionStarter(clients.sfn),
     executionViewer: sfnExecutionViewer(clients.sfn),
+    inspector: sfnExecutionInspector(clients.sfn),
     stageSignals: sfnStageSignals({ db: clients.db, sfn: clients.sfn, tableName: config.tableName }),
     clock,
     ids,

@@ -7,12 +7,13 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '#domain/errors';
 import type { Clock, IdGenerator } from '#domain/ports';
-import type { ReleaseStore } from '#domain/release-service';
+import type { ReleaseStore, WorkflowCatalog } from '#domain/release-service';
 import { recordExecutionMove } from '#domain/release-transition';
 import type { Clients } from '#lib/clients';
 import { logger } from '#lib/logger';
 import { environmentPorts } from '#lib/ports';
 import { aggregatePk } from '#store/keys';
+import { findStage } from '#workflows/transitions';
 
 /** The task's payload, fixed by the workflow execution contract (workflows/README.md). */
 export interface RecordStagePayload {
@@ -31,13 +32,17 @@ export interface RecordStageDeps {
   readonly clients: Pick<Clients, 'db'>;
   readonly config: { tableName: string };
   readonly releases: Pick<ReleaseStore, 'get' | 'save'>;
+  readonly workflows: Pick<WorkflowCatalog, 'definition'>;
   readonly clock: Clock;
   readonly ids: IdGenerator;
 }
 
 /**
- * The release follows a move its execution made on its own (a stage timeout): the API did not
- * make it, so the release does not know it yet.
+ * The release follows a move its execution made on its own — a stage timeout, which the API did
+ * not make, so the release does not know it yet. Only that: the move must be the next entry and
+ * the stage left must time out into the stage entered. Anything else (an execution moved by a
+ * forged signal, say) is a divergence for the reconciler to report, never recorded as if it were
+ * the workflow's own choice.
  */
 async function followExecution(deps: RecordStageDeps, payload: RecordStagePayload): Promise<void> {
   if (payload.subject.kind !== 'release') return;
@@ -50,6 +55,16 @@ async function followExecution(deps: RecordStageDeps, payload: RecordStagePayloa
         releaseId: release.id,
         recorded: release.stage,
         execution: payload.stage,
+      });
+      return;
+    }
+    if (payload.entry <= release.stageEntry) return;
+    const left = findStage(await deps.workflows.definition(release.workflow), release.stage);
+    if (payload.entry !== release.stageEntry + 1 || left?.onTimeout !== payload.stage) {
+      logger.error('Release and execution diverged: the execution moved without a transition or timeout', {
+        releaseId: release.id,
+        recorded: { stage: release.stage, entry: release.stageEntry },
+        execution: { stage: payload.stage, entry: payload.entry },
       });
       return;
     }
@@ -87,7 +102,7 @@ export function createHandler(deps: () => RecordStageDeps) {
             stage: payload.stage,
             entry: payload.entry,
             taskToken: payload.taskToken,
-            recordedAt: new Date().toISOString(),
+            recordedAt: d.clock.now().toISOString(),
           },
           ConditionExpression: 'attribute_not_exists(pk) OR #entry <= :entry',
           ExpressionAttributeNames: { '#entry': 'entry' },

@@ -90,6 +90,10 @@ export function releaseQuery(filter: ReleaseFilter): PartitionQuery {
   };
 }
 
+function toEvent({ id, type, occurredAt, actor, subject, data }: Record<string, unknown>): DomainEvent {
+  return { id, type, occurredAt, actor, subject, data } as DomainEvent;
+}
+
 function fromItem(item: Record<string, unknown>): Release {
   const copy: Record<string, unknown> = { ...item };
   for (const k of ITEM_ONLY) delete copy[k];
@@ -130,6 +134,17 @@ export class DynamoReleaseStore implements ReleaseStore {
     await commit(this.#db, this.#table, { writes: [{ item: toItem(release), expectedVersion }], events });
   }
 
+  async event(id: string, eventId: string): Promise<DomainEvent | undefined> {
+    const out = await this.#db.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: keys.event({ kind: 'release', id }, eventId),
+        ConsistentRead: true,
+      }),
+    );
+    return out.Item ? toEvent(out.Item) : undefined;
+  }
+
   async history(
     id: string,
     page: { limit: number; cursor?: string | undefined },
@@ -139,8 +154,7 @@ export class DynamoReleaseStore implements ReleaseStore {
       this.#table,
       { partition: keys.release(id).pk, sortPrefix: 'EVT#' },
       page,
-      ({ id: eventId, type, occurredAt, actor, subject, data }) =>
-        ({ id: eventId, type, occurredAt, actor, subject, data }) as DomainEvent,
+      toEvent,
     );
   }
 

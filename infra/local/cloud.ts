@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHandler as createRelayHandler } from '../../functions/events/outbox-relay.ts';
+import { type ReconcileSummary, reconcileAll } from '../../functions/events/reconcile-executions.ts';
 import { createHandler as createSignalExecution } from '../../functions/events/signal-execution.ts';
 import { createHandler as createStartExecution } from '../../functions/events/start-execution.ts';
 import { handler as fallback } from '../../functions/http/fallback.ts';
@@ -40,7 +41,7 @@ import {
 import { createTableInput } from '../../functions/store/table-definition.ts';
 import { compileWorkflow } from '../../workflows/compile.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
-import { EVENT_BUS_NAME, rules as stackRules } from '../rules.ts';
+import { EVENT_BUS_NAME, schedules, rules as stackRules } from '../rules.ts';
 import { localDynamoClient, startDynamoDbLocal } from './dynamodb-local.ts';
 import { type BusRule, LocalEventBus } from './eventbridge/bus.ts';
 import { startLocalEventBridge } from './eventbridge/server.ts';
@@ -74,6 +75,11 @@ export interface LocalCloudOptions {
   })[];
   /** Delivery retry policy of the bus (tests use short delays). */
   readonly busRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Run the scheduled functions (the reconciler) on their schedule, as the stack's schedule rules
+   * do in AWS. They always run once at start-up. @default true
+   */
+  readonly schedules?: boolean;
 }
 
 export interface LocalCloud {
@@ -87,6 +93,10 @@ export interface LocalCloud {
   readonly ports: AppPorts;
   /** Waits until the stream relay has published everything committed and the bus is idle. */
   settle(): Promise<void>;
+  /** Runs the reconciler once now (it also runs at start-up and every few minutes). */
+  reconcile(): Promise<ReconcileSummary>;
+  /** What the reconciler found at start-up. */
+  readonly startupReconciliation: ReconcileSummary;
   stop(): Promise<void>;
 }
 
@@ -151,6 +161,8 @@ async function publishDefaultWorkflows(sfn: SFNClient): Promise<Record<string, s
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   // Every handler shares this process: keep their logs to warnings unless asked otherwise.
   if (!process.env.POWERTOOLS_LOG_LEVEL && !process.env.AWS_LAMBDA_LOG_LEVEL) logger.setLogLevel('WARN');
+  // CloudWatch metrics (EMF lines on stdout) mean nothing here; the reconciler's log lines remain.
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((e) => console.error('stop failed', e));
@@ -270,7 +282,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       auth: { issuer: identity.issuer, audience: identity.audience, jwks: identity.jwks },
       extras: (req, res) => {
         if (req.method === 'GET' && req.url === '/.well-known/jwks.json') {
-          res.writeHead(200, { 'content-type': 'application/json' });
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            'cache-control': 'no-store',
+            'x-content-type-options': 'nosniff',
+          });
           res.end(JSON.stringify(identity.jwks));
           return true;
         }
@@ -278,6 +294,27 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
     });
     stops.push(gateway.stop);
+
+    // Invariant 10 after a crash: repair or report what a restart left apart before serving.
+    const reconcile = () => reconcileAll(livePorts);
+    const startupReconciliation = await reconcile();
+    if (options.schedules !== false) {
+      for (const schedule of schedules) {
+        if (schedule.target !== 'reconcile-executions') continue;
+        let running = false;
+        const timer = setInterval(() => {
+          if (running) return;
+          running = true;
+          reconcile()
+            .catch((error) => console.error('reconciler:', (error as Error).message))
+            .finally(() => {
+              running = false;
+            });
+        }, schedule.everyMinutes * 60_000);
+        timer.unref();
+        stops.push(async () => clearInterval(timer));
+      }
+    }
 
     return {
       apiUrl: gateway.url,
@@ -292,6 +329,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         await relay.drain();
         await bus.idle();
       },
+      reconcile,
+      startupReconciliation,
       stop: stopAll,
     };
   } catch (error) {

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { JSONWebKeySet } from 'jose';
 import type { HttpHandlerName } from '../../functions/http/route-table.ts';
 import { resolveRoute } from '../../functions/http/route-table.ts';
+import { SECURITY_HEADERS } from '../../functions/lib/edge-middlewares.ts';
 import type { HttpEvent, HttpResult } from '../../functions/lib/http.ts';
 import { MAX_BODY_BYTES } from '../../functions/lib/http.ts';
 import { bearerToken, createJwtVerifier } from '../../functions/lib/jwt.ts';
@@ -31,7 +32,11 @@ export interface LocalGateway {
 }
 
 function unauthorized(res: ServerResponse, detail: string): void {
-  res.writeHead(401, { 'content-type': PROBLEM_CONTENT_TYPE, 'www-authenticate': 'Bearer' });
+  res.writeHead(401, {
+    'content-type': PROBLEM_CONTENT_TYPE,
+    'www-authenticate': 'Bearer',
+    ...SECURITY_HEADERS,
+  });
   res.end(JSON.stringify({ type: problemType('unauthorized'), title: 'Unauthorized', status: 401, detail }));
 }
 
@@ -120,7 +125,11 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       const { body, tooLarge } = await readBody(req);
       if (tooLarge) {
         // Refused here rather than buffered: the same answer the handler gives past the limit.
-        res.writeHead(413, { 'content-type': PROBLEM_CONTENT_TYPE, connection: 'close' });
+        res.writeHead(413, {
+          'content-type': PROBLEM_CONTENT_TYPE,
+          connection: 'close',
+          ...SECURITY_HEADERS,
+        });
         res.end(
           JSON.stringify({
             type: problemType('payload-too-large'),
@@ -146,7 +155,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       res.end(result.isBase64Encoded ? Buffer.from(result.body ?? '', 'base64') : (result.body ?? ''));
     } catch (error) {
       console.error('local gateway error', error);
-      if (!res.headersSent) res.writeHead(500, { 'content-type': PROBLEM_CONTENT_TYPE });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': PROBLEM_CONTENT_TYPE, ...SECURITY_HEADERS });
       res.end(
         JSON.stringify({
           type: problemType('internal'),

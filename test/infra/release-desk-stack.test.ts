@@ -18,7 +18,7 @@ import { RECORD_STAGE_ARN_PLACEHOLDER } from '../../infra/constructs/workflows.t
 import { deployedFunctions, type FunctionName, functionSpecs } from '../../infra/functions.ts';
 import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
 import type { ReleaseDeskStack } from '../../infra/release-desk-stack.ts';
-import { EVENT_BUS_NAME, rules } from '../../infra/rules.ts';
+import { EVENT_BUS_NAME, rules, schedules } from '../../infra/rules.ts';
 import { compileWorkflow } from '../../workflows/compile.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
 
@@ -218,8 +218,39 @@ describe('event bus and rules', () => {
     },
   );
 
-  it('has exactly one rule per definition', () => {
-    template.resourceCountIs('AWS::Events::Rule', rules.length);
+  it('has exactly one rule per definition and one schedule rule per schedule', () => {
+    template.resourceCountIs('AWS::Events::Rule', rules.length + schedules.length);
+  });
+
+  it('runs the reconciler every 5 minutes on the default bus, without retries (the next run makes up)', () => {
+    const scheduled = ofType('AWS::Events::Rule').filter(([, r]) => r.Properties?.ScheduleExpression);
+    expect(scheduled).toHaveLength(1);
+    const props = scheduled[0]?.[1].Properties ?? {};
+    expect(props.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(props.EventBusName).toBeUndefined();
+    expect(props.Targets).toEqual([
+      expect.objectContaining({
+        Arn: { 'Fn::GetAtt': [logicalId(stack.handlers.get('reconcile-executions')), 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 300 },
+      }),
+    ]);
+  });
+
+  it('lets only the outbox relay put events with source release-desk on the bus', () => {
+    const policies = ofType('AWS::Events::EventBusPolicy');
+    expect(policies).toHaveLength(1);
+    const statement = policies[0]?.[1].Properties?.Statement as Record<string, unknown>;
+    expect(statement).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'events:PutEvents',
+      Condition: {
+        StringEquals: { 'events:source': 'release-desk' },
+        ArnNotEquals: {
+          'aws:PrincipalArn': { 'Fn::GetAtt': [expect.stringMatching(/OutboxRelay.*Role/), 'Arn'] },
+        },
+      },
+    });
   });
 });
 

@@ -6,6 +6,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Actor } from '../../functions/domain/actor.ts';
 import type { DomainEvent, EventType } from '../../functions/domain/events.ts';
 import { newRelease, type Release, updateRelease, type WorkflowRef } from '../../functions/domain/release.ts';
+import { recordExecutionEnd } from '../../functions/domain/release-reconcile.ts';
 import { transitionRelease } from '../../functions/domain/release-transition.ts';
 import { newTeam, planBootstrap, updateTeam } from '../../functions/domain/team.ts';
 import { newUser, replaceUserProfile } from '../../functions/domain/user.ts';
@@ -188,6 +189,13 @@ export function sampleEvents(): DomainEvent[] {
     move(stage);
   }
   current = loose.release;
+  move(ReleaseStage.development);
+  // An operator stops its execution: the reconciler records how it ended.
+  events.push(...recordExecutionEnd(current, { status: 'ABORTED' }, deps).events);
+  events.push(
+    ...recordExecutionEnd(current, { status: 'FAILED', error: 'States.TaskFailed', cause: 'boom' }, deps)
+      .events,
+  );
   move(ReleaseStage.cancelled, 'Superseded by 4.3');
   return events;
 }

@@ -7,6 +7,7 @@ import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-s
 import { inject } from 'vitest';
 import { currentStateOf, executionArnOf } from '../../functions/lib/execution-view.ts';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../infra/local/cloud.ts';
+import { assertResponseMatchesContract } from './openapi-validator.ts';
 import { joinTeam } from './teams.ts';
 
 export interface TestCloud {
@@ -81,6 +82,12 @@ export async function startTestCloud(
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await res.text();
+      // The gateway's own answers (401, 413) and the fallback's (404, 405) are checked here too.
+      assertResponseMatchesContract(method, path, {
+        status: res.status,
+        headers: Object.fromEntries(res.headers),
+        body: text,
+      });
       return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
     },
     async execution(releaseId, stateMachineArn = cloud.ports.config.defaultReleaseStateMachineArn as string) {

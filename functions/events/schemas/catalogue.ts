@@ -208,6 +208,23 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
       teamId: nullable('The release team it belongs to, or null'),
     }),
   },
+  'Release Execution Ended': {
+    description:
+      "A release's workflow execution ended outside the API (an operator stopped it, a task failed for good, it timed out): the reconciler recorded it, and the release is `failed`.",
+    emittedBy: 'recordExecutionEnd (functions/domain/release-reconcile.ts)',
+    subjectKinds: ['release'],
+    data: object('How the execution ended', {
+      releaseId: id('The release id (also `detail.subject.id`)'),
+      version: integer('The release version after recording it', 2),
+      stage: text('The stage the release was in'),
+      status: { type: 'string', const: 'failed', description: 'The release status now' },
+      execution: object('The execution as Step Functions reports it', {
+        status: choice(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'], 'Its status'),
+        error: nullable('Its error, when it failed'),
+        cause: nullable('Its cause, when it failed (at most 2,000 characters)'),
+      }),
+    }),
+  },
   'Blackout Overridden': notEmitted('A transition went ahead despite a blackout period, with a reason.'),
   'Team Created': {
     description:

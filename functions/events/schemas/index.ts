@@ -14,6 +14,7 @@ import deploymentTasksReady from './deployment-tasks-ready.json' with { type: 'j
 import releaseBackedOut from './release-backed-out.json' with { type: 'json' };
 import releaseClosed from './release-closed.json' with { type: 'json' };
 import releaseCreated from './release-created.json' with { type: 'json' };
+import releaseExecutionEnded from './release-execution-ended.json' with { type: 'json' };
 import releaseStageEntered from './release-stage-entered.json' with { type: 'json' };
 import releaseUpdated from './release-updated.json' with { type: 'json' };
 import teamCreated from './team-created.json' with { type: 'json' };
@@ -37,6 +38,7 @@ export const eventSchemas: Readonly<Record<EventType, JsonSchema>> = {
   'Configuration Item Updated': configurationItemUpdated,
   'Release Backed Out': releaseBackedOut,
   'Release Closed': releaseClosed,
+  'Release Execution Ended': releaseExecutionEnded,
   'Blackout Overridden': blackoutOverridden,
   'Team Created': teamCreated,
   'Team Updated': teamUpdated,

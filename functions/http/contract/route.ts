@@ -115,7 +115,8 @@ export function problemStatuses(r: RouteDeclaration): number[] {
   }
   if (r.body) statuses.add(415);
   if (r.params) statuses.add(404);
-  if (r.ifMatch) statuses.add(409);
+  // Any write can lose to a concurrent one (a stale version, a conflicting transaction).
+  if (r.ifMatch || r.method !== 'GET') statuses.add(409);
   if (r.idempotent) statuses.add(422);
   return [...statuses].sort((a, b) => a - b);
 }

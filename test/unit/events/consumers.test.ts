@@ -14,6 +14,8 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DomainEvent } from '../../../functions/domain/events.ts';
+import type { Release } from '../../../functions/domain/release.ts';
 import { createHandler as createRelay } from '../../../functions/events/outbox-relay.ts';
 import {
   createHandler as createSignal,
@@ -103,6 +105,35 @@ describe('outbox relay', () => {
   }, 10_000);
 });
 
+/** The table as the consumers read it: one stored release and its committed events. */
+const storedRelease = {
+  id: 'rel_1',
+  status: 'active',
+  workflow: { id: 'release-default', version: 1, stateMachineArn: 'arn:sm', initialStage: 'Assessment' },
+} as unknown as Release;
+const committed: Record<string, DomainEvent> = {
+  evt_1: {
+    id: 'evt_1',
+    type: 'Release Created',
+    occurredAt: 't',
+    actor: 'rm',
+    subject: { kind: 'release', id: 'rel_1' },
+    data: { releaseId: 'rel_1' },
+  },
+  e: {
+    id: 'e',
+    type: 'Release Stage Entered',
+    occurredAt: 't',
+    actor: 'rm',
+    subject: { kind: 'release', id: 'rel_1' },
+    data: { releaseId: 'rel_1', signal: { to: 'Development', entry: 1, actor: 'rm' } },
+  },
+};
+const releases = {
+  get: async (id: string) => (id === storedRelease.id ? storedRelease : undefined),
+  event: async (id: string, eventId: string) => (id === storedRelease.id ? committed[eventId] : undefined),
+};
+
 describe('start-execution', () => {
   const event = {
     detail: {
@@ -121,7 +152,7 @@ describe('start-execution', () => {
       .on(StartExecutionCommand)
       .resolvesOnce({ executionArn: 'arn:exec' })
       .rejects(new ExecutionAlreadyExists({ message: 'x', $metadata: {} }));
-    const start = createStart(() => ({ clients }));
+    const start = createStart(() => ({ clients, releases }));
     await start(event);
     await start(event);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
@@ -130,6 +161,34 @@ describe('start-execution', () => {
       name: 'rel_1',
     });
   });
+
+  it('starts nothing for a release the table does not hold, or an event it did not commit', async () => {
+    const start = createStart(() => ({ clients, releases }));
+    const forged = (releaseId: string, id: string) =>
+      ({ detail: { id, data: { releaseId, stateMachineArn: 'arn:evil' } } }) as never;
+    await start(forged('rel_ghost', 'evt_1'));
+    await start(forged('rel_1', 'evt_forged'));
+    await start({ detail: { data: {} } } as never);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+  });
+
+  it('starts the stored release on its stored state machine, whatever the event claims', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
+    const start = createStart(() => ({ clients, releases }));
+    await start({
+      detail: { id: 'evt_1', data: { releaseId: 'rel_1', stateMachineArn: 'arn:evil' } },
+    } as never);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: 'arn:sm',
+      name: 'rel_1',
+    });
+  });
+
+  it('does not start the execution of a release that is over', async () => {
+    const over = { ...releases, get: async () => ({ ...storedRelease, status: 'cancelled' }) as Release };
+    await createStart(() => ({ clients, releases: over }))(event);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+  });
 });
 
 describe('signal-execution', () => {
@@ -137,7 +196,7 @@ describe('signal-execution', () => {
     ({
       detail: { id: 'e', data: { releaseId: 'rel_1', signal: { to: 'Development', entry, actor: 'rm' } } },
     }) as never;
-  const signal = createSignal(() => ({ clients, config }));
+  const signal = createSignal(() => ({ clients, config, releases }));
 
   it('answers the waiting token once; a redelivery changes nothing', async () => {
     dynamo.on(GetCommand).resolves({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok' } });
@@ -156,6 +215,27 @@ describe('signal-execution', () => {
   it('does nothing when the execution already moved past the stage', async () => {
     dynamo.on(GetCommand).resolves({ Item: { entry: 1, stage: 'Development', taskToken: 'tok2' } });
     await signal(event(1));
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+  });
+
+  it('sends the committed signal, never the one a forged or altered event carries', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok' } });
+    const altered = {
+      detail: { id: 'e', data: { releaseId: 'rel_1', signal: { to: 'Cancelled', entry: 1, actor: 'x' } } },
+    } as never;
+    await signal(altered);
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
+      taskToken: 'tok',
+      output: JSON.stringify({ to: 'Development', entry: 1, actor: 'rm' }),
+    });
+    sfn.reset();
+    const forged = {
+      detail: {
+        id: 'evt_made_up',
+        data: { releaseId: 'rel_1', signal: { to: 'Cancelled', entry: 1, actor: 'x' } },
+      },
+    } as never;
+    await signal(forged);
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
   });
 

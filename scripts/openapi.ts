@@ -1,0 +1,11 @@
+/**
+ * Writes the OpenAPI document the API serves at GET /openapi.json: to the file named as the first
+ * argument, else to stdout. `npm run lint:openapi` lints what it writes with Redocly.
+ */
+import { writeFileSync } from 'node:fs';
+import { buildOpenApiDocument } from '../functions/http/contract/openapi.ts';
+
+const text = `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;
+const file = process.argv[2];
+if (file) writeFileSync(file, text);
+else process.stdout.write(text);
