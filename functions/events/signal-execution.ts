@@ -42,7 +42,7 @@ export function createHandler(
     }
     const stored = await releases.event(releaseId, eventId);
     const signal = (stored?.data as { signal?: StageSignal } | undefined)?.signal;
-    if (!stored || stored.type !== 'Release Stage Entered' || !signal) {
+    if (stored?.type !== 'Release Stage Entered' || !signal) {
       logger.warn('Release Stage Entered that the table does not hold ignored', { releaseId, eventId });
       return;
     }

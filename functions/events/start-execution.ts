@@ -33,7 +33,7 @@ export function createHandler(
       releases.event(releaseId, eventId),
       releases.get(releaseId),
     ]);
-    if (!stored || stored.type !== 'Release Created' || !release) {
+    if (stored?.type !== 'Release Created' || !release) {
       logger.warn('Release Created that the table does not hold ignored', { releaseId, eventId });
       return;
     }

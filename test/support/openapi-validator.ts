@@ -50,7 +50,7 @@ function validator(pointer: string): ValidateFunction {
   return v;
 }
 
-const escape = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+const pointerSegment = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** The documented operation for a method and a concrete path (or a route key's template). */
 export function findOperation(
@@ -121,7 +121,7 @@ export function assertResponseMatchesContract(
   } catch {
     throw new ContractViolation(`${where}: the body is not JSON`);
   }
-  const pointer = `/paths/${escape(found.template)}/${method.toLowerCase()}/responses/${response.status}/content/${escape(type)}/schema`;
+  const pointer = `/paths/${pointerSegment(found.template)}/${method.toLowerCase()}/responses/${response.status}/content/${pointerSegment(type)}/schema`;
   const validate = validator(pointer);
   if (!validate(parsed)) {
     throw new ContractViolation(
