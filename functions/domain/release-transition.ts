@@ -57,6 +57,13 @@ export function transitionRelease(
     );
   }
   requireReleaseTeam(release, actor);
+  if (release.status !== 'active') {
+    throw new RuleViolationError(
+      'release-not-active',
+      `Release ${release.id} is ${release.status}; it takes no more moves.`,
+      { releaseStatus: release.status },
+    );
+  }
   const check = checkTransition(workflow, {
     from: release.stage,
     to: request.to,

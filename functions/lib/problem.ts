@@ -61,7 +61,8 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
     detail: string,
     ext: Record<string, unknown> = {},
   ) => ({
-    problem: { type: problemType(slug), title, status, detail, ...ext },
+    // Extensions never replace a problem's own members.
+    problem: { ...ext, type: problemType(slug), title, status, detail },
     headers: {},
   });
   if (error instanceof HttpProblem) {

@@ -1,0 +1,133 @@
+/**
+ * Invariant 10 on the local cloud: a release and its execution never stay apart. The reconciler
+ * repairs what a crash left (an execution that lost its progress), records an execution that
+ * ended outside the API, and reports — never follows — an execution moved by a forged signal.
+ */
+import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionArnOf } from '../../functions/lib/execution-view.ts';
+import { validRelease } from '../support/http-events.ts';
+import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+
+let t: TestCloud;
+
+beforeAll(async () => {
+  t = await startTestCloud({ schedules: false });
+});
+afterAll(async () => t?.stop());
+
+const create = async (test: TestCloud = t) => {
+  const res = await test.call('POST', '/releases', validRelease());
+  expect(res.status).toBe(201);
+  await eventually(async () =>
+    expect((await test.execution(res.body.id as string)).state).toBe('Assessment'),
+  );
+  return res.body.id as string;
+};
+
+describe('the reconciler', () => {
+  it('records an execution an operator stopped: the release is failed, with how it ended, in its history', async () => {
+    const id = await create();
+    const arn = executionArnOf(t.cloud.ports.config.defaultReleaseStateMachineArn as string, id);
+    await t.sfn.send(
+      new StopExecutionCommand({ executionArn: arn, error: 'Operator', cause: 'Wrong release' }),
+    );
+    const summary = await t.cloud.reconcile();
+    expect(summary.outcomes.ended).toBe(1);
+    const read = await t.call('GET', `/releases/${id}`);
+    expect(read.body).toMatchObject({
+      status: 'failed',
+      stage: 'Assessment',
+      version: 2,
+      executionEnd: { status: 'ABORTED', error: 'Operator', cause: 'Wrong release' },
+      allowedTransitions: [],
+    });
+    const history = await t.call('GET', `/releases/${id}/history`);
+    expect((history.body.items as { type: string; actor: string }[]).at(-1)).toMatchObject({
+      type: 'Release Execution Ended',
+      actor: 'system:reconciler',
+    });
+    // Nothing more to do on the next pass; a failed release takes no more moves.
+    expect((await t.cloud.reconcile()).outcomes.ended ?? 0).toBe(0);
+    const move = await t.call('POST', `/releases/${id}/transitions`, {
+      to: 'Development',
+      expectedVersion: 2,
+    });
+    expect(move.status).toBe(422);
+  });
+
+  it('reports an execution moved by a forged signal and does not make the release follow it', async () => {
+    const id = await create();
+    const wait = await t.cloud.ports.clients.db.send(
+      new GetCommand({
+        TableName: t.cloud.tableName,
+        Key: { pk: `REL#${id}`, sk: '#WAIT' },
+        ConsistentRead: true,
+      }),
+    );
+    await t.sfn.send(
+      new SendTaskSuccessCommand({
+        taskToken: wait.Item?.taskToken as string,
+        output: JSON.stringify({ to: 'Development', entry: 1, actor: 'mallory' }),
+      }),
+    );
+    await eventually(async () => expect((await t.execution(id)).state).toBe('Development'));
+    await t.cloud.settle();
+    expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({ stage: 'Assessment', version: 1 });
+    const summary = await t.cloud.reconcile();
+    expect(summary.divergences).toEqual([
+      { releaseId: id, outcome: 'diverged', detail: expect.stringContaining('Development') },
+    ]);
+    expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({ stage: 'Assessment', version: 1 });
+  });
+});
+
+describe('after a crash that lost the execution’s progress', () => {
+  let dataDir: string;
+  let tableName: string;
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'release-desk-reconcile-'));
+    tableName = `reconcile-${Date.now()}`;
+  });
+  afterAll(async () => rm(dataDir, { recursive: true, force: true }));
+
+  it('repairs it at start-up: the committed transition reaches the execution, and the next one goes on', async () => {
+    const first = await startTestCloud({ dataDir, tableName, schedules: false });
+    const id = await create(first);
+    await first.cloud.settle();
+    // What the crash left on disk: the execution as it was before the transition was answered.
+    const snapshot = join(dataDir, 'stepfunctions-before');
+    await cp(join(dataDir, 'stepfunctions'), snapshot, { recursive: true });
+    const moved = await first.call('POST', `/releases/${id}/transitions`, {
+      to: 'Development',
+      expectedVersion: 1,
+    });
+    expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: true } });
+    await first.cloud.settle();
+    await first.stop();
+    await rm(join(dataDir, 'stepfunctions'), { recursive: true, force: true });
+    await cp(snapshot, join(dataDir, 'stepfunctions'), { recursive: true });
+
+    // The same table: its users and teams are there already.
+    const second = await startTestCloud({ dataDir, tableName, schedules: false }, {});
+    try {
+      expect(second.cloud.startupReconciliation.outcomes.resend).toBe(1);
+      await eventually(async () => expect((await second.execution(id)).state).toBe('Development'));
+      const next = await second.call('POST', `/releases/${id}/transitions`, {
+        to: 'Testing',
+        expectedVersion: 2,
+      });
+      expect(next.body, JSON.stringify(next.body)).toMatchObject({
+        stage: 'Testing',
+        execution: { inStep: true },
+      });
+      expect((await second.cloud.reconcile()).outcomes['in-step']).toBeGreaterThanOrEqual(1);
+    } finally {
+      await second.stop();
+    }
+  });
+});
