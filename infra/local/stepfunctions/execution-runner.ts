@@ -7,6 +7,9 @@
  * recorded results in order (no function is invoked), the task that was waiting re-registers its SAME
  * token, and the first `history.length` events the replay produces are the ones already recorded, so
  * they are dropped instead of appended again.
+ *
+ * What `SendTaskSuccess`/`SendTaskFailure` says is recorded as the task's result at once, before the
+ * engine takes it up, so the service can persist it before answering; a resume replays it like any other.
  */
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import { engineDefinition, readDefinition, type TaskStateInfo, taskStates } from './definition.ts';
@@ -29,7 +32,7 @@ export interface ExecutionRunnerDeps {
   readonly region: string;
   readonly invokeFunction: InvokeFunction;
   readonly tokens: TaskTokenRegistry;
-  /** Called whenever the record changed and should be persisted. */
+  /** Called whenever the record changed and should be persisted (when convenient: nobody waits for it). */
   readonly onChange: (record: ExecutionRecord) => void;
 }
 
@@ -102,7 +105,9 @@ export class ExecutionRunner {
     }
     // Registered now, not when the replay reaches them, so the token works as soon as the service is up.
     for (const waiting of record.waitingTasks) {
-      const pending = deps.tokens.register(waiting.token, record.executionArn, waiting.state);
+      const pending = deps.tokens.register(waiting.token, record.executionArn, waiting.state, (result) =>
+        this.#recordTokenResult(waiting, result),
+      );
       const queue = this.#restored.get(waiting.state) ?? [];
       queue.push({ waiting, pending });
       this.#restored.set(waiting.state, queue);
@@ -438,7 +443,9 @@ export class ExecutionRunner {
       parameters,
       ...(task.timeoutSeconds === undefined ? {} : { deadline: Date.now() + task.timeoutSeconds * 1000 }),
     };
-    const pending = this.#deps.tokens.register(token, this.record.executionArn, task.name);
+    const pending = this.#deps.tokens.register(token, this.record.executionArn, task.name, (result) =>
+      this.#recordTokenResult(waiting, result),
+    );
     this.record.waitingTasks.push(waiting);
     events.scheduled(parameters);
     events.started();
@@ -452,12 +459,14 @@ export class ExecutionRunner {
       );
       this.#assertOpen();
       waiting.submittedOutput = lambdaInvokeResult(result);
+      this.#addSubmittedOutput(waiting);
       events.submitted(waiting.submittedOutput);
       this.#deps.onChange(this.record);
     } catch (error) {
       invokeError = error ?? new Error('invokeFunction failed');
     }
-    if (invokeError !== undefined) {
+    // A result the token's sender was already told about stands, even if the invocation then failed.
+    if (invokeError !== undefined && this.#recordedOutcome(token) === undefined) {
       this.#assertOpen();
       this.#deps.tokens.cancel(token, new RunnerClosed());
       this.#dropWaiting(waiting);
@@ -485,6 +494,8 @@ export class ExecutionRunner {
     if (thrown instanceof RunnerClosed) throw thrown;
     this.#assertOpen();
     this.#dropWaiting(waiting);
+    const recorded = this.#recordedOutcome(waiting.token);
+    if (recorded) return this.#finish(recorded.result, events);
     const outcome: Omit<TaskOutcome, 'result'> = {
       state: task.name,
       parameters: waiting.parameters,
@@ -499,6 +510,34 @@ export class ExecutionRunner {
       },
       events,
     );
+  }
+
+  /**
+   * The token's sender is answered once the record is on disk, so the result goes into the record now:
+   * a resume replays it (the token is no longer waiting, a second use of it is refused).
+   */
+  #recordTokenResult(waiting: WaitingTask, result: TaskResult): void {
+    if (this.#closed) return;
+    this.#dropWaiting(waiting);
+    this.record.taskOutcomes.push({
+      state: waiting.state,
+      parameters: waiting.parameters,
+      token: waiting.token,
+      ...(waiting.submittedOutput === undefined ? {} : { submittedOutput: waiting.submittedOutput }),
+      result,
+    });
+    this.#deps.onChange(this.record);
+  }
+
+  #recordedOutcome(token: string): TaskOutcome | undefined {
+    return this.record.taskOutcomes.find((outcome) => outcome.token === token);
+  }
+
+  /** The function returned after the token was settled: the replay must emit its `TaskSubmitted` too. */
+  #addSubmittedOutput(waiting: WaitingTask): void {
+    const index = this.record.taskOutcomes.findIndex((outcome) => outcome.token === waiting.token);
+    const outcome = this.record.taskOutcomes[index];
+    if (outcome) this.record.taskOutcomes[index] = { ...outcome, submittedOutput: waiting.submittedOutput };
   }
 
   #dropWaiting(waiting: WaitingTask): void {

@@ -1,6 +1,10 @@
 /**
  * The Step Functions API actions of the local service (the subset operators and Release Desk use),
  * over in-memory records that are optionally persisted under a data directory.
+ *
+ * With a data directory, an action that changes something answers only once a record of the change is
+ * on disk (StartExecution, SendTaskSuccess/Failure, StopExecution, the state machine actions), so what a
+ * caller was told survives a crash; the progress an execution makes on its own is written when convenient.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -94,6 +98,8 @@ export class StepFunctionsService {
   readonly #machines = new Map<string, StateMachineRecord>();
   readonly #executions = new Map<string, ExecutionRecord>();
   readonly #runners = new Map<string, ExecutionRunner>();
+  /** StartExecution writes not yet on disk, by execution ARN; the execution runs once its write is. */
+  readonly #starting = new Map<string, Promise<void>>();
   readonly #tokens: TaskTokenRegistry;
   readonly #actions: Record<string, (input: Input) => unknown>;
 
@@ -122,16 +128,20 @@ export class StepFunctionsService {
     };
   }
 
-  /** Runs one API action by its name (the part after `AWSStepFunctions.` in `X-Amz-Target`). */
-  handle(action: string, input: Input): unknown {
+  /**
+   * Runs one API action by its name (the part after `AWSStepFunctions.` in `X-Amz-Target`); resolves
+   * with its response once what it changed is persisted.
+   */
+  async handle(action: string, input: Input): Promise<unknown> {
     const run = Object.hasOwn(this.#actions, action) ? this.#actions[action] : undefined;
     if (!run) throw new SfnServiceError('UnknownOperationException', `Unknown operation ${action}`);
-    return run(input);
+    return await run(input);
   }
 
   /** Loads persisted state machines and executions and resumes the RUNNING executions. */
   async load(): Promise<void> {
     if (!this.#dataDir) return;
+    await this.#dataDir.prepare();
     for (const machine of await this.#dataDir.loadStateMachines()) this.#machines.set(machine.arn, machine);
     for (const record of await this.#dataDir.loadExecutions()) {
       this.#executions.set(record.executionArn, record);
@@ -152,7 +162,7 @@ export class StepFunctionsService {
 
   // --- state machines -------------------------------------------------------------------------
 
-  createStateMachine(input: Input) {
+  async createStateMachine(input: Input) {
     const name = requiredString(input, 'name');
     if (!isValidName(name)) throw new SfnServiceError('InvalidName', `Invalid Name: '${name}'`);
     const definition = requiredString(input, 'definition');
@@ -168,6 +178,8 @@ export class StepFunctionsService {
         throw new SfnServiceError('StateMachineAlreadyExists', `State Machine Already Exists: '${arn}'`);
       }
       const version = publish ? this.#publish(existing, versionDescription) : undefined;
+      // Also when nothing changed: an identical create may still be on its way to the disk.
+      await this.#persistMachines();
       return {
         stateMachineArn: arn,
         creationDate: seconds(existing.creationDate),
@@ -190,7 +202,7 @@ export class StepFunctionsService {
     };
     this.#machines.set(arn, machine);
     const version = publish ? this.#publish(machine, versionDescription) : undefined;
-    this.#saveMachines();
+    await this.#persistMachines();
     return {
       stateMachineArn: arn,
       creationDate: seconds(now),
@@ -198,7 +210,7 @@ export class StepFunctionsService {
     };
   }
 
-  updateStateMachine(input: Input) {
+  async updateStateMachine(input: Input) {
     const arn = requiredString(input, 'stateMachineArn');
     const parsed = parseStateMachineArn(arn);
     if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${arn}'`);
@@ -226,7 +238,7 @@ export class StepFunctionsService {
       machine.updateDate = Date.now();
     }
     const version = publish ? this.#publish(machine, optionalString(input, 'versionDescription')) : undefined;
-    this.#saveMachines();
+    await this.#persistMachines();
     return {
       updateDate: seconds(machine.updateDate),
       revisionId: machine.revisionId,
@@ -234,7 +246,7 @@ export class StepFunctionsService {
     };
   }
 
-  publishStateMachineVersion(input: Input) {
+  async publishStateMachineVersion(input: Input) {
     const machine = this.#machine(requiredString(input, 'stateMachineArn'));
     const revisionId = optionalString(input, 'revisionId');
     if (revisionId !== undefined && revisionId !== machine.revisionId) {
@@ -244,19 +256,19 @@ export class StepFunctionsService {
       );
     }
     const version = this.#publish(machine, optionalString(input, 'description'));
-    this.#saveMachines();
+    await this.#persistMachines();
     return {
       creationDate: seconds(version.creationDate),
       stateMachineVersionArn: stateMachineVersionArn(machine.arn, version.version),
     };
   }
 
-  deleteStateMachine(input: Input) {
+  async deleteStateMachine(input: Input) {
     const arn = requiredString(input, 'stateMachineArn');
     const parsed = parseStateMachineArn(arn);
     if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${arn}'`);
     this.#machines.delete(parsed.baseArn);
-    this.#saveMachines();
+    await this.#persistMachines();
     return {};
   }
 
@@ -320,7 +332,7 @@ export class StepFunctionsService {
 
   // --- executions -----------------------------------------------------------------------------
 
-  startExecution(input: Input) {
+  async startExecution(input: Input) {
     const arn = requiredString(input, 'stateMachineArn');
     const { machine, version } = this.#machineOrVersion(arn);
     const name = optionalString(input, 'name') ?? randomUUID();
@@ -336,6 +348,8 @@ export class StepFunctionsService {
     if (existing) {
       // Standard workflows: a repeated start of a RUNNING execution with the same input is idempotent.
       if (existing.status === 'RUNNING' && sameJson(existing.input, executionInput)) {
+        // A start still on its way to the disk answers this one too, success or failure.
+        await this.#starting.get(execArn);
         return { executionArn: execArn, startDate: seconds(existing.startDate) };
       }
       throw new SfnServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${execArn}'`);
@@ -358,7 +372,17 @@ export class StepFunctionsService {
       waitingTasks: [],
     };
     this.#executions.set(execArn, record);
-    this.#dataDir?.saveExecution(record);
+    // On disk before anything runs: nothing is invoked for an execution a crash could forget.
+    const persisted = this.#persistExecution(record);
+    this.#starting.set(execArn, persisted);
+    try {
+      await persisted;
+    } catch (error) {
+      this.#executions.delete(execArn);
+      throw error;
+    } finally {
+      this.#starting.delete(execArn);
+    }
     this.#run(record);
     return { executionArn: execArn, startDate: seconds(record.startDate) };
   }
@@ -426,14 +450,21 @@ export class StepFunctionsService {
     };
   }
 
-  sendTaskSuccess(input: Input) {
-    this.#tokens.succeed(requiredString(input, 'taskToken'), requiredString(input, 'output'));
+  async sendTaskSuccess(input: Input) {
+    // The runner records the result in the execution synchronously, whatever the engine does next.
+    const task = this.#tokens.succeed(requiredString(input, 'taskToken'), requiredString(input, 'output'));
+    await this.#persistExecution(this.#executions.get(task.executionArn));
     return {};
   }
 
-  sendTaskFailure(input: Input) {
+  async sendTaskFailure(input: Input) {
     const token = requiredString(input, 'taskToken');
-    this.#tokens.fail(token, optionalString(input, 'error') ?? '', optionalString(input, 'cause') ?? '');
+    const task = this.#tokens.fail(
+      token,
+      optionalString(input, 'error') ?? '',
+      optionalString(input, 'cause') ?? '',
+    );
+    await this.#persistExecution(this.#executions.get(task.executionArn));
     return {};
   }
 
@@ -442,12 +473,17 @@ export class StepFunctionsService {
     return {};
   }
 
-  stopExecution(input: Input) {
-    const record = this.#execution(requiredString(input, 'executionArn'));
+  async stopExecution(input: Input) {
+    const arn = requiredString(input, 'executionArn');
+    // An execution still being started gets its runner first, which is what stops it.
+    await this.#starting.get(arn)?.catch(() => {});
+    const record = this.#execution(arn);
     const runner = this.#runners.get(record.executionArn);
     if (runner && record.status === 'RUNNING') {
       runner.stop(optionalString(input, 'error'), optionalString(input, 'cause'));
     }
+    // Also for an execution already stopped: that stop may still be on its way to the disk.
+    await this.#persistExecution(record);
     return { stopDate: seconds(record.stopDate ?? Date.now()) };
   }
 
@@ -499,8 +535,14 @@ export class StepFunctionsService {
     return version;
   }
 
-  #saveMachines(): void {
-    this.#dataDir?.saveStateMachines(() => [...this.#machines.values()]);
+  /** Resolves once the state machines as they are now are on disk. */
+  async #persistMachines(): Promise<void> {
+    await this.#dataDir?.writeStateMachines(() => [...this.#machines.values()]);
+  }
+
+  /** Resolves once the execution as it is now is on disk. */
+  async #persistExecution(record: ExecutionRecord | undefined): Promise<void> {
+    if (record) await this.#dataDir?.writeExecution(record);
   }
 
   #machine(arn: string): StateMachineRecord {

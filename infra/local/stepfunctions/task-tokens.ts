@@ -4,6 +4,7 @@
  * token minted here and waits on the registry, which `SendTaskSuccess`/`SendTaskFailure` settle.
  */
 import { randomUUID } from 'node:crypto';
+import type { TaskResult } from './records.ts';
 import { SfnServiceError } from './service-error.ts';
 import { TaskFailure } from './task-failure.ts';
 
@@ -53,8 +54,15 @@ export interface PendingTask {
   readonly promise: Promise<unknown>;
 }
 
+/**
+ * Told synchronously, before the task's promise settles, what `SendTaskSuccess`/`SendTaskFailure` said,
+ * so the result can be recorded (and persisted) before the action answers.
+ */
+export type TaskResultListener = (result: TaskResult) => void;
+
 interface Settlers {
   readonly task: PendingTask;
+  readonly onResult: TaskResultListener | undefined;
   resolve(output: unknown): void;
   reject(error: Error): void;
 }
@@ -72,32 +80,46 @@ export class TaskTokenRegistry {
     this.#executionExists = executionExists;
   }
 
-  /** Registers a token (again: returns the task already registered under it). */
-  register(token: string, executionArn: string, stateName: string): PendingTask {
+  /** Registers a token (again: returns the task already registered under it, keeping its listener). */
+  register(
+    token: string,
+    executionArn: string,
+    stateName: string,
+    onResult?: TaskResultListener,
+  ): PendingTask {
     const existing = this.#waiting.get(token);
     if (existing) return existing.task;
     const { promise, resolve, reject } = Promise.withResolvers<unknown>();
     // Nobody may be awaiting yet (a task restored after a restart): keep a rejection from being "unhandled".
     promise.catch(() => {});
     const task: PendingTask = { token, executionArn, stateName, promise };
-    this.#waiting.set(token, { task, resolve, reject });
+    this.#waiting.set(token, { task, onResult, resolve, reject });
     return task;
   }
 
-  /** `SendTaskSuccess`: `output` must be JSON text. */
-  succeed(token: string, output: string): void {
+  /** `SendTaskSuccess`: `output` must be JSON text. Returns the task it settled. */
+  succeed(token: string, output: string): PendingTask {
     let parsed: unknown;
     try {
       parsed = JSON.parse(output);
     } catch {
       throw new SfnServiceError('InvalidOutput', 'Invalid output: the output is not valid JSON');
     }
-    this.#take(token).resolve(parsed);
+    const settlers = this.#take(token);
+    settlers.onResult?.({ ok: true, output: parsed });
+    settlers.resolve(parsed);
+    return settlers.task;
   }
 
-  /** `SendTaskFailure`: the task fails with `error` as its error name and `cause` as its cause. */
-  fail(token: string, error: string, cause: string): void {
-    this.#take(token).reject(new TaskFailure(error, cause));
+  /**
+   * `SendTaskFailure`: the task fails with `error` as its error name and `cause` as its cause. Returns the
+   * task it settled.
+   */
+  fail(token: string, error: string, cause: string): PendingTask {
+    const settlers = this.#take(token);
+    settlers.onResult?.({ ok: false, error, cause, timedOut: false });
+    settlers.reject(new TaskFailure(error, cause));
+    return settlers.task;
   }
 
   /** `SendTaskHeartbeat`: only checks the token (HeartbeatSeconds is not enforced locally). */
