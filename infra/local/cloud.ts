@@ -47,6 +47,7 @@ import { type BusRule, LocalEventBus } from './eventbridge/bus.ts';
 import { startLocalEventBridge } from './eventbridge/server.ts';
 import { type HttpLambda, startGateway } from './gateway.ts';
 import { type LocalIdentity, localIdentity } from './identity.ts';
+import { makePrivate } from './private-dir.ts';
 import { startLocalStepFunctions } from './stepfunctions/index.ts';
 import { type StreamRelay, startStreamRelay } from './stream-relay.ts';
 
@@ -168,6 +169,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     for (const stop of stops.reverse()) await stop().catch((e) => console.error('stop failed', e));
   };
   try {
+    // Task tokens, the signing key and the database live here: private to this user.
+    if (options.dataDir) makePrivate(options.dataDir);
     const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
     let dynamoEndpoint = options.dynamoEndpoint;
     if (!dynamoEndpoint) {

@@ -7,12 +7,13 @@
  * kept readable by the owner only.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { delimiter, dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { makePrivate } from './private-dir.ts';
 
 /** The launcher that binds DynamoDB Local's connector(s) to 127.0.0.1 (run by Java's source launcher). */
 const LOOPBACK_LAUNCHER = fileURLToPath(new URL('./dynamodb/LoopbackDynamoDbLocal.java', import.meta.url));
@@ -88,24 +89,6 @@ function dynamoDbLocalDistribution(): { jar: string; libDir: string } {
 }
 
 /**
- * Makes `dir` (created if missing) and everything already in it private to this user: directories
- * 0700, files 0600. New files get the same through the umask Java is started with.
- */
-function restrictDataDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // mkdir's mode does not apply to a directory that already exists (or is filtered by the umask).
-  chmodSync(dir, 0o700);
-  for (const name of readdirSync(dir)) {
-    const entry = join(dir, name);
-    const stat = lstatSync(entry);
-    // chmod follows symlinks: never change modes outside the data directory.
-    if (stat.isSymbolicLink()) continue;
-    if (stat.isDirectory()) restrictDataDir(entry);
-    else chmodSync(entry, 0o600);
-  }
-}
-
-/**
  * Starts DynamoDB Local on 127.0.0.1 (a free port unless `port` is given), in memory unless `path`
  * names a data directory, and resolves once it answers. Throws a JavaMissingError without Java.
  */
@@ -117,7 +100,7 @@ export async function startDynamoDbLocal(
   const { jar, libDir } = dynamoDbLocalDistribution();
   // Absolute, so the directory made here is the one Java opens whatever its working directory.
   const dataDir = options.path ? resolvePath(options.path) : undefined;
-  if (dataDir) restrictDataDir(dataDir);
+  if (dataDir) makePrivate(dataDir);
   const javaArgs = [
     `-Djava.library.path=${libDir}`,
     '-cp',

@@ -34,7 +34,7 @@ async function loadOrCreateKey(dataDir: string | undefined): Promise<JWK> {
     use: 'sig',
   };
   if (file && dataDir) {
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     await writeFile(file, JSON.stringify(jwk), { mode: 0o600 });
   }
   return jwk;

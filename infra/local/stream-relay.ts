@@ -17,6 +17,7 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from './private-dir.ts';
 
 export interface StreamRelayOptions {
   readonly endpoint: string;
@@ -101,8 +102,8 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
   }
   const saveCheckpoints = async () => {
     if (!file || !options.dataDir) return;
-    await mkdir(options.dataDir, { recursive: true });
-    await writeFile(`${file}.tmp`, JSON.stringify(checkpoints));
+    await mkdir(options.dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    await writeFile(`${file}.tmp`, JSON.stringify(checkpoints), { mode: PRIVATE_FILE_MODE });
     await rename(`${file}.tmp`, file);
   };
 

@@ -3,7 +3,7 @@
  * repairs what a crash left (an execution that lost its progress), records an execution that
  * ended outside the API, and reports — never follows — an execution moved by a forged signal.
  */
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
@@ -129,5 +129,19 @@ describe('after a crash that lost the execution’s progress', () => {
     } finally {
       await second.stop();
     }
+    // Everything the local cloud keeps there — task tokens, signing key, checkpoints — is private.
+    const modes: string[] = [];
+    const walk = async (dir: string) => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const full = join(dir, entry.name);
+        const mode = (await stat(full)).mode & 0o777;
+        modes.push(`${full.slice(dataDir.length)} ${mode.toString(8)}`);
+        if (entry.isDirectory()) await walk(full);
+      }
+    };
+    await walk(dataDir);
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    expect(modes.length).toBeGreaterThan(3);
+    for (const line of modes) expect(line).toMatch(/ (600|700)$/);
   });
 });

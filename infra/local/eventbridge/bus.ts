@@ -249,8 +249,8 @@ export class LocalEventBus {
     this.#deadLetters.push(deadLetter);
     try {
       if (this.#deadLetterFile) {
-        mkdirSync(dirname(this.#deadLetterFile), { recursive: true });
-        appendFileSync(this.#deadLetterFile, `${JSON.stringify(deadLetter)}\n`);
+        mkdirSync(dirname(this.#deadLetterFile), { recursive: true, mode: 0o700 });
+        appendFileSync(this.#deadLetterFile, `${JSON.stringify(deadLetter)}\n`, { mode: 0o600 });
       }
       this.#onDeadLetter?.(deadLetter);
     } catch {
