@@ -22,6 +22,13 @@ const Env = z.object({
     }),
   RECORD_STAGE_FUNCTION_ARN: z.string().min(1).optional(),
   WORKFLOW_ROLE_ARN: z.string().min(1).optional(),
+  /** Prefix of the state machines the workflows API creates (one per stage of the stack). */
+  WORKFLOW_STATE_MACHINE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,16}$/)
+    .default('release-desk-'),
+  /** The log group the API-created state machines log to (its ARN, ending in `:*`). */
+  WORKFLOW_LOG_GROUP_ARN: z.string().min(1).optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   /** Local cloud only: service endpoints (in AWS the SDK's defaults apply). */
   DYNAMODB_ENDPOINT: z.url().optional(),
@@ -37,6 +44,8 @@ export interface Config {
   /** What API-published state machines invoke for every human stage, and the role they run as. */
   readonly recordStageFunctionArn: string | undefined;
   readonly workflowRoleArn: string | undefined;
+  readonly workflowStateMachinePrefix: string;
+  readonly workflowLogGroupArn: string | undefined;
   readonly region: string;
   readonly endpoints: { readonly dynamodb?: string; readonly sfn?: string; readonly events?: string };
   /** Local cloud: fixed dummy credentials instead of the default provider chain. */
@@ -69,6 +78,8 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     defaultWorkflowStateMachines: e.DEFAULT_WORKFLOW_STATE_MACHINES,
     recordStageFunctionArn: e.RECORD_STAGE_FUNCTION_ARN,
     workflowRoleArn: e.WORKFLOW_ROLE_ARN,
+    workflowStateMachinePrefix: e.WORKFLOW_STATE_MACHINE_PREFIX,
+    workflowLogGroupArn: e.WORKFLOW_LOG_GROUP_ARN,
     region: e.AWS_REGION,
     endpoints,
     local: Object.keys(endpoints).length > 0,

@@ -35,6 +35,8 @@ export function createPorts(config: Config, clients: Clients = createClients(con
   const workflowPublisher = new SfnWorkflowPublisher(clients.sfn, {
     recordStageFunctionArn: config.recordStageFunctionArn,
     roleArn: config.workflowRoleArn,
+    namePrefix: config.workflowStateMachinePrefix,
+    logGroupArn: config.workflowLogGroupArn,
   });
   const workflows = new StoredWorkflowCatalog({
     store: new DynamoWorkflowStore(clients.db, config.tableName),

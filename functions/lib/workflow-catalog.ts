@@ -5,7 +5,9 @@
  *
  * The default workflows' state machines are created by the stack (the local cloud in `npm start`
  * and the tests); the catalog stores each one as version 1 of its workflow, by publishing the
- * machine's current revision, the first time it is asked for.
+ * machine's current revision, the first time it is asked for — and, once per process, adopts a
+ * newer deployed revision as the next version, so a deployed change of `workflows/defaults`
+ * reaches new releases (unless an administrator has published the workflow through the API since).
  */
 import { NotFoundError, RuleViolationError, VersionConflictError } from '#domain/errors';
 import type { Clock, IdGenerator, Page } from '#domain/ports';
@@ -32,6 +34,7 @@ export const DEFAULTS_ACTOR = 'system:defaults';
 
 /** Publishes the current revision of an existing state machine as a version. */
 export interface StateMachineAdopter {
+  /** Idempotent per revision: publishing an unchanged machine again returns the same version. */
   adopt(stateMachineArn: string): Promise<PublishedStateMachine>;
 }
 
@@ -47,9 +50,11 @@ function isDefaultWorkflowId(id: string): id is DefaultWorkflowId {
 }
 
 /**
- * Stores each default workflow that has a state machine in `stateMachineArns` and is not stored
- * yet as version 1, adopting its machine. Idempotent, also when run concurrently: a workflow
- * stored meanwhile is left as it is. Returns the ids it stored.
+ * Stores each default workflow that has a state machine in `stateMachineArns`: as version 1 when it
+ * is not stored yet, or as the next version when the stack deployed a new revision of its machine
+ * (or a new machine) since the latest version was adopted. A workflow an administrator published
+ * through the API since is left as it is. Idempotent, also when run concurrently: a workflow
+ * stored meanwhile is left as it is. Returns the ids it stored a version of.
  */
 export async function ensureDefaultWorkflows(
   deps: DefaultWorkflowDeps,
@@ -68,13 +73,19 @@ async function ensureDefaultWorkflow(
   id: DefaultWorkflowId,
   stateMachineArn: string,
 ): Promise<boolean> {
-  if (await deps.store.get(id)) return false;
+  const existing = await deps.store.get(id);
+  // Published through the API since (its versions live on a machine of the API's own): it stands.
+  if (existing && existing.updatedBy !== DEFAULTS_ACTOR) return false;
   const machine = await deps.adopter.adopt(stateMachineArn);
+  if (existing) {
+    const latest = await deps.store.getVersion(id, existing.latestVersion);
+    if (latest?.stateMachineVersionArn === machine.stateMachineVersionArn) return false;
+  }
   const publication = stagePublication(
     id,
     defaultWorkflows[id],
     machine,
-    undefined,
+    existing,
     { id: DEFAULTS_ACTOR },
     deps,
   );
@@ -106,6 +117,8 @@ export class StoredWorkflowCatalog implements WorkflowCatalog {
   readonly #options: StoredWorkflowCatalogOptions;
   readonly #versions = new Map<string, WorkflowVersion>();
   readonly #ensuring = new Map<string, Promise<unknown>>();
+  /** Default workflows checked against their deployed machine in this process. */
+  readonly #checked = new Set<string>();
   #allEnsured = false;
 
   /** The workflow store, with each default workflow stored the first time it is read or listed. */
@@ -115,7 +128,10 @@ export class StoredWorkflowCatalog implements WorkflowCatalog {
     this.#options = options;
     const inner = options.store;
     this.store = {
-      get: async (id) => (await inner.get(id)) ?? (await this.#ensureThen(id, () => inner.get(id))),
+      get: async (id) => {
+        await this.#checkOnce(id);
+        return (await inner.get(id)) ?? (await this.#ensureThen(id, () => inner.get(id)));
+      },
       getVersion: async (id, version) =>
         (await inner.getVersion(id, version)) ??
         (version === 1 ? await this.#ensureThen(id, () => inner.getVersion(id, version)) : undefined),
@@ -170,6 +186,24 @@ export class StoredWorkflowCatalog implements WorkflowCatalog {
       this.#versions.set(key, found);
     }
     return found;
+  }
+
+  /**
+   * Once per process (a new deployment starts new processes), adopts a newer deployed revision of
+   * default workflow `id`. A failure is logged and retried on the next read: releases still run on
+   * what is stored.
+   */
+  async #checkOnce(id: string): Promise<void> {
+    if (this.#checked.has(id) || !isDefaultWorkflowId(id) || !this.#options.defaultStateMachines[id]) return;
+    try {
+      await this.#ensureThen(id, async () => undefined);
+      this.#checked.add(id);
+    } catch (error) {
+      logger.warn('Checking a default workflow against its deployed machine failed', {
+        workflowId: id,
+        error,
+      });
+    }
   }
 
   /** Stores default workflow `id` if it is one and has a machine, then reads again. */

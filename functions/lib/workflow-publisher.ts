@@ -18,7 +18,10 @@ import type { PublishedStateMachine, WorkflowPublisher } from '#domain/workflow-
 import { type AslStateMachine, compileWorkflow } from '#workflows/compile';
 import type { WorkflowDefinition } from '#workflows/definition';
 
-/** Prefix of the state machines the API creates (the IAM policy of the workflows function names it). */
+/**
+ * Prefix of the state machines the API creates in the default stack; a stack for another stage
+ * sets its own (WORKFLOW_STATE_MACHINE_PREFIX), and the IAM policy of the workflows function names it.
+ */
 export const WORKFLOW_STATE_MACHINE_PREFIX = 'release-desk-';
 
 /**
@@ -27,9 +30,14 @@ export const WORKFLOW_STATE_MACHINE_PREFIX = 'release-desk-';
  */
 export const MAX_PUBLISHED_CHARS = 350_000;
 
-/** The state machine of workflow `id`: `release-desk-<id>` (at most 76 characters for a valid id). */
-export function stateMachineNameFor(workflowId: string): string {
-  return `${WORKFLOW_STATE_MACHINE_PREFIX}${workflowId}`;
+/** The state machine of workflow `id`: `<prefix><id>`, e.g. `release-desk-<id>` (at most 80 characters). */
+export function stateMachineNameFor(workflowId: string, prefix = WORKFLOW_STATE_MACHINE_PREFIX): string {
+  return `${prefix}${workflowId}`;
+}
+
+/** The name part of a state machine (or version) ARN. */
+function machineName(stateMachineArn: string): string {
+  return stateMachineArn.split(':stateMachine:')[1]?.split(':')[0] ?? '';
 }
 
 export interface SfnWorkflowPublisherOptions {
@@ -37,6 +45,13 @@ export interface SfnWorkflowPublisherOptions {
   readonly recordStageFunctionArn: string | undefined;
   /** The role the workflows' state machines run as (WORKFLOW_ROLE_ARN; the API passes it: iam:PassRole). */
   readonly roleArn: string | undefined;
+  /** Prefix of the machines it creates (WORKFLOW_STATE_MACHINE_PREFIX); default `release-desk-`. */
+  readonly namePrefix?: string | undefined;
+  /**
+   * Where the machines it creates log (WORKFLOW_LOG_GROUP_ARN, ending in `:*`); with it they log
+   * every event (without execution data) and are traced with X-Ray, as the stack's own machines are.
+   */
+  readonly logGroupArn?: string | undefined;
 }
 
 /** The publisher was built without the configuration publishing needs (only adopting works). */
@@ -73,8 +88,14 @@ export class SfnWorkflowPublisher implements WorkflowPublisher {
         { workflowId: request.workflowId },
       );
     }
-    if (request.stateMachineArn) return this.#update(request.stateMachineArn, definition, asl);
-    const name = stateMachineNameFor(request.workflowId);
+    const name = stateMachineNameFor(request.workflowId, this.#options.namePrefix);
+    // Only machines the API created are updated here. A default workflow's machine belongs to the
+    // stack (CloudFormation would reset it on the next deploy): its next version gets a machine
+    // of the API's own, and the stack's machine and the versions on it stay as deployed.
+    if (request.stateMachineArn && machineName(request.stateMachineArn) === name) {
+      return this.#update(request.stateMachineArn, definition, asl);
+    }
+    const logGroupArn = this.#options.logGroupArn;
     try {
       const out = await this.#sfn.send(
         new CreateStateMachineCommand({
@@ -83,6 +104,16 @@ export class SfnWorkflowPublisher implements WorkflowPublisher {
           roleArn,
           type: 'STANDARD',
           publish: true,
+          ...(logGroupArn
+            ? {
+                loggingConfiguration: {
+                  level: 'ALL',
+                  includeExecutionData: false,
+                  destinations: [{ cloudWatchLogsLogGroup: { logGroupArn } }],
+                },
+                tracingConfiguration: { enabled: true },
+              }
+            : {}),
         }),
       );
       const stateMachineArn = out.stateMachineArn as string;

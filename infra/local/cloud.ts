@@ -77,6 +77,14 @@ export interface LocalCloudOptions {
   /** Delivery retry policy of the bus (tests use short delays). */
   readonly busRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /**
+   * Tests only: wraps each local function (`record-stage`, the rule targets) to inject faults,
+   * e.g. a throttle on the first call, as they can happen to a Lambda function in AWS.
+   */
+  readonly wrapFunction?: <T>(
+    name: string,
+    fn: (payload: T) => Promise<unknown>,
+  ) => (payload: T) => Promise<unknown>;
+  /**
    * Run the scheduled functions (the reconciler) on their schedule, as the stack's schedule rules
    * do in AWS. They always run once at start-up. @default true
    */
@@ -191,16 +199,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       if (!ports) throw new Error('local cloud not ready');
       return ports;
     };
-    const recordStage = createRecordStage(currentPorts);
-    const startExecution = createStartExecution(currentPorts);
-    const signalExecution = createSignalExecution(currentPorts);
+    const wrap = options.wrapFunction ?? ((_name, fn) => fn);
+    const recordStage = wrap('record-stage', createRecordStage(currentPorts));
+    const startExecution = wrap('start-execution', createStartExecution(currentPorts));
+    const signalExecution = wrap('signal-execution', createSignalExecution(currentPorts));
 
     const extra = new Map((options.extraRules ?? []).map((r) => [r.target, r.handler]));
     const bus = new LocalEventBus({
       rules: [...stackRules, ...(options.extraRules ?? [])],
       resolveTarget: (target) => {
-        if (target === 'start-execution') return (event) => startExecution(event as never);
-        if (target === 'signal-execution') return (event) => signalExecution(event as never);
+        if (target === 'start-execution') return async (event) => void (await startExecution(event as never));
+        if (target === 'signal-execution')
+          return async (event) => void (await signalExecution(event as never));
         const handler = extra.get(target);
         if (!handler) throw new Error(`No local target ${target}`);
         return (event) => handler(event);

@@ -1,0 +1,75 @@
+/**
+ * The default workflows follow the deployment: a deployed change of a default machine reaches new
+ * releases (as the next version), while publishing a default workflow through the API never
+ * touches the machine the stack owns.
+ */
+import { DescribeStateMachineCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPorts } from '../../functions/lib/ports.ts';
+import { compileWorkflow } from '../../workflows/compile.ts';
+import { defaultWorkflows } from '../../workflows/defaults/index.ts';
+import { validRelease } from '../support/http-events.ts';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+
+let t: TestCloud;
+beforeAll(async () => {
+  t = await startTestCloud({ schedules: false });
+});
+afterAll(async () => t?.stop());
+
+describe('default workflows', () => {
+  it('adopt a newly deployed revision of their machine as the next version, once per process', async () => {
+    const before = await t.call('GET', '/workflows/release-fast-track');
+    expect(before.body).toMatchObject({ latestVersion: 1 });
+    const arn = t.cloud.ports.config.defaultWorkflowStateMachines['release-fast-track'] as string;
+    // A deploy that changed the fast track: the stack updates its machine.
+    const changed = { ...defaultWorkflows['release-fast-track'], description: 'Deployed again, changed.' };
+    const definition = JSON.stringify(
+      compileWorkflow(changed, {
+        recordStageFunctionArn: t.cloud.ports.config.recordStageFunctionArn as string,
+      }),
+    );
+    await t.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: arn, definition }));
+    // The running process keeps what it checked; a new one (a new deployment's) adopts it.
+    expect((await t.call('GET', '/workflows/release-fast-track')).body).toMatchObject({ latestVersion: 1 });
+    const fresh = createPorts(t.cloud.ports.config);
+    const ref = await fresh.workflows.releaseWorkflow('release-fast-track', undefined);
+    expect(ref.version).toBe(2);
+    expect(ref.stateMachineArn).toMatch(new RegExp(`^${arn}:\\d+$`));
+    const again = createPorts(t.cloud.ports.config);
+    expect((await again.workflows.releaseWorkflow('release-fast-track', undefined)).version).toBe(2);
+    fresh.clients.sfn.destroy();
+    again.clients.sfn.destroy();
+  });
+
+  it('published through the API get a machine of the API’s own; the stack’s machine stays as deployed', async () => {
+    const arn = t.cloud.ports.config.defaultWorkflowStateMachines['release-default'] as string;
+    const deployed = await t.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
+    const release = await t.call('POST', '/releases', validRelease());
+    expect(release.body.workflow).toEqual({ id: 'release-default', version: 1 });
+    const definition = { ...defaultWorkflows['release-default'], description: 'Our own take' };
+    const published = await t.call('POST', '/workflows', { id: 'release-default', definition }, 'admin');
+    expect(published.status).toBe(200);
+    expect(published.body).toMatchObject({
+      latestVersion: 2,
+      stateMachineArn: expect.stringMatching(/:stateMachine:release-desk-release-default$/),
+    });
+    const after = await t.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
+    expect(after.revisionId).toBe(deployed.revisionId);
+    expect(after.definition).toBe(deployed.definition);
+    // New releases run on version 2; the earlier one keeps version 1 and still moves.
+    expect((await t.call('POST', '/releases', validRelease())).body.workflow).toEqual({
+      id: 'release-default',
+      version: 2,
+    });
+    const moved = await t.call('POST', `/releases/${release.body.id}/transitions`, {
+      to: 'Development',
+      expectedVersion: 1,
+    });
+    expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: true } });
+    // And a new process does not take the stack's machine back over the administrator's version.
+    const fresh = createPorts(t.cloud.ports.config);
+    expect((await fresh.workflows.releaseWorkflow('release-default', undefined)).version).toBe(2);
+    fresh.clients.sfn.destroy();
+  });
+});
