@@ -1,7 +1,9 @@
 /**
  * Outbox relay: reads the table's stream and publishes every newly inserted event item to the
  * `release-desk` bus. The same handler runs in AWS (stream → Lambda) and on the local cloud.
- * Delivery is at least once; consumers deduplicate on `detail.id`.
+ * Delivery is at least once and unordered (docs/events.md); consumers deduplicate on `detail.id`
+ * and act on what the table holds. Batches respect both PutEvents limits: 10 entries and 256 KB
+ * of entries per call.
  */
 
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
@@ -14,8 +16,65 @@ import { logger } from '#lib/logger';
 import { environmentPorts } from '#lib/ports';
 
 export const EVENT_SOURCE = 'release-desk';
-const BATCH = 10; // PutEvents takes at most 10 entries
+/** PutEvents takes at most 10 entries per call. */
+const MAX_ENTRIES = 10;
+/**
+ * …and less than 256 KB of entries in all, each counted as the EventBridge user guide says
+ * ("Calculating PutEvents event entry size"): 14 bytes for Time, the UTF-8 bytes of Source,
+ * DetailType, Detail and each of Resources.
+ */
+export const MAX_BATCH_BYTES = 256 * 1024 - 1;
 const ATTEMPTS = 3;
+
+/** The size EventBridge counts for an entry. */
+export function entrySize(entry: PutEventsRequestEntry): number {
+  const bytes = (s: string | undefined) => (s === undefined ? 0 : Buffer.byteLength(s, 'utf8'));
+  return (
+    (entry.Time ? 14 : 0) +
+    bytes(entry.Source) +
+    bytes(entry.DetailType) +
+    bytes(entry.Detail) +
+    (entry.Resources ?? []).reduce((n, r) => n + bytes(r), 0)
+  );
+}
+
+/**
+ * Consecutive batches of at most 10 entries and {@link MAX_BATCH_BYTES}, in order. An entry too
+ * large for any call goes alone, its `data` replaced by a pointer (`truncated: true`): subscribers
+ * read the subject through the API, which they should do anyway, and the stream is never stuck.
+ */
+export function batchesOf<T>(items: readonly T[], entryOf: (item: T) => PutEventsRequestEntry) {
+  const batches: { item: T; entry: PutEventsRequestEntry }[][] = [];
+  let current: { item: T; entry: PutEventsRequestEntry }[] = [];
+  let size = 0;
+  for (const item of items) {
+    let entry = entryOf(item);
+    let entryBytes = entrySize(entry);
+    if (entryBytes > MAX_BATCH_BYTES) {
+      const detail = JSON.parse(entry.Detail ?? '{}') as { subject?: { kind: string; id: string } };
+      entry = {
+        ...entry,
+        Detail: JSON.stringify({
+          ...detail,
+          data: {
+            truncated: true,
+            reason: `The event's data is over EventBridge's 256 KB limit; read the ${detail.subject?.kind ?? 'subject'} through the API.`,
+          },
+        }),
+      };
+      entryBytes = entrySize(entry);
+    }
+    if (current.length > 0 && (current.length === MAX_ENTRIES || size + entryBytes > MAX_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push({ item, entry });
+    size += entryBytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
 
 /** The domain event an INSERT stream record carries, if it is an outbox item. */
 export function eventOf(record: DynamoDBRecord): DomainEvent | undefined {
@@ -46,13 +105,11 @@ export function createHandler(
       return event ? [{ record, event }] : [];
     });
     const failed = new Set<string>();
-    for (let i = 0; i < pending.length; i += BATCH) {
-      let batch = pending.slice(i, i + BATCH);
+    for (const whole of batchesOf(pending, (p) => toEntry(p.event, config.eventBusName))) {
+      let batch = whole;
       for (let attempt = 1; attempt <= ATTEMPTS && batch.length > 0; attempt++) {
         try {
-          const out = await clients.events.send(
-            new PutEventsCommand({ Entries: batch.map((p) => toEntry(p.event, config.eventBusName)) }),
-          );
+          const out = await clients.events.send(new PutEventsCommand({ Entries: batch.map((b) => b.entry) }));
           batch = batch.filter((_, n) => out.Entries?.[n]?.ErrorCode !== undefined);
         } catch (error) {
           logger.warn('PutEvents failed', { attempt, error: error as Error });
@@ -60,7 +117,7 @@ export function createHandler(
         if (batch.length > 0 && attempt < ATTEMPTS)
           await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
       }
-      for (const p of batch) failed.add(p.record.dynamodb?.SequenceNumber ?? '');
+      for (const b of batch) failed.add(b.item.record.dynamodb?.SequenceNumber ?? '');
     }
     if (failed.size > 0) {
       // Report the earliest failure: the stream retries from there, keeping order per shard.

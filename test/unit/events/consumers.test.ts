@@ -1,7 +1,7 @@
 /**
  * The outbox relay and the execution consumers with the AWS SDK mocked.
  */
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import {
   ExecutionAlreadyExists,
   SendTaskSuccessCommand,
@@ -16,12 +16,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../../functions/domain/events.ts';
 import type { Release } from '../../../functions/domain/release.ts';
-import { createHandler as createRelay } from '../../../functions/events/outbox-relay.ts';
+import { createHandler as createRelay, entrySize } from '../../../functions/events/outbox-relay.ts';
 import {
   createHandler as createSignal,
   ExecutionNotReadyError,
 } from '../../../functions/events/signal-execution.ts';
 import { createHandler as createStart } from '../../../functions/events/start-execution.ts';
+import { validateRequest } from '../../../infra/local/eventbridge/put-events.ts';
 
 const events = mockClient(EventBridgeClient);
 const sfn = mockClient(SFNClient);
@@ -103,6 +104,36 @@ describe('outbox relay', () => {
     });
     expect(out.batchItemFailures).toEqual([{ itemIdentifier: '11' }]);
   }, 10_000);
+  it('splits batches by size as well as by count: no call over 256 KB, every event once, in order', async () => {
+    const sent: { Entries: PutEventsRequestEntry[] }[] = [];
+    events.on(PutEventsCommand).callsFake((input: { Entries: PutEventsRequestEntry[] }) => {
+      // What EventBridge itself refuses: more than 10 entries, or 256 KB of entries, in one call.
+      validateRequest(input.Entries);
+      sent.push(input);
+      return { FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'ok' })) };
+    });
+    const big = (id: string, kb: number) => ({
+      ...eventItem(id),
+      data: { releaseId: 'rel_1', notes: 'x'.repeat(kb * 1024) },
+    });
+    const records = [
+      ...Array.from({ length: 9 }, (_, i) => record(String(20 + i), big(`evt_${i}`, 60))),
+      record('40', big('evt_huge', 300)),
+      ...Array.from({ length: 12 }, (_, i) => record(String(50 + i), eventItem(`evt_small_${i}`))),
+    ];
+    const out = await createRelay(() => ({ clients, config }))({ Records: records });
+    expect(out.batchItemFailures).toEqual([]);
+    for (const call of sent) {
+      expect(call.Entries.length).toBeLessThanOrEqual(10);
+      expect(call.Entries.reduce((n, e) => n + entrySize(e), 0)).toBeLessThan(256 * 1024);
+    }
+    const ids = sent.flatMap((c) => c.Entries.map((e) => JSON.parse(e.Detail as string).id));
+    expect(ids).toEqual(records.map((r) => (r.dynamodb?.NewImage as { id: { S: string } }).id.S));
+    const huge = sent.flatMap((c) => c.Entries).find((e) => JSON.parse(e.Detail as string).id === 'evt_huge');
+    expect(JSON.parse(huge?.Detail as string).data).toMatchObject({ truncated: true });
+    // Four 60 KB entries fill a call; the truncated giant and the small ones fill up the rest.
+    expect(sent.map((c) => c.Entries.length)).toEqual([4, 4, 10, 4]);
+  });
 });
 
 /** The table as the consumers read it: one stored release and its committed events. */
