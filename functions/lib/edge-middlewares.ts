@@ -122,6 +122,10 @@ const unauthorized = (detail: string) =>
  * The id reaches table keys, so it must be a valid id (1-128 characters).
  */
 export function userIdOf(claims: Record<string, unknown> | undefined): string {
+  if (claims?.token_use !== undefined && claims.token_use !== 'access') {
+    // An ID token names its user as `cognito:username`, and is meant for the client, not for APIs.
+    throw unauthorized('Send the access token, not the ID token.');
+  }
   const name = claims?.username ?? claims?.sub;
   if (typeof name !== 'string' || name === '') throw unauthorized('A valid bearer token is required.');
   if (!ID_PATTERN.test(name)) {

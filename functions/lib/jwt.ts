@@ -32,10 +32,18 @@ export function createJwtVerifier(options: JwtVerifierOptions): (token: string) 
     try {
       const { payload } = await jwtVerify(token, keys, {
         issuer: options.issuer,
-        audience: options.audience,
         clockTolerance: 5,
         requiredClaims: ['sub', 'exp'],
       });
+      // As API Gateway's JWT authorizer: `aud` must name the audience; only when a token has no
+      // `aud` (a Cognito access token) does its `client_id` have to.
+      const audiences =
+        payload.aud === undefined ? [] : Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+      const ok =
+        payload.aud !== undefined
+          ? audiences.includes(options.audience)
+          : payload.client_id === options.audience;
+      if (!ok) throw new Error('the token does not have a valid audience');
       return payload;
     } catch (error) {
       throw new InvalidTokenError('The bearer token is not valid.', { cause: error });

@@ -101,6 +101,23 @@ export function toHttpEvent(
   } as HttpEvent;
 }
 
+/**
+ * Claims as API Gateway's JWT authorizer hands them to Lambda: every value a string, a list as
+ * `[a b]` (so `cognito:groups` arrives as `"[admin]"`), an object as its JSON.
+ */
+export function apiGatewayClaims(payload: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(payload)) {
+    if (value === undefined || value === null) continue;
+    out[name] = Array.isArray(value)
+      ? `[${value.map(String).join(' ')}]`
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
+  }
+  return out;
+}
+
 export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
   const verify = createJwtVerifier(options.auth);
   const server: Server = createServer(async (req, res) => {
@@ -117,7 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
         if (!token)
           return unauthorized(res, 'Send Authorization: Bearer <token> (npm run -s token -- --user <name>).');
         try {
-          claims = await verify(token);
+          claims = apiGatewayClaims(await verify(token));
         } catch {
           return unauthorized(res, 'The bearer token is not valid or has expired.');
         }
