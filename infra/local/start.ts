@@ -39,15 +39,21 @@ try {
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   const local = (url: string) => url.replace('127.0.0.1', 'localhost');
+  // The helper scripts must reach this instance: give them its settings, spelled out.
+  const quoted = (v: string) => (/[\s"'$`\\]/.test(v) ? `'${v.replace(/'/g, `'\\''`)}'` : v);
+  const setting = (name: string, value: string | undefined) =>
+    value === undefined || value === '' ? '' : `${name}=${quoted(value)} `;
+  const tokenEnv = `${setting('PORT', process.env.PORT)}${process.env.DATA_DIR ? setting('DATA_DIR', dataDir) : ''}`;
+  const eventsEnv = setting('EVENTS_PORT', process.env.EVENTS_PORT);
   console.log(`Release Desk is running on the embedded local cloud (data in ${dataDir}).
 
   API              ${local(cloud.apiUrl)}   (GET /health, GET /openapi.json)
   Step Functions   ${local(cloud.sfnEndpoint)}   (aws stepfunctions … --endpoint-url ${local(cloud.sfnEndpoint)})
-  EventBridge      ${local(cloud.eventsEndpoint)}   (watch events: npm run events)
-  DynamoDB Local   ${local(cloud.dynamoEndpoint)}   (table ${cloud.tableName})
+  EventBridge      ${local(cloud.eventsEndpoint)}   (watch events: ${eventsEnv}npm run events)
+  DynamoDB Local   ${local(cloud.dynamoEndpoint)}   (table ${cloud.tableName}, 127.0.0.1 only)
 
-Get a token (in another terminal):
-  TOKEN=$(npm run -s token -- --user alice --process release)
+Get a token (in another terminal, with these same settings):
+  TOKEN=$(${tokenEnv}npm run -s token -- --user alice --process release)
   curl -H "Authorization: Bearer $TOKEN" ${local(cloud.apiUrl)}/releases
 
 Press Ctrl-C to stop.`);

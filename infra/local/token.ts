@@ -4,7 +4,8 @@
  * Prints one JWT for the user and nothing else. Like an administrator would, it first creates or
  * updates the user through the running API (PUT /users/{id}) and, when they are in no team yet,
  * adds them to the bootstrap release (or, for technicians, deployment) team — or to the team that
- * --team/--group names — so a fresh user can act at once. Needs `npm start` running on the same DATA_DIR and PORT.
+ * --team/--group names — so a fresh user can act at once. Needs `npm start` running, and the same
+ * DATA_DIR and PORT as it (the start banner prints the command with them).
  */
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -52,7 +53,9 @@ const api = `http://127.0.0.1:${process.env.PORT ?? 3000}`;
 try {
   await access(join(dataDir, 'signing-key.jwk.json'));
 } catch {
-  fail(`no signing key in ${dataDir}: start Release Desk first (npm start), with the same DATA_DIR.`);
+  fail(
+    `no signing key in ${dataDir}: start Release Desk first (npm start), and give this script the same DATA_DIR and PORT as npm start (its banner prints the exact command).`,
+  );
 }
 const identity = await localIdentity({ dataDir, issuer: LOCAL_ISSUER });
 const adminToken = await identity.issue('admin', { admin: true });
@@ -69,7 +72,9 @@ async function call(method: string, path: string, body?: unknown) {
       ...(body ? { body: JSON.stringify(body) } : {}),
     });
   } catch {
-    fail(`the API at ${api} does not answer: is npm start running (PORT=${process.env.PORT ?? 3000})?`);
+    fail(
+      `the API at ${api} does not answer: is npm start running, on this PORT (${process.env.PORT ?? 3000}) and DATA_DIR (${dataDir})? Use the command its banner prints.`,
+    );
   }
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
