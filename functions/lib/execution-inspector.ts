@@ -9,16 +9,12 @@ import {
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
   ExecutionDoesNotExist,
-  GetExecutionHistoryCommand,
   type HistoryEvent,
-  InvalidToken,
   SendTaskSuccessCommand,
   type SFNClient,
-  TaskDoesNotExist,
-  TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import type { ExecutionInspector, ObservedExecution } from '#domain/release-reconcile';
-import { currentStateOf, executionArnOf } from './execution-view.ts';
+import { currentStateOf, executionArnOf, executionHistory, isSpentToken } from './execution-view.ts';
 
 const MAX_EVENTS = 5_000;
 
@@ -52,19 +48,6 @@ export function waitingTask(events: readonly HistoryEvent[]): ObservedExecution[
   return pending;
 }
 
-async function history(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
-    );
-    events.push(...(page.events ?? []));
-    nextToken = page.nextToken;
-  } while (nextToken && events.length < MAX_EVENTS);
-  return events;
-}
-
 export function sfnExecutionInspector(sfn: SFNClient): ExecutionInspector {
   return {
     async inspect(stateMachineArn, name) {
@@ -76,7 +59,7 @@ export function sfnExecutionInspector(sfn: SFNClient): ExecutionInspector {
         if (error instanceof ExecutionDoesNotExist) return undefined;
         throw error;
       }
-      const events = await history(sfn, executionArn);
+      const events = await executionHistory(sfn, executionArn, { maxEvents: MAX_EVENTS });
       const status = String(described.status) as ObservedExecution['status'];
       return {
         status,
@@ -92,13 +75,7 @@ export function sfnExecutionInspector(sfn: SFNClient): ExecutionInspector {
         await sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(signal) }));
         return 'sent';
       } catch (error) {
-        if (
-          error instanceof TaskTimedOut ||
-          error instanceof InvalidToken ||
-          error instanceof TaskDoesNotExist
-        ) {
-          return 'already';
-        }
+        if (isSpentToken(error)) return 'already';
         throw error;
       }
     },

@@ -8,7 +8,10 @@ import {
   ExecutionDoesNotExist,
   GetExecutionHistoryCommand,
   type HistoryEvent,
+  InvalidToken,
   type SFNClient,
+  TaskDoesNotExist,
+  TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import type { ExecutionView, ExecutionViewer } from '#domain/release-service';
 
@@ -47,6 +50,34 @@ export function currentStateOf(events: readonly HistoryEvent[]): string | undefi
   return open.at(-1) ?? last;
 }
 
+/** An execution's history, oldest first, up to `maxEvents` (with execution data unless told otherwise). */
+export async function executionHistory(
+  sfn: SFNClient,
+  executionArn: string,
+  options: { includeExecutionData?: boolean; maxEvents?: number } = {},
+): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn,
+        maxResults: 1000,
+        includeExecutionData: options.includeExecutionData ?? true,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken && events.length < (options.maxEvents ?? MAX_EVENTS));
+  return events;
+}
+
+/** Whether Step Functions refused a task token because it was answered (or timed out) before. */
+export function isSpentToken(error: unknown): boolean {
+  return error instanceof TaskTimedOut || error instanceof InvalidToken || error instanceof TaskDoesNotExist;
+}
+
 export function sfnExecutionViewer(sfn: SFNClient): ExecutionViewer {
   return {
     async describe(stateMachineArn, executionName) {
@@ -58,20 +89,7 @@ export function sfnExecutionViewer(sfn: SFNClient): ExecutionViewer {
         if (error instanceof ExecutionDoesNotExist) return undefined;
         throw error;
       }
-      const events: HistoryEvent[] = [];
-      let nextToken: string | undefined;
-      do {
-        const page = await sfn.send(
-          new GetExecutionHistoryCommand({
-            executionArn,
-            maxResults: 1000,
-            includeExecutionData: false,
-            ...(nextToken ? { nextToken } : {}),
-          }),
-        );
-        events.push(...(page.events ?? []));
-        nextToken = page.nextToken;
-      } while (nextToken && events.length < MAX_EVENTS);
+      const events = await executionHistory(sfn, executionArn, { includeExecutionData: false });
       const view: ExecutionView = {
         executionArn,
         status: String(described.status),

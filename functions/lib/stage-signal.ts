@@ -4,18 +4,13 @@
  * stored entry number tells whether the execution already moved on, and a used token is refused
  * by Step Functions, so a transition is never applied twice.
  */
-import {
-  InvalidToken,
-  SendTaskSuccessCommand,
-  type SFNClient,
-  TaskDoesNotExist,
-  TaskTimedOut,
-} from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { StageSignals } from '#domain/release-service';
 import type { StageSignal } from '#domain/release-transition';
 import { WAIT_SK } from '#steps/record-stage';
 import { aggregatePk } from '#store/keys';
+import { isSpentToken } from './execution-view.ts';
 import { logger } from './logger.ts';
 
 export type SignalOutcome = 'sent' | 'already' | 'not-ready';
@@ -55,9 +50,7 @@ export async function signalStage(
     return 'sent';
   } catch (error) {
     // The token was answered before (a redelivery, or the API and the consumer both tried).
-    if (error instanceof TaskTimedOut || error instanceof InvalidToken || error instanceof TaskDoesNotExist) {
-      return 'already';
-    }
+    if (isSpentToken(error)) return 'already';
     throw error;
   }
 }
