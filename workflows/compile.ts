@@ -24,19 +24,84 @@ export const WAIT_FOR_TASK_TOKEN_RESOURCE = 'arn:aws:states:::lambda:invoke.wait
 /** Plain (non-waiting) Lambda invocation. */
 export const INVOKE_RESOURCE = 'arn:aws:states:::lambda:invoke';
 
-/** Lambda errors worth retrying: the invocation itself failed transiently, not the function. */
-export const LAMBDA_TRANSIENT_ERRORS = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-] as const;
-
 /** The single Fail state every stage's Catch leads to. */
 export const FAIL_STATE_NAME: (typeof RESERVED_STAGE_NAMES)[number] = 'Workflow Failed';
 
 /** The `Error` of the execution's failure when a stage task fails or times out without `onTimeout`. */
 export const STAGE_FAILED_ERROR = 'ReleaseDesk.StageFailed';
+
+/**
+ * Errors of the Lambda invocation itself that are transient (the function may never have run):
+ * Lambda service faults, throttling of the invocation, a client-side timeout, and `Lambda.Unknown`
+ * (the function crashed, ran out of memory or timed out).
+ */
+export const LAMBDA_TRANSIENT_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+  'Lambda.ClientExecutionTimeoutException',
+] as const;
+
+/**
+ * Errors a task must not retry: its own `States.Timeout` (a stage timeout is a decision, routed by
+ * `onTimeout` or failing the execution), a deliberate failure ({@link STAGE_FAILED_ERROR} sent with
+ * `SendTaskFailure`) and requests Lambda refuses as malformed, which no retry can fix.
+ */
+export const PERMANENT_TASK_ERRORS = [
+  'States.Timeout',
+  STAGE_FAILED_ERROR,
+  'Lambda.InvalidParameterValueException',
+  'Lambda.InvalidRequestContentException',
+  'Lambda.RequestTooLargeException',
+] as const;
+
+/**
+ * Errors of configuration (a missing function, missing permissions): permanent as a rule, but they
+ * can show briefly while a deployment propagates, so they get a few quick retries and no more.
+ */
+export const CONFIGURATION_TASK_ERRORS = [
+  'Lambda.ResourceNotFoundException',
+  'Lambda.KMSAccessDeniedException',
+  'States.Permissions',
+] as const;
+
+/**
+ * What a task retries with the long budget: the transient Lambda errors and `States.TaskFailed`,
+ * which matches any other error the task fails with, among them whatever record-stage throws
+ * (a DynamoDB throttle, a cancelled transaction) as the function's error name.
+ */
+export const TRANSIENT_TASK_ERRORS = [...LAMBDA_TRANSIENT_ERRORS, 'States.TaskFailed'] as const;
+
+/**
+ * The `Retry` of every Task the compiler emits. Retriers are tried in order and the first whose
+ * `ErrorEquals` names the error decides, so the narrow ones come first: `States.TaskFailed` must
+ * not get to a permanent error. In AWS it never matches `States.Timeout` anyway, but in the local
+ * engine it does (infra/local/stepfunctions/README.md, Known gaps), so the timeout is named first.
+ *
+ * The transient retrier waits 1, 2, 4 … s, at most 60 s, each drawn at random below that bound
+ * (full jitter, so that executions throttled together do not retry together): 15 retries span at
+ * most 603 s, about 5 minutes on average, before the Catch fails the execution.
+ */
+export const TASK_RETRY: readonly AslRetrier[] = [
+  { ErrorEquals: [...PERMANENT_TASK_ERRORS], MaxAttempts: 0 },
+  {
+    ErrorEquals: [...CONFIGURATION_TASK_ERRORS],
+    IntervalSeconds: 2,
+    MaxAttempts: 2,
+    BackoffRate: 2,
+    JitterStrategy: 'FULL',
+  },
+  {
+    ErrorEquals: [...TRANSIENT_TASK_ERRORS],
+    IntervalSeconds: 1,
+    MaxAttempts: 15,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: 'FULL',
+  },
+];
 
 /** The `actor` recorded in the signal a timeout produces. */
 export const TIMEOUT_ACTOR = 'system:timeout';
@@ -50,12 +115,16 @@ export type RecordStagePayload = {
   readonly 'taskToken.$': '$$.Task.Token';
 };
 
-/** A Retry entry. */
+/** A Retry entry (absent fields take the States Language defaults, unused when `MaxAttempts` is 0). */
 export interface AslRetrier {
   readonly ErrorEquals: string[];
-  readonly IntervalSeconds: number;
+  readonly IntervalSeconds?: number;
   readonly MaxAttempts: number;
-  readonly BackoffRate: number;
+  readonly BackoffRate?: number;
+  /** Caps the interval the backoff grows to. */
+  readonly MaxDelaySeconds?: number;
+  /** `FULL`: each wait is drawn at random between 0 and the computed interval. */
+  readonly JitterStrategy?: 'FULL' | 'NONE';
 }
 
 /** A Catch entry. */
@@ -65,7 +134,6 @@ export interface AslCatcher {
   readonly Next: string;
 }
 
-/** A human stage: invokes record-stage with a task token and waits for the API to send it back. */
 /** The non-waiting task that records a timeout into an exit before the execution ends there. */
 export interface AslRecordExitState {
   readonly Type: 'Task';
@@ -86,6 +154,7 @@ export interface AslRecordExitState {
   readonly Next: string;
 }
 
+/** A human stage: invokes record-stage with a task token and waits for the API to send it back. */
 export interface AslTaskState {
   readonly Type: 'Task';
   readonly Comment: string;
@@ -233,7 +302,8 @@ export function compileWorkflow(def: WorkflowDefinition, options: CompileOptions
   });
   states[FAIL_STATE_NAME] = {
     Type: 'Fail',
-    Comment: 'A stage task failed (the task token was failed, or record-stage kept failing) or timed out.',
+    Comment:
+      'A stage task failed for good (record-stage kept failing past its retries, or the task token was failed) or timed out without onTimeout.',
     Error: STAGE_FAILED_ERROR,
     Cause:
       'A stage task failed or timed out; the failed task event in the execution history has the details.',
@@ -273,9 +343,7 @@ function taskState(
     },
     ...(stage.timeoutSeconds === undefined ? {} : { TimeoutSeconds: stage.timeoutSeconds }),
     ResultPath: '$.signal',
-    Retry: [
-      { ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 },
-    ],
+    Retry: taskRetry(),
     Catch: catchers,
     Next: route,
   };
@@ -300,9 +368,7 @@ function recordExitState(target: string, functionArn: string): AslRecordExitStat
       Payload: { 'subject.$': '$.subject', stage: target, 'entry.$': '$.signal.entry', terminal: true },
     },
     ResultPath: null,
-    Retry: [
-      { ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 },
-    ],
+    Retry: taskRetry(),
     Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: FAIL_STATE_NAME }],
     Next: target,
   };
@@ -324,6 +390,11 @@ function timeoutState(stage: string, target: string, seconds: number, via?: stri
     },
     Next: via ?? target,
   };
+}
+
+/** A fresh copy per state, so that no caller can change the policy through one compiled state. */
+function taskRetry(): AslRetrier[] {
+  return TASK_RETRY.map((retrier) => ({ ...retrier, ErrorEquals: [...retrier.ErrorEquals] }));
 }
 
 function derivedName(prefix: string, stage: string, stageIndex: number): string {

@@ -3,12 +3,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AslChoiceState,
+  type AslRetrier,
   type AslStateMachine,
   type AslTaskState,
   compileWorkflow,
   FAIL_STATE_NAME,
-  LAMBDA_TRANSIENT_ERRORS,
   routeStateName,
+  STAGE_FAILED_ERROR,
+  TASK_RETRY,
   timeoutStateName,
   WorkflowCompileError,
 } from '../../../workflows/compile.ts';
@@ -81,9 +83,7 @@ describe('compileWorkflow', () => {
         },
       },
       ResultPath: '$.signal',
-      Retry: [
-        { ErrorEquals: [...LAMBDA_TRANSIENT_ERRORS], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 },
-      ],
+      Retry: TASK_RETRY,
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: FAIL_STATE_NAME }],
       Next: 'Route from Testing',
     });
@@ -126,6 +126,8 @@ describe('compileWorkflow', () => {
         Payload: { 'subject.$': '$.subject', stage: 'Expired', 'entry.$': '$.signal.entry', terminal: true },
       },
       ResultPath: null,
+      Retry: TASK_RETRY,
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: FAIL_STATE_NAME }],
       Next: 'Expired',
     });
   });
@@ -165,6 +167,114 @@ describe('compileWorkflow', () => {
   });
 });
 
+/** How a Task's `Retry` answers one error. */
+type RetryDecision = { retrier: number; maxAttempts: number } | 'catch';
+
+/**
+ * The first retrier whose `ErrorEquals` matches decides (States Language). `States.TaskFailed`
+ * matches any error but `States.Timeout` in AWS, and any error at all in the local engine.
+ */
+function retryDecision(retry: readonly AslRetrier[], error: string, engine: 'aws' | 'local'): RetryDecision {
+  const index = retry.findIndex((r) =>
+    r.ErrorEquals.some(
+      (name) =>
+        name === error ||
+        name === 'States.ALL' ||
+        (name === 'States.TaskFailed' && (engine === 'local' || error !== 'States.Timeout')),
+    ),
+  );
+  const retrier = retry[index];
+  return retrier === undefined || retrier.MaxAttempts === 0
+    ? 'catch'
+    : { retrier: index, maxAttempts: retrier.MaxAttempts };
+}
+
+/** The longest and the average time a retrier waits over all its attempts (full jitter halves it). */
+function retryBudget(r: AslRetrier): { max: number; mean: number } {
+  let max = 0;
+  for (let attempt = 0; attempt < r.MaxAttempts; attempt++) {
+    const interval = (r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** attempt;
+    max += Math.min(interval, r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY);
+  }
+  return { max, mean: r.JitterStrategy === 'FULL' ? max / 2 : max };
+}
+
+describe('task retries', () => {
+  const stageTask = compileWorkflow(parseWorkflowDefinition(timeoutsFixture), options).States
+    .Waiting as AslTaskState;
+  const transient = TASK_RETRY.length - 1;
+
+  it('every Task the compiler emits retries with the same policy, then catches', () => {
+    for (const [, def] of goldenCases) {
+      for (const state of Object.values(compileWorkflow(def, options).States)) {
+        if (state.Type !== 'Task') continue;
+        expect(state.Retry).toStrictEqual(TASK_RETRY);
+        expect(state.Catch.at(-1)).toStrictEqual({
+          ErrorEquals: ['States.ALL'],
+          ResultPath: '$.error',
+          Next: FAIL_STATE_NAME,
+        });
+      }
+    }
+  });
+
+  it.each([
+    // What record-stage throws reaches Step Functions as the error's name (errorType).
+    'ProvisionedThroughputExceededException',
+    'ThrottlingException',
+    'TransactionCanceledException',
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+    'Lambda.Unknown',
+    'Lambda.ClientExecutionTimeoutException',
+  ])('retries %s with the long budget, in AWS and locally', (error) => {
+    for (const engine of ['aws', 'local'] as const) {
+      expect(retryDecision(stageTask.Retry, error, engine)).toStrictEqual({
+        retrier: transient,
+        maxAttempts: 15,
+      });
+    }
+  });
+
+  it.each(['Lambda.ResourceNotFoundException', 'Lambda.KMSAccessDeniedException', 'States.Permissions'])(
+    'retries %s only briefly',
+    (error) => {
+      for (const engine of ['aws', 'local'] as const) {
+        expect(retryDecision(stageTask.Retry, error, engine)).toStrictEqual({ retrier: 1, maxAttempts: 2 });
+      }
+      expect(retryBudget(TASK_RETRY[1] as AslRetrier).max).toBe(6);
+    },
+  );
+
+  it.each([
+    'States.Timeout',
+    STAGE_FAILED_ERROR,
+    'Lambda.InvalidParameterValueException',
+    'Lambda.RequestTooLargeException',
+  ])('never retries %s: the Catch (or the timeout route) takes it at once, also locally', (error) => {
+    expect(retryDecision(stageTask.Retry, error, 'aws')).toBe('catch');
+    // The local engine's `States.TaskFailed` also matches the local `States.Timeout`: the
+    // narrower retrier before it must take the timeout first.
+    expect(retryDecision(stageTask.Retry, error, 'local')).toBe('catch');
+    const caught = stageTask.Catch.find(
+      (c) => c.ErrorEquals.includes(error) || c.ErrorEquals.includes('States.ALL'),
+    );
+    expect(caught?.Next).toBe(error === 'States.Timeout' ? 'Timeout from Waiting' : FAIL_STATE_NAME);
+  });
+
+  it('rides out a throttle storm of a few minutes, and answers a single throttle within a second', () => {
+    const retrier = TASK_RETRY[transient] as AslRetrier;
+    expect(retrier).toMatchObject({ IntervalSeconds: 1, BackoffRate: 2, JitterStrategy: 'FULL' });
+    const budget = retryBudget(retrier);
+    expect(budget.max).toBe(603);
+    expect(budget.mean).toBeGreaterThanOrEqual(300);
+    // Bounded: a record-stage that keeps failing fails the execution within about ten minutes.
+    expect(budget.max).toBeLessThanOrEqual(10 * 60 + 5);
+  });
+});
+
 function expectContract(def: WorkflowDefinition, asl: AslStateMachine): void {
   expect(asl.StartAt).toBe(def.initialStage);
   const names = Object.keys(asl.States);
@@ -188,6 +298,7 @@ function expectContract(def: WorkflowDefinition, asl: AslStateMachine): void {
     expect(task.Parameters.Payload.stage).toBe(stage.name);
     expect(task.TimeoutSeconds).toBe(stage.timeoutSeconds);
     expect(task.Next).toBe(routeStateName(stage.name, index));
+    expect(task.Retry).toStrictEqual(TASK_RETRY);
     const choice = asl.States[task.Next] as AslChoiceState;
     expect(choice.Type).toBe('Choice');
     expect(choice.Default).toBe(stage.name);
