@@ -50,6 +50,7 @@ export function createHandler(
       { db: clients.db, sfn: clients.sfn, tableName: config.tableName },
       { kind: 'release', id: releaseId },
       signal,
+      { terminal: (stored.data as { status?: unknown }).status !== 'active' },
     );
     if (outcome === 'not-ready') throw new ExecutionNotReadyError(releaseId, signal.entry);
     logger.info('Stage signal', { releaseId, entry: signal.entry, outcome });

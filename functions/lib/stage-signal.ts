@@ -39,20 +39,31 @@ export async function signalStage(
   deps: StageSignalDeps,
   subject: Subject,
   signal: StageSignal,
+  options: { terminal?: boolean } = {},
 ): Promise<SignalOutcome> {
-  const wait = await waitingEntry(deps, subject);
-  if (!wait || wait.entry < signal.entry - 1) return 'not-ready';
-  if (wait.entry >= signal.entry) return 'already';
-  try {
-    await deps.sfn.send(
-      new SendTaskSuccessCommand({ taskToken: wait.taskToken, output: JSON.stringify(signal) }),
-    );
-    return 'sent';
-  } catch (error) {
-    // The token was answered before (a redelivery, or the API and the consumer both tried).
-    if (isSpentToken(error)) return 'already';
-    throw error;
+  let usedToken: string | undefined;
+  // Twice at most: a stage task retried after a transient failure waits on a new token.
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const wait = await waitingEntry(deps, subject);
+    if (!wait || wait.entry < signal.entry - 1) return 'not-ready';
+    if (wait.entry >= signal.entry) return 'already';
+    if (wait.taskToken === usedToken) {
+      // Spent and not replaced: answered by the other sender (the entry moves on in a moment),
+      // or the task failed and is waiting for its retry (a new token comes). A terminal move
+      // leaves no next entry to wait for: the execution is ending.
+      return options.terminal ? 'already' : 'not-ready';
+    }
+    try {
+      await deps.sfn.send(
+        new SendTaskSuccessCommand({ taskToken: wait.taskToken, output: JSON.stringify(signal) }),
+      );
+      return 'sent';
+    } catch (error) {
+      if (!isSpentToken(error)) throw error;
+      usedToken = wait.taskToken;
+    }
   }
+  return options.terminal ? 'already' : 'not-ready';
 }
 
 /**
@@ -73,7 +84,7 @@ export async function signalAndAwait(
   };
   // A just-started execution may not have recorded its first stage's token yet: wait a little.
   let delay = 10;
-  while ((await signalStage(deps, subject, signal)) === 'not-ready') {
+  while ((await signalStage(deps, subject, signal, { terminal: options.terminal })) === 'not-ready') {
     if (Date.now() >= deadline) return false;
     delay = await pause(delay);
   }

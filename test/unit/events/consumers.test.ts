@@ -157,7 +157,7 @@ const committed: Record<string, DomainEvent> = {
     occurredAt: 't',
     actor: 'rm',
     subject: { kind: 'release', id: 'rel_1' },
-    data: { releaseId: 'rel_1', signal: { to: 'Development', entry: 1, actor: 'rm' } },
+    data: { releaseId: 'rel_1', status: 'active', signal: { to: 'Development', entry: 1, actor: 'rm' } },
   },
 };
 const releases = {
@@ -230,17 +230,42 @@ describe('signal-execution', () => {
   const signal = createSignal(() => ({ clients, config, releases }));
 
   it('answers the waiting token once; a redelivery changes nothing', async () => {
-    dynamo.on(GetCommand).resolves({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok' } });
+    // The execution has moved on to entry 1 by the time the event comes again.
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok' } })
+      .resolves({ Item: { entry: 1, stage: 'Development', taskToken: 'tok-next' } });
     sfn
       .on(SendTaskSuccessCommand)
       .resolvesOnce({})
       .rejects(new TaskTimedOut({ message: 'used', $metadata: {} }));
     await signal(event(1));
     await signal(event(1));
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 1);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
       taskToken: 'tok',
       output: JSON.stringify({ to: 'Development', entry: 1, actor: 'rm' }),
     });
+  });
+
+  it('a spent token whose stage task was retried: sends to the new token', async () => {
+    dynamo
+      .on(GetCommand)
+      .resolvesOnce({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok-dead' } })
+      .resolves({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok-retried' } });
+    sfn
+      .on(SendTaskSuccessCommand, { taskToken: 'tok-dead' })
+      .rejects(new TaskTimedOut({ message: 'used', $metadata: {} }))
+      .on(SendTaskSuccessCommand, { taskToken: 'tok-retried' })
+      .resolves({});
+    await signal(event(1));
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'tok-retried' });
+  });
+
+  it('a spent token not replaced yet: retry later (throws), never "done"', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok-dead' } });
+    sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'used', $metadata: {} }));
+    await expect(signal(event(1))).rejects.toBeInstanceOf(ExecutionNotReadyError);
   });
 
   it('does nothing when the execution already moved past the stage', async () => {
