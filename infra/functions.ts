@@ -23,22 +23,23 @@ export interface FunctionSpec {
     | 'GetExecutionHistory'
     | 'ListExecutions'
   )[];
-  /** Publishes to the `release-desk` bus. */
+  /** Publishes to the stack's bus (`release-desk`, or `release-desk-<stage>`). */
   readonly putEvents?: boolean;
   /**
    * How it uses the workflow catalog (functions/lib/workflow-catalog.ts):
    * - `resolve`: reads workflows, so it stores each default workflow as version 1 on first use by
    *   publishing a version of the stack's machine (DEFAULT_WORKFLOW_STATE_MACHINES;
    *   PublishStateMachineVersion and DescribeStateMachine on the default machines and their versions);
-   * - `publish`: also publishes workflows as `release-desk-<id>` state machines (and new versions of
-   *   the default ones) with the record-stage function and the published workflows' role
-   *   (RECORD_STAGE_FUNCTION_ARN, WORKFLOW_ROLE_ARN; Create/Update/Publish/Describe, ListStateMachines
-   *   for the retry path, iam:PassRole on that role to Step Functions only).
+   * - `publish`: also publishes workflows as `<prefix><id>` state machines (the stage's
+   *   WORKFLOW_STATE_MACHINE_PREFIX, `release-desk-` by default) with the record-stage function, the
+   *   published workflows' role and log group (RECORD_STAGE_FUNCTION_ARN, WORKFLOW_ROLE_ARN,
+   *   WORKFLOW_LOG_GROUP_ARN; Create/Update/Publish/Describe on `<prefix>*`, ListStateMachines for the
+   *   retry path, iam:PassRole on that role to Step Functions only).
    */
   readonly workflowCatalog?: 'resolve' | 'publish';
 }
 
-export type FunctionName = HttpHandlerName | EventTargetName | 'outbox-relay' | 'record-stage';
+export type FunctionName = HttpHandlerName | EventTargetName | 'outbox-relay' | 'record-stage' | 'bootstrap';
 
 export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
   health: { entry: 'functions/http/health.ts', description: 'GET /health' },
@@ -94,6 +95,12 @@ export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
     description: 'Records the task token of the stage an execution waits in',
     table: 'write',
   },
+  bootstrap: {
+    entry: 'functions/ops/bootstrap.ts',
+    description:
+      'CloudFormation custom resource: creates the bootstrap teams and the first administrator (idempotent)',
+    table: 'write',
+  },
 };
 
 /** Functions the stack deploys (every entry above, each with its routes, rules and grants). */
@@ -110,4 +117,5 @@ export const deployedFunctions: readonly FunctionName[] = [
   'signal-execution',
   'reconcile-executions',
   'record-stage',
+  'bootstrap',
 ];

@@ -1,43 +1,60 @@
 /**
  * The Release Desk stack: table, event bus, handler functions, outbox relay, workflow state
- * machines and the HTTP API, wired from the same modules the local cloud uses.
+ * machines and the HTTP API, wired from the same modules the local cloud uses; the bootstrap of the
+ * first administrator and teams; the alarms. Every name that must be unique in an account comes
+ * from the stage (`infra/stage.ts`), so stages deploy side by side.
  */
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, CustomResource, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { BOOTSTRAP } from '../functions/domain/team.ts';
 import { routeTable } from '../functions/http/route-table.ts';
 import { Api } from './constructs/api.ts';
 import { DataTable } from './constructs/data-table.ts';
 import { ReleaseDeskBus } from './constructs/event-bus.ts';
 import { EventSchemas } from './constructs/event-schemas.ts';
 import { Handlers } from './constructs/handlers.ts';
+import { Monitoring } from './constructs/monitoring.ts';
 import { OutboxRelay } from './constructs/outbox-relay.ts';
 import { Workflows } from './constructs/workflows.ts';
 import { deployedFunctions, type FunctionName, type FunctionSpec, functionSpecs } from './functions.ts';
 import { rules, schedules } from './rules.ts';
+import { type StageSettings, stageSettings } from './stage.ts';
 
 export interface ReleaseDeskStackProps extends StackProps {
   /** @default deployedFunctions */
   readonly functions?: readonly FunctionName[];
   /** @default functionSpecs */
   readonly functionSpecs?: Readonly<Record<FunctionName, FunctionSpec>>;
+  /** Names and identities of the deployment. @default the default stack's (no stage) */
+  readonly settings?: StageSettings;
 }
+
+/** The CloudFormation type of the bootstrap custom resource. */
+export const BOOTSTRAP_RESOURCE_TYPE = 'Custom::ReleaseDeskBootstrap';
 
 /** Everything Release Desk runs on in one AWS account and region. */
 export class ReleaseDeskStack extends Stack {
+  readonly settings: StageSettings;
   readonly data: DataTable;
   readonly events: ReleaseDeskBus;
+  readonly schemas: EventSchemas;
   readonly handlers: Handlers;
   readonly workflows: Workflows;
   readonly api: Api;
+  readonly monitoring: Monitoring;
+  /** Creates the bootstrap teams and the first administrator in the table on create and update. */
+  readonly bootstrap: CustomResource | undefined;
 
   constructor(scope: Construct, id: string, props: ReleaseDeskStackProps = {}) {
     super(scope, id, {
       description: 'Release Desk: ITIL v3 release and deployment management',
       ...props,
     });
+    const settings = props.settings ?? stageSettings();
+    this.settings = settings;
     this.data = new DataTable(this, 'Data');
-    this.events = new ReleaseDeskBus(this, 'Events');
-    new EventSchemas(this, 'EventSchemas');
+    this.events = new ReleaseDeskBus(this, 'Events', { eventBusName: settings.eventBusName });
+    this.schemas = new EventSchemas(this, 'EventSchemas', { registryName: settings.schemaRegistryName });
     this.handlers = new Handlers(this, 'Functions', {
       names: props.functions ?? deployedFunctions,
       specs: props.functionSpecs ?? functionSpecs,
@@ -53,11 +70,17 @@ export class ReleaseDeskStack extends Stack {
     this.events.addRules(rules, (name) => this.handlers.find(name));
     this.events.addSchedules(schedules, (name) => this.handlers.find(name));
 
-    this.workflows = new Workflows(this, 'Workflows', { recordStage: this.handlers.get('record-stage') });
+    this.workflows = new Workflows(this, 'Workflows', {
+      recordStage: this.handlers.get('record-stage'),
+      stackName: settings.stackName,
+      publishedPrefix: settings.workflowStateMachinePrefix,
+    });
     this.handlers.grantWorkflows({
       defaults: this.workflows.stateMachines,
       publishedRole: this.workflows.publishedRole,
       recordStage: this.handlers.get('record-stage'),
+      publishedPrefix: this.workflows.publishedPrefix,
+      publishedLogGroupArn: this.workflows.publishedLogGroupArn,
     });
     for (const name of ['releases', 'reconcile-executions'] as const) {
       this.handlers
@@ -65,15 +88,59 @@ export class ReleaseDeskStack extends Stack {
         ?.addEnvironment('DEFAULT_RELEASE_STATE_MACHINE_ARN', this.workflows.defaultRelease.stateMachineArn);
     }
 
-    this.api = new Api(this, 'Api', { routes: routeTable, handler: (name) => this.handlers.find(name) });
+    this.api = new Api(this, 'Api', {
+      routes: routeTable,
+      handler: (name) => this.handlers.find(name),
+      apiName: settings.stackName,
+      // Unique per stage and account (Cognito domain prefixes are global per region).
+      authDomainPrefix: settings.authDomainPrefix ?? `${settings.eventBusName}-${Aws.ACCOUNT_ID}`,
+      callbackUrls: settings.callbackUrls,
+      logoutUrls: settings.logoutUrls,
+      adminUser: settings.adminUser,
+      adminEmail: settings.adminEmail,
+    });
+    this.bootstrap = this.addBootstrap(settings);
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      stackName: settings.stackName,
+      functions: this.handlers.entries(),
+      outboxRelay: relay,
+      stateMachines: this.workflows.stateMachines,
+      httpApi: this.api.httpApi,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
-    new CfnOutput(this, 'UserPoolId', { value: this.api.userPool.userPoolId });
-    new CfnOutput(this, 'UserPoolClientId', { value: this.api.client.userPoolClientId });
+    this.api.addOutputs(this);
     new CfnOutput(this, 'TableName', { value: this.data.table.tableName });
     new CfnOutput(this, 'EventBusName', { value: this.events.bus.eventBusName });
     new CfnOutput(this, 'DefaultReleaseStateMachineArn', {
       value: this.workflows.defaultRelease.stateMachineArn,
     });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'Every alarm notifies this SNS topic: subscribe operators to it',
+    });
+  }
+
+  /**
+   * Runs the bootstrap function as a custom resource on every create, and on updates that change
+   * what it creates (the administrator, or the bootstrap teams' definition).
+   */
+  private addBootstrap(settings: StageSettings): CustomResource | undefined {
+    const fn = this.handlers.find('bootstrap');
+    if (!fn) return undefined;
+    const resource = new CustomResource(this, 'Bootstrap', {
+      serviceToken: fn.functionArn,
+      resourceType: BOOTSTRAP_RESOURCE_TYPE,
+      properties: {
+        AdminUser: settings.adminUser,
+        TableName: this.data.table.tableName,
+        // A change of what bootstrap creates makes CloudFormation run it again.
+        Bootstrap: JSON.stringify(BOOTSTRAP),
+      },
+    });
+    // The administrator exists in Cognito before the table names it.
+    resource.node.addDependency(this.api.adminUser);
+    return resource;
   }
 }

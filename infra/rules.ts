@@ -2,6 +2,7 @@
  * EventBridge rules of the `release-desk` bus: one module, imported by the CDK stack and by the
  * local bus, so that what runs on a laptop routes events exactly as AWS does.
  */
+/** The bus of the default stack and the local cloud (a stage's is `release-desk-<stage>`, infra/stage.ts). */
 export const EVENT_BUS_NAME = 'release-desk';
 export const EVENT_SOURCE = 'release-desk';
 
@@ -17,6 +18,30 @@ export interface RuleDefinition {
   readonly eventPattern: EventPattern;
   readonly target: EventTargetName;
 }
+
+/**
+ * How Lambda handles a consumer's asynchronous invocations. EventBridge invokes Lambda targets
+ * asynchronously: once Lambda has queued the event the rule's delivery is over, and what follows
+ * (retries after a function error, the event ageing in Lambda's queue while the function is
+ * throttled) is Lambda's. The stack gives every target these settings and an SQS on-failure
+ * destination of its own (an EventInvokeConfig); the local cloud follows the same values.
+ */
+export interface AsyncInvokeSettings {
+  /** Retries after a function error (Lambda allows 0-2). */
+  readonly maximumRetryAttempts: number;
+  /** How long an event may wait in Lambda's queue before it counts as failed (60-21 600 s). */
+  readonly maximumEventAgeSeconds: number;
+}
+
+/**
+ * Per consumer: the rule consumers keep events as long as Lambda allows (the reconciler repairs
+ * what still fails); a reconciler run is superseded by the next one five minutes later.
+ */
+export const consumerAsyncInvoke: Readonly<Record<EventTargetName, AsyncInvokeSettings>> = {
+  'start-execution': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
+  'signal-execution': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
+  'reconcile-executions': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 300 },
+};
 
 export const rules: readonly RuleDefinition[] = [
   {

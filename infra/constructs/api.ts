@@ -1,9 +1,19 @@
 /**
- * The public HTTP contract: a Cognito user pool (callers' identities, the `admin` group) and an
- * API Gateway HTTP API whose routes come from `functions/http/route-table.ts`, each protected by
- * a JWT authorizer on that pool unless the route is public.
+ * The public HTTP contract: a Cognito user pool (callers' identities, the `admin` group, the first
+ * administrator) with its hosted UI, and an API Gateway HTTP API whose routes come from
+ * `functions/http/route-table.ts`, each protected by a JWT authorizer on that pool unless the route
+ * is public.
+ *
+ * The API reads who calls from the ACCESS token (its `username` claim, functions/lib/edge-middlewares.ts).
+ * A person gets one through the hosted UI (authorization code grant with PKCE, a public client); a
+ * script or an administrator's CLI with `aws cognito-idp admin-initiate-auth --auth-flow
+ * ADMIN_USER_PASSWORD_AUTH`. Cognito access tokens carry no `aud`, only `client_id`, which API
+ * Gateway checks against the authorizer's audience when `aud` is absent
+ * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html).
+ * Every protected route also requires one of the scopes access tokens carry (ID tokens carry none),
+ * so an ID token, which names no `username`, is refused at the edge.
  */
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   HttpApi,
@@ -17,7 +27,18 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AccountRecovery, FeaturePlan, Mfa, UserPool, type UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import {
+  AccountRecovery,
+  CfnUserPoolUser,
+  CfnUserPoolUserToGroupAttachment,
+  FeaturePlan,
+  Mfa,
+  OAuthScope,
+  UserPool,
+  type UserPoolClient,
+  UserPoolClientIdentityProvider,
+  type UserPoolDomain,
+} from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -26,21 +47,49 @@ import { type HttpHandlerName, type RouteSpec, splitRouteKey } from '../../funct
 /** The Cognito group whose members the API treats as administrators (`cognito:groups` claim). */
 export const ADMIN_GROUP = 'admin';
 
+/** The OAuth scopes the hosted UI grants (all three standard OpenID Connect ones). */
+export const OAUTH_SCOPES = ['openid', 'email', 'profile'] as const;
+
+/**
+ * A protected route accepts a token with one of these scopes: `openid` (hosted UI access tokens)
+ * or `aws.cognito.signin.user.admin` (access tokens of the SRP and ADMIN_USER_PASSWORD_AUTH
+ * flows). ID tokens have no `scope` claim.
+ */
+export const ACCESS_TOKEN_SCOPES = ['openid', 'aws.cognito.signin.user.admin'] as const;
+
 export interface ApiProps {
   readonly routes: Readonly<Record<string, RouteSpec>>;
   /** The function serving a handler name, or `undefined` when it is not deployed (its routes are skipped). */
   readonly handler: (name: HttpHandlerName) => IFunction | undefined;
+  /** The HTTP API's name (the stack's name: one per stage). @default the construct path */
+  readonly apiName?: string;
+  /** The hosted UI's domain prefix (`https://<prefix>.auth.<region>.amazoncognito.com`). */
+  readonly authDomainPrefix: string;
+  /** Redirect URIs of the authorization code grant. */
+  readonly callbackUrls: readonly string[];
+  readonly logoutUrls: readonly string[];
+  /** The first administrator's user name (in the `admin` group). */
+  readonly adminUser: string;
+  /** Cognito e-mails the administrator a temporary password there; without it, none is sent. */
+  readonly adminEmail?: string | undefined;
 }
 
 /** The HTTP API and the user pool its tokens come from. */
 export class Api extends Construct {
   readonly userPool: UserPool;
   readonly client: UserPoolClient;
+  /** The hosted UI (classic managed login) where people sign in. */
+  readonly domain: UserPoolDomain;
+  /** The first administrator's Cognito user. */
+  readonly adminUser: CfnUserPoolUser;
   readonly httpApi: HttpApi;
   readonly stage: HttpStage;
 
+  private readonly callbackUrls: readonly string[];
+
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
+    this.callbackUrls = props.callbackUrls;
     this.userPool = new UserPool(this, 'UserPool', {
       selfSignUpEnabled: false,
       signInAliases: { username: true, email: true },
@@ -67,24 +116,38 @@ export class Api extends Construct {
       {
         id: 'AwsSolutions-COG8',
         reason:
-          'Essentials plan: no hosted UI, no self sign-up, and admin-created users only; Plus (threat protection) is a per-deployment cost decision.',
+          'Essentials plan: hosted UI sign-in of admin-created users only (no self sign-up); Plus (threat protection) is a per-deployment cost decision.',
       },
     );
-    this.userPool.addGroup('AdminGroup', {
+    const adminGroup = this.userPool.addGroup('AdminGroup', {
       groupName: ADMIN_GROUP,
       description: 'Release Desk administrators: users, teams, workflows, SLAs',
     });
+    this.domain = this.userPool.addDomain('HostedUi', {
+      cognitoDomain: { domainPrefix: props.authDomainPrefix },
+    });
     this.client = this.userPool.addClient('ApiClient', {
-      authFlows: { userSrp: true },
+      // SRP for apps, ADMIN_USER_PASSWORD_AUTH for scripts and the admin CLI (it needs IAM
+      // credentials of the account: cognito-idp:AdminInitiateAuth), the hosted UI for people.
+      authFlows: { userSrp: true, adminUserPassword: true },
+      // A public client (a browser, a CLI): no secret to leak, so PKCE guards the code exchange.
       generateSecret: false,
-      disableOAuth: true,
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: [...props.callbackUrls],
+        logoutUrls: [...props.logoutUrls],
+      },
+      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
       preventUserExistenceErrors: true,
       accessTokenValidity: Duration.hours(1),
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(30),
     });
+    this.adminUser = this.addAdministrator(props.adminUser, props.adminEmail, adminGroup.groupName);
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
+      ...(props.apiName ? { apiName: props.apiName } : {}),
       description: 'Release Desk: ITIL release and deployment management',
       createDefaultStage: false,
     });
@@ -111,6 +174,97 @@ export class Api extends Construct {
     return this.stage.url;
   }
 
+  /** The hosted UI's base URL: `https://<prefix>.auth.<region>.amazoncognito.com`. */
+  get hostedUiUrl(): string {
+    return this.domain.baseUrl();
+  }
+
+  /**
+   * The authorize endpoint for the first callback URL, without the PKCE parameters a client adds
+   * (`&code_challenge=<BASE64URL(SHA256(verifier))>&code_challenge_method=S256&state=…`).
+   */
+  authorizeUrl(redirectUri: string): string {
+    const query = [
+      'response_type=code',
+      `client_id=${this.client.userPoolClientId}`,
+      `redirect_uri=${encodeURIComponent(redirectUri)}`,
+      `scope=${OAUTH_SCOPES.join('+')}`,
+    ].join('&');
+    return `${this.hostedUiUrl}/oauth2/authorize?${query}`;
+  }
+
+  /** Where the authorization code (with its `code_verifier`) is exchanged for tokens. */
+  get tokenUrl(): string {
+    return `${this.hostedUiUrl}/oauth2/token`;
+  }
+
+  /**
+   * The first administrator: a Cognito user in the `admin` group. With an e-mail address Cognito
+   * sends it a temporary password; without one no message is sent and an operator sets the
+   * password (`aws cognito-idp admin-set-user-password --permanent`).
+   */
+  private addAdministrator(userName: string, email: string | undefined, group: string): CfnUserPoolUser {
+    const user = new CfnUserPoolUser(this, 'AdminUser', {
+      userPoolId: this.userPool.userPoolId,
+      username: userName,
+      ...(email
+        ? {
+            userAttributes: [
+              { name: 'email', value: email },
+              { name: 'email_verified', value: 'true' },
+            ],
+            desiredDeliveryMediums: ['EMAIL'],
+          }
+        : { messageAction: 'SUPPRESS' }),
+    });
+    // Like the pool: an administrator and the password they chose outlive the stack.
+    user.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    const membership = new CfnUserPoolUserToGroupAttachment(this, 'AdminUserInAdminGroup', {
+      userPoolId: this.userPool.userPoolId,
+      username: userName,
+      groupName: group,
+    });
+    membership.node.addDependency(user);
+    membership.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    return user;
+  }
+
+  /** The stack outputs a person or script needs to get a token. */
+  addOutputs(scope: Construct): void {
+    new CfnOutput(scope, 'UserPoolId', { value: this.userPool.userPoolId });
+    new CfnOutput(scope, 'UserPoolClientId', {
+      value: this.client.userPoolClientId,
+      description: 'The public app client (hosted UI with PKCE, SRP, ADMIN_USER_PASSWORD_AUTH)',
+    });
+    new CfnOutput(scope, 'HostedUiUrl', {
+      value: this.hostedUiUrl,
+      description: 'Cognito hosted UI (sign-in) base URL',
+    });
+    new CfnOutput(scope, 'HostedUiLoginUrl', {
+      value: this.domain.signInUrl(this.client, { redirectUri: this.firstCallback }),
+      description: 'Hosted UI sign-in page for the first callback URL (add PKCE code_challenge parameters)',
+    });
+    new CfnOutput(scope, 'AuthorizeUrl', {
+      value: this.authorizeUrl(this.firstCallback),
+      description:
+        'OAuth authorize endpoint; append &code_challenge=<BASE64URL(SHA256(verifier))>&code_challenge_method=S256',
+    });
+    new CfnOutput(scope, 'TokenUrl', {
+      value: this.tokenUrl,
+      description: 'OAuth token endpoint: grant_type=authorization_code with code_verifier',
+    });
+    new CfnOutput(scope, 'AdminUserName', {
+      value: this.adminUser.username as string,
+      description: 'The first administrator (Cognito user in the admin group, administrator in the table)',
+    });
+  }
+
+  private get firstCallback(): string {
+    const callback = this.callbackUrls[0];
+    if (!callback) throw new Error('The app client has no callback URL');
+    return callback;
+  }
+
   private addRoutes(props: ApiProps, authorizer: IHttpRouteAuthorizer): void {
     const integrations = new Map<HttpHandlerName, HttpLambdaIntegration>();
     const integrationOf = (name: HttpHandlerName) => {
@@ -133,6 +287,7 @@ export class Api extends Construct {
         routeKey: HttpRouteKey.with(path, method as HttpMethod),
         integration,
         authorizer: spec.public ? new HttpNoneAuthorizer() : authorizer,
+        ...(spec.public ? {} : { authorizationScopes: [...ACCESS_TOKEN_SCOPES] }),
       });
       if (spec.public) {
         Validations.of(route).acknowledge({

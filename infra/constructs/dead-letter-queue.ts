@@ -1,5 +1,8 @@
 /**
- * An SQS dead-letter queue for undeliverable events: encrypted, TLS-only, kept for 14 days.
+ * An SQS dead-letter queue for what could not be processed: events a rule could not deliver,
+ * stream batches the relay kept failing on, and the records of failed asynchronous invocations
+ * (Lambda on-failure destinations). Encrypted, TLS-only, kept for 14 days; the stack alarms on
+ * every one of them as soon as it holds a message.
  */
 import { Duration, Validations } from 'aws-cdk-lib';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -12,7 +15,7 @@ export class DeadLetterQueue extends Construct {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    // SQS-managed SSE rather than KMS: EventBridge can deliver to it without a key policy.
+    // SQS-managed SSE rather than KMS: EventBridge and Lambda can deliver to it without a key policy.
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -21,7 +24,7 @@ export class DeadLetterQueue extends Construct {
     Validations.of(this.queue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'This queue is itself a dead-letter queue (of an EventBridge target or a stream event source mapping); cdk-nag only recognises DLQs referenced by another queue.',
+        'This queue is itself a dead-letter queue (of an EventBridge target, a stream event source mapping, or a Lambda on-failure destination); cdk-nag only recognises DLQs referenced by another queue.',
     });
   }
 }

@@ -1,14 +1,24 @@
 /**
- * The `release-desk` event bus, its archive, and one rule per entry of `infra/rules.ts`, each
- * delivering to its consumer function with retries and a dead-letter queue.
+ * The stage's event bus (`release-desk`, or `release-desk-<stage>`), its archive, and one rule per
+ * entry of `infra/rules.ts`, each delivering to its consumer function with retries and a
+ * dead-letter queue.
+ *
+ * EventBridge invokes Lambda targets asynchronously: its retry policy and dead-letter queue cover
+ * only the hand-over to Lambda's event queue. What happens after (the function failing, or the
+ * event ageing in the queue while the function is throttled) is Lambda's asynchronous invocation
+ * handling, so every consumer also gets an event invoke configuration whose on-failure destination
+ * is a queue of its own: no failure of a consumer is dropped silently.
  */
 import { Duration } from 'aws-cdk-lib';
-import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { type CfnArchive, EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { AnyPrincipal, Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
 import {
+  type AsyncInvokeSettings,
+  consumerAsyncInvoke,
   EVENT_BUS_NAME,
   EVENT_SOURCE,
   type EventTargetName,
@@ -18,22 +28,50 @@ import {
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { constructId } from './handlers.ts';
 
+export interface ReleaseDeskBusProps {
+  /** @default EVENT_BUS_NAME (`release-desk`) */
+  readonly eventBusName?: string;
+}
+
 /** The bus every domain event is published to. */
 export class ReleaseDeskBus extends Construct {
   readonly bus: EventBus;
-  /** Where events that a rule's target kept failing on end up. */
+  /** Where events that a rule could not deliver to its target's Lambda queue end up. */
   readonly deadLetterQueue: DeadLetterQueue;
+  /** Per consumer function: where Lambda records the invocations that failed (on-failure destination). */
+  readonly failureQueues: ReadonlyMap<EventTargetName, DeadLetterQueue>;
+  private readonly failures = new Map<EventTargetName, DeadLetterQueue>();
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: ReleaseDeskBusProps = {}) {
     super(scope, id);
-    this.bus = new EventBus(this, 'Bus', { eventBusName: EVENT_BUS_NAME });
+    this.failureQueues = this.failures;
+    this.bus = new EventBus(this, 'Bus', { eventBusName: props.eventBusName ?? EVENT_BUS_NAME });
     // Lets an operator replay what the relay published (e.g. after fixing a consumer).
-    this.bus.archive('Archive', {
+    const archive = this.bus.archive('Archive', {
       description: 'Every Release Desk event, for replay',
       eventPattern: { source: [EVENT_SOURCE] },
       retention: Duration.days(30),
     });
+    // Without a key the L2 still renders `KmsKeyIdentifier: ""`, which is no key identifier; an
+    // absent property is what means "encrypted with an AWS owned key".
+    (archive.node.defaultChild as CfnArchive).addPropertyDeletionOverride('KmsKeyIdentifier');
     this.deadLetterQueue = new DeadLetterQueue(this, 'RuleTargetsDlq');
+  }
+
+  /**
+   * Gives a consumer function its asynchronous invocation settings (`consumerAsyncInvoke`) and an
+   * on-failure queue of its own, once however many rules and schedules target it.
+   */
+  private configureConsumer(name: EventTargetName, fn: IFunction): void {
+    if (this.failures.has(name)) return;
+    const settings: AsyncInvokeSettings = consumerAsyncInvoke[name];
+    const failures = new DeadLetterQueue(this, `${constructId(name)}Failures`);
+    fn.configureAsyncInvoke({
+      retryAttempts: settings.maximumRetryAttempts,
+      maxEventAge: Duration.seconds(settings.maximumEventAgeSeconds),
+      onFailure: new SqsDestination(failures.queue),
+    });
+    this.failures.set(name, failures);
   }
 
   /** Only `role` may put events with `source: release-desk` on the bus (the outbox relay's role). */
@@ -68,10 +106,12 @@ export class ReleaseDeskBus extends Construct {
         description: definition.description,
         schedule: Schedule.rate(Duration.minutes(definition.everyMinutes)),
       });
-      // A missed run is made up by the next one: no retries, no dead letters.
+      // A missed run is made up by the next one: no delivery retries, no dead letters. A run that
+      // fails for good is still recorded (on-failure queue, alarm), so a failing reconciler is seen.
       rule.addTarget(
         new LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.minutes(definition.everyMinutes) }),
       );
+      this.configureConsumer(definition.target, fn);
       return [rule];
     });
   }
@@ -96,6 +136,7 @@ export class ReleaseDeskBus extends Construct {
           deadLetterQueue: this.deadLetterQueue.queue,
         }),
       );
+      this.configureConsumer(definition.target, fn);
       return [rule];
     });
   }

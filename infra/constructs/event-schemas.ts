@@ -1,6 +1,7 @@
 /**
- * The `release-desk` EventBridge schema registry with one schema per detail type, so that
- * subscribers find the events (and generate code bindings) in the console or with
+ * The stage's EventBridge schema registry (`release-desk`, or `release-desk-<stage>`) with one
+ * schema per detail type, so that subscribers find the events (and generate code bindings) in the
+ * console or with
  * `aws schemas describe-schema --registry-name release-desk --schema-name release-desk@ReleaseCreated`.
  */
 import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
@@ -9,8 +10,13 @@ import { EVENT_TYPES, type EventType } from '../../functions/domain/events.ts';
 import { eventSchemas, type JsonSchema } from '../../functions/events/schemas/index.ts';
 import { EVENT_SOURCE } from '../rules.ts';
 
-/** The registry's name. */
+/** The default stack's registry name (a stage's is `release-desk-<stage>`, see `infra/stage.ts`). */
 export const SCHEMA_REGISTRY_NAME = 'release-desk';
+
+export interface EventSchemasProps {
+  /** @default SCHEMA_REGISTRY_NAME */
+  readonly registryName?: string;
+}
 
 /** The registry accepts `OpenApi3` and `JSONSchemaDraft4` content; the published files are draft 2020-12. */
 export const SCHEMA_CONTENT_TYPE = 'JSONSchemaDraft4';
@@ -83,10 +89,10 @@ export class EventSchemas extends Construct {
   readonly registry: CfnRegistry;
   readonly schemas: ReadonlyMap<EventType, CfnSchema>;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: EventSchemasProps = {}) {
     super(scope, id);
     this.registry = new CfnRegistry(this, 'Registry', {
-      registryName: SCHEMA_REGISTRY_NAME,
+      registryName: props.registryName ?? SCHEMA_REGISTRY_NAME,
       description: `Schemas of the events on the ${EVENT_SOURCE} bus (source ${EVENT_SOURCE})`,
     });
     this.schemas = new Map(

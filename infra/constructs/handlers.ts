@@ -10,7 +10,6 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { WORKFLOW_STATE_MACHINE_PREFIX } from '../../functions/lib/workflow-publisher.ts';
 import type { FunctionName, FunctionSpec } from '../functions.ts';
 import { HandlerFunction } from './handler-function.ts';
 
@@ -22,15 +21,16 @@ export interface HandlersProps {
   readonly bus: IEventBus;
 }
 
-// Stream batches publish up to 10 events per PutEvents call with retries: give them room.
-const TIMEOUTS: Partial<Record<FunctionName, Duration>> = { 'outbox-relay': Duration.seconds(60) };
+// Stream batches publish up to 10 events per PutEvents call with retries: give them room. Bootstrap
+// answers CloudFormation itself and keeps 5 s of its timeout to do so.
+const TIMEOUTS: Partial<Record<FunctionName, Duration>> = {
+  'outbox-relay': Duration.seconds(60),
+  bootstrap: Duration.minutes(2),
+};
 
 // Actions authorized on execution ARNs; every other Step Functions action is on the state machine ARN.
 const EXECUTION_ACTIONS: ReadonlySet<string> = new Set(['DescribeExecution', 'GetExecutionHistory']);
 
-/** The state machines the workflows API creates: `release-desk-<workflow id>`. */
-const PUBLISHED_MACHINES = `${WORKFLOW_STATE_MACHINE_PREFIX}*`;
-const PUBLISHED_MACHINES_REASON = `State machines of workflows published through the API, created at run time as ${WORKFLOW_STATE_MACHINE_PREFIX}<workflow id>; the name prefix limits the grant to them.`;
 const VERSIONS_REASON =
   'a release runs on the version of its workflow it was created with, published at run time';
 
@@ -42,6 +42,10 @@ export interface WorkflowResources {
   readonly publishedRole: IRole;
   /** The function every human stage invokes (compiled into every published definition). */
   readonly recordStage: IFunction;
+  /** Name prefix of the machines the workflows API creates (`release-desk-`, or `rd-<stage>-`). */
+  readonly publishedPrefix: string;
+  /** The log group those machines log to, as Step Functions wants it (ending in `:*`). */
+  readonly publishedLogGroupArn: string;
 }
 
 /** The deployed handler functions by name. */
@@ -73,6 +77,11 @@ export class Handlers extends Construct {
     return this.deployed.get(name)?.function;
   }
 
+  /** Every deployed function by its name, in deployment order. */
+  entries(): [FunctionName, NodejsFunction][] {
+    return [...this.deployed].map(([name, handler]) => [name, handler.function]);
+  }
+
   /** The function of a deployed handler; throws when it is not deployed. */
   get(name: FunctionName): NodejsFunction {
     const fn = this.find(name);
@@ -86,13 +95,15 @@ export class Handlers extends Construct {
   /**
    * Grants each function the Step Functions actions of its spec and what its use of the workflow
    * catalog needs, and gives it the matching environment. Releases run on state machine VERSIONS:
-   * of the default machines (`<arn>:*`) and of the `release-desk-*` machines the API creates.
+   * of the default machines (`<arn>:*`) and of the `<prefix>*` machines the API creates.
    */
   grantWorkflows(workflows: WorkflowResources): void {
     const stack = Stack.of(this);
     const defaults = [...workflows.defaults.values()];
-    const published = stateMachineArn(stack, PUBLISHED_MACHINES);
-    const publishedVersions = stateMachineArn(stack, `${PUBLISHED_MACHINES}:*`);
+    const publishedMachines = `${workflows.publishedPrefix}*`;
+    const publishedMachinesReason = `State machines of workflows published through the API, created at run time as ${workflows.publishedPrefix}<workflow id>; the name prefix limits the grant to them.`;
+    const published = stateMachineArn(stack, publishedMachines);
+    const publishedVersions = stateMachineArn(stack, `${publishedMachines}:*`);
     const defaultsAndVersions = defaults.flatMap((sm) => [sm.stateMachineArn, versionsArn(sm)]);
     const allMachinesAndVersions = [...defaultsAndVersions, published, publishedVersions];
 
@@ -116,10 +127,10 @@ export class Handlers extends Construct {
         }
       };
       const acknowledgePublished = () => {
-        acknowledge(nagArn('stateMachine', PUBLISHED_MACHINES), PUBLISHED_MACHINES_REASON);
+        acknowledge(nagArn('stateMachine', publishedMachines), publishedMachinesReason);
         acknowledge(
-          nagArn('stateMachine', `${PUBLISHED_MACHINES}:*`),
-          `Versions of the ${PUBLISHED_MACHINES} machines (${VERSIONS_REASON}).`,
+          nagArn('stateMachine', `${publishedMachines}:*`),
+          `Versions of the ${publishedMachines} machines (${VERSIONS_REASON}).`,
         );
       };
 
@@ -137,7 +148,7 @@ export class Handlers extends Construct {
         handler.role.addToPrincipalPolicy(
           new PolicyStatement({
             actions: onExecutions.map((a) => `states:${a}`),
-            resources: [...defaults.map((sm) => executionsArn(sm)), executionsOf(stack, PUBLISHED_MACHINES)],
+            resources: [...defaults.map((sm) => executionsArn(sm)), executionsOf(stack, publishedMachines)],
           }),
         );
         for (const sm of defaults) {
@@ -147,12 +158,14 @@ export class Handlers extends Construct {
           );
         }
         acknowledge(
-          nagArn('execution', `${PUBLISHED_MACHINES}:*`),
-          `Executions of the ${PUBLISHED_MACHINES} machines the workflows API creates at run time; execution names are release / RFC ids, unknown at deploy time.`,
+          nagArn('execution', `${publishedMachines}:*`),
+          `Executions of the ${publishedMachines} machines the workflows API creates at run time; execution names are release / RFC ids, unknown at deploy time.`,
         );
       }
 
       if (spec.workflowCatalog === undefined) continue;
+      // Every function that reads or publishes workflows knows the stage's prefix (functions/lib/config.ts).
+      handler.function.addEnvironment('WORKFLOW_STATE_MACHINE_PREFIX', workflows.publishedPrefix);
       // The catalog stores a default workflow as version 1 on first use, publishing a version of its machine.
       handler.function.addEnvironment(
         'DEFAULT_WORKFLOW_STATE_MACHINES',
@@ -173,6 +186,8 @@ export class Handlers extends Construct {
 
       handler.function.addEnvironment('RECORD_STAGE_FUNCTION_ARN', workflows.recordStage.functionArn);
       handler.function.addEnvironment('WORKFLOW_ROLE_ARN', workflows.publishedRole.roleArn);
+      // The machines it creates log (level ALL, no execution data) there and are traced.
+      handler.function.addEnvironment('WORKFLOW_LOG_GROUP_ARN', workflows.publishedLogGroupArn);
       handler.role.addToPrincipalPolicy(
         new PolicyStatement({
           actions: [
@@ -191,7 +206,7 @@ export class Handlers extends Construct {
       Validations.of(handler.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          'states:ListStateMachines supports no resource-level permissions; only the publisher’s retry path calls it, to adopt the release-desk-<id> machine an interrupted CreateStateMachine left behind.',
+          'states:ListStateMachines supports no resource-level permissions; only the publisher’s retry path calls it, to adopt the <prefix><id> machine an interrupted CreateStateMachine left behind.',
       });
       handler.role.addToPrincipalPolicy(
         new PolicyStatement({

@@ -14,7 +14,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../functions/http/route-table.ts';
 import { TABLE_KEYS } from '../../functions/store/table-definition.ts';
-import { RECORD_STAGE_ARN_PLACEHOLDER } from '../../infra/constructs/workflows.ts';
+import { RECORD_STAGE_ARN_PLACEHOLDER, withPartitionPlaceholder } from '../../infra/constructs/workflows.ts';
 import { deployedFunctions, type FunctionName, functionSpecs } from '../../infra/functions.ts';
 import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
 import type { ReleaseDeskStack } from '../../infra/release-desk-stack.ts';
@@ -77,7 +77,11 @@ function allStatements(): { owner: string; statement: Statement }[] {
   for (const [id, r] of Object.entries(resources)) {
     const p = r.Properties ?? {};
     if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') add(id, p.PolicyDocument);
-    if (r.Type === 'AWS::SQS::QueuePolicy' || r.Type === 'AWS::Events::EventBusPolicy')
+    if (
+      r.Type === 'AWS::SQS::QueuePolicy' ||
+      r.Type === 'AWS::Events::EventBusPolicy' ||
+      r.Type === 'AWS::SNS::TopicPolicy'
+    )
       add(id, p.PolicyDocument);
     if (r.Type === 'AWS::IAM::Role') {
       for (const inline of asArray(p.Policies as { PolicyDocument: unknown }[] | undefined))
@@ -366,22 +370,32 @@ describe('functions', () => {
       expect('DEFAULT_WORKFLOW_STATE_MACHINES' in env, name).toBe(spec.workflowCatalog !== undefined);
       expect('RECORD_STAGE_FUNCTION_ARN' in env, name).toBe(spec.workflowCatalog === 'publish');
       expect('WORKFLOW_ROLE_ARN' in env, name).toBe(spec.workflowCatalog === 'publish');
+      expect('WORKFLOW_LOG_GROUP_ARN' in env, name).toBe(spec.workflowCatalog === 'publish');
+      expect('WORKFLOW_STATE_MACHINE_PREFIX' in env, name).toBe(spec.workflowCatalog !== undefined);
     }
   });
 });
 
 describe('workflow state machines', () => {
-  it('has one state machine per default workflow, compiled with the record-stage substitution', () => {
+  it('has one state machine per default workflow, compiled with the record-stage and partition substitutions', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', Object.keys(defaultWorkflows).length);
     const recordStage = logicalId(stack.handlers.get('record-stage'));
     for (const [id, definition] of Object.entries(defaultWorkflows)) {
       const sm = stack.workflows.stateMachines.get(id as keyof typeof defaultWorkflows);
       expect(sm, id).toBeDefined();
       const props = propsOf(sm as IConstruct);
-      const expected = compileWorkflow(definition, { recordStageFunctionArn: RECORD_STAGE_ARN_PLACEHOLDER });
+      const compiled = compileWorkflow(definition, { recordStageFunctionArn: RECORD_STAGE_ARN_PLACEHOLDER });
+      // The compiler's ASL, only with `arn:${Partition}:` where it says `arn:aws:`.
+      const expected = JSON.parse(withPartitionPlaceholder(JSON.stringify(compiled)));
       expect(JSON.parse(props.DefinitionString as string)).toEqual(expected);
+      expect(JSON.stringify(expected)).not.toContain('arn:aws:');
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the placeholder CloudFormation substitutes
+      expect(JSON.stringify(expected)).toContain('"arn:${Partition}:states:::lambda:invoke');
       expect(props).toMatchObject({
-        DefinitionSubstitutions: { RecordStageFunctionArn: { 'Fn::GetAtt': [recordStage, 'Arn'] } },
+        DefinitionSubstitutions: {
+          RecordStageFunctionArn: { 'Fn::GetAtt': [recordStage, 'Arn'] },
+          Partition: { Ref: 'AWS::Partition' },
+        },
         LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
         TracingConfiguration: { Enabled: true },
       });
@@ -572,7 +586,7 @@ describe('IAM least privilege', () => {
     for (const { statement } of invokes) expect(statement.Resource).toEqual(recordStage);
   });
 
-  it('has a published workflows’ role that Step Functions assumes and that may only invoke record-stage', () => {
+  it('has a published workflows’ role that Step Functions assumes and that may only invoke record-stage, log and trace', () => {
     const role = propsOf(stack.workflows.publishedRole);
     expect(role.AssumeRolePolicyDocument).toMatchObject({
       Statement: [
@@ -586,7 +600,23 @@ describe('IAM least privilege', () => {
       .flatMap(([, r]) =>
         asArray((r.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement),
       );
-    expect(statements).toEqual([
+    // What StateMachine grants its own role for logs and tracing: the API's machines log and trace too.
+    const defaultRole = logicalId(stack.workflows.defaultRelease.role);
+    const defaultMachineStatements = ofType('AWS::IAM::Policy')
+      .filter(([, r]) => JSON.stringify(r.Properties?.Roles) === JSON.stringify([{ Ref: defaultRole }]))
+      .flatMap(([, r]) =>
+        asArray((r.Properties?.PolicyDocument as { Statement?: Statement[] } | undefined)?.Statement),
+      );
+    const onAnyResource = (list: Statement[]) =>
+      list
+        .filter((st) => st.Resource === '*')
+        .flatMap((st) => asArray(st.Action))
+        .sort();
+    expect(onAnyResource(statements)).toEqual(onAnyResource(defaultMachineStatements));
+    expect(onAnyResource(statements)).toEqual(
+      expect.arrayContaining(['logs:CreateLogDelivery', 'logs:PutResourcePolicy', 'xray:PutTraceSegments']),
+    );
+    expect(statements.filter((st) => st.Resource !== '*')).toEqual([
       {
         Action: 'lambda:InvokeFunction',
         Effect: 'Allow',
@@ -638,9 +668,13 @@ describe('HTTP API', () => {
       if (open) {
         expect(props.AuthorizationType, routeKey).toBe('NONE');
         expect(props.AuthorizerId, routeKey).toBeUndefined();
+        expect(props.AuthorizationScopes, routeKey).toBeUndefined();
       } else {
         expect(props.AuthorizationType, routeKey).toBe('JWT');
         expect(props.AuthorizerId, routeKey).toEqual({ Ref: authorizerId });
+        // Access tokens only: hosted UI tokens carry `openid`, SRP / admin-auth tokens
+        // `aws.cognito.signin.user.admin`; ID tokens carry no scope at all.
+        expect(props.AuthorizationScopes, routeKey).toEqual(['openid', 'aws.cognito.signin.user.admin']);
       }
     }
     expect(
@@ -677,10 +711,23 @@ describe('HTTP API', () => {
 });
 
 describe('outputs', () => {
-  it('exports the API URL, user pool, client, table and bus', () => {
+  it('exports the API URL, user pool, client, hosted UI, alarm topic, table and bus', () => {
     const outputs = Object.keys(template.toJSON().Outputs ?? {});
     expect(outputs).toEqual(
-      expect.arrayContaining(['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'TableName', 'EventBusName']),
+      expect.arrayContaining([
+        'ApiUrl',
+        'UserPoolId',
+        'UserPoolClientId',
+        'HostedUiUrl',
+        'HostedUiLoginUrl',
+        'AuthorizeUrl',
+        'TokenUrl',
+        'AdminUserName',
+        'AlarmTopicArn',
+        'TableName',
+        'EventBusName',
+        'DefaultReleaseStateMachineArn',
+      ]),
     );
   });
 });

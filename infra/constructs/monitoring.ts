@@ -1,0 +1,219 @@
+/**
+ * What tells operators something went wrong: one CloudWatch alarm per failure signal, all notifying
+ * one SNS topic (KMS-encrypted, TLS only). Subscribe to it (e-mail, chat, paging) after deploying.
+ *
+ * - every dead-letter and on-failure queue holding a message (a delivery, a stream batch or a
+ *   consumer invocation that failed for good);
+ * - the outbox relay falling behind its stream (IteratorAge);
+ * - default workflow executions that failed, timed out or were aborted;
+ * - errors and throttles of every function;
+ * - server errors (5xx) of the HTTP API.
+ *
+ * CloudWatch publishes to an encrypted topic only with `kms:Decrypt` and `kms:GenerateDataKey*` on
+ * a customer managed key, which an AWS managed key's policy cannot grant
+ * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
+ */
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  Metric,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { DeadLetterQueue } from './dead-letter-queue.ts';
+import { constructId } from './handlers.ts';
+
+/** The outbox relay is a second behind at most in normal operation (its batching window). */
+export const ITERATOR_AGE_THRESHOLD_MS = 60_000;
+
+/** How each kind of alarm evaluates (the tests read the same values). */
+export const ALARM_POLICY = {
+  queue: { period: Duration.minutes(5), threshold: 0, operator: ComparisonOperator.GREATER_THAN_THRESHOLD },
+  iteratorAge: {
+    period: Duration.minutes(5),
+    threshold: ITERATOR_AGE_THRESHOLD_MS,
+    operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+  },
+  executions: {
+    period: Duration.minutes(5),
+    threshold: 1,
+    operator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  },
+  lambda: {
+    period: Duration.minutes(5),
+    threshold: 1,
+    operator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  },
+  api5xx: {
+    period: Duration.minutes(5),
+    threshold: 1,
+    operator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  },
+} as const;
+
+/** The execution outcomes of a default workflow that need a person. */
+export const EXECUTION_FAILURE_METRICS = [
+  'ExecutionsFailed',
+  'ExecutionsTimedOut',
+  'ExecutionsAborted',
+] as const;
+
+export interface MonitoringProps {
+  /** Prefixes every alarm name, so that two stages in one account do not collide. */
+  readonly stackName: string;
+  /** Every deployed function by name (errors and throttles alarms). */
+  readonly functions: readonly (readonly [string, IFunction])[];
+  /** The stream consumer whose iterator age is watched. */
+  readonly outboxRelay?: IFunction | undefined;
+  /** The default workflows' state machines by workflow id. */
+  readonly stateMachines: ReadonlyMap<string, StateMachine>;
+  readonly httpApi: IHttpApi;
+}
+
+/** The alarm topic and the alarms. */
+export class Monitoring extends Construct {
+  /** Where every alarm (and its return to OK) is published. */
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+  private readonly stackName: string;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    this.stackName = props.stackName;
+    const key = new Key(this, 'AlarmTopicKey', {
+      description: `${props.stackName}: encrypts the alarm topic`,
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishToTheEncryptedTopic',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+    this.topic = new Topic(this, 'AlarmTopic', {
+      displayName: `${props.stackName} alarms`,
+      masterKey: key,
+      enforceSSL: true,
+    });
+    // The topic policy CDK writes for enforceSSL replaces SNS's default one: say who may publish.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccount',
+        effect: Effect.ALLOW,
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
+
+    this.watchQueues();
+    if (props.outboxRelay) this.watchIteratorAge(props.outboxRelay);
+    for (const [workflowId, sm] of props.stateMachines) this.watchExecutions(workflowId, sm);
+    for (const [name, fn] of props.functions) this.watchFunction(name, fn);
+    this.add('Api5xx', {
+      name: 'API 5xx',
+      description: `The HTTP API answered with a server error (${ALARM_POLICY.api5xx.threshold} or more in 5 minutes): see the access log and the failing function's log.`,
+      metric: props.httpApi.metricServerError({ period: ALARM_POLICY.api5xx.period, statistic: 'Sum' }),
+      policy: ALARM_POLICY.api5xx,
+    });
+  }
+
+  /** Every dead-letter and on-failure queue in the stack, found rather than listed, so none is missed. */
+  private watchQueues(): void {
+    const queues = Stack.of(this)
+      .node.findAll()
+      .filter((c): c is DeadLetterQueue => c instanceof DeadLetterQueue);
+    for (const dlq of queues) {
+      const path = dlq.node.path.split('/').slice(1).join('/');
+      this.add(`${constructId(path.replaceAll('/', '-'))}Messages`, {
+        name: `${path} holds messages`,
+        description: `${path} received something that failed for good (an undeliverable event, a stream batch or a failed consumer invocation). Read the messages, fix the cause, then redrive or replay; the alarm clears when the queue is empty.`,
+        metric: dlq.queue.metricApproximateNumberOfMessagesVisible({
+          period: ALARM_POLICY.queue.period,
+          statistic: 'Maximum',
+        }),
+        policy: ALARM_POLICY.queue,
+      });
+    }
+  }
+
+  private watchIteratorAge(relay: IFunction): void {
+    this.add('OutboxRelayIteratorAge', {
+      name: 'outbox-relay IteratorAge',
+      description: `The outbox relay is more than ${ITERATOR_AGE_THRESHOLD_MS / 1000} s behind the table stream: events reach the bus late (a failing batch blocks its shard until it succeeds or expires after 24 h).`,
+      metric: relay.metric('IteratorAge', { period: ALARM_POLICY.iteratorAge.period, statistic: 'Maximum' }),
+      policy: ALARM_POLICY.iteratorAge,
+    });
+  }
+
+  private watchExecutions(workflowId: string, sm: StateMachine): void {
+    for (const metricName of EXECUTION_FAILURE_METRICS) {
+      this.add(`${constructId(workflowId)}${metricName}`, {
+        name: `${workflowId} ${metricName}`,
+        description: `An execution of the default workflow ${workflowId} ended as ${metricName.replace('Executions', '').toLowerCase()}: its release or change no longer follows its workflow. The reconciler reports it too; see the execution history.`,
+        metric: new Metric({
+          namespace: 'AWS/States',
+          metricName,
+          dimensionsMap: { StateMachineArn: sm.stateMachineArn },
+          period: ALARM_POLICY.executions.period,
+          statistic: 'Sum',
+        }),
+        policy: ALARM_POLICY.executions,
+      });
+    }
+  }
+
+  private watchFunction(name: string, fn: IFunction): void {
+    const id = constructId(name);
+    this.add(`${id}Errors`, {
+      name: `${name} Errors`,
+      description: `The ${name} function failed (${ALARM_POLICY.lambda.threshold} or more errors in 5 minutes): see its log group.`,
+      metric: fn.metricErrors({ period: ALARM_POLICY.lambda.period, statistic: 'Sum' }),
+      policy: ALARM_POLICY.lambda,
+    });
+    this.add(`${id}Throttles`, {
+      name: `${name} Throttles`,
+      description: `The ${name} function was throttled (${ALARM_POLICY.lambda.threshold} or more in 5 minutes): the account's or the function's concurrency is exhausted.`,
+      metric: fn.metricThrottles({ period: ALARM_POLICY.lambda.period, statistic: 'Sum' }),
+      policy: ALARM_POLICY.lambda,
+    });
+  }
+
+  private add(
+    id: string,
+    alarm: {
+      name: string;
+      description: string;
+      metric: IMetric;
+      policy: { threshold: number; operator: ComparisonOperator };
+    },
+  ): void {
+    const created = new Alarm(this, id, {
+      alarmName: `${this.stackName} ${alarm.name}`,
+      alarmDescription: alarm.description,
+      metric: alarm.metric,
+      threshold: alarm.policy.threshold,
+      comparisonOperator: alarm.policy.operator,
+      evaluationPeriods: 1,
+      // No data means nothing happened: no messages, no invocations, no executions.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    const action = new SnsAction(this.topic);
+    created.addAlarmAction(action);
+    created.addOkAction(action);
+    this.alarms.push(created);
+  }
+}
