@@ -40,6 +40,16 @@ function machineName(stateMachineArn: string): string {
   return stateMachineArn.split(':stateMachine:')[1]?.split(':')[0] ?? '';
 }
 
+/**
+ * The compiler writes the service integrations' ARNs for the `aws` partition; outside it (aws-cn,
+ * aws-us-gov) they name that of the record-stage function the machine invokes.
+ */
+function inPartitionOf(functionArn: string, asl: AslStateMachine): AslStateMachine {
+  const partition = functionArn.split(':')[1];
+  if (!partition || partition === 'aws') return asl;
+  return JSON.parse(JSON.stringify(asl).replaceAll('"arn:aws:states:::', `"arn:${partition}:states:::`));
+}
+
 export interface SfnWorkflowPublisherOptions {
   /** The record-stage function every human stage invokes (RECORD_STAGE_FUNCTION_ARN). */
   readonly recordStageFunctionArn: string | undefined;
@@ -79,7 +89,10 @@ export class SfnWorkflowPublisher implements WorkflowPublisher {
     const { recordStageFunctionArn, roleArn } = this.#options;
     if (!recordStageFunctionArn) throw new PublisherNotConfiguredError('RECORD_STAGE_FUNCTION_ARN');
     if (!roleArn) throw new PublisherNotConfiguredError('WORKFLOW_ROLE_ARN');
-    const asl = compileWorkflow(request.definition, { recordStageFunctionArn });
+    const asl = inPartitionOf(
+      recordStageFunctionArn,
+      compileWorkflow(request.definition, { recordStageFunctionArn }),
+    );
     const definition = JSON.stringify(asl);
     if (definition.length + JSON.stringify(request.definition).length > MAX_PUBLISHED_CHARS) {
       throw new RuleViolationError(

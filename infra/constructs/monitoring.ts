@@ -7,7 +7,8 @@
  * - the outbox relay falling behind its stream (IteratorAge);
  * - default workflow executions that failed, timed out or were aborted;
  * - errors and throttles of every function;
- * - server errors (5xx) of the HTTP API.
+ * - server errors (5xx) of the HTTP API;
+ * - releases the reconciler found apart from their executions and could not repair.
  *
  * CloudWatch publishes to an encrypted topic only with `kms:Decrypt` and `kms:GenerateDataKey*` on
  * a customer managed key, which an AWS managed key's policy cannot grant
@@ -49,6 +50,11 @@ export const ALARM_POLICY = {
     operator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
   },
   lambda: {
+    period: Duration.minutes(5),
+    threshold: 1,
+    operator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+  },
+  divergences: {
     period: Duration.minutes(5),
     threshold: 1,
     operator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -128,6 +134,20 @@ export class Monitoring extends Construct {
       description: `The HTTP API answered with a server error (${ALARM_POLICY.api5xx.threshold} or more in 5 minutes): see the access log and the failing function's log.`,
       metric: props.httpApi.metricServerError({ period: ALARM_POLICY.api5xx.period, statistic: 'Sum' }),
       policy: ALARM_POLICY.api5xx,
+    });
+    // The reconciler's metric (Powertools EMF: namespace ReleaseDesk, dimension service).
+    this.add('ExecutionDivergences', {
+      name: 'Release execution divergences',
+      description:
+        'The reconciler found a release and its execution apart and could not repair it (DESIGN §6, invariant 10): see the reconcile-executions log for "Release and execution diverged".',
+      metric: new Metric({
+        namespace: 'ReleaseDesk',
+        metricName: 'ReleaseExecutionDivergences',
+        dimensionsMap: { service: 'release-desk' },
+        period: ALARM_POLICY.divergences.period,
+        statistic: 'Maximum',
+      }),
+      policy: ALARM_POLICY.divergences,
     });
   }
 

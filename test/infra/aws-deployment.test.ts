@@ -520,11 +520,22 @@ describe('operators are told', () => {
     ]);
   });
 
+  it('alarms when the reconciler reports a release apart from its execution', () => {
+    const divergence = alarms(byDefault).find((a) => a.MetricName === 'ReleaseExecutionDivergences');
+    expect(divergence).toMatchObject({
+      Namespace: 'ReleaseDesk',
+      Dimensions: [{ Name: 'service', Value: 'release-desk' }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
   it('has no other alarm', () => {
     const s = byDefault;
     const queues = ofType(s, 'AWS::SQS::Queue').length;
     const machines = s.stack.workflows.all.length;
-    expect(alarms(s)).toHaveLength(queues + 1 + 3 * machines + 2 * deployedFunctions.length + 1);
+    // …and the reconciler's divergences.
+    expect(alarms(s)).toHaveLength(queues + 1 + 3 * machines + 2 * deployedFunctions.length + 1 + 1);
   });
 });
 
