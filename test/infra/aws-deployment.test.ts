@@ -653,3 +653,37 @@ describe('cdk-nag AwsSolutions on the staging stage', () => {
     ).toEqual([]);
   });
 });
+
+describe("the README's AWS section, followed on the synthesized template", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const deploy = readme.slice(readme.indexOf('## Deploy to AWS'), readme.indexOf('## Architecture'));
+
+  it('names only outputs the stack has, and the stack has every output it names', () => {
+    const named = [...deploy.matchAll(/`([A-Z][A-Za-z]+(?:Url|Id|Name|Arn))`/g)].map((m) => m[1] as string);
+    expect(named).toEqual(
+      expect.arrayContaining(['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'TokenUrl', 'AlarmTopicArn']),
+    );
+    for (const output of named)
+      expect(Object.keys(byDefault.template.Outputs ?? {}), output).toContain(output);
+  });
+
+  it('uses the context values the app reads, and the auth flow the client allows', () => {
+    for (const value of [
+      'stage',
+      'adminUser',
+      'adminEmail',
+      'authDomainPrefix',
+      'callbackUrls',
+      'logoutUrls',
+    ]) {
+      expect(deploy).toContain(`\`${value}\``);
+    }
+    expect(deploy).toContain('ADMIN_USER_PASSWORD_AUTH');
+    const client = Object.values(byDefault.template.Resources).find(
+      (r) => r.Type === 'AWS::Cognito::UserPoolClient',
+    );
+    expect((client?.Properties as { ExplicitAuthFlows?: string[] }).ExplicitAuthFlows).toContain(
+      'ALLOW_ADMIN_USER_PASSWORD_AUTH',
+    );
+  });
+});
