@@ -3,6 +3,7 @@
  * EventBridge bus, the stream relay and the API gateway — wired to the very handler modules,
  * rule patterns, table definition and state-machine definitions the CDK stack deploys.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import {
   CreateTableCommand,
@@ -19,7 +20,11 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { createHandler as createRelayHandler } from '../../functions/events/outbox-relay.ts';
-import { type ReconcileSummary, reconcileAll } from '../../functions/events/reconcile-executions.ts';
+import {
+  createHandler as createReconcileExecutions,
+  type ReconcileSummary,
+  reconcileAll,
+} from '../../functions/events/reconcile-executions.ts';
 import { createHandler as createSignalExecution } from '../../functions/events/signal-execution.ts';
 import { createHandler as createStartExecution } from '../../functions/events/start-execution.ts';
 import { handler as fallback } from '../../functions/http/fallback.ts';
@@ -41,9 +46,16 @@ import {
 import { createTableInput } from '../../functions/store/table-definition.ts';
 import { compileWorkflow } from '../../workflows/compile.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
-import { EVENT_BUS_NAME, schedules, rules as stackRules } from '../rules.ts';
+import { EVENT_BUS_NAME, type EventTargetName, schedules, rules as stackRules } from '../rules.ts';
 import { localDynamoClient, startDynamoDbLocal } from './dynamodb-local.ts';
+import {
+  type AsyncInvokeConfig,
+  CONSUMER_ASYNC_INVOKE,
+  type LambdaHandler,
+  LocalAsyncLambda,
+} from './eventbridge/async-invoke.ts';
 import { type BusRule, LocalEventBus } from './eventbridge/bus.ts';
+import { formatEventTime } from './eventbridge/put-events.ts';
 import { startLocalEventBridge } from './eventbridge/server.ts';
 import { type HttpLambda, startGateway } from './gateway.ts';
 import { type LocalIdentity, localIdentity } from './identity.ts';
@@ -77,8 +89,15 @@ export interface LocalCloudOptions {
   /** Delivery retry policy of the bus (tests use short delays). */
   readonly busRetry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   /**
-   * Tests only: wraps each local function (`record-stage`, the rule targets) to inject faults,
-   * e.g. a throttle on the first call, as they can happen to a Lambda function in AWS.
+   * Overrides, for every function that rules and schedules target, the asynchronous-invocation
+   * settings the stack gives them (`consumerAsyncInvoke` in `infra/rules.ts`) and the local retry
+   * waits (1 and 2 s): tests shorten or lengthen the waits, or take the retries away.
+   */
+  readonly asyncInvoke?: Partial<AsyncInvokeConfig>;
+  /**
+   * Tests only: wraps each local function (`record-stage`, the rule targets, the scheduled
+   * reconciler) to inject faults, e.g. a throttle on the first call, as they can happen to a
+   * Lambda function in AWS.
    */
   readonly wrapFunction?: <T>(
     name: string,
@@ -167,6 +186,21 @@ async function publishDefaultWorkflows(sfn: SFNClient): Promise<Record<string, s
   return arns;
 }
 
+/** The event a schedule rule sends its target (`Scheduled Event` from `aws.events`). */
+function scheduledEvent(ruleName: string): EventBridgeEvent<'Scheduled Event', Record<string, never>> {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: LOCAL_ACCOUNT,
+    time: formatEventTime(new Date()),
+    region: LOCAL_REGION,
+    resources: [`arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${ruleName}`],
+    detail: {},
+  };
+}
+
 export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   // Every handler shares this process: keep their logs to warnings unless asked otherwise.
   if (!process.env.POWERTOOLS_LOG_LEVEL && !process.env.AWS_LAMBDA_LOG_LEVEL) logger.setLogLevel('WARN');
@@ -203,20 +237,49 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const recordStage = wrap('record-stage', createRecordStage(currentPorts));
     const startExecution = wrap('start-execution', createStartExecution(currentPorts));
     const signalExecution = wrap('signal-execution', createSignalExecution(currentPorts));
+    const reconcileExecutions = wrap('reconcile-executions', createReconcileExecutions(currentPorts));
 
+    // The functions rules and schedules target, invoked asynchronously as in AWS: their errors are
+    // retried and recorded by Lambda's asynchronous invocation, not by the rule.
+    const targets: Record<EventTargetName, LambdaHandler> = {
+      'start-execution': (event) => startExecution(event as never),
+      'signal-execution': (event) => signalExecution(event as never),
+      'reconcile-executions': (event) => reconcileExecutions(event),
+    };
+    const lambda = new LocalAsyncLambda({
+      functions: targets,
+      config: CONSUMER_ASYNC_INVOKE,
+      ...(options.asyncInvoke ? { override: options.asyncInvoke } : {}),
+      functionArn: localFunctionArn,
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      onFailedInvocation: (record) =>
+        logger.error('Asynchronous invocation failed for good; see GET /_local/failed-invocations', {
+          function: record.requestContext.functionArn,
+          condition: record.requestContext.condition,
+          attempts: record.requestContext.approximateInvokeCount,
+          error: record.responsePayload.errorMessage,
+        }),
+    });
+    // Closed after the bus (stops run in reverse), so that no delivery is left without it.
+    stops.push(() => lambda.close());
+    // Test rules' own targets: plain targets whose rejection is a delivery failure.
     const extra = new Map((options.extraRules ?? []).map((r) => [r.target, r.handler]));
     const bus = new LocalEventBus({
       rules: [...stackRules, ...(options.extraRules ?? [])],
+      functions: lambda,
       resolveTarget: (target) => {
-        if (target === 'start-execution') return async (event) => void (await startExecution(event as never));
-        if (target === 'signal-execution')
-          return async (event) => void (await signalExecution(event as never));
         const handler = extra.get(target);
-        if (!handler) throw new Error(`No local target ${target}`);
-        return (event) => handler(event);
+        return handler && ((event) => handler(event));
       },
       ...(options.busRetry ? { retry: options.busRetry } : {}),
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      onDeadLetter: (letter) =>
+        logger.error('Event delivery failed for good; see GET /_local/dead-letters', {
+          rule: letter.rule,
+          target: letter.target,
+          attempts: letter.attempts,
+          error: letter.error,
+        }),
     });
     stops.push(() => bus.close());
     const events = await startLocalEventBridge({ port: options.eventsPort ?? 0, bus });
@@ -318,11 +381,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         const timer = setInterval(() => {
           if (running) return;
           running = true;
-          reconcile()
-            .catch((error) => console.error('reconciler:', (error as Error).message))
-            .finally(() => {
+          // The schedule rule invokes its function asynchronously: a failing pass is retried, then
+          // recorded in failed invocations, like any rule target's.
+          try {
+            void lambda.invoke(schedule.target, scheduledEvent(schedule.name)).finished.finally(() => {
               running = false;
             });
+          } catch (error) {
+            running = false;
+            console.error('reconciler:', (error as Error).message);
+          }
         }, schedule.everyMinutes * 60_000);
         timer.unref();
         stops.push(async () => clearInterval(timer));

@@ -2,12 +2,18 @@
  * The local EventBridge bus: PutEvents validation as in AWS, rule matching with the EventBridge
  * pattern semantics, asynchronous delivery to each matching rule's target with retries and backoff,
  * a dead-letter list, live subscribers and a bounded list of recent events.
+ *
+ * A target that is a Lambda function is invoked asynchronously, as EventBridge does: the delivery
+ * is done once Lambda has queued the event, and the function's own errors are retried by Lambda
+ * ({@link LocalAsyncLambda}) and end in the function's on-failure destination, never in the rule's
+ * dead-letter list. The rule's retries and dead letters are for failures to deliver.
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { EVENT_BUS_NAME, type EventPattern } from '../../rules.ts';
+import type { FailedInvocation, LocalAsyncLambda } from './async-invoke.ts';
 import { type CompiledPattern, compilePattern } from './pattern.ts';
 import {
   formatEventTime,
@@ -33,11 +39,24 @@ export interface BusRule {
   readonly description?: string;
 }
 
-/** Delivers one event to a target; a rejected promise is a failed attempt. */
+/**
+ * Delivers one event to a target; a rejected promise is a failed delivery attempt, retried with
+ * the bus's policy — unless the error says `retryable: false`, which is dead-lettered at once.
+ */
 export type TargetInvoker = (event: LocalEvent) => Promise<void>;
 
-/** Maps a rule's target name to the function that delivers to it. */
-export type TargetResolver = (target: string) => TargetInvoker;
+/** Maps a rule's target name to the function that delivers to it, or `undefined` when there is none. */
+export type TargetResolver = (target: string) => TargetInvoker | undefined;
+
+/** A rule names a target that does not exist: EventBridge does not retry that, it dead-letters at once. */
+export class TargetNotFoundError extends Error {
+  /** Retrying cannot help. */
+  readonly retryable = false;
+  constructor(target: string) {
+    super(`No target named ${target}`);
+    this.name = 'ResourceNotFoundException';
+  }
+}
 
 /** How failed deliveries are retried: delay before attempt n+1 is `min(baseDelayMs * 2^(n-1), maxDelayMs)`. */
 export interface RetryPolicy {
@@ -71,8 +90,16 @@ export type EventListener = (event: LocalEvent, info: AcceptedEventInfo) => void
 export interface LocalEventBusOptions {
   /** The rules of this bus (`rules` from `infra/rules.ts` in the local stack). */
   readonly rules: readonly BusRule[];
-  /** Resolves each rule's target once, when the bus is built. */
-  readonly resolveTarget: TargetResolver;
+  /**
+   * Lambda functions that rules target by name, invoked asynchronously: a function's errors are
+   * retried by `functions` and end in its failed invocations, not in this bus's dead letters.
+   */
+  readonly functions?: LocalAsyncLambda;
+  /**
+   * Resolves, once when the bus is built, each rule's target that is not one of `functions`: a
+   * target whose rejection is a delivery failure. A target neither knows is dead-lettered.
+   */
+  readonly resolveTarget?: TargetResolver;
   /** Name of this bus; entries must name it (or its ARN). Default `release-desk`. */
   readonly name?: string;
   readonly retry?: Partial<RetryPolicy>;
@@ -106,15 +133,30 @@ export class LocalEventBus {
   readonly #listeners = new Set<EventListener>();
   readonly #inflight = new Set<Promise<void>>();
   readonly #onDeadLetter: ((deadLetter: DeadLetter) => void) | undefined;
+  readonly #functions: LocalAsyncLambda | undefined;
   #closed = false;
 
   /** @throws {InvalidEventPatternError} when a rule's pattern is malformed. */
   constructor(options: LocalEventBusOptions) {
     this.name = options.name ?? EVENT_BUS_NAME;
+    const functions = options.functions;
+    this.#functions = functions;
+    const resolve = (target: string): TargetInvoker => {
+      if (functions?.has(target)) {
+        // Delivered once Lambda has queued the event; what the function then does is Lambda's business.
+        return async (event) => void functions.invoke(target, event);
+      }
+      return (
+        options.resolveTarget?.(target) ??
+        (async () => {
+          throw new TargetNotFoundError(target);
+        })
+      );
+    };
     this.#rules = options.rules.map((rule) => ({
       rule,
       matches: compilePattern(rule.eventPattern),
-      invoke: options.resolveTarget(rule.target),
+      invoke: resolve(rule.target),
     }));
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     if (!(this.#retry.maxAttempts >= 1)) throw new RangeError('retry.maxAttempts must be at least 1');
@@ -156,18 +198,32 @@ export class LocalEventBus {
     return [...this.#deadLetters];
   }
 
+  /**
+   * Events that Lambda-function targets received but kept failing on (their on-failure
+   * destinations' records), oldest first; empty without `functions`.
+   */
+  failedInvocations(): FailedInvocation[] {
+    return this.#functions?.failedInvocations() ?? [];
+  }
+
   /** The last `limit` accepted events (default: all kept), oldest first. */
   recentEvents(limit?: number): LocalEvent[] {
     const count = limit === undefined ? this.#recent.length : Math.max(0, Math.floor(limit));
     return count === 0 ? [] : this.#recent.slice(-count);
   }
 
-  /** Resolves once no delivery is pending, including deliveries started while waiting. */
+  /**
+   * Resolves once no delivery is pending, including deliveries started while waiting, and no
+   * Lambda-function target is still running or waiting for a retry.
+   */
   async idle(): Promise<void> {
-    while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
+    while (this.#inflight.size > 0 || this.#functions?.busy) {
+      await Promise.allSettled([...this.#inflight]);
+      await this.#functions?.idle();
+    }
   }
 
-  /** Stops accepting events and waits for pending deliveries. */
+  /** Stops accepting events and waits for pending deliveries (and the function runs they started). */
   async close(): Promise<void> {
     this.#closed = true;
     await this.idle();
@@ -223,16 +279,17 @@ export class LocalEventBus {
     await new Promise((resolve) => setImmediate(resolve));
     const { maxAttempts, baseDelayMs, maxDelayMs } = this.#retry;
     let lastError: unknown;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    let attempt = 1;
+    for (; ; attempt++) {
       try {
         // Each target gets its own copy, so one target mutating the event cannot affect another.
         await invoke(structuredClone(event));
         return;
       } catch (error) {
         lastError = error;
-        if (attempt < maxAttempts) {
-          await sleep(Math.min(baseDelayMs * 2 ** (attempt - 1), maxDelayMs));
-        }
+        // A missing target or permission is not retried: EventBridge dead-letters it at once.
+        if (attempt >= maxAttempts || (error as { retryable?: unknown } | null)?.retryable === false) break;
+        await sleep(Math.min(baseDelayMs * 2 ** (attempt - 1), maxDelayMs));
       }
     }
     this.#deadLetter({
@@ -240,7 +297,7 @@ export class LocalEventBus {
       rule: rule.name,
       target: rule.target,
       error: lastError instanceof Error ? lastError.message : String(lastError),
-      attempts: maxAttempts,
+      attempts: attempt,
       failedAt: new Date().toISOString(),
     });
   }

@@ -4,7 +4,9 @@
  * are not checked. Plain-HTTP extras for people:
  * - `GET /_local/events/stream`: Server-Sent Events, one `data:` line of JSON per accepted event;
  * - `GET /_local/events?limit=N`: `{ events }`, the most recent accepted events, oldest first;
- * - `GET /_local/dead-letters`: `{ deadLetters }`, deliveries that failed every attempt.
+ * - `GET /_local/dead-letters`: `{ deadLetters }`, deliveries that failed every attempt;
+ * - `GET /_local/failed-invocations`: `{ failedInvocations }`, events that Lambda-function targets
+ *   received but kept failing on (Lambda's on-failure destination records).
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -95,8 +97,12 @@ async function handle(
     sendJson(res, 200, { deadLetters: bus.deadLetters() });
     return;
   }
+  if (req.method === 'GET' && url.pathname === '/_local/failed-invocations') {
+    sendJson(res, 200, { failedInvocations: bus.failedInvocations() });
+    return;
+  }
   sendJson(res, 404, {
-    message: `No route for ${req.method} ${url.pathname}. AWS calls are POST / with X-Amz-Target; see also GET /_local/events, /_local/events/stream, /_local/dead-letters.`,
+    message: `No route for ${req.method} ${url.pathname}. AWS calls are POST / with X-Amz-Target; see also GET /_local/events, /_local/events/stream, /_local/dead-letters, /_local/failed-invocations.`,
   });
 }
 
