@@ -682,7 +682,7 @@ describe("the README's AWS section, followed on the synthesized template", () =>
     const client = Object.values(byDefault.template.Resources).find(
       (r) => r.Type === 'AWS::Cognito::UserPoolClient',
     );
-    expect((client?.Properties as { ExplicitAuthFlows?: string[] }).ExplicitAuthFlows).toContain(
+    expect((client?.Properties as { ExplicitAuthFlows?: string[] } | undefined)?.ExplicitAuthFlows).toContain(
       'ALLOW_ADMIN_USER_PASSWORD_AUTH',
     );
   });

@@ -21,12 +21,10 @@ const publisher = (recordStageFunctionArn: string, extra: Record<string, string>
 
 describe('SfnWorkflowPublisher', () => {
   it('writes the service integrations in the partition of the record-stage function', async () => {
-    sfn
-      .on(CreateStateMachineCommand)
-      .resolves({
-        stateMachineArn: 'arn:aws-cn:states:cn-north-1:1:stateMachine:rd-x',
-        stateMachineVersionArn: 'arn:aws-cn:states:cn-north-1:1:stateMachine:rd-x:1',
-      });
+    sfn.on(CreateStateMachineCommand).resolves({
+      stateMachineArn: 'arn:aws-cn:states:cn-north-1:1:stateMachine:rd-x',
+      stateMachineVersionArn: 'arn:aws-cn:states:cn-north-1:1:stateMachine:rd-x:1',
+    });
     const out = await publisher('arn:aws-cn:lambda:cn-north-1:123456789012:function:record-stage').publish({
       workflowId: 'x',
       definition,
@@ -39,12 +37,10 @@ describe('SfnWorkflowPublisher', () => {
   });
 
   it('names, logs and traces the machines it creates; never updates the stack’s machine', async () => {
-    sfn
-      .on(CreateStateMachineCommand)
-      .resolves({
-        stateMachineArn: 'arn:aws:states:eu-central-1:1:stateMachine:rd-staging-release-default',
-        stateMachineVersionArn: 'arn:aws:states:eu-central-1:1:stateMachine:rd-staging-release-default:1',
-      });
+    sfn.on(CreateStateMachineCommand).resolves({
+      stateMachineArn: 'arn:aws:states:eu-central-1:1:stateMachine:rd-staging-release-default',
+      stateMachineVersionArn: 'arn:aws:states:eu-central-1:1:stateMachine:rd-staging-release-default:1',
+    });
     await publisher('arn:aws:lambda:eu-central-1:1:function:record-stage', {
       namePrefix: 'rd-staging-',
       logGroupArn: 'arn:aws:logs:eu-central-1:1:log-group:/aws/vendedlogs/states/x:*',
