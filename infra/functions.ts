@@ -26,7 +26,7 @@ export interface FunctionSpec {
   /** Publishes to the stack's bus (`release-desk`, or `release-desk-<stage>`). */
   readonly putEvents?: boolean;
   /**
-   * How it uses the workflow catalog (functions/lib/workflow-catalog.ts):
+   * How it uses the workflow catalog (functions/adapters/workflow-catalog.ts):
    * - `resolve`: reads workflows, so it stores each default workflow as version 1 on first use by
    *   publishing a version of the stack's machine (DEFAULT_WORKFLOW_STATE_MACHINES;
    *   PublishStateMachineVersion and DescribeStateMachine on the default machines and their versions);

@@ -6,7 +6,7 @@
  */
 import { Aws, CfnOutput, CustomResource, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { BOOTSTRAP } from '../functions/domain/team.ts';
+import { BOOTSTRAP } from '../functions/domain/team/team.ts';
 import { routeTable } from '../functions/http/route-table.ts';
 import { Api } from './constructs/api.ts';
 import { DataTable } from './constructs/data-table.ts';

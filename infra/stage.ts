@@ -27,7 +27,7 @@ export const DEFAULT_ADMIN_USER = 'admin';
 export const DEFAULT_CALLBACK_URLS = ['http://localhost:8080/callback'] as const;
 export const DEFAULT_LOGOUT_URLS = ['http://localhost:8080/'] as const;
 
-// `rd-<stage>-` must fit the 16 characters functions/lib/config.ts allows the prefix, so that a
+// `rd-<stage>-` must fit the 16 characters functions/app/config.ts allows the prefix, so that a
 // 63-character workflow id still makes a state machine name of at most 80 characters.
 const STAGE_PATTERN = /^[a-z](?:[a-z0-9-]{0,10}[a-z0-9])?$/;
 const PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,16}$/;

@@ -1,6 +1,6 @@
 /**
  * Ports the use cases need. Adapters (DynamoDB, Step Functions) implement them in functions/store
- * and functions/lib; domain tests use in-memory fakes.
+ * and functions/adapters; domain tests use in-memory fakes.
  */
 export interface Clock {
   now(): Date;

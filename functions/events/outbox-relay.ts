@@ -10,10 +10,10 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Clients } from '#app/clients';
+import { logger } from '#app/logger';
+import { environmentPorts } from '#app/ports';
 import { type DomainEvent, eventDetail } from '#domain/events';
-import type { Clients } from '#lib/clients';
-import { logger } from '#lib/logger';
-import { environmentPorts } from '#lib/ports';
 
 export const EVENT_SOURCE = 'release-desk';
 /** PutEvents takes at most 10 entries per call. */

@@ -7,12 +7,12 @@
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { type ReconcileOutcome, type ReconcilePorts, reconcileRelease } from '#domain/release-reconcile';
-import type { ReleaseStore } from '#domain/release-service';
-import type { WorkflowStore } from '#domain/workflow-service';
-import type { Clients } from '#lib/clients';
-import { logger } from '#lib/logger';
-import { environmentPorts } from '#lib/ports';
+import type { Clients } from '#app/clients';
+import { logger } from '#app/logger';
+import { environmentPorts } from '#app/ports';
+import type { ReleaseStore } from '#domain/release/service';
+import type { WorkflowStore } from '#domain/workflow/service';
+import { type ReconcileOutcome, type ReconcilePorts, reconcileRelease } from '#domain/workflow-run/reconcile';
 
 let metrics: Metrics | undefined;
 // Created on first use, after the local cloud had its say about POWERTOOLS_METRICS_DISABLED.

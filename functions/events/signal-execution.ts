@@ -6,12 +6,12 @@
  * reached the stage yet lets EventBridge retry later.
  */
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { ReleaseStore } from '#domain/release-service';
-import type { StageSignal } from '#domain/release-transition';
-import type { Clients } from '#lib/clients';
-import { logger } from '#lib/logger';
-import { environmentPorts } from '#lib/ports';
-import { signalStage } from '#lib/stage-signal';
+import { signalStage } from '#adapters/sfn/stage-signal';
+import type { Clients } from '#app/clients';
+import { logger } from '#app/logger';
+import { environmentPorts } from '#app/ports';
+import type { ReleaseStore } from '#domain/release/service';
+import type { StageSignal } from '#domain/workflow-run/transition';
 
 interface StageEnteredDetail {
   id?: unknown;

@@ -6,11 +6,11 @@
  * the same every time.
  */
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { ReleaseStore } from '#domain/release-service';
-import type { Clients } from '#lib/clients';
-import { startReleaseExecution } from '#lib/execution-starter';
-import { logger } from '#lib/logger';
-import { environmentPorts } from '#lib/ports';
+import { startReleaseExecution } from '#adapters/sfn/execution-starter';
+import type { Clients } from '#app/clients';
+import { logger } from '#app/logger';
+import { environmentPorts } from '#app/ports';
+import type { ReleaseStore } from '#domain/release/service';
 
 interface ReleaseCreatedDetail {
   id?: unknown;

@@ -2,9 +2,10 @@
  * The `$default` route: answers what no route matched with a problem — 405 (with Allow) when
  * the path exists under another method, else 404 — instead of API Gateway's bare JSON.
  */
-import { SECURITY_HEADERS } from '#lib/edge-middlewares';
-import type { HttpEvent, HttpResult } from '#lib/http';
-import { PROBLEM_CONTENT_TYPE, problemType } from '#lib/problem';
+
+import type { HttpEvent, HttpResult } from '#edge/handler';
+import { SECURITY_HEADERS } from '#edge/middlewares';
+import { PROBLEM_CONTENT_TYPE, problemType } from '#edge/problem';
 import { resolveRoute } from './route-table.ts';
 
 export async function handler(event: HttpEvent): Promise<HttpResult> {

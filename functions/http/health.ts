@@ -1,7 +1,7 @@
 /**
  * Liveness: answers without touching any dependency, so a slow table never fails the probe.
  */
-import { httpHandler } from '#lib/http';
+import { httpHandler } from '#edge/handler';
 import { healthRoutes } from './contract/service.ts';
 
 const noUsers = { users: { get: async () => undefined } };

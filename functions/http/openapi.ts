@@ -1,7 +1,7 @@
 /**
  * Serves the OpenAPI 3.1 document (built once per cold start).
  */
-import { httpHandler } from '#lib/http';
+import { httpHandler } from '#edge/handler';
 import { buildOpenApiDocument } from './contract/openapi.ts';
 import { openapiRoutes } from './contract/service.ts';
 

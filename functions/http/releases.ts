@@ -1,5 +1,6 @@
+import { type AppPorts, environmentPorts } from '#app/ports';
 import type { DomainEvent } from '#domain/events';
-import type { Release } from '#domain/release';
+import type { Release } from '#domain/release/release';
 import {
   createRelease,
   editRelease,
@@ -9,9 +10,8 @@ import {
   moveRelease,
   type OfferedMove,
   releaseHistory,
-} from '#domain/release-service';
-import { baseVersion, httpHandler, pageView, written } from '#lib/http';
-import { type AppPorts, environmentPorts } from '#lib/ports';
+} from '#domain/release/service';
+import { baseVersion, httpHandler, pageView, written } from '#edge/handler';
 import { releaseRoutes } from './contract/releases.ts';
 
 /**

@@ -1,7 +1,7 @@
-import type { Team } from '#domain/team';
-import { createTeam, editTeam, getTeam, listTeams } from '#domain/team-service';
-import { baseVersion, httpHandler, pageView, written } from '#lib/http';
-import { type AppPorts, environmentPorts } from '#lib/ports';
+import { type AppPorts, environmentPorts } from '#app/ports';
+import { createTeam, editTeam, getTeam, listTeams } from '#domain/team/service';
+import type { Team } from '#domain/team/team';
+import { baseVersion, httpHandler, pageView, written } from '#edge/handler';
 import { teamRoutes } from './contract/teams.ts';
 
 /** The public shape of a team. */

@@ -1,7 +1,7 @@
-import type { User } from '#domain/user';
-import { createUser, getUser, listUsers, putUser } from '#domain/user-service';
-import { baseVersion, httpHandler, pageView, written } from '#lib/http';
-import { type AppPorts, environmentPorts } from '#lib/ports';
+import { type AppPorts, environmentPorts } from '#app/ports';
+import { createUser, getUser, listUsers, putUser } from '#domain/user/service';
+import type { User } from '#domain/user/user';
+import { baseVersion, httpHandler, pageView, written } from '#edge/handler';
 import { userRoutes } from './contract/users.ts';
 
 /** The public shape of a user. */

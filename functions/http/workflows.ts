@@ -1,6 +1,8 @@
 /**
  * Workflows resource: a thin edge over the workflow use cases.
  */
+
+import { environmentPorts } from '#app/ports';
 import {
   getWorkflow,
   listWorkflows,
@@ -8,9 +10,8 @@ import {
   type Workflow,
   type WorkflowPorts,
   type WorkflowWithVersion,
-} from '#domain/workflow-service';
-import { type EdgePorts, httpHandler, pageView, written } from '#lib/http';
-import { environmentPorts } from '#lib/ports';
+} from '#domain/workflow/service';
+import { type EdgePorts, httpHandler, pageView, written } from '#edge/handler';
 import { workflowRoutes } from './contract/workflows.ts';
 
 /** What the workflows handler needs from the composition root. */

@@ -11,14 +11,14 @@
  * timeout included, so a deployment never waits an hour for a response that will not come.
  */
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
+import { logger } from '#app/logger';
+import { environmentPorts } from '#app/ports';
 import { type Actor, PROCESSES } from '#domain/actor';
 import { VersionConflictError } from '#domain/errors';
-import { BOOTSTRAP } from '#domain/team';
-import type { TeamPorts } from '#domain/team-service';
-import { createUser, type UserPorts } from '#domain/user-service';
-import { bootstrap } from '#lib/bootstrap';
-import { logger } from '#lib/logger';
-import { environmentPorts } from '#lib/ports';
+import type { TeamPorts } from '#domain/team/service';
+import { ensureBootstrap as bootstrap } from '#domain/team/service';
+import { BOOTSTRAP } from '#domain/team/team';
+import { createUser, type UserPorts } from '#domain/user/service';
 
 /** The resource's physical id: there is one bootstrap per stack, and it never needs replacing. */
 export const BOOTSTRAP_PHYSICAL_ID = 'release-desk-bootstrap';

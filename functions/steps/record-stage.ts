@@ -5,13 +5,13 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Clients } from '#app/clients';
+import { logger } from '#app/logger';
+import { environmentPorts } from '#app/ports';
 import { VersionConflictError } from '#domain/errors';
 import type { Clock, IdGenerator } from '#domain/ports';
-import type { ReleaseStore, WorkflowCatalog } from '#domain/release-service';
-import { recordExecutionMove } from '#domain/release-transition';
-import type { Clients } from '#lib/clients';
-import { logger } from '#lib/logger';
-import { environmentPorts } from '#lib/ports';
+import type { ReleaseStore, WorkflowCatalog } from '#domain/release/service';
+import { recordExecutionMove } from '#domain/workflow-run/transition';
 import { aggregatePk } from '#store/keys';
 import { findStage } from '#workflows/transitions';
 

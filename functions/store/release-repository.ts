@@ -4,8 +4,8 @@
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
-import type { Release } from '#domain/release';
-import type { IdempotencyRequest, ReleaseFilter, ReleaseStore } from '#domain/release-service';
+import type { Release } from '#domain/release/release';
+import type { IdempotencyRequest, ReleaseFilter, ReleaseStore } from '#domain/release/service';
 import { commit, commitOnce } from './commit.ts';
 import { keys, releaseIndexKeys, releaseLists } from './keys.ts';
 import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';

@@ -5,9 +5,9 @@
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
-import type { IdempotencyRequest } from '#domain/release-service';
-import type { User } from '#domain/user';
-import type { UserRepository } from '#domain/user-service';
+import type { IdempotencyRequest } from '#domain/release/service';
+import type { UserRepository } from '#domain/user/service';
+import type { User } from '#domain/user/user';
 import { commitOnce } from './commit.ts';
 import { keys, LIST } from './keys.ts';
 import { queryPage } from './query-page.ts';

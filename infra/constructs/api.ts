@@ -4,7 +4,7 @@
  * `functions/http/route-table.ts`, each protected by a JWT authorizer on that pool unless the route
  * is public.
  *
- * The API reads who calls from the ACCESS token (its `username` claim, functions/lib/edge-middlewares.ts).
+ * The API reads who calls from the ACCESS token (its `username` claim, functions/http/edge/middlewares.ts).
  * A person gets one through the hosted UI (authorization code grant with PKCE, a public client); a
  * script or an administrator's CLI with `aws cognito-idp admin-initiate-auth --auth-flow
  * ADMIN_USER_PASSWORD_AUTH`. Cognito access tokens carry no `aud`, only `client_id`, which API

@@ -62,7 +62,7 @@ export class Handlers extends Construct {
         entry: spec.entry,
         description: spec.description,
         timeout: TIMEOUTS[name],
-        // Every handler reads its configuration with one schema (functions/lib/config.ts), which needs both.
+        // Every handler reads its configuration with one schema (functions/app/config.ts), which needs both.
         environment: { TABLE_NAME: props.table.tableName, EVENT_BUS_NAME: props.bus.eventBusName },
       });
       if (spec.table === 'read') this.grantTableRead(handler, props.table);
@@ -164,7 +164,7 @@ export class Handlers extends Construct {
       }
 
       if (spec.workflowCatalog === undefined) continue;
-      // Every function that reads or publishes workflows knows the stage's prefix (functions/lib/config.ts).
+      // Every function that reads or publishes workflows knows the stage's prefix (functions/app/config.ts).
       handler.function.addEnvironment('WORKFLOW_STATE_MACHINE_PREFIX', workflows.publishedPrefix);
       // The catalog stores a default workflow as version 1 on first use, publishing a version of its machine.
       handler.function.addEnvironment(

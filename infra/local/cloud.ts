@@ -19,6 +19,10 @@ import {
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { readConfig } from '../../functions/app/config.ts';
+import { logger } from '../../functions/app/logger.ts';
+import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
+import { ensureBootstrap as bootstrap } from '../../functions/domain/team/service.ts';
 import { createHandler as createRelayHandler } from '../../functions/events/outbox-relay.ts';
 import {
   createHandler as createReconcileExecutions,
@@ -35,10 +39,6 @@ import type { HttpHandlerName } from '../../functions/http/route-table.ts';
 import { createHandler as createTeamsHandler } from '../../functions/http/teams.ts';
 import { createHandler as createUsersHandler } from '../../functions/http/users.ts';
 import { createHandler as createWorkflowsHandler } from '../../functions/http/workflows.ts';
-import { bootstrap } from '../../functions/lib/bootstrap.ts';
-import { readConfig } from '../../functions/lib/config.ts';
-import { logger } from '../../functions/lib/logger.ts';
-import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import {
   createHandler as createRecordStage,
   type RecordStagePayload,

@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { JSONWebKeySet } from 'jose';
+import type { HttpEvent, HttpResult } from '../../functions/http/edge/handler.ts';
+import { MAX_BODY_BYTES } from '../../functions/http/edge/handler.ts';
+import { SECURITY_HEADERS } from '../../functions/http/edge/middlewares.ts';
+import { PROBLEM_CONTENT_TYPE, problemType } from '../../functions/http/edge/problem.ts';
 import type { HttpHandlerName } from '../../functions/http/route-table.ts';
 import { resolveRoute } from '../../functions/http/route-table.ts';
-import { SECURITY_HEADERS } from '../../functions/lib/edge-middlewares.ts';
-import type { HttpEvent, HttpResult } from '../../functions/lib/http.ts';
-import { MAX_BODY_BYTES } from '../../functions/lib/http.ts';
-import { bearerToken, createJwtVerifier } from '../../functions/lib/jwt.ts';
-import { PROBLEM_CONTENT_TYPE, problemType } from '../../functions/lib/problem.ts';
+import { bearerToken, createJwtVerifier } from './jwt.ts';
 
 export type HttpLambda = (event: HttpEvent, context?: { awsRequestId?: string }) => Promise<HttpResult>;
 

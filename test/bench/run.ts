@@ -4,8 +4,8 @@
  * tests check behaviour. Options: BENCH_N (default 200), BENCH_CONCURRENCY (default 10).
  */
 import { performance } from 'node:perf_hooks';
-import { editTeam, ensureBootstrap } from '../../functions/domain/team-service.ts';
-import { actorFor } from '../../functions/domain/user.ts';
+import { editTeam, ensureBootstrap } from '../../functions/domain/team/service.ts';
+import { actorFor } from '../../functions/domain/user/user.ts';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
 
 const N = Number(process.env.BENCH_N ?? 200);

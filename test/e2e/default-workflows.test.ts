@@ -5,7 +5,7 @@
  */
 import { DescribeStateMachineCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPorts } from '../../functions/lib/ports.ts';
+import { createPorts } from '../../functions/app/ports.ts';
 import { compileWorkflow } from '../../workflows/compile.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
 import { validRelease } from '../support/http-events.ts';

@@ -5,7 +5,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executionArnOf } from '../../functions/lib/execution-view.ts';
+import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
 import { validRelease } from '../support/http-events.ts';
 import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { assertResponseMatchesContract } from '../support/openapi-validator.ts';

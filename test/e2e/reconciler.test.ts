@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executionArnOf } from '../../functions/lib/execution-view.ts';
+import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
 import { validRelease } from '../support/http-events.ts';
 import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 

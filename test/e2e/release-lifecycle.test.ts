@@ -4,7 +4,7 @@
  */
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { executionArnOf } from '../../functions/lib/execution-view.ts';
+import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
 import { validRelease } from '../support/http-events.ts';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 

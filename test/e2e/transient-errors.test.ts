@@ -8,7 +8,7 @@
 import { ProvisionedThroughputExceededException, ThrottlingException } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { executionArnOf } from '../../functions/lib/execution-view.ts';
+import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
 import type { RecordStagePayload } from '../../functions/steps/record-stage.ts';
 import { STAGE_FAILED_ERROR, TASK_RETRY } from '../../workflows/compile.ts';
 import { validRelease } from '../support/http-events.ts';

@@ -14,7 +14,7 @@ import type { App, CfnElement } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOTSTRAP } from '../../functions/domain/team.ts';
+import { BOOTSTRAP } from '../../functions/domain/team/team.ts';
 import { ACCESS_TOKEN_SCOPES, ADMIN_GROUP } from '../../infra/constructs/api.ts';
 import { ITERATOR_AGE_THRESHOLD_MS } from '../../infra/constructs/monitoring.ts';
 import { STATE_MACHINE_LOG_PREFIX } from '../../infra/constructs/workflows.ts';

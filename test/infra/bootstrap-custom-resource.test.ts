@@ -8,8 +8,8 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOOTSTRAP } from '../../functions/domain/team.ts';
-import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
+import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
+import { BOOTSTRAP } from '../../functions/domain/team/team.ts';
 import {
   BOOTSTRAP_PHYSICAL_ID,
   type CustomResourceResponse,

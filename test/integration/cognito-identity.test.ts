@@ -4,8 +4,8 @@
  * hands them to Lambda: strings, `cognito:groups` as `"[admin]"`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
 import { createHandler as usersHandler } from '../../functions/http/users.ts';
-import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import { bodyOf, httpEvent } from '../support/http-events.ts';
 import { createTestTable } from '../support/table.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
 import { createHandler } from '../../functions/http/releases.ts';
-import { configuredWorkflowCatalog } from '../../functions/lib/configured-workflows.ts';
-import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
+import { configuredWorkflowCatalog } from '../support/configured-workflows.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable, partitionItems } from '../support/table.ts';
 import { joinTeam } from '../support/teams.ts';

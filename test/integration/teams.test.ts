@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
 import { VersionConflictError } from '../../functions/domain/errors.ts';
-import type { Team } from '../../functions/domain/team.ts';
+import { ensureBootstrap as bootstrap } from '../../functions/domain/team/service.ts';
+import type { Team } from '../../functions/domain/team/team.ts';
 import { createHandler } from '../../functions/http/teams.ts';
-import { bootstrap } from '../../functions/lib/bootstrap.ts';
-import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
 import { bodyOf, httpEvent } from '../support/http-events.ts';
 import { createTestTable, partitionItems } from '../support/table.ts';
 

@@ -1,10 +1,10 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
 import { createHandler as releasesHandler } from '../../functions/http/releases.ts';
 import { createHandler as teamsHandler } from '../../functions/http/teams.ts';
 import { createHandler as usersHandler } from '../../functions/http/users.ts';
-import { configuredWorkflowCatalog } from '../../functions/lib/configured-workflows.ts';
-import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
+import { configuredWorkflowCatalog } from '../support/configured-workflows.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable } from '../support/table.ts';
 import { joinTeam } from '../support/teams.ts';

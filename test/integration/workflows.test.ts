@@ -10,15 +10,15 @@ import {
   ListStateMachineVersionsCommand,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
+import { SfnWorkflowPublisher } from '../../functions/adapters/sfn/workflow-publisher.ts';
+import { ensureDefaultWorkflows, StoredWorkflowCatalog } from '../../functions/adapters/workflow-catalog.ts';
+import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
 import type { Actor } from '../../functions/domain/actor.ts';
-import { createRelease } from '../../functions/domain/release-service.ts';
-import { createTeam } from '../../functions/domain/team-service.ts';
+import { createRelease } from '../../functions/domain/release/service.ts';
+import { createTeam } from '../../functions/domain/team/service.ts';
 import { CreateReleaseBody } from '../../functions/http/contract/releases.ts';
 import { createHandler } from '../../functions/http/workflows.ts';
-import { executionArnOf } from '../../functions/lib/execution-view.ts';
-import { type AppPorts, createPorts } from '../../functions/lib/ports.ts';
-import { ensureDefaultWorkflows, StoredWorkflowCatalog } from '../../functions/lib/workflow-catalog.ts';
-import { SfnWorkflowPublisher } from '../../functions/lib/workflow-publisher.ts';
 import { DynamoWorkflowStore } from '../../functions/store/workflow-repository.ts';
 import { type LocalStepFunctions, startLocalStepFunctions } from '../../infra/local/stepfunctions/index.ts';
 import { compileWorkflow } from '../../workflows/compile.ts';

@@ -6,8 +6,8 @@
  */
 import { vi } from 'vitest';
 
-vi.mock('../../functions/lib/http.ts', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../functions/lib/http.ts')>();
+vi.mock('../../functions/http/edge/handler.ts', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../functions/http/edge/handler.ts')>();
   const { assertResponseMatchesContract } = await import('../support/openapi-validator.ts');
   return {
     ...original,

@@ -5,12 +5,17 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Actor } from '../../functions/domain/actor.ts';
 import type { DomainEvent, EventType } from '../../functions/domain/events.ts';
-import { newRelease, type Release, updateRelease, type WorkflowRef } from '../../functions/domain/release.ts';
-import { recordExecutionEnd } from '../../functions/domain/release-reconcile.ts';
-import { transitionRelease } from '../../functions/domain/release-transition.ts';
-import { newTeam, planBootstrap, updateTeam } from '../../functions/domain/team.ts';
-import { newUser, replaceUserProfile } from '../../functions/domain/user.ts';
-import { stagePublication } from '../../functions/domain/workflow-service.ts';
+import {
+  newRelease,
+  type Release,
+  updateRelease,
+  type WorkflowRef,
+} from '../../functions/domain/release/release.ts';
+import { newTeam, planBootstrap, updateTeam } from '../../functions/domain/team/team.ts';
+import { newUser, replaceUserProfile } from '../../functions/domain/user/user.ts';
+import { stagePublication } from '../../functions/domain/workflow/service.ts';
+import { recordExecutionEnd } from '../../functions/domain/workflow-run/reconcile.ts';
+import { transitionRelease } from '../../functions/domain/workflow-run/transition.ts';
 import { toEntry } from '../../functions/events/outbox-relay.ts';
 import type { JsonSchema } from '../../functions/events/schemas/index.ts';
 import { type LocalEvent, LocalEventBus } from '../../infra/local/eventbridge/bus.ts';

@@ -1,7 +1,7 @@
 /**
  * Builders of API Gateway HTTP API (payload 2.0) events, as the authorizer would pass them.
  */
-import type { HttpEvent } from '../../functions/lib/http.ts';
+import type { HttpEvent } from '../../functions/http/edge/handler.ts';
 
 export interface RequestOptions {
   readonly user?: string | undefined;

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { inject } from 'vitest';
-import { currentStateOf, executionArnOf } from '../../functions/lib/execution-view.ts';
+import { currentStateOf, executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../infra/local/cloud.ts';
 import { assertResponseMatchesContract } from './openapi-validator.ts';
 import { joinTeam } from './teams.ts';

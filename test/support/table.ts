@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { type Config, readConfig } from '../../functions/lib/config.ts';
+import { type Config, readConfig } from '../../functions/app/config.ts';
 import { createTableInput } from '../../functions/store/table-definition.ts';
 import { localDynamoClient } from '../../infra/local/dynamodb-local.ts';
 

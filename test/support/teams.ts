@@ -1,10 +1,11 @@
 /**
  * Test helper: puts users into the bootstrap release team, as an administrator would.
  */
-import { BOOTSTRAP } from '../../functions/domain/team.ts';
-import { editTeam, ensureBootstrap } from '../../functions/domain/team-service.ts';
-import { actorFor } from '../../functions/domain/user.ts';
-import type { AppPorts } from '../../functions/lib/ports.ts';
+
+import type { AppPorts } from '../../functions/app/ports.ts';
+import { editTeam, ensureBootstrap } from '../../functions/domain/team/service.ts';
+import { BOOTSTRAP } from '../../functions/domain/team/team.ts';
+import { actorFor } from '../../functions/domain/user/user.ts';
 
 export const RELEASE_TEAM = BOOTSTRAP.releaseTeam.id;
 

@@ -9,9 +9,9 @@
  */
 import { PROCESSES } from '#domain/actor';
 import { EVENT_TYPES, type EventSubject, type EventType } from '#domain/events';
-import { PACKAGE_TYPES, RELEASE_TYPES, type ReleaseStatus } from '#domain/release';
-import { TEAM_KINDS } from '#domain/team';
-import { WORKFLOW_ID_PATTERN } from '#domain/workflow-service';
+import { PACKAGE_TYPES, RELEASE_TYPES, type ReleaseStatus } from '#domain/release/release';
+import { TEAM_KINDS } from '#domain/team/team';
+import { WORKFLOW_ID_PATTERN } from '#domain/workflow/service';
 import { WorkflowKind } from '#workflows/definition';
 
 /** A JSON Schema document or subschema. */

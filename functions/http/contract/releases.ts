@@ -2,7 +2,7 @@
  * The releases resource's request and response schemas (DESIGN §5). The handler validates with
  * them and the OpenAPI document is generated from them.
  */
-import { PACKAGE_TYPES, RELEASE_STATUSES, RELEASE_TYPES, URGENCIES } from '#domain/release';
+import { PACKAGE_TYPES, RELEASE_STATUSES, RELEASE_TYPES, URGENCIES } from '#domain/release/release';
 import {
   AttributeValues,
   ExpectedVersion,

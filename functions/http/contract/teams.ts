@@ -3,7 +3,7 @@
  * OpenAPI document is generated from them. Cross-item rules (unique names, members) are the
  * domain's and come back as 400 with the same field paths.
  */
-import { MAX_TEAM_MEMBERS, MAX_WORK_GROUPS, TEAM_KINDS } from '#domain/team';
+import { MAX_TEAM_MEMBERS, MAX_WORK_GROUPS, TEAM_KINDS } from '#domain/team/team';
 import { ExpectedVersion, Id, PageQuery, pageOf, z } from './common.ts';
 import { ANY_PROCESS, resource, route } from './route.ts';
 

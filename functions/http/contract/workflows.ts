@@ -4,7 +4,7 @@
  * validated with the very schema the compiler uses (workflows/definition.ts), so every fault,
  * semantic ones included, comes back as 400 naming `definition.<path>`.
  */
-import { WORKFLOW_ID_PATTERN } from '#domain/workflow-service';
+import { WORKFLOW_ID_PATTERN } from '#domain/workflow/service';
 import { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
 import { ExpectedVersion, PageQuery, pageOf, z } from './common.ts';
 import { ANY_PROCESS, resource, route } from './route.ts';

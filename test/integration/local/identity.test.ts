@@ -4,9 +4,9 @@
  */
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { createJwtVerifier } from '../../../functions/lib/jwt.ts';
 import { apiGatewayClaims } from '../../../infra/local/gateway.ts';
 import { LOCAL_AUDIENCE, localIdentity } from '../../../infra/local/identity.ts';
+import { createJwtVerifier } from '../../../infra/local/jwt.ts';
 
 describe('local identity', () => {
   it('issues RS256 access tokens with a UUID sub, the user name, client_id and no aud', async () => {

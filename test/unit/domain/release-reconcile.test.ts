@@ -3,14 +3,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../../functions/domain/events.ts';
-import type { Release } from '../../../functions/domain/release.ts';
+import type { Release } from '../../../functions/domain/release/release.ts';
 import {
   type ExecutionInspector,
   type ObservedExecution,
   reconcile,
   reconcileRelease,
-} from '../../../functions/domain/release-reconcile.ts';
-import type { StageSignal } from '../../../functions/domain/release-transition.ts';
+} from '../../../functions/domain/workflow-run/reconcile.ts';
+import type { StageSignal } from '../../../functions/domain/workflow-run/transition.ts';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
 import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
 import { fixedClock, sequentialIds } from '../../support/fakes.ts';

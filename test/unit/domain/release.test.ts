@@ -11,8 +11,8 @@ import {
   type NewRelease,
   newRelease,
   updateRelease,
-} from '../../../functions/domain/release.ts';
-import { statusOfTerminal, transitionRelease } from '../../../functions/domain/release-transition.ts';
+} from '../../../functions/domain/release/release.ts';
+import { statusOfTerminal, transitionRelease } from '../../../functions/domain/workflow-run/transition.ts';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
 import { actor, fixedClock, sequentialIds } from '../../support/fakes.ts';
 

@@ -9,8 +9,8 @@ import {
   type Team,
   type TeamChange,
   updateTeam,
-} from '../../../functions/domain/team.ts';
-import { applyMembership, type User } from '../../../functions/domain/user.ts';
+} from '../../../functions/domain/team/team.ts';
+import { applyMembership, type User } from '../../../functions/domain/user/user.ts';
 
 function deps() {
   let n = 0;

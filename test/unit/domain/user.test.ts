@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actorFor, newUser, replaceUserProfile } from '../../../functions/domain/user.ts';
+import { actorFor, newUser, replaceUserProfile } from '../../../functions/domain/user/user.ts';
 
 function deps() {
   let n = 0;

@@ -22,7 +22,7 @@ import {
   type WorkflowStore,
   type WorkflowVersion,
   workflowIdFromName,
-} from '../../../functions/domain/workflow-service.ts';
+} from '../../../functions/domain/workflow/service.ts';
 import type { WorkflowDefinitionInput } from '../../../workflows/definition.ts';
 
 class FakeStore implements WorkflowStore {

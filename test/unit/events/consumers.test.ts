@@ -15,7 +15,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../../functions/domain/events.ts';
-import type { Release } from '../../../functions/domain/release.ts';
+import type { Release } from '../../../functions/domain/release/release.ts';
 import { createHandler as createRelay, entrySize } from '../../../functions/events/outbox-relay.ts';
 import {
   createHandler as createSignal,

@@ -6,10 +6,10 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readConfig } from '../../../functions/app/config.ts';
+import { createPorts } from '../../../functions/app/ports.ts';
 import { createHandler } from '../../../functions/http/releases.ts';
-import { readConfig } from '../../../functions/lib/config.ts';
-import { configuredWorkflowCatalog } from '../../../functions/lib/configured-workflows.ts';
-import { createPorts } from '../../../functions/lib/ports.ts';
+import { configuredWorkflowCatalog } from '../../support/configured-workflows.ts';
 import { bodyOf, httpEvent, validRelease } from '../../support/http-events.ts';
 
 const dynamo = mockClient(DynamoDBDocumentClient);

@@ -5,7 +5,7 @@
 import { CreateStateMachineCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SfnWorkflowPublisher } from '../../../functions/lib/workflow-publisher.ts';
+import { SfnWorkflowPublisher } from '../../../functions/adapters/sfn/workflow-publisher.ts';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
 
 const sfn = mockClient(SFNClient);

@@ -3,13 +3,13 @@
  * the generated OpenAPI document.
  */
 import { describe, expect, it } from 'vitest';
-import type { User } from '../../../functions/domain/user.ts';
+import type { User } from '../../../functions/domain/user/user.ts';
 import type {
   Workflow,
   WorkflowPublication,
   WorkflowStore,
   WorkflowVersion,
-} from '../../../functions/domain/workflow-service.ts';
+} from '../../../functions/domain/workflow/service.ts';
 import { buildOpenApiDocument } from '../../../functions/http/contract/openapi.ts';
 import { createHandler } from '../../../functions/http/workflows.ts';
 import { bodyOf, httpEvent } from '../../support/http-events.ts';

@@ -3,10 +3,11 @@
  * Every change of members or work groups rewrites the affected users' membership in the same
  * transaction as the team, so authorisation never sees a half-applied change.
  */
-import { type Actor, requireAdmin, requireProcess } from './actor.ts';
-import { NotFoundError, RuleViolationError, VersionConflictError } from './errors.ts';
-import type { Clock, IdGenerator, Page } from './ports.ts';
-import type { IdempotencyRequest } from './release-service.ts';
+import { type Actor, requireAdmin, requireProcess } from '../actor.ts';
+import { NotFoundError, RuleViolationError, VersionConflictError } from '../errors.ts';
+import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { IdempotencyRequest } from '../release/service.ts';
+import { applyMembership, type User, type UserStore } from '../user/user.ts';
 import {
   assertFitsOneTransaction,
   BOOTSTRAP,
@@ -20,7 +21,6 @@ import {
   type TeamKind,
   updateTeam,
 } from './team.ts';
-import { applyMembership, type User, type UserStore } from './user.ts';
 
 export interface TeamStore {
   get(id: string): Promise<Team | undefined>;

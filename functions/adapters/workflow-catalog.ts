@@ -11,8 +11,8 @@
  */
 import { NotFoundError, RuleViolationError, VersionConflictError } from '#domain/errors';
 import type { Clock, IdGenerator, Page } from '#domain/ports';
-import type { WorkflowRef } from '#domain/release';
-import type { IdempotencyRequest, WorkflowCatalog } from '#domain/release-service';
+import type { WorkflowRef } from '#domain/release/release';
+import type { IdempotencyRequest, WorkflowCatalog } from '#domain/release/service';
 import {
   type PublishedStateMachine,
   stagePublication,
@@ -20,14 +20,14 @@ import {
   type WorkflowPublication,
   type WorkflowStore,
   type WorkflowVersion,
-} from '#domain/workflow-service';
+} from '#domain/workflow/service';
 import {
   DEFAULT_RELEASE_WORKFLOW_ID,
   type DefaultWorkflowId,
   defaultWorkflows,
 } from '#workflows/defaults/index';
 import type { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
-import { logger } from './logger.ts';
+import { logger } from '../app/logger.ts';
 
 /** Who the default workflows' first versions are recorded as published by. */
 export const DEFAULTS_ACTOR = 'system:defaults';

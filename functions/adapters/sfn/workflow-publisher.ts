@@ -14,7 +14,7 @@ import {
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { RuleViolationError } from '#domain/errors';
-import type { PublishedStateMachine, WorkflowPublisher } from '#domain/workflow-service';
+import type { PublishedStateMachine, WorkflowPublisher } from '#domain/workflow/service';
 import { type AslStateMachine, compileWorkflow } from '#workflows/compile';
 import type { WorkflowDefinition } from '#workflows/definition';
 

@@ -3,9 +3,9 @@
  * a token only says who the caller is. Team membership (`teamIds`, `workGroupIds`) is a
  * projection the teams resource keeps; the users resource never sets it.
  */
-import { type Actor, type Process, withImpliedProcesses } from './actor.ts';
-import { type DomainEvent, fieldChanges } from './events.ts';
-import type { Clock, IdGenerator } from './ports.ts';
+import { type Actor, type Process, withImpliedProcesses } from '../actor.ts';
+import { type DomainEvent, fieldChanges } from '../events.ts';
+import type { Clock, IdGenerator } from '../ports.ts';
 
 export interface User {
   readonly id: string;

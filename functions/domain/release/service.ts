@@ -4,16 +4,23 @@
 
 import type { WorkflowDefinition } from '#workflows/definition';
 import { allowedTransitions, type TransitionFacts } from '#workflows/transitions';
-import { type Actor, requireProcess } from './actor.ts';
+import { type Actor, requireProcess } from '../actor.ts';
 import {
   ForbiddenError,
   NotFoundError,
   RuleViolationError,
   ValidationError,
   VersionConflictError,
-} from './errors.ts';
-import type { DomainEvent } from './events.ts';
-import type { Clock, IdGenerator, Page } from './ports.ts';
+} from '../errors.ts';
+import type { DomainEvent } from '../events.ts';
+import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { Team } from '../team/team.ts';
+import {
+  requireReleaseTeam,
+  type StageSignal,
+  type TransitionRequest,
+  transitionRelease,
+} from '../workflow-run/transition.ts';
 import {
   type NewRelease,
   newRelease,
@@ -23,13 +30,6 @@ import {
   updateRelease,
   type WorkflowRef,
 } from './release.ts';
-import {
-  requireReleaseTeam,
-  type StageSignal,
-  type TransitionRequest,
-  transitionRelease,
-} from './release-transition.ts';
-import type { Team } from './team.ts';
 
 /** A POST's Idempotency-Key, scoped to its caller, and a fingerprint of its body. */
 export interface IdempotencyRequest {

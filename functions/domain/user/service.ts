@@ -2,12 +2,12 @@
  * User use cases (administrators only): create, list, and create-or-replace a user's processes.
  * Team membership is not set here; the teams resource maintains it.
  */
-import { type Actor, requireAdmin } from './actor.ts';
-import { ForbiddenError, NotFoundError, VersionConflictError } from './errors.ts';
-import type { DomainEvent } from './events.ts';
-import type { Clock, IdGenerator, Page } from './ports.ts';
-import type { IdempotencyRequest } from './release-service.ts';
-import type { UserDirectory } from './team-service.ts';
+import { type Actor, requireAdmin } from '../actor.ts';
+import { ForbiddenError, NotFoundError, VersionConflictError } from '../errors.ts';
+import type { DomainEvent } from '../events.ts';
+import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { IdempotencyRequest } from '../release/service.ts';
+import type { UserDirectory } from '../team/service.ts';
 import { newUser, replaceUserProfile, type User, type UserProfile } from './user.ts';
 
 export interface UserRepository extends UserDirectory {

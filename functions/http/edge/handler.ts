@@ -9,9 +9,9 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import type { z } from 'zod';
 import type { Actor } from '#domain/actor';
 import { ValidationError } from '#domain/errors';
-import type { IdempotencyRequest } from '#domain/release-service';
-import type { UserStore } from '#domain/user';
-import type { DeclaredRoute, Resource, RouteDeclaration } from '../http/contract/route.ts';
+import type { IdempotencyRequest } from '#domain/release/service';
+import type { UserStore } from '#domain/user/user';
+import type { DeclaredRoute, Resource, RouteDeclaration } from '../contract/route.ts';
 import {
   type EdgeState,
   edgeState,
@@ -21,9 +21,9 @@ import {
   requireAccess,
   resolveDeclaration,
   securityHeaders,
-} from './edge-middlewares.ts';
+} from './middlewares.ts';
 
-export { MAX_BODY_BYTES } from './edge-middlewares.ts';
+export { MAX_BODY_BYTES } from './middlewares.ts';
 
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;

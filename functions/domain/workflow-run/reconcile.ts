@@ -8,12 +8,12 @@
  */
 import type { WorkflowDefinition } from '#workflows/definition';
 import { findStage } from '#workflows/transitions';
-import { VersionConflictError } from './errors.ts';
-import type { DomainEvent } from './events.ts';
-import type { Clock, IdGenerator } from './ports.ts';
-import type { ExecutionEnd, Release } from './release.ts';
-import type { ExecutionStarter, ReleaseStore, WorkflowCatalog } from './release-service.ts';
-import { recordExecutionMove, type StageSignal } from './release-transition.ts';
+import { VersionConflictError } from '../errors.ts';
+import type { DomainEvent } from '../events.ts';
+import type { Clock, IdGenerator } from '../ports.ts';
+import type { ExecutionEnd, Release } from '../release/release.ts';
+import type { ExecutionStarter, ReleaseStore, WorkflowCatalog } from '../release/service.ts';
+import { recordExecutionMove, type StageSignal } from './transition.ts';
 
 /** Who records what the reconciler found (an execution that ended outside the API). */
 export const RECONCILER_ACTOR = 'system:reconciler';

@@ -9,11 +9,11 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { z } from 'zod';
 import { type Actor, requireAdmin, requireProcess } from '#domain/actor';
 import { ValidationError } from '#domain/errors';
-import type { IdempotencyRequest } from '#domain/release-service';
-import { actorFor, type UserStore } from '#domain/user';
-import { fieldErrors, ID_PATTERN } from '../http/contract/common.ts';
-import type { DeclaredRoute } from '../http/contract/route.ts';
-import { logger } from './logger.ts';
+import type { IdempotencyRequest } from '#domain/release/service';
+import { actorFor, type UserStore } from '#domain/user/user';
+import { logger } from '../../app/logger.ts';
+import { fieldErrors, ID_PATTERN } from '../contract/common.ts';
+import type { DeclaredRoute } from '../contract/route.ts';
 import { HttpProblem, INTERNAL_PROBLEM, PROBLEM_CONTENT_TYPE, toProblem } from './problem.ts';
 
 /** Largest accepted request body (bytes). */

@@ -1,10 +1,10 @@
 /**
  * The Release aggregate: its shape, its factory and the rules that guard its changes.
  */
-import type { Actor } from './actor.ts';
-import { ValidationError } from './errors.ts';
-import { type DomainEvent, fieldChanges } from './events.ts';
-import type { Clock, IdGenerator } from './ports.ts';
+import type { Actor } from '../actor.ts';
+import { ValidationError } from '../errors.ts';
+import { type DomainEvent, fieldChanges } from '../events.ts';
+import type { Clock, IdGenerator } from '../ports.ts';
 
 export const RELEASE_TYPES = ['major', 'minor', 'emergency'] as const;
 export const PACKAGE_TYPES = ['full', 'delta', 'package'] as const;

@@ -3,11 +3,11 @@
  * membership: every member belongs to each of the team's work groups, and the users' `teamIds` /
  * `workGroupIds` are a projection of it, changed in the same transaction as the team.
  */
-import type { Actor } from './actor.ts';
-import { type FieldError, RuleViolationError, ValidationError } from './errors.ts';
-import type { DomainEvent } from './events.ts';
-import type { Clock, IdGenerator } from './ports.ts';
-import { applyMembership, type MembershipDelta, newUser, type User } from './user.ts';
+import type { Actor } from '../actor.ts';
+import { type FieldError, RuleViolationError, ValidationError } from '../errors.ts';
+import type { DomainEvent } from '../events.ts';
+import type { Clock, IdGenerator } from '../ports.ts';
+import { applyMembership, type MembershipDelta, newUser, type User } from '../user/user.ts';
 
 export const TEAM_KINDS = ['release', 'deployment'] as const;
 export type TeamKind = (typeof TEAM_KINDS)[number];

@@ -4,9 +4,9 @@
  * when called again (from the API and from the `Release Created` consumer).
  */
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { executionInput, type Release } from '#domain/release';
-import type { ExecutionStarter } from '#domain/release-service';
-import { logger } from './logger.ts';
+import { executionInput, type Release } from '#domain/release/release';
+import type { ExecutionStarter } from '#domain/release/service';
+import { logger } from '../../app/logger.ts';
 
 export async function startReleaseExecution(
   sfn: SFNClient,

@@ -4,11 +4,11 @@
  */
 import type { WorkflowDefinition } from '#workflows/definition';
 import { checkTransition, type TransitionFacts } from '#workflows/transitions';
-import type { Actor } from './actor.ts';
-import { ForbiddenError, RuleViolationError, VersionConflictError } from './errors.ts';
-import type { DomainEvent } from './events.ts';
-import type { Clock, IdGenerator } from './ports.ts';
-import type { Release, ReleaseStatus } from './release.ts';
+import type { Actor } from '../actor.ts';
+import { ForbiddenError, RuleViolationError, VersionConflictError } from '../errors.ts';
+import type { DomainEvent } from '../events.ts';
+import type { Clock, IdGenerator } from '../ports.ts';
+import type { Release, ReleaseStatus } from '../release/release.ts';
 
 export interface TransitionRequest {
   readonly to: string;

@@ -1,24 +1,25 @@
 /**
  * The composition root: builds every port the handlers use from one configuration.
  */
-import type { ExecutionInspector } from '#domain/release-reconcile';
-import type { ReleasePorts } from '#domain/release-service';
-import type { TeamPorts } from '#domain/team-service';
-import type { UserPorts } from '#domain/user-service';
-import type { WorkflowPorts } from '#domain/workflow-service';
+
+import type { ReleasePorts } from '#domain/release/service';
+import type { TeamPorts } from '#domain/team/service';
+import type { UserPorts } from '#domain/user/service';
+import type { WorkflowPorts } from '#domain/workflow/service';
+import type { ExecutionInspector } from '#domain/workflow-run/reconcile';
 import { DynamoReleaseStore } from '#store/release-repository';
 import { DynamoTeamStore } from '#store/team-repository';
 import { DynamoUserStore } from '#store/user-repository';
 import { DynamoWorkflowStore } from '#store/workflow-repository';
+import { sfnExecutionInspector } from '../adapters/sfn/execution-inspector.ts';
+import { sfnExecutionStarter } from '../adapters/sfn/execution-starter.ts';
+import { sfnExecutionViewer } from '../adapters/sfn/execution-view.ts';
+import { sfnStageSignals } from '../adapters/sfn/stage-signal.ts';
+import { SfnWorkflowPublisher } from '../adapters/sfn/workflow-publisher.ts';
+import { StoredWorkflowCatalog } from '../adapters/workflow-catalog.ts';
 import { type Clients, createClients } from './clients.ts';
 import { type Config, readConfig } from './config.ts';
-import { sfnExecutionInspector } from './execution-inspector.ts';
-import { sfnExecutionStarter } from './execution-starter.ts';
-import { sfnExecutionViewer } from './execution-view.ts';
 import { ulidIds } from './ids.ts';
-import { sfnStageSignals } from './stage-signal.ts';
-import { StoredWorkflowCatalog } from './workflow-catalog.ts';
-import { SfnWorkflowPublisher } from './workflow-publisher.ts';
 
 export interface AppPorts extends ReleasePorts, TeamPorts, UserPorts, WorkflowPorts {
   readonly inspector: ExecutionInspector;

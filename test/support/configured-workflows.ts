@@ -3,7 +3,7 @@
  * workflow's state machine named by the configuration.
  */
 import { NotFoundError, RuleViolationError } from '#domain/errors';
-import type { WorkflowCatalog } from '#domain/release-service';
+import type { WorkflowCatalog } from '#domain/release/service';
 import { defaultWorkflows } from '#workflows/defaults/index';
 
 export const DEFAULT_RELEASE_WORKFLOW = {

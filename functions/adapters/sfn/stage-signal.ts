@@ -6,12 +6,12 @@
  */
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { StageSignals } from '#domain/release-service';
-import type { StageSignal } from '#domain/release-transition';
+import type { StageSignals } from '#domain/release/service';
+import type { StageSignal } from '#domain/workflow-run/transition';
 import { WAIT_SK } from '#steps/record-stage';
 import { aggregatePk } from '#store/keys';
+import { logger } from '../../app/logger.ts';
 import { isSpentToken } from './execution-view.ts';
-import { logger } from './logger.ts';
 
 export type SignalOutcome = 'sent' | 'already' | 'not-ready';
 
