@@ -1,10 +1,31 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
+
+/**
+ * Unit tests that still need Java and DynamoDB Local; they run with the integration project until
+ * they move out of test/unit/ (then this list goes).
+ */
+const UNIT_TESTS_NEEDING_DYNAMODB = ['test/unit/smoke.test.ts', 'test/unit/local/java-check.test.ts'];
+
+/** One DynamoDB Local for the whole run, shared by every project that lists it (see the file). */
+const DYNAMODB_LOCAL = 'test/setup/dynamodb-local.ts';
+
+/**
+ * Pure tests: no Java, no DynamoDB Local, no network (`npm run test:unit`). Also the only tests
+ * mutation testing runs (test/setup/vitest.mutation.config.ts).
+ */
+export const unitProject = {
+  extends: true,
+  test: {
+    name: 'unit',
+    include: ['test/unit/**/*.test.ts'],
+    exclude: UNIT_TESTS_NEEDING_DYNAMODB,
+  },
+} satisfies TestProjectInlineConfiguration;
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // One DynamoDB Local for the whole run; each test file creates its own table in it.
-    globalSetup: ['test/setup/dynamodb-local.ts'],
+    // Inherited by every project (`extends: true`). The contract setup checks every response of
+    // the HTTP edge against the OpenAPI document, in unit tests as much as in the others.
     setupFiles: ['test/setup/matchers.ts', 'test/setup/contract.ts'],
     pool: 'forks',
     testTimeout: 30_000,
@@ -13,5 +34,26 @@ export default defineConfig({
     reporters: ['default', './test/setup/summary-reporter.ts'],
     // Handlers log failures on purpose in many tests; keep the run's output readable.
     env: { POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT' },
+    // Vitest runs a project's global setup only when that project has files in the run, so
+    // `--project unit` starts no DynamoDB Local; the other three share one (see its file).
+    projects: [
+      unitProject,
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts', ...UNIT_TESTS_NEEDING_DYNAMODB],
+          globalSetup: [DYNAMODB_LOCAL],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: [DYNAMODB_LOCAL] },
+      },
+      {
+        extends: true,
+        test: { name: 'infra', include: ['test/infra/**/*.test.ts'], globalSetup: [DYNAMODB_LOCAL] },
+      },
+    ],
   },
 });
