@@ -2,9 +2,12 @@
  * EventBridge rules of the `release-desk` bus: one module, imported by the CDK stack and by the
  * local bus, so that what runs on a laptop routes events exactly as AWS does.
  */
+import { DEFAULT_EVENT_BUS_NAME, EVENT_SOURCE } from '../functions/domain/events.ts';
+import { RUN_KINDS, SUBJECT_KINDS } from '../functions/domain/workflow-run/run.ts';
+
 /** The bus of the default stack and the local cloud (a stage's is `release-desk-<stage>`, infra/stage.ts). */
-export const EVENT_BUS_NAME = 'release-desk';
-export const EVENT_SOURCE = 'release-desk';
+export const EVENT_BUS_NAME = DEFAULT_EVENT_BUS_NAME;
+export { EVENT_SOURCE };
 
 /** An EventBridge event pattern (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html). */
 export type EventPattern = { readonly [key: string]: unknown };
@@ -47,15 +50,15 @@ export const rules: readonly RuleDefinition[] = [
   {
     name: 'start-release-execution',
     description:
-      'Starts the workflow execution of every new release (idempotent: execution name = release id).',
-    eventPattern: { source: [EVENT_SOURCE], 'detail-type': ['Release Created'] },
+      'Starts the workflow execution of every new release or RFC (idempotent: execution name = its id).',
+    eventPattern: { source: [EVENT_SOURCE], 'detail-type': RUN_KINDS.map((k) => SUBJECT_KINDS[k].events.created) },
     target: 'start-execution',
   },
   {
     name: 'signal-release-execution',
     description:
       'Makes sure every accepted stage transition reaches the waiting execution (SendTaskSuccess, idempotent).',
-    eventPattern: { source: [EVENT_SOURCE], 'detail-type': ['Release Stage Entered'] },
+    eventPattern: { source: [EVENT_SOURCE], 'detail-type': RUN_KINDS.map((k) => SUBJECT_KINDS[k].events.entered) },
     target: 'signal-execution',
   },
 ];

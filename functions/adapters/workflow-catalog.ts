@@ -10,9 +10,9 @@
  * reaches new releases (unless an administrator has published the workflow through the API since).
  */
 import { NotFoundError, RuleViolationError, VersionConflictError } from '#domain/errors';
-import type { Clock, IdGenerator, Page } from '#domain/ports';
+import type { Clock, IdempotencyRequest, IdGenerator, Page } from '#domain/ports';
+import type { WorkflowCatalog } from '#domain/release/ports';
 import type { WorkflowRef } from '#domain/release/release';
-import type { IdempotencyRequest, WorkflowCatalog } from '#domain/release/service';
 import {
   type PublishedStateMachine,
   stagePublication,

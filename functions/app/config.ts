@@ -3,10 +3,11 @@
  * fast with its name in the message.
  */
 import { z } from 'zod';
+import { DEFAULT_EVENT_BUS_NAME } from '#domain/events';
 
 const Env = z.object({
   TABLE_NAME: z.string().min(1),
-  EVENT_BUS_NAME: z.string().min(1).default('release-desk'),
+  EVENT_BUS_NAME: z.string().min(1).default(DEFAULT_EVENT_BUS_NAME),
   DEFAULT_RELEASE_STATE_MACHINE_ARN: z.string().min(1).optional(),
   /** JSON object: default workflow id → the ARN of the state machine the stack created for it. */
   DEFAULT_WORKFLOW_STATE_MACHINES: z

@@ -6,10 +6,13 @@ import type { ReleasePorts } from '#domain/release/service';
 import type { TeamPorts } from '#domain/team/service';
 import type { UserPorts } from '#domain/user/service';
 import type { WorkflowPorts } from '#domain/workflow/service';
-import type { ExecutionInspector } from '#domain/workflow-run/reconcile';
+import type { ExecutionInspector, RunStore, WaitStore } from '#domain/workflow-run/ports';
+import type { RunKind, RunSubject } from '#domain/workflow-run/run';
 import { DynamoReleaseStore } from '#store/release-repository';
+import { DynamoRunStore } from '#store/run-repository';
 import { DynamoTeamStore } from '#store/team-repository';
 import { DynamoUserStore } from '#store/user-repository';
+import { DynamoWaitStore } from '#store/wait-store';
 import { DynamoWorkflowStore } from '#store/workflow-repository';
 import { sfnExecutionInspector } from '../adapters/sfn/execution-inspector.ts';
 import { sfnExecutionStarter } from '../adapters/sfn/execution-starter.ts';
@@ -23,6 +26,9 @@ import { ulidIds } from './ids.ts';
 
 export interface AppPorts extends ReleasePorts, TeamPorts, UserPorts, WorkflowPorts {
   readonly inspector: ExecutionInspector;
+  /** Every workflow-run subject's store, by kind (releases, RFCs). */
+  readonly runs: Readonly<Record<RunKind, RunStore<RunSubject>>>;
+  readonly waits: WaitStore;
   readonly users: DynamoUserStore;
   readonly teams: DynamoTeamStore;
   readonly config: Config;
@@ -52,10 +58,17 @@ export function createPorts(config: Config, clients: Clients = createClients(con
       ...config.defaultWorkflowStateMachines,
     },
   });
+  const releases = new DynamoReleaseStore(clients.db, config.tableName);
+  const waits = new DynamoWaitStore(clients.db, config.tableName);
   return {
     config,
     clients,
-    releases: new DynamoReleaseStore(clients.db, config.tableName),
+    releases,
+    runs: {
+      release: releases as unknown as RunStore<RunSubject>,
+      change: new DynamoRunStore<RunSubject>(clients.db, config.tableName, { kind: 'change' }),
+    },
+    waits,
     users: new DynamoUserStore(clients.db, config.tableName),
     teams,
     workflows,
@@ -64,7 +77,7 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     executions: sfnExecutionStarter(clients.sfn),
     executionViewer: sfnExecutionViewer(clients.sfn),
     inspector: sfnExecutionInspector(clients.sfn),
-    stageSignals: sfnStageSignals({ db: clients.db, sfn: clients.sfn, tableName: config.tableName }),
+    stageSignals: sfnStageSignals({ waits, sfn: clients.sfn }),
     clock,
     ids,
   };

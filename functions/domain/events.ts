@@ -2,9 +2,15 @@
  * Domain events: every change of state emits one, committed atomically with the change and relayed
  * to the `release-desk` EventBridge bus. Detail types are part of the public contract (DESIGN §5).
  */
+/** The `source` of every Release Desk event on the bus. */
+export const EVENT_SOURCE = 'release-desk';
+/** The bus of the default stack and the local cloud (a stage's is `release-desk-<stage>`). */
+export const DEFAULT_EVENT_BUS_NAME = 'release-desk';
+
 export const EVENT_TYPES = [
   'Change Recorded',
   'Change State Changed',
+  'Change Execution Ended',
   'Release Created',
   'Release Updated',
   'Release Stage Entered',

@@ -16,3 +16,10 @@ export interface Page<T> {
   readonly items: T[];
   readonly nextCursor?: string;
 }
+
+/** A POST's Idempotency-Key, scoped to its caller, and a fingerprint of its body. */
+export interface IdempotencyRequest {
+  readonly scope: string;
+  readonly key: string;
+  readonly fingerprint: string;
+}

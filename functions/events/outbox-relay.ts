@@ -13,9 +13,10 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import type { Clients } from '#app/clients';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
-import { type DomainEvent, eventDetail } from '#domain/events';
+import { type DomainEvent, EVENT_SOURCE, eventDetail } from '#domain/events';
 
-export const EVENT_SOURCE = 'release-desk';
+export { EVENT_SOURCE };
+
 /** PutEvents takes at most 10 entries per call. */
 const MAX_ENTRIES = 10;
 /**

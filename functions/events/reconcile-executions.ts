@@ -1,18 +1,25 @@
 /**
- * The reconciler (DESIGN §6, invariant 10): every active release, and every running execution of
- * a release, is compared with its counterpart and repaired or reported
- * (`#domain/release-reconcile`). In AWS a scheduled EventBridge rule runs it every few minutes;
- * the local cloud runs it at start-up and on the same schedule. Divergences it cannot repair are
- * an error log line each and the `ReleaseExecutionDivergences` metric.
+ * The reconciler (DESIGN §6, invariant 10): every active subject of every kind (releases, RFCs),
+ * and every running execution of one, is compared with its counterpart and repaired or reported
+ * (`#domain/workflow-run/reconcile`). In AWS a scheduled EventBridge rule runs it every few
+ * minutes; the local cloud runs it at start-up and on the same schedule. Divergences it cannot
+ * repair are an error log line each and the `ReleaseExecutionDivergences` metric.
  */
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { Clients } from '#app/clients';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
-import type { ReleaseStore } from '#domain/release/service';
+import type { Clock, IdGenerator } from '#domain/ports';
 import type { WorkflowStore } from '#domain/workflow/service';
-import { type ReconcileOutcome, type ReconcilePorts, reconcileRelease } from '#domain/workflow-run/reconcile';
+import type {
+  ExecutionInspector,
+  ExecutionStarter,
+  RunStore,
+  WorkflowDefinitions,
+} from '#domain/workflow-run/ports';
+import { type ReconcileOutcome, reconcileSubject } from '#domain/workflow-run/reconcile';
+import { RUN_KINDS, type RunKind, type RunSubject, runKindOfExecution } from '#domain/workflow-run/run';
 
 let metrics: Metrics | undefined;
 // Created on first use, after the local cloud had its say about POWERTOOLS_METRICS_DISABLED.
@@ -21,8 +28,13 @@ const reconcilerMetrics = () => {
   return metrics;
 };
 
-export interface ReconcilerDeps extends ReconcilePorts {
-  readonly releases: ReconcilePorts['releases'] & Pick<ReleaseStore, 'list'>;
+export interface ReconcilerDeps {
+  readonly runs: Readonly<Record<RunKind, RunStore<RunSubject>>>;
+  readonly workflows: WorkflowDefinitions;
+  readonly executions: ExecutionStarter;
+  readonly inspector: ExecutionInspector;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
   readonly workflowStore: Pick<WorkflowStore, 'list'>;
   readonly clients: Pick<Clients, 'sfn'>;
   readonly config: {
@@ -38,12 +50,12 @@ export interface ReconcileSummary {
   readonly divergences: readonly ReconcileOutcome[];
 }
 
-async function activeReleaseIds(deps: ReconcilerDeps): Promise<string[]> {
+async function activeSubjects(deps: ReconcilerDeps, kind: RunKind): Promise<string[]> {
   const ids: string[] = [];
   let cursor: string | undefined;
   do {
-    const page = await deps.releases.list({ status: 'active' }, { limit: 100, cursor });
-    ids.push(...page.items.map((r) => r.id));
+    const page = await deps.runs[kind].active({ limit: 100, cursor });
+    ids.push(...page.items.map((s) => s.id));
     cursor = page.nextCursor;
   } while (cursor);
   return ids;
@@ -54,16 +66,16 @@ async function stateMachines(deps: ReconcilerDeps): Promise<string[]> {
   if (deps.config.defaultReleaseStateMachineArn) arns.add(deps.config.defaultReleaseStateMachineArn);
   let cursor: string | undefined;
   do {
-    const page = await deps.workflowStore.list({ limit: 100, cursor, kind: 'release' });
+    const page = await deps.workflowStore.list({ limit: 100, cursor });
     for (const w of page.items) arns.add(w.stateMachineArn);
     cursor = page.nextCursor;
   } while (cursor);
   return [...arns];
 }
 
-/** Releases whose execution still runs: a release that looks over may have a signal to deliver. */
-async function runningReleaseIds(sfn: SFNClient, machines: readonly string[]): Promise<string[]> {
-  const ids: string[] = [];
+/** Subjects whose execution still runs: one that looks over may have a signal to deliver. */
+async function runningSubjects(sfn: SFNClient, machines: readonly string[]): Promise<[RunKind, string][]> {
+  const found: [RunKind, string][] = [];
   for (const stateMachineArn of machines) {
     let nextToken: string | undefined;
     do {
@@ -75,39 +87,39 @@ async function runningReleaseIds(sfn: SFNClient, machines: readonly string[]): P
           ...(nextToken ? { nextToken } : {}),
         }),
       );
-      for (const e of page.executions ?? []) if (e.name?.startsWith('rel_')) ids.push(e.name);
+      for (const e of page.executions ?? []) {
+        const kind = e.name ? runKindOfExecution(e.name) : undefined;
+        if (kind && e.name) found.push([kind, e.name]);
+      }
       nextToken = page.nextToken;
     } while (nextToken);
   }
-  return ids;
+  return found;
 }
 
-/** One pass over every active release and every running release execution. */
+/** One pass over every active subject and every running execution of one. */
 export async function reconcileAll(deps: ReconcilerDeps): Promise<ReconcileSummary> {
-  const ids = new Set([
-    ...(await activeReleaseIds(deps)),
-    ...(await runningReleaseIds(deps.clients.sfn, await stateMachines(deps))),
-  ]);
+  const subjects = new Map<string, RunKind>();
+  for (const kind of RUN_KINDS) for (const id of await activeSubjects(deps, kind)) subjects.set(id, kind);
+  for (const [kind, id] of await runningSubjects(deps.clients.sfn, await stateMachines(deps)))
+    subjects.set(id, kind);
   const outcomes: Record<string, number> = {};
   const divergences: ReconcileOutcome[] = [];
-  for (const id of ids) {
+  for (const [id, kind] of subjects) {
     let outcome: ReconcileOutcome;
     try {
-      outcome = await reconcileRelease(id, deps);
+      outcome = await reconcileSubject(kind, id, { ...deps, runs: deps.runs[kind] });
     } catch (error) {
-      // One release that cannot be read must not stop the others.
-      logger.warn('Reconciling a release failed; the next pass retries it', {
-        releaseId: id,
-        error: error as Error,
-      });
-      outcome = { releaseId: id, outcome: 'conflict', detail: (error as Error).message };
+      // One subject that cannot be read must not stop the others.
+      logger.warn('Reconciling failed; the next pass retries it', { kind, id, error: error as Error });
+      outcome = { kind, id, outcome: 'conflict', detail: (error as Error).message };
     }
     outcomes[outcome.outcome] = (outcomes[outcome.outcome] ?? 0) + 1;
     if (outcome.outcome === 'diverged') {
       divergences.push(outcome);
-      logger.error('Release and execution diverged', { releaseId: id, detail: outcome.detail });
+      logger.error('Subject and execution diverged', { kind, id, detail: outcome.detail });
     } else if (outcome.outcome !== 'in-step' && outcome.outcome !== 'settling') {
-      logger.warn('Release reconciled', { releaseId: id, outcome: outcome.outcome });
+      logger.warn('Subject reconciled', { kind, id, outcome: outcome.outcome });
     }
   }
   const m = reconcilerMetrics();
@@ -118,7 +130,7 @@ export async function reconcileAll(deps: ReconcilerDeps): Promise<ReconcileSumma
     (outcomes.start ?? 0) + (outcomes.resend ?? 0) + (outcomes.follow ?? 0) + (outcomes.ended ?? 0),
   );
   m.publishStoredMetrics();
-  return { checked: ids.size, outcomes, divergences };
+  return { checked: subjects.size, outcomes, divergences };
 }
 
 export function createHandler(deps: () => ReconcilerDeps) {

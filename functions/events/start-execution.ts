@@ -1,51 +1,54 @@
 /**
- * `Release Created` consumer: starts the release's workflow execution. The event is only a hint:
- * the release is read from the table, and only a stored, active release is started, on its stored
- * state machine with the input derived from it — a forged or replayed event starts nothing that
- * the table does not call for. Idempotent: the execution name is the release id and the input is
- * the same every time.
+ * Created-event consumer (`Release Created`, `Change Recorded`): starts the subject's workflow
+ * execution. The event is only a hint: the subject is read from the table, and only a stored,
+ * active subject is started, on its stored state machine with the input derived from it — a
+ * forged or replayed event starts nothing that the table does not call for. Idempotent: the
+ * execution name is the subject's id and the input is the same every time.
  */
 import type { EventBridgeEvent } from 'aws-lambda';
-import { startReleaseExecution } from '#adapters/sfn/execution-starter';
+import { startExecution } from '#adapters/sfn/execution-starter';
 import type { Clients } from '#app/clients';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
-import type { ReleaseStore } from '#domain/release/service';
+import type { RunStore } from '#domain/workflow-run/ports';
+import { type RunKind, type RunSubject, runKindOf, SUBJECT_KINDS } from '#domain/workflow-run/run';
 
-interface ReleaseCreatedDetail {
+interface CreatedDetail {
   id?: unknown;
-  data?: { releaseId?: unknown };
+  subject?: { kind?: unknown; id?: unknown };
 }
 
 export function createHandler(
-  deps: () => { clients: Pick<Clients, 'sfn'>; releases: Pick<ReleaseStore, 'get' | 'event'> },
+  deps: () => {
+    clients: Pick<Clients, 'sfn'>;
+    runs: Readonly<Record<RunKind, Pick<RunStore<RunSubject>, 'get' | 'event'>>>;
+  },
 ) {
-  return async (event: EventBridgeEvent<'Release Created', ReleaseCreatedDetail>): Promise<void> => {
-    const { clients, releases } = deps();
-    const releaseId = event.detail?.data?.releaseId;
+  return async (event: EventBridgeEvent<string, CreatedDetail>): Promise<void> => {
+    const { clients, runs } = deps();
+    const kind = runKindOf(event.detail?.subject);
+    const id = event.detail?.subject?.id;
     const eventId = event.detail?.id;
-    if (typeof releaseId !== 'string' || typeof eventId !== 'string') {
-      logger.warn('Release Created without a release or event id ignored', { detail: event.detail });
+    if (!kind || typeof id !== 'string' || typeof eventId !== 'string') {
+      logger.warn('Created event without a subject or event id ignored', { detail: event.detail });
       return;
     }
-    // The event must be one the table committed, for a release the table holds.
-    const [stored, release] = await Promise.all([
-      releases.event(releaseId, eventId),
-      releases.get(releaseId),
-    ]);
-    if (stored?.type !== 'Release Created' || !release) {
-      logger.warn('Release Created that the table does not hold ignored', { releaseId, eventId });
+    // The event must be one the table committed, for a subject the table holds.
+    const [stored, subject] = await Promise.all([runs[kind].event(id, eventId), runs[kind].get(id)]);
+    if (stored?.type !== SUBJECT_KINDS[kind].events.created || !subject) {
+      logger.warn('Created event that the table does not hold ignored', { kind, id, eventId });
       return;
     }
-    if (release.status !== 'active') {
-      logger.info('Release is over; its execution is not started again', {
-        releaseId,
-        status: release.status,
+    if (subject.status !== 'active') {
+      logger.info('Subject is over; its execution is not started again', {
+        kind,
+        id,
+        status: subject.status,
       });
       return;
     }
-    const executionArn = await startReleaseExecution(clients.sfn, release);
-    logger.info('Release execution started', { releaseId, executionArn: executionArn ?? 'already started' });
+    const executionArn = await startExecution(clients.sfn, kind, subject);
+    logger.info('Execution started', { kind, id, executionArn: executionArn ?? 'already started' });
   };
 }
 

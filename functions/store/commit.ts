@@ -6,7 +6,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyKeyReusedError, VersionConflictError } from '#domain/errors';
 import type { DomainEvent } from '#domain/events';
-import type { IdempotencyRequest } from '#domain/release/service';
+import type { IdempotencyRequest } from '#domain/ports';
 import { keys } from './keys.ts';
 
 type TransactItem = NonNullable<

@@ -2,6 +2,7 @@
  * Key builders for the single table. Every item type's keys are made here and nowhere else.
  */
 import type { EventSubject } from '#domain/events';
+import type { RunKind } from '#domain/workflow-run/run';
 
 const PREFIX: Record<EventSubject['kind'], string> = {
   release: 'REL',
@@ -34,7 +35,20 @@ export const keys = {
   idempotency: (scope: string, key: string) => ({ pk: `IDEM#${scope}#${key}`, sk: STATE_SK }),
   /** The secret page cursors are signed with (store/cursor-key.ts). */
   cursorKey: () => ({ pk: 'CONFIG#cursor-key', sk: STATE_SK }),
+  /** A workflow-run subject (release, RFC) of any kind. */
+  run: (kind: RunKind, id: string) => ({ pk: aggregatePk(kind, id), sk: STATE_SK }),
+  /** The stage task a subject's execution waits on (its token), beside the subject. */
+  wait: (kind: RunKind, id: string) => ({ pk: aggregatePk(kind, id), sk: WAIT_SK }),
 };
+
+/** Sort key of the item holding the token a subject's execution currently waits on. */
+export const WAIT_SK = '#WAIT';
+
+/** The GSI1 partition listing a run kind's subjects (`RELEASES`, `CHANGES`). */
+export const runList = (kind: RunKind) => (kind === 'release' ? 'RELEASES' : 'CHANGES');
+
+/** The GSI2 partition of a run kind's subjects in one status (the reconciler reads `…#active`). */
+export const runStatusList = (kind: RunKind, status: string) => `${runList(kind)}#STATUS#${status}`;
 
 /**
  * The index keys of a release: every list a release appears in. gsi1 all releases, gsi2 by
@@ -53,7 +67,7 @@ export function releaseIndexKeys(release: {
   return {
     gsi1pk: LIST.releases,
     gsi1sk: created,
-    gsi2pk: `${LIST.releases}#STATUS#${release.status}`,
+    gsi2pk: runStatusList('release', release.status),
     gsi2sk: created,
     ...(release.teamId !== undefined
       ? { gsi3pk: `${LIST.releases}#TEAM#${release.teamId}`, gsi3sk: created }
@@ -68,7 +82,7 @@ export function releaseIndexKeys(release: {
 /** The partitions `releaseIndexKeys` writes, for the queries that read them. */
 export const releaseLists = {
   all: { index: 'gsi1', partition: 'RELEASES' },
-  status: (status: string) => ({ index: 'gsi2' as const, partition: `RELEASES#STATUS#${status}` }),
+  status: (status: string) => ({ index: 'gsi2' as const, partition: runStatusList('release', status) }),
   team: (teamId: string) => ({ index: 'gsi3' as const, partition: `RELEASES#TEAM#${teamId}` }),
   stage: (stage: string) => ({ index: 'gsi4' as const, partition: `RELEASES#STAGE#${stage}` }),
   planned: { index: 'gsi5', partition: 'RELEASES#PLANNED' },

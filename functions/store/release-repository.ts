@@ -1,34 +1,15 @@
 /**
  * DynamoDB adapter of the release store: one state item per release, its events beside it.
  */
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
-import type { Page } from '#domain/ports';
+import type { IdempotencyRequest, Page } from '#domain/ports';
+import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
-import type { IdempotencyRequest, ReleaseFilter, ReleaseStore } from '#domain/release/service';
-import { commit, commitOnce } from './commit.ts';
-import { keys, releaseIndexKeys, releaseLists } from './keys.ts';
+import { commitOnce } from './commit.ts';
+import { releaseIndexKeys, releaseLists } from './keys.ts';
 import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
-
-const ITEM_ONLY = [
-  'pk',
-  'sk',
-  'entity',
-  'gsi1pk',
-  'gsi1sk',
-  'gsi2pk',
-  'gsi2sk',
-  'gsi3pk',
-  'gsi3sk',
-  'gsi4pk',
-  'gsi4sk',
-  'gsi5pk',
-  'gsi5sk',
-] as const;
-
-function toItem(release: Release) {
-  return { ...keys.release(release.id), entity: 'release', ...releaseIndexKeys(release), ...release };
-}
+import { DynamoRunStore } from './run-repository.ts';
 
 /** Instants compare as strings only in one form: the stored one (`toISOString`). */
 const instant = (value: string | undefined) =>
@@ -90,30 +71,16 @@ export function releaseQuery(filter: ReleaseFilter): PartitionQuery {
   };
 }
 
-function toEvent({ id, type, occurredAt, actor, subject, data }: Record<string, unknown>): DomainEvent {
-  return { id, type, occurredAt, actor, subject, data } as DomainEvent;
-}
-
-function fromItem(item: Record<string, unknown>): Release {
-  const copy: Record<string, unknown> = { ...item };
-  for (const k of ITEM_ONLY) delete copy[k];
-  return copy as unknown as Release;
-}
-
-export class DynamoReleaseStore implements ReleaseStore {
-  readonly #db: DynamoDBDocumentClient;
-  readonly #table: string;
-
+export class DynamoReleaseStore extends DynamoRunStore<Release> implements ReleaseStore {
   constructor(db: DynamoDBDocumentClient, tableName: string) {
-    this.#db = db;
-    this.#table = tableName;
+    super(db, tableName, { kind: 'release', indexKeys: releaseIndexKeys });
   }
 
   async create(release: Release, event: DomainEvent, idempotency?: IdempotencyRequest) {
     const { replayedId } = await commitOnce(
-      this.#db,
-      this.#table,
-      { writes: [{ item: toItem(release), expectedVersion: undefined }], events: [event] },
+      this.db,
+      this.table,
+      { writes: [{ item: this.toItem(release), expectedVersion: undefined }], events: [event] },
       idempotency,
       release.id,
     );
@@ -123,45 +90,10 @@ export class DynamoReleaseStore implements ReleaseStore {
     return { release: stored, replayed: true };
   }
 
-  async get(id: string): Promise<Release | undefined> {
-    const out = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: keys.release(id), ConsistentRead: true }),
-    );
-    return out.Item ? fromItem(out.Item) : undefined;
-  }
-
-  async save(release: Release, expectedVersion: number, events: readonly DomainEvent[]): Promise<void> {
-    await commit(this.#db, this.#table, { writes: [{ item: toItem(release), expectedVersion }], events });
-  }
-
-  async event(id: string, eventId: string): Promise<DomainEvent | undefined> {
-    const out = await this.#db.send(
-      new GetCommand({
-        TableName: this.#table,
-        Key: keys.event({ kind: 'release', id }, eventId),
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item ? toEvent(out.Item) : undefined;
-  }
-
-  async history(
-    id: string,
-    page: { limit: number; cursor?: string | undefined },
-  ): Promise<Page<DomainEvent>> {
-    return queryPage(
-      this.#db,
-      this.#table,
-      { partition: keys.release(id).pk, sortPrefix: 'EVT#' },
-      page,
-      toEvent,
-    );
-  }
-
   async list(
     filter: ReleaseFilter,
     page: { limit: number; cursor?: string | undefined },
   ): Promise<Page<Release>> {
-    return queryPage(this.#db, this.#table, releaseQuery(filter), page, fromItem);
+    return queryPage(this.db, this.table, releaseQuery(filter), page, this.fromItem);
   }
 }

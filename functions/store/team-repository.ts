@@ -6,8 +6,7 @@
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { RuleViolationError } from '#domain/errors';
-import type { Page } from '#domain/ports';
-import type { IdempotencyRequest } from '#domain/release/service';
+import type { IdempotencyRequest, Page } from '#domain/ports';
 import type { TeamStore } from '#domain/team/service';
 import { type Team, type TeamChange, type TeamKind, workGroupDiff } from '#domain/team/team';
 import { commitOnce, type StateWrite } from './commit.ts';

@@ -4,8 +4,7 @@
  */
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
-import type { Page } from '#domain/ports';
-import type { IdempotencyRequest } from '#domain/release/service';
+import type { IdempotencyRequest, Page } from '#domain/ports';
 import type { UserRepository } from '#domain/user/service';
 import type { User } from '#domain/user/user';
 import { commitOnce } from './commit.ts';

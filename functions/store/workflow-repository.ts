@@ -6,8 +6,7 @@
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyKeyReusedError } from '#domain/errors';
-import type { Page } from '#domain/ports';
-import type { IdempotencyRequest } from '#domain/release/service';
+import type { IdempotencyRequest, Page } from '#domain/ports';
 import type { Workflow, WorkflowPublication, WorkflowStore, WorkflowVersion } from '#domain/workflow/service';
 import type { AslStateMachine } from '#workflows/compile';
 import type { WorkflowDefinition, WorkflowKind } from '#workflows/definition';

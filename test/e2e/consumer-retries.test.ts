@@ -6,8 +6,7 @@
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WAIT_SK } from '../../functions/steps/record-stage.ts';
-import { aggregatePk } from '../../functions/store/keys.ts';
+import { aggregatePk, WAIT_SK } from '../../functions/store/keys.ts';
 import type { LocalCloudOptions } from '../../infra/local/cloud.ts';
 import { validRelease } from '../support/http-events.ts';
 import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';

@@ -20,7 +20,7 @@ beforeAll(async () => {
   ports = {
     ...base,
     workflows: configuredWorkflowCatalog(table.config.defaultReleaseStateMachineArn),
-    executions: { startRelease: async (r) => void started.push(r.id) },
+    executions: { start: async (_kind, r) => void started.push(r.id) },
   };
   const now = new Date().toISOString();
   for (const [id, processes] of [

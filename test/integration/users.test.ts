@@ -33,7 +33,7 @@ beforeAll(async () => {
   ports = {
     ...base,
     workflows: configuredWorkflowCatalog(table.config.defaultReleaseStateMachineArn),
-    executions: { startRelease: async () => undefined },
+    executions: { start: async () => undefined },
   };
   const now = new Date().toISOString();
   await ports.users.put({

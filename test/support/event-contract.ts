@@ -15,7 +15,7 @@ import { newTeam, planBootstrap, updateTeam } from '../../functions/domain/team/
 import { newUser, replaceUserProfile } from '../../functions/domain/user/user.ts';
 import { stagePublication } from '../../functions/domain/workflow/service.ts';
 import { recordExecutionEnd } from '../../functions/domain/workflow-run/reconcile.ts';
-import { transitionRelease } from '../../functions/domain/workflow-run/transition.ts';
+import { transition } from '../../functions/domain/workflow-run/transition.ts';
 import { toEntry } from '../../functions/events/outbox-relay.ts';
 import type { JsonSchema } from '../../functions/events/schemas/index.ts';
 import { type LocalEvent, LocalEventBus } from '../../infra/local/eventbridge/bus.ts';
@@ -170,7 +170,8 @@ export function sampleEvents(): DomainEvent[] {
 
   let current: Release = updated.release;
   const move = (to: string, reason?: string) => {
-    const out = transitionRelease(
+    const out = transition(
+      'release',
       current,
       definition,
       { to, expectedVersion: current.version, reason },
@@ -178,7 +179,7 @@ export function sampleEvents(): DomainEvent[] {
       manager,
       deps,
     );
-    current = out.release;
+    current = out.subject;
     events.push(...out.events);
   };
   move(ReleaseStage.development);
@@ -196,10 +197,14 @@ export function sampleEvents(): DomainEvent[] {
   current = loose.release;
   move(ReleaseStage.development);
   // An operator stops its execution: the reconciler records how it ended.
-  events.push(...recordExecutionEnd(current, { status: 'ABORTED' }, deps).events);
+  events.push(...recordExecutionEnd('release', current, { status: 'ABORTED' }, deps).events);
   events.push(
-    ...recordExecutionEnd(current, { status: 'FAILED', error: 'States.TaskFailed', cause: 'boom' }, deps)
-      .events,
+    ...recordExecutionEnd(
+      'release',
+      current,
+      { status: 'FAILED', error: 'States.TaskFailed', cause: 'boom' },
+      deps,
+    ).events,
   );
   move(ReleaseStage.cancelled, 'Superseded by 4.3');
   return events;

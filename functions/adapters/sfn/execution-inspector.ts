@@ -13,7 +13,8 @@ import {
   SendTaskSuccessCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
-import type { ExecutionInspector, ObservedExecution } from '#domain/workflow-run/reconcile';
+import type { ExecutionInspector } from '#domain/workflow-run/ports';
+import type { ObservedExecution } from '#domain/workflow-run/reconcile';
 import { currentStateOf, executionArnOf, executionHistory, isSpentToken } from './execution-view.ts';
 
 const MAX_EVENTS = 5_000;

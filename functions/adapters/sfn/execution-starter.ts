@@ -1,23 +1,24 @@
 /**
- * Starts a release's Step Functions execution. Idempotent: the execution name is the release id
- * and the input is derived from the release alone, so StartExecution returns the same execution
- * when called again (from the API and from the `Release Created` consumer).
+ * Starts a subject's Step Functions execution. Idempotent: the execution name is the subject's id
+ * and the input is derived from the subject alone, so StartExecution returns the same execution
+ * when called again (from the API and from the created event's consumer).
  */
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { executionInput, type Release } from '#domain/release/release';
-import type { ExecutionStarter } from '#domain/release/service';
+import type { ExecutionStarter } from '#domain/workflow-run/ports';
+import { executionInput, type RunKind, type RunSubject } from '#domain/workflow-run/run';
 import { logger } from '../../app/logger.ts';
 
-export async function startReleaseExecution(
+export async function startExecution(
   sfn: SFNClient,
-  release: Pick<Release, 'id' | 'workflow'>,
+  kind: RunKind,
+  subject: Pick<RunSubject, 'id' | 'workflow'>,
 ): Promise<string | undefined> {
   try {
     const out = await sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: release.workflow.stateMachineArn,
-        name: release.id,
-        input: JSON.stringify(executionInput(release)),
+        stateMachineArn: subject.workflow.stateMachineArn,
+        name: subject.id,
+        input: JSON.stringify(executionInput(kind, subject)),
       }),
     );
     return out.executionArn;
@@ -28,15 +29,15 @@ export async function startReleaseExecution(
   }
 }
 
-/** Best effort from the API: a failure is logged and left to the event consumer to retry. */
+/** Best effort from the API: a failure is logged and left to the created event's consumer to retry. */
 export function sfnExecutionStarter(sfn: SFNClient): ExecutionStarter {
   return {
-    async startRelease(release) {
+    async start(kind, subject) {
       try {
-        await startReleaseExecution(sfn, release);
+        await startExecution(sfn, kind, subject);
       } catch (error) {
-        logger.warn('StartExecution failed; the Release Created consumer will retry', {
-          releaseId: release.id,
+        logger.warn("StartExecution failed; the created event's consumer will retry", {
+          subject: { kind, id: subject.id },
           error,
         });
       }

@@ -13,7 +13,7 @@ import {
   TaskDoesNotExist,
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
-import type { ExecutionView, ExecutionViewer } from '#domain/release/service';
+import type { ExecutionView, ExecutionViewer } from '#domain/workflow-run/ports';
 
 const MAX_EVENTS = 2_000;
 

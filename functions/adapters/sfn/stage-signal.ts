@@ -5,34 +5,19 @@
  * by Step Functions, so a transition is never applied twice.
  */
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { StageSignals } from '#domain/release/service';
-import type { StageSignal } from '#domain/workflow-run/transition';
-import { WAIT_SK } from '#steps/record-stage';
-import { aggregatePk } from '#store/keys';
+import type { StageSignals, WaitStore } from '#domain/workflow-run/ports';
+import type { RunKind, StageSignal } from '#domain/workflow-run/run';
 import { logger } from '../../app/logger.ts';
 import { isSpentToken } from './execution-view.ts';
 
 export type SignalOutcome = 'sent' | 'already' | 'not-ready';
 
 export interface StageSignalDeps {
-  readonly db: DynamoDBDocumentClient;
+  readonly waits: Pick<WaitStore, 'waiting'>;
   readonly sfn: SFNClient;
-  readonly tableName: string;
 }
 
-type Subject = { kind: 'release' | 'change'; id: string };
-
-async function waitingEntry(deps: StageSignalDeps, subject: Subject) {
-  const out = await deps.db.send(
-    new GetCommand({
-      TableName: deps.tableName,
-      Key: { pk: aggregatePk(subject.kind, subject.id), sk: WAIT_SK },
-      ConsistentRead: true,
-    }),
-  );
-  return out.Item as { entry: number; stage: string; taskToken: string } | undefined;
-}
+type Subject = { kind: RunKind; id: string };
 
 /** One attempt: `not-ready` means the execution has not yet reached the stage being left. */
 export async function signalStage(
@@ -44,7 +29,7 @@ export async function signalStage(
   let usedToken: string | undefined;
   // Twice at most: a stage task retried after a transient failure waits on a new token.
   for (let attempt = 0; attempt < 2; attempt++) {
-    const wait = await waitingEntry(deps, subject);
+    const wait = await deps.waits.waiting(subject.kind, subject.id);
     if (!wait || wait.entry < signal.entry - 1) return 'not-ready';
     if (wait.entry >= signal.entry) return 'already';
     if (wait.taskToken === usedToken) {
@@ -69,7 +54,7 @@ export async function signalStage(
 /**
  * Signals, then waits briefly until the execution waits in the new stage, so that the API's
  * answer describes an execution that has caught up. Returns whether it did within `timeoutMs`;
- * if not (or the signal failed), the `Release Stage Entered` consumer finishes the job.
+ * if not (or the signal failed), the `<entered>` event's consumer finishes the job.
  */
 export async function signalAndAwait(
   deps: StageSignalDeps,
@@ -90,7 +75,7 @@ export async function signalAndAwait(
   }
   if (options.terminal) return true; // a terminal stage has no task; the execution just ends
   for (delay = 10; Date.now() < deadline; delay = await pause(delay)) {
-    const wait = await waitingEntry(deps, subject);
+    const wait = await deps.waits.waiting(subject.kind, subject.id);
     if (wait && wait.entry >= signal.entry) return true;
   }
   return false;
@@ -99,12 +84,12 @@ export async function signalAndAwait(
 /** The API's port: never throws, since the transition is already committed and the consumer retries. */
 export function sfnStageSignals(deps: StageSignalDeps): StageSignals {
   return {
-    async signal(subject, signal, options) {
+    async signal(kind, id, signal, options) {
       try {
-        return await signalAndAwait(deps, subject, signal, options);
+        return await signalAndAwait(deps, { kind, id }, signal, options);
       } catch (error) {
-        logger.warn('Signal failed; the Release Stage Entered consumer will retry', {
-          subject,
+        logger.warn('Signal failed; the stage-entered consumer will retry', {
+          subject: { kind, id },
           error: error as Error,
         });
         return false;

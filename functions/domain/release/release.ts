@@ -5,6 +5,16 @@ import type { Actor } from '../actor.ts';
 import { ValidationError } from '../errors.ts';
 import { type DomainEvent, fieldChanges } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
+import {
+  type ExecutionEnd,
+  RUN_STATUSES,
+  type RunStatus,
+  type RunSubject,
+  executionInput as runExecutionInput,
+  type WorkflowRef,
+} from '../workflow-run/run.ts';
+
+export type { ExecutionEnd, WorkflowRef };
 
 export const RELEASE_TYPES = ['major', 'minor', 'emergency'] as const;
 export const PACKAGE_TYPES = ['full', 'delta', 'package'] as const;
@@ -14,12 +24,11 @@ export type ReleaseType = (typeof RELEASE_TYPES)[number];
 export type PackageType = (typeof PACKAGE_TYPES)[number];
 export type Urgency = (typeof URGENCIES)[number];
 /**
- * `failed`: the release's execution ended outside the API (stopped by an operator, a task that
- * failed for good, an execution timeout); the reconciler records it so no release looks live
- * while its execution is over.
+ * A release's statuses are a workflow run's: `failed` means its execution ended outside the API
+ * (stopped by an operator, a task that failed for good, an execution timeout).
  */
-export const RELEASE_STATUSES = ['active', 'closed', 'cancelled', 'backed-out', 'failed'] as const;
-export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
+export const RELEASE_STATUSES = RUN_STATUSES;
+export type ReleaseStatus = RunStatus;
 export type TaskStatus = 'planned' | 'ready' | 'in_progress' | 'done' | 'failed';
 
 export interface CiUpdate {
@@ -39,24 +48,8 @@ export interface PlannedTask {
   readonly status: TaskStatus;
 }
 
-/** An execution that ended without the API moving its release there. */
-export interface ExecutionEnd {
-  /** The execution's status: FAILED, TIMED_OUT, ABORTED (or SUCCEEDED in an unrecorded exit). */
-  readonly status: string;
-  readonly error?: string;
-  readonly cause?: string;
-  readonly at?: string;
-}
-
-/** The workflow (and its published version) a release runs on; kept for the release's lifetime. */
-export interface WorkflowRef {
-  readonly id: string;
-  readonly version: number;
-  readonly stateMachineArn: string;
-  readonly initialStage: string;
-}
-
-export interface Release {
+/** A release: a subject of a workflow run with what release management plans for it. */
+export interface Release extends RunSubject {
   readonly id: string;
   readonly version: number;
   readonly title: string;
@@ -119,10 +112,7 @@ export interface ReleaseChanges {
 
 /** The execution input a release's state machine starts with (the workflow execution contract). */
 export function executionInput(release: Pick<Release, 'id' | 'workflow'>) {
-  return {
-    subject: { kind: 'release', id: release.id },
-    signal: { to: release.workflow.initialStage, entry: 0 },
-  };
+  return runExecutionInput('release', release);
 }
 
 function assertWindow(plannedStart: string, plannedEnd: string): void {

@@ -1,7 +1,7 @@
 /**
- * Release use cases. Each receives its ports, so tests run them on in-memory fakes.
+ * Release use cases. Each receives its ports, so tests run them on in-memory fakes. Moving a
+ * release, its execution and its reconciliation are the workflow run's (`../workflow-run/`).
  */
-
 import type { WorkflowDefinition } from '#workflows/definition';
 import { allowedTransitions, type TransitionFacts } from '#workflows/transitions';
 import { type Actor, requireProcess } from '../actor.ts';
@@ -13,59 +13,15 @@ import {
   VersionConflictError,
 } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
-import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { IdempotencyRequest, Page } from '../ports.ts';
 import type { Team } from '../team/team.ts';
-import {
-  requireReleaseTeam,
-  type StageSignal,
-  type TransitionRequest,
-  transitionRelease,
-} from '../workflow-run/transition.ts';
-import {
-  type NewRelease,
-  newRelease,
-  type Release,
-  type ReleaseChanges,
-  type ReleaseStatus,
-  updateRelease,
-  type WorkflowRef,
-} from './release.ts';
+import type { ExecutionView } from '../workflow-run/ports.ts';
+import { executionOf, moveSubject } from '../workflow-run/service.ts';
+import { requireTeam, type TransitionRequest } from '../workflow-run/transition.ts';
+import type { ReleaseFilter, ReleasePorts } from './ports.ts';
+import { type NewRelease, newRelease, type Release, type ReleaseChanges, updateRelease } from './release.ts';
 
-/** A POST's Idempotency-Key, scoped to its caller, and a fingerprint of its body. */
-export interface IdempotencyRequest {
-  readonly scope: string;
-  readonly key: string;
-  readonly fingerprint: string;
-}
-
-export interface ReleaseStore {
-  /** Stores a new release with its event; a repeated Idempotency-Key returns the first release. */
-  create(
-    release: Release,
-    event: DomainEvent,
-    idempotency?: IdempotencyRequest,
-  ): Promise<{ release: Release; replayed: boolean }>;
-  get(id: string): Promise<Release | undefined>;
-  /** Replaces the release if its stored version is still `expectedVersion`, with its events. */
-  save(release: Release, expectedVersion: number, events: readonly DomainEvent[]): Promise<void>;
-  /** Newest first (in planned-start order when only the planned start is filtered on). */
-  list(filter: ReleaseFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>>;
-  /** The release's events, oldest first: its audit trail. */
-  history(id: string, page: { limit: number; cursor?: string | undefined }): Promise<Page<DomainEvent>>;
-  /** One committed event of the release, by its id (what a consumer trusts instead of the bus). */
-  event(id: string, eventId: string): Promise<DomainEvent | undefined>;
-}
-
-/** What a release list may be narrowed to; every field is optional. */
-export interface ReleaseFilter {
-  readonly status?: ReleaseStatus | undefined;
-  readonly stage?: string | undefined;
-  readonly teamId?: string | undefined;
-  /** Planned to start at or after this instant (ISO 8601). */
-  readonly plannedFrom?: string | undefined;
-  /** Planned to start before this instant (ISO 8601). */
-  readonly plannedTo?: string | undefined;
-}
+export type { ReleaseFilter, ReleasePorts, ReleaseStore, WorkflowCatalog } from './ports.ts';
 
 /** A move a caller may make now, as `GET /releases/{id}` offers it. */
 export interface OfferedMove {
@@ -75,66 +31,6 @@ export interface OfferedMove {
   readonly unmetGates: readonly string[];
   readonly requiresReason: boolean;
   readonly terminal: boolean;
-}
-
-export interface WorkflowCatalog {
-  /** The published workflow version a new release runs on (the team's default when none is named). */
-  releaseWorkflow(workflowId: string | undefined, teamId: string | undefined): Promise<WorkflowRef>;
-  /** The definition of a published workflow version (what a running release obeys). */
-  definition(ref: { id: string; version: number }): Promise<WorkflowDefinition>;
-}
-
-/** A Step Functions execution as the API shows it. */
-export interface ExecutionView {
-  readonly executionArn: string;
-  readonly status: string;
-  readonly startDate: string | null;
-  readonly stopDate: string | null;
-  /** The state it waits in now (or ended in): for a release, its stage. */
-  readonly currentState: string | null;
-  readonly events: readonly { id: number; type: string; timestamp: string | null; state?: string }[];
-}
-
-export interface ExecutionViewer {
-  /** The execution, or undefined while it has not been started yet. */
-  describe(stateMachineArn: string, executionName: string): Promise<ExecutionView | undefined>;
-}
-
-export interface StageSignals {
-  /**
-   * Answers the waiting stage's task token with an accepted transition and waits briefly for the
-   * execution to reach the new stage. Best effort: returns false (never throws) when it could not
-   * confirm; the `Release Stage Entered` consumer then retries until it lands.
-   */
-  signal(
-    subject: { kind: 'release'; id: string },
-    signal: StageSignal,
-    options: { terminal: boolean },
-  ): Promise<boolean>;
-}
-
-export interface ExecutionStarter {
-  /**
-   * Starts the release's execution (name = release id). Best effort here: the `Release Created`
-   * consumer starts it too, and StartExecution is idempotent for the same name and input.
-   */
-  startRelease(release: Release): Promise<void>;
-}
-
-/** The teams a release may belong to (read side of the team store). */
-export interface ReleaseTeamDirectory {
-  get(id: string): Promise<Team | undefined>;
-}
-
-export interface ReleasePorts {
-  readonly releases: ReleaseStore;
-  readonly teams: ReleaseTeamDirectory;
-  readonly workflows: WorkflowCatalog;
-  readonly executions: ExecutionStarter;
-  readonly stageSignals: StageSignals;
-  readonly executionViewer: ExecutionViewer;
-  readonly clock: Clock;
-  readonly ids: IdGenerator;
 }
 
 export interface CreateReleaseInput extends NewRelease {
@@ -161,7 +57,7 @@ export async function createRelease(
   const workflow = await ports.workflows.releaseWorkflow(input.workflowId, teamId);
   const { release, event } = newRelease({ ...input, teamId }, workflow, actor, ports);
   const stored = await ports.releases.create(release, event, idempotency);
-  if (!stored.replayed) await ports.executions.startRelease(stored.release);
+  if (!stored.replayed) await ports.executions.start('release', stored.release);
   return stored;
 }
 
@@ -280,7 +176,7 @@ export async function editRelease(
   requireProcess(actor, 'release');
   const current = await getRelease(id, actor, ports);
   // Editing follows the rule moving does: the release's team (or an administrator).
-  requireReleaseTeam(current, actor);
+  requireTeam('release', current, actor);
   if (current.version !== expectedVersion) {
     throw new VersionConflictError(
       `Release ${id} is at version ${current.version}, not ${expectedVersion}; read it again and retry.`,
@@ -312,18 +208,15 @@ export async function moveRelease(
 ): Promise<{ release: Release; executionInStep: boolean; moves: OfferedMove[] }> {
   const current = await getRelease(id, actor, ports);
   const workflow = await ports.workflows.definition(current.workflow);
-  const { release, events, signal } = transitionRelease(
+  const { subject: release, executionInStep } = await moveSubject(
+    'release',
     current,
     workflow,
     request,
     transitionFacts(current),
     actor,
-    ports,
+    { ...ports, runs: ports.releases },
   );
-  await ports.releases.save(release, request.expectedVersion, events);
-  const executionInStep = await ports.stageSignals.signal({ kind: 'release', id }, signal, {
-    terminal: release.status !== 'active',
-  });
   return { release, executionInStep, moves: offeredMoves(release, workflow, actor) };
 }
 
@@ -332,10 +225,7 @@ export async function getReleaseExecution(
   actor: Actor,
   ports: ReleasePorts,
 ): Promise<ExecutionView> {
-  const release = await getRelease(id, actor, ports);
-  const view = await ports.executionViewer.describe(release.workflow.stateMachineArn, release.id);
-  if (!view) throw new NotFoundError('Execution of release', id);
-  return view;
+  return executionOf('release', await getRelease(id, actor, ports), ports.executionViewer);
 }
 
 export async function releaseHistory(

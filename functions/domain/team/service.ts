@@ -5,8 +5,7 @@
  */
 import { type Actor, requireAdmin, requireProcess } from '../actor.ts';
 import { NotFoundError, RuleViolationError, VersionConflictError } from '../errors.ts';
-import type { Clock, IdGenerator, Page } from '../ports.ts';
-import type { IdempotencyRequest } from '../release/service.ts';
+import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
 import { applyMembership, type User, type UserStore } from '../user/user.ts';
 import {
   assertFitsOneTransaction,

@@ -5,8 +5,7 @@
 import { type Actor, requireAdmin } from '../actor.ts';
 import { ForbiddenError, NotFoundError, VersionConflictError } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
-import type { Clock, IdGenerator, Page } from '../ports.ts';
-import type { IdempotencyRequest } from '../release/service.ts';
+import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
 import type { UserDirectory } from '../team/service.ts';
 import { newUser, replaceUserProfile, type User, type UserProfile } from './user.ts';
 

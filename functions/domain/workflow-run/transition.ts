@@ -1,6 +1,7 @@
 /**
- * Moving a release from one stage of its workflow to another: the workflow's rules decide, the
- * release records the move, and the move's events say so.
+ * Moving a subject (a release, an RFC) from one stage of its workflow to another: the workflow's
+ * rules decide, the subject records the move, and the move's events say so. A move the execution
+ * made on its own (a stage timeout) is recorded the same way, without the rules.
  */
 import type { WorkflowDefinition } from '#workflows/definition';
 import { checkTransition, type TransitionFacts } from '#workflows/transitions';
@@ -8,7 +9,16 @@ import type { Actor } from '../actor.ts';
 import { ForbiddenError, RuleViolationError, VersionConflictError } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
-import type { Release, ReleaseStatus } from '../release/release.ts';
+import {
+  EXECUTION_ACTOR,
+  type RunKind,
+  type RunStatus,
+  type RunSubject,
+  runEvent,
+  type StageSignal,
+  SUBJECT_KINDS,
+  statusOfTerminal,
+} from './run.ts';
 
 export interface TransitionRequest {
   readonly to: string;
@@ -16,56 +26,111 @@ export interface TransitionRequest {
   readonly reason?: string | undefined;
 }
 
-/** What the waiting stage's task token is answered with (the workflow execution contract). */
-export interface StageSignal {
-  readonly to: string;
-  readonly entry: number;
-  readonly actor: string;
-  readonly reason?: string;
-}
+type Deps = { clock: Clock; ids: IdGenerator };
 
-/** The status a terminal stage leaves a release in; any other exit counts as a normal closure. */
-export function statusOfTerminal(stage: string): ReleaseStatus {
-  const name = stage.toLowerCase();
-  if (name === 'cancelled' || name === 'rejected') return 'cancelled';
-  if (name === 'backed out') return 'backed-out';
-  return 'closed';
-}
-
-/** Release managers of the release's team (or administrators) move it. */
-export function requireReleaseTeam(release: Release, actor: Actor): void {
-  if (actor.admin || release.teamId === undefined) return;
-  if (!actor.teamIds.includes(release.teamId)) {
+/** Members of the subject's team (or administrators) change it; a subject without a team, anyone allowed. */
+export function requireTeam(kind: RunKind, subject: Pick<RunSubject, 'id' | 'teamId'>, actor: Actor): void {
+  if (actor.admin || subject.teamId === undefined) return;
+  if (!actor.teamIds.includes(subject.teamId)) {
     throw new ForbiddenError(
-      `Only members of team ${release.teamId} (or administrators) may change release ${release.id}.`,
+      `Only members of team ${subject.teamId} (or administrators) may change ${kind} ${subject.id}.`,
     );
   }
 }
 
-export function transitionRelease(
-  release: Release,
+/** A subject that is over (closed, cancelled, backed out, failed) takes no more moves. */
+export function requireActive(kind: RunKind, subject: Pick<RunSubject, 'id' | 'status'>): void {
+  if (subject.status !== 'active') {
+    throw new RuleViolationError(
+      `${kind}-not-active`,
+      `${SUBJECT_KINDS[kind].noun} ${subject.id} is ${subject.status}; it takes no more moves.`,
+      { [`${kind}Status`]: subject.status },
+    );
+  }
+}
+
+/**
+ * The subject in its new stage and the events of the move: `<entered>` always, plus the kind's
+ * closing events when the move closes it normally.
+ */
+function moved<S extends RunSubject>(
+  kind: RunKind,
+  subject: S,
+  move: { to: string; entry: number; terminal: boolean; reason: string | undefined; deployStage: boolean },
+  actor: string,
+  deps: Deps,
+): { subject: S; events: DomainEvent[]; signal: StageSignal } {
+  const spec = SUBJECT_KINDS[kind];
+  const now = deps.clock.now().toISOString();
+  const status: RunStatus = move.terminal ? statusOfTerminal(move.to) : 'active';
+  const next: S = {
+    ...subject,
+    stage: move.to,
+    stageEntry: move.entry,
+    status,
+    version: subject.version + 1,
+    updatedAt: now,
+    updatedBy: actor,
+  };
+  const signal: StageSignal = {
+    to: move.to,
+    entry: move.entry,
+    actor,
+    ...(move.reason ? { reason: move.reason } : {}),
+  };
+  const meta = (id: string) => ({ id, at: now, actor });
+  const events = [
+    runEvent(
+      kind,
+      subject.id,
+      spec.events.entered,
+      {
+        [spec.idField]: subject.id,
+        from: subject.stage,
+        to: move.to,
+        entry: move.entry,
+        version: next.version,
+        reason: move.reason ?? null,
+        status,
+        deployStage: move.deployStage,
+        stateMachineArn: subject.workflow.stateMachineArn,
+        signal,
+      },
+      meta(deps.ids.next('evt')),
+    ),
+    ...(status === 'closed'
+      ? (spec.closedEvents?.(subject, now) ?? []).map((e) =>
+          runEvent(kind, subject.id, e.type, e.data, meta(deps.ids.next('evt'))),
+        )
+      : []),
+  ];
+  return { subject: next, events, signal };
+}
+
+/**
+ * A requested move, checked against the subject's version, team and status and against its
+ * workflow (allowed moves, processes, reasons, gates); the subject in its new stage, the events to
+ * commit with it, and the signal its waiting execution is answered with.
+ */
+export function transition<S extends RunSubject>(
+  kind: RunKind,
+  subject: S,
   workflow: WorkflowDefinition,
   request: TransitionRequest,
   facts: TransitionFacts,
   actor: Actor,
-  deps: { clock: Clock; ids: IdGenerator },
-): { release: Release; events: DomainEvent[]; signal: StageSignal } {
-  if (release.version !== request.expectedVersion) {
+  deps: Deps,
+): { subject: S; events: DomainEvent[]; signal: StageSignal } {
+  if (subject.version !== request.expectedVersion) {
     throw new VersionConflictError(
-      `Release ${release.id} is at version ${release.version}, not ${request.expectedVersion}; read it again and retry.`,
-      release.version,
+      `${SUBJECT_KINDS[kind].noun} ${subject.id} is at version ${subject.version}, not ${request.expectedVersion}; read it again and retry.`,
+      subject.version,
     );
   }
-  requireReleaseTeam(release, actor);
-  if (release.status !== 'active') {
-    throw new RuleViolationError(
-      'release-not-active',
-      `Release ${release.id} is ${release.status}; it takes no more moves.`,
-      { releaseStatus: release.status },
-    );
-  }
+  requireTeam(kind, subject, actor);
+  requireActive(kind, subject);
   const check = checkTransition(workflow, {
-    from: release.stage,
+    from: subject.stage,
     to: request.to,
     processes: actor.admin ? ['change', 'release', 'deployment'] : [...actor.processes],
     facts,
@@ -74,129 +139,44 @@ export function transitionRelease(
   if (!check.ok) {
     if (check.code === 'forbidden') throw new ForbiddenError(check.detail);
     throw new RuleViolationError(`transition-${check.code}`, check.detail, {
-      from: release.stage,
+      from: subject.stage,
       to: request.to,
       ...(check.gates ? { gates: check.gates } : {}),
     });
   }
-  const now = deps.clock.now().toISOString();
-  const entry = release.stageEntry + 1;
-  const status: ReleaseStatus = check.terminal ? statusOfTerminal(request.to) : 'active';
-  const next: Release = {
-    ...release,
-    stage: request.to,
-    stageEntry: entry,
-    status,
-    version: release.version + 1,
-    updatedAt: now,
-    updatedBy: actor.id,
-  };
-  const reason = request.reason?.trim() || undefined;
-  const signal: StageSignal = { to: request.to, entry, actor: actor.id, ...(reason ? { reason } : {}) };
-  const base = { occurredAt: now, actor: actor.id, subject: { kind: 'release', id: release.id } } as const;
-  const events: DomainEvent[] = [
+  return moved(
+    kind,
+    subject,
     {
-      ...base,
-      id: deps.ids.next('evt'),
-      type: 'Release Stage Entered',
-      data: {
-        releaseId: release.id,
-        from: release.stage,
-        to: request.to,
-        entry,
-        version: next.version,
-        reason: reason ?? null,
-        status,
-        deployStage: check.enteringDeployStage,
-        stateMachineArn: release.workflow.stateMachineArn,
-        signal,
-      },
+      to: request.to,
+      entry: subject.stageEntry + 1,
+      terminal: check.terminal,
+      reason: request.reason?.trim() || undefined,
+      deployStage: check.enteringDeployStage,
     },
-  ];
-  if (status === 'closed') {
-    events.push({
-      ...base,
-      id: deps.ids.next('evt'),
-      type: 'Release Closed',
-      data: {
-        releaseId: release.id,
-        plannedStart: release.plannedStart,
-        plannedEnd: release.plannedEnd,
-        closedAt: now,
-        teamId: release.teamId ?? null,
-      },
-    });
-  }
-  return { release: next, events, signal };
+    actor.id,
+    deps,
+  );
 }
-
-/** Who moves a release when its execution moved on its own (a stage timeout). */
-export const EXECUTION_ACTOR = 'system:timeout';
 
 /**
  * Records a move the execution made by itself — a stage whose timeout sent it on — so that the
- * release follows its execution. No workflow rule applies: the workflow's own definition chose it.
- * Returns undefined when the release already records that entry.
+ * subject follows its execution. No workflow rule applies: the workflow's own definition chose it.
+ * Undefined when the subject already records that entry.
  */
-export function recordExecutionMove(
-  release: Release,
+export function recordExecutionMove<S extends RunSubject>(
+  kind: RunKind,
+  subject: S,
   move: { to: string; entry: number; terminal: boolean },
-  deps: { clock: Clock; ids: IdGenerator },
-): { release: Release; events: DomainEvent[] } | undefined {
-  if (move.entry <= release.stageEntry) return undefined;
-  const now = deps.clock.now().toISOString();
-  const status: ReleaseStatus = move.terminal ? statusOfTerminal(move.to) : 'active';
-  const reason = `Stage "${release.stage}" timed out.`;
-  const next: Release = {
-    ...release,
-    stage: move.to,
-    stageEntry: move.entry,
-    status,
-    version: release.version + 1,
-    updatedAt: now,
-    updatedBy: EXECUTION_ACTOR,
-  };
-  const signal: StageSignal = { to: move.to, entry: move.entry, actor: EXECUTION_ACTOR, reason };
-  return {
-    release: next,
-    events: [
-      {
-        id: deps.ids.next('evt'),
-        type: 'Release Stage Entered',
-        occurredAt: now,
-        actor: EXECUTION_ACTOR,
-        subject: { kind: 'release', id: release.id },
-        data: {
-          releaseId: release.id,
-          from: release.stage,
-          to: move.to,
-          entry: move.entry,
-          version: next.version,
-          reason,
-          status,
-          deployStage: false,
-          stateMachineArn: release.workflow.stateMachineArn,
-          signal,
-        },
-      },
-      ...(status === 'closed'
-        ? [
-            {
-              id: deps.ids.next('evt'),
-              type: 'Release Closed' as const,
-              occurredAt: now,
-              actor: EXECUTION_ACTOR,
-              subject: { kind: 'release' as const, id: release.id },
-              data: {
-                releaseId: release.id,
-                plannedStart: release.plannedStart,
-                plannedEnd: release.plannedEnd,
-                closedAt: now,
-                teamId: release.teamId ?? null,
-              },
-            },
-          ]
-        : []),
-    ],
-  };
+  deps: Deps,
+): { subject: S; events: DomainEvent[] } | undefined {
+  if (move.entry <= subject.stageEntry) return undefined;
+  const { subject: next, events } = moved(
+    kind,
+    subject,
+    { ...move, reason: `Stage "${subject.stage}" timed out.`, deployStage: false },
+    EXECUTION_ACTOR,
+    deps,
+  );
+  return { subject: next, events };
 }

@@ -13,8 +13,7 @@ import {
 import { type Actor, requireAdmin, requireProcess } from '../actor.ts';
 import { NotFoundError, RuleViolationError, ValidationError, VersionConflictError } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
-import type { Clock, IdGenerator, Page } from '../ports.ts';
-import type { IdempotencyRequest } from '../release/service.ts';
+import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
 
 /** A workflow id: a lower-case slug, also part of its state machine's name. */
 export const WORKFLOW_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;

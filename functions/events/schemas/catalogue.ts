@@ -8,7 +8,7 @@
  * may be added (DESIGN §5) and EventBridge itself adds `replay-name` to replayed events.
  */
 import { PROCESSES } from '#domain/actor';
-import { EVENT_TYPES, type EventSubject, type EventType } from '#domain/events';
+import { EVENT_SOURCE, EVENT_TYPES, type EventSubject, type EventType } from '#domain/events';
 import { PACKAGE_TYPES, RELEASE_TYPES, type ReleaseStatus } from '#domain/release/release';
 import { TEAM_KINDS } from '#domain/team/team';
 import { WORKFLOW_ID_PATTERN } from '#domain/workflow/service';
@@ -18,7 +18,7 @@ import { WorkflowKind } from '#workflows/definition';
 export type JsonSchema = { readonly [keyword: string]: unknown };
 
 /** The `source` of every Release Desk event. */
-export const SCHEMA_EVENT_SOURCE = 'release-desk';
+export const SCHEMA_EVENT_SOURCE = EVENT_SOURCE;
 export const JSON_SCHEMA_DRAFT_2020_12 = 'https://json-schema.org/draft/2020-12/schema';
 
 // Records keyed by the union make the compiler reject a kind or status added without a schema.
@@ -112,6 +112,7 @@ const notEmitted = (description: string, subjectKinds: EventSpec['subjectKinds']
 export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
   'Change Recorded': notEmitted('An RFC was recorded.'),
   'Change State Changed': notEmitted('An RFC moved to another state of its change workflow.'),
+  'Change Execution Ended': notEmitted("An RFC's workflow execution ended outside the API."),
   'Release Created': {
     description:
       "A release was created in its workflow's initial stage (POST /releases). The start-execution consumer starts the release's workflow execution from it.",

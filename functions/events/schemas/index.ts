@@ -5,6 +5,7 @@
 import type { EventType } from '#domain/events';
 import blackoutOverridden from './blackout-overridden.json' with { type: 'json' };
 import type { JsonSchema } from './catalogue.ts';
+import changeExecutionEnded from './change-execution-ended.json' with { type: 'json' };
 import changeRecorded from './change-recorded.json' with { type: 'json' };
 import changeStateChanged from './change-state-changed.json' with { type: 'json' };
 import configurationItemUpdated from './configuration-item-updated.json' with { type: 'json' };
@@ -29,6 +30,7 @@ export { EVENT_CATALOGUE, type EventSpec, type JsonSchema, schemaFileName, schem
 export const eventSchemas: Readonly<Record<EventType, JsonSchema>> = {
   'Change Recorded': changeRecorded,
   'Change State Changed': changeStateChanged,
+  'Change Execution Ended': changeExecutionEnded,
   'Release Created': releaseCreated,
   'Release Updated': releaseUpdated,
   'Release Stage Entered': releaseStageEntered,

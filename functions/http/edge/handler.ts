@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import type { z } from 'zod';
 import type { Actor } from '#domain/actor';
 import { ValidationError } from '#domain/errors';
-import type { IdempotencyRequest } from '#domain/release/service';
+import type { IdempotencyRequest } from '#domain/ports';
 import type { UserStore } from '#domain/user/user';
 import type { DeclaredRoute, Resource, RouteDeclaration } from '../contract/route.ts';
 import {

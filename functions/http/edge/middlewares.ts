@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructured
 import { z } from 'zod';
 import { type Actor, requireAdmin, requireProcess } from '#domain/actor';
 import { ValidationError } from '#domain/errors';
-import type { IdempotencyRequest } from '#domain/release/service';
+import type { IdempotencyRequest } from '#domain/ports';
 import { actorFor, type UserStore } from '#domain/user/user';
 import { logger } from '../../app/logger.ts';
 import { fieldErrors, ID_PATTERN } from '../contract/common.ts';

@@ -4,13 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import type { DomainEvent } from '../../../functions/domain/events.ts';
 import type { Release } from '../../../functions/domain/release/release.ts';
+import type { ExecutionInspector } from '../../../functions/domain/workflow-run/ports.ts';
 import {
-  type ExecutionInspector,
   type ObservedExecution,
   reconcile,
-  reconcileRelease,
+  reconcileSubject,
 } from '../../../functions/domain/workflow-run/reconcile.ts';
-import type { StageSignal } from '../../../functions/domain/workflow-run/transition.ts';
+import type { StageSignal } from '../../../functions/domain/workflow-run/run.ts';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
 import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
 import { fixedClock, sequentialIds } from '../../support/fakes.ts';
@@ -140,7 +140,7 @@ describe('reconcile: what to do about a release and its execution', () => {
   });
 });
 
-describe('reconcileRelease on fakes', () => {
+describe('reconcileSubject on fakes (a release)', () => {
   const base: Release = {
     id: 'rel_1',
     version: 3,
@@ -188,7 +188,7 @@ describe('reconcileRelease on fakes', () => {
       },
     };
     const ports = {
-      releases: {
+      runs: {
         get: async () => stored,
         save: async (release: Release, _v: number, events: readonly DomainEvent[]) => {
           stored = release;
@@ -197,7 +197,7 @@ describe('reconcileRelease on fakes', () => {
         history: async () => ({ items: history }),
       },
       workflows: { definition: async () => releaseWorkflow },
-      executions: { startRelease: async (r: Release) => void started.push(r.id) },
+      executions: { start: async (_kind: string, r: { id: string }) => void started.push(r.id) },
       inspector,
       clock: fixedClock(),
       ids: sequentialIds(),
@@ -207,14 +207,18 @@ describe('reconcileRelease on fakes', () => {
 
   it('re-sends exactly the signal the committed transition recorded', async () => {
     const f = fakes(waiting('Development', 1));
-    expect(await reconcileRelease('rel_1', f.ports)).toEqual({ releaseId: 'rel_1', outcome: 'resend' });
+    expect(await reconcileSubject('release', 'rel_1', f.ports)).toEqual({
+      kind: 'release',
+      id: 'rel_1',
+      outcome: 'resend',
+    });
     expect(f.answered).toEqual([{ token: 'tok-1', signal: { to: 'Testing', entry: 2, actor: 'rm' } }]);
     expect(f.saved).toEqual([]);
   });
 
   it('records an execution that ended outside the API: status failed, one event, history grows', async () => {
     const f = fakes({ status: 'ABORTED', currentState: 'Testing', stopDate: '2026-11-26T09:00:00.000Z' });
-    expect((await reconcileRelease('rel_1', f.ports)).outcome).toBe('ended');
+    expect((await reconcileSubject('release', 'rel_1', f.ports)).outcome).toBe('ended');
     expect(f.saved).toHaveLength(1);
     expect(f.saved[0]?.release).toMatchObject({
       status: 'failed',
@@ -239,16 +243,16 @@ describe('reconcileRelease on fakes', () => {
 
   it('starts a missing execution, and changes nothing for a release in step', async () => {
     const missing = fakes(undefined);
-    expect((await reconcileRelease('rel_1', missing.ports)).outcome).toBe('start');
+    expect((await reconcileSubject('release', 'rel_1', missing.ports)).outcome).toBe('start');
     expect(missing.started).toEqual(['rel_1']);
     const fine = fakes(waiting('Testing', 2));
-    expect((await reconcileRelease('rel_1', fine.ports)).outcome).toBe('in-step');
+    expect((await reconcileSubject('release', 'rel_1', fine.ports)).outcome).toBe('in-step');
     expect([fine.saved, fine.answered, fine.started]).toEqual([[], [], []]);
   });
 
   it('reports a divergence with its detail and repairs nothing', async () => {
     const f = fakes(waiting('Cancelled', 2));
-    const outcome = await reconcileRelease('rel_1', f.ports);
+    const outcome = await reconcileSubject('release', 'rel_1', f.ports);
     expect(outcome).toMatchObject({ outcome: 'diverged', detail: expect.stringContaining('Cancelled') });
     expect([f.saved, f.answered]).toEqual([[], []]);
   });

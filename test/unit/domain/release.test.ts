@@ -12,7 +12,8 @@ import {
   newRelease,
   updateRelease,
 } from '../../../functions/domain/release/release.ts';
-import { statusOfTerminal, transitionRelease } from '../../../functions/domain/workflow-run/transition.ts';
+import { statusOfTerminal } from '../../../functions/domain/workflow-run/run.ts';
+import { transition } from '../../../functions/domain/workflow-run/transition.ts';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
 import { actor, fixedClock, sequentialIds } from '../../support/fakes.ts';
 
@@ -93,19 +94,16 @@ describe('updateRelease', () => {
   });
 });
 
-describe('transitionRelease', () => {
+describe('transition of a release (workflow run)', () => {
   const def = defaultWorkflows['release-default'];
   const created = () => newRelease(input({ tasks: [] }), workflow, rm, deps()).release;
 
   it('moves to an allowed stage, counts the entry and emits Release Stage Entered', () => {
-    const { release, events, signal } = transitionRelease(
-      created(),
-      def,
-      { to: 'Development', expectedVersion: 1 },
-      {},
-      rm,
-      deps(),
-    );
+    const {
+      subject: release,
+      events,
+      signal,
+    } = transition('release', created(), def, { to: 'Development', expectedVersion: 1 }, {}, rm, deps());
     expect(release).toMatchObject({ stage: 'Development', stageEntry: 1, version: 2, status: 'active' });
     expect(signal).toEqual({ to: 'Development', entry: 1, actor: 'rm' });
     expect(events.map((e) => e.type)).toEqual(['Release Stage Entered']);
@@ -115,25 +113,26 @@ describe('transitionRelease', () => {
   it('refuses a stale version, an illegal move, a missing reason, a failed gate and an outsider', () => {
     const r = created();
     expect(() =>
-      transitionRelease(r, def, { to: 'Development', expectedVersion: 2 }, {}, rm, deps()),
+      transition('release', r, def, { to: 'Development', expectedVersion: 2 }, {}, rm, deps()),
     ).toThrow(VersionConflictError);
-    expect(() => transitionRelease(r, def, { to: 'Audit', expectedVersion: 1 }, {}, rm, deps())).toThrow(
+    expect(() => transition('release', r, def, { to: 'Audit', expectedVersion: 1 }, {}, rm, deps())).toThrow(
       RuleViolationError,
     );
-    expect(() => transitionRelease(r, def, { to: 'Cancelled', expectedVersion: 1 }, {}, rm, deps())).toThrow(
-      /needs a reason/,
-    );
+    expect(() =>
+      transition('release', r, def, { to: 'Cancelled', expectedVersion: 1 }, {}, rm, deps()),
+    ).toThrow(/needs a reason/);
     const tech = actor('tech', ['deployment'], { teamIds: ['team_release'] });
     expect(() =>
-      transitionRelease(r, def, { to: 'Development', expectedVersion: 1 }, {}, tech, deps()),
+      transition('release', r, def, { to: 'Development', expectedVersion: 1 }, {}, tech, deps()),
     ).toThrow(ForbiddenError);
     const stranger = actor('other', ['release'], { teamIds: ['team_other'] });
     expect(() =>
-      transitionRelease(r, def, { to: 'Development', expectedVersion: 1 }, {}, stranger, deps()),
+      transition('release', r, def, { to: 'Development', expectedVersion: 1 }, {}, stranger, deps()),
     ).toThrow(ForbiddenError);
     const inTesting = { ...r, stage: 'Testing' };
     expect(() =>
-      transitionRelease(
+      transition(
+        'release',
         inTesting,
         def,
         { to: 'Deployment', expectedVersion: 1 },
@@ -146,7 +145,8 @@ describe('transitionRelease', () => {
 
   it('closes the release on Closure with a Release Closed event', () => {
     const inUpdate = { ...created(), stage: 'CMDB Update', stageEntry: 5 };
-    const { release, events } = transitionRelease(
+    const { subject: release, events } = transition(
+      'release',
       inUpdate,
       def,
       { to: 'Closure', expectedVersion: 1 },

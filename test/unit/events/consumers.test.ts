@@ -166,11 +166,23 @@ const releases = {
   get: async (id: string) => (id === storedRelease.id ? storedRelease : undefined),
   event: async (id: string, eventId: string) => (id === storedRelease.id ? committed[eventId] : undefined),
 };
+const nothing = { get: async () => undefined, event: async () => undefined };
+const runs = { release: releases, change: nothing };
+/** The #WAIT item as the (mocked) table holds it. */
+const waits = {
+  waiting: async () => {
+    const out = await clients.db.send(
+      new GetCommand({ TableName: 'release-desk', Key: { pk: 'REL#rel_1', sk: '#WAIT' } }),
+    );
+    return out.Item as { stage: string; entry: number; taskToken: string } | undefined;
+  },
+};
 
 describe('start-execution', () => {
   const event = {
     detail: {
       id: 'evt_1',
+      subject: { kind: 'release', id: 'rel_1' },
       data: {
         releaseId: 'rel_1',
         stateMachineArn: 'arn:sm',
@@ -185,7 +197,7 @@ describe('start-execution', () => {
       .on(StartExecutionCommand)
       .resolvesOnce({ executionArn: 'arn:exec' })
       .rejects(new ExecutionAlreadyExists({ message: 'x', $metadata: {} }));
-    const start = createStart(() => ({ clients, releases }));
+    const start = createStart(() => ({ clients, runs }));
     await start(event);
     await start(event);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 2);
@@ -196,9 +208,15 @@ describe('start-execution', () => {
   });
 
   it('starts nothing for a release the table does not hold, or an event it did not commit', async () => {
-    const start = createStart(() => ({ clients, releases }));
+    const start = createStart(() => ({ clients, runs }));
     const forged = (releaseId: string, id: string) =>
-      ({ detail: { id, data: { releaseId, stateMachineArn: 'arn:evil' } } }) as never;
+      ({
+        detail: {
+          id,
+          subject: { kind: 'release', id: releaseId },
+          data: { releaseId, stateMachineArn: 'arn:evil' },
+        },
+      }) as never;
     await start(forged('rel_ghost', 'evt_1'));
     await start(forged('rel_1', 'evt_forged'));
     await start({ detail: { data: {} } } as never);
@@ -207,9 +225,13 @@ describe('start-execution', () => {
 
   it('starts the stored release on its stored state machine, whatever the event claims', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
-    const start = createStart(() => ({ clients, releases }));
+    const start = createStart(() => ({ clients, runs }));
     await start({
-      detail: { id: 'evt_1', data: { releaseId: 'rel_1', stateMachineArn: 'arn:evil' } },
+      detail: {
+        id: 'evt_1',
+        subject: { kind: 'release', id: 'rel_1' },
+        data: { releaseId: 'rel_1', stateMachineArn: 'arn:evil' },
+      },
     } as never);
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: 'arn:sm',
@@ -219,7 +241,7 @@ describe('start-execution', () => {
 
   it('does not start the execution of a release that is over', async () => {
     const over = { ...releases, get: async () => ({ ...storedRelease, status: 'cancelled' }) as Release };
-    await createStart(() => ({ clients, releases: over }))(event);
+    await createStart(() => ({ clients, runs: { release: over, change: nothing } }))(event);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
   });
 });
@@ -227,9 +249,13 @@ describe('start-execution', () => {
 describe('signal-execution', () => {
   const event = (entry: number) =>
     ({
-      detail: { id: 'e', data: { releaseId: 'rel_1', signal: { to: 'Development', entry, actor: 'rm' } } },
+      detail: {
+        id: 'e',
+        subject: { kind: 'release', id: 'rel_1' },
+        data: { releaseId: 'rel_1', signal: { to: 'Development', entry, actor: 'rm' } },
+      },
     }) as never;
-  const signal = createSignal(() => ({ clients, config, releases }));
+  const signal = createSignal(() => ({ clients, runs, waits }));
 
   it('answers the waiting token once; a redelivery changes nothing', async () => {
     // The execution has moved on to entry 1 by the time the event comes again.
@@ -279,7 +305,11 @@ describe('signal-execution', () => {
   it('sends the committed signal, never the one a forged or altered event carries', async () => {
     dynamo.on(GetCommand).resolves({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok' } });
     const altered = {
-      detail: { id: 'e', data: { releaseId: 'rel_1', signal: { to: 'Cancelled', entry: 1, actor: 'x' } } },
+      detail: {
+        id: 'e',
+        subject: { kind: 'release', id: 'rel_1' },
+        data: { releaseId: 'rel_1', signal: { to: 'Cancelled', entry: 1, actor: 'x' } },
+      },
     } as never;
     await signal(altered);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
@@ -290,6 +320,7 @@ describe('signal-execution', () => {
     const forged = {
       detail: {
         id: 'evt_made_up',
+        subject: { kind: 'release', id: 'rel_1' },
         data: { releaseId: 'rel_1', signal: { to: 'Cancelled', entry: 1, actor: 'x' } },
       },
     } as never;

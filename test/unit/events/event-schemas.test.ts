@@ -100,6 +100,7 @@ describe('events not emitted yet', () => {
     expect(notEmitted).toEqual([
       'Change Recorded',
       'Change State Changed',
+      'Change Execution Ended',
       'Deployment Tasks Ready',
       'Deployment Task Completed',
       'Deployment Task Failed',

@@ -1,0 +1,58 @@
+/**
+ * What the release use cases need: the release store (a workflow run's store, plus creating and
+ * listing), the teams a release may belong to, the workflow catalog, and the workflow run's ports.
+ */
+import type { DomainEvent } from '../events.ts';
+import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
+import type { Team } from '../team/team.ts';
+import type {
+  ExecutionStarter,
+  ExecutionViewer,
+  RunStore,
+  StageSignals,
+  WorkflowDefinitions,
+} from '../workflow-run/ports.ts';
+import type { Release, ReleaseStatus, WorkflowRef } from './release.ts';
+
+export interface ReleaseStore extends RunStore<Release> {
+  /** Stores a new release with its event; a repeated Idempotency-Key returns the first release. */
+  create(
+    release: Release,
+    event: DomainEvent,
+    idempotency?: IdempotencyRequest,
+  ): Promise<{ release: Release; replayed: boolean }>;
+  /** Newest first (in planned-start order when only the planned start is filtered on). */
+  list(filter: ReleaseFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>>;
+}
+
+/** What a release list may be narrowed to; every field is optional. */
+export interface ReleaseFilter {
+  readonly status?: ReleaseStatus | undefined;
+  readonly stage?: string | undefined;
+  readonly teamId?: string | undefined;
+  /** Planned to start at or after this instant (ISO 8601). */
+  readonly plannedFrom?: string | undefined;
+  /** Planned to start before this instant (ISO 8601). */
+  readonly plannedTo?: string | undefined;
+}
+
+export interface WorkflowCatalog extends WorkflowDefinitions {
+  /** The published workflow version a new release runs on (the team's default when none is named). */
+  releaseWorkflow(workflowId: string | undefined, teamId: string | undefined): Promise<WorkflowRef>;
+}
+
+/** The teams a release may belong to (read side of the team store). */
+export interface ReleaseTeamDirectory {
+  get(id: string): Promise<Team | undefined>;
+}
+
+export interface ReleasePorts {
+  readonly releases: ReleaseStore;
+  readonly teams: ReleaseTeamDirectory;
+  readonly workflows: WorkflowCatalog;
+  readonly executions: ExecutionStarter;
+  readonly stageSignals: StageSignals;
+  readonly executionViewer: ExecutionViewer;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}

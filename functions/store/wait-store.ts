@@ -1,0 +1,46 @@
+/**
+ * DynamoDB adapter of the wait store: the stage task each subject's execution waits on, one item
+ * beside the subject (`#WAIT`). Only a newer (or the same) stage entry replaces it, so a retried
+ * or replayed record-stage call for an older entry never overwrites a newer one.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { WaitingTask, WaitStore } from '#domain/workflow-run/ports';
+import { keys } from './keys.ts';
+
+export class DynamoWaitStore implements WaitStore {
+  readonly #db: DynamoDBDocumentClient;
+  readonly #table: string;
+
+  constructor(db: DynamoDBDocumentClient, tableName: string) {
+    this.#db = db;
+    this.#table = tableName;
+  }
+
+  async waiting(kind: 'release' | 'change', id: string): Promise<WaitingTask | undefined> {
+    const out = await this.#db.send(
+      new GetCommand({ TableName: this.#table, Key: keys.wait(kind, id), ConsistentRead: true }),
+    );
+    if (!out.Item) return undefined;
+    const { stage, entry, taskToken } = out.Item as WaitingTask;
+    return { stage, entry, taskToken };
+  }
+
+  async record(kind: 'release' | 'change', id: string, task: WaitingTask, at: string): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...keys.wait(kind, id), entity: 'wait', ...task, recordedAt: at },
+          ConditionExpression: 'attribute_not_exists(pk) OR #entry <= :entry',
+          ExpressionAttributeNames: { '#entry': 'entry' },
+          ExpressionAttributeValues: { ':entry': task.entry },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+}
