@@ -24,6 +24,7 @@ import {
   type WorkflowRef,
 } from './release.ts';
 import {
+  mayChangeRelease,
   requireReleaseTeam,
   type StageSignal,
   type TransitionRequest,
@@ -237,7 +238,7 @@ export function transitionFacts(release: Release): TransitionFacts {
  */
 export function offeredMoves(release: Release, workflow: WorkflowDefinition, actor: Actor): OfferedMove[] {
   if (release.status !== 'active') return [];
-  if (!actor.admin && release.teamId !== undefined && !actor.teamIds.includes(release.teamId)) return [];
+  if (!mayChangeRelease(release, actor)) return [];
   const facts = transitionFacts(release);
   const processes = actor.admin ? ['change', 'release', 'deployment'] : [...actor.processes];
   return allowedTransitions(workflow, release.stage, processes).map((t) => ({

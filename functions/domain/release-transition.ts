@@ -32,14 +32,21 @@ export function statusOfTerminal(stage: string): ReleaseStatus {
   return 'closed';
 }
 
-/** Release managers of the release's team (or administrators) move it. */
+/**
+ * Members of the release's team (or administrators) change it. A release without a team (an
+ * administrator in no release team created it) is the administrators' alone.
+ */
+export function mayChangeRelease(release: Pick<Release, 'teamId'>, actor: Actor): boolean {
+  return actor.admin || (release.teamId !== undefined && actor.teamIds.includes(release.teamId));
+}
+
 export function requireReleaseTeam(release: Release, actor: Actor): void {
-  if (actor.admin || release.teamId === undefined) return;
-  if (!actor.teamIds.includes(release.teamId)) {
-    throw new ForbiddenError(
-      `Only members of team ${release.teamId} (or administrators) may change release ${release.id}.`,
-    );
-  }
+  if (mayChangeRelease(release, actor)) return;
+  throw new ForbiddenError(
+    release.teamId === undefined
+      ? `Release ${release.id} belongs to no team: only administrators may change it.`
+      : `Only members of team ${release.teamId} (or administrators) may change release ${release.id}.`,
+  );
 }
 
 export function transitionRelease(
@@ -50,13 +57,14 @@ export function transitionRelease(
   actor: Actor,
   deps: { clock: Clock; ids: IdGenerator },
 ): { release: Release; events: DomainEvent[]; signal: StageSignal } {
+  // Who may change it first: an outsider learns nothing, not even the current version.
+  requireReleaseTeam(release, actor);
   if (release.version !== request.expectedVersion) {
     throw new VersionConflictError(
       `Release ${release.id} is at version ${release.version}, not ${request.expectedVersion}; read it again and retry.`,
       release.version,
     );
   }
-  requireReleaseTeam(release, actor);
   if (release.status !== 'active') {
     throw new RuleViolationError(
       'release-not-active',

@@ -17,7 +17,12 @@ import { environmentPorts } from '#lib/ports';
 let metrics: Metrics | undefined;
 // Created on first use, after the local cloud had its say about POWERTOOLS_METRICS_DISABLED.
 const reconcilerMetrics = () => {
-  metrics ??= new Metrics({ namespace: 'ReleaseDesk', serviceName: 'release-desk' });
+  // The service dimension is the stage's (POWERTOOLS_SERVICE_NAME, set by the stack), so each
+  // stage's alarm sees its own divergences.
+  metrics ??= new Metrics({
+    namespace: 'ReleaseDesk',
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'release-desk',
+  });
   return metrics;
 };
 
@@ -31,7 +36,10 @@ export interface ReconcilerDeps extends ReconcilePorts {
   };
 }
 
-/** What one pass found, by outcome, and the divergences in words. */
+/**
+ * What one pass found, by outcome; the divergences in words (what it could not repair,
+ * including releases it could not even read or repair because a call failed).
+ */
 export interface ReconcileSummary {
   readonly checked: number;
   readonly outcomes: Readonly<Record<string, number>>;
@@ -61,46 +69,86 @@ async function stateMachines(deps: ReconcilerDeps): Promise<string[]> {
   return [...arns];
 }
 
-/** Releases whose execution still runs: a release that looks over may have a signal to deliver. */
-async function runningReleaseIds(sfn: SFNClient, machines: readonly string[]): Promise<string[]> {
+/**
+ * Releases whose execution still runs: a release that looks over may have a signal to deliver. A
+ * machine that cannot be listed (deleted, throttled) is skipped and reported, never fatal.
+ */
+async function runningReleaseIds(
+  sfn: SFNClient,
+  machines: readonly string[],
+  failures: { where: string; error: string }[],
+): Promise<string[]> {
   const ids: string[] = [];
   for (const stateMachineArn of machines) {
-    let nextToken: string | undefined;
-    do {
-      const page = await sfn.send(
-        new ListExecutionsCommand({
-          stateMachineArn,
-          statusFilter: 'RUNNING',
-          maxResults: 1000,
-          ...(nextToken ? { nextToken } : {}),
-        }),
-      );
-      for (const e of page.executions ?? []) if (e.name?.startsWith('rel_')) ids.push(e.name);
-      nextToken = page.nextToken;
-    } while (nextToken);
+    try {
+      let nextToken: string | undefined;
+      do {
+        const page = await sfn.send(
+          new ListExecutionsCommand({
+            stateMachineArn,
+            statusFilter: 'RUNNING',
+            maxResults: 1000,
+            ...(nextToken ? { nextToken } : {}),
+          }),
+        );
+        for (const e of page.executions ?? []) if (e.name?.startsWith('rel_')) ids.push(e.name);
+        nextToken = page.nextToken;
+      } while (nextToken);
+    } catch (error) {
+      failures.push({ where: stateMachineArn, error: (error as Error).message });
+      logger.error('Listing the executions of a state machine failed', {
+        stateMachineArn,
+        error: error as Error,
+      });
+    }
   }
   return ids;
 }
 
+/** How many releases are reconciled at once (each is a few calls to Step Functions and the table). */
+export const RECONCILE_CONCURRENCY = 8;
+
+/** Runs `work` over `items`, `limit` at a time. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** One pass over every active release and every running release execution. */
 export async function reconcileAll(deps: ReconcilerDeps): Promise<ReconcileSummary> {
+  const listingFailures: { where: string; error: string }[] = [];
   const ids = new Set([
     ...(await activeReleaseIds(deps)),
-    ...(await runningReleaseIds(deps.clients.sfn, await stateMachines(deps))),
+    ...(await runningReleaseIds(deps.clients.sfn, await stateMachines(deps), listingFailures)),
   ]);
   const outcomes: Record<string, number> = {};
-  const divergences: ReconcileOutcome[] = [];
-  for (const id of ids) {
+  const divergences: ReconcileOutcome[] = listingFailures.map((f) => ({
+    releaseId: f.where,
+    outcome: 'diverged' as const,
+    detail: `Could not list its executions: ${f.error}`,
+  }));
+  await eachLimited([...ids], RECONCILE_CONCURRENCY, async (id) => {
     let outcome: ReconcileOutcome;
     try {
       outcome = await reconcileRelease(id, deps);
     } catch (error) {
-      // One release that cannot be read must not stop the others.
-      logger.warn('Reconciling a release failed; the next pass retries it', {
+      // One release that cannot be read or repaired must not stop the others — but it is not
+      // in step either: it counts as a divergence, so the alarm sees it.
+      outcome = {
         releaseId: id,
-        error: error as Error,
-      });
-      outcome = { releaseId: id, outcome: 'conflict', detail: (error as Error).message };
+        outcome: 'diverged',
+        detail: `Reconciling failed: ${(error as Error).message}`,
+      };
     }
     outcomes[outcome.outcome] = (outcomes[outcome.outcome] ?? 0) + 1;
     if (outcome.outcome === 'diverged') {
@@ -109,9 +157,10 @@ export async function reconcileAll(deps: ReconcilerDeps): Promise<ReconcileSumma
     } else if (outcome.outcome !== 'in-step' && outcome.outcome !== 'settling') {
       logger.warn('Release reconciled', { releaseId: id, outcome: outcome.outcome });
     }
-  }
+  });
   const m = reconcilerMetrics();
   m.addMetric('ReleaseExecutionDivergences', MetricUnit.Count, divergences.length);
+  m.addMetric('ReleaseExecutionsEnded', MetricUnit.Count, outcomes.ended ?? 0);
   m.addMetric(
     'ReleaseExecutionRepairs',
     MetricUnit.Count,
