@@ -15,6 +15,7 @@ import { signalStage } from '#lib/stage-signal';
 
 interface StageEnteredDetail {
   id?: unknown;
+  subject?: { kind?: unknown; id?: unknown };
   data?: { releaseId?: unknown };
 }
 
@@ -29,18 +30,24 @@ export function createHandler(
   deps: () => {
     clients: Pick<Clients, 'db' | 'sfn'>;
     config: { tableName: string };
-    releases: Pick<ReleaseStore, 'event'>;
+    releases: Pick<ReleaseStore, 'event' | 'get'>;
   },
 ) {
   return async (event: EventBridgeEvent<'Release Stage Entered', StageEnteredDetail>): Promise<void> => {
     const { clients, config, releases } = deps();
-    const releaseId = event.detail?.data?.releaseId;
+    // The subject names the release even when the relay had to truncate the event's data.
+    const releaseId = event.detail?.subject?.id ?? event.detail?.data?.releaseId;
     const eventId = event.detail?.id;
     if (typeof releaseId !== 'string' || typeof eventId !== 'string') {
       logger.warn('Release Stage Entered without a release or event id ignored', { detail: event.detail });
       return;
     }
-    const stored = await releases.event(releaseId, eventId);
+    const [stored, release] = await Promise.all([releases.event(releaseId, eventId), releases.get(releaseId)]);
+    if (release?.status === 'failed') {
+      // Its execution is over: there is no waiting stage to signal, now or later.
+      logger.info('Release failed; its execution is over, nothing to signal', { releaseId, eventId });
+      return;
+    }
     const signal = (stored?.data as { signal?: StageSignal } | undefined)?.signal;
     if (stored?.type !== 'Release Stage Entered' || !signal) {
       logger.warn('Release Stage Entered that the table does not hold ignored', { releaseId, eventId });

@@ -14,6 +14,7 @@ import { environmentPorts } from '#lib/ports';
 
 interface ReleaseCreatedDetail {
   id?: unknown;
+  subject?: { kind?: unknown; id?: unknown };
   data?: { releaseId?: unknown };
 }
 
@@ -22,7 +23,8 @@ export function createHandler(
 ) {
   return async (event: EventBridgeEvent<'Release Created', ReleaseCreatedDetail>): Promise<void> => {
     const { clients, releases } = deps();
-    const releaseId = event.detail?.data?.releaseId;
+    // The subject names the release even when the relay had to truncate the event's data.
+    const releaseId = event.detail?.subject?.id ?? event.detail?.data?.releaseId;
     const eventId = event.detail?.id;
     if (typeof releaseId !== 'string' || typeof eventId !== 'string') {
       logger.warn('Release Created without a release or event id ignored', { detail: event.detail });

@@ -22,6 +22,7 @@ import { SfnWorkflowPublisher } from './workflow-publisher.ts';
 
 export interface AppPorts extends ReleasePorts, TeamPorts, UserPorts, WorkflowPorts {
   readonly inspector: ExecutionInspector;
+  readonly releases: DynamoReleaseStore;
   readonly users: DynamoUserStore;
   readonly teams: DynamoTeamStore;
   readonly config: Config;

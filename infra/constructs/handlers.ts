@@ -181,11 +181,9 @@ export class Handlers extends Construct {
           Object.fromEntries([...workflows.defaults].map(([id, sm]) => [id, sm.stateMachineArn])),
         ),
       );
+      // Adopting a deployed revision publishes a version; nothing here may update the stack's
+      // machines (a default workflow's next API version gets a machine of the API's own).
       const onDefaults = ['states:PublishStateMachineVersion', 'states:DescribeStateMachine'];
-      if (spec.workflowCatalog === 'publish') {
-        // A new version of a default workflow updates the stack's machine and publishes it.
-        onDefaults.unshift('states:UpdateStateMachine');
-      }
       handler.role.addToPrincipalPolicy(
         new PolicyStatement({ actions: onDefaults, resources: defaultsAndVersions }),
       );

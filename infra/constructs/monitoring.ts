@@ -156,7 +156,7 @@ export class Monitoring extends Construct {
     this.add('ExecutionsEnded', {
       name: 'Release executions ended outside the API',
       description:
-        'The reconciler recorded a release as failed because its execution ended outside the API (stopped, failed for good, timed out): see the release\'s executionEnd and the reconcile-executions log.',
+        "The reconciler recorded a release as failed because its execution ended outside the API (stopped, failed for good, timed out): see the release's executionEnd and the reconcile-executions log.",
       metric: new Metric({
         namespace: 'ReleaseDesk',
         metricName: 'ReleaseExecutionsEnded',

@@ -111,6 +111,52 @@ describe('1. one team rule for every write on a release', () => {
   });
 });
 
+describe('1. a release without a team', () => {
+  it("is the administrators' alone: release managers of any team may read it but not change or move it", async () => {
+    // An administrator in no release team creates it.
+    expect(
+      (await t.call('PUT', '/users/boss', { processes: ['release'], admin: true }, 'admin')).status,
+    ).toBe(201);
+    const created = await t.call('POST', '/releases', validRelease(), 'boss');
+    expect(created.status).toBe(201);
+    expect(created.body.teamId).toBeUndefined();
+    const id = created.body.id as string;
+    for (const who of ['rm', 'rm2']) {
+      expect(
+        (await t.call('PATCH', `/releases/${id}`, { title: 'Mine now', expectedVersion: 1 }, who)).status,
+      ).toBe(403);
+      expect(
+        (
+          await t.call(
+            'POST',
+            `/releases/${id}/transitions`,
+            { to: 'Cancelled', reason: 'x', expectedVersion: 1 },
+            who,
+          )
+        ).status,
+      ).toBe(403);
+      const read = await t.call('GET', `/releases/${id}`, undefined, who);
+      expect(read.status).toBe(200);
+      expect(read.body.allowedTransitions).toEqual([]);
+    }
+    expect(
+      (await t.call('PATCH', `/releases/${id}`, { title: 'Boss edit', expectedVersion: 1 }, 'boss')).status,
+    ).toBe(200);
+  });
+
+  it('an outsider learns nothing, not even the current version (403 before 409)', async () => {
+    const release = await newRelease();
+    const move = await t.call(
+      'POST',
+      `/releases/${release.id}/transitions`,
+      { to: 'Development', expectedVersion: 9 },
+      'rm2',
+    );
+    expect(move.status).toBe(403);
+    expect(move.body.currentVersion).toBeUndefined();
+  });
+});
+
 describe('2. forged or replayed bus events move nothing', () => {
   const bus = () =>
     new EventBridgeClient({

@@ -351,6 +351,8 @@ describe('deploys cleanly, twice into one account', () => {
       { stage: 'Staging' },
       { stage: 'stag_ing' },
       { stage: 'staging-' },
+      // A hyphen would let rd-staging-* cover the machines of a stage staging-2.
+      { stage: 'staging-2' },
       { authDomainPrefix: 'my-aws-desk' },
       { authDomainPrefix: 'Desk' },
       { adminUser: 'alice@example.com' },
