@@ -310,6 +310,18 @@ describe('5-9. bad input is a 4xx problem, never a 500', () => {
     expect(((await t.call('GET', '/releases?limit=100')).body.items as unknown[]).length).toBe(before.length);
   });
 
+  it('7: instants past the year 9999 in UTC are refused (their stored form would sort wrongly)', async () => {
+    const res = await t.call(
+      'POST',
+      '/releases',
+      validRelease({ plannedStart: '9999-12-31T22:00:00Z', plannedEnd: '9999-12-31T23:00:00-05:00' }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { path: 'plannedEnd', message: 'must be in the years 0000 to 9999 (in UTC)' },
+    ]);
+  });
+
   it('8: a validly signed token whose subject is 5,000 characters is 401', async () => {
     const token = await t.cloud.identity.issue('u'.repeat(5_000));
     const res = await send('GET', '/releases', { token });

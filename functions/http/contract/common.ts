@@ -69,7 +69,11 @@ export const Timestamp = z.iso
   })
   // Stored as UTC `toISOString()`, whose strings sort by time only for the years 0000-9999
   // (`9999-12-31T23:00:00-05:00` would become `+010000-…`).
-  .refine((v) => /^\d{4}-/.test(new Date(v).toISOString()), 'must be in the years 0000 to 9999 (in UTC)')
+  .refine((v) => {
+    // Runs after a failed format check too: an unparsable value is that check's fault, not this one's.
+    const time = Date.parse(v);
+    return Number.isNaN(time) || /^\d{4}-/.test(new Date(time).toISOString());
+  }, 'must be in the years 0000 to 9999 (in UTC)')
   .openapi({ example: '2026-12-01T20:00:00Z' });
 
 /** A stage name in a query (the workflow decides which names exist). */
