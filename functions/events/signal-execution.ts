@@ -42,7 +42,10 @@ export function createHandler(
       logger.warn('Release Stage Entered without a release or event id ignored', { detail: event.detail });
       return;
     }
-    const [stored, release] = await Promise.all([releases.event(releaseId, eventId), releases.get(releaseId)]);
+    const [stored, release] = await Promise.all([
+      releases.event(releaseId, eventId),
+      releases.get(releaseId),
+    ]);
     if (release?.status === 'failed') {
       // Its execution is over: there is no waiting stage to signal, now or later.
       logger.info('Release failed; its execution is over, nothing to signal', { releaseId, eventId });

@@ -41,12 +41,14 @@ function hasVersion(schema: z.ZodType | undefined): boolean {
  */
 const GatewayMessage = z
   .object({ message: z.string() })
-  .openapi('GatewayMessage', { description: "API Gateway's own answer in AWS: `Unauthorized` or `Forbidden`." });
+  .openapi('GatewayMessage', {
+    description: "API Gateway's own answer in AWS: `Unauthorized` or `Forbidden`.",
+  });
 
 function problemResponse(status: number, r: DeclaredRoute) {
   const byGateway = (status === 401 || status === 403) && !('public' in r.access);
   return {
-    description: `${PROBLEM_TITLES[status] ?? 'Problem details'}${byGateway ? ". In AWS, API Gateway answers a missing or invalid token, or one without the routes' scopes, itself with `{ \"message\": … }` (application/json)." : ''}`,
+    description: `${PROBLEM_TITLES[status] ?? 'Problem details'}${byGateway ? '. In AWS, API Gateway answers a missing or invalid token, or one without the routes\' scopes, itself with `{ "message": … }` (application/json).' : ''}`,
     headers: {
       ...ALWAYS,
       ...(status === 401 ? { 'WWW-Authenticate': stringHeader('`Bearer`: send an access token.') } : {}),
