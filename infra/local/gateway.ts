@@ -137,8 +137,14 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       let claims: Record<string, unknown> | undefined;
       if ('spec' in found && !found.spec.public) {
         const token = bearerToken(req.headers.authorization);
-        if (!token)
-          return unauthorized(res, 'Send Authorization: Bearer <token> (npm run -s token -- --user <name>).');
+        if (!token) {
+          return unauthorized(
+            res,
+            req.headers.authorization === undefined
+              ? 'Send Authorization: Bearer <token> (npm run -s token -- --user <name>).'
+              : 'The bearer token is not valid or has expired.',
+          );
+        }
         try {
           claims = apiGatewayClaims(await verify(token));
         } catch {

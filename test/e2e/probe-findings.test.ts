@@ -329,6 +329,16 @@ describe('5-9. bad input is a 4xx problem, never a 500', () => {
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
   });
 
+  it('says what is wrong with a token: none, not a token, or a user nobody registered', async () => {
+    expect((await send('GET', '/releases', { token: null })).body.detail).toMatch(/Send Authorization/);
+    expect((await send('GET', '/releases', { token: 'x' })).body.detail).toMatch(/not valid/);
+    const stranger = await send('GET', '/releases', { token: await t.cloud.identity.issue('mallory') });
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.detail).toBe(
+      'User mallory is not registered: an administrator creates it (PUT /users/mallory).',
+    );
+  });
+
   it('9: a body of 24,000 unknown keys gets at most 50 errors and says how many more', async () => {
     const body = JSON.stringify(Object.fromEntries(Array.from({ length: 24_000 }, (_, i) => [`k${i}`, 1])));
     const res = await send('POST', '/releases', { body });

@@ -39,11 +39,9 @@ function hasVersion(schema: z.ZodType | undefined): boolean {
  * without the routes' scopes (403) itself, before any function runs, with its own body; HTTP APIs
  * cannot customise it (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html).
  */
-const GatewayMessage = z
-  .object({ message: z.string() })
-  .openapi('GatewayMessage', {
-    description: "API Gateway's own answer in AWS: `Unauthorized` or `Forbidden`.",
-  });
+const GatewayMessage = z.object({ message: z.string() }).openapi('GatewayMessage', {
+  description: "API Gateway's own answer in AWS: `Unauthorized` or `Forbidden`.",
+});
 
 function problemResponse(status: number, r: DeclaredRoute) {
   const byGateway = (status === 401 || status === 403) && !('public' in r.access);
