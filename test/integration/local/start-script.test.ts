@@ -97,7 +97,7 @@ const within = (promise: Promise<unknown>, ms: number) =>
 async function waitForBanner(started: Started) {
   const up = await waitFor(
     () => started.output().includes('Release Desk is running') || started.child.exitCode !== null,
-    60_000,
+    90_000,
   );
   expect(started.output()).toContain('Release Desk is running');
   expect(up).toBe(true);
@@ -134,7 +134,7 @@ describe('npm start (infra/local/start.ts)', () => {
     if (node !== undefined) expect(isRunning(node)).toBe(false);
     expect(await waitFor(() => javas.every((pid) => !isRunning(pid)), 5_000)).toBe(true);
     expect(await waitFor(() => allFree(ports), 5_000)).toBe(true);
-  }, 120_000);
+  }, 150_000);
 
   it('stops cleanly on SIGHUP', async () => {
     const ports = await freePorts();
@@ -149,7 +149,7 @@ describe('npm start (infra/local/start.ts)', () => {
     expect(started.output()).toContain('Stopped.');
     expect(await waitFor(() => javas.every((pid) => !isRunning(pid)), 5_000)).toBe(true);
     expect(await waitFor(() => allFree(ports), 5_000)).toBe(true);
-  }, 120_000);
+  }, 150_000);
 
   it('fails with a message naming DYNAMODB_PORT, and code 1, when that port is taken', async () => {
     const ports = await freePorts();
@@ -169,5 +169,5 @@ describe('npm start (infra/local/start.ts)', () => {
     );
     expect(started.output()).not.toContain('Release Desk is running');
     expect(processesWithArgs('-port', String(ports.DYNAMODB_PORT))).toEqual([]);
-  });
+  }, 60_000);
 });
