@@ -107,6 +107,7 @@ export class ReleaseDeskStack extends Stack {
       outboxRelay: relay,
       stateMachines: this.workflows.stateMachines,
       httpApi: this.api.httpApi,
+      serviceName: settings.eventBusName,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });

@@ -51,14 +51,20 @@ export const rules: readonly RuleDefinition[] = [
     name: 'start-release-execution',
     description:
       'Starts the workflow execution of every new release or RFC (idempotent: execution name = its id).',
-    eventPattern: { source: [EVENT_SOURCE], 'detail-type': RUN_KINDS.map((k) => SUBJECT_KINDS[k].events.created) },
+    eventPattern: {
+      source: [EVENT_SOURCE],
+      'detail-type': RUN_KINDS.map((k) => SUBJECT_KINDS[k].events.created),
+    },
     target: 'start-execution',
   },
   {
     name: 'signal-release-execution',
     description:
       'Makes sure every accepted stage transition reaches the waiting execution (SendTaskSuccess, idempotent).',
-    eventPattern: { source: [EVENT_SOURCE], 'detail-type': RUN_KINDS.map((k) => SUBJECT_KINDS[k].events.entered) },
+    eventPattern: {
+      source: [EVENT_SOURCE],
+      'detail-type': RUN_KINDS.map((k) => SUBJECT_KINDS[k].events.entered),
+    },
     target: 'signal-execution',
   },
 ];

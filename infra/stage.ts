@@ -29,7 +29,9 @@ export const DEFAULT_LOGOUT_URLS = ['http://localhost:8080/'] as const;
 
 // `rd-<stage>-` must fit the 16 characters functions/app/config.ts allows the prefix, so that a
 // 63-character workflow id still makes a state machine name of at most 80 characters.
-const STAGE_PATTERN = /^[a-z](?:[a-z0-9-]{0,10}[a-z0-9])?$/;
+// No hyphen: `rd-staging-*` must not also match the machines of a stage `staging-2`, nor may
+// stage `staging` with workflow `2-x` and stage `staging-2` with workflow `x` both make `rd-staging-2-x`.
+const STAGE_PATTERN = /^[a-z][a-z0-9]{0,11}$/;
 const PREFIX_PATTERN = /^[A-Za-z0-9_-]{1,16}$/;
 // Cognito domain prefixes: lower-case letters, digits and hyphens, at most 63, none of these words.
 const DOMAIN_PREFIX_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -100,7 +102,7 @@ export function stageSettings(context: ContextReader = () => undefined): StageSe
   const stage = optionalString(context, 'stage');
   if (stage !== undefined && !STAGE_PATTERN.test(stage)) {
     throw new StageSettingsError(
-      `stage "${stage}" must be 1-12 characters of a-z 0-9 and hyphens, starting with a letter (it names the stack, the bus and the state machines).`,
+      `stage "${stage}" must be 1-12 characters of a-z and 0-9, starting with a letter (it names the stack, the bus and the state machines; a hyphen would let one stage's names and grants cover another's).`,
     );
   }
   const eventBusName = stage ? `${EVENT_BUS_NAME}-${stage}` : EVENT_BUS_NAME;

@@ -8,4 +8,11 @@ import { buildOpenApiDocument } from '../functions/http/contract/openapi.ts';
 const text = `${JSON.stringify(buildOpenApiDocument(), null, 2)}\n`;
 const file = process.argv[2];
 if (file) writeFileSync(file, text);
-else process.stdout.write(text);
+else {
+  // `npm run -s openapi | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+  process.stdout.write(text);
+}

@@ -21,6 +21,8 @@ import {
   type WorkflowStore,
   type WorkflowVersion,
 } from '#domain/workflow/service';
+
+import { type AslStateMachine, compileWorkflow } from '#workflows/compile';
 import {
   DEFAULT_RELEASE_WORKFLOW_ID,
   type DefaultWorkflowId,
@@ -40,6 +42,8 @@ export interface StateMachineAdopter {
 
 export interface DefaultWorkflowDeps {
   readonly store: WorkflowStore;
+  /** The default workflows' definitions this code holds (default: `workflows/defaults`). */
+  readonly defaultDefinitions?: Readonly<Partial<Record<DefaultWorkflowId, WorkflowDefinition>>>;
   readonly adopter: StateMachineAdopter;
   readonly clock: Clock;
   readonly ids: IdGenerator;
@@ -81,14 +85,15 @@ async function ensureDefaultWorkflow(
     const latest = await deps.store.getVersion(id, existing.latestVersion);
     if (latest?.stateMachineVersionArn === machine.stateMachineVersionArn) return false;
   }
-  const publication = stagePublication(
-    id,
-    defaultWorkflows[id],
-    machine,
-    existing,
-    { id: DEFAULTS_ACTOR },
-    deps,
-  );
+  const definition = deps.defaultDefinitions?.[id] ?? defaultWorkflows[id];
+  if (!runsDefinition(machine.asl, definition)) {
+    // Mid-deployment, code of the other release of the stack: the machine runs a definition this
+    // code does not hold, so storing it would pair one definition with another's ASL. The code
+    // that matches the machine adopts it.
+    logger.warn('Deployed default workflow differs from this code; not adopted here', { workflowId: id });
+    return false;
+  }
+  const publication = stagePublication(id, definition, machine, existing, { id: DEFAULTS_ACTOR }, deps);
   try {
     await deps.store.publish(publication);
     return true;
@@ -97,6 +102,30 @@ async function ensureDefaultWorkflow(
     if (error instanceof VersionConflictError) return false;
     throw error;
   }
+}
+
+/** JSON with sorted keys, and every partition written as `aws`, for comparing state machines. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
+      : typeof v === 'string'
+        ? v.replace(/^arn:aws[a-z-]*:/, 'arn:aws:')
+        : v,
+  );
+}
+
+/**
+ * Whether a deployed machine runs what this code would compile the definition to (with the
+ * record-stage function the machine names).
+ */
+export function runsDefinition(asl: AslStateMachine, definition: WorkflowDefinition): boolean {
+  const task = Object.values(asl.States ?? {}).find(
+    (state) => (state as { Parameters?: { FunctionName?: unknown } }).Parameters?.FunctionName !== undefined,
+  ) as { Parameters: { FunctionName: string } } | undefined;
+  if (!task) return false;
+  const compiled = compileWorkflow(definition, { recordStageFunctionArn: task.Parameters.FunctionName });
+  return canonical(compiled) === canonical(asl);
 }
 
 export interface StoredWorkflowCatalogOptions extends DefaultWorkflowDeps {

@@ -29,6 +29,7 @@ export interface AppPorts extends ReleasePorts, TeamPorts, UserPorts, WorkflowPo
   /** Every workflow-run subject's store, by kind (releases, RFCs). */
   readonly runs: Readonly<Record<RunKind, RunStore<RunSubject>>>;
   readonly waits: WaitStore;
+  readonly releases: DynamoReleaseStore;
   readonly users: DynamoUserStore;
   readonly teams: DynamoTeamStore;
   readonly config: Config;

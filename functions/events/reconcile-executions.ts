@@ -24,7 +24,12 @@ import { RUN_KINDS, type RunKind, type RunSubject, runKindOfExecution } from '#d
 let metrics: Metrics | undefined;
 // Created on first use, after the local cloud had its say about POWERTOOLS_METRICS_DISABLED.
 const reconcilerMetrics = () => {
-  metrics ??= new Metrics({ namespace: 'ReleaseDesk', serviceName: 'release-desk' });
+  // The service dimension is the stage's (POWERTOOLS_SERVICE_NAME, set by the stack), so each
+  // stage's alarm sees its own divergences.
+  metrics ??= new Metrics({
+    namespace: 'ReleaseDesk',
+    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'release-desk',
+  });
   return metrics;
 };
 
@@ -73,46 +78,91 @@ async function stateMachines(deps: ReconcilerDeps): Promise<string[]> {
   return [...arns];
 }
 
-/** Subjects whose execution still runs: one that looks over may have a signal to deliver. */
-async function runningSubjects(sfn: SFNClient, machines: readonly string[]): Promise<[RunKind, string][]> {
+/**
+ * Subjects whose execution still runs: one that looks over may have a signal to deliver. A machine
+ * that cannot be listed (deleted, throttled) is skipped and reported, never fatal.
+ */
+async function runningSubjects(
+  sfn: SFNClient,
+  machines: readonly string[],
+  failures: { where: string; error: string }[],
+): Promise<[RunKind, string][]> {
   const found: [RunKind, string][] = [];
   for (const stateMachineArn of machines) {
-    let nextToken: string | undefined;
-    do {
-      const page = await sfn.send(
-        new ListExecutionsCommand({
-          stateMachineArn,
-          statusFilter: 'RUNNING',
-          maxResults: 1000,
-          ...(nextToken ? { nextToken } : {}),
-        }),
-      );
-      for (const e of page.executions ?? []) {
-        const kind = e.name ? runKindOfExecution(e.name) : undefined;
-        if (kind && e.name) found.push([kind, e.name]);
-      }
-      nextToken = page.nextToken;
-    } while (nextToken);
+    try {
+      let nextToken: string | undefined;
+      do {
+        const page = await sfn.send(
+          new ListExecutionsCommand({
+            stateMachineArn,
+            statusFilter: 'RUNNING',
+            maxResults: 1000,
+            ...(nextToken ? { nextToken } : {}),
+          }),
+        );
+        for (const e of page.executions ?? []) {
+          const kind = e.name ? runKindOfExecution(e.name) : undefined;
+          if (kind && e.name) found.push([kind, e.name]);
+        }
+        nextToken = page.nextToken;
+      } while (nextToken);
+    } catch (error) {
+      failures.push({ where: stateMachineArn, error: (error as Error).message });
+      logger.error('Listing the executions of a state machine failed', {
+        stateMachineArn,
+        error: error as Error,
+      });
+    }
   }
   return found;
 }
 
+/** How many subjects are reconciled at once (each is a few calls to Step Functions and the table). */
+export const RECONCILE_CONCURRENCY = 8;
+
+/** Runs `work` over `items`, `limit` at a time. */
+async function eachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 /** One pass over every active subject and every running execution of one. */
 export async function reconcileAll(deps: ReconcilerDeps): Promise<ReconcileSummary> {
+  const listingFailures: { where: string; error: string }[] = [];
   const subjects = new Map<string, RunKind>();
   for (const kind of RUN_KINDS) for (const id of await activeSubjects(deps, kind)) subjects.set(id, kind);
-  for (const [kind, id] of await runningSubjects(deps.clients.sfn, await stateMachines(deps)))
+  for (const [kind, id] of await runningSubjects(
+    deps.clients.sfn,
+    await stateMachines(deps),
+    listingFailures,
+  )) {
     subjects.set(id, kind);
+  }
   const outcomes: Record<string, number> = {};
-  const divergences: ReconcileOutcome[] = [];
-  for (const [id, kind] of subjects) {
+  const divergences: ReconcileOutcome[] = listingFailures.map((f) => ({
+    kind: 'release' as const,
+    id: f.where,
+    outcome: 'diverged' as const,
+    detail: `Could not list its executions: ${f.error}`,
+  }));
+  await eachLimited([...subjects], RECONCILE_CONCURRENCY, async ([id, kind]) => {
     let outcome: ReconcileOutcome;
     try {
       outcome = await reconcileSubject(kind, id, { ...deps, runs: deps.runs[kind] });
     } catch (error) {
-      // One subject that cannot be read must not stop the others.
-      logger.warn('Reconciling failed; the next pass retries it', { kind, id, error: error as Error });
-      outcome = { kind, id, outcome: 'conflict', detail: (error as Error).message };
+      // One subject that cannot be read or repaired must not stop the others — but it is not in
+      // step either: it counts as a divergence, so the alarm sees it.
+      outcome = { kind, id, outcome: 'diverged', detail: `Reconciling failed: ${(error as Error).message}` };
     }
     outcomes[outcome.outcome] = (outcomes[outcome.outcome] ?? 0) + 1;
     if (outcome.outcome === 'diverged') {
@@ -121,9 +171,10 @@ export async function reconcileAll(deps: ReconcilerDeps): Promise<ReconcileSumma
     } else if (outcome.outcome !== 'in-step' && outcome.outcome !== 'settling') {
       logger.warn('Subject reconciled', { kind, id, outcome: outcome.outcome });
     }
-  }
+  });
   const m = reconcilerMetrics();
   m.addMetric('ReleaseExecutionDivergences', MetricUnit.Count, divergences.length);
+  m.addMetric('ReleaseExecutionsEnded', MetricUnit.Count, outcomes.ended ?? 0);
   m.addMetric(
     'ReleaseExecutionRepairs',
     MetricUnit.Count,

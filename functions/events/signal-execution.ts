@@ -34,7 +34,7 @@ export class ExecutionNotReadyError extends Error {
 export function createHandler(
   deps: () => {
     clients: Pick<Clients, 'sfn'>;
-    runs: Readonly<Record<RunKind, Pick<RunStore<RunSubject>, 'event'>>>;
+    runs: Readonly<Record<RunKind, Pick<RunStore<RunSubject>, 'event' | 'get'>>>;
     waits: Pick<WaitStore, 'waiting'>;
   },
 ) {
@@ -47,7 +47,12 @@ export function createHandler(
       logger.warn('Stage-entered event without a subject or event id ignored', { detail: event.detail });
       return;
     }
-    const stored = await runs[kind].event(id, eventId);
+    const [stored, subject] = await Promise.all([runs[kind].event(id, eventId), runs[kind].get(id)]);
+    if (subject?.status === 'failed') {
+      // Its execution is over: there is no waiting stage to signal, now or later.
+      logger.info('Subject failed; its execution is over, nothing to signal', { kind, id, eventId });
+      return;
+    }
     const data = stored?.data as { signal?: StageSignal; status?: unknown } | undefined;
     if (stored?.type !== SUBJECT_KINDS[kind].events.entered || !data?.signal) {
       logger.warn('Stage-entered event that the table does not hold ignored', { kind, id, eventId });

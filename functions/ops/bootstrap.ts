@@ -13,12 +13,10 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
-import { type Actor, PROCESSES } from '#domain/actor';
-import { VersionConflictError } from '#domain/errors';
 import type { TeamPorts } from '#domain/team/service';
 import { ensureBootstrap as bootstrap } from '#domain/team/service';
 import { BOOTSTRAP } from '#domain/team/team';
-import { createUser, type UserPorts } from '#domain/user/service';
+import type { UserPorts } from '#domain/user/service';
 
 /** The resource's physical id: there is one bootstrap per stack, and it never needs replacing. */
 export const BOOTSTRAP_PHYSICAL_ID = 'release-desk-bootstrap';
@@ -49,32 +47,14 @@ export interface BootstrapHandlerOptions {
   readonly marginMs?: number;
 }
 
-// Bootstrap writes as the system, with every right an administrator has.
-const SYSTEM: Actor = {
-  id: BOOTSTRAP.actor,
-  admin: true,
-  processes: new Set(PROCESSES),
-  teamIds: [],
-  workGroupIds: [],
-};
-
-/** Creates the bootstrap teams and users that are missing; returns the ids it created. */
+/**
+ * Creates the bootstrap teams and the first administrator (`adminUser`, a member of both teams)
+ * where missing; returns the ids it created. No other administrator is made: a Cognito user named
+ * `admin` created later must not inherit rights nobody meant to give.
+ */
 export async function runBootstrap(ports: Ports, adminUser: string | undefined): Promise<string[]> {
-  const { created } = await bootstrap(ports);
-  if (adminUser === undefined || adminUser === BOOTSTRAP.adminUserId) return created;
-  if (await ports.users.get(adminUser)) return created;
-  try {
-    await createUser(
-      { id: adminUser, displayName: 'Administrator', processes: [...PROCESSES], admin: true },
-      SYSTEM,
-      ports,
-    );
-    return [...created, adminUser];
-  } catch (error) {
-    // A concurrent run created it first: it exists, which is all this run wants.
-    if (error instanceof VersionConflictError) return created;
-    throw error;
-  }
+  const { created } = await bootstrap(ports, adminUser ?? BOOTSTRAP.adminUserId);
+  return created;
 }
 
 /** CloudFormation reads the response from a pre-signed S3 URL: no content type may be signed. */

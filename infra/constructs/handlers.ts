@@ -26,6 +26,9 @@ export interface HandlersProps {
 const TIMEOUTS: Partial<Record<FunctionName, Duration>> = {
   'outbox-relay': Duration.seconds(60),
   bootstrap: Duration.minutes(2),
+  // A pass works through every active release (a few calls each, 8 at a time): thousands fit
+  // in 4 minutes, inside the 5 minutes between two runs.
+  'reconcile-executions': Duration.minutes(4),
 };
 
 // Actions authorized on execution ARNs; every other Step Functions action is on the state machine ARN.
@@ -63,7 +66,12 @@ export class Handlers extends Construct {
         description: spec.description,
         timeout: TIMEOUTS[name],
         // Every handler reads its configuration with one schema (functions/app/config.ts), which needs both.
-        environment: { TABLE_NAME: props.table.tableName, EVENT_BUS_NAME: props.bus.eventBusName },
+        environment: {
+          TABLE_NAME: props.table.tableName,
+          EVENT_BUS_NAME: props.bus.eventBusName,
+          // The functions' metrics carry the stage's name as their `service` dimension.
+          POWERTOOLS_SERVICE_NAME: props.bus.eventBusName,
+        },
       });
       if (spec.table === 'read') this.grantTableRead(handler, props.table);
       if (spec.table === 'write') this.grantTableWrite(handler, props.table);
@@ -173,11 +181,9 @@ export class Handlers extends Construct {
           Object.fromEntries([...workflows.defaults].map(([id, sm]) => [id, sm.stateMachineArn])),
         ),
       );
+      // Adopting a deployed revision publishes a version; nothing here may update the stack's
+      // machines (a default workflow's next API version gets a machine of the API's own).
       const onDefaults = ['states:PublishStateMachineVersion', 'states:DescribeStateMachine'];
-      if (spec.workflowCatalog === 'publish') {
-        // A new version of a default workflow updates the stack's machine and publishes it.
-        onDefaults.unshift('states:UpdateStateMachine');
-      }
       handler.role.addToPrincipalPolicy(
         new PolicyStatement({ actions: onDefaults, resources: defaultsAndVersions }),
       );

@@ -83,6 +83,8 @@ export interface MonitoringProps {
   /** The default workflows' state machines by workflow id. */
   readonly stateMachines: ReadonlyMap<string, StateMachine>;
   readonly httpApi: IHttpApi;
+  /** The `service` dimension of the functions' own metrics (the stage's POWERTOOLS_SERVICE_NAME). */
+  readonly serviceName: string;
 }
 
 /** The alarm topic and the alarms. */
@@ -143,7 +145,22 @@ export class Monitoring extends Construct {
       metric: new Metric({
         namespace: 'ReleaseDesk',
         metricName: 'ReleaseExecutionDivergences',
-        dimensionsMap: { service: 'release-desk' },
+        dimensionsMap: { service: props.serviceName },
+        period: ALARM_POLICY.divergences.period,
+        statistic: 'Maximum',
+      }),
+      policy: ALARM_POLICY.divergences,
+    });
+    // Executions that ended outside the API (on any machine, the API's own included): the
+    // reconciler records each release as failed, and an operator should look at why.
+    this.add('ExecutionsEnded', {
+      name: 'Release executions ended outside the API',
+      description:
+        "The reconciler recorded a release as failed because its execution ended outside the API (stopped, failed for good, timed out): see the release's executionEnd and the reconcile-executions log.",
+      metric: new Metric({
+        namespace: 'ReleaseDesk',
+        metricName: 'ReleaseExecutionsEnded',
+        dimensionsMap: { service: props.serviceName },
         period: ALARM_POLICY.divergences.period,
         statistic: 'Maximum',
       }),

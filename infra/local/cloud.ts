@@ -329,6 +329,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       bootstrapPorts.clients.sfn.destroy();
     });
 
+    // Releases of an older data dir get the index keys of lists added since.
+    await livePorts.releases.backfillIndexKeys();
     // A fresh install starts with the admin user and a release and a deployment team.
     await bootstrap(livePorts);
 
@@ -342,6 +344,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     stops.push(relay.stop);
 
+    // Invariant 10 after a crash: repair or report what a restart left apart before serving.
+    const reconcile = () => reconcileAll(livePorts);
+    const startupReconciliation = await reconcile();
     const identity = await localIdentity({ dataDir: options.dataDir, issuer: LOCAL_ISSUER });
     const handlers: Partial<Record<HttpHandlerName, HttpLambda>> = {
       health,
@@ -371,9 +376,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     });
     stops.push(gateway.stop);
 
-    // Invariant 10 after a crash: repair or report what a restart left apart before serving.
-    const reconcile = () => reconcileAll(livePorts);
-    const startupReconciliation = await reconcile();
     if (options.schedules !== false) {
       for (const schedule of schedules) {
         if (schedule.target !== 'reconcile-executions') continue;

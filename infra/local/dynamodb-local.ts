@@ -45,6 +45,36 @@ export function assertJava(command = 'java'): void {
   }
 }
 
+/**
+ * Thrown when the port DynamoDB Local should listen on is taken, typically by a DynamoDB Local left
+ * behind by a crashed `npm start`, or by another `npm start`. Its code is EADDRINUSE, like Node's.
+ */
+export class PortInUseError extends Error {
+  readonly code = 'EADDRINUSE';
+  readonly port: number;
+  constructor(port: number, cause?: unknown) {
+    super(
+      `DYNAMODB_PORT ${port} is already in use on 127.0.0.1 (a DynamoDB Local left over from a crash? another npm start?). ` +
+        `Stop whatever listens there (\`lsof -i :${port}\`, or \`ss -ltnp 'sport = :${port}'\`) or set DYNAMODB_PORT to a free port.`,
+      { cause },
+    );
+    this.name = 'PortInUseError';
+    this.port = port;
+  }
+}
+
+/** Resolves if `port` can be bound on 127.0.0.1 now, else rejects with a PortInUseError. */
+export function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(port, error) : error),
+    );
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve()));
+  });
+}
+
 /** Asks the OS for a free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -88,15 +118,27 @@ function dynamoDbLocalDistribution(): { jar: string; libDir: string } {
   };
 }
 
+/** What the launcher prints on standard output once its connector is bound. */
+const LISTENING = /LoopbackDynamoDbLocal listening on 127\.0\.0\.1:(\d+)/;
+/** How Java reports a port it could not bind (java.net.BindException). */
+const BIND_FAILURE = /BindException|Address already in use|Failed to bind/i;
+
 /**
  * Starts DynamoDB Local on 127.0.0.1 (a free port unless `port` is given), in memory unless `path`
- * names a data directory, and resolves once it answers. Throws a JavaMissingError without Java.
+ * names a data directory, and resolves once it answers. Throws a JavaMissingError without Java, a
+ * PortInUseError when `port` is taken.
+ *
+ * It counts as ready only when its own Java child says it has bound the port and then answers there:
+ * any other DynamoDB Local on that port (one left over from a crash, say) must not pass for it. The
+ * child ends with this process even on SIGKILL: it exits when its standard input, a pipe from here,
+ * closes (see the launcher).
  */
 export async function startDynamoDbLocal(
   options: { port?: number; path?: string } = {},
 ): Promise<DynamoDbLocal> {
   assertJava();
-  const port = options.port ?? (await freePort());
+  if (options.port !== undefined && options.port !== 0) await assertPortFree(options.port);
+  const port = options.port || (await freePort());
   const { jar, libDir } = dynamoDbLocalDistribution();
   // Absolute, so the directory made here is the one Java opens whatever its working directory.
   const dataDir = options.path ? resolvePath(options.path) : undefined;
@@ -113,42 +155,59 @@ export async function startDynamoDbLocal(
     // No start-up event sent to AWS (and no log noise when offline).
     '-disableTelemetry',
   ];
+  // stdin must stay a pipe that only this process holds (Node opens it close-on-exec): the launcher
+  // exits when it reads end-of-file, i.e. when this process is gone, however it ended.
+  const stdio: ['pipe', 'pipe', 'pipe'] = ['pipe', 'pipe', 'pipe'];
   // A umask of 077 makes every file DynamoDB Local (SQLite) creates 0600. `exec` replaces the shell,
   // so the child's pid is Java's and kill() reaches it. Windows has neither /bin/sh nor POSIX modes.
   const child: ChildProcess =
     process.platform === 'win32'
-      ? spawn('java', javaArgs, { cwd: libDir, stdio: 'pipe' })
+      ? spawn('java', javaArgs, { cwd: libDir, stdio })
       : spawn('/bin/sh', ['-c', 'umask 077 && exec "$@"', 'sh', 'java', ...javaArgs], {
           cwd: libDir,
-          stdio: 'pipe',
+          stdio,
         });
-  child.stdout?.resume();
+  // Nothing is ever written; a write error must not crash this process.
+  child.stdin?.on('error', () => {});
   // Never leave a Java process behind when this process ends without calling stop().
   const killChild = () => child.kill('SIGKILL');
   process.once('exit', killChild);
   child.once('exit', () => process.removeListener('exit', killChild));
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
+  // What Java printed (both streams, the tail only), for errors; and the port it says it bound.
+  let output = '';
+  let boundPort: number | undefined;
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+    boundPort ??= Number(LISTENING.exec(output)?.[1]) || undefined;
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   // A failed spawn sets exitCode (reported by the loop below); unheard, its 'error' would crash us.
   child.on('error', (error) => {
-    stderr += `${error.message}\n`;
+    output += `${error.message}\n`;
   });
   const endpoint = `http://127.0.0.1:${port}`;
   const client = localDynamoClient(endpoint);
   const deadline = Date.now() + 60_000;
   try {
     for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
+      const exited = child.exitCode !== null || child.signalCode !== null;
+      if (exited || (boundPort === undefined && BIND_FAILURE.test(output))) {
+        // Lost the port between the check above and Java's bind (or the port was chosen here).
+        if (BIND_FAILURE.test(output)) throw new PortInUseError(port, new Error(output.trim()));
         // The source launcher lives in the jdk.compiler module, which minimal (jlink) runtimes lack.
-        const hint = /jdk\.compiler/.test(stderr)
+        const hint = /jdk\.compiler/.test(output)
           ? ' (this Java runtime lacks the jdk.compiler module: install a full JRE/JDK 17+, e.g. openjdk-17-jre-headless)'
           : '';
         const how = child.signalCode ? `on ${child.signalCode}` : `with code ${child.exitCode}`;
-        throw new Error(`DynamoDB Local exited ${how}${hint}: ${stderr.trim()}`);
+        throw new Error(`DynamoDB Local exited ${how}${hint}: ${output.trim()}`);
+      }
+      if (boundPort !== undefined && boundPort !== port) {
+        throw new Error(`DynamoDB Local bound 127.0.0.1:${boundPort} instead of ${port}`);
       }
       try {
+        // Until our child has bound the port, whatever answers there is not it.
+        if (boundPort === undefined) throw new Error(`DynamoDB Local has not bound ${endpoint} yet`);
         await client.send(new ListTablesCommand({ Limit: 1 }));
         break;
       } catch (error) {
@@ -159,20 +218,32 @@ export async function startDynamoDbLocal(
     }
   } catch (error) {
     // A Java that never answered is of no use to anyone: do not leave it running until we exit.
-    child.kill('SIGKILL');
+    await killAndWait(child);
     throw error;
   } finally {
     client.destroy();
   }
+  // Ready: stop collecting (the launcher and DynamoDB Local may keep printing).
+  child.stdout?.removeAllListeners('data').resume();
+  child.stderr?.removeAllListeners('data').resume();
   return {
     endpoint,
     port,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
       }),
   };
+}
+
+/** SIGKILLs `child` and resolves once it has exited (its port is free then). */
+function killAndWait(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
 }

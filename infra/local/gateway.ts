@@ -123,7 +123,13 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
   const server: Server = createServer(async (req, res) => {
     try {
       if (options.extras?.(req, res)) return;
-      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+      // The path alone routes; a Host header that is no host (`a b`) must not make a 500.
+      let url: URL;
+      try {
+        url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+      } catch {
+        url = new URL(req.url ?? '/', 'http://127.0.0.1');
+      }
       const method = req.method ?? 'GET';
       const found = resolveRoute(method, url.pathname);
       const routeKey = 'routeKey' in found ? found.routeKey : '$default';
@@ -131,8 +137,14 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       let claims: Record<string, unknown> | undefined;
       if ('spec' in found && !found.spec.public) {
         const token = bearerToken(req.headers.authorization);
-        if (!token)
-          return unauthorized(res, 'Send Authorization: Bearer <token> (npm run -s token -- --user <name>).');
+        if (!token) {
+          return unauthorized(
+            res,
+            req.headers.authorization === undefined
+              ? 'Send Authorization: Bearer <token> (npm run -s token -- --user <name>).'
+              : 'The bearer token is not valid or has expired.',
+          );
+        }
         try {
           claims = apiGatewayClaims(await verify(token));
         } catch {

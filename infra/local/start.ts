@@ -1,9 +1,40 @@
 /**
  * `npm start`: runs all of Release Desk on this machine until Ctrl-C.
+ *
+ * It stops cleanly (the local cloud's stop(), then exit) on Ctrl-C (SIGINT), SIGTERM and SIGHUP
+ * (the terminal went away), and when the process that started it goes away: `kill <npm's pid>`
+ * (as `kill %1` or a supervisor does) ends npm, and the `sh -c` it runs this through, but does not
+ * reach this process, which would otherwise keep serving, and keep DynamoDB Local running, forever.
  */
 import { resolve } from 'node:path';
-import { startLocalCloud } from './cloud.ts';
-import { JavaMissingError } from './dynamodb-local.ts';
+import { type LocalCloud, startLocalCloud } from './cloud.ts';
+import { JavaMissingError, PortInUseError } from './dynamodb-local.ts';
+
+/** How often the parent process is checked for. */
+const PARENT_POLL_MS = 1_000;
+
+// Once the parent is gone, so may be the reader of stdout/stderr: a write failing with EPIPE must
+// not crash the stop under way.
+process.stdout.on('error', () => {});
+process.stderr.on('error', () => {});
+
+/**
+ * Calls `onGone` once this process is re-parented, i.e. its parent (npm, or the `sh -c` npm runs
+ * this through) has exited. Polled: no signal tells a process that its parent died (Linux has
+ * PR_SET_PDEATHSIG, but Node does not expose it, and it is Linux only).
+ */
+function watchParent(onGone: () => void): void {
+  const parent = process.ppid;
+  // Started by init (a container's entry point, say): there is no parent to lose.
+  if (parent <= 1) return;
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    onGone();
+  }, PARENT_POLL_MS);
+  // The servers keep this process alive; this check must not.
+  timer.unref();
+}
 
 function port(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -18,26 +49,28 @@ function port(name: string, fallback: number): number {
 
 const dataDir = resolve(process.env.DATA_DIR ?? '.data');
 const apiPort = port('PORT', 3000);
+const dynamoPort = port('DYNAMODB_PORT', 8000);
+const sfnPort = port('SFN_PORT', 8083);
+const eventsPort = port('EVENTS_PORT', 8088);
+
+let cloud: LocalCloud | undefined;
+let stopping = false;
+const stop = async (reason: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${reason}: stopping Release Desk…`);
+  // Still starting: there is nothing to stop cleanly yet. Exiting kills DynamoDB Local (an 'exit'
+  // listener of dynamodb-local.ts; failing that, it exits when its stdin pipe from here closes).
+  if (!cloud) process.exit(1);
+  await cloud.stop();
+  console.log('Stopped.');
+  process.exit(0);
+};
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stop(signal));
+watchParent(() => void stop('The parent process is gone'));
 
 try {
-  const cloud = await startLocalCloud({
-    dataDir,
-    apiPort,
-    dynamoPort: port('DYNAMODB_PORT', 8000),
-    sfnPort: port('SFN_PORT', 8083),
-    eventsPort: port('EVENTS_PORT', 8088),
-  });
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping Release Desk…`);
-    await cloud.stop();
-    console.log('Stopped.');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  cloud = await startLocalCloud({ dataDir, apiPort, dynamoPort, sfnPort, eventsPort });
   const local = (url: string) => url.replace('127.0.0.1', 'localhost');
   // The helper scripts must reach this instance: give them its settings, spelled out.
   const quoted = (v: string) => (/[\s"'$`\\]/.test(v) ? `'${v.replace(/'/g, `'\\''`)}'` : v);
@@ -59,6 +92,11 @@ Get a token (in another terminal, with these same settings):
 Press Ctrl-C to stop.`);
 } catch (error) {
   if (error instanceof JavaMissingError) {
+    console.error(error.message);
+    process.exit(1);
+  }
+  // Names the variable and the likely culprit (a DynamoDB Local left behind by a crash).
+  if (error instanceof PortInUseError) {
     console.error(error.message);
     process.exit(1);
   }

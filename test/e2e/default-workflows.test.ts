@@ -5,13 +5,32 @@
  */
 import { DescribeStateMachineCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SfnWorkflowPublisher } from '../../functions/adapters/sfn/workflow-publisher.ts';
+import { StoredWorkflowCatalog } from '../../functions/adapters/workflow-catalog.ts';
 import { createPorts } from '../../functions/app/ports.ts';
+import { DynamoWorkflowStore } from '../../functions/store/workflow-repository.ts';
 import { compileWorkflow } from '../../workflows/compile.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
+import type { WorkflowDefinition } from '../../workflows/definition.ts';
 import { validRelease } from '../support/http-events.ts';
 import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
+
+/** The ports of a process whose code holds `definition` as the fast track (a new deployment's). */
+function catalogOfNewCode(definition: WorkflowDefinition) {
+  const ports = createPorts(t.cloud.ports.config);
+  const workflows = new StoredWorkflowCatalog({
+    store: new DynamoWorkflowStore(ports.clients.db, t.cloud.tableName),
+    adopter: ports.workflowPublisher as SfnWorkflowPublisher,
+    clock: ports.clock,
+    ids: ports.ids,
+    teamDefaultWorkflow: async () => undefined,
+    defaultStateMachines: t.cloud.ports.config.defaultWorkflowStateMachines,
+    defaultDefinitions: { 'release-fast-track': definition },
+  });
+  return { ...ports, workflows, workflowStore: workflows.store };
+}
 beforeAll(async () => {
   t = await startTestCloud({ schedules: false });
 });
@@ -30,16 +49,22 @@ describe('default workflows', () => {
       }),
     );
     await t.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: arn, definition }));
-    // The running process keeps what it checked; a new one (a new deployment's) adopts it.
+    // The running process keeps what it checked.
     expect((await t.call('GET', '/workflows/release-fast-track')).body).toMatchObject({ latestVersion: 1 });
-    const fresh = createPorts(t.cloud.ports.config);
+    // A new process of the OLD code (mid-deployment) does not pair its definition with the new ASL…
+    const old = createPorts(t.cloud.ports.config);
+    expect((await old.workflows.releaseWorkflow('release-fast-track', undefined)).version).toBe(1);
+    // …one of the new code (the deployment's) adopts it as the next version, once.
+    const fresh = catalogOfNewCode(changed);
     const ref = await fresh.workflows.releaseWorkflow('release-fast-track', undefined);
     expect(ref.version).toBe(2);
     expect(ref.stateMachineArn).toMatch(new RegExp(`^${arn}:\\d+$`));
-    const again = createPorts(t.cloud.ports.config);
+    expect((await fresh.workflowStore.get('release-fast-track'))?.description).toBe(
+      'Deployed again, changed.',
+    );
+    const again = catalogOfNewCode(changed);
     expect((await again.workflows.releaseWorkflow('release-fast-track', undefined)).version).toBe(2);
-    fresh.clients.sfn.destroy();
-    again.clients.sfn.destroy();
+    for (const p of [old, fresh, again]) p.clients.sfn.destroy();
   });
 
   it('published through the API get a machine of the API’s own; the stack’s machine stays as deployed', async () => {

@@ -111,6 +111,52 @@ describe('1. one team rule for every write on a release', () => {
   });
 });
 
+describe('1. a release without a team', () => {
+  it("is the administrators' alone: release managers of any team may read it but not change or move it", async () => {
+    // An administrator in no release team creates it.
+    expect(
+      (await t.call('PUT', '/users/boss', { processes: ['release'], admin: true }, 'admin')).status,
+    ).toBe(201);
+    const created = await t.call('POST', '/releases', validRelease(), 'boss');
+    expect(created.status).toBe(201);
+    expect(created.body.teamId).toBeUndefined();
+    const id = created.body.id as string;
+    for (const who of ['rm', 'rm2']) {
+      expect(
+        (await t.call('PATCH', `/releases/${id}`, { title: 'Mine now', expectedVersion: 1 }, who)).status,
+      ).toBe(403);
+      expect(
+        (
+          await t.call(
+            'POST',
+            `/releases/${id}/transitions`,
+            { to: 'Cancelled', reason: 'x', expectedVersion: 1 },
+            who,
+          )
+        ).status,
+      ).toBe(403);
+      const read = await t.call('GET', `/releases/${id}`, undefined, who);
+      expect(read.status).toBe(200);
+      expect(read.body.allowedTransitions).toEqual([]);
+    }
+    expect(
+      (await t.call('PATCH', `/releases/${id}`, { title: 'Boss edit', expectedVersion: 1 }, 'boss')).status,
+    ).toBe(200);
+  });
+
+  it('an outsider learns nothing, not even the current version (403 before 409)', async () => {
+    const release = await newRelease();
+    const move = await t.call(
+      'POST',
+      `/releases/${release.id}/transitions`,
+      { to: 'Development', expectedVersion: 9 },
+      'rm2',
+    );
+    expect(move.status).toBe(403);
+    expect(move.body.currentVersion).toBeUndefined();
+  });
+});
+
 describe('2. forged or replayed bus events move nothing', () => {
   const bus = () =>
     new EventBridgeClient({
@@ -264,11 +310,33 @@ describe('5-9. bad input is a 4xx problem, never a 500', () => {
     expect(((await t.call('GET', '/releases?limit=100')).body.items as unknown[]).length).toBe(before.length);
   });
 
+  it('7: instants past the year 9999 in UTC are refused (their stored form would sort wrongly)', async () => {
+    const res = await t.call(
+      'POST',
+      '/releases',
+      validRelease({ plannedStart: '9999-12-31T22:00:00Z', plannedEnd: '9999-12-31T23:00:00-05:00' }),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([
+      { path: 'plannedEnd', message: 'must be in the years 0000 to 9999 (in UTC)' },
+    ]);
+  });
+
   it('8: a validly signed token whose subject is 5,000 characters is 401', async () => {
     const token = await t.cloud.identity.issue('u'.repeat(5_000));
     const res = await send('GET', '/releases', { token });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe('Bearer');
+  });
+
+  it('says what is wrong with a token: none, not a token, or a user nobody registered', async () => {
+    expect((await send('GET', '/releases', { token: null })).body.detail).toMatch(/Send Authorization/);
+    expect((await send('GET', '/releases', { token: 'x' })).body.detail).toMatch(/not valid/);
+    const stranger = await send('GET', '/releases', { token: await t.cloud.identity.issue('mallory') });
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.detail).toBe(
+      'User mallory is not registered: an administrator creates it (PUT /users/mallory).',
+    );
   });
 
   it('9: a body of 24,000 unknown keys gets at most 50 errors and says how many more', async () => {

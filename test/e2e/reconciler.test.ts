@@ -6,7 +6,7 @@
 import { cp, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
@@ -78,11 +78,73 @@ describe('the reconciler', () => {
     await eventually(async () => expect((await t.execution(id)).state).toBe('Development'));
     await t.cloud.settle();
     expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({ stage: 'Assessment', version: 1 });
-    const summary = await t.cloud.reconcile();
-    expect(summary.divergences).toEqual([
-      { releaseId: id, outcome: 'diverged', detail: expect.stringContaining('Development') },
-    ]);
+    // Once the execution waits in Development (its task recorded), the reconciler reports it.
+    await eventually(async () => {
+      const summary = await t.cloud.reconcile();
+      expect(summary.divergences).toEqual([
+        { kind: 'release', id, outcome: 'diverged', detail: expect.stringContaining('Development') },
+      ]);
+    });
     expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({ stage: 'Assessment', version: 1 });
+  });
+});
+
+describe('executions moved by forged signals', () => {
+  const forge = async (id: string, signal: Record<string, unknown>) => {
+    const wait = await t.cloud.ports.clients.db.send(
+      new GetCommand({
+        TableName: t.cloud.tableName,
+        Key: { pk: `REL#${id}`, sk: '#WAIT' },
+        ConsistentRead: true,
+      }),
+    );
+    await t.sfn.send(
+      new SendTaskSuccessCommand({
+        taskToken: wait.Item?.taskToken as string,
+        output: JSON.stringify(signal),
+      }),
+    );
+  };
+
+  it('into an exit no timeout leads to: reported, never recorded as a timeout; the release stays live', async () => {
+    const id = await create();
+    await forge(id, { to: 'Cancelled', entry: 1, actor: 'mallory' });
+    const arn = executionArnOf(t.cloud.ports.config.defaultReleaseStateMachineArn as string, id);
+    await eventually(async () =>
+      expect((await t.sfn.send(new DescribeExecutionCommand({ executionArn: arn }))).status).toBe(
+        'SUCCEEDED',
+      ),
+    );
+    const summary = await t.cloud.reconcile();
+    expect(summary.divergences.map((d) => d.id)).toContain(id);
+    expect(summary.outcomes.follow ?? 0).toBe(0);
+    expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({
+      stage: 'Assessment',
+      status: 'active',
+      version: 1,
+    });
+  });
+
+  it('to another stage at the same entry: the next transition is not reported in step', async () => {
+    const id = await create();
+    // The Choice's default re-enters Assessment, now at entry 1.
+    await forge(id, { to: 'Nowhere', entry: 1, actor: 'mallory' });
+    await eventually(async () => {
+      const wait = await t.cloud.ports.clients.db.send(
+        new GetCommand({
+          TableName: t.cloud.tableName,
+          Key: { pk: `REL#${id}`, sk: '#WAIT' },
+          ConsistentRead: true,
+        }),
+      );
+      expect(wait.Item?.entry).toBe(1);
+    });
+    const moved = await t.call('POST', `/releases/${id}/transitions`, {
+      to: 'Development',
+      expectedVersion: 1,
+    });
+    expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: false } });
+    expect((await t.execution(id)).state).toBe('Assessment');
   });
 });
 

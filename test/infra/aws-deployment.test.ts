@@ -351,6 +351,8 @@ describe('deploys cleanly, twice into one account', () => {
       { stage: 'Staging' },
       { stage: 'stag_ing' },
       { stage: 'staging-' },
+      // A hyphen would let rd-staging-* cover the machines of a stage staging-2.
+      { stage: 'staging-2' },
       { authDomainPrefix: 'my-aws-desk' },
       { authDomainPrefix: 'Desk' },
       { adminUser: 'alice@example.com' },
@@ -530,12 +532,32 @@ describe('operators are told', () => {
     });
   });
 
+  it('alarms on executions ended outside the API, and on divergences, with the stage as service', () => {
+    const ours = alarms(staging).filter((a) => a.Namespace === 'ReleaseDesk');
+    expect(ours.map((a) => a.MetricName).sort()).toEqual([
+      'ReleaseExecutionDivergences',
+      'ReleaseExecutionsEnded',
+    ]);
+    for (const a of ours) expect(a.Dimensions).toEqual([{ Name: 'service', Value: 'release-desk-staging' }]);
+  });
+
+  it('gives the reconciler minutes, and every function its stage as POWERTOOLS_SERVICE_NAME', () => {
+    const fns = ofType(staging, 'AWS::Lambda::Function').map(([, r]) => r.Properties ?? {});
+    const reconciler = fns.find((p) => String(p.Description ?? '').startsWith('Every 5 minutes'));
+    expect(reconciler?.Timeout).toBe(240);
+    for (const p of fns) {
+      const env = (p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+      // The bus's name, which the stage derives (release-desk-staging, checked above).
+      if ('TABLE_NAME' in env) expect(env.POWERTOOLS_SERVICE_NAME).toEqual(env.EVENT_BUS_NAME);
+    }
+  });
+
   it('has no other alarm', () => {
     const s = byDefault;
     const queues = ofType(s, 'AWS::SQS::Queue').length;
     const machines = s.stack.workflows.all.length;
-    // …and the reconciler's divergences.
-    expect(alarms(s)).toHaveLength(queues + 1 + 3 * machines + 2 * deployedFunctions.length + 1 + 1);
+    // …and the reconciler's divergences and executions ended outside the API.
+    expect(alarms(s)).toHaveLength(queues + 1 + 3 * machines + 2 * deployedFunctions.length + 1 + 2);
   });
 });
 

@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
 import { createHandler } from '../../functions/http/releases.ts';
@@ -205,5 +206,26 @@ describe('authorisation comes before validation', () => {
       httpEvent('PATCH /releases/{id}', '/releases/rel_x', { user: 'tech', body: {} }),
     );
     expect(patch.statusCode).toBe(403);
+  });
+});
+
+describe('releases of an older data dir', () => {
+  it('get the index keys of lists added since, so filters and the reconciler see them', async () => {
+    const created = bodyOf<{ id: string }>(await create(validRelease({ title: 'Old one' })));
+    // As an earlier version stored it: only the all-releases list.
+    await ports.clients.db.send(
+      new UpdateCommand({
+        TableName: ports.config.tableName,
+        Key: { pk: `REL#${created.id}`, sk: '#STATE' },
+        UpdateExpression: 'REMOVE gsi2pk, gsi2sk, gsi3pk, gsi3sk, gsi4pk, gsi4sk, gsi5pk, gsi5sk',
+      }),
+    );
+    const active = async () =>
+      (await ports.releases.list({ status: 'active' }, { limit: 100 })).items.map((r) => r.id);
+    expect(await active()).not.toContain(created.id);
+    expect(await ports.releases.backfillIndexKeys()).toBe(1);
+    expect(await active()).toContain(created.id);
+    expect(await ports.releases.backfillIndexKeys()).toBe(0);
+    expect((await ports.releases.get(created.id))?.version).toBe(1);
   });
 });

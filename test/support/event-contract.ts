@@ -169,6 +169,7 @@ export function sampleEvents(): DomainEvent[] {
   events.push(updated.event);
 
   let current: Release = updated.release;
+  let mover: Actor = manager;
   const move = (to: string, reason?: string) => {
     const out = transition(
       'release',
@@ -176,7 +177,7 @@ export function sampleEvents(): DomainEvent[] {
       definition,
       { to, expectedVersion: current.version, reason },
       { allDeploymentTasksDone: true, cabApproval: true, noOpenBlackout: true },
-      manager,
+      mover,
       deps,
     );
     current = out.subject;
@@ -194,7 +195,9 @@ export function sampleEvents(): DomainEvent[] {
   ]) {
     move(stage);
   }
+  // A release without a team is the administrators' to move.
   current = loose.release;
+  mover = { ...actor('root'), admin: true };
   move(ReleaseStage.development);
   // An operator stops its execution: the reconciler records how it ended.
   events.push(...recordExecutionEnd('release', current, { status: 'ABORTED' }, deps).events);

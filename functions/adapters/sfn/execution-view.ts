@@ -50,27 +50,32 @@ export function currentStateOf(events: readonly HistoryEvent[]): string | undefi
   return open.at(-1) ?? last;
 }
 
-/** An execution's history, oldest first, up to `maxEvents` (with execution data unless told otherwise). */
+/**
+ * The latest `maxEvents` events of an execution's history, oldest first (with execution data
+ * unless told otherwise). Read from the newest end, so that a long execution's current state and
+ * waiting task are always among them.
+ */
 export async function executionHistory(
   sfn: SFNClient,
   executionArn: string,
   options: { includeExecutionData?: boolean; maxEvents?: number } = {},
 ): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
+  const newestFirst: HistoryEvent[] = [];
   let nextToken: string | undefined;
   do {
     const page = await sfn.send(
       new GetExecutionHistoryCommand({
         executionArn,
         maxResults: 1000,
+        reverseOrder: true,
         includeExecutionData: options.includeExecutionData ?? true,
         ...(nextToken ? { nextToken } : {}),
       }),
     );
-    events.push(...(page.events ?? []));
+    newestFirst.push(...(page.events ?? []));
     nextToken = page.nextToken;
-  } while (nextToken && events.length < (options.maxEvents ?? MAX_EVENTS));
-  return events;
+  } while (nextToken && newestFirst.length < (options.maxEvents ?? MAX_EVENTS));
+  return newestFirst.slice(0, options.maxEvents ?? MAX_EVENTS).reverse();
 }
 
 /** Whether Step Functions refused a task token because it was answered (or timed out) before. */

@@ -76,7 +76,19 @@ export async function signalAndAwait(
   if (options.terminal) return true; // a terminal stage has no task; the execution just ends
   for (delay = 10; Date.now() < deadline; delay = await pause(delay)) {
     const wait = await deps.waits.waiting(subject.kind, subject.id);
-    if (wait && wait.entry >= signal.entry) return true;
+    if (wait && wait.entry >= signal.entry) {
+      // In step only in the very stage the move entered: the same entry in another stage means
+      // the execution took something else (the reconciler reports it).
+      if (wait.entry === signal.entry && wait.stage !== signal.to) {
+        logger.error('Subject and execution diverged', {
+          subject,
+          recorded: signal.to,
+          execution: wait.stage,
+        });
+        return false;
+      }
+      return true;
+    }
   }
   return false;
 }

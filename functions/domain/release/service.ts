@@ -17,7 +17,7 @@ import type { IdempotencyRequest, Page } from '../ports.ts';
 import type { Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
 import { executionOf, moveSubject } from '../workflow-run/service.ts';
-import { requireTeam, type TransitionRequest } from '../workflow-run/transition.ts';
+import { mayChange, requireTeam, type TransitionRequest } from '../workflow-run/transition.ts';
 import type { ReleaseFilter, ReleasePorts } from './ports.ts';
 import { type NewRelease, newRelease, type Release, type ReleaseChanges, updateRelease } from './release.ts';
 
@@ -133,7 +133,7 @@ export function transitionFacts(release: Release): TransitionFacts {
  */
 export function offeredMoves(release: Release, workflow: WorkflowDefinition, actor: Actor): OfferedMove[] {
   if (release.status !== 'active') return [];
-  if (!actor.admin && release.teamId !== undefined && !actor.teamIds.includes(release.teamId)) return [];
+  if (!mayChange(release, actor)) return [];
   const facts = transitionFacts(release);
   const processes = actor.admin ? ['change', 'release', 'deployment'] : [...actor.processes];
   return allowedTransitions(workflow, release.stage, processes).map((t) => ({

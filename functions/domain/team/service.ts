@@ -143,14 +143,17 @@ export async function editTeam(
  * second run writes nothing; a concurrent run that wins makes this one re-read and stop.
  * Returns the ids of what it created.
  */
-export async function ensureBootstrap(ports: TeamPorts): Promise<{ created: string[] }> {
+export async function ensureBootstrap(
+  ports: TeamPorts,
+  adminId: string = BOOTSTRAP.adminUserId,
+): Promise<{ created: string[] }> {
   for (let attempt = 1; ; attempt++) {
     const [releaseTeam, deploymentTeam, admin] = await Promise.all([
       ports.teams.get(BOOTSTRAP.releaseTeam.id),
       ports.teams.get(BOOTSTRAP.deploymentTeam.id),
-      ports.users.get(BOOTSTRAP.adminUserId),
+      ports.users.get(adminId),
     ]);
-    const plan = planBootstrap({ releaseTeam, deploymentTeam, admin }, ports);
+    const plan = planBootstrap({ releaseTeam, deploymentTeam, admin }, ports, adminId);
     if (!plan) return { created: [] };
     try {
       await ports.teams.apply(plan);

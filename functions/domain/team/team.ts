@@ -342,9 +342,9 @@ export const BOOTSTRAP = {
 export function planBootstrap(
   existing: { releaseTeam?: Team | undefined; deploymentTeam?: Team | undefined; admin?: User | undefined },
   deps: Deps,
+  adminId: string = BOOTSTRAP.adminUserId,
 ): TeamChange | undefined {
   const actor = { id: BOOTSTRAP.actor };
-  const adminId = BOOTSTRAP.adminUserId;
   const teams: { team: Team; previous: undefined }[] = [];
   const events: DomainEvent[] = [];
   for (const [spec, current] of [

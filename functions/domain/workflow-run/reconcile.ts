@@ -71,8 +71,15 @@ export function reconcile(
     const state = execution.currentState;
     const exit = state !== undefined ? findStage(workflow, state) : undefined;
     if (execution.status === 'SUCCEEDED' && exit?.terminal && exit.name !== subject.stage) {
-      // It ended in an exit the subject did not record (a timeout into it): follow it there.
-      return { kind: 'follow', to: exit.name, entry: subject.stageEntry + 1, terminal: true };
+      // It ended in an exit the subject did not record. Only a stage timeout may take it there
+      // without the API; anything else (a forged signal) is reported, never recorded as a timeout.
+      if (findStage(workflow, subject.stage)?.onTimeout === exit.name) {
+        return { kind: 'follow', to: exit.name, entry: subject.stageEntry + 1, terminal: true };
+      }
+      return {
+        kind: 'diverged',
+        detail: `The execution ended in "${exit.name}" although the subject records "${subject.stage}" and no timeout leads there.`,
+      };
     }
     return {
       kind: 'ended',

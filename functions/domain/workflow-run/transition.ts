@@ -28,14 +28,21 @@ export interface TransitionRequest {
 
 type Deps = { clock: Clock; ids: IdGenerator };
 
-/** Members of the subject's team (or administrators) change it; a subject without a team, anyone allowed. */
+/**
+ * Members of the subject's team (or administrators) change it. A subject without a team (an
+ * administrator in no team created it) is the administrators' alone.
+ */
+export function mayChange(subject: Pick<RunSubject, 'teamId'>, actor: Actor): boolean {
+  return actor.admin || (subject.teamId !== undefined && actor.teamIds.includes(subject.teamId));
+}
+
 export function requireTeam(kind: RunKind, subject: Pick<RunSubject, 'id' | 'teamId'>, actor: Actor): void {
-  if (actor.admin || subject.teamId === undefined) return;
-  if (!actor.teamIds.includes(subject.teamId)) {
-    throw new ForbiddenError(
-      `Only members of team ${subject.teamId} (or administrators) may change ${kind} ${subject.id}.`,
-    );
-  }
+  if (mayChange(subject, actor)) return;
+  throw new ForbiddenError(
+    subject.teamId === undefined
+      ? `${SUBJECT_KINDS[kind].noun} ${subject.id} belongs to no team: only administrators may change it.`
+      : `Only members of team ${subject.teamId} (or administrators) may change ${kind} ${subject.id}.`,
+  );
 }
 
 /** A subject that is over (closed, cancelled, backed out, failed) takes no more moves. */
@@ -121,13 +128,14 @@ export function transition<S extends RunSubject>(
   actor: Actor,
   deps: Deps,
 ): { subject: S; events: DomainEvent[]; signal: StageSignal } {
+  // Who may change it first: an outsider learns nothing, not even the current version.
+  requireTeam(kind, subject, actor);
   if (subject.version !== request.expectedVersion) {
     throw new VersionConflictError(
       `${SUBJECT_KINDS[kind].noun} ${subject.id} is at version ${subject.version}, not ${request.expectedVersion}; read it again and retry.`,
       subject.version,
     );
   }
-  requireTeam(kind, subject, actor);
   requireActive(kind, subject);
   const check = checkTransition(workflow, {
     from: subject.stage,

@@ -116,7 +116,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
   'Release Created': {
     description:
       "A release was created in its workflow's initial stage (POST /releases). The start-execution consumer starts the release's workflow execution from it.",
-    emittedBy: 'newRelease (functions/domain/release.ts)',
+    emittedBy: 'newRelease (functions/domain/release/release.ts)',
     subjectKinds: ['release'],
     data: object('The new release', {
       releaseId: id('The release id (also `detail.subject.id`)'),
@@ -147,7 +147,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
   'Release Updated': {
     description:
       "A release's title, description or planned window was edited (PATCH /releases/{id}). `changed` names only the fields whose value differs; it is empty when the edit changed nothing.",
-    emittedBy: 'updateRelease (functions/domain/release.ts)',
+    emittedBy: 'updateRelease (functions/domain/release/release.ts)',
     subjectKinds: ['release'],
     data: object('The edit', {
       releaseId: id('The release id (also `detail.subject.id`)'),
@@ -167,7 +167,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
   'Release Stage Entered': {
     description:
       'A release moved to another stage of its workflow (POST /releases/{id}/transitions). The signal-execution consumer makes sure the waiting workflow execution receives `signal`.',
-    emittedBy: 'transitionRelease (functions/domain/release-transition.ts)',
+    emittedBy: 'transition (functions/domain/workflow-run/transition.ts)',
     subjectKinds: ['release'],
     data: object('The accepted transition', {
       releaseId: id('The release id (also `detail.subject.id`)'),
@@ -199,7 +199,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
   'Release Closed': {
     description:
       'A release reached a terminal stage that closes it normally (not a cancelled, rejected or backed-out stage). Committed with the `Release Stage Entered` of the same move.',
-    emittedBy: 'transitionRelease (functions/domain/release-transition.ts)',
+    emittedBy: 'transition (functions/domain/workflow-run/transition.ts)',
     subjectKinds: ['release'],
     data: object('The closed release', {
       releaseId: id('The release id (also `detail.subject.id`)'),
@@ -212,7 +212,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
   'Release Execution Ended': {
     description:
       "A release's workflow execution ended outside the API (an operator stopped it, a task failed for good, it timed out): the reconciler recorded it, and the release is `failed`.",
-    emittedBy: 'recordExecutionEnd (functions/domain/release-reconcile.ts)',
+    emittedBy: 'recordExecutionEnd (functions/domain/workflow-run/reconcile.ts)',
     subjectKinds: ['release'],
     data: object('How the execution ended', {
       releaseId: id('The release id (also `detail.subject.id`)'),
@@ -230,7 +230,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
   'Team Created': {
     description:
       'A release or deployment team was created (POST /teams, or by the bootstrap of a new installation).',
-    emittedBy: 'newTeam (functions/domain/team.ts)',
+    emittedBy: 'newTeam (functions/domain/team/team.ts)',
     subjectKinds: ['team'],
     data: object('The new team', {
       teamId: id('The team id (also `detail.subject.id`)'),
@@ -246,7 +246,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
   'Team Updated': {
     description:
       'A team was edited (PATCH /teams/{id}) and something changed: its fields, members, work groups or their order. Members’ user records change in the same transaction; no `User Updated` is emitted for that.',
-    emittedBy: 'updateTeam (functions/domain/team.ts)',
+    emittedBy: 'updateTeam (functions/domain/team/team.ts)',
     subjectKinds: ['team'],
     data: object('The edit', {
       teamId: id('The team id (also `detail.subject.id`)'),
@@ -280,7 +280,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
   'User Created': {
     description:
       'A user was created (POST /users, PUT /users/{id} of a new id, or the bootstrap `admin`). Team membership is not part of it: teams carry it.',
-    emittedBy: 'newUser (functions/domain/user.ts)',
+    emittedBy: 'newUser (functions/domain/user/user.ts)',
     subjectKinds: ['user'],
     data: object('The new user', {
       userId: id('The user id (also `detail.subject.id`)'),
@@ -292,7 +292,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
   'User Updated': {
     description:
       "A user's profile (display name, processes, admin) was replaced with a different one (PUT /users/{id}). Team membership changes do not emit it.",
-    emittedBy: 'replaceUserProfile (functions/domain/user.ts)',
+    emittedBy: 'replaceUserProfile (functions/domain/user/user.ts)',
     subjectKinds: ['user'],
     data: object('The change', {
       userId: id('The user id (also `detail.subject.id`)'),
@@ -311,7 +311,7 @@ export const EVENT_CATALOGUE: Readonly<Record<EventType, EventSpec>> = {
   'Workflow Published': {
     description:
       'A new version of a release or change workflow was published as a Step Functions state machine version (POST /workflows, or a default workflow adopted at start-up).',
-    emittedBy: 'stagePublication (functions/domain/workflow-service.ts)',
+    emittedBy: 'stagePublication (functions/domain/workflow/service.ts)',
     subjectKinds: ['workflow'],
     data: object('The published version', {
       workflowId: workflowId('The workflow id (also `detail.subject.id`)'),

@@ -67,6 +67,13 @@ export const Timestamp = z.iso
     offset: true,
     message: 'must be an ISO 8601 date-time with a time zone, e.g. 2026-12-01T20:00:00Z',
   })
+  // Stored as UTC `toISOString()`, whose strings sort by time only for the years 0000-9999
+  // (`9999-12-31T23:00:00-05:00` would become `+010000-…`).
+  .refine((v) => {
+    // Runs after a failed format check too: an unparsable value is that check's fault, not this one's.
+    const time = Date.parse(v);
+    return Number.isNaN(time) || /^\d{4}-/.test(new Date(time).toISOString());
+  }, 'must be in the years 0000 to 9999 (in UTC)')
   .openapi({ example: '2026-12-01T20:00:00Z' });
 
 /** A stage name in a query (the workflow decides which names exist). */

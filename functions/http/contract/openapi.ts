@@ -34,16 +34,28 @@ function hasVersion(schema: z.ZodType | undefined): boolean {
   return shape !== undefined && 'version' in shape;
 }
 
+/**
+ * In AWS, API Gateway's JWT authorizer answers a missing or invalid token (401) and a token
+ * without the routes' scopes (403) itself, before any function runs, with its own body; HTTP APIs
+ * cannot customise it (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-vs-rest.html).
+ */
+const GatewayMessage = z.object({ message: z.string() }).openapi('GatewayMessage', {
+  description: "API Gateway's own answer in AWS: `Unauthorized` or `Forbidden`.",
+});
+
 function problemResponse(status: number, r: DeclaredRoute) {
+  const byGateway = (status === 401 || status === 403) && !('public' in r.access);
   return {
-    description: PROBLEM_TITLES[status] ?? 'Problem details',
+    description: `${PROBLEM_TITLES[status] ?? 'Problem details'}${byGateway ? '. In AWS, API Gateway answers a missing or invalid token, or one without the routes\' scopes, itself with `{ "message": … }` (application/json).' : ''}`,
     headers: {
       ...ALWAYS,
       ...(status === 401 ? { 'WWW-Authenticate': stringHeader('`Bearer`: send an access token.') } : {}),
       ...(status === 405 ? { Allow: stringHeader('The methods the path has.') } : {}),
     },
-    content: { 'application/problem+json': { schema: Problem } },
-    ...(r ? {} : {}),
+    content: {
+      'application/problem+json': { schema: Problem },
+      ...(byGateway ? { 'application/json': { schema: GatewayMessage } } : {}),
+    },
   };
 }
 

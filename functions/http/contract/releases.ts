@@ -7,6 +7,7 @@ import {
   AttributeValues,
   ExpectedVersion,
   Id,
+  idOf,
   PageQuery,
   pageOf,
   StageNameQuery,
@@ -17,7 +18,7 @@ import { ANY_PROCESS, resource, route } from './route.ts';
 
 export const CiUpdateInput = z
   .object({
-    ciId: Id,
+    ciId: idOf('ci_payroll_app'),
     set: AttributeValues,
   })
   .strict();
@@ -26,9 +27,9 @@ export const DeploymentTaskInput = z
   .object({
     title: z.string().trim().min(1).max(200),
     description: z.string().max(10_000).optional(),
-    workGroupId: Id,
-    technicianId: Id.optional(),
-    ciIds: z.array(Id).max(100).default([]),
+    workGroupId: idOf('wg_release'),
+    technicianId: idOf('bob', 'A technician (user id) the task is assigned to.').optional(),
+    ciIds: z.array(idOf('ci_payroll_app')).max(100).default([]),
     ciUpdates: z.array(CiUpdateInput).max(100).default([]),
   })
   .strict()
@@ -56,8 +57,8 @@ export const CreateReleaseBody = z
     workflowId: Id.optional(),
     plannedStart: Timestamp,
     plannedEnd: Timestamp,
-    changeIds: z.array(Id).max(100).default([]),
-    kbArticleIds: z.array(Id).max(100).default([]),
+    changeIds: z.array(idOf('chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC')).max(100).default([]),
+    kbArticleIds: z.array(idOf('kb_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC')).max(100).default([]),
     deployment: z
       .object({
         managedByChange: z.boolean().default(false),

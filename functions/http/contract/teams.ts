@@ -4,7 +4,7 @@
  * domain's and come back as 400 with the same field paths.
  */
 import { MAX_TEAM_MEMBERS, MAX_WORK_GROUPS, TEAM_KINDS } from '#domain/team/team';
-import { ExpectedVersion, Id, PageQuery, pageOf, z } from './common.ts';
+import { ExpectedVersion, Id, idOf, PageQuery, pageOf, z } from './common.ts';
 import { ANY_PROCESS, resource, route } from './route.ts';
 
 const TeamName = z.string().trim().min(1).max(100);
@@ -12,7 +12,7 @@ const Description = z.string().max(2000);
 
 export const WorkGroupInput = z
   .object({
-    id: Id.optional().openapi({
+    id: idOf('wg_release').optional().openapi({
       description:
         'Keep an existing group (or choose an id on creation). Left out: the id of the same-named group, else a new one.',
     }),
@@ -21,7 +21,7 @@ export const WorkGroupInput = z
   .strict();
 
 const Members = z
-  .array(Id)
+  .array(idOf('bob'))
   .max(MAX_TEAM_MEMBERS)
   .openapi({ description: `User ids (existing users), at most ${MAX_TEAM_MEMBERS}.` });
 
@@ -32,7 +32,7 @@ export const CreateTeamBody = z
     description: Description.optional(),
     workGroups: z.array(WorkGroupInput).max(MAX_WORK_GROUPS).default([]),
     members: Members.default([]),
-    defaultWorkflowId: Id.optional().openapi({ description: 'Release teams only.' }),
+    defaultWorkflowId: idOf('release-default').optional().openapi({ description: 'Release teams only.' }),
   })
   .strict()
   .openapi('CreateTeam');
@@ -47,7 +47,10 @@ export const UpdateTeamBody = z
       .optional()
       .openapi({ description: 'The complete new list of work groups.' }),
     members: Members.optional().openapi({ description: 'The complete new list of members.' }),
-    defaultWorkflowId: Id.nullable().optional().openapi({ description: '`null` removes it.' }),
+    defaultWorkflowId: idOf('release-default')
+      .nullable()
+      .optional()
+      .openapi({ description: '`null` removes it.' }),
     expectedVersion: ExpectedVersion.optional(),
   })
   .strict()

@@ -3,7 +3,7 @@
  * teams resource maintains it.
  */
 import { PROCESSES } from '#domain/actor';
-import { ExpectedVersion, Id, PageQuery, pageOf, z } from './common.ts';
+import { ExpectedVersion, Id, idOf, PageQuery, pageOf, z } from './common.ts';
 import { resource, route } from './route.ts';
 
 const Processes = z
@@ -19,7 +19,10 @@ const Profile = {
 };
 
 export const CreateUserBody = z
-  .object({ id: Id.openapi({ description: "The identity provider's subject (`sub`)." }), ...Profile })
+  .object({
+    id: idOf('bob', "The user's name in the identity provider: a Cognito access token's `username`."),
+    ...Profile,
+  })
   .strict()
   .openapi('CreateUser');
 

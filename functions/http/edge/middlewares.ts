@@ -8,7 +8,7 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
 import { type Actor, requireAdmin, requireProcess } from '#domain/actor';
-import { ValidationError } from '#domain/errors';
+import { ForbiddenError, ValidationError } from '#domain/errors';
 import type { IdempotencyRequest } from '#domain/ports';
 import { actorFor, type UserStore } from '#domain/user/user';
 import { logger } from '../../app/logger.ts';
@@ -34,6 +34,8 @@ export interface EdgeState {
   declaration: DeclaredRoute;
   headers: Record<string, string>;
   actor?: Actor;
+  /** Whether the caller is a registered user (a token may name someone nobody created yet). */
+  registered?: boolean;
   request?: {
     body: unknown;
     query: unknown;
@@ -158,7 +160,9 @@ export function identifyCaller(users: () => UserStore): Middleware {
         | Record<string, unknown>
         | undefined;
       const subject = userIdOf(claims);
-      state.actor = actorFor({ subject, adminClaim: inAdminGroup(claims) }, await users().get(subject));
+      const user = await users().get(subject);
+      state.registered = user !== undefined;
+      state.actor = actorFor({ subject, adminClaim: inAdminGroup(claims) }, user);
     },
   };
 }
@@ -170,6 +174,11 @@ export function requireAccess(): Middleware {
       const state = edgeState(request.event);
       const access = state.declaration.access;
       const actor = state.actor as Actor;
+      if (state.registered === false && !actor.admin && ('admin' in access || 'processes' in access)) {
+        throw new ForbiddenError(
+          `User ${actor.id} is not registered: an administrator creates it (PUT /users/${actor.id}).`,
+        );
+      }
       if ('admin' in access) requireAdmin(actor);
       if ('processes' in access) requireProcess(actor, ...access.processes);
     },

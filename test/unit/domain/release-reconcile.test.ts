@@ -27,7 +27,13 @@ const timeouts = parseWorkflowDefinition({
       onTimeout: 'Escalated',
       transitions: [{ to: 'Escalated' }, { to: 'Done' }],
     },
-    { name: 'Escalated', transitions: [{ to: 'Done' }] },
+    {
+      name: 'Escalated',
+      timeoutSeconds: 60,
+      onTimeout: 'Done',
+      transitions: [{ to: 'Done' }, { to: 'Dropped' }],
+    },
+    { name: 'Dropped', terminal: true },
     { name: 'Done', terminal: true },
   ],
 });
@@ -130,13 +136,26 @@ describe('reconcile: what to do about a release and its execution', () => {
     expect(reconcile(at('Review', 0), timeouts, waiting('Escalated', 2)).kind).toBe('diverged');
   });
 
-  it('follows an execution that ended in an exit the release did not record', () => {
+  it('follows an execution that timed out into an exit the release did not record', () => {
     expect(reconcile(at('Escalated', 1), timeouts, { status: 'SUCCEEDED', currentState: 'Done' })).toEqual({
       kind: 'follow',
       to: 'Done',
       entry: 2,
       terminal: true,
     });
+  });
+
+  it('reports, never follows, an execution that ended in an exit no timeout leads to (a forged signal)', () => {
+    expect(
+      reconcile(at('Escalated', 1), timeouts, { status: 'SUCCEEDED', currentState: 'Dropped' }).kind,
+    ).toBe('diverged');
+    expect(reconcile(at('Review', 0), timeouts, { status: 'SUCCEEDED', currentState: 'Done' }).kind).toBe(
+      'diverged',
+    );
+    expect(
+      reconcile(at('Assessment', 0), releaseWorkflow, { status: 'SUCCEEDED', currentState: 'Cancelled' })
+        .kind,
+    ).toBe('diverged');
   });
 });
 

@@ -328,6 +328,21 @@ describe('signal-execution', () => {
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
   });
 
+  it('signals nothing for a release whose execution is over (failed)', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok' } });
+    const failed = { ...releases, get: async () => ({ ...storedRelease, status: 'failed' }) as Release };
+    await createSignal(() => ({ clients, runs: { release: failed, change: nothing }, waits }))(event(1));
+    expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
+  });
+
+  it('finds the release of a truncated event by its subject', async () => {
+    dynamo.on(GetCommand).resolves({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok' } });
+    await signal({
+      detail: { id: 'e', subject: { kind: 'release', id: 'rel_1' }, data: { truncated: true } },
+    } as never);
+    expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'tok' });
+  });
+
   it('throws (so EventBridge retries) while the execution has not reached the stage yet', async () => {
     dynamo.on(GetCommand).resolves({});
     await expect(signal(event(1))).rejects.toBeInstanceOf(ExecutionNotReadyError);
