@@ -3,10 +3,9 @@
  * the routes' declarations (`contract/index.ts`). One source for the CDK stack (API Gateway
  * routes), the local gateway and the fallback handler (which tells 404 from 405).
  */
-import { declaredRoutes } from './contract/index.ts';
-import type { HttpHandlerName } from './contract/route.ts';
+import { declaredRoutes, type HttpHandlerName } from './contract/index.ts';
 
-export type { HttpHandlerName } from './contract/route.ts';
+export type { HttpHandlerName } from './contract/index.ts';
 
 export interface RouteSpec {
   /** Handler (resource) that serves the route, e.g. `releases`. */
@@ -18,7 +17,10 @@ export interface RouteSpec {
 export const routeTable: Readonly<Record<string, RouteSpec>> = Object.fromEntries(
   declaredRoutes.map((r) => [
     r.routeKey,
-    { handler: r.handler, ...('public' in r.access ? { public: true } : {}) } satisfies RouteSpec,
+    {
+      handler: r.handler as HttpHandlerName,
+      ...('public' in r.access ? { public: true } : {}),
+    } satisfies RouteSpec,
   ]),
 );
 

@@ -1,6 +1,6 @@
 /**
  * Every deployed handler as a function, with exactly the grants `infra/functions.ts` gives it.
- * Deploying another handler is adding its name to `deployedFunctions`.
+ * Every function there is deployed (a stack built for a test may deploy fewer).
  */
 import { ArnFormat, type CfnElement, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
@@ -95,7 +95,7 @@ export class Handlers extends Construct {
     const fn = this.find(name);
     if (!fn)
       throw new Error(
-        `Function ${name} is not deployed (add it to deployedFunctions in infra/functions.ts).`,
+        `Function ${name} is not deployed (the stack was built with a list of functions without it).`,
       );
     return fn;
   }

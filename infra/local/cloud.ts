@@ -24,21 +24,8 @@ import { logger } from '../../functions/app/logger.ts';
 import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
 import { ensureBootstrap as bootstrap } from '../../functions/domain/team/service.ts';
 import { createHandler as createRelayHandler } from '../../functions/events/outbox-relay.ts';
-import {
-  createHandler as createReconcileExecutions,
-  type ReconcileSummary,
-  reconcileAll,
-} from '../../functions/events/reconcile-executions.ts';
-import { createHandler as createSignalExecution } from '../../functions/events/signal-execution.ts';
-import { createHandler as createStartExecution } from '../../functions/events/start-execution.ts';
-import { handler as fallback } from '../../functions/http/fallback.ts';
-import { handler as health } from '../../functions/http/health.ts';
-import { handler as openapi } from '../../functions/http/openapi.ts';
-import { createHandler as createReleasesHandler } from '../../functions/http/releases.ts';
-import type { HttpHandlerName } from '../../functions/http/route-table.ts';
-import { createHandler as createTeamsHandler } from '../../functions/http/teams.ts';
-import { createHandler as createUsersHandler } from '../../functions/http/users.ts';
-import { createHandler as createWorkflowsHandler } from '../../functions/http/workflows.ts';
+import { type ReconcileSummary, reconcileAll } from '../../functions/events/reconcile-executions.ts';
+import { type HttpHandlerName, httpFunctions } from '../../functions/http/contract/index.ts';
 import {
   createHandler as createRecordStage,
   type RecordStagePayload,
@@ -46,7 +33,14 @@ import {
 import { createTableInput } from '../../functions/store/table-definition.ts';
 import { compileWorkflow } from '../../workflows/compile.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
-import { EVENT_BUS_NAME, type EventTargetName, schedules, rules as stackRules } from '../rules.ts';
+import { functionSpecs } from '../functions.ts';
+import {
+  consumerAsyncInvoke,
+  EVENT_BUS_NAME,
+  type EventTargetName,
+  schedules,
+  rules as stackRules,
+} from '../rules.ts';
 import { localDynamoClient, startDynamoDbLocal } from './dynamodb-local.ts';
 import {
   type AsyncInvokeConfig,
@@ -126,6 +120,20 @@ export interface LocalCloud {
   /** What the reconciler found at start-up. */
   readonly startupReconciliation: ReconcileSummary;
   stop(): Promise<void>;
+}
+
+/**
+ * A function's handler as the stack deploys it (its spec's module): its `createHandler` bound to
+ * the local cloud's ports when it has one (handlers that need ports), else its `handler`.
+ */
+async function loadHandler<T>(entry: string, ports: () => AppPorts): Promise<T> {
+  const module = (await import(new URL(`../../${entry}`, import.meta.url).href)) as {
+    handler?: T;
+    createHandler?: (ports: () => AppPorts) => T;
+  };
+  const handler = module.createHandler?.(ports) ?? module.handler;
+  if (!handler) throw new Error(`${entry} exports neither createHandler nor handler`);
+  return handler;
 }
 
 async function ensureTable(client: DynamoDBClient, tableName: string): Promise<string> {
@@ -235,17 +243,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     };
     const wrap = options.wrapFunction ?? ((_name, fn) => fn);
     const recordStage = wrap('record-stage', createRecordStage(currentPorts));
-    const startExecution = wrap('start-execution', createStartExecution(currentPorts));
-    const signalExecution = wrap('signal-execution', createSignalExecution(currentPorts));
-    const reconcileExecutions = wrap('reconcile-executions', createReconcileExecutions(currentPorts));
 
-    // The functions rules and schedules target, invoked asynchronously as in AWS: their errors are
-    // retried and recorded by Lambda's asynchronous invocation, not by the rule.
-    const targets: Record<EventTargetName, LambdaHandler> = {
-      'start-execution': (event) => startExecution(event as never),
-      'signal-execution': (event) => signalExecution(event as never),
-      'reconcile-executions': (event) => reconcileExecutions(event),
-    };
+    // The functions rules and schedules target (the stack's, by their specs), invoked
+    // asynchronously as in AWS: their errors are retried and recorded by Lambda's asynchronous
+    // invocation, not by the rule.
+    const targets = Object.fromEntries(
+      await Promise.all(
+        (Object.keys(consumerAsyncInvoke) as EventTargetName[]).map(async (name) => [
+          name,
+          wrap(name, await loadHandler<LambdaHandler>(functionSpecs[name].entry, currentPorts)),
+        ]),
+      ),
+    ) as Record<EventTargetName, LambdaHandler>;
     const lambda = new LocalAsyncLambda({
       functions: targets,
       config: CONSUMER_ASYNC_INVOKE,
@@ -348,15 +357,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const reconcile = () => reconcileAll(livePorts);
     const startupReconciliation = await reconcile();
     const identity = await localIdentity({ dataDir: options.dataDir, issuer: LOCAL_ISSUER });
-    const handlers: Partial<Record<HttpHandlerName, HttpLambda>> = {
-      health,
-      openapi,
-      fallback,
-      releases: createReleasesHandler(currentPorts),
-      teams: createTeamsHandler(currentPorts),
-      users: createUsersHandler(currentPorts),
-      workflows: createWorkflowsHandler(currentPorts),
-    };
+    // The API's functions are the stack's: each resource's handler module, found by its declaration.
+    const handlers = Object.fromEntries(
+      await Promise.all(
+        Object.entries(httpFunctions).map(async ([name, spec]) => [
+          name,
+          await loadHandler<HttpLambda>(spec.entry, currentPorts),
+        ]),
+      ),
+    ) as Record<HttpHandlerName, HttpLambda>;
     const gateway = await startGateway({
       port: options.apiPort ?? 0,
       handlers,

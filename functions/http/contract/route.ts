@@ -4,17 +4,8 @@
  * it takes) are all derived from these declarations; a handler module only binds use cases to them.
  */
 import type { z } from 'zod';
+import type { FunctionAccess, FunctionSpec } from '#app/function-access';
 import type { Process } from '#domain/actor';
-
-/** The Lambda function (one per resource) that serves a route. */
-export type HttpHandlerName =
-  | 'health'
-  | 'openapi'
-  | 'releases'
-  | 'workflows'
-  | 'teams'
-  | 'users'
-  | 'fallback';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -66,7 +57,8 @@ export interface RouteDeclaration<
 /** A declaration with its resource's handler and its operation id (its key in the module). */
 export interface DeclaredRoute extends RouteDeclaration {
   readonly operationId: string;
-  readonly handler: HttpHandlerName;
+  /** The resource's function (its name; its module is `functions/http/<name>.ts`). */
+  readonly handler: string;
   readonly routeKey: string;
 }
 
@@ -78,24 +70,40 @@ export function route<
   return declaration;
 }
 
-/** A resource's routes, all served by one handler; keys are the operation ids. */
-export interface Resource<R extends Record<string, RouteDeclaration>> {
-  readonly handler: HttpHandlerName;
+/**
+ * The Lambda function that serves a resource: its name, which is also its handler module's
+ * (`functions/http/<name>.ts`, exporting `handler` and, when it needs ports, `createHandler`),
+ * and what it may touch (its grants in the stack).
+ */
+export interface ResourceFunction<H extends string = string> extends FunctionAccess {
+  readonly name: H;
+  readonly description: string;
+}
+
+/** A resource's routes, all served by one function; keys are the operation ids. */
+export interface Resource<R extends Record<string, RouteDeclaration>, H extends string = string> {
+  readonly handler: H;
+  readonly function: FunctionSpec;
   readonly routes: R;
   readonly list: readonly DeclaredRoute[];
 }
 
-export function resource<R extends Record<string, RouteDeclaration>>(
-  handler: HttpHandlerName,
+/** The handler module of an HTTP function. */
+export const httpEntry = (name: string): string => `functions/http/${name}.ts`;
+
+export function resource<H extends string, R extends Record<string, RouteDeclaration>>(
+  fn: ResourceFunction<H>,
   routes: R,
-): Resource<R> {
+): Resource<R, H> {
+  const { name, ...access } = fn;
   return {
-    handler,
+    handler: name,
+    function: { entry: httpEntry(name), ...access },
     routes,
     list: Object.entries(routes).map(([operationId, r]) => ({
       ...r,
       operationId,
-      handler,
+      handler: name,
       routeKey: `${r.method} ${r.path}`,
     })),
   };

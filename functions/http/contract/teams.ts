@@ -90,50 +90,53 @@ export const TeamPage = pageOf(TeamView).openapi('TeamPage');
 export const TeamParams = z.object({ id: Id.openapi({ example: 'team_release' }) });
 
 /** The teams resource's routes. */
-export const teamRoutes = resource('teams', {
-  createTeam: route({
-    method: 'POST',
-    path: '/teams',
-    summary: 'Create a release or deployment team (administrators)',
-    description:
-      'Work groups without an id get one (work group ids are unique across teams). Members must be existing users (422 `unknown-users` names the others); their `teamIds` and `workGroupIds` change in the same transaction. Send `Idempotency-Key` to make retries safe.',
-    access: { admin: true },
-    body: CreateTeamBody,
-    idempotent: true,
-    problems: [409],
-    responses: {
-      201: { description: 'Created (or replayed: `Idempotent-Replayed: true`)', schema: TeamView },
-    },
-  }),
-  listTeams: route({
-    method: 'GET',
-    path: '/teams',
-    summary: 'List teams by name',
-    description: 'Needs any process (change, release or deployment) or an administrator.',
-    access: ANY_PROCESS,
-    query: TeamListQuery,
-    responses: { 200: { description: 'A page of teams', schema: TeamPage } },
-  }),
-  getTeam: route({
-    method: 'GET',
-    path: '/teams/{id}',
-    summary: 'Read a team',
-    access: ANY_PROCESS,
-    params: TeamParams,
-    responses: { 200: { description: 'The team', schema: TeamView } },
-  }),
-  editTeam: route({
-    method: 'PATCH',
-    path: '/teams/{id}',
-    summary: 'Edit a team: name, description, work groups, members, default workflow (administrators)',
-    description:
-      'Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409. Members and work groups are replaced by the lists sent.',
-    access: { admin: true },
-    params: TeamParams,
-    body: UpdateTeamBody,
-    ifMatch: true,
-    mergePatch: true,
-    problems: [422],
-    responses: { 200: { description: 'The edited team', schema: TeamView } },
-  }),
-});
+export const teamRoutes = resource(
+  { name: 'teams', description: 'Teams resource', table: 'write' },
+  {
+    createTeam: route({
+      method: 'POST',
+      path: '/teams',
+      summary: 'Create a release or deployment team (administrators)',
+      description:
+        'Work groups without an id get one (work group ids are unique across teams). Members must be existing users (422 `unknown-users` names the others); their `teamIds` and `workGroupIds` change in the same transaction. Send `Idempotency-Key` to make retries safe.',
+      access: { admin: true },
+      body: CreateTeamBody,
+      idempotent: true,
+      problems: [409],
+      responses: {
+        201: { description: 'Created (or replayed: `Idempotent-Replayed: true`)', schema: TeamView },
+      },
+    }),
+    listTeams: route({
+      method: 'GET',
+      path: '/teams',
+      summary: 'List teams by name',
+      description: 'Needs any process (change, release or deployment) or an administrator.',
+      access: ANY_PROCESS,
+      query: TeamListQuery,
+      responses: { 200: { description: 'A page of teams', schema: TeamPage } },
+    }),
+    getTeam: route({
+      method: 'GET',
+      path: '/teams/{id}',
+      summary: 'Read a team',
+      access: ANY_PROCESS,
+      params: TeamParams,
+      responses: { 200: { description: 'The team', schema: TeamView } },
+    }),
+    editTeam: route({
+      method: 'PATCH',
+      path: '/teams/{id}',
+      summary: 'Edit a team: name, description, work groups, members, default workflow (administrators)',
+      description:
+        'Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409. Members and work groups are replaced by the lists sent.',
+      access: { admin: true },
+      params: TeamParams,
+      body: UpdateTeamBody,
+      ifMatch: true,
+      mergePatch: true,
+      problems: [422],
+      responses: { 200: { description: 'The edited team', schema: TeamView } },
+    }),
+  },
+);

@@ -54,50 +54,53 @@ export const UserPage = pageOf(UserView).openapi('UserPage');
 export const UserParams = z.object({ id: Id.openapi({ example: 'alice' }) });
 
 /** The users resource's routes (administrators; a user may read themself). */
-export const userRoutes = resource('users', {
-  createUser: route({
-    method: 'POST',
-    path: '/users',
-    summary: 'Create a user and its processes (administrators)',
-    description: 'A user with the id already there gets 409. Team membership is set through /teams.',
-    access: { admin: true },
-    body: CreateUserBody,
-    idempotent: true,
-    problems: [409],
-    responses: {
-      201: { description: 'Created (or replayed: `Idempotent-Replayed: true`)', schema: UserView },
-    },
-  }),
-  listUsers: route({
-    method: 'GET',
-    path: '/users',
-    summary: 'List users by id (administrators)',
-    access: { admin: true },
-    query: PageQuery,
-    responses: { 200: { description: 'A page of users', schema: UserPage } },
-  }),
-  getUser: route({
-    method: 'GET',
-    path: '/users/{id}',
-    summary: 'Read a user (administrators, or the user themself)',
-    description: 'The `ETag` is the version a replacing PUT sends as `If-Match`.',
-    access: { signedIn: true },
-    params: UserParams,
-    responses: { 200: { description: 'The user', schema: UserView } },
-  }),
-  putUser: route({
-    method: 'PUT',
-    path: '/users/{id}',
-    summary: 'Create a user, or replace its processes, display name and admin flag (administrators)',
-    description:
-      'Without a version it creates the user (201), or answers 200 when the user already has exactly this profile (so it can be run twice); a different profile needs `expectedVersion` or `If-Match` (the ETag of `GET /users/{id}`), else 409. Team membership is kept.',
-    access: { admin: true },
-    params: UserParams,
-    body: PutUserBody,
-    ifMatch: true,
-    responses: {
-      200: { description: 'Replaced (or unchanged)', schema: UserView },
-      201: { description: 'Created', schema: UserView },
-    },
-  }),
-});
+export const userRoutes = resource(
+  { name: 'users', description: 'Users resource', table: 'write' },
+  {
+    createUser: route({
+      method: 'POST',
+      path: '/users',
+      summary: 'Create a user and its processes (administrators)',
+      description: 'A user with the id already there gets 409. Team membership is set through /teams.',
+      access: { admin: true },
+      body: CreateUserBody,
+      idempotent: true,
+      problems: [409],
+      responses: {
+        201: { description: 'Created (or replayed: `Idempotent-Replayed: true`)', schema: UserView },
+      },
+    }),
+    listUsers: route({
+      method: 'GET',
+      path: '/users',
+      summary: 'List users by id (administrators)',
+      access: { admin: true },
+      query: PageQuery,
+      responses: { 200: { description: 'A page of users', schema: UserPage } },
+    }),
+    getUser: route({
+      method: 'GET',
+      path: '/users/{id}',
+      summary: 'Read a user (administrators, or the user themself)',
+      description: 'The `ETag` is the version a replacing PUT sends as `If-Match`.',
+      access: { signedIn: true },
+      params: UserParams,
+      responses: { 200: { description: 'The user', schema: UserView } },
+    }),
+    putUser: route({
+      method: 'PUT',
+      path: '/users/{id}',
+      summary: 'Create a user, or replace its processes, display name and admin flag (administrators)',
+      description:
+        'Without a version it creates the user (201), or answers 200 when the user already has exactly this profile (so it can be run twice); a different profile needs `expectedVersion` or `If-Match` (the ETag of `GET /users/{id}`), else 409. Team membership is kept.',
+      access: { admin: true },
+      params: UserParams,
+      body: PutUserBody,
+      ifMatch: true,
+      responses: {
+        200: { description: 'Replaced (or unchanged)', schema: UserView },
+        201: { description: 'Created', schema: UserView },
+      },
+    }),
+  },
+);

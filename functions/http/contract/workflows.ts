@@ -92,41 +92,44 @@ export const WorkflowView = z
 export const WorkflowPage = pageOf(WorkflowSummary).openapi('WorkflowPage');
 
 /** The workflows resource's routes. */
-export const workflowRoutes = resource('workflows', {
-  publishWorkflow: route({
-    method: 'POST',
-    path: '/workflows',
-    summary: 'Validate, compile and publish a workflow version (administrators)',
-    description:
-      "Validates the definition, compiles it to Amazon States Language and publishes it as a new version of the workflow's state machine (`release-desk-<id>`, created with the first version; the default workflows keep the stack's machines). 201 when it created the workflow (version 1); 200 when it published the next version of an existing one, or when the definition equals the latest version's (nothing is published then). A workflow's kind cannot change (422 `workflow-kind-changed`). Releases keep the version they started on. Send `Idempotency-Key` to make retries safe.",
-    access: { admin: true },
-    body: PublishWorkflowBody,
-    idempotent: true,
-    problems: [409],
-    responses: {
-      200: {
-        description: 'A new version of an existing workflow (or none: unchanged)',
-        schema: WorkflowView,
+export const workflowRoutes = resource(
+  { name: 'workflows', description: 'Workflows resource', table: 'write', workflowCatalog: 'publish' },
+  {
+    publishWorkflow: route({
+      method: 'POST',
+      path: '/workflows',
+      summary: 'Validate, compile and publish a workflow version (administrators)',
+      description:
+        "Validates the definition, compiles it to Amazon States Language and publishes it as a new version of the workflow's state machine (`release-desk-<id>`, created with the first version; the default workflows keep the stack's machines). 201 when it created the workflow (version 1); 200 when it published the next version of an existing one, or when the definition equals the latest version's (nothing is published then). A workflow's kind cannot change (422 `workflow-kind-changed`). Releases keep the version they started on. Send `Idempotency-Key` to make retries safe.",
+      access: { admin: true },
+      body: PublishWorkflowBody,
+      idempotent: true,
+      problems: [409],
+      responses: {
+        200: {
+          description: 'A new version of an existing workflow (or none: unchanged)',
+          schema: WorkflowView,
+        },
+        201: { description: 'Created (version 1)', schema: WorkflowView },
       },
-      201: { description: 'Created (version 1)', schema: WorkflowView },
-    },
-  }),
-  listWorkflows: route({
-    method: 'GET',
-    path: '/workflows',
-    summary: 'List workflows by kind, then id',
-    description: 'Needs any process (change, release or deployment) or an administrator.',
-    access: ANY_PROCESS,
-    query: WorkflowListQuery,
-    responses: { 200: { description: 'A page of workflows', schema: WorkflowPage } },
-  }),
-  getWorkflow: route({
-    method: 'GET',
-    path: '/workflows/{id}',
-    summary: 'Read a workflow with the definition and ASL of its latest (or a given) version',
-    access: ANY_PROCESS,
-    params: WorkflowParams,
-    query: WorkflowQuery,
-    responses: { 200: { description: 'The workflow', schema: WorkflowView } },
-  }),
-});
+    }),
+    listWorkflows: route({
+      method: 'GET',
+      path: '/workflows',
+      summary: 'List workflows by kind, then id',
+      description: 'Needs any process (change, release or deployment) or an administrator.',
+      access: ANY_PROCESS,
+      query: WorkflowListQuery,
+      responses: { 200: { description: 'A page of workflows', schema: WorkflowPage } },
+    }),
+    getWorkflow: route({
+      method: 'GET',
+      path: '/workflows/{id}',
+      summary: 'Read a workflow with the definition and ASL of its latest (or a given) version',
+      access: ANY_PROCESS,
+      params: WorkflowParams,
+      query: WorkflowQuery,
+      responses: { 200: { description: 'The workflow', schema: WorkflowView } },
+    }),
+  },
+);

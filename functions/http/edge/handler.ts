@@ -116,6 +116,14 @@ export function baseVersion(
   return version;
 }
 
+/** A resource's Lambda handler, naming the routes it serves (`METHOD /path`). */
+export type HttpFunction = ((
+  event: HttpEvent,
+  context?: { awsRequestId?: string },
+) => Promise<HttpResult>) & {
+  readonly servedRoutes: readonly string[];
+};
+
 /** Ports every HTTP handler needs from the composition root. */
 export interface EdgePorts {
   readonly users: UserStore;
@@ -154,8 +162,21 @@ export function httpHandler<P extends EdgePorts, R extends Record<string, RouteD
   resource: Resource<R>,
   implementation: Implementation<R, P>,
   ports: () => P,
-): (event: HttpEvent, context?: { awsRequestId?: string }) => Promise<HttpResult> {
+): HttpFunction {
   const byRouteKey = new Map<string, DeclaredRoute>(resource.list.map((r) => [r.routeKey, r]));
+  // The compiler holds the implementation to the declarations; this holds a cast or a spread to them.
+  const declared = new Set(Object.keys(resource.routes));
+  const implemented = Object.keys(implementation);
+  const undeclared = implemented.filter((op) => !declared.has(op));
+  const missing = [...declared].filter((op) => !(op in implementation));
+  if (undeclared.length > 0 || missing.length > 0) {
+    throw new Error(
+      `The ${resource.handler} handler must serve exactly its declared routes: ${[
+        ...undeclared.map((op) => `${op} is not declared`),
+        ...missing.map((op) => `${op} has no use case`),
+      ].join('; ')}.`,
+    );
+  }
   const base = async (event: HttpEvent): Promise<HttpResult> => {
     const state = edgeState(event);
     const run = implementation[state.declaration.operationId as keyof R] as unknown as (
@@ -171,5 +192,10 @@ export function httpHandler<P extends EdgePorts, R extends Record<string, RouteD
     .use(identifyCaller(() => ports().users))
     .use(requireAccess())
     .use(parseRequest());
-  return (event, context) => handler(event, (context ?? {}) as never);
+  return Object.assign(
+    (event: HttpEvent, context?: { awsRequestId?: string }) => handler(event, (context ?? {}) as never),
+    {
+      servedRoutes: resource.list.map((r) => r.routeKey),
+    },
+  );
 }
