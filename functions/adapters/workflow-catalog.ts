@@ -1,7 +1,8 @@
 /**
- * The workflow catalog releases are created and moved with, on the stored published workflows:
- * a new release runs on the latest version of the workflow it names (else its team's default,
- * else `release-default`) and keeps that version's state machine version for its lifetime.
+ * The workflow catalog subjects (releases, RFCs) are created and moved with, on the stored
+ * published workflows: a new subject runs on the latest version of the workflow it names (else,
+ * for a release, its team's default; else its kind's default, e.g. `release-default`) and keeps
+ * that version's state machine version for its lifetime.
  *
  * The default workflows' state machines are created by the stack (the local cloud in `npm start`
  * and the tests); the catalog stores each one as version 1 of its workflow, by publishing the
@@ -11,8 +12,6 @@
  */
 import { NotFoundError, RuleViolationError, VersionConflictError } from '#domain/errors';
 import type { Clock, IdempotencyRequest, IdGenerator, Page } from '#domain/ports';
-import type { WorkflowCatalog } from '#domain/release/ports';
-import type { WorkflowRef } from '#domain/release/release';
 import {
   type PublishedStateMachine,
   stagePublication,
@@ -21,10 +20,12 @@ import {
   type WorkflowStore,
   type WorkflowVersion,
 } from '#domain/workflow/service';
+import type { WorkflowCatalog } from '#domain/workflow-run/ports';
+import { type RunKind, SUBJECT_KINDS, type WorkflowRef } from '#domain/workflow-run/run';
 
 import { type AslStateMachine, compileWorkflow } from '#workflows/compile';
 import {
-  DEFAULT_RELEASE_WORKFLOW_ID,
+  DEFAULT_WORKFLOW_BY_KIND,
   type DefaultWorkflowId,
   defaultWorkflows,
 } from '#workflows/defaults/index';
@@ -174,18 +175,23 @@ export class StoredWorkflowCatalog implements WorkflowCatalog {
     };
   }
 
-  async releaseWorkflow(workflowId: string | undefined, teamId: string | undefined): Promise<WorkflowRef> {
+  async workflowFor(
+    kind: RunKind,
+    workflowId: string | undefined,
+    teamId: string | undefined,
+  ): Promise<WorkflowRef> {
     const teamDefault =
       workflowId === undefined && teamId ? await this.#options.teamDefaultWorkflow(teamId) : undefined;
-    const id = workflowId ?? teamDefault ?? DEFAULT_RELEASE_WORKFLOW_ID;
+    const id = workflowId ?? teamDefault ?? DEFAULT_WORKFLOW_BY_KIND[kind];
     const workflow = await this.store.get(id);
     if (!workflow) {
       throw new RuleViolationError('unknown-workflow', `Workflow ${id} does not exist.`, { workflowId: id });
     }
-    if (workflow.kind !== 'release') {
+    if (workflow.kind !== kind) {
+      const noun = SUBJECT_KINDS[kind].noun.toLowerCase();
       throw new RuleViolationError(
-        'workflow-not-release',
-        `Workflow ${id} is a ${workflow.kind} workflow; a release needs a release workflow.`,
+        `workflow-not-${kind}`,
+        `Workflow ${id} is a ${workflow.kind} workflow; a ${noun} needs a ${kind} workflow.`,
         { workflowId: id, kind: workflow.kind },
       );
     }

@@ -3,11 +3,9 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DomainEvent } from '#domain/events';
-import type { IdempotencyRequest, Page } from '#domain/ports';
+import type { Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
-import { commitOnce } from './commit.ts';
 import { releaseIndexKeys, releaseLists } from './keys.ts';
 import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
 import { DynamoRunStore } from './run-repository.ts';
@@ -75,20 +73,6 @@ export function releaseQuery(filter: ReleaseFilter): PartitionQuery {
 export class DynamoReleaseStore extends DynamoRunStore<Release> implements ReleaseStore {
   constructor(db: DynamoDBDocumentClient, tableName: string) {
     super(db, tableName, { kind: 'release', indexKeys: releaseIndexKeys });
-  }
-
-  async create(release: Release, event: DomainEvent, idempotency?: IdempotencyRequest) {
-    const { replayedId } = await commitOnce(
-      this.db,
-      this.table,
-      { writes: [{ item: this.toItem(release), expectedVersion: undefined }], events: [event] },
-      idempotency,
-      release.id,
-    );
-    if (replayedId === undefined) return { release, replayed: false };
-    const stored = await this.get(replayedId);
-    if (!stored) throw new Error(`Idempotency record points at missing release ${replayedId}`);
-    return { release: stored, replayed: true };
   }
 
   /**

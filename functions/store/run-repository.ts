@@ -4,10 +4,10 @@
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
-import type { Page } from '#domain/ports';
+import type { IdempotencyRequest, Page } from '#domain/ports';
 import type { RunStore } from '#domain/workflow-run/ports';
 import type { RunKind, RunSubject } from '#domain/workflow-run/run';
-import { commit } from './commit.ts';
+import { commit, commitOnce } from './commit.ts';
 import { keys, runStatusList } from './keys.ts';
 import { queryPage } from './query-page.ts';
 
@@ -76,6 +76,20 @@ export class DynamoRunStore<S extends RunSubject> implements RunStore<S> {
     for (const k of ITEM_ONLY) delete copy[k];
     return copy as unknown as S;
   };
+
+  async create(subject: S, event: DomainEvent, idempotency?: IdempotencyRequest) {
+    const { replayedId } = await commitOnce(
+      this.db,
+      this.table,
+      { writes: [{ item: this.toItem(subject), expectedVersion: undefined }], events: [event] },
+      idempotency,
+      subject.id,
+    );
+    if (replayedId === undefined) return { subject, replayed: false };
+    const stored = await this.get(replayedId);
+    if (!stored) throw new Error(`Idempotency record points at missing ${this.#options.kind} ${replayedId}`);
+    return { subject: stored, replayed: true };
+  }
 
   async get(id: string): Promise<S | undefined> {
     const out = await this.db.send(

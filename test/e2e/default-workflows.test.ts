@@ -53,17 +53,17 @@ describe('default workflows', () => {
     expect((await t.call('GET', '/workflows/release-fast-track')).body).toMatchObject({ latestVersion: 1 });
     // A new process of the OLD code (mid-deployment) does not pair its definition with the new ASL…
     const old = createPorts(t.cloud.ports.config);
-    expect((await old.workflows.releaseWorkflow('release-fast-track', undefined)).version).toBe(1);
+    expect((await old.workflows.workflowFor('release', 'release-fast-track', undefined)).version).toBe(1);
     // …one of the new code (the deployment's) adopts it as the next version, once.
     const fresh = catalogOfNewCode(changed);
-    const ref = await fresh.workflows.releaseWorkflow('release-fast-track', undefined);
+    const ref = await fresh.workflows.workflowFor('release', 'release-fast-track', undefined);
     expect(ref.version).toBe(2);
     expect(ref.stateMachineArn).toMatch(new RegExp(`^${arn}:\\d+$`));
     expect((await fresh.workflowStore.get('release-fast-track'))?.description).toBe(
       'Deployed again, changed.',
     );
     const again = catalogOfNewCode(changed);
-    expect((await again.workflows.releaseWorkflow('release-fast-track', undefined)).version).toBe(2);
+    expect((await again.workflows.workflowFor('release', 'release-fast-track', undefined)).version).toBe(2);
     for (const p of [old, fresh, again]) p.clients.sfn.destroy();
   });
 
@@ -94,7 +94,7 @@ describe('default workflows', () => {
     expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: true } });
     // And a new process does not take the stack's machine back over the administrator's version.
     const fresh = createPorts(t.cloud.ports.config);
-    expect((await fresh.workflows.releaseWorkflow('release-default', undefined)).version).toBe(2);
+    expect((await fresh.workflows.workflowFor('release', 'release-default', undefined)).version).toBe(2);
     fresh.clients.sfn.destroy();
   });
 });

@@ -360,26 +360,26 @@ describe('the workflow catalog', () => {
       ports,
     );
     const teamFlow = await ports.workflowStore.get('team-flow');
-    expect(await ports.workflows.releaseWorkflow(undefined, team.id)).toEqual({
+    expect(await ports.workflows.workflowFor('release', undefined, team.id)).toEqual({
       id: 'team-flow',
       version: 1,
       stateMachineArn: `${teamFlow?.stateMachineArn}:1`,
       initialStage: 'Build',
     });
-    expect(await ports.workflows.releaseWorkflow('release-fast-track', team.id)).toMatchObject({
+    expect(await ports.workflows.workflowFor('release', 'release-fast-track', team.id)).toMatchObject({
       id: 'release-fast-track',
       stateMachineArn: `${defaultMachines['release-fast-track']}:1`,
     });
-    expect(await ports.workflows.releaseWorkflow(undefined, undefined)).toEqual({
+    expect(await ports.workflows.workflowFor('release', undefined, undefined)).toEqual({
       id: 'release-default',
       version: 1,
       stateMachineArn: `${defaultMachines['release-default']}:1`,
       initialStage: 'Assessment',
     });
-    await expect(ports.workflows.releaseWorkflow('change-normal', undefined)).rejects.toMatchObject({
+    await expect(ports.workflows.workflowFor('release', 'change-normal', undefined)).rejects.toMatchObject({
       code: 'workflow-not-release',
     });
-    await expect(ports.workflows.releaseWorkflow('no-such-flow', undefined)).rejects.toMatchObject({
+    await expect(ports.workflows.workflowFor('release', 'no-such-flow', undefined)).rejects.toMatchObject({
       code: 'unknown-workflow',
     });
   });
@@ -409,7 +409,7 @@ describe('the workflow catalog', () => {
     );
     expect(execution.stateMachineVersionArn).toBe(v1Arn);
 
-    const next = await ports.workflows.releaseWorkflow('pinned', undefined);
+    const next = await ports.workflows.workflowFor('release', 'pinned', undefined);
     expect(next).toMatchObject({ version: 2, initialStage: 'Deploy' });
     expect(next.stateMachineArn).toMatch(/:stateMachine:release-desk-pinned:2$/);
   });

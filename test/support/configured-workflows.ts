@@ -3,7 +3,7 @@
  * workflow's state machine named by the configuration.
  */
 import { NotFoundError, RuleViolationError } from '#domain/errors';
-import type { WorkflowCatalog } from '#domain/release/service';
+import type { WorkflowCatalog } from '#domain/workflow-run/ports';
 import { defaultWorkflows } from '#workflows/defaults/index';
 
 export const DEFAULT_RELEASE_WORKFLOW = {
@@ -14,8 +14,8 @@ export const DEFAULT_RELEASE_WORKFLOW = {
 
 export function configuredWorkflowCatalog(stateMachineArn: string | undefined): WorkflowCatalog {
   return {
-    async releaseWorkflow(workflowId) {
-      if (workflowId !== undefined && workflowId !== DEFAULT_RELEASE_WORKFLOW.id) {
+    async workflowFor(kind, workflowId) {
+      if (kind !== 'release' || (workflowId !== undefined && workflowId !== DEFAULT_RELEASE_WORKFLOW.id)) {
         throw new RuleViolationError('unknown-workflow', `Workflow ${workflowId} does not exist.`, {
           workflowId,
         });

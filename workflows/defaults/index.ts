@@ -1,7 +1,7 @@
 /**
  * The workflows every installation starts with, under stable ids.
  */
-import { parseWorkflowDefinition, type WorkflowDefinition } from '../definition.ts';
+import { parseWorkflowDefinition, type WorkflowDefinition, type WorkflowKind } from '../definition.ts';
 import { changeEmergency, changeNormal, changeStandard } from './change.ts';
 import { releaseDefault } from './release-default.ts';
 import { releaseFastTrack } from './release-fast-track.ts';
@@ -38,3 +38,9 @@ export const DEFAULT_CHANGE_WORKFLOW_IDS = {
   standard: 'change-standard',
   emergency: 'change-emergency',
 } as const satisfies Record<'normal' | 'standard' | 'emergency', DefaultWorkflowId>;
+
+/** The workflow a new subject of each kind runs on when none is named (nor, for a release, by its team). */
+export const DEFAULT_WORKFLOW_BY_KIND = {
+  release: DEFAULT_RELEASE_WORKFLOW_ID,
+  change: DEFAULT_CHANGE_WORKFLOW_IDS.normal,
+} as const satisfies Record<WorkflowKind, DefaultWorkflowId>;

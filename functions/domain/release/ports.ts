@@ -1,26 +1,19 @@
 /**
- * What the release use cases need: the release store (a workflow run's store, plus creating and
- * listing), the teams a release may belong to, the workflow catalog, and the workflow run's ports.
+ * What the release use cases need: the release store (a workflow run's store, plus listing), the
+ * teams a release may belong to, and the workflow run's ports (catalog, executions, signals).
  */
-import type { DomainEvent } from '../events.ts';
-import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
+import type { Clock, IdGenerator, Page } from '../ports.ts';
 import type { Team } from '../team/team.ts';
 import type {
   ExecutionStarter,
   ExecutionViewer,
   RunStore,
   StageSignals,
-  WorkflowDefinitions,
+  WorkflowCatalog,
 } from '../workflow-run/ports.ts';
-import type { Release, ReleaseStatus, WorkflowRef } from './release.ts';
+import type { Release, ReleaseStatus } from './release.ts';
 
 export interface ReleaseStore extends RunStore<Release> {
-  /** Stores a new release with its event; a repeated Idempotency-Key returns the first release. */
-  create(
-    release: Release,
-    event: DomainEvent,
-    idempotency?: IdempotencyRequest,
-  ): Promise<{ release: Release; replayed: boolean }>;
   /** Newest first (in planned-start order when only the planned start is filtered on). */
   list(filter: ReleaseFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>>;
 }
@@ -34,11 +27,6 @@ export interface ReleaseFilter {
   readonly plannedFrom?: string | undefined;
   /** Planned to start before this instant (ISO 8601). */
   readonly plannedTo?: string | undefined;
-}
-
-export interface WorkflowCatalog extends WorkflowDefinitions {
-  /** The published workflow version a new release runs on (the team's default when none is named). */
-  releaseWorkflow(workflowId: string | undefined, teamId: string | undefined): Promise<WorkflowRef>;
 }
 
 /** The teams a release may belong to (read side of the team store). */

@@ -16,12 +16,12 @@ import type { DomainEvent } from '../events.ts';
 import type { IdempotencyRequest, Page } from '../ports.ts';
 import type { Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
-import { executionOf, moveSubject } from '../workflow-run/service.ts';
+import { beginRun, executionOf, moveSubject } from '../workflow-run/service.ts';
 import { mayChange, requireTeam, type TransitionRequest } from '../workflow-run/transition.ts';
 import type { ReleaseFilter, ReleasePorts } from './ports.ts';
 import { type NewRelease, newRelease, type Release, type ReleaseChanges, updateRelease } from './release.ts';
 
-export type { ReleaseFilter, ReleasePorts, ReleaseStore, WorkflowCatalog } from './ports.ts';
+export type { ReleaseFilter, ReleasePorts, ReleaseStore } from './ports.ts';
 
 /** A move a caller may make now, as `GET /releases/{id}` offers it. */
 export interface OfferedMove {
@@ -54,11 +54,16 @@ export async function createRelease(
     );
   }
   const teamId = await releaseTeamFor(input.teamId, actor, ports);
-  const workflow = await ports.workflows.releaseWorkflow(input.workflowId, teamId);
+  const workflow = await ports.workflows.workflowFor('release', input.workflowId, teamId);
   const { release, event } = newRelease({ ...input, teamId }, workflow, actor, ports);
-  const stored = await ports.releases.create(release, event, idempotency);
-  if (!stored.replayed) await ports.executions.start('release', stored.release);
-  return stored;
+  const { subject, replayed } = await beginRun(
+    'release',
+    release,
+    event,
+    { runs: ports.releases, executions: ports.executions },
+    idempotency,
+  );
+  return { release: subject, replayed };
 }
 
 /**

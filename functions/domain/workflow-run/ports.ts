@@ -5,12 +5,21 @@
  */
 import type { WorkflowDefinition } from '#workflows/definition';
 import type { DomainEvent } from '../events.ts';
-import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
 import type { ObservedExecution } from './reconcile.ts';
 import type { RunKind, RunSubject, StageSignal, WorkflowRef } from './run.ts';
 
 /** The subjects of one kind, with their events beside them. */
 export interface RunStore<S extends RunSubject> {
+  /**
+   * Stores a new subject with its created event; a repeated Idempotency-Key returns the subject
+   * the first request created (`replayed`) and stores nothing.
+   */
+  create(
+    subject: S,
+    event: DomainEvent,
+    idempotency?: IdempotencyRequest,
+  ): Promise<{ subject: S; replayed: boolean }>;
   get(id: string): Promise<S | undefined>;
   /** Replaces the subject if its stored version is still `expectedVersion`, with its events (409 otherwise). */
   save(subject: S, expectedVersion: number, events: readonly DomainEvent[]): Promise<void>;
@@ -79,9 +88,24 @@ export interface WorkflowDefinitions {
   definition(ref: Pick<WorkflowRef, 'id' | 'version'>): Promise<WorkflowDefinition>;
 }
 
+/** Picks the workflow a new subject runs on, and reads the versions subjects run on. */
+export interface WorkflowCatalog extends WorkflowDefinitions {
+  /**
+   * The latest published version of a workflow of the subject's kind: the one named, else the
+   * team's default (releases), else the kind's default. Refuses an unknown workflow or one of
+   * another kind (422).
+   */
+  workflowFor(
+    kind: RunKind,
+    workflowId: string | undefined,
+    teamId: string | undefined,
+  ): Promise<WorkflowRef>;
+}
+
 /** Every port of a workflow run, by kind where it differs. */
 export interface RunPorts<S extends RunSubject = RunSubject> {
   readonly runs: RunStore<S>;
+  readonly executions: ExecutionStarter;
   readonly workflows: WorkflowDefinitions;
   readonly stageSignals: StageSignals;
   readonly clock: Clock;

@@ -1,15 +1,34 @@
 /**
- * The workflow-run use cases every kind of subject shares: moving it (the move committed with its
- * events, then its waiting execution signalled), following a move its execution made by itself,
- * and reading its execution.
+ * The workflow-run use cases every kind of subject shares: beginning its run (the subject stored,
+ * its execution started), moving it (the move committed with its events, then its waiting
+ * execution signalled), following a move its execution made by itself, and reading its execution.
  */
 import type { WorkflowDefinition } from '#workflows/definition';
 import { findStage, type TransitionFacts } from '#workflows/transitions';
 import type { Actor } from '../actor.ts';
 import { NotFoundError, VersionConflictError } from '../errors.ts';
+import type { DomainEvent } from '../events.ts';
+import type { IdempotencyRequest } from '../ports.ts';
 import type { ExecutionView, ExecutionViewer, RunPorts } from './ports.ts';
 import { type RunKind, type RunSubject, SUBJECT_KINDS } from './run.ts';
 import { recordExecutionMove, type TransitionRequest, transition } from './transition.ts';
+
+/**
+ * Begins a subject's run: the new subject is committed with its created event, then its
+ * execution started (best effort: the created event's consumer starts it too). An idempotent
+ * replay returns the first subject and starts nothing.
+ */
+export async function beginRun<S extends RunSubject>(
+  kind: RunKind,
+  subject: S,
+  created: DomainEvent,
+  ports: Pick<RunPorts<S>, 'runs' | 'executions'>,
+  idempotency?: IdempotencyRequest,
+): Promise<{ subject: S; replayed: boolean }> {
+  const stored = await ports.runs.create(subject, created, idempotency);
+  if (!stored.replayed) await ports.executions.start(kind, stored.subject);
+  return stored;
+}
 
 /**
  * Moves a subject to another stage of its workflow: rules checked, the move committed with its
