@@ -1,8 +1,63 @@
 /**
- * In-memory fakes of the domain's ports: domain tests need no mocks.
+ * In-memory fakes of every port of the domain: use-case tests need no mocks, no DynamoDB and no
+ * Step Functions. Each fake behaves like its adapter in what the use cases rely on:
+ *
+ * - one {@link FakeTable} per world holds the committed events (the outbox and every history) and
+ *   the Idempotency-Keys, as the single DynamoDB table does for every store;
+ * - a write commits all of its items or none (`FakeTable.commit`): a used Idempotency-Key wins over
+ *   everything (the first resource replayed, or IdempotencyKeyReusedError for another request),
+ *   then a stale version or an item that exists already is a VersionConflictError, as in
+ *   `functions/store/commit.ts`;
+ * - lists are ordered as the table's indexes order them and paged with opaque cursors bound to
+ *   their list (another list's or a made-up cursor is a 400 ValidationError);
+ * - stored values are copies: a use case cannot change what is stored by changing what it read;
+ * - every call is recorded (`calls`, `count(method)`), so a test can say how often a store was read
+ *   or written.
+ *
+ * `inMemoryPorts()` wires them into one world that satisfies every use case's ports.
  */
-import type { Actor, Process } from '../../functions/domain/actor.ts';
-import type { Clock, IdGenerator } from '../../functions/domain/ports.ts';
+import type { Actor, Process } from '#domain/actor';
+import {
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  RuleViolationError,
+  ValidationError,
+  VersionConflictError,
+} from '#domain/errors';
+import type { DomainEvent, EventSubject } from '#domain/events';
+import type { Clock, IdempotencyRequest, IdGenerator, Page } from '#domain/ports';
+import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
+import type { Release } from '#domain/release/release';
+import type { TeamStore, UserDirectory } from '#domain/team/service';
+import { type Team, type TeamChange, type TeamKind, workGroupDiff } from '#domain/team/team';
+import type { UserRepository } from '#domain/user/service';
+import type { User } from '#domain/user/user';
+import type {
+  PublishedStateMachine,
+  Workflow,
+  WorkflowPublication,
+  WorkflowPublisher,
+  WorkflowStore,
+  WorkflowVersion,
+} from '#domain/workflow/service';
+import type {
+  ExecutionInspector,
+  ExecutionStarter,
+  ExecutionView,
+  ExecutionViewer,
+  RunStore,
+  StageSignals,
+  WaitingTask,
+  WaitStore,
+  WorkflowCatalog,
+} from '#domain/workflow-run/ports';
+import type { ObservedExecution } from '#domain/workflow-run/reconcile';
+import type { RunKind, RunSubject, StageSignal, WorkflowRef } from '#domain/workflow-run/run';
+import { DEFAULT_WORKFLOW_BY_KIND, defaultWorkflows } from '#workflows/defaults/index';
+import type { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
+
+// ---------------------------------------------------------------------------------------------
+// Time, ids and callers
 
 export function fixedClock(iso = '2026-11-26T10:00:00.000Z'): Clock & { advance(ms: number): void } {
   let now = new Date(iso).getTime();
@@ -22,3 +77,755 @@ export function sequentialIds(): IdGenerator {
 export function actor(id: string, processes: Process[], options: Partial<Actor> = {}): Actor {
   return { id, admin: false, processes: new Set(processes), teamIds: [], workGroupIds: [], ...options };
 }
+
+// ---------------------------------------------------------------------------------------------
+// What every fake shares: recorded calls, the table, pages
+
+/** One call of a fake's method, with its arguments. */
+export interface Call {
+  readonly method: string;
+  readonly args: readonly unknown[];
+}
+
+/** Records every call of its subclass's methods. */
+class Recorder {
+  readonly calls: Call[] = [];
+  /** How many times `method` was called. */
+  count(method: string): number {
+    return this.calls.filter((c) => c.method === method).length;
+  }
+  protected called(method: string, ...args: unknown[]): void {
+    this.calls.push({ method, args });
+  }
+}
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** DynamoDB's limit of items in one TransactWriteItems call. */
+const MAX_TRANSACTION_ITEMS = 100;
+
+/** One transaction: its state writes (already checked for staleness), its events, its key. */
+interface Transaction {
+  /** Whether any write's condition fails (an item that exists, or a stored version that moved on). */
+  readonly stale: boolean;
+  /** State items written, events excluded (the transaction's size is checked). */
+  readonly writes: number;
+  readonly events: readonly DomainEvent[];
+  /** The POST's Idempotency-Key, remembered for `resourceId` when both are given. */
+  readonly idempotency?: IdempotencyRequest | undefined;
+  readonly resourceId?: string | undefined;
+  /** Applies the state writes; called only when the transaction commits. */
+  readonly write: () => void;
+}
+
+/** The single table's shared part: committed events and Idempotency-Keys. */
+export class FakeTable {
+  /** Every committed event, in commit order: the outbox the bus is fed from. */
+  readonly events: DomainEvent[] = [];
+  readonly #keys = new Map<string, { fingerprint: string; resourceId: string }>();
+
+  /** The events of one subject, oldest first: its audit trail. */
+  eventsOf(subject: EventSubject): DomainEvent[] {
+    return this.events.filter((e) => e.subject.kind === subject.kind && e.subject.id === subject.id);
+  }
+
+  /** The resource a key was first used for; IdempotencyKeyReusedError when used for another request. */
+  replayed(idempotency: IdempotencyRequest): string | undefined {
+    const used = this.#keys.get(`${idempotency.scope}#${idempotency.key}`);
+    if (!used) return undefined;
+    if (used.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
+    return used.resourceId;
+  }
+
+  /** Commits a transaction as `commit`/`commitOnce` do, or replays the request that used its key. */
+  commit(tx: Transaction): { replayedId?: string } {
+    const remember = tx.idempotency && tx.resourceId !== undefined ? tx.idempotency : undefined;
+    const items = tx.writes + tx.events.length + (remember ? 1 : 0);
+    if (items > MAX_TRANSACTION_ITEMS) {
+      throw new Error(`ValidationException: ${items} items in one transaction (at most 100)`);
+    }
+    if (remember) {
+      const replayedId = this.replayed(remember);
+      if (replayedId !== undefined) return { replayedId };
+    }
+    const duplicateEvent = tx.events.some((e) => this.events.some((x) => x.id === e.id));
+    if (tx.stale || duplicateEvent) {
+      throw new VersionConflictError('The resource was changed by someone else; read it again and retry.');
+    }
+    tx.write();
+    this.events.push(...tx.events.map(copy));
+    if (remember && tx.resourceId !== undefined) {
+      this.#keys.set(`${remember.scope}#${remember.key}`, {
+        fingerprint: remember.fingerprint,
+        resourceId: tx.resourceId,
+      });
+    }
+    return {};
+  }
+}
+
+type PageRequest = { limit: number; cursor?: string | undefined };
+
+function invalidCursor(): ValidationError {
+  return new ValidationError('The cursor is not valid.', [
+    { path: 'cursor', message: 'is not a cursor this list returned' },
+  ]);
+}
+
+/**
+ * One page of `items` in the order of their sort keys (as a Query of an index returns them), with
+ * an opaque cursor bound to `list` when another item follows.
+ */
+export function pageOf<T>(
+  list: string,
+  items: readonly T[],
+  sortKey: (item: T) => string,
+  page: PageRequest,
+  descending = false,
+): Page<T> {
+  const sign = descending ? -1 : 1;
+  const compare = (a: string, b: string) => sign * (a < b ? -1 : a > b ? 1 : 0);
+  const sorted = [...items].sort((a, b) => compare(sortKey(a), sortKey(b)));
+  let rest = sorted;
+  if (page.cursor !== undefined) {
+    let after: unknown;
+    try {
+      after = JSON.parse(Buffer.from(page.cursor, 'base64url').toString('utf8'));
+    } catch {
+      throw invalidCursor();
+    }
+    const { l, k } = (after ?? {}) as { l?: unknown; k?: unknown };
+    if (l !== list || typeof k !== 'string') throw invalidCursor();
+    rest = sorted.filter((item) => compare(sortKey(item), k) > 0);
+  }
+  const shown = rest.slice(0, page.limit);
+  const last = shown.at(-1);
+  const nextCursor =
+    rest.length > page.limit && last !== undefined
+      ? Buffer.from(JSON.stringify({ l: list, k: sortKey(last) })).toString('base64url')
+      : undefined;
+  return { items: shown.map(copy), ...(nextCursor ? { nextCursor } : {}) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workflow runs: releases (and any kind of subject), their wait items
+
+/** The run store of one kind of subject (`DynamoRunStore`). */
+export class FakeRunStore<S extends RunSubject> extends Recorder implements RunStore<S> {
+  readonly subjects = new Map<string, S>();
+  readonly kind: RunKind;
+  readonly table: FakeTable;
+
+  constructor(kind: RunKind, table = new FakeTable()) {
+    super();
+    this.kind = kind;
+    this.table = table;
+  }
+
+  /** Stores a subject as it stands, without an event (a fixture). */
+  seed(subject: S): S {
+    this.subjects.set(subject.id, copy(subject));
+    return subject;
+  }
+
+  async create(subject: S, event: DomainEvent, idempotency?: IdempotencyRequest) {
+    this.called('create', subject, event, idempotency);
+    const { replayedId } = this.table.commit({
+      stale: this.subjects.has(subject.id),
+      writes: 1,
+      events: [event],
+      idempotency,
+      resourceId: subject.id,
+      write: () => this.subjects.set(subject.id, copy(subject)),
+    });
+    if (replayedId === undefined) return { subject, replayed: false };
+    const stored = this.subjects.get(replayedId);
+    if (!stored) throw new Error(`Idempotency record points at missing ${this.kind} ${replayedId}`);
+    return { subject: copy(stored), replayed: true };
+  }
+
+  async get(id: string): Promise<S | undefined> {
+    this.called('get', id);
+    const stored = this.subjects.get(id);
+    return stored && copy(stored);
+  }
+
+  async save(subject: S, expectedVersion: number, events: readonly DomainEvent[]): Promise<void> {
+    this.called('save', subject, expectedVersion, events);
+    this.table.commit({
+      stale: this.subjects.get(subject.id)?.version !== expectedVersion,
+      writes: 1,
+      events,
+      write: () => this.subjects.set(subject.id, copy(subject)),
+    });
+  }
+
+  async history(id: string, page: PageRequest): Promise<Page<DomainEvent>> {
+    this.called('history', id, page);
+    const events = this.table.eventsOf({ kind: this.kind, id });
+    return pageOf(`history:${this.kind}:${id}`, events, (e) => e.id, page);
+  }
+
+  async event(id: string, eventId: string): Promise<DomainEvent | undefined> {
+    this.called('event', id, eventId);
+    const found = this.table.eventsOf({ kind: this.kind, id }).find((e) => e.id === eventId);
+    return found && copy(found);
+  }
+
+  async active(page: PageRequest): Promise<Page<S>> {
+    this.called('active', page);
+    const active = [...this.subjects.values()].filter((s) => s.status === 'active');
+    return pageOf(`active:${this.kind}`, active, (s) => `${s.updatedAt}#${s.id}`, page);
+  }
+}
+
+/** The release store (`DynamoReleaseStore`): a run store that also lists releases by filter. */
+export class FakeReleaseStore extends FakeRunStore<Release> implements ReleaseStore {
+  constructor(table = new FakeTable()) {
+    super('release', table);
+  }
+
+  /**
+   * Newest first by creation, or by planned start (oldest first) when only the planned start is
+   * filtered on; `plannedFrom` inclusive, `plannedTo` exclusive, as instants.
+   */
+  async list(filter: ReleaseFilter, page: PageRequest): Promise<Page<Release>> {
+    this.called('list', filter, page);
+    const instant = (v: string | undefined) => (v === undefined ? undefined : new Date(v).toISOString());
+    const from = instant(filter.plannedFrom);
+    const to = instant(filter.plannedTo);
+    const matching = [...this.subjects.values()].filter(
+      (r) =>
+        (filter.status === undefined || r.status === filter.status) &&
+        (filter.stage === undefined || r.stage === filter.stage) &&
+        (filter.teamId === undefined || r.teamId === filter.teamId) &&
+        (from === undefined || r.plannedStart >= from) &&
+        (to === undefined || r.plannedStart < to),
+    );
+    const byPlanned =
+      filter.stage === undefined &&
+      filter.teamId === undefined &&
+      filter.status === undefined &&
+      (from !== undefined || to !== undefined);
+    const list = `releases:${JSON.stringify({ ...filter, plannedFrom: from, plannedTo: to })}`;
+    return byPlanned
+      ? pageOf(list, matching, (r) => `${r.plannedStart}#${r.id}`, page)
+      : pageOf(list, matching, (r) => `${r.createdAt}#${r.id}`, page, true);
+  }
+}
+
+/** The wait store (`DynamoWaitStore`): only the same or a newer entry replaces the task. */
+export class FakeWaitStore extends Recorder implements WaitStore {
+  readonly tasks = new Map<string, WaitingTask & { recordedAt: string }>();
+
+  async waiting(kind: RunKind, id: string): Promise<WaitingTask | undefined> {
+    this.called('waiting', kind, id);
+    const found = this.tasks.get(`${kind}#${id}`);
+    return found && { stage: found.stage, entry: found.entry, taskToken: found.taskToken };
+  }
+
+  async record(kind: RunKind, id: string, task: WaitingTask, at: string): Promise<boolean> {
+    this.called('record', kind, id, task, at);
+    const current = this.tasks.get(`${kind}#${id}`);
+    if (current && current.entry > task.entry) return false;
+    this.tasks.set(`${kind}#${id}`, { ...task, recordedAt: at });
+    return true;
+  }
+}
+
+/** One execution of the fake Step Functions. */
+export interface FakeExecution {
+  readonly kind: RunKind;
+  readonly name: string;
+  readonly stateMachineArn: string;
+  status: ObservedExecution['status'];
+  currentState: string;
+  waiting: WaitingTask | undefined;
+  error?: string;
+  cause?: string;
+  readonly startDate: string;
+  stopDate?: string;
+  /** The stages it entered, in order. */
+  readonly entered: string[];
+}
+
+/**
+ * Step Functions as the workflow run sees it (starter, viewer, inspector and stage signals): an
+ * execution per subject, started once (a second start changes nothing), waiting in its stage on a
+ * task token; a signal for the next entry moves it on (a terminal stage ends it, SUCCEEDED).
+ * `unreachable` makes every signal fail to land, as when Step Functions cannot be reached.
+ */
+export class FakeStepFunctions
+  extends Recorder
+  implements ExecutionStarter, ExecutionViewer, ExecutionInspector, StageSignals
+{
+  readonly executions = new Map<string, FakeExecution>();
+  /** Every signal that moved an execution, in order. */
+  readonly signals: { kind: RunKind; id: string; signal: StageSignal }[] = [];
+  unreachable = false;
+  readonly #clock: Clock;
+  #tokens = 0;
+
+  constructor(clock: Clock = fixedClock()) {
+    super();
+    this.#clock = clock;
+  }
+
+  async start(kind: RunKind, subject: Pick<RunSubject, 'id' | 'workflow'>): Promise<void> {
+    this.called('start', kind, subject);
+    if (this.executions.has(subject.id)) return;
+    const stage = subject.workflow.initialStage;
+    this.executions.set(subject.id, {
+      kind,
+      name: subject.id,
+      stateMachineArn: subject.workflow.stateMachineArn,
+      status: 'RUNNING',
+      currentState: stage,
+      waiting: { stage, entry: 0, taskToken: this.#token() },
+      startDate: this.#clock.now().toISOString(),
+      entered: [stage],
+    });
+  }
+
+  async signal(kind: RunKind, id: string, signal: StageSignal, options: { terminal: boolean }) {
+    this.called('signal', kind, id, signal, options);
+    const execution = this.executions.get(id);
+    if (this.unreachable || !execution?.waiting || execution.waiting.entry !== signal.entry - 1) return false;
+    this.#move(execution, signal, options.terminal);
+    return true;
+  }
+
+  async describe(stateMachineArn: string, executionName: string): Promise<ExecutionView | undefined> {
+    this.called('describe', stateMachineArn, executionName);
+    const e = this.#find(stateMachineArn, executionName);
+    if (!e) return undefined;
+    return {
+      executionArn: `${stateMachineArn.split(':stateMachine:')[0]}:execution:${e.name}`,
+      status: e.status,
+      startDate: e.startDate,
+      stopDate: e.stopDate ?? null,
+      currentState: e.currentState,
+      events: e.entered.map((state, i) => ({ id: i + 1, type: 'TaskStateEntered', timestamp: null, state })),
+    };
+  }
+
+  async inspect(stateMachineArn: string, name: string): Promise<ObservedExecution | undefined> {
+    this.called('inspect', stateMachineArn, name);
+    const e = this.#find(stateMachineArn, name);
+    if (!e) return undefined;
+    return {
+      status: e.status,
+      currentState: e.currentState,
+      ...(e.waiting ? { waiting: { ...e.waiting } } : {}),
+      ...(e.error ? { error: e.error } : {}),
+      ...(e.cause ? { cause: e.cause } : {}),
+      ...(e.stopDate ? { stopDate: e.stopDate } : {}),
+    };
+  }
+
+  async answer(taskToken: string, signal: StageSignal): Promise<'sent' | 'already'> {
+    this.called('answer', taskToken, signal);
+    const execution = [...this.executions.values()].find((e) => e.waiting?.taskToken === taskToken);
+    if (!execution) return 'already';
+    this.#move(execution, signal, false);
+    return 'sent';
+  }
+
+  /** The execution's stage timed out into `to` (the workflow's own move; `terminal` ends it). */
+  timeOut(id: string, to: string, terminal = false): void {
+    const execution = this.executions.get(id);
+    if (!execution?.waiting) throw new Error(`No execution of ${id} waits`);
+    this.#move(execution, { to, entry: execution.waiting.entry + 1, actor: 'system:timeout' }, terminal);
+  }
+
+  /** The execution ended outside the API (an operator stopped it, a task failed for good). */
+  stop(id: string, status: 'FAILED' | 'ABORTED' | 'TIMED_OUT', error?: string, cause?: string): void {
+    const execution = this.executions.get(id);
+    if (!execution) throw new Error(`No execution of ${id}`);
+    Object.assign(execution, {
+      status,
+      waiting: undefined,
+      stopDate: this.#clock.now().toISOString(),
+      ...(error ? { error } : {}),
+      ...(cause ? { cause } : {}),
+    });
+  }
+
+  #find(stateMachineArn: string, name: string): FakeExecution | undefined {
+    const e = this.executions.get(name);
+    return e?.stateMachineArn === stateMachineArn ? e : undefined;
+  }
+
+  #move(execution: FakeExecution, signal: StageSignal, terminal: boolean): void {
+    this.signals.push({ kind: execution.kind, id: execution.name, signal: { ...signal } });
+    execution.currentState = signal.to;
+    execution.entered.push(signal.to);
+    if (terminal) {
+      execution.status = 'SUCCEEDED';
+      execution.waiting = undefined;
+      execution.stopDate = this.#clock.now().toISOString();
+    } else {
+      execution.waiting = { stage: signal.to, entry: signal.entry, taskToken: this.#token() };
+    }
+  }
+
+  #token(): string {
+    return `token-${++this.#tokens}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users and teams
+
+/** The user store (`DynamoUserStore`); the team store writes the membership of its users here. */
+export class FakeUserStore extends Recorder implements UserRepository, UserDirectory {
+  readonly users = new Map<string, User>();
+  readonly table: FakeTable;
+
+  constructor(table = new FakeTable()) {
+    super();
+    this.table = table;
+  }
+
+  /** Stores a user as it stands, without an event (a fixture). */
+  seed(user: User): User {
+    this.users.set(user.id, copy(user));
+    return user;
+  }
+
+  async get(id: string): Promise<User | undefined> {
+    this.called('get', id);
+    const found = this.users.get(id);
+    return found && copy(found);
+  }
+
+  async getMany(ids: readonly string[]): Promise<User[]> {
+    this.called('getMany', ids);
+    return [...new Set(ids)].flatMap((id) => {
+      const found = this.users.get(id);
+      return found ? [copy(found)] : [];
+    });
+  }
+
+  async list(page: PageRequest): Promise<Page<User>> {
+    this.called('list', page);
+    return pageOf('users', [...this.users.values()], (u) => u.id, page);
+  }
+
+  async apply(
+    user: User,
+    expectedVersion: number | undefined,
+    event: DomainEvent,
+    idempotency?: IdempotencyRequest,
+  ): Promise<{ replayedUserId?: string }> {
+    this.called('apply', user, expectedVersion, event, idempotency);
+    const { replayedId } = this.table.commit({
+      stale: this.users.get(user.id)?.version !== expectedVersion,
+      writes: 1,
+      events: [event],
+      idempotency,
+      resourceId: user.id,
+      write: () => this.users.set(user.id, copy(user)),
+    });
+    return replayedId === undefined ? {} : { replayedUserId: replayedId };
+  }
+}
+
+/**
+ * The team store (`DynamoTeamStore`): a team change, the users it rewrites (in the user store) and
+ * its events commit together. Work group ids are claimed per team: an id another team holds is a
+ * 422 `work-group-id-taken`; a removed group's id is released.
+ */
+export class FakeTeamStore extends Recorder implements TeamStore {
+  readonly teams = new Map<string, Team>();
+  /** Work group id → the team holding it (`null` once released). */
+  readonly claims = new Map<string, string | null>();
+  readonly users: FakeUserStore;
+  readonly table: FakeTable;
+
+  constructor(users: FakeUserStore, table = users.table) {
+    super();
+    this.users = users;
+    this.table = table;
+  }
+
+  /** Stores a team as it stands, claiming its work groups, without an event (a fixture). */
+  seed(team: Team): Team {
+    this.teams.set(team.id, copy(team));
+    for (const wg of team.workGroups) this.claims.set(wg.id, team.id);
+    return team;
+  }
+
+  async get(id: string): Promise<Team | undefined> {
+    this.called('get', id);
+    const found = this.teams.get(id);
+    return found && copy(found);
+  }
+
+  async list(page: PageRequest & { kind?: TeamKind | undefined }): Promise<Page<Team>> {
+    this.called('list', page);
+    const teams = [...this.teams.values()].filter((t) => page.kind === undefined || t.kind === page.kind);
+    return pageOf(`teams:${page.kind ?? ''}`, teams, (t) => `${t.name.toLowerCase()}#${t.id}`, page);
+  }
+
+  async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<{ replayedTeamId?: string }> {
+    this.called('apply', change, idempotency);
+    const claims = change.teams.flatMap(({ team, previous }) => {
+      const { added, removed } = workGroupDiff(previous, team);
+      return [
+        ...added.map((wg) => ({ id: wg.id, teamId: team.id as string | null })),
+        ...removed.filter((wg) => this.claims.has(wg.id)).map((wg) => ({ id: wg.id, teamId: null })),
+      ];
+    });
+    const taken = claims.filter((c) => {
+      const holder = this.claims.get(c.id);
+      return c.teamId !== null && holder != null && holder !== c.teamId;
+    });
+    if (taken.length > 0) {
+      const ids = taken.map((c) => c.id);
+      throw new RuleViolationError(
+        'work-group-id-taken',
+        `Work group id ${ids.join(', ')} belongs to another team; leave the id out to get a new one.`,
+        { workGroupIds: ids },
+      );
+    }
+    const stale =
+      change.teams.some(({ team, previous }) => this.teams.get(team.id)?.version !== previous?.version) ||
+      change.users.some(
+        ({ user, expectedVersion }) => this.users.users.get(user.id)?.version !== expectedVersion,
+      );
+    const { replayedId } = this.table.commit({
+      stale,
+      writes: change.teams.length + claims.length + change.users.length,
+      events: change.events,
+      idempotency,
+      resourceId: change.teams.find((t) => t.previous === undefined)?.team.id,
+      write: () => {
+        for (const { team } of change.teams) this.teams.set(team.id, copy(team));
+        for (const c of claims) this.claims.set(c.id, c.teamId);
+        for (const { user } of change.users) this.users.users.set(user.id, copy(user));
+      },
+    });
+    return replayedId === undefined ? {} : { replayedTeamId: replayedId };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workflows
+
+/**
+ * The workflow store (`DynamoWorkflowStore`): a version item that must not exist yet and the
+ * workflow at its expected version commit with the event; the key's resource is `<id>@<version>`.
+ */
+export class FakeWorkflowStore extends Recorder implements WorkflowStore {
+  readonly workflows = new Map<string, Workflow>();
+  readonly versions = new Map<string, WorkflowVersion>();
+  readonly table: FakeTable;
+
+  constructor(table = new FakeTable()) {
+    super();
+    this.table = table;
+  }
+
+  /** Stores a workflow and one of its versions as they stand, without an event (a fixture). */
+  seed(workflow: Workflow, version: WorkflowVersion): void {
+    this.workflows.set(workflow.id, copy(workflow));
+    this.versions.set(`${version.workflowId}@${version.version}`, copy(version));
+  }
+
+  async get(id: string): Promise<Workflow | undefined> {
+    this.called('get', id);
+    const found = this.workflows.get(id);
+    return found && copy(found);
+  }
+
+  async getVersion(id: string, version: number): Promise<WorkflowVersion | undefined> {
+    this.called('getVersion', id, version);
+    const found = this.versions.get(`${id}@${version}`);
+    return found && copy(found);
+  }
+
+  async list(page: PageRequest & { kind?: WorkflowKind | undefined }): Promise<Page<Workflow>> {
+    this.called('list', page);
+    const all = [...this.workflows.values()].filter((w) => page.kind === undefined || w.kind === page.kind);
+    return pageOf(`workflows:${page.kind ?? ''}`, all, (w) => `${w.kind}#${w.id}`, page);
+  }
+
+  async publish(
+    publication: WorkflowPublication,
+    idempotency?: IdempotencyRequest,
+  ): Promise<{ replayed?: { id: string; version: number } }> {
+    this.called('publish', publication, idempotency);
+    const { workflow, published } = publication;
+    const key = `${published.workflowId}@${published.version}`;
+    const { replayedId } = this.table.commit({
+      stale:
+        this.versions.has(key) || this.workflows.get(workflow.id)?.version !== publication.expectedVersion,
+      writes: 2,
+      events: [publication.event],
+      idempotency,
+      resourceId: `${workflow.id}@${published.version}`,
+      write: () => {
+        this.versions.set(key, copy(published));
+        this.workflows.set(workflow.id, copy(workflow));
+      },
+    });
+    return replayedId === undefined ? {} : { replayed: resourceOf(replayedId) };
+  }
+
+  async replayed(idempotency: IdempotencyRequest): Promise<{ id: string; version: number } | undefined> {
+    this.called('replayed', idempotency);
+    const resourceId = this.table.replayed(idempotency);
+    return resourceId === undefined ? undefined : resourceOf(resourceId);
+  }
+}
+
+function resourceOf(resourceId: string): { id: string; version: number } {
+  const match = /^(.+)@(\d+)$/.exec(resourceId);
+  // A key first used for another kind of resource is a key used for another request.
+  if (!match) throw new IdempotencyKeyReusedError();
+  return { id: match[1] as string, version: Number(match[2]) };
+}
+
+/**
+ * The workflow publisher (`SfnWorkflowPublisher`): a state machine per workflow, created with its
+ * first version; publishing an unchanged definition again returns the version that has it.
+ */
+export class FakeWorkflowPublisher extends Recorder implements WorkflowPublisher {
+  readonly #revisions = new Map<string, string[]>();
+
+  async publish(request: {
+    workflowId: string;
+    definition: WorkflowDefinition;
+    stateMachineArn: string | undefined;
+  }): Promise<PublishedStateMachine> {
+    this.called('publish', request);
+    const arn = request.stateMachineArn ?? stateMachineArnOf(request.workflowId);
+    const revisions = this.#revisions.get(arn) ?? [];
+    const revision = JSON.stringify(request.definition);
+    if (!revisions.includes(revision)) revisions.push(revision);
+    this.#revisions.set(arn, revisions);
+    return {
+      stateMachineArn: arn,
+      stateMachineVersionArn: `${arn}:${revisions.indexOf(revision) + 1}`,
+      asl: { Comment: request.definition.name, StartAt: request.definition.initialStage, States: {} },
+    };
+  }
+}
+
+export const stateMachineArnOf = (workflowId: string) =>
+  `arn:aws:states:us-east-1:000000000000:stateMachine:release-desk-${workflowId}`;
+
+/**
+ * The workflow catalog (`StoredWorkflowCatalog`) on the workflow store: a new subject runs on the
+ * latest version of the workflow named, else its release team's default, else its kind's default.
+ */
+export class FakeWorkflowCatalog extends Recorder implements WorkflowCatalog {
+  readonly store: FakeWorkflowStore;
+  readonly #teams: Pick<TeamStore, 'get'>;
+
+  constructor(store: FakeWorkflowStore, teams: Pick<TeamStore, 'get'>) {
+    super();
+    this.store = store;
+    this.#teams = teams;
+  }
+
+  async workflowFor(kind: RunKind, workflowId: string | undefined, teamId: string | undefined) {
+    this.called('workflowFor', kind, workflowId, teamId);
+    const teamDefault =
+      workflowId === undefined && teamId ? (await this.#teams.get(teamId))?.defaultWorkflowId : undefined;
+    const id = workflowId ?? teamDefault ?? DEFAULT_WORKFLOW_BY_KIND[kind];
+    const workflow = await this.store.get(id);
+    if (!workflow) {
+      throw new RuleViolationError('unknown-workflow', `Workflow ${id} does not exist.`, { workflowId: id });
+    }
+    if (workflow.kind !== kind) {
+      throw new RuleViolationError(
+        `workflow-not-${kind}`,
+        `Workflow ${id} is a ${workflow.kind} workflow; a ${kind} needs a ${kind} workflow.`,
+        { workflowId: id, kind: workflow.kind },
+      );
+    }
+    const published = await this.store.getVersion(id, workflow.latestVersion);
+    if (!published) throw new NotFoundError('Version of workflow', `${id} v${workflow.latestVersion}`);
+    return {
+      id,
+      version: published.version,
+      stateMachineArn: published.stateMachineVersionArn,
+      initialStage: published.definition.initialStage,
+    } satisfies WorkflowRef;
+  }
+
+  async definition(ref: Pick<WorkflowRef, 'id' | 'version'>): Promise<WorkflowDefinition> {
+    this.called('definition', ref);
+    const published = await this.store.getVersion(ref.id, ref.version);
+    if (!published) throw new NotFoundError('Workflow', `${ref.id} v${ref.version}`);
+    return published.definition;
+  }
+
+  /** Stores a workflow as its next version, as an administrator's publish would (no event). */
+  seed(id: string, definition: WorkflowDefinition, at = '2026-01-01T00:00:00.000Z'): WorkflowRef {
+    const existing = this.store.workflows.get(id);
+    const version = (existing?.latestVersion ?? 0) + 1;
+    const arn = stateMachineArnOf(id);
+    this.store.seed(
+      {
+        id,
+        name: definition.name,
+        kind: existing?.kind ?? definition.kind,
+        latestVersion: version,
+        stateMachineArn: arn,
+        version,
+        createdAt: existing?.createdAt ?? at,
+        createdBy: existing?.createdBy ?? 'system:defaults',
+        updatedAt: at,
+        updatedBy: 'system:defaults',
+      },
+      {
+        workflowId: id,
+        version,
+        definition,
+        asl: { Comment: definition.name, StartAt: definition.initialStage, States: {} },
+        stateMachineVersionArn: `${arn}:${version}`,
+        publishedAt: at,
+        publishedBy: 'system:defaults',
+      },
+    );
+    return { id, version, stateMachineArn: `${arn}:${version}`, initialStage: definition.initialStage };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One world
+
+/** Every port of every use case, in memory, sharing one table; the default workflows stored. */
+export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> } = {}) {
+  const table = new FakeTable();
+  const clock = options.clock ?? fixedClock();
+  const ids = sequentialIds();
+  const users = new FakeUserStore(table);
+  const teams = new FakeTeamStore(users, table);
+  const workflowStore = new FakeWorkflowStore(table);
+  const workflows = new FakeWorkflowCatalog(workflowStore, teams);
+  for (const [id, definition] of Object.entries(defaultWorkflows)) workflows.seed(id, definition);
+  const stepFunctions = new FakeStepFunctions(clock);
+  return {
+    table,
+    clock,
+    ids,
+    users,
+    teams,
+    releases: new FakeReleaseStore(table),
+    waits: new FakeWaitStore(),
+    workflows,
+    workflowStore,
+    workflowPublisher: new FakeWorkflowPublisher(),
+    stepFunctions,
+    executions: stepFunctions,
+    executionViewer: stepFunctions,
+    inspector: stepFunctions,
+    stageSignals: stepFunctions,
+  };
+}
+
+export type InMemoryPorts = ReturnType<typeof inMemoryPorts>;
