@@ -107,8 +107,11 @@ export const TASK_RETRY: readonly AslRetrier[] = [
 export const TIMEOUT_ACTOR = 'system:timeout';
 
 // A type alias, not an interface: JSON value types (e.g. the local engine's) need an implicit index signature.
-/** The payload the record-stage function receives (the execution contract). */
-export type RecordStagePayload = {
+/**
+ * The Parameters of a stage's record-stage task: the paths Step Functions resolves into the
+ * payload the function receives (`RecordStagePayload` in functions/steps/record-stage.ts).
+ */
+export type RecordStageParameters = {
   readonly 'subject.$': '$.subject';
   readonly stage: string;
   readonly 'entry.$': '$.signal.entry';
@@ -159,7 +162,7 @@ export interface AslTaskState {
   readonly Type: 'Task';
   readonly Comment: string;
   readonly Resource: typeof WAIT_FOR_TASK_TOKEN_RESOURCE;
-  readonly Parameters: { readonly FunctionName: string; readonly Payload: RecordStagePayload };
+  readonly Parameters: { readonly FunctionName: string; readonly Payload: RecordStageParameters };
   readonly TimeoutSeconds?: number;
   readonly ResultPath: '$.signal';
   readonly Retry: AslRetrier[];

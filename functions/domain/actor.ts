@@ -1,10 +1,13 @@
 /**
  * Who is calling, and which ITIL processes they hold. Process rules live here, not at the edge.
  */
+import { Process } from '#workflows/definition';
 import { ForbiddenError } from './errors.ts';
 
-export const PROCESSES = ['change', 'release', 'deployment'] as const;
-export type Process = (typeof PROCESSES)[number];
+// One definition of the processes: the workflows' (a workflow's transitions name them).
+export { Process };
+/** The three processes, in their fixed order. */
+export const PROCESSES = Process.options;
 
 export interface Actor {
   readonly id: string;

@@ -35,6 +35,12 @@ export const keys = {
   idempotency: (scope: string, key: string) => ({ pk: `IDEM#${scope}#${key}`, sk: STATE_SK }),
   /** The secret page cursors are signed with (store/cursor-key.ts). */
   cursorKey: () => ({ pk: 'CONFIG#cursor-key', sk: STATE_SK }),
+  workflow: (id: string) => ({ pk: aggregatePk('workflow', id), sk: STATE_SK }),
+  /** One immutable published version of a workflow, beside it (sorts in version order). */
+  workflowVersion: (id: string, version: number) => ({
+    pk: aggregatePk('workflow', id),
+    sk: `VER#${String(version).padStart(6, '0')}`,
+  }),
   /** A workflow-run subject (release, RFC) of any kind. */
   run: (kind: RunKind, id: string) => ({ pk: aggregatePk(kind, id), sk: STATE_SK }),
   /** The stage task a subject's execution waits on (its token), beside the subject. */
@@ -90,12 +96,14 @@ export const releaseLists = {
 
 /**
  * GSI1 partitions of the list views: releases newest first by `gsi1sk` = `<createdAt>#<id>`,
- * users by `gsi1sk` = `<id>`, teams by `gsi1sk` = `<lower-case name>#<id>`.
+ * users by `gsi1sk` = `<id>`, teams by `gsi1sk` = `<lower-case name>#<id>`, workflows by
+ * `gsi1sk` = `<kind>#<id>`.
  */
 export const LIST = {
   releases: 'RELEASES',
   users: 'USERS',
   teams: 'TEAMS',
+  workflows: 'WORKFLOWS',
 } as const;
 
 /** GSI2 partition of the teams of one kind (`gsi2sk` as the teams' `gsi1sk`). */

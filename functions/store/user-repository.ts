@@ -2,7 +2,7 @@
  * DynamoDB adapter of the user store: one state item per user (listed on GSI1 by id), its events
  * beside it. Team membership fields are written by the team repository, in the team's transaction.
  */
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
 import type { IdempotencyRequest, Page } from '#domain/ports';
 import type { UserRepository } from '#domain/user/service';
@@ -70,11 +70,6 @@ export class DynamoUserStore implements UserRepository {
       [...new Set(ids)].map((id) => keys.user(id)),
     );
     return items.map(fromItem);
-  }
-
-  /** Creates or replaces a user without a version check or event (test fixtures only). */
-  async put(user: User): Promise<void> {
-    await this.#db.send(new PutCommand({ TableName: this.#table, Item: userItem(user) }));
   }
 
   async apply(

@@ -10,29 +10,17 @@ import type { IdempotencyRequest, Page } from '#domain/ports';
 import type { Workflow, WorkflowPublication, WorkflowStore, WorkflowVersion } from '#domain/workflow/service';
 import type { AslStateMachine } from '#workflows/compile';
 import type { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
-import { commit, IDEMPOTENCY_TTL_SECONDS, IdempotencyKeyUsedError, replayedResource } from './commit.ts';
-import { aggregatePk, STATE_SK } from './keys.ts';
+import { commitOnce, replayedResource } from './commit.ts';
+import { keys, LIST } from './keys.ts';
 import { queryPage } from './query-page.ts';
 
 const STATE_ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
 
-/** GSI1 partition of the workflow list; `gsi1sk` = `<kind>#<id>`. */
-export const WORKFLOWS_LIST = 'WORKFLOWS';
-
-/** Keys of the workflow items. */
-export const workflowKeys = {
-  state: (id: string) => ({ pk: aggregatePk('workflow', id), sk: STATE_SK }),
-  version: (id: string, version: number) => ({
-    pk: aggregatePk('workflow', id),
-    sk: `VER#${String(version).padStart(6, '0')}`,
-  }),
-};
-
 function stateItem(workflow: Workflow) {
   return {
-    ...workflowKeys.state(workflow.id),
+    ...keys.workflow(workflow.id),
     entity: 'workflow',
-    gsi1pk: WORKFLOWS_LIST,
+    gsi1pk: LIST.workflows,
     gsi1sk: `${workflow.kind}#${workflow.id}`,
     ...workflow,
   };
@@ -47,7 +35,7 @@ function fromStateItem(item: Record<string, unknown>): Workflow {
 // The ASL is kept as compact JSON text: far smaller than a DynamoDB map of the same document.
 function versionItem(published: WorkflowVersion) {
   return {
-    ...workflowKeys.version(published.workflowId, published.version),
+    ...keys.workflowVersion(published.workflowId, published.version),
     entity: 'workflowVersion',
     workflowId: published.workflowId,
     version: published.version,
@@ -74,6 +62,13 @@ function fromVersionItem(item: Record<string, unknown>): WorkflowVersion {
 /** The idempotency record's resource: `<workflow id>@<version>`. */
 const resourceOf = (id: string, version: number) => `${id}@${version}`;
 
+/** The workflow version an idempotency record names; a record of another resource's key is a reuse. */
+function fromResource(resourceId: string): { id: string; version: number } {
+  const match = /^(.+)@(\d+)$/.exec(resourceId);
+  if (!match) throw new IdempotencyKeyReusedError();
+  return { id: match[1] as string, version: Number(match[2]) };
+}
+
 export class DynamoWorkflowStore implements WorkflowStore {
   readonly #db: DynamoDBDocumentClient;
   readonly #table: string;
@@ -85,7 +80,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
 
   async get(id: string): Promise<Workflow | undefined> {
     const out = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: workflowKeys.state(id), ConsistentRead: true }),
+      new GetCommand({ TableName: this.#table, Key: keys.workflow(id), ConsistentRead: true }),
     );
     return out.Item ? fromStateItem(out.Item) : undefined;
   }
@@ -94,7 +89,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
     const out = await this.#db.send(
       new GetCommand({
         TableName: this.#table,
-        Key: workflowKeys.version(id, version),
+        Key: keys.workflowVersion(id, version),
         ConsistentRead: true,
       }),
     );
@@ -108,7 +103,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
   }): Promise<Page<Workflow>> {
     const query = {
       index: 'gsi1',
-      partition: WORKFLOWS_LIST,
+      partition: LIST.workflows,
       ...(page.kind ? { sortPrefix: `${page.kind}#` } : {}),
     } as const;
     return queryPage(this.#db, this.#table, query, page, fromStateItem);
@@ -119,38 +114,25 @@ export class DynamoWorkflowStore implements WorkflowStore {
     idempotency?: IdempotencyRequest,
   ): Promise<{ replayed?: { id: string; version: number } }> {
     const { workflow, published } = publication;
-    try {
-      await commit(this.#db, this.#table, {
+    // Two requests with one key that raced past the replay check: the loser answers with the winner's.
+    const { replayedId } = await commitOnce(
+      this.#db,
+      this.#table,
+      {
         writes: [
           { item: versionItem(published), expectedVersion: undefined },
           { item: stateItem(workflow), expectedVersion: publication.expectedVersion },
         ],
         events: [publication.event],
-        ...(idempotency
-          ? {
-              idempotency: {
-                ...idempotency,
-                resourceId: resourceOf(workflow.id, published.version),
-                ttlSeconds: IDEMPOTENCY_TTL_SECONDS,
-              },
-            }
-          : {}),
-      });
-      return {};
-    } catch (error) {
-      // Two requests with one key raced past the replay check: the loser answers with the winner's.
-      if (!(error instanceof IdempotencyKeyUsedError) || !idempotency) throw error;
-      const first = await this.replayed(idempotency);
-      if (!first) throw error;
-      return { replayed: first };
-    }
+      },
+      idempotency,
+      resourceOf(workflow.id, published.version),
+    );
+    return replayedId === undefined ? {} : { replayed: fromResource(replayedId) };
   }
 
   async replayed(idempotency: IdempotencyRequest): Promise<{ id: string; version: number } | undefined> {
     const resourceId = await replayedResource(this.#db, this.#table, idempotency);
-    if (resourceId === undefined) return undefined;
-    const match = /^(.+)@(\d+)$/.exec(resourceId);
-    if (!match) throw new IdempotencyKeyReusedError();
-    return { id: match[1] as string, version: Number(match[2]) };
+    return resourceId === undefined ? undefined : fromResource(resourceId);
   }
 }

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { editTeam, ensureBootstrap } from '../../functions/domain/team/service.ts';
 import { actorFor } from '../../functions/domain/user/user.ts';
 import { startLocalCloud } from '../../infra/local/cloud.ts';
+import { seedUser } from '../support/users.ts';
 
 const N = Number(process.env.BENCH_N ?? 200);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
@@ -41,7 +42,7 @@ const cloud = await startLocalCloud({});
 try {
   await ensureBootstrap(cloud.ports);
   const now = new Date().toISOString();
-  await cloud.ports.users.put({
+  await seedUser(cloud.ports, {
     id: 'bench',
     processes: ['release', 'deployment'],
     admin: false,

@@ -12,6 +12,7 @@ import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
 import { validRelease } from '../support/http-events.ts';
 import { eventually } from '../support/local-cloud.ts';
 import { joinTeam } from '../support/teams.ts';
+import { seedUser } from '../support/users.ts';
 
 let dataDir: string;
 let cloud: LocalCloud | undefined;
@@ -55,7 +56,7 @@ describe('npm start on the same data dir', () => {
   it('finds everything again, publishes nothing twice and resumes the waiting execution', async () => {
     cloud = await start();
     const now = new Date().toISOString();
-    await cloud.ports.users.put({
+    await seedUser(cloud.ports, {
       id: 'rm',
       processes: ['release'],
       admin: false,

@@ -6,6 +6,7 @@ import { configuredWorkflowCatalog } from '../support/configured-workflows.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable, partitionItems } from '../support/table.ts';
 import { joinTeam } from '../support/teams.ts';
+import { seedUser } from '../support/users.ts';
 
 let ports: AppPorts;
 let drop: () => Promise<void>;
@@ -28,7 +29,7 @@ beforeAll(async () => {
     ['rm', ['release']],
     ['tech', ['deployment']],
   ] as const) {
-    await ports.users.put({
+    await seedUser(ports, {
       id,
       processes: [...processes],
       admin: false,

@@ -6,6 +6,7 @@ import type { Team } from '../../functions/domain/team/team.ts';
 import { createHandler } from '../../functions/http/teams.ts';
 import { bodyOf, httpEvent } from '../support/http-events.ts';
 import { createTestTable, partitionItems } from '../support/table.ts';
+import { seedUser } from '../support/users.ts';
 
 let ports: AppPorts;
 let drop: () => Promise<void>;
@@ -26,7 +27,7 @@ beforeAll(async () => {
     ['cat', ['deployment'], false],
     ['nobody', [], false],
   ] as const) {
-    await ports.users.put({
+    await seedUser(ports, {
       id,
       processes: [...processes],
       admin,

@@ -8,6 +8,7 @@ import { configuredWorkflowCatalog } from '../support/configured-workflows.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable } from '../support/table.ts';
 import { joinTeam } from '../support/teams.ts';
+import { seedUser } from '../support/users.ts';
 
 let ports: AppPorts;
 let drop: () => Promise<void>;
@@ -36,7 +37,7 @@ beforeAll(async () => {
     executions: { start: async () => undefined },
   };
   const now = new Date().toISOString();
-  await ports.users.put({
+  await seedUser(ports, {
     id: 'root',
     processes: [],
     admin: true,

@@ -26,6 +26,7 @@ import { defaultWorkflows } from '../../workflows/defaults/index.ts';
 import { parseWorkflowDefinition, type WorkflowDefinitionInput } from '../../workflows/definition.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable, partitionItems } from '../support/table.ts';
+import { seedUser } from '../support/users.ts';
 
 const RECORD_STAGE = 'arn:aws:lambda:local:000000000000:function:record-stage';
 const ROLE = 'arn:aws:iam::000000000000:role/release-desk-workflows';
@@ -91,7 +92,7 @@ beforeAll(async () => {
     ['rm', ['release', 'deployment'], false],
     ['tech', ['deployment'], false],
   ] as const) {
-    await base.users.put({
+    await seedUser(base, {
       id,
       processes: [...processes],
       admin: isAdmin,

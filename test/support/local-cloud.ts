@@ -9,6 +9,7 @@ import { currentStateOf, executionArnOf } from '../../functions/adapters/sfn/exe
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../infra/local/cloud.ts';
 import { assertResponseMatchesContract } from './openapi-validator.ts';
 import { joinTeam } from './teams.ts';
+import { seedUser } from './users.ts';
 
 export interface TestCloud {
   readonly cloud: LocalCloud;
@@ -40,7 +41,7 @@ export async function startTestCloud(
   });
   const now = new Date().toISOString();
   for (const [id, processes] of Object.entries(users)) {
-    await cloud.ports.users.put({
+    await seedUser(cloud.ports, {
       id,
       processes,
       admin: false,

@@ -49,34 +49,3 @@ export const notTruncated = Object.freeze({ truncated: false });
 export function payloadText(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
-
-/** The minimum of a history event `currentState` reads; the SDK's `HistoryEvent` satisfies it. */
-export interface StateTransitionEvent {
-  readonly type?: string | undefined;
-  readonly stateEnteredEventDetails?: { readonly name?: string | undefined } | undefined;
-  readonly stateExitedEventDetails?: { readonly name?: string | undefined } | undefined;
-}
-
-/**
- * The name of the state most recently entered and not yet exited; when every entered state has been
- * exited (the execution ended), the last entered state; undefined when no state was entered.
- * Accepts the events of `GetExecutionHistory` in ascending order (as the SDK returns them by default).
- */
-export function currentState(history: readonly StateTransitionEvent[]): string | undefined {
-  const open: string[] = [];
-  let lastEntered: string | undefined;
-  for (const event of history) {
-    const entered = event.type?.endsWith('StateEntered') ? event.stateEnteredEventDetails?.name : undefined;
-    if (entered !== undefined) {
-      open.push(entered);
-      lastEntered = entered;
-      continue;
-    }
-    const exited = event.type?.endsWith('StateExited') ? event.stateExitedEventDetails?.name : undefined;
-    if (exited !== undefined) {
-      const index = open.lastIndexOf(exited);
-      if (index >= 0) open.splice(index, 1);
-    }
-  }
-  return open.at(-1) ?? lastEntered;
-}

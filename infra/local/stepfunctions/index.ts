@@ -1,10 +1,10 @@
 /**
- * The embedded local Step Functions service (DESIGN §3): `startLocalStepFunctions` and the
- * `currentState` helper for execution histories.
+ * The embedded local Step Functions service (DESIGN §3): `startLocalStepFunctions`. (The state an
+ * execution is in is read from its history the way the API reads it in AWS:
+ * `currentStateOf` in functions/adapters/sfn/execution-view.ts.)
  */
 
 export type { InvokeFunction } from './execution-runner.ts';
-export { currentState, type StateTransitionEvent } from './history.ts';
 export {
   DEFAULT_STEP_FUNCTIONS_PORT,
   type LocalStepFunctions,

@@ -28,7 +28,7 @@ import {
   UpdateStateMachineCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import { currentState } from '#local/stepfunctions/index';
+import { currentStateOf } from '#adapters/sfn/execution-view';
 import { type Invocation, tempDir, waitFor } from './support.ts';
 
 const runner = fileURLToPath(new URL('./service-runner.ts', import.meta.url));
@@ -198,11 +198,11 @@ describe('an acknowledged action survives a SIGKILL right after its 200', () => 
       const events =
         (await waitFor(async () => {
           const current = await history(service, executionArn);
-          return currentState(current) === 'StageB' && scheduledTokens(current, 'B').length > 0
+          return currentStateOf(current) === 'StageB' && scheduledTokens(current, 'B').length > 0
             ? current
             : undefined;
         }, 5_000).catch(() => undefined)) ?? (await history(service, executionArn));
-      expect(currentState(events)).toBe('StageB');
+      expect(currentStateOf(events)).toBe('StageB');
       const types = events.map((event) => event.type);
       expect(types.filter((type) => type === (succeed ? 'TaskSucceeded' : 'TaskFailed'))).toHaveLength(1);
       expect(types.filter((type) => type === 'TaskStateEntered')).toHaveLength(2);

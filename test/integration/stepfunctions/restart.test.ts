@@ -6,7 +6,7 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it } from 'vitest';
-import { currentState } from '#local/stepfunctions/index';
+import { currentStateOf } from '#adapters/sfn/execution-view';
 import {
   type SfnHarness,
   stageInvocations,
@@ -64,7 +64,7 @@ describe('restart with a data directory', () => {
     expect(stageInvocations(second.invocations, 'A')).toHaveLength(0);
     const tokenB = String(stageB.payload.taskToken);
     await waitFor(async () =>
-      currentState(await history(second, executionArn)) === 'StageB' ? true : undefined,
+      currentStateOf(await history(second, executionArn)) === 'StageB' ? true : undefined,
     );
 
     // A second restart, now with one recorded task result to replay before the waiting stage.

@@ -11,7 +11,7 @@ import {
   TaskTimedOut,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentState } from '#local/stepfunctions/index';
+import { currentStateOf } from '#adapters/sfn/execution-view';
 import { TASK_TOKEN_SENTINEL } from '#local/stepfunctions/task-tokens';
 import {
   RECORD_STAGE_FN,
@@ -78,7 +78,7 @@ describe('waitForTaskToken tasks', () => {
     const tokenA = String(stageA.payload.taskToken);
     expect(tokenA).not.toContain(TASK_TOKEN_SENTINEL);
     expect(tokenA.length).toBeGreaterThan(20);
-    await waitFor(async () => (currentState(await history(executionArn)) === 'StageA' ? true : undefined));
+    await waitFor(async () => (currentStateOf(await history(executionArn)) === 'StageA' ? true : undefined));
     await harness.client.send(new SendTaskHeartbeatCommand({ taskToken: tokenA }));
 
     await harness.client.send(
@@ -88,7 +88,7 @@ describe('waitForTaskToken tasks', () => {
     const stageB = await invocationFor('success', 'B');
     const tokenB = String(stageB.payload.taskToken);
     expect(tokenB).not.toBe(tokenA);
-    await waitFor(async () => (currentState(await history(executionArn)) === 'StageB' ? true : undefined));
+    await waitFor(async () => (currentStateOf(await history(executionArn)) === 'StageB' ? true : undefined));
     expect((await describeExecution(executionArn)).status).toBe('RUNNING');
 
     await harness.client.send(
@@ -100,7 +100,7 @@ describe('waitForTaskToken tasks', () => {
     expect(done.stopDate).toBeInstanceOf(Date);
 
     const events = await history(executionArn);
-    expect(currentState(events)).toBe('Done');
+    expect(currentStateOf(events)).toBe('Done');
     const submitted = events.filter((event) => event.type === 'TaskSubmitted');
     expect(submitted).toHaveLength(2);
     const scheduled = events.find((event) => event.type === 'TaskScheduled');
@@ -154,7 +154,7 @@ describe('waitForTaskToken tasks', () => {
       cause: 'withdrawn by requester',
     });
     expect(events.map((event) => event.type)).toContain('PassStateEntered');
-    expect(currentState(events)).toBe('Cancelled');
+    expect(currentStateOf(events)).toBe('Cancelled');
     expect(stageInvocations(harness.invocations, 'B').some((i) => i.payload.subject === 'catch')).toBe(false);
   });
 

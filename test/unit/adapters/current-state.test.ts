@@ -1,5 +1,12 @@
+/**
+ * The state an execution is in, read from its history: what the API shows, the reconciler
+ * compares and the tests wait for (on the local cloud as in AWS).
+ */
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { currentState } from '#local/stepfunctions/index';
+import { currentStateOf } from '#adapters/sfn/execution-view';
+
+const currentState = (events: readonly object[]) => currentStateOf(events as HistoryEvent[]);
 
 const entered = (name: string) => ({ type: 'TaskStateEntered', stateEnteredEventDetails: { name } });
 const exited = (name: string) => ({ type: 'TaskStateExited', stateExitedEventDetails: { name } });
