@@ -53,7 +53,7 @@ export const rules: readonly RuleDefinition[] = [
       'Starts the workflow execution of every new release or RFC (idempotent: execution name = its id).',
     eventPattern: {
       source: [EVENT_SOURCE],
-      'detail-type': RUN_KINDS.map((k) => SUBJECT_KINDS[k].events.created),
+      'detail-type': RUN_KINDS.map((k) => SUBJECT_KINDS[k].events.created.type),
     },
     target: 'start-execution',
   },
@@ -63,7 +63,7 @@ export const rules: readonly RuleDefinition[] = [
       'Makes sure every accepted stage transition reaches the waiting execution (SendTaskSuccess, idempotent).',
     eventPattern: {
       source: [EVENT_SOURCE],
-      'detail-type': RUN_KINDS.map((k) => SUBJECT_KINDS[k].events.entered),
+      'detail-type': RUN_KINDS.map((k) => SUBJECT_KINDS[k].events.entered.type),
     },
     target: 'signal-execution',
   },

@@ -14,6 +14,8 @@ import type { Clients } from '#app/clients';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
 import { type DomainEvent, EVENT_SOURCE, eventDetail } from '#domain/events';
+import { toEvent } from '#store/run-repository';
+import { truncatedData } from './delivered.ts';
 
 export { EVENT_SOURCE };
 
@@ -55,13 +57,7 @@ export function batchesOf<T>(items: readonly T[], entryOf: (item: T) => PutEvent
       const detail = JSON.parse(entry.Detail ?? '{}') as { subject?: { kind: string; id: string } };
       entry = {
         ...entry,
-        Detail: JSON.stringify({
-          ...detail,
-          data: {
-            truncated: true,
-            reason: `The event's data is over EventBridge's 256 KB limit; read the ${detail.subject?.kind ?? 'subject'} through the API.`,
-          },
-        }),
+        Detail: JSON.stringify({ ...detail, data: truncatedData(detail.subject?.kind) }),
       };
       entryBytes = entrySize(entry);
     }
@@ -77,12 +73,16 @@ export function batchesOf<T>(items: readonly T[], entryOf: (item: T) => PutEvent
   return batches;
 }
 
-/** The domain event an INSERT stream record carries, if it is an outbox item. */
+/**
+ * The domain event an INSERT stream record carries, if it is an outbox item, parsed by the store.
+ *
+ * @throws {MalformedStoredEventError} when it is an event item but not a whole event.
+ */
 export function eventOf(record: DynamoDBRecord): DomainEvent | undefined {
   if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return undefined;
   const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
   if (item.entity !== 'event') return undefined;
-  return item as unknown as DomainEvent;
+  return toEvent(item);
 }
 
 export function toEntry(event: DomainEvent, eventBusName: string): PutEventsRequestEntry {
@@ -101,11 +101,21 @@ export function createHandler(
 ) {
   return async (streamEvent: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
     const { clients, config } = deps();
-    const pending = streamEvent.Records.flatMap((record) => {
-      const event = eventOf(record);
-      return event ? [{ record, event }] : [];
-    });
     const failed = new Set<string>();
+    const outbox = streamEvent.Records.flatMap(
+      (record): { record: DynamoDBRecord; event?: DomainEvent }[] => {
+        try {
+          const event = eventOf(record);
+          return event ? [{ record, event }] : [];
+        } catch (error) {
+          // Never published: it stops the stream here, which retries it and then sets it aside (DLQ).
+          logger.error('Outbox item is not an event; not published', { error: error as Error });
+          failed.add(record.dynamodb?.SequenceNumber ?? '');
+          return [{ record }];
+        }
+      },
+    );
+    const pending = outbox.flatMap((p) => (p.event ? [{ record: p.record, event: p.event }] : []));
     for (const whole of batchesOf(pending, (p) => toEntry(p.event, config.eventBusName))) {
       let batch = whole;
       for (let attempt = 1; attempt <= ATTEMPTS && batch.length > 0; attempt++) {
@@ -122,7 +132,7 @@ export function createHandler(
     }
     if (failed.size > 0) {
       // Report the earliest failure: the stream retries from there, keeping order per shard.
-      const first = pending.find((p) => failed.has(p.record.dynamodb?.SequenceNumber ?? ''));
+      const first = outbox.find((p) => failed.has(p.record.dynamodb?.SequenceNumber ?? ''));
       logger.error('Events not published; the batch will be retried', { failed: failed.size });
       return {
         batchItemFailures: first ? [{ itemIdentifier: first.record.dynamodb?.SequenceNumber ?? '' }] : [],

@@ -1,28 +1,25 @@
 /**
  * Stage-entered consumer (`Release Stage Entered`, `Change State Changed`): makes sure the
  * subject's execution receives the accepted transition. The API signals right away; this is the
- * retry that makes a failed or early signal land. The event is only a hint: the signal sent is
- * the one the table committed under the event's id, so a forged or altered event moves nothing.
- * Throwing when the execution has not reached the stage yet lets the invocation be retried.
+ * retry that makes a failed or early signal land. The event is parsed with its schema first: a
+ * malformed one throws {@link MalformedEventError} (retried, then set aside with that reason). A
+ * well-formed event is only a hint: the signal sent is the one the table committed under the
+ * event's id, so a forged or altered event moves nothing. Throwing when the execution has not
+ * reached the stage yet lets the invocation be retried.
  */
-import type { EventBridgeEvent } from 'aws-lambda';
 import { signalStage } from '#adapters/sfn/stage-signal';
 import type { Clients } from '#app/clients';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
+import { COMMITTED_MOVE } from '#domain/workflow-run/events';
 import type { RunStore, WaitStore } from '#domain/workflow-run/ports';
-import {
-  type RunKind,
-  type RunSubject,
-  runKindOf,
-  type StageSignal,
-  SUBJECT_KINDS,
-} from '#domain/workflow-run/run';
+import { type RunKind, type RunSubject, SUBJECT_KINDS } from '#domain/workflow-run/run';
+import { MalformedEventError, parseRunEvent } from './delivered.ts';
 
-interface StageEnteredDetail {
-  id?: unknown;
-  subject?: { kind?: unknown; id?: unknown };
-}
+export { MalformedEventError };
+
+/** What is read back from the committed event: the signal, and whether the move ended the run. */
+const COMMITTED_SIGNAL = COMMITTED_MOVE.pick({ status: true, signal: true });
 
 export class ExecutionNotReadyError extends Error {
   constructor(id: string, entry: number) {
@@ -38,26 +35,31 @@ export function createHandler(
     waits: Pick<WaitStore, 'waiting'>;
   },
 ) {
-  return async (event: EventBridgeEvent<string, StageEnteredDetail>): Promise<void> => {
+  return async (event: unknown): Promise<void> => {
+    const { kind, detail } = parseRunEvent(event, 'entered');
+    const { id } = detail.subject;
+    const eventId = detail.id;
     const { clients, runs, waits } = deps();
-    const kind = runKindOf(event.detail?.subject);
-    const id = event.detail?.subject?.id;
-    const eventId = event.detail?.id;
-    if (!kind || typeof id !== 'string' || typeof eventId !== 'string') {
-      logger.warn('Stage-entered event without a subject or event id ignored', { detail: event.detail });
-      return;
-    }
     const [stored, subject] = await Promise.all([runs[kind].event(id, eventId), runs[kind].get(id)]);
     if (subject?.status === 'failed') {
       // Its execution is over: there is no waiting stage to signal, now or later.
       logger.info('Subject failed; its execution is over, nothing to signal', { kind, id, eventId });
       return;
     }
-    const data = stored?.data as { signal?: StageSignal; status?: unknown } | undefined;
-    if (stored?.type !== SUBJECT_KINDS[kind].events.entered || !data?.signal) {
+    if (stored?.type !== SUBJECT_KINDS[kind].events.entered.type) {
       logger.warn('Stage-entered event that the table does not hold ignored', { kind, id, eventId });
       return;
     }
+    // What the table committed is the domain's own event; if it does not parse, nothing is sent.
+    const committed = COMMITTED_SIGNAL.safeParse(stored.data);
+    if (!committed.success) {
+      throw new MalformedEventError(
+        `the committed "${stored.type}" ${eventId} of ${kind} ${id} does not match its schema: ${committed.error.issues
+          .map((i) => `${i.path.join('.')}: ${i.message}`)
+          .join('; ')}`,
+      );
+    }
+    const data = committed.data;
     const outcome = await signalStage({ waits, sfn: clients.sfn }, { kind, id }, data.signal, {
       terminal: data.status !== 'active',
     });

@@ -1,22 +1,21 @@
 /**
  * Created-event consumer (`Release Created`, `Change Recorded`): starts the subject's workflow
- * execution. The event is only a hint: the subject is read from the table, and only a stored,
- * active subject is started, on its stored state machine with the input derived from it — a
- * forged or replayed event starts nothing that the table does not call for. Idempotent: the
- * execution name is the subject's id and the input is the same every time.
+ * execution. The event is parsed with its schema first: a malformed one throws
+ * {@link MalformedEventError}, so Lambda retries it and then sends it, with that reason, to the
+ * function's on-failure destination. A well-formed event is only a hint: the subject is read from
+ * the table, and only a stored, active subject is started, on its stored state machine with the
+ * input derived from it — a forged or replayed event starts nothing that the table does not call
+ * for. Idempotent: the execution name is the subject's id and the input is the same every time.
  */
-import type { EventBridgeEvent } from 'aws-lambda';
 import { startExecution } from '#adapters/sfn/execution-starter';
 import type { Clients } from '#app/clients';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
 import type { RunStore } from '#domain/workflow-run/ports';
-import { type RunKind, type RunSubject, runKindOf, SUBJECT_KINDS } from '#domain/workflow-run/run';
+import { type RunKind, type RunSubject, SUBJECT_KINDS } from '#domain/workflow-run/run';
+import { parseRunEvent } from './delivered.ts';
 
-interface CreatedDetail {
-  id?: unknown;
-  subject?: { kind?: unknown; id?: unknown };
-}
+export { MalformedEventError } from './delivered.ts';
 
 export function createHandler(
   deps: () => {
@@ -24,18 +23,14 @@ export function createHandler(
     runs: Readonly<Record<RunKind, Pick<RunStore<RunSubject>, 'get' | 'event'>>>;
   },
 ) {
-  return async (event: EventBridgeEvent<string, CreatedDetail>): Promise<void> => {
+  return async (event: unknown): Promise<void> => {
+    const { kind, detail } = parseRunEvent(event, 'created');
+    const { id } = detail.subject;
+    const eventId = detail.id;
     const { clients, runs } = deps();
-    const kind = runKindOf(event.detail?.subject);
-    const id = event.detail?.subject?.id;
-    const eventId = event.detail?.id;
-    if (!kind || typeof id !== 'string' || typeof eventId !== 'string') {
-      logger.warn('Created event without a subject or event id ignored', { detail: event.detail });
-      return;
-    }
     // The event must be one the table committed, for a subject the table holds.
     const [stored, subject] = await Promise.all([runs[kind].event(id, eventId), runs[kind].get(id)]);
-    if (stored?.type !== SUBJECT_KINDS[kind].events.created || !subject) {
+    if (stored?.type !== SUBJECT_KINDS[kind].events.created.type || !subject) {
       logger.warn('Created event that the table does not hold ignored', { kind, id, eventId });
       return;
     }

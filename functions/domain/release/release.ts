@@ -13,11 +13,12 @@ import {
   executionInput as runExecutionInput,
   type WorkflowRef,
 } from '../workflow-run/run.ts';
+import { PACKAGE_TYPES, RELEASE_TYPES, ReleaseCreated, ReleaseUpdated } from './events.ts';
 
 export type { ExecutionEnd, WorkflowRef };
+// The values `Release Created` publishes are declared with its schema.
+export { PACKAGE_TYPES, RELEASE_TYPES };
 
-export const RELEASE_TYPES = ['major', 'minor', 'emergency'] as const;
-export const PACKAGE_TYPES = ['full', 'delta', 'package'] as const;
 export const URGENCIES = ['low', 'medium', 'high', 'critical'] as const;
 
 export type ReleaseType = (typeof RELEASE_TYPES)[number];
@@ -173,13 +174,8 @@ export function newRelease(
     updatedAt: now,
     updatedBy: actor.id,
   };
-  const event: DomainEvent = {
-    id: deps.ids.next('evt'),
-    type: 'Release Created',
-    occurredAt: now,
-    actor: actor.id,
-    subject: { kind: 'release', id },
-    data: {
+  const event = ReleaseCreated.event(
+    {
       releaseId: id,
       title: release.title,
       releaseType: release.releaseType,
@@ -192,7 +188,8 @@ export function newRelease(
       stateMachineArn: workflow.stateMachineArn,
       executionInput: executionInput(release),
     },
-  };
+    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: id },
+  );
   return { release, event };
 }
 
@@ -224,13 +221,9 @@ export function updateRelease(
   };
   const changed = fieldChanges(release, next, ['title', 'description', 'plannedStart', 'plannedEnd']);
   if (Object.keys(changed).length === 0) return undefined;
-  const event: DomainEvent = {
-    id: deps.ids.next('evt'),
-    type: 'Release Updated',
-    occurredAt: now,
-    actor: actor.id,
-    subject: { kind: 'release', id: release.id },
-    data: { releaseId: release.id, version: next.version, changed },
-  };
+  const event = ReleaseUpdated.event(
+    { releaseId: release.id, version: next.version, changed },
+    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: release.id },
+  );
   return { release: next, event };
 }

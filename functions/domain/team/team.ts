@@ -5,11 +5,13 @@
  */
 import type { Actor } from '../actor.ts';
 import { type FieldError, RuleViolationError, ValidationError } from '../errors.ts';
-import type { DomainEvent } from '../events.ts';
+import { type DomainEvent, fieldChanges } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
 import { applyMembership, type MembershipDelta, newUser, type User } from '../user/user.ts';
+import { TEAM_KINDS, TeamCreated, TeamUpdated } from './events.ts';
 
-export const TEAM_KINDS = ['release', 'deployment'] as const;
+// The values `Team Created` publishes are declared with its schema.
+export { TEAM_KINDS };
 export type TeamKind = (typeof TEAM_KINDS)[number];
 
 /** Most members a team has; keeps every membership change inside one transaction. */
@@ -148,13 +150,8 @@ export function newTeam(
     updatedBy: actor.id,
   };
   assertValid(team);
-  const event: DomainEvent = {
-    id: deps.ids.next('evt'),
-    type: 'Team Created',
-    occurredAt: now,
-    actor: actor.id,
-    subject: { kind: 'team', id },
-    data: {
+  const event = TeamCreated.event(
+    {
       teamId: id,
       name: team.name,
       kind: team.kind,
@@ -162,7 +159,8 @@ export function newTeam(
       members: [...team.members],
       defaultWorkflowId: team.defaultWorkflowId ?? null,
     },
-  };
+    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: id },
+  );
   return { team, event };
 }
 
@@ -197,11 +195,7 @@ export function updateTeam(
     updatedBy: actor.id,
   };
   assertValid(next);
-  const changed = Object.fromEntries(
-    (['name', 'description', 'defaultWorkflowId'] as const)
-      .filter((k) => next[k] !== team[k])
-      .map((k) => [k, { from: team[k] ?? null, to: next[k] ?? null }]),
-  );
+  const changed = fieldChanges(team, next, ['name', 'description', 'defaultWorkflowId']);
   const groups = workGroupDiff(team, next);
   const renamed = next.workGroups.flatMap((wg) => {
     const before = team.workGroups.find((p) => p.id === wg.id);
@@ -220,13 +214,8 @@ export function updateTeam(
   ) {
     return undefined;
   }
-  const event: DomainEvent = {
-    id: deps.ids.next('evt'),
-    type: 'Team Updated',
-    occurredAt: now,
-    actor: actor.id,
-    subject: { kind: 'team', id: team.id },
-    data: {
+  const event = TeamUpdated.event(
+    {
       teamId: team.id,
       version: next.version,
       changed,
@@ -236,7 +225,8 @@ export function updateTeam(
       workGroupsRemoved: groups.removed.map((wg) => ({ ...wg })),
       workGroupsRenamed: renamed,
     },
-  };
+    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: team.id },
+  );
   return { team: next, event };
 }
 

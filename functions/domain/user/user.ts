@@ -6,6 +6,7 @@
 import { type Actor, type Process, withImpliedProcesses } from '../actor.ts';
 import { type DomainEvent, fieldChanges } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
+import { UserCreated, UserUpdated } from './events.ts';
 
 export interface User {
   readonly id: string;
@@ -90,19 +91,15 @@ export function newUser(
     createdAt: now,
     updatedAt: now,
   };
-  const event: DomainEvent = {
-    id: deps.ids.next('evt'),
-    type: 'User Created',
-    occurredAt: now,
-    actor: actor.id,
-    subject: { kind: 'user', id },
-    data: {
+  const event = UserCreated.event(
+    {
       userId: id,
       displayName: user.displayName ?? null,
       processes: [...user.processes],
       admin: user.admin,
     },
-  };
+    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: id },
+  );
   return { user, event };
 }
 
@@ -122,14 +119,10 @@ export function replaceUserProfile(
   const next: User = { ...rest, ...profile, version: user.version + 1, updatedAt: now };
   const changed = fieldChanges(user, next, ['displayName', 'processes', 'admin']);
   if (Object.keys(changed).length === 0) return undefined;
-  const event: DomainEvent = {
-    id: deps.ids.next('evt'),
-    type: 'User Updated',
-    occurredAt: now,
-    actor: actor.id,
-    subject: { kind: 'user', id: user.id },
-    data: { userId: user.id, version: next.version, changed },
-  };
+  const event = UserUpdated.event(
+    { userId: user.id, version: next.version, changed },
+    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: user.id },
+  );
   return { user: next, event };
 }
 

@@ -11,6 +11,7 @@ import { findStage } from '#workflows/transitions';
 import { VersionConflictError } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
+import { COMMITTED_MOVE } from './events.ts';
 import type { ExecutionInspector, ExecutionStarter, RunStore, WorkflowDefinitions } from './ports.ts';
 import {
   type ExecutionEnd,
@@ -125,7 +126,6 @@ export function recordExecutionEnd<S extends RunSubject>(
   end: ExecutionEnd,
   deps: { clock: Clock; ids: IdGenerator },
 ): { subject: S; events: DomainEvent[] } {
-  const spec = SUBJECT_KINDS[kind];
   const now = deps.clock.now().toISOString();
   const next: S = {
     ...subject,
@@ -135,30 +135,30 @@ export function recordExecutionEnd<S extends RunSubject>(
     updatedAt: now,
     updatedBy: RECONCILER_ACTOR,
   };
-  const data = {
-    [spec.idField]: subject.id,
-    version: next.version,
-    stage: subject.stage,
-    status: 'failed',
-    execution: { status: end.status, error: end.error ?? null, cause: end.cause ?? null },
-  };
   return {
     subject: next,
     events: [
-      runEvent(kind, subject.id, spec.events.ended, data, {
-        id: deps.ids.next('evt'),
-        at: now,
-        actor: RECONCILER_ACTOR,
-      }),
+      runEvent(
+        kind,
+        'ended',
+        subject.id,
+        {
+          version: next.version,
+          stage: subject.stage,
+          status: 'failed',
+          execution: { status: end.status, error: end.error ?? null, cause: end.cause ?? null },
+        },
+        { id: deps.ids.next('evt'), at: now, actor: RECONCILER_ACTOR },
+      ),
     ],
   };
 }
 
 /** The stage signal a committed transition recorded for `entry`, from the release's history. */
 export function signalOf(kind: RunKind, event: DomainEvent, entry: number): StageSignal | undefined {
-  if (event.type !== SUBJECT_KINDS[kind].events.entered) return undefined;
-  const data = event.data as { entry?: unknown; signal?: StageSignal };
-  return data.entry === entry && data.signal ? data.signal : undefined;
+  if (event.type !== SUBJECT_KINDS[kind].events.entered.type) return undefined;
+  const data = COMMITTED_MOVE.pick({ entry: true, signal: true }).safeParse(event.data);
+  return data.success && data.data.entry === entry ? data.data.signal : undefined;
 }
 
 export interface ReconcilePorts<S extends RunSubject = RunSubject> {

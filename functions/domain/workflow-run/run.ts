@@ -5,14 +5,22 @@
  * between kinds — event names, the id field, the events a closure adds — is data, in
  * {@link SUBJECT_KINDS}; the rules (transitions, timeouts, ends, reconciliation) are written once.
  */
-import type { DomainEvent, EventType } from '../events.ts';
+import type { DomainEvent, EventDefinition, EventMeta } from '../events.ts';
+import { ChangeExecutionEnded, ChangeRecorded, ChangeStateChanged } from '../planned-events.ts';
+import {
+  ReleaseClosed,
+  ReleaseCreated,
+  ReleaseExecutionEnded,
+  ReleaseStageEntered,
+} from '../release/events.ts';
+import { type EXECUTION_END_STATUSES, RUN_STATUSES, type RunEventBodies } from './events.ts';
 
 /** The kinds of subject a workflow runs. */
 export const RUN_KINDS = ['release', 'change'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 
-/** `failed`: the execution ended outside the API (recorded by the reconciler). */
-export const RUN_STATUSES = ['active', 'closed', 'cancelled', 'backed-out', 'failed'] as const;
+// The values its events publish are declared with their schemas.
+export { RUN_STATUSES };
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** The workflow (and its published version) a subject runs on; kept for its lifetime. */
@@ -26,7 +34,7 @@ export interface WorkflowRef {
 /** An execution that ended without the API moving its subject there. */
 export interface ExecutionEnd {
   /** The execution's status: FAILED, TIMED_OUT, ABORTED (or SUCCEEDED in an unrecorded exit). */
-  readonly status: string;
+  readonly status: (typeof EXECUTION_END_STATUSES)[number];
   readonly error?: string;
   readonly cause?: string;
   readonly at?: string;
@@ -67,17 +75,17 @@ export interface SubjectKindSpec {
   readonly idPrefix: string;
   readonly events: {
     /** It was created (its execution is started on it). */
-    readonly created: EventType;
+    readonly created: EventDefinition;
     /** A move to another stage (by a transition or by the execution itself). */
-    readonly entered: EventType;
+    readonly entered: EventDefinition;
     /** The execution ended outside the API. */
-    readonly ended: EventType;
+    readonly ended: EventDefinition;
   };
-  /** Events a move into a closing exit adds (e.g. `Release Closed`); none by default. */
-  readonly closedEvents?: (
-    subject: RunSubject,
-    at: string,
-  ) => { type: EventType; data: Record<string, unknown> }[];
+  /**
+   * Events a move into a closing exit adds (e.g. `Release Closed`); none by default. `meta`
+   * gives each one its id, time, actor and subject.
+   */
+  readonly closedEvents?: (subject: RunSubject, meta: () => EventMeta) => DomainEvent[];
 }
 
 export const SUBJECT_KINDS: Readonly<Record<RunKind, SubjectKindSpec>> = {
@@ -86,27 +94,25 @@ export const SUBJECT_KINDS: Readonly<Record<RunKind, SubjectKindSpec>> = {
     noun: 'Release',
     idField: 'releaseId',
     idPrefix: 'rel',
-    events: {
-      created: 'Release Created',
-      entered: 'Release Stage Entered',
-      ended: 'Release Execution Ended',
-    },
-    closedEvents: (subject, at) => {
+    events: { created: ReleaseCreated, entered: ReleaseStageEntered, ended: ReleaseExecutionEnded },
+    closedEvents: (subject, meta) => {
+      // A release subject has its planned window.
       const { plannedStart, plannedEnd } = subject as RunSubject & {
-        plannedStart?: string;
-        plannedEnd?: string;
+        plannedStart: string;
+        plannedEnd: string;
       };
+      const closing = meta();
       return [
-        {
-          type: 'Release Closed',
-          data: {
+        ReleaseClosed.event(
+          {
             releaseId: subject.id,
             plannedStart,
             plannedEnd,
-            closedAt: at,
+            closedAt: closing.at,
             teamId: subject.teamId ?? null,
           },
-        },
+          closing,
+        ),
       ];
     },
   },
@@ -115,7 +121,7 @@ export const SUBJECT_KINDS: Readonly<Record<RunKind, SubjectKindSpec>> = {
     noun: 'Change',
     idField: 'changeId',
     idPrefix: 'chg',
-    events: { created: 'Change Recorded', entered: 'Change State Changed', ended: 'Change Execution Ended' },
+    events: { created: ChangeRecorded, entered: ChangeStateChanged, ended: ChangeExecutionEnded },
   },
 };
 
@@ -133,26 +139,29 @@ export function statusOfTerminal(stage: string): RunStatus {
 }
 
 /** The input a subject's execution starts with (the workflow execution contract). */
-export function executionInput(kind: RunKind, subject: Pick<RunSubject, 'id' | 'workflow'>) {
-  return { subject: { kind, id: subject.id }, signal: { to: subject.workflow.initialStage, entry: 0 } };
+export function executionInput<K extends RunKind>(kind: K, subject: Pick<RunSubject, 'id' | 'workflow'>) {
+  return {
+    subject: { kind, id: subject.id },
+    signal: { to: subject.workflow.initialStage, entry: 0 as const },
+  };
 }
 
-/** An event of a subject, built the one way every workflow-run event is. */
-export function runEvent(
+/**
+ * A run event of a subject (`entered`, `ended`) built the one way for every kind: the subject's id
+ * under its kind's field name, then the body the generic code fills in.
+ */
+export function runEvent<R extends keyof RunEventBodies>(
   kind: RunKind,
+  role: R,
   subjectId: string,
-  type: EventType,
-  data: Record<string, unknown>,
-  meta: { id: string; at: string; actor: string },
+  body: RunEventBodies[R],
+  meta: Omit<EventMeta, 'subject'>,
 ): DomainEvent {
-  return {
-    id: meta.id,
-    type,
-    occurredAt: meta.at,
-    actor: meta.actor,
-    subject: { kind, id: subjectId },
-    data,
-  };
+  const spec = SUBJECT_KINDS[kind];
+  return spec.events[role].event(
+    { [spec.idField]: subjectId, ...body },
+    { ...meta, subject: { kind, id: subjectId } },
+  );
 }
 
 /** The kind of subject an execution (named after its subject's id) runs, if any. */

@@ -85,14 +85,13 @@ function moved<S extends RunSubject>(
     actor,
     ...(move.reason ? { reason: move.reason } : {}),
   };
-  const meta = (id: string) => ({ id, at: now, actor });
+  const meta = () => ({ id: deps.ids.next('evt'), at: now, actor });
   const events = [
     runEvent(
       kind,
+      'entered',
       subject.id,
-      spec.events.entered,
       {
-        [spec.idField]: subject.id,
         from: subject.stage,
         to: move.to,
         entry: move.entry,
@@ -103,12 +102,10 @@ function moved<S extends RunSubject>(
         stateMachineArn: subject.workflow.stateMachineArn,
         signal,
       },
-      meta(deps.ids.next('evt')),
+      meta(),
     ),
     ...(status === 'closed'
-      ? (spec.closedEvents?.(subject, now) ?? []).map((e) =>
-          runEvent(kind, subject.id, e.type, e.data, meta(deps.ids.next('evt'))),
-        )
+      ? (spec.closedEvents?.(subject, () => ({ ...meta(), subject: { kind, id: subject.id } })) ?? [])
       : []),
   ];
   return { subject: next, events, signal };

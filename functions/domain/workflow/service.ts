@@ -14,9 +14,10 @@ import { type Actor, requireAdmin, requireProcess } from '../actor.ts';
 import { NotFoundError, RuleViolationError, ValidationError, VersionConflictError } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
+import { WORKFLOW_ID_PATTERN, WorkflowPublished } from './events.ts';
 
-/** A workflow id: a lower-case slug, also part of its state machine's name. */
-export const WORKFLOW_ID_PATTERN = /^[a-z0-9][a-z0-9-]{1,62}$/;
+// The workflow id pattern `Workflow Published` publishes is declared with its schema.
+export { WORKFLOW_ID_PATTERN };
 
 /** A workflow: its identity and where its latest published version stands. */
 export interface Workflow {
@@ -314,13 +315,8 @@ export function stagePublication(
     publishedAt: now,
     publishedBy: actor.id,
   };
-  const event: DomainEvent = {
-    id: deps.ids.next('evt'),
-    type: 'Workflow Published',
-    occurredAt: now,
-    actor: actor.id,
-    subject: { kind: 'workflow', id },
-    data: {
+  const event = WorkflowPublished.event(
+    {
       workflowId: id,
       version: versionNumber,
       name: workflow.name,
@@ -328,7 +324,8 @@ export function stagePublication(
       stateMachineArn: machine.stateMachineArn,
       stateMachineVersionArn: machine.stateMachineVersionArn,
     },
-  };
+    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: id },
+  );
   return { workflow, published, expectedVersion: existing?.version, event };
 }
 

@@ -1,6 +1,7 @@
 /**
  * The published event schemas (JSON Schema draft 2020-12), one per detail type of the
- * `release-desk` bus. The JSON files are the artefact; `catalogue.ts` is what they are generated from.
+ * `release-desk` bus. The JSON files are the artefact, rendered by `catalogue.ts` from the event
+ * definitions in the domain (`npm run events:generate`).
  */
 import type { EventType } from '#domain/events';
 import blackoutOverridden from './blackout-overridden.json' with { type: 'json' };

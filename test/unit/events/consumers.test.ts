@@ -21,7 +21,10 @@ import {
   createHandler as createSignal,
   ExecutionNotReadyError,
 } from '../../../functions/events/signal-execution.ts';
-import { createHandler as createStart } from '../../../functions/events/start-execution.ts';
+import {
+  createHandler as createStart,
+  MalformedEventError,
+} from '../../../functions/events/start-execution.ts';
 import { validateRequest } from '../../../infra/local/eventbridge/put-events.ts';
 
 const events = mockClient(EventBridgeClient);
@@ -178,19 +181,58 @@ const waits = {
   },
 };
 
+/** An event as EventBridge delivers it to a target (consumers parse it with its schema). */
+const delivered = (
+  type: string,
+  detail: { id: string; subject: { kind: string; id: string }; data: Record<string, unknown> },
+) =>
+  ({
+    version: '0',
+    id: `eb-${detail.id}`,
+    'detail-type': type,
+    source: 'release-desk',
+    account: '000000000000',
+    time: '2026-11-26T10:00:00Z',
+    region: 'local',
+    resources: [`${detail.subject.kind}/${detail.subject.id}`],
+    detail: { id: detail.id, occurredAt: '2026-11-26T10:00:00.000Z', actor: 'rm', ...detail },
+  }) as never;
+/** A state machine ARN an event may claim (the consumers use the stored one). */
+const claimedArn = (name: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`;
+/** A whole `Release Created` data. */
+const createdData = (releaseId: string, stateMachineArn: string) => ({
+  releaseId,
+  title: 'Payroll 4.2',
+  releaseType: 'minor',
+  packageType: 'delta',
+  teamId: null,
+  stage: 'Assessment',
+  plannedStart: '2026-12-01T20:00:00.000Z',
+  plannedEnd: '2026-12-01T23:00:00.000Z',
+  workflow: { id: 'release-default', version: 1 },
+  stateMachineArn,
+  executionInput: { subject: { kind: 'release', id: releaseId }, signal: { to: 'Assessment', entry: 0 } },
+});
+/** A whole `Release Stage Entered` data carrying `signal`. */
+const enteredData = (releaseId: string, signal: { to: string; entry: number; actor: string }) => ({
+  releaseId,
+  from: 'Assessment',
+  to: signal.to,
+  entry: signal.entry,
+  version: signal.entry + 1,
+  reason: null,
+  status: 'active',
+  deployStage: false,
+  stateMachineArn: claimedArn('release-default:1'),
+  signal,
+});
+
 describe('start-execution', () => {
-  const event = {
-    detail: {
-      id: 'evt_1',
-      subject: { kind: 'release', id: 'rel_1' },
-      data: {
-        releaseId: 'rel_1',
-        stateMachineArn: 'arn:sm',
-        workflow: { id: 'release-default', version: 1 },
-        executionInput: { signal: { to: 'Assessment' } },
-      },
-    },
-  } as never;
+  const event = delivered('Release Created', {
+    id: 'evt_1',
+    subject: { kind: 'release', id: 'rel_1' },
+    data: createdData('rel_1', claimedArn('release-default:1')),
+  });
 
   it('starts the execution named after the release, and treats an existing one as done', async () => {
     sfn
@@ -210,29 +252,28 @@ describe('start-execution', () => {
   it('starts nothing for a release the table does not hold, or an event it did not commit', async () => {
     const start = createStart(() => ({ clients, runs }));
     const forged = (releaseId: string, id: string) =>
-      ({
-        detail: {
-          id,
-          subject: { kind: 'release', id: releaseId },
-          data: { releaseId, stateMachineArn: 'arn:evil' },
-        },
-      }) as never;
+      delivered('Release Created', {
+        id,
+        subject: { kind: 'release', id: releaseId },
+        data: createdData(releaseId, claimedArn('evil')),
+      });
     await start(forged('rel_ghost', 'evt_1'));
     await start(forged('rel_1', 'evt_forged'));
-    await start({ detail: { data: {} } } as never);
+    // A malformed event is refused, with its reason, so that Lambda sets it aside.
+    await expect(start({ detail: { data: {} } } as never)).rejects.toThrow(MalformedEventError);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
   });
 
   it('starts the stored release on its stored state machine, whatever the event claims', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec' });
     const start = createStart(() => ({ clients, runs }));
-    await start({
-      detail: {
+    await start(
+      delivered('Release Created', {
         id: 'evt_1',
         subject: { kind: 'release', id: 'rel_1' },
-        data: { releaseId: 'rel_1', stateMachineArn: 'arn:evil' },
-      },
-    } as never);
+        data: createdData('rel_1', claimedArn('evil')),
+      }),
+    );
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: 'arn:sm',
       name: 'rel_1',
@@ -248,13 +289,11 @@ describe('start-execution', () => {
 
 describe('signal-execution', () => {
   const event = (entry: number) =>
-    ({
-      detail: {
-        id: 'e',
-        subject: { kind: 'release', id: 'rel_1' },
-        data: { releaseId: 'rel_1', signal: { to: 'Development', entry, actor: 'rm' } },
-      },
-    }) as never;
+    delivered('Release Stage Entered', {
+      id: 'e',
+      subject: { kind: 'release', id: 'rel_1' },
+      data: enteredData('rel_1', { to: 'Development', entry, actor: 'rm' }),
+    });
   const signal = createSignal(() => ({ clients, runs, waits }));
 
   it('answers the waiting token once; a redelivery changes nothing', async () => {
@@ -304,26 +343,22 @@ describe('signal-execution', () => {
 
   it('sends the committed signal, never the one a forged or altered event carries', async () => {
     dynamo.on(GetCommand).resolves({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok' } });
-    const altered = {
-      detail: {
-        id: 'e',
-        subject: { kind: 'release', id: 'rel_1' },
-        data: { releaseId: 'rel_1', signal: { to: 'Cancelled', entry: 1, actor: 'x' } },
-      },
-    } as never;
+    const altered = delivered('Release Stage Entered', {
+      id: 'e',
+      subject: { kind: 'release', id: 'rel_1' },
+      data: enteredData('rel_1', { to: 'Cancelled', entry: 1, actor: 'x' }),
+    });
     await signal(altered);
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, {
       taskToken: 'tok',
       output: JSON.stringify({ to: 'Development', entry: 1, actor: 'rm' }),
     });
     sfn.reset();
-    const forged = {
-      detail: {
-        id: 'evt_made_up',
-        subject: { kind: 'release', id: 'rel_1' },
-        data: { releaseId: 'rel_1', signal: { to: 'Cancelled', entry: 1, actor: 'x' } },
-      },
-    } as never;
+    const forged = delivered('Release Stage Entered', {
+      id: 'evt_made_up',
+      subject: { kind: 'release', id: 'rel_1' },
+      data: enteredData('rel_1', { to: 'Cancelled', entry: 1, actor: 'x' }),
+    });
     await signal(forged);
     expect(sfn).toHaveReceivedCommandTimes(SendTaskSuccessCommand, 0);
   });
@@ -337,9 +372,13 @@ describe('signal-execution', () => {
 
   it('finds the release of a truncated event by its subject', async () => {
     dynamo.on(GetCommand).resolves({ Item: { entry: 0, stage: 'Assessment', taskToken: 'tok' } });
-    await signal({
-      detail: { id: 'e', subject: { kind: 'release', id: 'rel_1' }, data: { truncated: true } },
-    } as never);
+    await signal(
+      delivered('Release Stage Entered', {
+        id: 'e',
+        subject: { kind: 'release', id: 'rel_1' },
+        data: { truncated: true, reason: 'over 256 KB' },
+      }),
+    );
     expect(sfn).toHaveReceivedCommandWith(SendTaskSuccessCommand, { taskToken: 'tok' });
   });
 

@@ -1,0 +1,58 @@
+/**
+ * Every detail type of the `release-desk` bus, by type, in {@link EVENT_TYPES} order: the one list
+ * the published JSON Schemas, `docs/events.md` and the consumers' parsing are made from. The
+ * aggregates import their own definitions, never this module.
+ */
+import { EVENT_TYPES, type EventDefinition, type EventType } from './events.ts';
+import {
+  BlackoutOverridden,
+  ChangeExecutionEnded,
+  ChangeRecorded,
+  ChangeStateChanged,
+  ConfigurationItemUpdated,
+  DeploymentTaskCompleted,
+  DeploymentTaskFailed,
+  DeploymentTasksReady,
+  ReleaseBackedOut,
+} from './planned-events.ts';
+import {
+  ReleaseClosed,
+  ReleaseCreated,
+  ReleaseExecutionEnded,
+  ReleaseStageEntered,
+  ReleaseUpdated,
+} from './release/events.ts';
+import { TeamCreated, TeamUpdated } from './team/events.ts';
+import { UserCreated, UserUpdated } from './user/events.ts';
+import { WorkflowPublished } from './workflow/events.ts';
+
+/** Keyed by type: the compiler refuses a type without a definition, or filed under another type. */
+export const EVENT_CATALOGUE: { readonly [T in EventType]: EventDefinition<T> } = {
+  'Change Recorded': ChangeRecorded,
+  'Change State Changed': ChangeStateChanged,
+  'Change Execution Ended': ChangeExecutionEnded,
+  'Release Created': ReleaseCreated,
+  'Release Updated': ReleaseUpdated,
+  'Release Stage Entered': ReleaseStageEntered,
+  'Deployment Tasks Ready': DeploymentTasksReady,
+  'Deployment Task Completed': DeploymentTaskCompleted,
+  'Deployment Task Failed': DeploymentTaskFailed,
+  'Configuration Item Updated': ConfigurationItemUpdated,
+  'Release Backed Out': ReleaseBackedOut,
+  'Release Closed': ReleaseClosed,
+  'Release Execution Ended': ReleaseExecutionEnded,
+  'Blackout Overridden': BlackoutOverridden,
+  'Team Created': TeamCreated,
+  'Team Updated': TeamUpdated,
+  'User Created': UserCreated,
+  'User Updated': UserUpdated,
+  'Workflow Published': WorkflowPublished,
+};
+
+/** Every definition, in catalogue order. */
+export const EVENT_DEFINITIONS: readonly EventDefinition[] = EVENT_TYPES.map((type) => EVENT_CATALOGUE[type]);
+
+/** The definition of a detail type, or undefined for a type the bus does not carry. */
+export function eventDefinition(type: string): EventDefinition | undefined {
+  return (EVENT_TYPES as readonly string[]).includes(type) ? EVENT_CATALOGUE[type as EventType] : undefined;
+}

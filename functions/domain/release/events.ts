@@ -1,0 +1,126 @@
+/**
+ * The events of the Release aggregate. `Release Stage Entered` and `Release Execution Ended` are
+ * the workflow run's events for the `release` kind (`../workflow-run/events.ts`); the others are
+ * the release's own.
+ */
+import { z } from 'zod';
+import { changeField, countField, defineEvent, nullableField, textField, timestampField } from '../events.ts';
+import { workflowIdField } from '../workflow/events.ts';
+import {
+  executionEndedData,
+  executionInputField,
+  runStateMachineField,
+  stageEnteredData,
+  subjectIdShape,
+} from '../workflow-run/events.ts';
+
+export const RELEASE_TYPES = ['major', 'minor', 'emergency'] as const;
+export const PACKAGE_TYPES = ['full', 'delta', 'package'] as const;
+
+const NOUN = 'release';
+const releaseId = subjectIdShape('releaseId', NOUN);
+const teamId = nullableField('The release team it belongs to, or null');
+const plannedStart = timestampField('Start of the planned deployment window (UTC)');
+const plannedEnd = timestampField('End of the planned deployment window (UTC)');
+
+export const ReleaseCreated = defineEvent({
+  type: 'Release Created',
+  description:
+    "A release was created in its workflow's initial stage (POST /releases). The start-execution consumer starts the release's workflow execution from it.",
+  emittedBy: 'newRelease (functions/domain/release/release.ts)',
+  subjectKinds: ['release'],
+  data: z
+    .looseObject({
+      ...releaseId,
+      title: textField('Its title'),
+      releaseType: z.enum(RELEASE_TYPES).describe('ITIL release type'),
+      packageType: z.enum(PACKAGE_TYPES).describe('ITIL release package type'),
+      teamId,
+      stage: textField("The workflow's initial stage, where the release starts"),
+      plannedStart,
+      plannedEnd,
+      workflow: z
+        .looseObject({
+          id: workflowIdField('Workflow id'),
+          version: countField('Published version of the workflow'),
+        })
+        .describe('The workflow version the release runs on'),
+      stateMachineArn: runStateMachineField(NOUN),
+      executionInput: executionInputField('release', NOUN),
+    })
+    .describe('The new release'),
+  subscription: {
+    caption: 'new releases that are not emergencies',
+    detail: { data: { releaseType: [{ 'anything-but': 'emergency' }] } },
+  },
+});
+
+export const ReleaseUpdated = defineEvent({
+  type: 'Release Updated',
+  description:
+    "A release's title, description or planned window was edited (PATCH /releases/{id}). `changed` names only the fields whose value differs; it is empty when the edit changed nothing.",
+  emittedBy: 'updateRelease (functions/domain/release/release.ts)',
+  subjectKinds: ['release'],
+  data: z
+    .looseObject({
+      ...releaseId,
+      version: countField('The release version after the edit', 2),
+      changed: z
+        .looseObject({
+          title: changeField(textField('Title'), 'New title'),
+          description: changeField(nullableField('Description, or null when none'), 'New description'),
+          plannedStart: changeField(timestampField('Planned start (UTC)'), 'New planned start'),
+          plannedEnd: changeField(timestampField('Planned end (UTC)'), 'New planned end'),
+        })
+        .describe('The fields that changed, each with its value before and after'),
+    })
+    .describe('The edit'),
+  subscription: {
+    caption: 'edits that moved the planned end',
+    detail: { data: { changed: { plannedEnd: { to: [{ exists: true }] } } } },
+  },
+});
+
+export const ReleaseStageEntered = defineEvent({
+  type: 'Release Stage Entered',
+  description:
+    'A release moved to another stage of its workflow (POST /releases/{id}/transitions). The signal-execution consumer makes sure the waiting workflow execution receives `signal`.',
+  emittedBy: 'transition (functions/domain/workflow-run/transition.ts)',
+  subjectKinds: ['release'],
+  data: stageEnteredData('releaseId', NOUN),
+  subscription: {
+    caption: 'releases entering their deploy stage',
+    detail: { data: { deployStage: [true] } },
+  },
+});
+
+export const ReleaseClosed = defineEvent({
+  type: 'Release Closed',
+  description:
+    'A release reached a terminal stage that closes it normally (not a cancelled, rejected or backed-out stage). Committed with the `Release Stage Entered` of the same move.',
+  emittedBy: 'transition (functions/domain/workflow-run/transition.ts)',
+  subjectKinds: ['release'],
+  data: z
+    .looseObject({
+      ...releaseId,
+      plannedStart,
+      plannedEnd,
+      closedAt: timestampField('When it closed (equals `detail.occurredAt`)'),
+      teamId,
+    })
+    .describe('The closed release'),
+  subscription: {
+    caption: 'releases of one team that closed',
+    detail: { data: { teamId: ['team_01JD0000000000000000000004'] } },
+  },
+});
+
+export const ReleaseExecutionEnded = defineEvent({
+  type: 'Release Execution Ended',
+  description:
+    "A release's workflow execution ended outside the API (an operator stopped it, a task failed for good, it timed out): the reconciler recorded it, and the release is `failed`.",
+  emittedBy: 'recordExecutionEnd (functions/domain/workflow-run/reconcile.ts)',
+  subjectKinds: ['release'],
+  data: executionEndedData('releaseId', NOUN),
+  subscription: { caption: 'every release whose execution ended outside the API' },
+});

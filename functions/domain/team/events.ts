@@ -1,0 +1,74 @@
+/**
+ * The events of the Team aggregate: `Team Created` and `Team Updated`.
+ */
+import { z } from 'zod';
+import { changeField, countField, defineEvent, idField, nullableField, textField } from '../events.ts';
+
+export const TEAM_KINDS = ['release', 'deployment'] as const;
+
+const teamId = idField('The team id (also `detail.subject.id`)');
+const workGroup = z
+  .looseObject({ id: idField('Work group id'), name: textField('Its name') })
+  .describe('A work group');
+const userIds = (description: string) => z.array(idField('User id')).describe(description);
+
+export const TeamCreated = defineEvent({
+  type: 'Team Created',
+  description:
+    'A release or deployment team was created (POST /teams, or by the bootstrap of a new installation).',
+  emittedBy: 'newTeam (functions/domain/team/team.ts)',
+  subjectKinds: ['team'],
+  data: z
+    .looseObject({
+      teamId,
+      name: textField('Its name'),
+      kind: z.enum(TEAM_KINDS).describe('Release or deployment team'),
+      workGroups: z.array(workGroup).describe('Its work groups'),
+      members: userIds('Its members (user ids); each belongs to every work group'),
+      defaultWorkflowId: nullableField(
+        'Release teams: the workflow new releases run on when none is named; else null',
+      ),
+    })
+    .describe('The new team'),
+  subscription: { caption: 'new deployment teams', detail: { data: { kind: ['deployment'] } } },
+});
+
+export const TeamUpdated = defineEvent({
+  type: 'Team Updated',
+  description:
+    'A team was edited (PATCH /teams/{id}) and something changed: its fields, members, work groups or their order. Members’ user records change in the same transaction; no `User Updated` is emitted for that.',
+  emittedBy: 'updateTeam (functions/domain/team/team.ts)',
+  subjectKinds: ['team'],
+  data: z
+    .looseObject({
+      teamId,
+      version: countField('The team version after the edit', 2),
+      changed: z
+        .looseObject({
+          name: changeField(textField('Name'), 'New name'),
+          description: changeField(nullableField('Description, or null when none'), 'New description'),
+          defaultWorkflowId: changeField(
+            nullableField('Default workflow id, or null when none'),
+            'New default workflow',
+          ),
+        })
+        .describe('The fields that changed, each with its value before and after'),
+      membersAdded: userIds('Users who joined the team'),
+      membersRemoved: userIds('Users who left the team'),
+      workGroupsAdded: z.array(workGroup).describe('Work groups created'),
+      workGroupsRemoved: z.array(workGroup).describe('Work groups removed'),
+      workGroupsRenamed: z
+        .array(
+          z
+            .looseObject({
+              id: idField('Work group id'),
+              from: textField('Old name'),
+              to: textField('New name'),
+            })
+            .describe('A renamed work group'),
+        )
+        .describe('Work groups that kept their id under a new name'),
+    })
+    .describe('The edit'),
+  subscription: { caption: 'teams that user `tom` joined', detail: { data: { membersAdded: ['tom'] } } },
+});
