@@ -17,6 +17,14 @@ export interface Page<T> {
   readonly nextCursor?: string;
 }
 
+/**
+ * What a store's write under an Idempotency-Key did: stored it, or — the key was used before for
+ * the same request — stored nothing, and `replayed` names what the first request created.
+ */
+export interface IdempotentWrite<R = string> {
+  readonly replayed?: R;
+}
+
 /** A POST's Idempotency-Key, scoped to its caller, and a fingerprint of its body. */
 export interface IdempotencyRequest {
   readonly scope: string;

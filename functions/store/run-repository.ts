@@ -85,10 +85,7 @@ export class DynamoRunStore<S extends RunSubject> implements RunStore<S> {
       idempotency,
       subject.id,
     );
-    if (replayedId === undefined) return { subject, replayed: false };
-    const stored = await this.get(replayedId);
-    if (!stored) throw new Error(`Idempotency record points at missing ${this.#options.kind} ${replayedId}`);
-    return { subject: stored, replayed: true };
+    return replayedId === undefined ? {} : { replayed: replayedId };
   }
 
   async get(id: string): Promise<S | undefined> {

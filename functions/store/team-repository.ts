@@ -6,7 +6,7 @@
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { RuleViolationError } from '#domain/errors';
-import type { IdempotencyRequest, Page } from '#domain/ports';
+import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
 import type { TeamStore } from '#domain/team/service';
 import { type Team, type TeamChange, type TeamKind, workGroupDiff } from '#domain/team/team';
 import { commitOnce, type StateWrite } from './commit.ts';
@@ -69,7 +69,7 @@ export class DynamoTeamStore implements TeamStore {
     return queryPage(this.#db, this.#table, query, page, fromItem);
   }
 
-  async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<{ replayedTeamId?: string }> {
+  async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<IdempotentWrite> {
     const writes: StateWrite[] = [
       ...change.teams.map(({ team, previous }) => ({
         item: toItem(team),
@@ -86,7 +86,7 @@ export class DynamoTeamStore implements TeamStore {
       idempotency,
       created,
     );
-    return replayedId === undefined ? {} : { replayedTeamId: replayedId };
+    return replayedId === undefined ? {} : { replayed: replayedId };
   }
 
   /** Claims the added work groups' ids and releases the removed ones, each under its own version. */

@@ -4,7 +4,7 @@
  */
 import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
-import type { IdempotencyRequest, Page } from '#domain/ports';
+import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
 import type { UserRepository } from '#domain/user/service';
 import type { User } from '#domain/user/user';
 import { commitOnce } from './commit.ts';
@@ -77,7 +77,7 @@ export class DynamoUserStore implements UserRepository {
     expectedVersion: number | undefined,
     event: DomainEvent,
     idempotency?: IdempotencyRequest,
-  ): Promise<{ replayedUserId?: string }> {
+  ): Promise<IdempotentWrite> {
     const { replayedId } = await commitOnce(
       this.#db,
       this.#table,
@@ -85,7 +85,7 @@ export class DynamoUserStore implements UserRepository {
       idempotency,
       user.id,
     );
-    return replayedId === undefined ? {} : { replayedUserId: replayedId };
+    return replayedId === undefined ? {} : { replayed: replayedId };
   }
 
   async list(page: { limit: number; cursor?: string | undefined }): Promise<Page<User>> {

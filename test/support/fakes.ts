@@ -25,7 +25,7 @@ import {
   VersionConflictError,
 } from '#domain/errors';
 import type { DomainEvent, EventSubject } from '#domain/events';
-import type { Clock, IdempotencyRequest, IdGenerator, Page } from '#domain/ports';
+import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
 import type { TeamStore, UserDirectory } from '#domain/team/service';
@@ -228,7 +228,7 @@ export class FakeRunStore<S extends RunSubject> extends Recorder implements RunS
     return subject;
   }
 
-  async create(subject: S, event: DomainEvent, idempotency?: IdempotencyRequest) {
+  async create(subject: S, event: DomainEvent, idempotency?: IdempotencyRequest): Promise<IdempotentWrite> {
     this.called('create', subject, event, idempotency);
     const { replayedId } = this.table.commit({
       stale: this.subjects.has(subject.id),
@@ -238,10 +238,7 @@ export class FakeRunStore<S extends RunSubject> extends Recorder implements RunS
       resourceId: subject.id,
       write: () => this.subjects.set(subject.id, copy(subject)),
     });
-    if (replayedId === undefined) return { subject, replayed: false };
-    const stored = this.subjects.get(replayedId);
-    if (!stored) throw new Error(`Idempotency record points at missing ${this.kind} ${replayedId}`);
-    return { subject: copy(stored), replayed: true };
+    return replayedId === undefined ? {} : { replayed: replayedId };
   }
 
   async get(id: string): Promise<S | undefined> {
@@ -517,7 +514,7 @@ export class FakeUserStore extends Recorder implements UserRepository, UserDirec
     expectedVersion: number | undefined,
     event: DomainEvent,
     idempotency?: IdempotencyRequest,
-  ): Promise<{ replayedUserId?: string }> {
+  ): Promise<IdempotentWrite> {
     this.called('apply', user, expectedVersion, event, idempotency);
     const { replayedId } = this.table.commit({
       stale: this.users.get(user.id)?.version !== expectedVersion,
@@ -527,7 +524,7 @@ export class FakeUserStore extends Recorder implements UserRepository, UserDirec
       resourceId: user.id,
       write: () => this.users.set(user.id, copy(user)),
     });
-    return replayedId === undefined ? {} : { replayedUserId: replayedId };
+    return replayedId === undefined ? {} : { replayed: replayedId };
   }
 }
 
@@ -568,7 +565,7 @@ export class FakeTeamStore extends Recorder implements TeamStore {
     return pageOf(`teams:${page.kind ?? ''}`, teams, (t) => `${t.name.toLowerCase()}#${t.id}`, page);
   }
 
-  async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<{ replayedTeamId?: string }> {
+  async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<IdempotentWrite> {
     this.called('apply', change, idempotency);
     const claims = change.teams.flatMap(({ team, previous }) => {
       const { added, removed } = workGroupDiff(previous, team);
@@ -606,7 +603,7 @@ export class FakeTeamStore extends Recorder implements TeamStore {
         for (const { user } of change.users) this.users.users.set(user.id, copy(user));
       },
     });
-    return replayedId === undefined ? {} : { replayedTeamId: replayedId };
+    return replayedId === undefined ? {} : { replayed: replayedId };
   }
 }
 

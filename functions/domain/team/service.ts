@@ -5,7 +5,7 @@
  */
 import { type Actor, requireAdmin, requireProcess } from '../actor.ts';
 import { NotFoundError, RuleViolationError, VersionConflictError } from '../errors.ts';
-import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
+import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '../ports.ts';
 import { applyMembership, type User, type UserStore } from '../user/user.ts';
 import {
   assertFitsOneTransaction,
@@ -35,7 +35,7 @@ export interface TeamStore {
    * Idempotency-Key already used for the same request it writes nothing and returns the id of
    * the team created first.
    */
-  apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<{ replayedTeamId?: string }>;
+  apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<IdempotentWrite>;
 }
 
 /** Reads many users at once (the members a team change touches). */
@@ -86,10 +86,10 @@ export async function createTeam(
   const users = await membershipWrites(undefined, team, ports);
   const change: TeamChange = { teams: [{ team, previous: undefined }], users, events: [event] };
   assertFitsOneTransaction(change, idempotency ? 1 : 0);
-  const { replayedTeamId } = await ports.teams.apply(change, idempotency);
-  if (replayedTeamId === undefined) return { team, replayed: false };
-  const first = await ports.teams.get(replayedTeamId);
-  if (!first) throw new NotFoundError('Team', replayedTeamId);
+  const { replayed } = await ports.teams.apply(change, idempotency);
+  if (replayed === undefined) return { team, replayed: false };
+  const first = await ports.teams.get(replayed);
+  if (!first) throw new NotFoundError('Team', replayed);
   return { team: first, replayed: true };
 }
 

@@ -5,7 +5,7 @@
 import { type Actor, requireAdmin } from '../actor.ts';
 import { ForbiddenError, NotFoundError, VersionConflictError } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
-import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
+import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '../ports.ts';
 import type { UserDirectory } from '../team/service.ts';
 import { newUser, replaceUserProfile, type User, type UserProfile } from './user.ts';
 
@@ -22,7 +22,7 @@ export interface UserRepository extends UserDirectory {
     expectedVersion: number | undefined,
     event: DomainEvent,
     idempotency?: IdempotencyRequest,
-  ): Promise<{ replayedUserId?: string }>;
+  ): Promise<IdempotentWrite>;
 }
 
 export interface UserPorts {
@@ -41,10 +41,10 @@ export async function createUser(
   requireAdmin(actor);
   const { user, event } = newUser(input.id, input, actor, ports);
   try {
-    const { replayedUserId } = await ports.users.apply(user, undefined, event, idempotency);
-    if (replayedUserId === undefined) return { user, replayed: false };
-    const first = await ports.users.get(replayedUserId);
-    if (!first) throw new VersionConflictError(`User ${replayedUserId} changed since; read it again.`);
+    const { replayed } = await ports.users.apply(user, undefined, event, idempotency);
+    if (replayed === undefined) return { user, replayed: false };
+    const first = await ports.users.get(replayed);
+    if (!first) throw new VersionConflictError(`User ${replayed} changed since; read it again.`);
     return { user: first, replayed: true };
   } catch (error) {
     if (!(error instanceof VersionConflictError)) throw error;

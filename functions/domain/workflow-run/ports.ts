@@ -5,21 +5,17 @@
  */
 import type { WorkflowDefinition } from '#workflows/definition';
 import type { DomainEvent } from '../events.ts';
-import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
+import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '../ports.ts';
 import type { ObservedExecution } from './reconcile.ts';
 import type { RunKind, RunSubject, StageSignal, WorkflowRef } from './run.ts';
 
 /** The subjects of one kind, with their events beside them. */
 export interface RunStore<S extends RunSubject> {
   /**
-   * Stores a new subject with its created event; a repeated Idempotency-Key returns the subject
-   * the first request created (`replayed`) and stores nothing.
+   * Stores a new subject with its created event (409 if it exists); under an Idempotency-Key
+   * used before for the same request it stores nothing and names the first request's subject.
    */
-  create(
-    subject: S,
-    event: DomainEvent,
-    idempotency?: IdempotencyRequest,
-  ): Promise<{ subject: S; replayed: boolean }>;
+  create(subject: S, event: DomainEvent, idempotency?: IdempotencyRequest): Promise<IdempotentWrite>;
   get(id: string): Promise<S | undefined>;
   /** Replaces the subject if its stored version is still `expectedVersion`, with its events (409 otherwise). */
   save(subject: S, expectedVersion: number, events: readonly DomainEvent[]): Promise<void>;

@@ -25,9 +25,14 @@ export async function beginRun<S extends RunSubject>(
   ports: Pick<RunPorts<S>, 'runs' | 'executions'>,
   idempotency?: IdempotencyRequest,
 ): Promise<{ subject: S; replayed: boolean }> {
-  const stored = await ports.runs.create(subject, created, idempotency);
-  if (!stored.replayed) await ports.executions.start(kind, stored.subject);
-  return stored;
+  const { replayed } = await ports.runs.create(subject, created, idempotency);
+  if (replayed === undefined) {
+    await ports.executions.start(kind, subject);
+    return { subject, replayed: false };
+  }
+  const first = await ports.runs.get(replayed);
+  if (!first) throw new NotFoundError(SUBJECT_KINDS[kind].noun, replayed);
+  return { subject: first, replayed: true };
 }
 
 /**
