@@ -5,17 +5,10 @@
  * table, so a repair reaches the task the execution really waits on — even after a crash that
  * left the stored token out of date.
  */
-import {
-  DescribeExecutionCommand,
-  type DescribeExecutionCommandOutput,
-  ExecutionDoesNotExist,
-  type HistoryEvent,
-  SendTaskSuccessCommand,
-  type SFNClient,
-} from '@aws-sdk/client-sfn';
+import { type HistoryEvent, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { ExecutionInspector } from '#domain/workflow-run/ports';
 import type { ObservedExecution } from '#domain/workflow-run/reconcile';
-import { currentStateOf, executionArnOf, executionHistory, isSpentToken } from './execution-view.ts';
+import { currentStateOf, isSpentToken, readExecution } from './execution-view.ts';
 
 const MAX_EVENTS = 5_000;
 
@@ -52,15 +45,9 @@ export function waitingTask(events: readonly HistoryEvent[]): ObservedExecution[
 export function sfnExecutionInspector(sfn: SFNClient): ExecutionInspector {
   return {
     async inspect(stateMachineArn, name) {
-      const executionArn = executionArnOf(stateMachineArn, name);
-      let described: DescribeExecutionCommandOutput;
-      try {
-        described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      } catch (error) {
-        if (error instanceof ExecutionDoesNotExist) return undefined;
-        throw error;
-      }
-      const events = await executionHistory(sfn, executionArn, { maxEvents: MAX_EVENTS });
+      const read = await readExecution(sfn, stateMachineArn, name, { maxEvents: MAX_EVENTS });
+      if (!read) return undefined;
+      const { described, events } = read;
       const status = String(described.status) as ObservedExecution['status'];
       return {
         status,

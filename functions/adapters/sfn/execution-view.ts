@@ -83,18 +83,35 @@ export function isSpentToken(error: unknown): boolean {
   return error instanceof TaskTimedOut || error instanceof InvalidToken || error instanceof TaskDoesNotExist;
 }
 
+/**
+ * An execution as DescribeExecution reports it, with the latest events of its history; undefined
+ * when the state machine has no execution of that name (yet).
+ */
+export async function readExecution(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  name: string,
+  history: { includeExecutionData?: boolean; maxEvents?: number },
+): Promise<
+  { executionArn: string; described: DescribeExecutionCommandOutput; events: HistoryEvent[] } | undefined
+> {
+  const executionArn = executionArnOf(stateMachineArn, name);
+  let described: DescribeExecutionCommandOutput;
+  try {
+    described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  } catch (error) {
+    if (error instanceof ExecutionDoesNotExist) return undefined;
+    throw error;
+  }
+  return { executionArn, described, events: await executionHistory(sfn, executionArn, history) };
+}
+
 export function sfnExecutionViewer(sfn: SFNClient): ExecutionViewer {
   return {
     async describe(stateMachineArn, executionName) {
-      const executionArn = executionArnOf(stateMachineArn, executionName);
-      let described: DescribeExecutionCommandOutput;
-      try {
-        described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
-      } catch (error) {
-        if (error instanceof ExecutionDoesNotExist) return undefined;
-        throw error;
-      }
-      const events = await executionHistory(sfn, executionArn, { includeExecutionData: false });
+      const read = await readExecution(sfn, stateMachineArn, executionName, { includeExecutionData: false });
+      if (!read) return undefined;
+      const { executionArn, described, events } = read;
       const view: ExecutionView = {
         executionArn,
         status: String(described.status),
