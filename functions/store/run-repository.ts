@@ -3,7 +3,8 @@
  * subject, its events beside it (committed in the same transaction), its index keys from the kind.
  */
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { DomainEvent } from '#domain/events';
+import { z } from 'zod';
+import { type DomainEvent, EVENT_SUBJECT_KINDS, EVENT_TYPES } from '#domain/events';
 import type { IdempotencyRequest, Page } from '#domain/ports';
 import type { RunStore } from '#domain/workflow-run/ports';
 import type { RunKind, RunSubject } from '#domain/workflow-run/run';
@@ -28,16 +29,37 @@ const ITEM_ONLY = [
   'gsi5sk',
 ];
 
-/** A stored event item as the domain event it holds. */
-export function toEvent({
-  id,
-  type,
-  occurredAt,
-  actor,
-  subject,
-  data,
-}: Record<string, unknown>): DomainEvent {
-  return { id, type, occurredAt, actor, subject, data } as DomainEvent;
+/** What every stored event item holds (its `data` is the domain's, checked where it is used). */
+const StoredEvent = z.object({
+  id: z.string().min(1),
+  type: z.enum(EVENT_TYPES),
+  occurredAt: z.string().min(1),
+  actor: z.string().min(1),
+  subject: z.object({ kind: z.enum(EVENT_SUBJECT_KINDS), id: z.string().min(1) }),
+  data: z.record(z.string(), z.unknown()),
+});
+
+/** An event item that is not an event: nothing is published or read from it. */
+export class MalformedStoredEventError extends Error {
+  constructor(key: string, reason: string) {
+    super(`Stored event ${key} is malformed: ${reason}`);
+    this.name = 'MalformedStoredEventError';
+  }
+}
+
+/**
+ * A stored event item as the domain event it holds: the one way items are turned back into
+ * events (histories, consumers' look-ups, the outbox relay).
+ *
+ * @throws {MalformedStoredEventError} naming what is wrong, when the item is not a whole event.
+ */
+export function toEvent(item: Record<string, unknown>): DomainEvent {
+  const parsed = StoredEvent.safeParse(item);
+  if (parsed.success) return parsed.data;
+  throw new MalformedStoredEventError(
+    `${String(item.pk)}/${String(item.sk)}`,
+    parsed.error.issues.map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; '),
+  );
 }
 
 export interface RunItemOptions<S extends RunSubject> {

@@ -195,7 +195,13 @@ const delivered = (
     time: '2026-11-26T10:00:00Z',
     region: 'local',
     resources: [`${detail.subject.kind}/${detail.subject.id}`],
-    detail: { id: detail.id, occurredAt: '2026-11-26T10:00:00.000Z', actor: 'rm', ...detail },
+    detail: {
+      id: detail.id,
+      occurredAt: '2026-11-26T10:00:00.000Z',
+      actor: 'rm',
+      subject: detail.subject,
+      data: detail.data,
+    },
   }) as never;
 /** A state machine ARN an event may claim (the consumers use the stored one). */
 const claimedArn = (name: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`;
