@@ -4,7 +4,7 @@
  * same work group. A team change, its claims, the member users' items and the events commit in
  * one transaction.
  */
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { RuleViolationError } from '#domain/errors';
 import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
 import type { TeamStore } from '#domain/team/service';
@@ -12,6 +12,7 @@ import { type Team, type TeamChange, type TeamKind, workGroupDiff } from '#domai
 import { commitOnce, type StateWrite } from './commit.ts';
 import { keys, LIST, teamsOfKind } from './keys.ts';
 import { queryPage } from './query-page.ts';
+import { TableStore } from './table-store.ts';
 import { batchGetItems, userItem } from './user-repository.ts';
 
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const;
@@ -42,18 +43,10 @@ interface WorkGroupClaim {
   readonly version: number;
 }
 
-export class DynamoTeamStore implements TeamStore {
-  readonly #db: DynamoDBDocumentClient;
-  readonly #table: string;
-
-  constructor(db: DynamoDBDocumentClient, tableName: string) {
-    this.#db = db;
-    this.#table = tableName;
-  }
-
+export class DynamoTeamStore extends TableStore implements TeamStore {
   async get(id: string): Promise<Team | undefined> {
-    const out = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: keys.team(id), ConsistentRead: true }),
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.team(id), ConsistentRead: true }),
     );
     return out.Item ? fromItem(out.Item) : undefined;
   }
@@ -66,7 +59,7 @@ export class DynamoTeamStore implements TeamStore {
     const query = page.kind
       ? ({ index: 'gsi2', partition: teamsOfKind(page.kind) } as const)
       : ({ index: 'gsi1', partition: LIST.teams } as const);
-    return queryPage(this.#db, this.#table, query, page, fromItem);
+    return queryPage(this.db, this.table, query, page, fromItem);
   }
 
   async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<IdempotentWrite> {
@@ -80,8 +73,8 @@ export class DynamoTeamStore implements TeamStore {
     ];
     const created = change.teams.find((t) => t.previous === undefined)?.team.id;
     const { replayedId } = await commitOnce(
-      this.#db,
-      this.#table,
+      this.db,
+      this.table,
       { writes, events: change.events },
       idempotency,
       created,
@@ -102,8 +95,8 @@ export class DynamoTeamStore implements TeamStore {
     const stored = new Map(
       (
         await batchGetItems(
-          this.#db,
-          this.#table,
+          this.db,
+          this.table,
           plan.map((p) => keys.workGroup(p.id)),
         )
       ).map((item) => [String(item.id), item as unknown as WorkGroupClaim]),

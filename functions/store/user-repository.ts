@@ -10,6 +10,7 @@ import type { User } from '#domain/user/user';
 import { commitOnce } from './commit.ts';
 import { keys, LIST } from './keys.ts';
 import { queryPage } from './query-page.ts';
+import { TableStore } from './table-store.ts';
 
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
 const BATCH_GET_LIMIT = 100;
@@ -47,26 +48,18 @@ export async function batchGetItems(
   return items;
 }
 
-export class DynamoUserStore implements UserRepository {
-  readonly #db: DynamoDBDocumentClient;
-  readonly #table: string;
-
-  constructor(db: DynamoDBDocumentClient, tableName: string) {
-    this.#db = db;
-    this.#table = tableName;
-  }
-
+export class DynamoUserStore extends TableStore implements UserRepository {
   async get(id: string): Promise<User | undefined> {
-    const out = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: keys.user(id), ConsistentRead: true }),
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.user(id), ConsistentRead: true }),
     );
     return out.Item ? fromItem(out.Item) : undefined;
   }
 
   async getMany(ids: readonly string[]): Promise<User[]> {
     const items = await batchGetItems(
-      this.#db,
-      this.#table,
+      this.db,
+      this.table,
       [...new Set(ids)].map((id) => keys.user(id)),
     );
     return items.map(fromItem);
@@ -79,8 +72,8 @@ export class DynamoUserStore implements UserRepository {
     idempotency?: IdempotencyRequest,
   ): Promise<IdempotentWrite> {
     const { replayedId } = await commitOnce(
-      this.#db,
-      this.#table,
+      this.db,
+      this.table,
       { writes: [{ item: userItem(user), expectedVersion }], events: [event] },
       idempotency,
       user.id,
@@ -89,6 +82,6 @@ export class DynamoUserStore implements UserRepository {
   }
 
   async list(page: { limit: number; cursor?: string | undefined }): Promise<Page<User>> {
-    return queryPage(this.#db, this.#table, { index: 'gsi1', partition: LIST.users }, page, fromItem);
+    return queryPage(this.db, this.table, { index: 'gsi1', partition: LIST.users }, page, fromItem);
   }
 }

@@ -4,22 +4,15 @@
  * or replayed record-stage call for an older entry never overwrites a newer one.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { WaitingTask, WaitStore } from '#domain/workflow-run/ports';
 import { keys } from './keys.ts';
+import { TableStore } from './table-store.ts';
 
-export class DynamoWaitStore implements WaitStore {
-  readonly #db: DynamoDBDocumentClient;
-  readonly #table: string;
-
-  constructor(db: DynamoDBDocumentClient, tableName: string) {
-    this.#db = db;
-    this.#table = tableName;
-  }
-
+export class DynamoWaitStore extends TableStore implements WaitStore {
   async waiting(kind: 'release' | 'change', id: string): Promise<WaitingTask | undefined> {
-    const out = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: keys.wait(kind, id), ConsistentRead: true }),
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.wait(kind, id), ConsistentRead: true }),
     );
     if (!out.Item) return undefined;
     const { stage, entry, taskToken } = out.Item as WaitingTask;
@@ -28,9 +21,9 @@ export class DynamoWaitStore implements WaitStore {
 
   async record(kind: 'release' | 'change', id: string, task: WaitingTask, at: string): Promise<boolean> {
     try {
-      await this.#db.send(
+      await this.db.send(
         new PutCommand({
-          TableName: this.#table,
+          TableName: this.table,
           Item: { ...keys.wait(kind, id), entity: 'wait', ...task, recordedAt: at },
           ConditionExpression: 'attribute_not_exists(pk) OR #entry <= :entry',
           ExpressionAttributeNames: { '#entry': 'entry' },

@@ -4,7 +4,7 @@
  * version (`VER#<6-digit version>`) and its events. Publishing a version writes the version item
  * (which must not exist), the state item (at its expected version) and the event in one transaction.
  */
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyKeyReusedError } from '#domain/errors';
 import type { IdempotencyRequest, Page } from '#domain/ports';
 import type { Workflow, WorkflowPublication, WorkflowStore, WorkflowVersion } from '#domain/workflow/service';
@@ -13,6 +13,7 @@ import type { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
 import { commitOnce, replayedResource } from './commit.ts';
 import { keys, LIST } from './keys.ts';
 import { queryPage } from './query-page.ts';
+import { TableStore } from './table-store.ts';
 
 const STATE_ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
 
@@ -69,26 +70,18 @@ function fromResource(resourceId: string): { id: string; version: number } {
   return { id: match[1] as string, version: Number(match[2]) };
 }
 
-export class DynamoWorkflowStore implements WorkflowStore {
-  readonly #db: DynamoDBDocumentClient;
-  readonly #table: string;
-
-  constructor(db: DynamoDBDocumentClient, tableName: string) {
-    this.#db = db;
-    this.#table = tableName;
-  }
-
+export class DynamoWorkflowStore extends TableStore implements WorkflowStore {
   async get(id: string): Promise<Workflow | undefined> {
-    const out = await this.#db.send(
-      new GetCommand({ TableName: this.#table, Key: keys.workflow(id), ConsistentRead: true }),
+    const out = await this.db.send(
+      new GetCommand({ TableName: this.table, Key: keys.workflow(id), ConsistentRead: true }),
     );
     return out.Item ? fromStateItem(out.Item) : undefined;
   }
 
   async getVersion(id: string, version: number): Promise<WorkflowVersion | undefined> {
-    const out = await this.#db.send(
+    const out = await this.db.send(
       new GetCommand({
-        TableName: this.#table,
+        TableName: this.table,
         Key: keys.workflowVersion(id, version),
         ConsistentRead: true,
       }),
@@ -106,7 +99,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
       partition: LIST.workflows,
       ...(page.kind ? { sortPrefix: `${page.kind}#` } : {}),
     } as const;
-    return queryPage(this.#db, this.#table, query, page, fromStateItem);
+    return queryPage(this.db, this.table, query, page, fromStateItem);
   }
 
   async publish(
@@ -116,8 +109,8 @@ export class DynamoWorkflowStore implements WorkflowStore {
     const { workflow, published } = publication;
     // Two requests with one key that raced past the replay check: the loser answers with the winner's.
     const { replayedId } = await commitOnce(
-      this.#db,
-      this.#table,
+      this.db,
+      this.table,
       {
         writes: [
           { item: versionItem(published), expectedVersion: undefined },
@@ -132,7 +125,7 @@ export class DynamoWorkflowStore implements WorkflowStore {
   }
 
   async replayed(idempotency: IdempotencyRequest): Promise<{ id: string; version: number } | undefined> {
-    const resourceId = await replayedResource(this.#db, this.#table, idempotency);
+    const resourceId = await replayedResource(this.db, this.table, idempotency);
     return resourceId === undefined ? undefined : fromResource(resourceId);
   }
 }
