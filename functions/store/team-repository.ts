@@ -9,7 +9,7 @@ import { RuleViolationError } from '#domain/errors';
 import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
 import type { TeamStore } from '#domain/team/service';
 import { type Team, type TeamChange, type TeamKind, workGroupDiff } from '#domain/team/team';
-import { commitOnce, type StateWrite } from './commit.ts';
+import { commitOnce, replayedResource, type StateWrite } from './commit.ts';
 import { keys, LIST, teamsOfKind } from './keys.ts';
 import { queryPage } from './query-page.ts';
 import { TableStore } from './table-store.ts';
@@ -63,6 +63,12 @@ export class DynamoTeamStore extends TableStore implements TeamStore {
   }
 
   async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<IdempotentWrite> {
+    const created = change.teams.find((t) => t.previous === undefined)?.team.id;
+    // A repeated POST replays before its work groups are claimed: the first team holds them now.
+    if (idempotency && created !== undefined) {
+      const replayed = await replayedResource(this.db, this.table, idempotency);
+      if (replayed !== undefined) return { replayed };
+    }
     const writes: StateWrite[] = [
       ...change.teams.map(({ team, previous }) => ({
         item: toItem(team),
@@ -71,7 +77,6 @@ export class DynamoTeamStore extends TableStore implements TeamStore {
       ...(await this.#claimWrites(change)),
       ...change.users.map(({ user, expectedVersion }) => ({ item: userItem(user), expectedVersion })),
     ];
-    const created = change.teams.find((t) => t.previous === undefined)?.team.id;
     const { replayedId } = await commitOnce(
       this.db,
       this.table,

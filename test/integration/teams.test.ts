@@ -287,6 +287,21 @@ describe('teams on DynamoDB Local', () => {
     expect(bodyOf(again).id).toBe(bodyOf(first).id);
     expect((await createTeam({ name: 'Twice', kind: 'release' }, 'root', headers)).statusCode).toBe(422);
   });
+
+  it('replays a repeated Idempotency-Key for a team whose work groups name their ids', async () => {
+    const headers = { 'idempotency-key': 'team-with-groups' };
+    const body = {
+      name: 'Once with groups',
+      kind: 'deployment',
+      workGroups: [{ id: 'wg_once', name: 'Once' }],
+    };
+    const first = await createTeam(body, 'root', headers);
+    expect(first.statusCode).toBe(201);
+    const again = await createTeam(body, 'root', headers);
+    expect(again.statusCode).toBe(201);
+    expect(again.headers?.['idempotent-replayed']).toBe('true');
+    expect(bodyOf(again).id).toBe(bodyOf(first).id);
+  });
 });
 
 describe('bootstrap', () => {

@@ -567,6 +567,10 @@ export class FakeTeamStore extends Recorder implements TeamStore {
 
   async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<IdempotentWrite> {
     this.called('apply', change, idempotency);
+    const created = change.teams.find((t) => t.previous === undefined)?.team.id;
+    // A repeated POST replays before its work groups are claimed: the first team holds them now.
+    const replayed = idempotency && created !== undefined ? this.table.replayed(idempotency) : undefined;
+    if (replayed !== undefined) return { replayed };
     const claims = change.teams.flatMap(({ team, previous }) => {
       const { added, removed } = workGroupDiff(previous, team);
       return [
@@ -596,7 +600,7 @@ export class FakeTeamStore extends Recorder implements TeamStore {
       writes: change.teams.length + claims.length + change.users.length,
       events: change.events,
       idempotency,
-      resourceId: change.teams.find((t) => t.previous === undefined)?.team.id,
+      resourceId: created,
       write: () => {
         for (const { team } of change.teams) this.teams.set(team.id, copy(team));
         for (const c of claims) this.claims.set(c.id, c.teamId);
