@@ -194,4 +194,25 @@ describe('well-formed events the table does not call for', () => {
       version: 1,
     });
   });
+
+  it('change nothing when it is a genuine stage entry delivered again, whole: the execution moved once', async () => {
+    const moved = await t.call('POST', `/releases/${releaseId}/transitions`, {
+      to: 'Development',
+      expectedVersion: 1,
+    });
+    expect(moved.status).toBe(200);
+    await t.cloud.settle();
+    await eventually(async () => expect((await t.execution(releaseId)).state).toBe('Development'));
+    const before = await table();
+    const entered = (await committed()).find((e) => e.type === 'Release Stage Entered') as DomainEvent;
+    const failedBefore = t.cloud.bus.failedInvocations().length;
+
+    await put({ type: 'Release Stage Entered', detail: eventDetail(entered) });
+
+    expect(t.cloud.bus.failedInvocations()).toHaveLength(failedBefore);
+    expect(await table()).toEqual(before);
+    const { state, events } = await t.execution(releaseId);
+    expect(state).toBe('Development');
+    expect(events.filter((e) => e.type === 'TaskSucceeded')).toHaveLength(1);
+  });
 });
