@@ -1,92 +1,44 @@
 /**
- * The workflow use cases on in-memory fakes of the store and the publisher.
+ * The workflow use cases on the shared in-memory fakes of the store and the publisher.
  */
 import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../../functions/domain/actor.ts';
 import {
   ForbiddenError,
+  IdempotencyKeyReusedError,
   NotFoundError,
   RuleViolationError,
   ValidationError,
   VersionConflictError,
 } from '../../../functions/domain/errors.ts';
-import type { DomainEvent } from '../../../functions/domain/events.ts';
 import {
   getWorkflow,
   listWorkflows,
   publishWorkflow,
-  type Workflow,
   type WorkflowPorts,
-  type WorkflowPublication,
-  type WorkflowPublisher,
-  type WorkflowStore,
-  type WorkflowVersion,
   workflowIdFromName,
 } from '../../../functions/domain/workflow/service.ts';
 import type { WorkflowDefinitionInput } from '../../../workflows/definition.ts';
-
-class FakeStore implements WorkflowStore {
-  readonly workflows = new Map<string, Workflow>();
-  readonly versions = new Map<string, WorkflowVersion>();
-  readonly events: DomainEvent[] = [];
-  async get(id: string) {
-    return this.workflows.get(id);
-  }
-  async getVersion(id: string, version: number) {
-    return this.versions.get(`${id}@${version}`);
-  }
-  async list(page: { limit: number; kind?: string | undefined }) {
-    const items = [...this.workflows.values()]
-      .filter((w) => !page.kind || w.kind === page.kind)
-      .sort((a, b) => `${a.kind}#${a.id}`.localeCompare(`${b.kind}#${b.id}`))
-      .slice(0, page.limit);
-    return { items };
-  }
-  async publish(p: WorkflowPublication) {
-    const key = `${p.published.workflowId}@${p.published.version}`;
-    if (this.versions.has(key) || this.workflows.get(p.workflow.id)?.version !== p.expectedVersion) {
-      throw new VersionConflictError('stale');
-    }
-    this.versions.set(key, p.published);
-    this.workflows.set(p.workflow.id, p.workflow);
-    this.events.push(p.event);
-    return {};
-  }
-  async replayed() {
-    return undefined;
-  }
-}
-
-class FakePublisher implements WorkflowPublisher {
-  readonly calls: { workflowId: string; stateMachineArn: string | undefined }[] = [];
-  readonly #versions = new Map<string, number>();
-  async publish(request: Parameters<WorkflowPublisher['publish']>[0]) {
-    this.calls.push({ workflowId: request.workflowId, stateMachineArn: request.stateMachineArn });
-    const arn =
-      request.stateMachineArn ??
-      `arn:aws:states:local:000000000000:stateMachine:release-desk-${request.workflowId}`;
-    const n = (this.#versions.get(arn) ?? 0) + 1;
-    this.#versions.set(arn, n);
-    return {
-      stateMachineArn: arn,
-      stateMachineVersionArn: `${arn}:${n}`,
-      asl: { Comment: request.definition.name, StartAt: request.definition.initialStage, States: {} },
-    };
-  }
-}
+import { FakeWorkflowPublisher, FakeWorkflowStore, fixedClock, sequentialIds } from '../../support/fakes.ts';
 
 function setup() {
-  let n = 0;
-  const store = new FakeStore();
-  const publisher = new FakePublisher();
+  const store = new FakeWorkflowStore();
+  const publisher = new FakeWorkflowPublisher();
   const ports: WorkflowPorts = {
     workflowStore: store,
     workflowPublisher: publisher,
-    clock: { now: () => new Date('2026-01-01T00:00:00Z') },
-    ids: { next: (prefix: string) => `${prefix}_${++n}` },
+    clock: fixedClock('2026-01-01T00:00:00Z'),
+    ids: sequentialIds(),
   };
-  return { store, publisher, ports };
+  return { store, publisher, ports, events: store.table.events };
 }
+
+/** The publisher's calls: which workflow, on which state machine. */
+const published = (publisher: FakeWorkflowPublisher) =>
+  publisher.calls.map(({ args: [request] }) => {
+    const { workflowId, stateMachineArn } = request as { workflowId: string; stateMachineArn?: string };
+    return { workflowId, stateMachineArn };
+  });
 
 const actor = (over: Partial<Actor> = {}): Actor => ({
   id: 'root',
@@ -141,7 +93,7 @@ describe('publishWorkflow', () => {
   });
 
   it('creates version 1 under an id derived from the name, with its Workflow Published event', async () => {
-    const { ports, publisher, store } = setup();
+    const { ports, publisher, events } = setup();
     const out = await publishWorkflow({ definition: fastTrack() }, actor(), ports);
     expect(out).toMatchObject({ created: true, changed: true, replayed: false });
     expect(out.workflow).toMatchObject({
@@ -150,17 +102,17 @@ describe('publishWorkflow', () => {
       kind: 'release',
       latestVersion: 1,
       version: 1,
-      stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:release-desk-payroll-fast-track',
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:release-desk-payroll-fast-track',
       createdBy: 'root',
     });
     expect(out.published).toMatchObject({
       version: 1,
       stateMachineVersionArn:
-        'arn:aws:states:local:000000000000:stateMachine:release-desk-payroll-fast-track:1',
+        'arn:aws:states:us-east-1:000000000000:stateMachine:release-desk-payroll-fast-track:1',
       publishedBy: 'root',
     });
-    expect(publisher.calls).toEqual([{ workflowId: 'payroll-fast-track', stateMachineArn: undefined }]);
-    expect(store.events).toEqual([
+    expect(published(publisher)).toEqual([{ workflowId: 'payroll-fast-track', stateMachineArn: undefined }]);
+    expect(events).toEqual([
       expect.objectContaining({
         type: 'Workflow Published',
         subject: { kind: 'workflow', id: 'payroll-fast-track' },
@@ -170,7 +122,7 @@ describe('publishWorkflow', () => {
   });
 
   it('publishes the next version on the same state machine and keeps the earlier one', async () => {
-    const { ports, publisher, store } = setup();
+    const { ports, publisher, store, events } = setup();
     await publishWorkflow({ id: 'fast', definition: fastTrack() }, actor(), ports);
     const next = await publishWorkflow(
       { id: 'fast', definition: fastTrack({ name: 'Fast track v2' }), expectedVersion: 1 },
@@ -186,9 +138,9 @@ describe('publishWorkflow', () => {
       updatedBy: 'other-admin',
     });
     expect(next.published.stateMachineVersionArn).toMatch(/:2$/);
-    expect(publisher.calls[1]?.stateMachineArn).toBe(next.workflow.stateMachineArn);
+    expect(published(publisher)[1]?.stateMachineArn).toBe(next.workflow.stateMachineArn);
     expect(store.versions.get('fast@1')?.definition.name).toBe('Payroll fast track');
-    expect(store.events.map((e) => e.data.version)).toEqual([1, 2]);
+    expect(events.map((e) => e.data.version)).toEqual([1, 2]);
   });
 
   it('refuses to change the kind of a workflow (422)', async () => {
@@ -222,12 +174,12 @@ describe('publishWorkflow', () => {
   });
 
   it('publishes nothing when the definition equals the latest version', async () => {
-    const { ports, publisher, store } = setup();
+    const { ports, publisher, events } = setup();
     await publishWorkflow({ id: 'fast', definition: fastTrack() }, actor(), ports);
     const again = await publishWorkflow({ id: 'fast', definition: fastTrack() }, actor(), ports);
     expect(again).toMatchObject({ created: false, changed: false, workflow: { latestVersion: 1 } });
     expect(publisher.calls).toHaveLength(1);
-    expect(store.events).toHaveLength(1);
+    expect(events).toHaveLength(1);
   });
 
   it('checks a given id and asks for one when the name gives none', async () => {
@@ -272,5 +224,196 @@ describe('getWorkflow and listWorkflows', () => {
     expect((await listWorkflows({ limit: 10, kind: 'release' }, tech, ports)).items.map((w) => w.id)).toEqual(
       ['fast'],
     );
+  });
+});
+
+describe('publishWorkflow under an Idempotency-Key', () => {
+  const key = (fingerprint = 'body-1') => ({ scope: 'root', key: 'k1', fingerprint });
+
+  it('replays the first outcome without publishing again, and refuses the key for another request', async () => {
+    const { ports, publisher, events } = setup();
+    const first = await publishWorkflow({ id: 'fast', definition: fastTrack() }, actor(), ports, key());
+    const again = await publishWorkflow({ id: 'fast', definition: fastTrack() }, actor(), ports, key());
+    expect(again).toEqual({ ...first, replayed: true });
+    expect(publisher.calls).toHaveLength(1);
+    expect(events).toHaveLength(1);
+    const error = await publishWorkflow(
+      { id: 'fast', definition: fastTrack({ name: 'v2' }) },
+      actor(),
+      ports,
+      key('body-2'),
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IdempotencyKeyReusedError);
+    expect(publisher.calls).toHaveLength(1);
+  });
+
+  it('replays a later version as not created', async () => {
+    const { ports } = setup();
+    await publishWorkflow({ id: 'fast', definition: fastTrack() }, actor(), ports);
+    const second = { id: 'fast', definition: fastTrack({ name: 'v2' }) };
+    await publishWorkflow(second, actor(), ports, key());
+    expect(await publishWorkflow(second, actor(), ports, key())).toMatchObject({
+      created: false,
+      changed: true,
+      replayed: true,
+      published: { version: 2 },
+    });
+  });
+
+  it('answers the loser of two requests racing with one key with the winner’s version', async () => {
+    const { ports, events } = setup();
+    const [a, b] = await Promise.all([
+      publishWorkflow({ id: 'fast', definition: fastTrack() }, actor(), ports, key()),
+      publishWorkflow({ id: 'fast', definition: fastTrack() }, actor(), ports, key()),
+    ]);
+    expect([a?.replayed, b?.replayed]).toEqual([false, true]);
+    expect(b).toMatchObject({ created: true, changed: true, workflow: a?.workflow, published: a?.published });
+    expect(events).toHaveLength(1);
+  });
+});
+
+describe('publishWorkflow: what a new version keeps and what it says', () => {
+  it('keeps the creation, the kind and the machine, and takes the new name and description', async () => {
+    const { ports, store } = setup();
+    await publishWorkflow(
+      { id: 'fast', definition: fastTrack({ description: 'First' }) },
+      actor({ id: 'first' }),
+      ports,
+    );
+    expect(store.workflows.get('fast')?.description).toBe('First');
+    const next = await publishWorkflow({ id: 'fast', definition: fastTrack({ name: 'v2' }) }, actor(), ports);
+    expect(next.workflow).toEqual({
+      id: 'fast',
+      name: 'v2',
+      kind: 'release',
+      latestVersion: 2,
+      stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:release-desk-fast',
+      version: 2,
+      createdAt: '2026-01-01T00:00:00.000Z',
+      createdBy: 'first',
+      updatedAt: '2026-01-01T00:00:00.000Z',
+      updatedBy: 'root',
+    });
+    expect(store.table.events.at(-1)).toEqual({
+      id: 'evt_0002',
+      type: 'Workflow Published',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      actor: 'root',
+      subject: { kind: 'workflow', id: 'fast' },
+      data: {
+        workflowId: 'fast',
+        version: 2,
+        name: 'v2',
+        kind: 'release',
+        stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:release-desk-fast',
+        stateMachineVersionArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:release-desk-fast:2',
+      },
+    });
+  });
+
+  it('compares definitions by content: key order does not matter, stage order does', async () => {
+    const { ports, publisher } = setup();
+    await publishWorkflow({ id: 'fast', definition: fastTrack() }, actor(), ports);
+    const reordered = JSON.parse(
+      JSON.stringify(fastTrack(), (_k, v) =>
+        v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
+      ),
+    );
+    expect((await publishWorkflow({ id: 'fast', definition: reordered }, actor(), ports)).changed).toBe(
+      false,
+    );
+    const stages = [...fastTrack().stages].reverse();
+    const moved = await publishWorkflow({ id: 'fast', definition: fastTrack({ stages }) }, actor(), ports);
+    expect(moved).toMatchObject({ changed: true, published: { version: 2 } });
+    const renamedStage = fastTrack();
+    renamedStage.stages[3] = { name: 'Dropped', terminal: true };
+    renamedStage.stages[0] = {
+      name: 'Build',
+      transitions: [{ to: 'Deploy' }, { to: 'Dropped', requiresReason: true }],
+    };
+    const third = await publishWorkflow({ id: 'fast', definition: renamedStage }, actor(), ports);
+    expect(third.published.version).toBe(3);
+    expect(publisher.calls).toHaveLength(3);
+  });
+
+  it('says why a publish is refused', async () => {
+    const { ports } = setup();
+    await publishWorkflow({ id: 'fast', definition: fastTrack() }, actor(), ports);
+    await publishWorkflow({ id: 'fast', definition: fastTrack({ name: 'v2' }) }, actor(), ports);
+    await expect(
+      publishWorkflow(
+        { id: 'fast', definition: fastTrack({ name: 'v3' }), expectedVersion: 1 },
+        actor(),
+        ports,
+      ),
+    ).rejects.toThrow('Workflow fast is at version 2, not 1; read it again and retry.');
+    const fresh = await publishWorkflow(
+      { id: 'new-one', definition: fastTrack(), expectedVersion: 1 },
+      actor(),
+      ports,
+    ).catch((e: unknown) => e);
+    expect(fresh).toMatchObject({
+      currentVersion: undefined,
+      message: 'Workflow new-one does not exist yet; leave expectedVersion out to create it.',
+    });
+    const change = fastTrack({ kind: 'change' });
+    delete change.deployStage;
+    await expect(publishWorkflow({ id: 'fast', definition: change }, actor(), ports)).rejects.toMatchObject({
+      message: 'Workflow fast is a release workflow; a new version cannot make it a change workflow.',
+      details: { workflowId: 'fast', kind: 'release' },
+    });
+    const badId = await publishWorkflow({ id: 'Bad_Id', definition: fastTrack() }, actor(), ports).catch(
+      (e: unknown) => e,
+    );
+    expect(badId).toMatchObject({
+      message: 'The workflow id is not valid.',
+      errors: [
+        { path: 'id', message: 'must be 2-63 characters of a-z 0-9 -, starting with a letter or digit' },
+      ],
+    });
+    const noSlug = await publishWorkflow({ definition: fastTrack({ name: '!!!' }) }, actor(), ports).catch(
+      (e: unknown) => e,
+    );
+    expect(noSlug).toMatchObject({
+      message: 'No workflow id can be derived from the name.',
+      errors: [{ path: 'id', message: 'is required: the name gives no slug of 2-63 characters a-z 0-9 -' }],
+    });
+    const invalid = await publishWorkflow({ definition: { name: 'x' } }, actor(), ports).catch(
+      (e: unknown) => e,
+    );
+    expect(invalid).toMatchObject({ message: 'The workflow definition is not valid.' });
+  });
+
+  it('reads a version that was never published as 404, naming it', async () => {
+    const { ports, store } = setup();
+    await publishWorkflow({ id: 'fast', definition: fastTrack() }, actor(), ports);
+    const tech = actor({ id: 'tech', admin: false, processes: new Set(['deployment']) });
+    await expect(getWorkflow('fast', tech, ports, 2)).rejects.toThrow(
+      'Version of workflow fast v2 was not found.',
+    );
+    expect(store.count('getVersion')).toBe(0);
+    await expect(getWorkflow('nope', tech, ports)).rejects.toThrow('Workflow nope was not found.');
+    store.versions.delete('fast@1');
+    await expect(getWorkflow('fast', tech, ports)).rejects.toThrow(
+      'Version of workflow fast v1 was not found.',
+    );
+  });
+
+  it('lists workflows by kind then id, a page at a time', async () => {
+    const { ports } = setup();
+    const change = fastTrack({ kind: 'change', name: 'Change flow' });
+    delete change.deployStage;
+    for (const [id, definition] of [
+      ['zeta', fastTrack()],
+      ['alpha', fastTrack()],
+      ['beta', change],
+    ] as const) {
+      await publishWorkflow({ id, definition }, actor(), ports);
+    }
+    const tech = actor({ id: 'tech', admin: false, processes: new Set(['deployment']) });
+    const first = await listWorkflows({ limit: 2 }, tech, ports);
+    expect(first.items.map((w) => w.id)).toEqual(['beta', 'alpha']);
+    const rest = await listWorkflows({ limit: 2, cursor: first.nextCursor }, tech, ports);
+    expect(rest).toEqual({ items: [expect.objectContaining({ id: 'zeta' })] });
   });
 });
