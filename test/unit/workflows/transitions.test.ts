@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
+import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
 import { allowedTransitions, checkTransition } from '../../../workflows/transitions.ts';
 import { workflowWithSequenceArbitrary } from '../../support/workflow-arbitraries.ts';
 
@@ -136,5 +137,96 @@ describe('allowedTransitions', () => {
     expect(allowedTransitions(release, 'Deployment', ['deployment'])).toStrictEqual([]);
     expect(allowedTransitions(release, 'Closure', manager)).toStrictEqual([]);
     expect(allowedTransitions(release, 'Nowhere', manager)).toStrictEqual([]);
+  });
+});
+
+describe('what a refused transition tells its caller', () => {
+  const shared = parseWorkflowDefinition({
+    name: 'Shared',
+    kind: 'change',
+    initialStage: 'Open',
+    stages: [
+      {
+        name: 'Open',
+        transitions: [
+          {
+            to: 'Done',
+            processes: ['change', 'release'],
+            gates: ['allDeploymentTasksDone', 'cabApproval', 'noOpenBlackout', 'cabApproval'],
+          },
+          { to: 'Dropped', processes: ['deployment'] },
+        ],
+      },
+      { name: 'Done', terminal: true },
+      { name: 'Dropped', terminal: true },
+    ],
+  });
+  const detail = (def: typeof release, request: Parameters<typeof checkTransition>[1]) => {
+    const result = checkTransition(def, request);
+    return result.ok ? undefined : result.detail;
+  };
+
+  it('names the unknown stage, the terminal stage and the stages it can move to', () => {
+    expect(detail(release, { from: 'Nowhere', to: 'Audit', processes: manager, facts: {} })).toBe(
+      '"Nowhere" is not a stage of workflow "Default release".',
+    );
+    expect(detail(release, { from: 'Audit', to: 'Nowhere', processes: manager, facts: {} })).toBe(
+      '"Nowhere" is not a stage of workflow "Default release".',
+    );
+    expect(detail(release, { from: 'Closure', to: 'Audit', processes: manager, facts: {} })).toBe(
+      '"Closure" is a terminal stage; nothing can move out of it.',
+    );
+    expect(detail(release, { from: 'Assessment', to: 'Audit', processes: manager, facts: {} })).toBe(
+      '"Assessment" cannot move to "Audit"; it can move to "Development", "Cancelled".',
+    );
+    expect(
+      detail(release, { from: 'Deployment', to: 'Backed Out', processes: manager, facts: {}, reason: ' ' }),
+    ).toBe('Moving from "Deployment" to "Backed Out" needs a reason.');
+  });
+
+  it('takes a caller holding any one of the processes a transition lists, and names them all otherwise', () => {
+    const facts = { allDeploymentTasksDone: true, cabApproval: true, noOpenBlackout: true };
+    expect(
+      checkTransition(shared, { from: 'Open', to: 'Done', processes: ['release'], facts }),
+    ).toMatchObject({
+      ok: true,
+      terminal: true,
+    });
+    expect(detail(shared, { from: 'Open', to: 'Done', processes: ['deployment'], facts })).toBe(
+      'Moving from "Open" to "Done" needs the "change" or "release" process.',
+    );
+    expect(allowedTransitions(shared, 'Open', ['release']).map((t) => t.to)).toEqual(['Done']);
+    expect(allowedTransitions(shared, 'Open', ['deployment']).map((t) => t.to)).toEqual(['Dropped']);
+  });
+
+  it('names every gate that does not hold, once each, in words', () => {
+    const refused = checkTransition(shared, { from: 'Open', to: 'Done', processes: ['change'], facts: {} });
+    expect(refused).toEqual({
+      ok: false,
+      code: 'gate-failed',
+      detail:
+        'Moving from "Open" to "Done" needs every deployment task done and a CAB approval and no blackout in force.',
+      gates: ['allDeploymentTasksDone', 'cabApproval', 'noOpenBlackout'],
+    });
+    expect(allowedTransitions(shared, 'Open', ['change'])[0]?.gates).toEqual([
+      'allDeploymentTasksDone',
+      'cabApproval',
+      'noOpenBlackout',
+    ]);
+    expect(
+      detail(shared, {
+        from: 'Open',
+        to: 'Done',
+        processes: ['change'],
+        facts: { allDeploymentTasksDone: true, noOpenBlackout: true },
+      }),
+    ).toBe('Moving from "Open" to "Done" needs a CAB approval.');
+  });
+
+  it('offers a move to a stage that is not there as not terminal', () => {
+    const broken = { ...shared, stages: shared.stages.filter((s) => s.name !== 'Dropped') };
+    expect(allowedTransitions(broken, 'Open', ['deployment'])).toEqual([
+      { to: 'Dropped', gates: [], requiresReason: false, terminal: false },
+    ]);
   });
 });
