@@ -305,3 +305,44 @@ function expectContract(def: WorkflowDefinition, asl: AslStateMachine): void {
     expect(choice.Choices.map((c) => c.Next)).toStrictEqual(stage.transitions.map((t) => t.to));
   });
 }
+
+describe('generated state names at the 80-character limit', () => {
+  it('keeps a generated name of exactly 80 characters whole, and shortens one of 81', () => {
+    const stage69 = `Stage ${'y'.repeat(63)}`;
+    expect(`Route from ${stage69}`).toHaveLength(80);
+    expect(routeStateName(stage69, 4)).toBe(`Route from ${stage69}`);
+    const stage70 = `${stage69}z`;
+    expect(routeStateName(stage70, 4)).toBe(`Route from ${stage70.slice(0, 66)} @4`);
+    expect(routeStateName(stage70, 4)).toHaveLength(80);
+  });
+
+  it('drops the space a shortened name would end its stage part with', () => {
+    const stage = `${'x'.repeat(65)} ${'y'.repeat(10)}`;
+    expect(routeStateName(stage, 1)).toBe(`Route from ${'x'.repeat(65)} @1`);
+    expect(timeoutStateName(stage, 12)).toBe(`Timeout from ${'x'.repeat(63)} @12`);
+  });
+});
+
+describe('what the compiler refuses', () => {
+  it('names each fault of an invalid definition by its path', () => {
+    const def = defaultWorkflows['change-standard'];
+    const stages = def.stages.map((s, i) => (i === 1 ? { ...s, transitions: [{ to: 'Nowhere' }] } : s));
+    let error: unknown;
+    try {
+      compileWorkflow({ ...def, stages }, options);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvalidWorkflowError);
+    expect((error as InvalidWorkflowError).issues).toEqual([
+      { path: ['stages', 1, 'transitions', 0, 'to'], message: 'Transition target "Nowhere" is not a stage.' },
+    ]);
+  });
+
+  it('says the record-stage function is missing', () => {
+    const refused = () =>
+      compileWorkflow(defaultWorkflows['change-standard'], { recordStageFunctionArn: '' });
+    expect(refused).toThrow(new WorkflowCompileError('recordStageFunctionArn must not be blank.'));
+    expect(refused).toThrow(expect.objectContaining({ name: 'WorkflowCompileError' }));
+  });
+});

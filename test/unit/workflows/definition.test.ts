@@ -207,3 +207,114 @@ describe('semantic rules', () => {
     expect(() => parseWorkflowDefinition(input)).toThrow(/Invalid workflow definition at stages\.4\.name/);
   });
 });
+
+describe('what an author reads', () => {
+  const stageNamed = (name: string) => {
+    const input = base();
+    input.stages.push({ name, terminal: true });
+    input.stages[0]?.transitions?.push({ to: name });
+    return issuesOf(input).filter((i) => i.path.join('.') === 'stages.4.name');
+  };
+
+  it('says what is wrong with a stage name', () => {
+    expect(stageNamed('')).toContainEqual({
+      path: ['stages', 4, 'name'],
+      message: 'A stage name must not be empty.',
+    });
+    expect(stageNamed('x'.repeat(81))).toEqual([
+      { path: ['stages', 4, 'name'], message: 'A stage name must be at most 80 characters long.' },
+    ]);
+    expect(stageNamed('CMDB: update')).toEqual([
+      {
+        path: ['stages', 4, 'name'],
+        message:
+          "A stage name may contain only letters, digits, single spaces between words and the characters _ . ( ) ' + ! = -.",
+      },
+    ]);
+    const reserved = {
+      path: ['stages', 4, 'name'],
+      message:
+        'A stage name must not start with "Route from " or "Timeout from " or "Record exit from " nor be "Workflow Failed": those names are used by the compiler.',
+    };
+    expect(stageNamed('Record exit from Audit')).toEqual([reserved]);
+    expect(stageNamed('workflow failed')).toEqual([reserved]);
+    // Only the whole name is reserved, not a name that starts with it.
+    const input = base();
+    input.stages.push({ name: 'Workflow Failed twice', terminal: true });
+    input.stages[0]?.transitions?.push({ to: 'Workflow Failed twice' });
+    expect(() => parseWorkflowDefinition(input)).not.toThrow();
+  });
+
+  it('refuses onTimeout alone on a terminal stage: an exit does not wait', () => {
+    const input = base();
+    input.stages[2] = { name: 'Done', terminal: true, onTimeout: 'Cancelled' };
+    expect(issuesOf(input)).toEqual([
+      {
+        path: ['stages', 2, 'onTimeout'],
+        message: 'Terminal stage "Done" does not wait, so it cannot time out.',
+      },
+    ]);
+  });
+
+  it('says what is wrong with processes, timeouts, the name and the stage list', () => {
+    const input = base();
+    input.stages[0] = {
+      name: 'A',
+      timeoutSeconds: 0,
+      transitions: [
+        { to: 'B', processes: [] },
+        { to: 'Cancelled', requiresReason: true },
+      ],
+    };
+    expect(issuesOf(input)).toEqual([
+      { path: ['stages', 0, 'timeoutSeconds'], message: 'A timeout is at least 1 second.' },
+      {
+        path: ['stages', 0, 'transitions', 0, 'processes'],
+        message: 'List at least one process, or leave `processes` out.',
+      },
+    ]);
+    input.stages[0] = {
+      name: 'A',
+      timeoutSeconds: 100_000_000,
+      transitions: [{ to: 'B' }, { to: 'Cancelled', requiresReason: true }],
+    };
+    expect(issuesOf(input)).toEqual([
+      { path: ['stages', 0, 'timeoutSeconds'], message: 'A timeout is at most 99999999 seconds.' },
+    ]);
+    expect(issuesOf({ ...base(), stages: [] })).toContainEqual({
+      path: ['stages'],
+      message: 'A workflow needs at least one stage.',
+    });
+    for (const name of ['   ', 'x'.repeat(81)]) {
+      expect(issuesOf({ ...base(), name }).map((i) => i.path)).toEqual([['name']]);
+    }
+    expect(parseWorkflowDefinition({ ...base(), name: `  ${'x'.repeat(80)}  ` }).name).toBe('x'.repeat(80));
+  });
+
+  it('reports only the broken names while a name does not resolve, not what follows from them', () => {
+    const input = base();
+    input.stages[1] = { name: 'B', transitions: [{ to: 'Nowhere' }] };
+    expect(issuesOf(input)).toEqual([
+      { path: ['stages', 1, 'transitions', 0, 'to'], message: 'Transition target "Nowhere" is not a stage.' },
+    ]);
+  });
+
+  it('sums up the first fault in its message, and how many follow', () => {
+    const error = (input: unknown) => {
+      try {
+        parseWorkflowDefinition(input);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return undefined;
+    };
+    expect(error({ ...base(), initialStage: 'Z' })).toBe(
+      'Invalid workflow definition at initialStage: Initial stage "Z" is not a stage.',
+    );
+    expect(error({ ...base(), initialStage: 'Z', deployStage: 'Y' })).toBe(
+      'Invalid workflow definition at initialStage: Initial stage "Z" is not a stage. (and 1 more)',
+    );
+    expect(error({ ...base(), extra: true })).toMatch(/^Invalid workflow definition: /);
+    expect(new InvalidWorkflowError([]).message).toBe('Invalid workflow definition.');
+  });
+});
