@@ -24,8 +24,10 @@ export default {
   // it at a file that does not exist and Stryker leaves tsconfig alone.
   tsconfigFile: 'tsconfig.stryker-none.json',
   concurrency: 2,
-  // Stryker copies the project to .stryker-tmp/ (gitignored) and never edits the working tree.
+  // Stryker copies the project to .stryker-tmp/ (gitignored) and never edits the working tree; it
+  // does not read .gitignore, so leave out what is generated and large.
   inPlace: false,
+  ignorePatterns: ['/cdk.out', '/.data', '/coverage', '/reports'],
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
