@@ -18,7 +18,12 @@ import {
   getTeam,
   listTeams,
 } from '../../../functions/domain/team/service.ts';
-import { MAX_TEAM_MEMBERS, MAX_WORK_GROUPS, type NewTeam } from '../../../functions/domain/team/team.ts';
+import {
+  MAX_TEAM_MEMBERS,
+  MAX_WORK_GROUPS,
+  type NewTeam,
+  type WorkGroup,
+} from '../../../functions/domain/team/team.ts';
 import type { User } from '../../../functions/domain/user/user.ts';
 import { actor, inMemoryPorts } from '../../support/fakes.ts';
 
@@ -387,5 +392,140 @@ describe('ensureBootstrap', () => {
     };
     await expect(ensureBootstrap(broken)).rejects.toThrow('table gone');
     expect(broken.teams.count('get')).toBe(2);
+  });
+});
+
+describe('team rules, as an administrator meets them', () => {
+  it('names every broken rule of a team', async () => {
+    const ports = world();
+    const error = await refusal(
+      createTeam(
+        input({
+          kind: 'deployment',
+          members: ['ann', 'bob', 'ann'],
+          workGroups: [
+            { id: 'wg_a', name: 'Build' },
+            { id: 'wg_a', name: ' build ' },
+          ],
+          defaultWorkflowId: 'release-default',
+        }),
+        admin,
+        ports,
+      ),
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toBe('The team is not valid.');
+    expect((error as ValidationError).errors).toEqual([
+      { path: 'members.2', message: 'repeats user ann' },
+      { path: 'workGroups.1.name', message: 'repeats the name of workGroups.0' },
+      { path: 'workGroups.1.id', message: 'repeats the id of workGroups.0' },
+      { path: 'defaultWorkflowId', message: 'only release teams have a default workflow' },
+    ]);
+    expect(ports.teams.count('apply')).toBe(0);
+  });
+
+  it('trims names, keeps a work group by its name whatever its spacing, and keeps what an edit leaves out', async () => {
+    const ports = world();
+    const { team } = await createTeam(
+      input({ name: ' Payroll ', description: 'Pays', workGroups: [{ name: ' Build ' }] }),
+      admin,
+      ports,
+    );
+    expect(team).toMatchObject({ name: 'Payroll', description: 'Pays', workGroups: [{ name: 'Build' }] });
+    const edited = await editTeam(
+      team.id,
+      { name: ' Payroll squad ', workGroups: [{ name: ' build ' }, { name: 'Run' }] },
+      1,
+      admin,
+      ports,
+    );
+    expect(edited).toMatchObject({ name: 'Payroll squad', description: 'Pays' });
+    expect(edited.workGroups[0]).toEqual({ id: team.workGroups[0]?.id, name: 'build' });
+  });
+
+  it('records a renamed work group, and members or work groups merely reordered, as changes', async () => {
+    const ports = world();
+    const { team } = await createTeam(
+      input({ workGroups: [{ name: 'Build' }, { name: 'Test' }] }),
+      admin,
+      ports,
+    );
+    const [build, test] = team.workGroups as [WorkGroup, WorkGroup];
+    const renamed = await editTeam(
+      team.id,
+      { workGroups: [{ id: build.id, name: 'Builds' }, { ...test }] },
+      1,
+      admin,
+      ports,
+    );
+    expect(renamed.version).toBe(2);
+    expect(ports.table.events.at(-1)?.data).toMatchObject({
+      workGroupsRenamed: [{ id: build.id, from: 'Build', to: 'Builds' }],
+      workGroupsAdded: [],
+      workGroupsRemoved: [],
+    });
+    const reordered = await editTeam(team.id, { members: ['bob', 'ann'] }, 2, admin, ports);
+    expect(reordered).toMatchObject({ version: 3, members: ['bob', 'ann'] });
+    expect(ports.table.events.at(-1)?.data).toMatchObject({ membersAdded: [], membersRemoved: [] });
+    const regrouped = await editTeam(
+      team.id,
+      { workGroups: [{ ...test }, { id: build.id, name: 'Builds' }] },
+      3,
+      admin,
+      ports,
+    );
+    expect(regrouped.version).toBe(4);
+    expect(ports.teams.count('apply')).toBe(4);
+  });
+
+  it('refuses an edit to more than 50 members', async () => {
+    const ids = Array.from({ length: 51 }, (_, i) => `u${i}`);
+    const ports = world(ids);
+    const { team } = await createTeam(input({ members: [] }), admin, ports);
+    const error = await refusal(editTeam(team.id, { members: ids }, 1, admin, ports));
+    expect((error as ValidationError).errors).toEqual([
+      { path: 'members', message: 'must have at most 50 members' },
+    ]);
+  });
+
+  it('counts the work groups a change releases toward its size, and says how to split a change too large', async () => {
+    const ids = Array.from({ length: 99 }, (_, i) => `u${String(i).padStart(3, '0')}`);
+    const ports = world(ids);
+    const { team } = await createTeam(
+      input({ members: ids.slice(0, 50), workGroups: [{ name: 'Build' }, { name: 'Test' }] }),
+      admin,
+      ports,
+    );
+    // 49 leave, 49 join, 1 stays but leaves a work group: 99 users, the team, its event and 1 claim.
+    const error = await refusal(
+      editTeam(team.id, { members: ids.slice(49), workGroups: [{ name: 'Build' }] }, 1, admin, ports),
+    );
+    expect(error).toMatchObject({
+      code: 'change-too-large',
+      message:
+        'This change touches 102 items; at most 100 can change together. Split it, e.g. remove members in one request and add them in the next.',
+    });
+  });
+
+  it('answers 404 when the team a key first created is gone', async () => {
+    const ports = world();
+    await createTeam(input(), admin, ports, key('k1'));
+    ports.teams.teams.delete('team_0001');
+    const error = await refusal(createTeam(input(), admin, ports, key('k1')));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toBe('Team team_0001 was not found.');
+  });
+
+  it('gives the first administrator its name, and creates it when only the teams exist', async () => {
+    const ports = world([]);
+    await ensureBootstrap(ports);
+    expect((await ports.users.get('admin'))?.displayName).toBe('Administrator');
+    ports.users.users.delete('admin');
+    expect(await ensureBootstrap(ports)).toEqual({ created: ['admin'] });
+    expect(await ports.users.get('admin')).toMatchObject({
+      admin: true,
+      processes: ['change', 'release', 'deployment'],
+      teamIds: ['team_release', 'team_deployment'],
+    });
   });
 });

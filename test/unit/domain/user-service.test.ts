@@ -10,7 +10,7 @@ import {
   VersionConflictError,
 } from '../../../functions/domain/errors.ts';
 import { createUser, getUser, listUsers, putUser } from '../../../functions/domain/user/service.ts';
-import type { User } from '../../../functions/domain/user/user.ts';
+import { actorFor, type User } from '../../../functions/domain/user/user.ts';
 import { actor, inMemoryPorts } from '../../support/fakes.ts';
 
 const T0 = '2026-11-26T10:00:00.000Z';
@@ -84,6 +84,24 @@ describe('createUser', () => {
     });
     expect(await ports.users.get('rm')).toEqual(member('rm'));
     expect(ports.table.events).toEqual([]);
+    // The store's own conflict stays attached for the logs.
+    expect(error.cause).toBeInstanceOf(VersionConflictError);
+  });
+
+  it('answers 409 when the user a key first created is gone', async () => {
+    const ports = world();
+    await createUser({ id: 'ann', processes: [] }, admin, ports, key('k1'));
+    ports.users.users.delete('ann');
+    const error = await refusal(createUser({ id: 'ann', processes: [] }, admin, ports, key('k1')));
+    expect(error).toBeInstanceOf(VersionConflictError);
+    expect(error).toMatchObject({ currentVersion: undefined });
+  });
+
+  it('keeps no empty display name', async () => {
+    const ports = world();
+    const { user } = await createUser({ id: 'ann', processes: [], displayName: '' }, admin, ports);
+    expect(user.displayName).toBeUndefined();
+    expect(ports.table.events[0]?.data).toMatchObject({ displayName: null });
   });
 
   it('replays a repeated Idempotency-Key with the first user, and refuses it for another request', async () => {
@@ -215,5 +233,19 @@ describe('reading users', () => {
     expect(rest.items.map((u) => u.id)).toEqual(['cat', 'rm']);
     expect(rest.nextCursor).toBeUndefined();
     await expect(listUsers({ limit: 2 }, rm, ports)).rejects.toThrow('This action needs an administrator.');
+  });
+});
+
+describe('actorFor: the caller as the use cases see it', () => {
+  it('gives an unregistered caller no process and no team, unless the identity provider says administrator', () => {
+    expect(actorFor({ subject: 'newbie', adminClaim: false }, undefined)).toEqual({
+      id: 'newbie',
+      admin: false,
+      processes: new Set(),
+      teamIds: [],
+      workGroupIds: [],
+    });
+    expect(actorFor({ subject: 'boss', adminClaim: true }, undefined).admin).toBe(true);
+    expect(actorFor({ subject: 'rm', adminClaim: false }, { ...member('rm'), admin: true }).admin).toBe(true);
   });
 });
