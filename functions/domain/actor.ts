@@ -44,3 +44,27 @@ export function requireProcess(actor: Actor, ...anyOf: Process[]): void {
 export function requireAdmin(actor: Actor): void {
   if (!actor.admin) throw new ForbiddenError('This action needs an administrator.');
 }
+
+/**
+ * Who may run a use case, declared once beside it (each aggregate's `…Access` table). The route
+ * that calls it declares the same object, so the edge refuses an outsider before it reads the
+ * request (validation errors tell them nothing); the use case checks it again for every other
+ * caller. Finer rules (team membership, a workflow's processes) are the use case's own.
+ */
+export type Access =
+  /** Any caller the API knows; the use case decides the rest (e.g. users read themselves). */
+  | { readonly signedIn: true }
+  | { readonly admin: true }
+  /** Any one of these processes (or an administrator). */
+  | { readonly processes: readonly Process[] };
+
+export const ADMIN: Access = { admin: true };
+export const SIGNED_IN: Access = { signedIn: true };
+/** Any of the three processes (or an administrator). */
+export const ANY_PROCESS: Access = { processes: PROCESSES };
+
+/** Throws unless the actor may run a use case declared with `access`. */
+export function authorize(actor: Actor, access: Access): void {
+  if ('admin' in access) requireAdmin(actor);
+  if ('processes' in access) requireProcess(actor, ...access.processes);
+}

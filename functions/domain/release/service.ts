@@ -4,7 +4,7 @@
  */
 import type { WorkflowDefinition } from '#workflows/definition';
 import { allowedTransitions, type TransitionFacts } from '#workflows/transitions';
-import { type Actor, requireProcess } from '../actor.ts';
+import { type Access, type Actor, ANY_PROCESS, authorize } from '../actor.ts';
 import {
   ForbiddenError,
   NotFoundError,
@@ -33,6 +33,16 @@ export interface OfferedMove {
   readonly terminal: boolean;
 }
 
+/**
+ * Who may use the release use cases (the routes declare these same objects). Moving needs read
+ * access here; which moves a caller may make is the workflow's (its transitions' processes).
+ */
+export const releaseAccess = {
+  create: { processes: ['release'] },
+  read: ANY_PROCESS,
+  edit: { processes: ['release'] },
+} as const satisfies Record<string, Access>;
+
 export interface CreateReleaseInput extends NewRelease {
   workflowId?: string | undefined;
 }
@@ -43,7 +53,7 @@ export async function createRelease(
   ports: ReleasePorts,
   idempotency?: IdempotencyRequest,
 ): Promise<{ release: Release; replayed: boolean }> {
-  requireProcess(actor, 'release');
+  authorize(actor, releaseAccess.create);
   if (input.tasks.length > 0) {
     // Until technicians' task queues exist nothing could action these tasks, and the release
     // would stop for good at the gate that waits for them: refuse them up front instead.
@@ -117,7 +127,7 @@ export async function getRelease(
   actor: Actor,
   ports: Pick<ReleasePorts, 'releases'>,
 ): Promise<Release> {
-  requireProcess(actor, 'change', 'release', 'deployment');
+  authorize(actor, releaseAccess.read);
   const release = await ports.releases.get(id);
   if (!release) throw new NotFoundError('Release', id);
   return release;
@@ -167,7 +177,7 @@ export async function listReleases(
   actor: Actor,
   ports: Pick<ReleasePorts, 'releases'>,
 ): Promise<Page<Release>> {
-  requireProcess(actor, 'change', 'release', 'deployment');
+  authorize(actor, releaseAccess.read);
   return ports.releases.list(filter, page);
 }
 
@@ -178,7 +188,7 @@ export async function editRelease(
   actor: Actor,
   ports: ReleasePorts,
 ): Promise<Release> {
-  requireProcess(actor, 'release');
+  authorize(actor, releaseAccess.edit);
   const current = await getRelease(id, actor, ports);
   // Editing follows the rule moving does: the release's team (or an administrator).
   requireTeam('release', current, actor);

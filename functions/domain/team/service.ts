@@ -3,7 +3,7 @@
  * Every change of members or work groups rewrites the affected users' membership in the same
  * transaction as the team, so authorisation never sees a half-applied change.
  */
-import { type Actor, requireAdmin, requireProcess } from '../actor.ts';
+import { type Access, type Actor, ADMIN, ANY_PROCESS, authorize } from '../actor.ts';
 import { NotFoundError, RuleViolationError, VersionConflictError } from '../errors.ts';
 import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '../ports.ts';
 import { applyMembership, type User, type UserStore } from '../user/user.ts';
@@ -75,13 +75,20 @@ async function membershipWrites(
   });
 }
 
+/** Who may use the team use cases (the routes declare these same objects). */
+export const teamAccess = {
+  create: ADMIN,
+  read: ANY_PROCESS,
+  edit: ADMIN,
+} as const satisfies Record<string, Access>;
+
 export async function createTeam(
   input: NewTeam,
   actor: Actor,
   ports: TeamPorts,
   idempotency?: IdempotencyRequest,
 ): Promise<{ team: Team; replayed: boolean }> {
-  requireAdmin(actor);
+  authorize(actor, teamAccess.create);
   const { team, event } = newTeam(input, actor, ports);
   const users = await membershipWrites(undefined, team, ports);
   const change: TeamChange = { teams: [{ team, previous: undefined }], users, events: [event] };
@@ -94,7 +101,7 @@ export async function createTeam(
 }
 
 export async function getTeam(id: string, actor: Actor, ports: Pick<TeamPorts, 'teams'>): Promise<Team> {
-  requireProcess(actor, 'change', 'release', 'deployment');
+  authorize(actor, teamAccess.read);
   const team = await ports.teams.get(id);
   if (!team) throw new NotFoundError('Team', id);
   return team;
@@ -105,7 +112,7 @@ export async function listTeams(
   actor: Actor,
   ports: Pick<TeamPorts, 'teams'>,
 ): Promise<Page<Team>> {
-  requireProcess(actor, 'change', 'release', 'deployment');
+  authorize(actor, teamAccess.read);
   return ports.teams.list(query);
 }
 
@@ -116,7 +123,7 @@ export async function editTeam(
   actor: Actor,
   ports: TeamPorts,
 ): Promise<Team> {
-  requireAdmin(actor);
+  authorize(actor, teamAccess.edit);
   const current = await ports.teams.get(id);
   if (!current) throw new NotFoundError('Team', id);
   if (current.version !== expectedVersion) {

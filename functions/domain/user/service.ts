@@ -2,7 +2,7 @@
  * User use cases (administrators only): create, list, and create-or-replace a user's processes.
  * Team membership is not set here; the teams resource maintains it.
  */
-import { type Actor, requireAdmin } from '../actor.ts';
+import { type Access, type Actor, ADMIN, authorize, SIGNED_IN } from '../actor.ts';
 import { ForbiddenError, NotFoundError, VersionConflictError } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '../ports.ts';
@@ -31,6 +31,17 @@ export interface UserPorts {
   readonly ids: IdGenerator;
 }
 
+/**
+ * Who may use the user use cases (the routes declare these same objects): administrators, except
+ * that anyone the API knows may read themself.
+ */
+export const userAccess = {
+  create: ADMIN,
+  list: ADMIN,
+  read: SIGNED_IN,
+  replace: ADMIN,
+} as const satisfies Record<string, Access>;
+
 /** Creates a user; 409 if one with the id exists. */
 export async function createUser(
   input: UserProfile & { id: string },
@@ -38,7 +49,7 @@ export async function createUser(
   ports: UserPorts,
   idempotency?: IdempotencyRequest,
 ): Promise<{ user: User; replayed: boolean }> {
-  requireAdmin(actor);
+  authorize(actor, userAccess.create);
   const { user, event } = newUser(input.id, input, actor, ports);
   try {
     const { replayed } = await ports.users.apply(user, undefined, event, idempotency);
@@ -68,7 +79,7 @@ export async function putUser(
   actor: Actor,
   ports: UserPorts,
 ): Promise<{ user: User; created: boolean }> {
-  requireAdmin(actor);
+  authorize(actor, userAccess.replace);
   const current = await ports.users.get(id);
   if (!current) {
     if (expectedVersion !== undefined) {
@@ -102,6 +113,7 @@ export async function putUser(
 
 /** Administrators read any user; anyone reads themself. */
 export async function getUser(id: string, actor: Actor, ports: Pick<UserPorts, 'users'>): Promise<User> {
+  authorize(actor, userAccess.read);
   if (!actor.admin && actor.id !== id) throw new ForbiddenError('Only administrators read other users.');
   const user = await ports.users.get(id);
   if (!user) throw new NotFoundError('User', id);
@@ -113,6 +125,6 @@ export async function listUsers(
   actor: Actor,
   ports: Pick<UserPorts, 'users'>,
 ): Promise<Page<User>> {
-  requireAdmin(actor);
+  authorize(actor, userAccess.list);
   return ports.users.list(page);
 }

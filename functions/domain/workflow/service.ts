@@ -10,7 +10,7 @@ import {
   type WorkflowDefinition,
   type WorkflowKind,
 } from '#workflows/definition';
-import { type Actor, requireAdmin, requireProcess } from '../actor.ts';
+import { type Access, type Actor, ADMIN, ANY_PROCESS, authorize } from '../actor.ts';
 import { NotFoundError, RuleViolationError, ValidationError, VersionConflictError } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
@@ -138,6 +138,12 @@ export interface PublishOutcome extends WorkflowWithVersion {
   readonly replayed: boolean;
 }
 
+/** Who may use the workflow use cases (the routes declare these same objects). */
+export const workflowAccess = {
+  publish: ADMIN,
+  read: ANY_PROCESS,
+} as const satisfies Record<string, Access>;
+
 /** A slug for a workflow name: `Payroll fast track` → `payroll-fast-track`; undefined if none fits. */
 export function workflowIdFromName(name: string): string | undefined {
   const slug = name
@@ -225,7 +231,7 @@ export async function publishWorkflow(
   ports: WorkflowPorts,
   idempotency?: IdempotencyRequest,
 ): Promise<PublishOutcome> {
-  requireAdmin(actor);
+  authorize(actor, workflowAccess.publish);
   if (idempotency) {
     const first = await ports.workflowStore.replayed(idempotency);
     if (first) {
@@ -336,7 +342,7 @@ export async function getWorkflow(
   ports: Pick<WorkflowPorts, 'workflowStore'>,
   version?: number,
 ): Promise<WorkflowWithVersion> {
-  requireProcess(actor, 'change', 'release', 'deployment');
+  authorize(actor, workflowAccess.read);
   return withVersion(id, ports, version);
 }
 
@@ -346,6 +352,6 @@ export async function listWorkflows(
   actor: Actor,
   ports: Pick<WorkflowPorts, 'workflowStore'>,
 ): Promise<Page<Workflow>> {
-  requireProcess(actor, 'change', 'release', 'deployment');
+  authorize(actor, workflowAccess.read);
   return ports.workflowStore.list(query);
 }

@@ -2,7 +2,9 @@
  * The releases resource's request and response schemas (DESIGN §5). The handler validates with
  * them and the OpenAPI document is generated from them.
  */
+
 import { PACKAGE_TYPES, RELEASE_STATUSES, RELEASE_TYPES, URGENCIES } from '#domain/release/release';
+import { releaseAccess } from '#domain/release/service';
 import {
   AttributeValues,
   ExpectedVersion,
@@ -14,7 +16,7 @@ import {
   Timestamp,
   z,
 } from './common.ts';
-import { ANY_PROCESS, resource, route } from './route.ts';
+import { resource, route } from './route.ts';
 
 export const CiUpdateInput = z
   .object({
@@ -265,7 +267,7 @@ export const releaseRoutes = resource(
       summary: 'Create a release',
       description:
         "Creates a release in its workflow's first stage and starts its Step Functions execution (name = release id). The release belongs to `teamId`, a release team the caller is a member of (default: the caller's only release team). Deployment tasks cannot be planned yet: `tasks` must be empty until technicians' task queues exist (422 `deployment-tasks-unavailable`). Send `Idempotency-Key` to make retries safe.",
-      access: { processes: ['release'] },
+      access: releaseAccess.create,
       body: CreateReleaseBody,
       idempotent: true,
       responses: {
@@ -277,7 +279,7 @@ export const releaseRoutes = resource(
       path: '/releases',
       summary: 'List releases, newest first',
       description: `${releaseDescription} Filters: \`status\`, \`stage\`, \`teamId\` and the planned start (\`plannedFrom\` ≤ plannedStart < \`plannedTo\`). Each is read from an index of its own (the most selective one given: stage, then team, then status, then planned start); the others are applied within it. Newest first, except when only the planned start is filtered on: then in planned-start order.`,
-      access: ANY_PROCESS,
+      access: releaseAccess.read,
       query: ReleaseListQuery,
       responses: { 200: { description: 'A page of releases', schema: ReleasePage } },
     }),
@@ -286,7 +288,7 @@ export const releaseRoutes = resource(
       path: '/releases/{id}',
       summary: 'Read a release, with the moves the caller may make now',
       description: releaseDescription,
-      access: ANY_PROCESS,
+      access: releaseAccess.read,
       params: ReleaseParams,
       responses: { 200: { description: 'The release', schema: ReleaseView } },
     }),
@@ -296,7 +298,7 @@ export const releaseRoutes = resource(
       summary: 'Edit title, description or planned window',
       description:
         "Release managers of the release's team (or administrators). Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409. A release that is over cannot be edited (422).",
-      access: { processes: ['release'] },
+      access: releaseAccess.edit,
       params: ReleaseParams,
       body: UpdateReleaseBody,
       ifMatch: true,
@@ -310,7 +312,7 @@ export const releaseRoutes = resource(
       summary: 'Move a release to another stage of its workflow',
       description:
         "Members of the release's team (or administrators) holding a process the transition allows. Checks the workflow (allowed moves, processes, gates, reasons), commits the move with its `Release Stage Entered` event and signals the execution waiting in the stage left. `execution.inStep` tells whether the execution was seen in the new stage before the answer.",
-      access: ANY_PROCESS,
+      access: releaseAccess.read,
       params: ReleaseParams,
       body: TransitionBody,
       ifMatch: true,
@@ -321,7 +323,7 @@ export const releaseRoutes = resource(
       method: 'GET',
       path: '/releases/{id}/history',
       summary: "A release's audit trail: who, when, from → to, why (oldest first)",
-      access: ANY_PROCESS,
+      access: releaseAccess.read,
       params: ReleaseParams,
       query: PageQuery,
       responses: { 200: { description: 'A page of history entries', schema: HistoryPage } },
@@ -330,7 +332,7 @@ export const releaseRoutes = resource(
       method: 'GET',
       path: '/releases/{id}/execution',
       summary: "The release's Step Functions execution: status, current state, event history",
-      access: ANY_PROCESS,
+      access: releaseAccess.read,
       params: ReleaseParams,
       responses: { 200: { description: 'The execution', schema: ExecutionViewSchema } },
     }),

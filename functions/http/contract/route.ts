@@ -5,23 +5,17 @@
  */
 import type { z } from 'zod';
 import type { FunctionAccess, FunctionSpec } from '#app/function-access';
-import type { Process } from '#domain/actor';
+import type { Access } from '#domain/actor';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
  * Who may call a route, checked before the body is read (so a caller without it learns nothing
- * from validation errors). Finer rules (team membership, workflow processes) are the use case's.
+ * from validation errors): public, or the access its use case declares (`…Access` in the
+ * aggregate's service), which the use case checks again. Finer rules (team membership, workflow
+ * processes) are the use case's.
  */
-export type Access =
-  | { readonly public: true }
-  /** Any caller with a valid token; the use case decides the rest (e.g. a user reading themself). */
-  | { readonly signedIn: true }
-  | { readonly admin: true }
-  | { readonly processes: readonly Process[] };
-
-/** Any of the three processes (or an administrator). */
-export const ANY_PROCESS: Access = { processes: ['change', 'release', 'deployment'] };
+export type RouteAccess = { readonly public: true } | Access;
 
 export interface SuccessResponse {
   readonly description: string;
@@ -37,7 +31,7 @@ export interface RouteDeclaration<
   readonly path: string;
   readonly summary: string;
   readonly description?: string;
-  readonly access: Access;
+  readonly access: RouteAccess;
   readonly params?: z.ZodObject;
   readonly query?: Q;
   readonly body?: B;

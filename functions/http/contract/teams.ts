@@ -3,9 +3,10 @@
  * OpenAPI document is generated from them. Cross-item rules (unique names, members) are the
  * domain's and come back as 400 with the same field paths.
  */
+import { teamAccess } from '#domain/team/service';
 import { MAX_TEAM_MEMBERS, MAX_WORK_GROUPS, TEAM_KINDS } from '#domain/team/team';
 import { ExpectedVersion, Id, idOf, PageQuery, pageOf, z } from './common.ts';
-import { ANY_PROCESS, resource, route } from './route.ts';
+import { resource, route } from './route.ts';
 
 const TeamName = z.string().trim().min(1).max(100);
 const Description = z.string().max(2000);
@@ -99,7 +100,7 @@ export const teamRoutes = resource(
       summary: 'Create a release or deployment team (administrators)',
       description:
         'Work groups without an id get one (work group ids are unique across teams). Members must be existing users (422 `unknown-users` names the others); their `teamIds` and `workGroupIds` change in the same transaction. Send `Idempotency-Key` to make retries safe.',
-      access: { admin: true },
+      access: teamAccess.create,
       body: CreateTeamBody,
       idempotent: true,
       problems: [409],
@@ -112,7 +113,7 @@ export const teamRoutes = resource(
       path: '/teams',
       summary: 'List teams by name',
       description: 'Needs any process (change, release or deployment) or an administrator.',
-      access: ANY_PROCESS,
+      access: teamAccess.read,
       query: TeamListQuery,
       responses: { 200: { description: 'A page of teams', schema: TeamPage } },
     }),
@@ -120,7 +121,7 @@ export const teamRoutes = resource(
       method: 'GET',
       path: '/teams/{id}',
       summary: 'Read a team',
-      access: ANY_PROCESS,
+      access: teamAccess.read,
       params: TeamParams,
       responses: { 200: { description: 'The team', schema: TeamView } },
     }),
@@ -130,7 +131,7 @@ export const teamRoutes = resource(
       summary: 'Edit a team: name, description, work groups, members, default workflow (administrators)',
       description:
         'Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409. Members and work groups are replaced by the lists sent.',
-      access: { admin: true },
+      access: teamAccess.edit,
       params: TeamParams,
       body: UpdateTeamBody,
       ifMatch: true,

@@ -2,7 +2,9 @@
  * The users resource's request and response schemas. Team membership is read-only here: the
  * teams resource maintains it.
  */
+
 import { PROCESSES } from '#domain/actor';
+import { userAccess } from '#domain/user/service';
 import { ExpectedVersion, Id, idOf, PageQuery, pageOf, z } from './common.ts';
 import { resource, route } from './route.ts';
 
@@ -62,7 +64,7 @@ export const userRoutes = resource(
       path: '/users',
       summary: 'Create a user and its processes (administrators)',
       description: 'A user with the id already there gets 409. Team membership is set through /teams.',
-      access: { admin: true },
+      access: userAccess.create,
       body: CreateUserBody,
       idempotent: true,
       problems: [409],
@@ -74,7 +76,7 @@ export const userRoutes = resource(
       method: 'GET',
       path: '/users',
       summary: 'List users by id (administrators)',
-      access: { admin: true },
+      access: userAccess.list,
       query: PageQuery,
       responses: { 200: { description: 'A page of users', schema: UserPage } },
     }),
@@ -83,7 +85,7 @@ export const userRoutes = resource(
       path: '/users/{id}',
       summary: 'Read a user (administrators, or the user themself)',
       description: 'The `ETag` is the version a replacing PUT sends as `If-Match`.',
-      access: { signedIn: true },
+      access: userAccess.read,
       params: UserParams,
       responses: { 200: { description: 'The user', schema: UserView } },
     }),
@@ -93,7 +95,7 @@ export const userRoutes = resource(
       summary: 'Create a user, or replace its processes, display name and admin flag (administrators)',
       description:
         'Without a version it creates the user (201), or answers 200 when the user already has exactly this profile (so it can be run twice); a different profile needs `expectedVersion` or `If-Match` (the ETag of `GET /users/{id}`), else 409. Team membership is kept.',
-      access: { admin: true },
+      access: userAccess.replace,
       params: UserParams,
       body: PutUserBody,
       ifMatch: true,

@@ -4,10 +4,10 @@
  * validated with the very schema the compiler uses (workflows/definition.ts), so every fault,
  * semantic ones included, comes back as 400 naming `definition.<path>`.
  */
-import { WORKFLOW_ID_PATTERN } from '#domain/workflow/service';
+import { WORKFLOW_ID_PATTERN, workflowAccess } from '#domain/workflow/service';
 import { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
 import { ExpectedVersion, PageQuery, pageOf, z } from './common.ts';
-import { ANY_PROCESS, resource, route } from './route.ts';
+import { resource, route } from './route.ts';
 
 export const WorkflowId = z
   .string()
@@ -101,7 +101,7 @@ export const workflowRoutes = resource(
       summary: 'Validate, compile and publish a workflow version (administrators)',
       description:
         "Validates the definition, compiles it to Amazon States Language and publishes it as a new version of the workflow's state machine (`release-desk-<id>`, created with the first version; the default workflows keep the stack's machines). 201 when it created the workflow (version 1); 200 when it published the next version of an existing one, or when the definition equals the latest version's (nothing is published then). A workflow's kind cannot change (422 `workflow-kind-changed`). Releases keep the version they started on. Send `Idempotency-Key` to make retries safe.",
-      access: { admin: true },
+      access: workflowAccess.publish,
       body: PublishWorkflowBody,
       idempotent: true,
       problems: [409],
@@ -118,7 +118,7 @@ export const workflowRoutes = resource(
       path: '/workflows',
       summary: 'List workflows by kind, then id',
       description: 'Needs any process (change, release or deployment) or an administrator.',
-      access: ANY_PROCESS,
+      access: workflowAccess.read,
       query: WorkflowListQuery,
       responses: { 200: { description: 'A page of workflows', schema: WorkflowPage } },
     }),
@@ -126,7 +126,7 @@ export const workflowRoutes = resource(
       method: 'GET',
       path: '/workflows/{id}',
       summary: 'Read a workflow with the definition and ASL of its latest (or a given) version',
-      access: ANY_PROCESS,
+      access: workflowAccess.read,
       params: WorkflowParams,
       query: WorkflowQuery,
       responses: { 200: { description: 'The workflow', schema: WorkflowView } },

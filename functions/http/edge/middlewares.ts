@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
-import { type Actor, requireAdmin, requireProcess } from '#domain/actor';
+import { type Actor, authorize } from '#domain/actor';
 import { ForbiddenError, ValidationError } from '#domain/errors';
 import type { IdempotencyRequest } from '#domain/ports';
 import { actorFor, type UserStore } from '#domain/user/user';
@@ -179,8 +179,7 @@ export function requireAccess(): Middleware {
           `User ${actor.id} is not registered: an administrator creates it (PUT /users/${actor.id}).`,
         );
       }
-      if ('admin' in access) requireAdmin(actor);
-      if ('processes' in access) requireProcess(actor, ...access.processes);
+      if (!('public' in access)) authorize(actor, access);
     },
   };
 }
