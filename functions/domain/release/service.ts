@@ -17,7 +17,7 @@ import type { IdempotencyRequest, Page } from '../ports.ts';
 import type { Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
 import { beginRun, executionOf, moveSubject } from '../workflow-run/service.ts';
-import { mayChange, requireTeam, type TransitionRequest } from '../workflow-run/transition.ts';
+import { type MoveRequest, mayChange, requireTeam } from '../workflow-run/transition.ts';
 import type { ReleaseFilter, ReleasePorts } from './ports.ts';
 import { type NewRelease, newRelease, type Release, type ReleaseChanges, updateRelease } from './release.ts';
 
@@ -217,7 +217,7 @@ export async function editRelease(
  */
 export async function moveRelease(
   id: string,
-  request: TransitionRequest,
+  request: MoveRequest,
   actor: Actor,
   ports: ReleasePorts,
 ): Promise<{ release: Release; executionInStep: boolean; moves: OfferedMove[] }> {

@@ -5,6 +5,7 @@
  * between kinds — event names, the id field, the events a closure adds — is data, in
  * {@link SUBJECT_KINDS}; the rules (transitions, timeouts, ends, reconciliation) are written once.
  */
+import { TIMEOUT_ACTOR } from '#workflows/compile';
 import type { DomainEvent, EventDefinition, EventMeta } from '../events.ts';
 import { ChangeExecutionEnded, ChangeRecorded, ChangeStateChanged } from '../planned-events.ts';
 import {
@@ -126,7 +127,7 @@ export const SUBJECT_KINDS: Readonly<Record<RunKind, SubjectKindSpec>> = {
 };
 
 /** Who moves a subject when its execution moved on its own (a stage timeout). */
-export const EXECUTION_ACTOR = 'system:timeout';
+export const EXECUTION_ACTOR = TIMEOUT_ACTOR;
 /** Who records what the reconciler found (an execution that ended outside the API). */
 export const RECONCILER_ACTOR = 'system:reconciler';
 

@@ -11,7 +11,7 @@ import type { DomainEvent } from '../events.ts';
 import type { IdempotencyRequest } from '../ports.ts';
 import type { ExecutionView, ExecutionViewer, RunPorts } from './ports.ts';
 import { type RunKind, type RunSubject, SUBJECT_KINDS } from './run.ts';
-import { recordExecutionMove, type TransitionRequest, transition } from './transition.ts';
+import { type MoveRequest, recordExecutionMove, transition } from './transition.ts';
 
 /**
  * Begins a subject's run: the new subject is committed with its created event, then its
@@ -44,7 +44,7 @@ export async function moveSubject<S extends RunSubject>(
   kind: RunKind,
   current: S,
   workflow: WorkflowDefinition,
-  request: TransitionRequest,
+  request: MoveRequest,
   facts: TransitionFacts,
   actor: Actor,
   ports: Pick<RunPorts<S>, 'runs' | 'stageSignals' | 'clock' | 'ids'>,

@@ -20,7 +20,11 @@ import {
   statusOfTerminal,
 } from './run.ts';
 
-export interface TransitionRequest {
+/**
+ * A caller's request to move a subject, against the version it read (the workflow's own check of
+ * a move is `TransitionRequest` in workflows/transitions.ts).
+ */
+export interface MoveRequest {
   readonly to: string;
   readonly expectedVersion: number;
   readonly reason?: string | undefined;
@@ -120,7 +124,7 @@ export function transition<S extends RunSubject>(
   kind: RunKind,
   subject: S,
   workflow: WorkflowDefinition,
-  request: TransitionRequest,
+  request: MoveRequest,
   facts: TransitionFacts,
   actor: Actor,
   deps: Deps,
