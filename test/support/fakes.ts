@@ -397,7 +397,7 @@ export class FakeStepFunctions
     const e = this.#find(stateMachineArn, executionName);
     if (!e) return undefined;
     return {
-      executionArn: `${stateMachineArn.split(':stateMachine:')[0]}:execution:${e.name}`,
+      executionArn: executionArnOf(stateMachineArn, e.name),
       status: e.status,
       startDate: e.startDate,
       stopDate: e.stopDate ?? null,
@@ -469,6 +469,12 @@ export class FakeStepFunctions
   #token(): string {
     return `token-${++this.#tokens}`;
   }
+}
+
+/** `arn:…:stateMachine:<name>[:<version>]` + execution name → `arn:…:execution:<name>:<execution>`. */
+function executionArnOf(stateMachineArn: string, name: string): string {
+  const [prefix, rest = ''] = stateMachineArn.split(':stateMachine:');
+  return `${prefix}:execution:${rest.split(':')[0]}:${name}`;
 }
 
 // ---------------------------------------------------------------------------------------------
