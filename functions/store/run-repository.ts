@@ -2,7 +2,7 @@
  * DynamoDB adapter of a workflow run's store, for any kind of subject: one state item per
  * subject, its events beside it (committed in the same transaction), its index keys from the kind.
  */
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { type DomainEvent, EVENT_SUBJECT_KINDS, EVENT_TYPES } from '#domain/events';
 import type { IdempotencyRequest, Page } from '#domain/ports';
@@ -11,6 +11,7 @@ import type { RunKind, RunSubject } from '#domain/workflow-run/run';
 import { commit, commitOnce } from './commit.ts';
 import { keys, runStatusList } from './keys.ts';
 import { queryPage } from './query-page.ts';
+import { TableStore } from './table-store.ts';
 
 /** Attributes that are the item's, not the subject's. */
 const ITEM_ONLY = [
@@ -68,14 +69,11 @@ export interface RunItemOptions<S extends RunSubject> {
   readonly indexKeys?: (subject: S) => Record<string, string>;
 }
 
-export class DynamoRunStore<S extends RunSubject> implements RunStore<S> {
-  protected readonly db: DynamoDBDocumentClient;
-  protected readonly table: string;
+export class DynamoRunStore<S extends RunSubject> extends TableStore implements RunStore<S> {
   readonly #options: RunItemOptions<S>;
 
   constructor(db: DynamoDBDocumentClient, tableName: string, options: RunItemOptions<S>) {
-    this.db = db;
-    this.table = tableName;
+    super(db, tableName);
     this.#options = options;
   }
 
@@ -111,10 +109,7 @@ export class DynamoRunStore<S extends RunSubject> implements RunStore<S> {
   }
 
   async get(id: string): Promise<S | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: keys.run(this.#options.kind, id), ConsistentRead: true }),
-    );
-    return out.Item ? this.fromItem(out.Item) : undefined;
+    return this.read(keys.run(this.#options.kind, id), this.fromItem);
   }
 
   async save(subject: S, expectedVersion: number, events: readonly DomainEvent[]): Promise<void> {
@@ -122,14 +117,7 @@ export class DynamoRunStore<S extends RunSubject> implements RunStore<S> {
   }
 
   async event(id: string, eventId: string): Promise<DomainEvent | undefined> {
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: keys.event({ kind: this.#options.kind, id }, eventId),
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item ? toEvent(out.Item) : undefined;
+    return this.read(keys.event({ kind: this.#options.kind, id }, eventId), toEvent);
   }
 
   async history(

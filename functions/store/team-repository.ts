@@ -1,10 +1,3 @@
-/**
- * DynamoDB adapter of the team store: one state item per team (listed by name on GSI1, by kind on
- * GSI2), its events beside it, and one claim item per work group id so that no two teams hold the
- * same work group. A team change, its claims, the member users' items and the events commit in
- * one transaction.
- */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { RuleViolationError } from '#domain/errors';
 import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
 import type { TeamStore } from '#domain/team/service';
@@ -45,10 +38,7 @@ interface WorkGroupClaim {
 
 export class DynamoTeamStore extends TableStore implements TeamStore {
   async get(id: string): Promise<Team | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: keys.team(id), ConsistentRead: true }),
-    );
-    return out.Item ? fromItem(out.Item) : undefined;
+    return this.read(keys.team(id), fromItem);
   }
 
   async list(page: {

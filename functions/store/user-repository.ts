@@ -2,7 +2,7 @@
  * DynamoDB adapter of the user store: one state item per user (listed on GSI1 by id), its events
  * beside it. Team membership fields are written by the team repository, in the team's transaction.
  */
-import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
 import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
 import type { UserRepository } from '#domain/user/service';
@@ -50,10 +50,7 @@ export async function batchGetItems(
 
 export class DynamoUserStore extends TableStore implements UserRepository {
   async get(id: string): Promise<User | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: keys.user(id), ConsistentRead: true }),
-    );
-    return out.Item ? fromItem(out.Item) : undefined;
+    return this.read(keys.user(id), fromItem);
   }
 
   async getMany(ids: readonly string[]): Promise<User[]> {

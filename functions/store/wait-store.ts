@@ -4,19 +4,17 @@
  * or replayed record-stage call for an older entry never overwrites a newer one.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { WaitingTask, WaitStore } from '#domain/workflow-run/ports';
 import { keys } from './keys.ts';
 import { TableStore } from './table-store.ts';
 
 export class DynamoWaitStore extends TableStore implements WaitStore {
   async waiting(kind: 'release' | 'change', id: string): Promise<WaitingTask | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: keys.wait(kind, id), ConsistentRead: true }),
-    );
-    if (!out.Item) return undefined;
-    const { stage, entry, taskToken } = out.Item as WaitingTask;
-    return { stage, entry, taskToken };
+    return this.read(keys.wait(kind, id), (item) => {
+      const { stage, entry, taskToken } = item as unknown as WaitingTask;
+      return { stage, entry, taskToken };
+    });
   }
 
   async record(kind: 'release' | 'change', id: string, task: WaitingTask, at: string): Promise<boolean> {

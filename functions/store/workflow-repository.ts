@@ -1,10 +1,3 @@
-/**
- * DynamoDB adapter of the workflow store. A workflow's partition `WF#<id>` holds its state item
- * (`#STATE`, listed on GSI1 under `WORKFLOWS` by `<kind>#<id>`), one immutable item per published
- * version (`VER#<6-digit version>`) and its events. Publishing a version writes the version item
- * (which must not exist), the state item (at its expected version) and the event in one transaction.
- */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { IdempotencyKeyReusedError } from '#domain/errors';
 import type { IdempotencyRequest, Page } from '#domain/ports';
 import type { Workflow, WorkflowPublication, WorkflowStore, WorkflowVersion } from '#domain/workflow/service';
@@ -72,21 +65,11 @@ function fromResource(resourceId: string): { id: string; version: number } {
 
 export class DynamoWorkflowStore extends TableStore implements WorkflowStore {
   async get(id: string): Promise<Workflow | undefined> {
-    const out = await this.db.send(
-      new GetCommand({ TableName: this.table, Key: keys.workflow(id), ConsistentRead: true }),
-    );
-    return out.Item ? fromStateItem(out.Item) : undefined;
+    return this.read(keys.workflow(id), fromStateItem);
   }
 
   async getVersion(id: string, version: number): Promise<WorkflowVersion | undefined> {
-    const out = await this.db.send(
-      new GetCommand({
-        TableName: this.table,
-        Key: keys.workflowVersion(id, version),
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item ? fromVersionItem(out.Item) : undefined;
+    return this.read(keys.workflowVersion(id, version), fromVersionItem);
   }
 
   async list(page: {
