@@ -11,7 +11,7 @@ import {
   type OfferedMove,
   releaseHistory,
 } from '#domain/release/service';
-import { baseVersion, httpHandler, pageView, written } from '#edge/handler';
+import { httpHandler, pageView, written } from '#edge/handler';
 import { releaseRoutes } from './contract/releases.ts';
 
 /**
@@ -83,23 +83,14 @@ export const createHandler = (ports: () => AppPorts) =>
         const { release, moves } = await getReleaseWithMoves(params.id as string, actor, p);
         return releaseView(release, moves);
       },
-      editRelease: async (req, p: AppPorts) => {
-        const { expectedVersion: _v, ...changes } = req.body;
-        const release = await editRelease(
-          req.params.id as string,
-          changes,
-          baseVersion(req, { required: true }),
-          req.actor,
-          p,
-        );
-        return releaseView(release);
-      },
+      editRelease: async ({ params, body, version, actor }, p: AppPorts) =>
+        releaseView(await editRelease(params.id as string, body, version, actor, p)),
       moveRelease: async (req, p: AppPorts) => {
         const { release, executionInStep, moves } = await moveRelease(
           req.params.id as string,
           {
             to: req.body.to,
-            expectedVersion: baseVersion(req, { required: true }),
+            expectedVersion: req.version,
             reason: req.body.reason ?? req.body.override?.reason,
           },
           req.actor,

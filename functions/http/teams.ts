@@ -1,7 +1,7 @@
 import { type AppPorts, environmentPorts } from '#app/ports';
 import { createTeam, editTeam, getTeam, listTeams } from '#domain/team/service';
 import type { Team } from '#domain/team/team';
-import { baseVersion, httpHandler, pageView, written } from '#edge/handler';
+import { httpHandler, pageView, written } from '#edge/handler';
 import { teamRoutes } from './contract/teams.ts';
 
 /** The public shape of a team. */
@@ -21,17 +21,8 @@ export const createHandler = (ports: () => AppPorts) =>
         pageView(await listTeams(query, actor, p), teamView),
       getTeam: async ({ params, actor }, p: AppPorts) =>
         teamView(await getTeam(params.id as string, actor, p)),
-      editTeam: async (req, p: AppPorts) => {
-        const { expectedVersion: _v, ...changes } = req.body;
-        const team = await editTeam(
-          req.params.id as string,
-          changes,
-          baseVersion(req, { required: true }),
-          req.actor,
-          p,
-        );
-        return teamView(team);
-      },
+      editTeam: async ({ params, body, version, actor }, p: AppPorts) =>
+        teamView(await editTeam(params.id as string, body, version, actor, p)),
     },
     ports,
   );

@@ -1,7 +1,7 @@
 import { type AppPorts, environmentPorts } from '#app/ports';
 import { createUser, getUser, listUsers, putUser } from '#domain/user/service';
 import type { User } from '#domain/user/user';
-import { baseVersion, httpHandler, pageView, written } from '#edge/handler';
+import { httpHandler, pageView, written } from '#edge/handler';
 import { userRoutes } from './contract/users.ts';
 
 /** The public shape of a user. */
@@ -21,10 +21,9 @@ export const createHandler = (ports: () => AppPorts) =>
         pageView(await listUsers(query, actor, p), userView),
       getUser: async ({ params, actor }, p: AppPorts) =>
         userView(await getUser(params.id as string, actor, p)),
-      putUser: async (req, p: AppPorts) => {
-        const { expectedVersion: _v, ...profile } = req.body;
-        const id = req.params.id as string;
-        const { user, created } = await putUser(id, profile, baseVersion(req), req.actor, p);
+      putUser: async ({ params, body, version, actor }, p: AppPorts) => {
+        const id = params.id as string;
+        const { user, created } = await putUser(id, body, version, actor, p);
         return written(userView(user), { location: `/users/${id}`, created });
       },
     },

@@ -89,7 +89,7 @@ function successResponses(r: DeclaredRoute) {
 
 function requestHeaders(r: DeclaredRoute) {
   const shape: Record<string, z.ZodType> = {};
-  if (r.ifMatch) {
+  if (r.version) {
     shape['If-Match'] = z.string().optional().openapi({
       description: 'The ETag read (the version the change is based on); the same as `expectedVersion`.',
       example: '"3"',

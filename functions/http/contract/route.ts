@@ -9,6 +9,9 @@ import type { Access } from '#domain/actor';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
+/** Whether a write must say which version it is based on, or may (a PUT that can also create). */
+export type VersionNeed = 'required' | 'optional';
+
 /**
  * Who may call a route, checked before the body is read (so a caller without it learns nothing
  * from validation errors): public, or the access its use case declares (`…Access` in the
@@ -26,6 +29,7 @@ export interface SuccessResponse {
 export interface RouteDeclaration<
   B extends z.ZodType | undefined = z.ZodType | undefined,
   Q extends z.ZodType | undefined = z.ZodType | undefined,
+  V extends VersionNeed | undefined = VersionNeed | undefined,
 > {
   readonly method: Method;
   readonly path: string;
@@ -35,8 +39,11 @@ export interface RouteDeclaration<
   readonly params?: z.ZodObject;
   readonly query?: Q;
   readonly body?: B;
-  /** A write that takes `If-Match` (the ETag it is based on); a stale one is 409. */
-  readonly ifMatch?: boolean;
+  /**
+   * A write based on a version read: `expectedVersion` in the body or `If-Match` with the ETag
+   * (both must agree; a stale one is 409); `required` when it must be sent.
+   */
+  readonly version?: V;
   /** A POST that takes `Idempotency-Key`; a replay answers `Idempotent-Replayed: true`. */
   readonly idempotent?: boolean;
   /** A PATCH that also takes `application/merge-patch+json`. */
@@ -60,7 +67,8 @@ export interface DeclaredRoute extends RouteDeclaration {
 export function route<
   B extends z.ZodType | undefined = undefined,
   Q extends z.ZodType | undefined = undefined,
->(declaration: RouteDeclaration<B, Q>): RouteDeclaration<B, Q> {
+  V extends VersionNeed | undefined = undefined,
+>(declaration: RouteDeclaration<B, Q, V>): RouteDeclaration<B, Q, V> {
   return declaration;
 }
 
@@ -118,7 +126,7 @@ export function problemStatuses(r: RouteDeclaration): number[] {
   if (r.body) statuses.add(415);
   if (r.params) statuses.add(404);
   // Any write can lose to a concurrent one (a stale version, a conflicting transaction).
-  if (r.ifMatch || r.method !== 'GET') statuses.add(409);
+  if (r.version || r.method !== 'GET') statuses.add(409);
   if (r.idempotent) statuses.add(422);
   return [...statuses].sort((a, b) => a - b);
 }

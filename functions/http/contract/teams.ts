@@ -134,7 +134,7 @@ export const teamRoutes = resource(
       access: teamAccess.edit,
       params: TeamParams,
       body: UpdateTeamBody,
-      ifMatch: true,
+      version: 'required',
       mergePatch: true,
       problems: [422],
       responses: { 200: { description: 'The edited team', schema: TeamView } },

@@ -98,7 +98,7 @@ export const userRoutes = resource(
       access: userAccess.replace,
       params: UserParams,
       body: PutUserBody,
-      ifMatch: true,
+      version: 'optional',
       responses: {
         200: { description: 'Replaced (or unchanged)', schema: UserView },
         201: { description: 'Created', schema: UserView },

@@ -8,19 +8,21 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
 import type { Actor } from '#domain/actor';
-import { ValidationError } from '#domain/errors';
 import type { IdempotencyRequest } from '#domain/ports';
 import type { UserStore } from '#domain/user/user';
 import type { DeclaredRoute, Resource, RouteDeclaration } from '../contract/route.ts';
 import {
+  baseVersion,
   type EdgeState,
   edgeState,
+  idempotencyKey,
   identifyCaller,
-  parseRequest,
+  jsonBody,
   problemResponses,
   requireAccess,
   resolveDeclaration,
   securityHeaders,
+  validateRequest,
 } from './middlewares.ts';
 
 export { MAX_BODY_BYTES } from './middlewares.ts';
@@ -28,7 +30,8 @@ export { MAX_BODY_BYTES } from './middlewares.ts';
 export type HttpEvent = APIGatewayProxyEventV2WithJWTAuthorizer;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
-export interface HttpRequest<B, Q> {
+export interface HttpRequest<B, Q, V = number | undefined> {
+  /** The body as its schema parsed it; without `expectedVersion`, which is `version`. */
   readonly body: B;
   readonly query: Q;
   readonly params: Readonly<Record<string, string>>;
@@ -36,16 +39,17 @@ export interface HttpRequest<B, Q> {
   readonly actor: Actor;
   /** The Idempotency-Key of a POST, scoped to the caller, with the body's fingerprint. */
   readonly idempotency: IdempotencyRequest | undefined;
-  /** Version from `If-Match` (an ETag we issued), if sent. */
-  readonly ifMatchVersion: number | undefined;
+  /** The version a write is based on (`expectedVersion` or `If-Match`), on routes that declare it. */
+  readonly version: V;
 }
 
 /** The request a declared route's use case receives, typed from its schemas. */
 export type RequestOf<D extends RouteDeclaration> =
-  D extends RouteDeclaration<infer B, infer Q>
+  D extends RouteDeclaration<infer B, infer Q, infer V>
     ? HttpRequest<
-        [B] extends [z.ZodType] ? z.output<B> : undefined,
-        [Q] extends [z.ZodType] ? z.output<Q> : Record<string, never>
+        [B] extends [z.ZodType] ? Omit<z.output<B>, 'expectedVersion'> : undefined,
+        [Q] extends [z.ZodType] ? z.output<Q> : Record<string, never>,
+        [V] extends ['required'] ? number : number | undefined
       >
     : never;
 
@@ -84,38 +88,6 @@ export function pageView<T, V>(page: { items: readonly T[]; nextCursor?: string 
   return { items: page.items.map(view), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
 }
 
-/**
- * The version a write is based on: `expectedVersion` in the body or `If-Match` (both must agree).
- * With `required`, one of them must be there.
- */
-export function baseVersion(
-  req: { body: { expectedVersion?: number | undefined }; ifMatchVersion: number | undefined },
-  options: { required: true },
-): number;
-export function baseVersion(
-  req: { body: { expectedVersion?: number | undefined }; ifMatchVersion: number | undefined },
-  options?: { required: boolean },
-): number | undefined;
-export function baseVersion(
-  req: { body: { expectedVersion?: number | undefined }; ifMatchVersion: number | undefined },
-  options: { required: boolean } = { required: false },
-): number | undefined {
-  const fromBody = req.body.expectedVersion;
-  const fromHeader = req.ifMatchVersion;
-  if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
-    throw new ValidationError('expectedVersion and If-Match disagree.', [
-      { path: 'expectedVersion', message: `is ${fromBody} but If-Match says ${fromHeader}` },
-    ]);
-  }
-  const version = fromBody ?? fromHeader;
-  if (version === undefined && options.required) {
-    throw new ValidationError('Say which version the change is based on.', [
-      { path: 'expectedVersion', message: 'is required (or send If-Match with the ETag you read)' },
-    ]);
-  }
-  return version;
-}
-
 /** A resource's Lambda handler, naming the routes it serves (`METHOD /path`). */
 export type HttpFunction = ((
   event: HttpEvent,
@@ -143,7 +115,16 @@ async function runUseCase<P>(
   run: (req: HttpRequest<unknown, unknown>, ports: P) => Promise<unknown>,
   ports: P,
 ): Promise<HttpResult> {
-  const result = await run(state.request as HttpRequest<unknown, unknown>, ports);
+  const request: HttpRequest<unknown, unknown> = {
+    body: state.body,
+    query: state.query,
+    params: state.params ?? {},
+    headers: state.headers,
+    actor: state.actor as Actor,
+    idempotency: state.idempotency,
+    version: state.version,
+  };
+  const result = await run(request, ports);
   if (result && typeof result === 'object' && REPLY in result) {
     const r = result as Reply;
     return json(r.status, r.body, r.headers);
@@ -191,7 +172,10 @@ export function httpHandler<P extends EdgePorts, R extends Record<string, RouteD
     .use(resolveDeclaration(byRouteKey))
     .use(identifyCaller(() => ports().users))
     .use(requireAccess())
-    .use(parseRequest());
+    .use(jsonBody())
+    .use(validateRequest())
+    .use(idempotencyKey())
+    .use(baseVersion());
   return Object.assign(
     (event: HttpEvent, context?: { awsRequestId?: string }) => handler(event, (context ?? {}) as never),
     {

@@ -1,7 +1,8 @@
 /**
  * The HTTP edge's middlewares, one job each, in the order they run: security headers on every
- * answer, errors as problem+json, the route's declaration, who calls, may they, and the request
- * parsed and validated. Each is a small factory returning `{ before, after, onError }` (middy).
+ * answer, errors as problem+json, the route's declaration, who calls, may they, the body as JSON,
+ * the request validated, its Idempotency-Key, and the version a write is based on. Each is a small
+ * factory returning `{ before, after, onError }` (middy), tested alone (test/unit/http/middlewares.test.ts).
  */
 import { createHash } from 'node:crypto';
 import type middy from '@middy/core';
@@ -36,15 +37,14 @@ export interface EdgeState {
   actor?: Actor;
   /** Whether the caller is a registered user (a token may name someone nobody created yet). */
   registered?: boolean;
-  request?: {
-    body: unknown;
-    query: unknown;
-    params: Record<string, string>;
-    headers: Record<string, string>;
-    actor: Actor;
-    idempotency: IdempotencyRequest | undefined;
-    ifMatchVersion: number | undefined;
-  };
+  /** The body as JSON, before validation (what an Idempotency-Key's fingerprint is taken of). */
+  rawBody?: unknown;
+  params?: Record<string, string>;
+  body?: unknown;
+  query?: unknown;
+  idempotency?: IdempotencyRequest;
+  /** The version a write is based on: `expectedVersion` in the body or `If-Match`. */
+  version?: number;
 }
 
 const states = new WeakMap<object, EdgeState>();
@@ -187,36 +187,49 @@ export function requireAccess(): Middleware {
 const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
 const MERGE_PATCH_TYPE = /^application\/merge-patch\+json\s*(;.*)?$/i;
 
-function readBody(event: Event, headers: Record<string, string>, declaration: DeclaredRoute): unknown {
-  if (event.body === undefined || event.body === null || event.body === '') return undefined;
-  const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-  if (raw.byteLength > MAX_BODY_BYTES) {
-    throw new HttpProblem(
-      413,
-      'payload-too-large',
-      'Payload Too Large',
-      `The body is larger than ${MAX_BODY_BYTES} bytes.`,
-    );
-  }
-  if (!declaration.body) {
-    throw new ValidationError('This route takes no body.', [{ path: '(root)', message: 'must be empty' }]);
-  }
-  const type = headers['content-type'] ?? '';
-  if (!JSON_TYPE.test(type) && !(declaration.mergePatch && MERGE_PATCH_TYPE.test(type))) {
-    throw new HttpProblem(
-      415,
-      'unsupported-media-type',
-      'Unsupported Media Type',
-      `Send the body as application/json${declaration.mergePatch ? ' (or application/merge-patch+json)' : ''}.`,
-    );
-  }
-  try {
-    return JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new ValidationError('The body is not valid JSON.', [
-      { path: '(root)', message: 'is not valid JSON' },
-    ]);
-  }
+/**
+ * The body as JSON: at most {@link MAX_BODY_BYTES} (413), only on routes that take one (400), as
+ * `application/json` or, where declared, `application/merge-patch+json` (415), well formed (400).
+ */
+export function jsonBody(): Middleware {
+  return {
+    before: (request) => {
+      const { event } = request;
+      const state = edgeState(event);
+      const { declaration } = state;
+      if (event.body === undefined || event.body === null || event.body === '') return;
+      const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+      if (raw.byteLength > MAX_BODY_BYTES) {
+        throw new HttpProblem(
+          413,
+          'payload-too-large',
+          'Payload Too Large',
+          `The body is larger than ${MAX_BODY_BYTES} bytes.`,
+        );
+      }
+      if (!declaration.body) {
+        throw new ValidationError('This route takes no body.', [
+          { path: '(root)', message: 'must be empty' },
+        ]);
+      }
+      const type = state.headers['content-type'] ?? '';
+      if (!JSON_TYPE.test(type) && !(declaration.mergePatch && MERGE_PATCH_TYPE.test(type))) {
+        throw new HttpProblem(
+          415,
+          'unsupported-media-type',
+          'Unsupported Media Type',
+          `Send the body as application/json${declaration.mergePatch ? ' (or application/merge-patch+json)' : ''}.`,
+        );
+      }
+      try {
+        state.rawBody = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new ValidationError('The body is not valid JSON.', [
+          { path: '(root)', message: 'is not valid JSON' },
+        ]);
+      }
+    },
+  };
 }
 
 function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
@@ -228,6 +241,62 @@ function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string
     );
   }
   return result.data;
+}
+
+/** Path parameters (an id that cannot exist is 404), body and query, against the declared schemas. */
+export function validateRequest(): Middleware {
+  return {
+    before: (request) => {
+      const { event } = request;
+      const state = edgeState(event);
+      const { declaration } = state;
+      const params = (event.pathParameters ?? {}) as Record<string, string>;
+      for (const [name, value] of Object.entries(params)) {
+        if (value === undefined || !ID_PATTERN.test(value)) {
+          throw new HttpProblem(
+            404,
+            'not-found',
+            'Not Found',
+            `No resource with ${name} "${String(value ?? '').slice(0, 128)}".`,
+          );
+        }
+      }
+      state.params = params;
+      state.body = declaration.body ? parseWith(declaration.body, state.rawBody, 'body') : undefined;
+      state.query = declaration.query
+        ? parseWith(declaration.query, event.queryStringParameters ?? {}, 'query')
+        : {};
+    },
+  };
+}
+
+const IdempotencyKey = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -');
+
+/**
+ * A POST's `Idempotency-Key`, scoped to its caller, with a fingerprint of the request (route, path
+ * parameters, body as sent): the same key for another request is refused by the store (422).
+ */
+export function idempotencyKey(): Middleware {
+  return {
+    before: (request) => {
+      const { event } = request;
+      const state = edgeState(event);
+      const key = state.headers['idempotency-key'];
+      if (key === undefined || !state.declaration.idempotent) return;
+      const parsedKey = IdempotencyKey.safeParse(key);
+      if (!parsedKey.success) {
+        throw new ValidationError('Bad Idempotency-Key.', fieldErrors(parsedKey.error, 'Idempotency-Key'));
+      }
+      const fingerprint = createHash('sha256')
+        .update(
+          `${event.routeKey}\n${JSON.stringify(event.pathParameters ?? {})}\n${JSON.stringify(state.rawBody ?? null)}`,
+        )
+        .digest('base64url');
+      state.idempotency = { scope: (state.actor as Actor).id, key: parsedKey.data, fingerprint };
+    },
+  };
 }
 
 function ifMatchVersion(headers: Record<string, string>): number | undefined {
@@ -242,55 +311,32 @@ function ifMatchVersion(headers: Record<string, string>): number | undefined {
   return Number(match[1]);
 }
 
-const IdempotencyKey = z
-  .string()
-  .regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'must be 1-128 characters of A-Z a-z 0-9 _ . : -');
-
-/** Path parameters, body, query and the precondition headers, validated against the declaration. */
-export function parseRequest(): Middleware {
+/**
+ * The version a write is based on (routes that declare `version`): `expectedVersion` in the body
+ * or `If-Match` with an ETag this API issued — both must agree, and a `required` one must be
+ * there. It leaves the body, which then holds only the change.
+ */
+export function baseVersion(): Middleware {
   return {
     before: (request) => {
-      const { event } = request;
-      const state = edgeState(event);
-      const { declaration, headers } = state;
-      const params = (event.pathParameters ?? {}) as Record<string, string>;
-      for (const [name, value] of Object.entries(params)) {
-        if (value === undefined || !ID_PATTERN.test(value)) {
-          throw new HttpProblem(
-            404,
-            'not-found',
-            'Not Found',
-            `No resource with ${name} "${String(value ?? '').slice(0, 128)}".`,
-          );
-        }
+      const state = edgeState(request.event);
+      const needs = state.declaration.version;
+      if (!needs) return;
+      const fromHeader = ifMatchVersion(state.headers);
+      const { expectedVersion: fromBody, ...change } = (state.body ?? {}) as { expectedVersion?: number };
+      if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
+        throw new ValidationError('expectedVersion and If-Match disagree.', [
+          { path: 'expectedVersion', message: `is ${fromBody} but If-Match says ${fromHeader}` },
+        ]);
       }
-      const rawBody = readBody(event, headers, declaration);
-      const body = declaration.body ? parseWith(declaration.body, rawBody, 'body') : undefined;
-      const query = declaration.query
-        ? parseWith(declaration.query, event.queryStringParameters ?? {}, 'query')
-        : {};
-      const actor = state.actor as Actor;
-      let idempotency: IdempotencyRequest | undefined;
-      const key = headers['idempotency-key'];
-      if (key !== undefined && declaration.idempotent) {
-        const parsedKey = IdempotencyKey.safeParse(key);
-        if (!parsedKey.success) {
-          throw new ValidationError('Bad Idempotency-Key.', fieldErrors(parsedKey.error, 'Idempotency-Key'));
-        }
-        const fingerprint = createHash('sha256')
-          .update(`${event.routeKey}\n${JSON.stringify(params)}\n${JSON.stringify(rawBody ?? null)}`)
-          .digest('base64url');
-        idempotency = { scope: actor.id, key: parsedKey.data, fingerprint };
+      const version = fromBody ?? fromHeader;
+      if (version === undefined && needs === 'required') {
+        throw new ValidationError('Say which version the change is based on.', [
+          { path: 'expectedVersion', message: 'is required (or send If-Match with the ETag you read)' },
+        ]);
       }
-      state.request = {
-        body,
-        query,
-        params,
-        headers,
-        actor,
-        idempotency,
-        ifMatchVersion: declaration.ifMatch ? ifMatchVersion(headers) : undefined,
-      };
+      state.body = change;
+      if (version !== undefined) state.version = version;
     },
   };
 }
