@@ -1,11 +1,5 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
-/**
- * Unit tests that still need Java and DynamoDB Local; they run with the integration project until
- * they move out of test/unit/ (then this list goes).
- */
-const UNIT_TESTS_NEEDING_DYNAMODB = ['test/unit/smoke.test.ts', 'test/unit/local/java-check.test.ts'];
-
 /** One DynamoDB Local for the whole run, shared by every project that lists it (see the file). */
 const DYNAMODB_LOCAL = 'test/setup/dynamodb-local.ts';
 
@@ -18,7 +12,6 @@ export const unitProject = {
   test: {
     name: 'unit',
     include: ['test/unit/**/*.test.ts'],
-    exclude: UNIT_TESTS_NEEDING_DYNAMODB,
   },
 } satisfies TestProjectInlineConfiguration;
 
@@ -42,7 +35,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', ...UNIT_TESTS_NEEDING_DYNAMODB],
+          include: ['test/integration/**/*.test.ts'],
           globalSetup: [DYNAMODB_LOCAL],
         },
       },
