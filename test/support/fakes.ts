@@ -99,7 +99,19 @@ class Recorder {
   }
 }
 
-const copy = <T>(value: T): T => structuredClone(value);
+/**
+ * A value as the table gives it back: a copy, without undefined attributes (the document client
+ * removes them) and with its maps' keys in another order (DynamoDB keeps no order of a map's keys):
+ * here, reverse alphabetical.
+ */
+const copy = <T>(value: T): T => reordered(JSON.parse(JSON.stringify(value))) as T;
+
+function reordered(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(reordered);
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value).sort(([a], [b]) => (a < b ? 1 : a > b ? -1 : 0));
+  return Object.fromEntries(entries.map(([k, v]) => [k, reordered(v)]));
+}
 
 /** DynamoDB's limit of items in one TransactWriteItems call. */
 const MAX_TRANSACTION_ITEMS = 100;
@@ -183,6 +195,9 @@ export function pageOf<T>(
   page: PageRequest,
   descending = false,
 ): Page<T> {
+  if (!Number.isInteger(page.limit) || page.limit < 1) {
+    throw new Error(`ValidationException: Limit must be a positive integer, not ${page.limit}`);
+  }
   const sign = descending ? -1 : 1;
   const compare = (a: string, b: string) => sign * (a < b ? -1 : a > b ? 1 : 0);
   const sorted = [...items].sort((a, b) => compare(sortKey(a), sortKey(b)));

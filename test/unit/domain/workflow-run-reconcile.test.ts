@@ -5,10 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { VersionConflictError } from '../../../functions/domain/errors.ts';
+import type { DomainEvent } from '../../../functions/domain/events.ts';
 import type { Release } from '../../../functions/domain/release/release.ts';
 import { createRelease, moveRelease } from '../../../functions/domain/release/service.ts';
 import type { Team } from '../../../functions/domain/team/team.ts';
-import { reconcileSubject } from '../../../functions/domain/workflow-run/reconcile.ts';
+import { reconcile, reconcileSubject, signalOf } from '../../../functions/domain/workflow-run/reconcile.ts';
 import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
 import { actor, inMemoryPorts } from '../../support/fakes.ts';
 
@@ -190,5 +191,103 @@ describe('reconcileSubject on the fakes', () => {
       throw new Error('table gone');
     };
     await expect(reconcile()).rejects.toThrow('table gone');
+  });
+});
+
+describe('reconcile: what it says about a subject and its execution', () => {
+  const at = (stage: string, stageEntry: number, status: Release['status'] = 'active') => ({
+    stage,
+    stageEntry,
+    status,
+  });
+
+  it('names what diverged, in words an operator reads', () => {
+    expect(reconcile(at('Closure', 7, 'closed'), timeouts, undefined)).toEqual({
+      kind: 'diverged',
+      detail: 'The subject is closed but has no execution.',
+    });
+    expect(reconcile(at('Review', 0), timeouts, { status: 'SUCCEEDED', currentState: 'Rejected' })).toEqual({
+      kind: 'diverged',
+      detail:
+        'The execution ended in "Rejected" although the subject records "Review" and no timeout leads there.',
+    });
+    expect(
+      reconcile(at('Review', 0), timeouts, {
+        status: 'RUNNING',
+        waiting: { stage: 'Expired', entry: 1, taskToken: 't' },
+      }),
+    ).toEqual({
+      kind: 'diverged',
+      detail:
+        'The execution waits in "Expired" (entry 1) although the subject records "Review" (entry 0) and no timeout leads there.',
+    });
+  });
+
+  it('follows only a succeeded execution into an exit; any other end is recorded as it ended', () => {
+    for (const status of ['FAILED', 'ABORTED', 'TIMED_OUT'] as const) {
+      expect(reconcile(at('Escalated', 1), timeouts, { status, currentState: 'Expired' })).toEqual({
+        kind: 'ended',
+        end: { status },
+      });
+    }
+    expect(reconcile(at('Review', 0), timeouts, { status: 'SUCCEEDED' })).toEqual({
+      kind: 'ended',
+      end: { status: 'SUCCEEDED' },
+    });
+    expect(
+      reconcile(at('Review', 0), timeouts, { status: 'SUCCEEDED', currentState: 'Route from Review' }),
+    ).toEqual({
+      kind: 'ended',
+      end: { status: 'SUCCEEDED' },
+    });
+  });
+
+  it('reports, without failing, a subject in a stage its workflow does not have', () => {
+    expect(reconcile(at('Gone', 0), timeouts, { status: 'SUCCEEDED', currentState: 'Expired' }).kind).toBe(
+      'diverged',
+    );
+    expect(
+      reconcile(at('Gone', 0), timeouts, {
+        status: 'RUNNING',
+        waiting: { stage: 'Escalated', entry: 1, taskToken: 't' },
+      }).kind,
+    ).toBe('diverged');
+  });
+});
+
+describe('signalOf: the signal a committed move recorded', () => {
+  const moved = (type: DomainEvent['type'], data: Record<string, unknown>): DomainEvent => ({
+    id: 'evt_1',
+    type,
+    occurredAt: T0,
+    actor: 'rm',
+    subject: { kind: 'release', id: 'rel_1' },
+    data,
+  });
+  const data = {
+    releaseId: 'rel_1',
+    from: 'Assessment',
+    to: 'Development',
+    entry: 1,
+    version: 2,
+    reason: null,
+    status: 'active',
+    deployStage: false,
+    stateMachineArn: 'arn:aws:states:us-east-1:000000000000:stateMachine:release-desk-release-default:1',
+    signal: { to: 'Development', entry: 1, actor: 'rm' },
+  };
+
+  it('reads it from the move of that entry, and from nothing else', () => {
+    expect(signalOf('release', moved('Release Stage Entered', data), 1)).toEqual({
+      to: 'Development',
+      entry: 1,
+      actor: 'rm',
+    });
+    expect(signalOf('release', moved('Release Stage Entered', data), 2)).toBeUndefined();
+    expect(signalOf('release', moved('Release Updated', data), 1)).toBeUndefined();
+    expect(signalOf('change', moved('Release Stage Entered', data), 1)).toBeUndefined();
+    expect(
+      signalOf('release', moved('Release Stage Entered', { ...data, signal: 'forged' }), 1),
+    ).toBeUndefined();
   });
 });

@@ -6,16 +6,17 @@
 import { describe, expect, it } from 'vitest';
 import { NotFoundError, VersionConflictError } from '../../../functions/domain/errors.ts';
 import type { Release } from '../../../functions/domain/release/release.ts';
-import type { RunSubject } from '../../../functions/domain/workflow-run/run.ts';
+import { type RunSubject, runKindOfExecution } from '../../../functions/domain/workflow-run/run.ts';
 import {
   beginRun,
   executionOf,
   followExecution,
   moveSubject,
 } from '../../../functions/domain/workflow-run/service.ts';
+import { recordExecutionMove, transition } from '../../../functions/domain/workflow-run/transition.ts';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
 import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
-import { actor, FakeRunStore, inMemoryPorts } from '../../support/fakes.ts';
+import { actor, FakeRunStore, fixedClock, inMemoryPorts, sequentialIds } from '../../support/fakes.ts';
 
 const T0 = '2026-11-26T10:00:00.000Z';
 
@@ -327,5 +328,64 @@ describe('a subject of kind change, through the generic module alone', () => {
       status: 'RUNNING',
       currentState: 'Recorded',
     });
+  });
+});
+
+describe('the workflow run’s rules, one by one', () => {
+  it('reports, without failing, a timeout out of a stage its workflow does not have', async () => {
+    const { ports, runPorts, release } = world();
+    release({ stage: 'Gone' });
+    expect(
+      await followExecution('release', 'rel_1', { stage: 'Escalated', entry: 1, terminal: false }, runPorts),
+    ).toBe('diverged');
+    expect(ports.releases.count('save')).toBe(0);
+  });
+
+  it('records no execution move for an entry the subject already has', () => {
+    const { release } = world();
+    const subject = release({ stage: 'Escalated', stageEntry: 1 });
+    const deps = { clock: fixedClock(), ids: sequentialIds() };
+    expect(
+      recordExecutionMove('release', subject, { to: 'Escalated', entry: 1, terminal: false }, deps),
+    ).toBeUndefined();
+    expect(
+      recordExecutionMove('release', subject, { to: 'Review', entry: 0, terminal: false }, deps),
+    ).toBeUndefined();
+    expect(
+      recordExecutionMove('release', subject, { to: 'Expired', entry: 2, terminal: true }, deps)?.subject,
+    ).toMatchObject({ stage: 'Expired', stageEntry: 2, status: 'closed' });
+  });
+
+  it('lets an administrator make a move whatever processes it lists, and names the version a stale move missed', () => {
+    const { release } = world();
+    const subject = release({ teamId: undefined });
+    const admin = actor('root', [], { admin: true });
+    const deps = { clock: fixedClock(), ids: sequentialIds() };
+    const onlyBy = (process: 'change' | 'deployment') =>
+      parseWorkflowDefinition({
+        name: 'One process',
+        kind: 'release',
+        initialStage: 'Review',
+        stages: [
+          { name: 'Review', transitions: [{ to: 'Done', processes: [process] }] },
+          { name: 'Done', terminal: true },
+        ],
+      });
+    for (const process of ['change', 'deployment'] as const) {
+      expect(
+        transition('release', subject, onlyBy(process), { to: 'Done', expectedVersion: 3 }, {}, admin, deps)
+          .subject.stage,
+      ).toBe('Done');
+    }
+    expect(() =>
+      transition('release', subject, onlyBy('change'), { to: 'Done', expectedVersion: 2 }, {}, admin, deps),
+    ).toThrow('Release rel_1 is at version 3, not 2; read it again and retry.');
+  });
+
+  it('tells the kind of subject an execution runs from its name', () => {
+    expect(runKindOfExecution('rel_01JD0000000000000000000001')).toBe('release');
+    expect(runKindOfExecution('chg_01JD0000000000000000000001')).toBe('change');
+    expect(runKindOfExecution('release-desk-rel_1')).toBeUndefined();
+    expect(runKindOfExecution('other')).toBeUndefined();
   });
 });

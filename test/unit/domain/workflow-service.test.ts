@@ -269,6 +269,13 @@ describe('publishWorkflow under an Idempotency-Key', () => {
     expect([a?.replayed, b?.replayed]).toEqual([false, true]);
     expect(b).toMatchObject({ created: true, changed: true, workflow: a?.workflow, published: a?.published });
     expect(events).toHaveLength(1);
+    // The same race for a later version: the loser's answer is not a creation.
+    const next = { id: 'fast', definition: fastTrack({ name: 'v2' }) };
+    const [c, d] = await Promise.all([
+      publishWorkflow(next, actor(), ports, { ...key(), key: 'k2' }),
+      publishWorkflow(next, actor(), ports, { ...key(), key: 'k2' }),
+    ]);
+    expect([c?.created, d?.created, d?.replayed, d?.published.version]).toEqual([false, false, true, 2]);
   });
 });
 
@@ -319,12 +326,38 @@ describe('publishWorkflow: what a new version keeps and what it says', () => {
         v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
       ),
     );
-    expect((await publishWorkflow({ id: 'fast', definition: reordered }, actor(), ports)).changed).toBe(
-      false,
-    );
+    expect(await publishWorkflow({ id: 'fast', definition: reordered }, actor(), ports)).toMatchObject({
+      changed: false,
+      created: false,
+      replayed: false,
+      published: { version: 1 },
+    });
+    // An optional field left undefined is no change either.
+    const undefinedDescription = { ...fastTrack(), description: undefined };
+    expect(
+      (await publishWorkflow({ id: 'fast', definition: undefinedDescription }, actor(), ports)).changed,
+    ).toBe(false);
+    // A number or a flag alone is a change.
+    const timed = fastTrack();
+    timed.stages[1] = { name: 'Deploy', timeoutSeconds: 60, transitions: [{ to: 'Done' }] };
+    const withTimeout = await publishWorkflow({ id: 'fast', definition: timed }, actor(), ports);
+    expect(withTimeout.changed).toBe(true);
+    const longer = fastTrack();
+    longer.stages[1] = { name: 'Deploy', timeoutSeconds: 120, transitions: [{ to: 'Done' }] };
+    expect(
+      (await publishWorkflow({ id: 'fast', definition: longer }, actor(), ports)).published.version,
+    ).toBe(3);
+    const unreasoned = fastTrack();
+    unreasoned.stages[0] = {
+      name: 'Build',
+      transitions: [{ to: 'Deploy' }, { to: 'Cancelled', requiresReason: false }],
+    };
+    expect(
+      (await publishWorkflow({ id: 'fast', definition: unreasoned }, actor(), ports)).published.version,
+    ).toBe(4);
     const stages = [...fastTrack().stages].reverse();
     const moved = await publishWorkflow({ id: 'fast', definition: fastTrack({ stages }) }, actor(), ports);
-    expect(moved).toMatchObject({ changed: true, published: { version: 2 } });
+    expect(moved).toMatchObject({ changed: true, published: { version: 5 } });
     const renamedStage = fastTrack();
     renamedStage.stages[3] = { name: 'Dropped', terminal: true };
     renamedStage.stages[0] = {
@@ -332,8 +365,8 @@ describe('publishWorkflow: what a new version keeps and what it says', () => {
       transitions: [{ to: 'Deploy' }, { to: 'Dropped', requiresReason: true }],
     };
     const third = await publishWorkflow({ id: 'fast', definition: renamedStage }, actor(), ports);
-    expect(third.published.version).toBe(3);
-    expect(publisher.calls).toHaveLength(3);
+    expect(third.published.version).toBe(6);
+    expect(publisher.calls).toHaveLength(6);
   });
 
   it('says why a publish is refused', async () => {
