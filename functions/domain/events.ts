@@ -142,6 +142,16 @@ export interface EventMeta {
   readonly subject: string | EventSubject;
 }
 
+/** Who and when for an event built now: a new event id, the instant, who caused it and about what. */
+export function eventMeta(
+  ids: { next(prefix: string): string },
+  at: string,
+  actor: string,
+  subject: EventMeta['subject'],
+): EventMeta {
+  return { id: ids.next('evt'), at, actor, subject };
+}
+
 /** How a subscriber might match the event: a caption and the pattern's `detail` part, if any. */
 export interface EventSubscription {
   readonly caption: string;

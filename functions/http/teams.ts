@@ -1,13 +1,7 @@
 import { type AppPorts, environmentPorts } from '#app/ports';
 import { createTeam, editTeam, getTeam, listTeams } from '#domain/team/service';
-import type { Team } from '#domain/team/team';
-import { httpHandler, pageView, written } from '#edge/handler';
+import { httpHandler, written } from '#edge/handler';
 import { teamRoutes } from './contract/teams.ts';
-
-/** The public shape of a team. */
-export function teamView(team: Team) {
-  return { ...team };
-}
 
 export const createHandler = (ports: () => AppPorts) =>
   httpHandler(
@@ -15,14 +9,12 @@ export const createHandler = (ports: () => AppPorts) =>
     {
       createTeam: async ({ body, actor, idempotency }, p: AppPorts) => {
         const { team, replayed } = await createTeam(body, actor, p, idempotency);
-        return written(teamView(team), { location: `/teams/${team.id}`, created: true, replayed });
+        return written(team, { location: `/teams/${team.id}`, created: true, replayed });
       },
-      listTeams: async ({ query, actor }, p: AppPorts) =>
-        pageView(await listTeams(query, actor, p), teamView),
-      getTeam: async ({ params, actor }, p: AppPorts) =>
-        teamView(await getTeam(params.id as string, actor, p)),
-      editTeam: async ({ params, body, version, actor }, p: AppPorts) =>
-        teamView(await editTeam(params.id as string, body, version, actor, p)),
+      listTeams: ({ query, actor }, p: AppPorts) => listTeams(query, actor, p),
+      getTeam: ({ params, actor }, p: AppPorts) => getTeam(params.id as string, actor, p),
+      editTeam: ({ params, body, version, actor }, p: AppPorts) =>
+        editTeam(params.id as string, body, version, actor, p),
     },
     ports,
   );

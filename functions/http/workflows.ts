@@ -7,20 +7,14 @@ import {
   getWorkflow,
   listWorkflows,
   publishWorkflow,
-  type Workflow,
   type WorkflowPorts,
   type WorkflowWithVersion,
 } from '#domain/workflow/service';
-import { type EdgePorts, httpHandler, pageView, written } from '#edge/handler';
+import { type EdgePorts, httpHandler, written } from '#edge/handler';
 import { workflowRoutes } from './contract/workflows.ts';
 
 /** What the workflows handler needs from the composition root. */
 export type WorkflowHandlerPorts = EdgePorts & WorkflowPorts;
-
-/** The public shape of a workflow in lists. */
-export function workflowSummary(workflow: Workflow) {
-  return { ...workflow };
-}
 
 /** The public shape of a workflow with one published version's definition and ASL. */
 export function workflowView({ workflow, published }: WorkflowWithVersion) {
@@ -47,8 +41,7 @@ export const createHandler = (ports: () => WorkflowHandlerPorts) =>
           replayed: outcome.replayed,
         });
       },
-      listWorkflows: async ({ query, actor }, p: WorkflowHandlerPorts) =>
-        pageView(await listWorkflows(query, actor, p), workflowSummary),
+      listWorkflows: ({ query, actor }, p: WorkflowHandlerPorts) => listWorkflows(query, actor, p),
       getWorkflow: async ({ params, query, actor }, p: WorkflowHandlerPorts) =>
         workflowView(await getWorkflow(params.id as string, actor, p, query.version)),
     },

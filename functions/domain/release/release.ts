@@ -3,7 +3,7 @@
  */
 import type { Actor } from '../actor.ts';
 import { ValidationError } from '../errors.ts';
-import { type DomainEvent, fieldChanges } from '../events.ts';
+import { type DomainEvent, eventMeta, fieldChanges } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
 import {
   type ExecutionEnd,
@@ -188,7 +188,7 @@ export function newRelease(
       stateMachineArn: workflow.stateMachineArn,
       executionInput: executionInput(release),
     },
-    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: id },
+    eventMeta(deps.ids, now, actor.id, id),
   );
   return { release, event };
 }
@@ -223,7 +223,7 @@ export function updateRelease(
   if (Object.keys(changed).length === 0) return undefined;
   const event = ReleaseUpdated.event(
     { releaseId: release.id, version: next.version, changed },
-    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: release.id },
+    eventMeta(deps.ids, now, actor.id, release.id),
   );
   return { release: next, event };
 }

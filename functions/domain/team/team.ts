@@ -5,7 +5,7 @@
  */
 import type { Actor } from '../actor.ts';
 import { type FieldError, RuleViolationError, ValidationError } from '../errors.ts';
-import { type DomainEvent, fieldChanges } from '../events.ts';
+import { type DomainEvent, eventMeta, fieldChanges } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
 import { applyMembership, type MembershipDelta, newUser, type User } from '../user/user.ts';
 import { TEAM_KINDS, TeamCreated, TeamUpdated } from './events.ts';
@@ -159,7 +159,7 @@ export function newTeam(
       members: [...team.members],
       defaultWorkflowId: team.defaultWorkflowId ?? null,
     },
-    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: id },
+    eventMeta(deps.ids, now, actor.id, id),
   );
   return { team, event };
 }
@@ -225,7 +225,7 @@ export function updateTeam(
       workGroupsRemoved: groups.removed.map((wg) => ({ ...wg })),
       workGroupsRenamed: renamed,
     },
-    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: team.id },
+    eventMeta(deps.ids, now, actor.id, team.id),
   );
   return { team: next, event };
 }

@@ -4,7 +4,7 @@
  * projection the teams resource keeps; the users resource never sets it.
  */
 import { type Actor, type Process, withImpliedProcesses } from '../actor.ts';
-import { type DomainEvent, fieldChanges } from '../events.ts';
+import { type DomainEvent, eventMeta, fieldChanges } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
 import { UserCreated, UserUpdated } from './events.ts';
 
@@ -98,7 +98,7 @@ export function newUser(
       processes: [...user.processes],
       admin: user.admin,
     },
-    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: id },
+    eventMeta(deps.ids, now, actor.id, id),
   );
   return { user, event };
 }
@@ -121,7 +121,7 @@ export function replaceUserProfile(
   if (Object.keys(changed).length === 0) return undefined;
   const event = UserUpdated.event(
     { userId: user.id, version: next.version, changed },
-    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: user.id },
+    eventMeta(deps.ids, now, actor.id, user.id),
   );
   return { user: next, event };
 }

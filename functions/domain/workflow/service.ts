@@ -12,7 +12,7 @@ import {
 } from '#workflows/definition';
 import { type Access, type Actor, ADMIN, ANY_PROCESS, authorize } from '../actor.ts';
 import { NotFoundError, RuleViolationError, ValidationError, VersionConflictError } from '../errors.ts';
-import type { DomainEvent } from '../events.ts';
+import { type DomainEvent, eventMeta } from '../events.ts';
 import type { Clock, IdempotencyRequest, IdGenerator, Page } from '../ports.ts';
 import { WORKFLOW_ID_PATTERN, WorkflowPublished } from './events.ts';
 
@@ -330,7 +330,7 @@ export function stagePublication(
       stateMachineArn: machine.stateMachineArn,
       stateMachineVersionArn: machine.stateMachineVersionArn,
     },
-    { id: deps.ids.next('evt'), at: now, actor: actor.id, subject: id },
+    eventMeta(deps.ids, now, actor.id, id),
   );
   return { workflow, published, expectedVersion: existing?.version, event };
 }

@@ -56,6 +56,11 @@ export function edgeState(event: Event): EdgeState {
   return state;
 }
 
+/** A middleware that acts before the use case, on the edge state of the request and its event. */
+function onRequest(act: (state: EdgeState, event: Event) => void | Promise<void>): Middleware {
+  return { before: (request) => act(edgeState(request.event), request.event) };
+}
+
 function lowerCaseHeaders(headers: Record<string, string | undefined> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = v;
@@ -149,39 +154,31 @@ export function inAdminGroup(claims: Record<string, unknown> | undefined): boole
 
 /** The caller: anonymous on public routes, else the user the token names (looked up once). */
 export function identifyCaller(users: () => UserStore): Middleware {
-  return {
-    before: async (request) => {
-      const state = edgeState(request.event);
-      if ('public' in state.declaration.access) {
-        state.actor = actorFor({ subject: 'anonymous', adminClaim: false }, undefined);
-        return;
-      }
-      const claims = request.event.requestContext?.authorizer?.jwt?.claims as
-        | Record<string, unknown>
-        | undefined;
-      const subject = userIdOf(claims);
-      const user = await users().get(subject);
-      state.registered = user !== undefined;
-      state.actor = actorFor({ subject, adminClaim: inAdminGroup(claims) }, user);
-    },
-  };
+  return onRequest(async (state, event) => {
+    if ('public' in state.declaration.access) {
+      state.actor = actorFor({ subject: 'anonymous', adminClaim: false }, undefined);
+      return;
+    }
+    const claims = event.requestContext?.authorizer?.jwt?.claims as Record<string, unknown> | undefined;
+    const subject = userIdOf(claims);
+    const user = await users().get(subject);
+    state.registered = user !== undefined;
+    state.actor = actorFor({ subject, adminClaim: inAdminGroup(claims) }, user);
+  });
 }
 
 /** The route's declared access, checked before the body is read (403 first, then validation). */
 export function requireAccess(): Middleware {
-  return {
-    before: (request) => {
-      const state = edgeState(request.event);
-      const access = state.declaration.access;
-      const actor = state.actor as Actor;
-      if (state.registered === false && !actor.admin && ('admin' in access || 'processes' in access)) {
-        throw new ForbiddenError(
-          `User ${actor.id} is not registered: an administrator creates it (PUT /users/${actor.id}).`,
-        );
-      }
-      if (!('public' in access)) authorize(actor, access);
-    },
-  };
+  return onRequest((state) => {
+    const access = state.declaration.access;
+    const actor = state.actor as Actor;
+    if (state.registered === false && !actor.admin && ('admin' in access || 'processes' in access)) {
+      throw new ForbiddenError(
+        `User ${actor.id} is not registered: an administrator creates it (PUT /users/${actor.id}).`,
+      );
+    }
+    if (!('public' in access)) authorize(actor, access);
+  });
 }
 
 const JSON_TYPE = /^application\/json\s*(;.*)?$/i;
@@ -192,44 +189,38 @@ const MERGE_PATCH_TYPE = /^application\/merge-patch\+json\s*(;.*)?$/i;
  * `application/json` or, where declared, `application/merge-patch+json` (415), well formed (400).
  */
 export function jsonBody(): Middleware {
-  return {
-    before: (request) => {
-      const { event } = request;
-      const state = edgeState(event);
-      const { declaration } = state;
-      if (event.body === undefined || event.body === null || event.body === '') return;
-      const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-      if (raw.byteLength > MAX_BODY_BYTES) {
-        throw new HttpProblem(
-          413,
-          'payload-too-large',
-          'Payload Too Large',
-          `The body is larger than ${MAX_BODY_BYTES} bytes.`,
-        );
-      }
-      if (!declaration.body) {
-        throw new ValidationError('This route takes no body.', [
-          { path: '(root)', message: 'must be empty' },
-        ]);
-      }
-      const type = state.headers['content-type'] ?? '';
-      if (!JSON_TYPE.test(type) && !(declaration.mergePatch && MERGE_PATCH_TYPE.test(type))) {
-        throw new HttpProblem(
-          415,
-          'unsupported-media-type',
-          'Unsupported Media Type',
-          `Send the body as application/json${declaration.mergePatch ? ' (or application/merge-patch+json)' : ''}.`,
-        );
-      }
-      try {
-        state.rawBody = JSON.parse(raw.toString('utf8'));
-      } catch {
-        throw new ValidationError('The body is not valid JSON.', [
-          { path: '(root)', message: 'is not valid JSON' },
-        ]);
-      }
-    },
-  };
+  return onRequest((state, event) => {
+    const { declaration } = state;
+    if (event.body === undefined || event.body === null || event.body === '') return;
+    const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+    if (raw.byteLength > MAX_BODY_BYTES) {
+      throw new HttpProblem(
+        413,
+        'payload-too-large',
+        'Payload Too Large',
+        `The body is larger than ${MAX_BODY_BYTES} bytes.`,
+      );
+    }
+    if (!declaration.body) {
+      throw new ValidationError('This route takes no body.', [{ path: '(root)', message: 'must be empty' }]);
+    }
+    const type = state.headers['content-type'] ?? '';
+    if (!JSON_TYPE.test(type) && !(declaration.mergePatch && MERGE_PATCH_TYPE.test(type))) {
+      throw new HttpProblem(
+        415,
+        'unsupported-media-type',
+        'Unsupported Media Type',
+        `Send the body as application/json${declaration.mergePatch ? ' (or application/merge-patch+json)' : ''}.`,
+      );
+    }
+    try {
+      state.rawBody = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new ValidationError('The body is not valid JSON.', [
+        { path: '(root)', message: 'is not valid JSON' },
+      ]);
+    }
+  });
 }
 
 function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
@@ -245,29 +236,25 @@ function parseWith<T extends z.ZodType>(schema: T, value: unknown, where: string
 
 /** Path parameters (an id that cannot exist is 404), body and query, against the declared schemas. */
 export function validateRequest(): Middleware {
-  return {
-    before: (request) => {
-      const { event } = request;
-      const state = edgeState(event);
-      const { declaration } = state;
-      const params = (event.pathParameters ?? {}) as Record<string, string>;
-      for (const [name, value] of Object.entries(params)) {
-        if (value === undefined || !ID_PATTERN.test(value)) {
-          throw new HttpProblem(
-            404,
-            'not-found',
-            'Not Found',
-            `No resource with ${name} "${String(value ?? '').slice(0, 128)}".`,
-          );
-        }
+  return onRequest((state, event) => {
+    const { declaration } = state;
+    const params = (event.pathParameters ?? {}) as Record<string, string>;
+    for (const [name, value] of Object.entries(params)) {
+      if (value === undefined || !ID_PATTERN.test(value)) {
+        throw new HttpProblem(
+          404,
+          'not-found',
+          'Not Found',
+          `No resource with ${name} "${String(value ?? '').slice(0, 128)}".`,
+        );
       }
-      state.params = params;
-      state.body = declaration.body ? parseWith(declaration.body, state.rawBody, 'body') : undefined;
-      state.query = declaration.query
-        ? parseWith(declaration.query, event.queryStringParameters ?? {}, 'query')
-        : {};
-    },
-  };
+    }
+    state.params = params;
+    state.body = declaration.body ? parseWith(declaration.body, state.rawBody, 'body') : undefined;
+    state.query = declaration.query
+      ? parseWith(declaration.query, event.queryStringParameters ?? {}, 'query')
+      : {};
+  });
 }
 
 const IdempotencyKey = z
@@ -279,24 +266,20 @@ const IdempotencyKey = z
  * parameters, body as sent): the same key for another request is refused by the store (422).
  */
 export function idempotencyKey(): Middleware {
-  return {
-    before: (request) => {
-      const { event } = request;
-      const state = edgeState(event);
-      const key = state.headers['idempotency-key'];
-      if (key === undefined || !state.declaration.idempotent) return;
-      const parsedKey = IdempotencyKey.safeParse(key);
-      if (!parsedKey.success) {
-        throw new ValidationError('Bad Idempotency-Key.', fieldErrors(parsedKey.error, 'Idempotency-Key'));
-      }
-      const fingerprint = createHash('sha256')
-        .update(
-          `${event.routeKey}\n${JSON.stringify(event.pathParameters ?? {})}\n${JSON.stringify(state.rawBody ?? null)}`,
-        )
-        .digest('base64url');
-      state.idempotency = { scope: (state.actor as Actor).id, key: parsedKey.data, fingerprint };
-    },
-  };
+  return onRequest((state, event) => {
+    const key = state.headers['idempotency-key'];
+    if (key === undefined || !state.declaration.idempotent) return;
+    const parsedKey = IdempotencyKey.safeParse(key);
+    if (!parsedKey.success) {
+      throw new ValidationError('Bad Idempotency-Key.', fieldErrors(parsedKey.error, 'Idempotency-Key'));
+    }
+    const fingerprint = createHash('sha256')
+      .update(
+        `${event.routeKey}\n${JSON.stringify(event.pathParameters ?? {})}\n${JSON.stringify(state.rawBody ?? null)}`,
+      )
+      .digest('base64url');
+    state.idempotency = { scope: (state.actor as Actor).id, key: parsedKey.data, fingerprint };
+  });
 }
 
 function ifMatchVersion(headers: Record<string, string>): number | undefined {
@@ -317,26 +300,23 @@ function ifMatchVersion(headers: Record<string, string>): number | undefined {
  * there. It leaves the body, which then holds only the change.
  */
 export function baseVersion(): Middleware {
-  return {
-    before: (request) => {
-      const state = edgeState(request.event);
-      const needs = state.declaration.version;
-      if (!needs) return;
-      const fromHeader = ifMatchVersion(state.headers);
-      const { expectedVersion: fromBody, ...change } = (state.body ?? {}) as { expectedVersion?: number };
-      if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
-        throw new ValidationError('expectedVersion and If-Match disagree.', [
-          { path: 'expectedVersion', message: `is ${fromBody} but If-Match says ${fromHeader}` },
-        ]);
-      }
-      const version = fromBody ?? fromHeader;
-      if (version === undefined && needs === 'required') {
-        throw new ValidationError('Say which version the change is based on.', [
-          { path: 'expectedVersion', message: 'is required (or send If-Match with the ETag you read)' },
-        ]);
-      }
-      state.body = change;
-      if (version !== undefined) state.version = version;
-    },
-  };
+  return onRequest((state) => {
+    const needs = state.declaration.version;
+    if (!needs) return;
+    const fromHeader = ifMatchVersion(state.headers);
+    const { expectedVersion: fromBody, ...change } = (state.body ?? {}) as { expectedVersion?: number };
+    if (fromBody !== undefined && fromHeader !== undefined && fromBody !== fromHeader) {
+      throw new ValidationError('expectedVersion and If-Match disagree.', [
+        { path: 'expectedVersion', message: `is ${fromBody} but If-Match says ${fromHeader}` },
+      ]);
+    }
+    const version = fromBody ?? fromHeader;
+    if (version === undefined && needs === 'required') {
+      throw new ValidationError('Say which version the change is based on.', [
+        { path: 'expectedVersion', message: 'is required (or send If-Match with the ETag you read)' },
+      ]);
+    }
+    state.body = change;
+    if (version !== undefined) state.version = version;
+  });
 }
