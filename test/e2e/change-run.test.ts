@@ -11,8 +11,12 @@ import type { Actor } from '../../functions/domain/actor.ts';
 import { ChangeRecorded } from '../../functions/domain/planned-events.ts';
 import { reconcileSubject } from '../../functions/domain/workflow-run/reconcile.ts';
 import type { RunSubject } from '../../functions/domain/workflow-run/run.ts';
-import { beginRun, executionOf, moveSubject } from '../../functions/domain/workflow-run/service.ts';
-import { transition } from '../../functions/domain/workflow-run/transition.ts';
+import {
+  beginRun,
+  executionOf,
+  moveSubject,
+  transition,
+} from '../../functions/domain/workflow-run/service.ts';
 import { keys } from '../../functions/store/keys.ts';
 import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 

@@ -15,7 +15,7 @@ import { newTeam, planBootstrap, updateTeam } from '../../functions/domain/team/
 import { newUser, replaceUserProfile } from '../../functions/domain/user/user.ts';
 import { stagePublication } from '../../functions/domain/workflow/service.ts';
 import { recordExecutionEnd } from '../../functions/domain/workflow-run/reconcile.ts';
-import { transition } from '../../functions/domain/workflow-run/transition.ts';
+import { transition } from '../../functions/domain/workflow-run/service.ts';
 import { toEntry } from '../../functions/events/outbox-relay.ts';
 import type { JsonSchema } from '../../functions/events/schemas/index.ts';
 import { type LocalEvent, LocalEventBus } from '../../infra/local/eventbridge/bus.ts';

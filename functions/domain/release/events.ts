@@ -85,7 +85,7 @@ export const ReleaseStageEntered = defineEvent({
   type: 'Release Stage Entered',
   description:
     'A release moved to another stage of its workflow (POST /releases/{id}/transitions). The signal-execution consumer makes sure the waiting workflow execution receives `signal`.',
-  emittedBy: 'transition (functions/domain/workflow-run/transition.ts)',
+  emittedBy: 'transition (functions/domain/workflow-run/service.ts)',
   subjectKinds: ['release'],
   data: stageEnteredData('releaseId', NOUN),
   subscription: {
@@ -98,7 +98,7 @@ export const ReleaseClosed = defineEvent({
   type: 'Release Closed',
   description:
     'A release reached a terminal stage that closes it normally (not a cancelled, rejected or backed-out stage). Committed with the `Release Stage Entered` of the same move.',
-  emittedBy: 'transition (functions/domain/workflow-run/transition.ts)',
+  emittedBy: 'transition (functions/domain/workflow-run/service.ts)',
   subjectKinds: ['release'],
   data: z
     .looseObject({

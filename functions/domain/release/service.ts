@@ -16,8 +16,14 @@ import type { DomainEvent } from '../events.ts';
 import type { IdempotencyRequest, Page } from '../ports.ts';
 import type { Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
-import { beginRun, executionOf, moveSubject } from '../workflow-run/service.ts';
-import { type MoveRequest, mayChange, requireTeam } from '../workflow-run/transition.ts';
+import {
+  beginRun,
+  executionOf,
+  type MoveRequest,
+  mayChange,
+  moveSubject,
+  requireTeam,
+} from '../workflow-run/service.ts';
 import type { ReleaseFilter, ReleasePorts } from './ports.ts';
 import { type NewRelease, newRelease, type Release, type ReleaseChanges, updateRelease } from './release.ts';
 

@@ -22,7 +22,7 @@ import {
   type StageSignal,
   SUBJECT_KINDS,
 } from './run.ts';
-import { recordExecutionMove } from './transition.ts';
+import { recordExecutionMove } from './service.ts';
 
 /** What an execution is doing, as Step Functions reports it. */
 export interface ObservedExecution {

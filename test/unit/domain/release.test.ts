@@ -13,7 +13,7 @@ import {
   updateRelease,
 } from '../../../functions/domain/release/release.ts';
 import { statusOfTerminal } from '../../../functions/domain/workflow-run/run.ts';
-import { transition } from '../../../functions/domain/workflow-run/transition.ts';
+import { transition } from '../../../functions/domain/workflow-run/service.ts';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
 import { actor, fixedClock, sequentialIds } from '../../support/fakes.ts';
 

@@ -12,8 +12,9 @@ import {
   executionOf,
   followExecution,
   moveSubject,
+  recordExecutionMove,
+  transition,
 } from '../../../functions/domain/workflow-run/service.ts';
-import { recordExecutionMove, transition } from '../../../functions/domain/workflow-run/transition.ts';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
 import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
 import { actor, FakeRunStore, fixedClock, inMemoryPorts, sequentialIds } from '../../support/fakes.ts';
