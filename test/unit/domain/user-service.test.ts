@@ -95,6 +95,7 @@ describe('createUser', () => {
     const error = await refusal(createUser({ id: 'ann', processes: [] }, admin, ports, key('k1')));
     expect(error).toBeInstanceOf(VersionConflictError);
     expect(error).toMatchObject({ currentVersion: undefined });
+    expect((error.cause as Error).message).toBe('User ann changed since; read it again.');
   });
 
   it('keeps no empty display name', async () => {
