@@ -29,6 +29,11 @@ export function withImpliedProcesses(processes: Iterable<Process>): Process[] {
   return PROCESSES.filter((p) => set.has(p));
 }
 
+/** The processes the actor acts with: all of them for an administrator. */
+export function processesOf(actor: Actor): Process[] {
+  return actor.admin ? [...PROCESSES] : [...actor.processes];
+}
+
 export function hasProcess(actor: Actor, process: Process): boolean {
   return actor.processes.has(process);
 }

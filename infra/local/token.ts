@@ -10,10 +10,9 @@
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { PROCESSES } from '../../functions/domain/actor.ts';
 import { LOCAL_ISSUER } from './cloud.ts';
 import { localIdentity } from './identity.ts';
-
-const PROCESSES = ['change', 'release', 'deployment'] as const;
 
 function fail(message: string): never {
   process.stderr.write(`token: ${message}\n`);

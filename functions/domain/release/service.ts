@@ -4,7 +4,7 @@
  */
 import type { WorkflowDefinition } from '#workflows/definition';
 import { allowedTransitions, type TransitionFacts } from '#workflows/transitions';
-import { type Access, type Actor, ANY_PROCESS, authorize } from '../actor.ts';
+import { type Access, type Actor, ANY_PROCESS, authorize, processesOf } from '../actor.ts';
 import {
   ForbiddenError,
   NotFoundError,
@@ -156,7 +156,7 @@ export function offeredMoves(release: Release, workflow: WorkflowDefinition, act
   if (release.status !== 'active') return [];
   if (!mayChange(release, actor)) return [];
   const facts = transitionFacts(release);
-  const processes = actor.admin ? ['change', 'release', 'deployment'] : [...actor.processes];
+  const processes = processesOf(actor);
   return allowedTransitions(workflow, release.stage, processes).map((t) => ({
     to: t.to,
     gates: t.gates,

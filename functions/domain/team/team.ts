@@ -3,7 +3,7 @@
  * membership: every member belongs to each of the team's work groups, and the users' `teamIds` /
  * `workGroupIds` are a projection of it, changed in the same transaction as the team.
  */
-import type { Actor } from '../actor.ts';
+import { type Actor, PROCESSES } from '../actor.ts';
 import { type FieldError, RuleViolationError, ValidationError } from '../errors.ts';
 import { type DomainEvent, eventMeta, fieldChanges } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
@@ -357,7 +357,7 @@ export function planBootstrap(
     const mine = all.filter((t): t is Team => t?.members.includes(adminId) === true);
     const created = newUser(
       adminId,
-      { displayName: 'Administrator', processes: ['change', 'release', 'deployment'], admin: true },
+      { displayName: 'Administrator', processes: [...PROCESSES], admin: true },
       actor,
       deps,
       {

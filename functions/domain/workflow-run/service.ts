@@ -7,7 +7,7 @@
  */
 import type { WorkflowDefinition } from '#workflows/definition';
 import { checkTransition, findStage, type TransitionFacts } from '#workflows/transitions';
-import type { Actor } from '../actor.ts';
+import { type Actor, processesOf } from '../actor.ts';
 import { ForbiddenError, NotFoundError, RuleViolationError, VersionConflictError } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Clock, IdempotencyRequest, IdGenerator } from '../ports.ts';
@@ -144,7 +144,7 @@ export function transition<S extends RunSubject>(
   const check = checkTransition(workflow, {
     from: subject.stage,
     to: request.to,
-    processes: actor.admin ? ['change', 'release', 'deployment'] : [...actor.processes],
+    processes: processesOf(actor),
     facts,
     ...(request.reason !== undefined ? { reason: request.reason } : {}),
   });
