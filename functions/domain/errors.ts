@@ -48,6 +48,21 @@ export class RuleViolationError extends Error {
   }
 }
 
+/**
+ * A transition whose gates do not hold now (409): the request is right, the state of things is
+ * not yet — tasks not done, approvals missing. It may succeed later without any change to it, which
+ * is what sets it apart from a rule violation (422). `details` says what each gate waits for.
+ */
+export class GateFailedError extends Error {
+  readonly code = 'transition-gate-failed';
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(message: string, details: Record<string, unknown>) {
+    super(message);
+    this.name = 'GateFailedError';
+    this.details = details;
+  }
+}
+
 /** The caller is known but lacks the process, team or role the action needs (403). */
 export class ForbiddenError extends Error {
   constructor(message: string) {

@@ -3,7 +3,7 @@
  * release, its execution and its reconciliation are the workflow run's (`../workflow-run/`).
  */
 import type { WorkflowDefinition } from '#workflows/definition';
-import { allowedTransitions, type TransitionFacts } from '#workflows/transitions';
+import { allowedTransitions } from '#workflows/transitions';
 import { type Access, type Actor, ANY_PROCESS, authorize, processesOf } from '../actor.ts';
 import {
   ForbiddenError,
@@ -19,6 +19,7 @@ import type { ExecutionView } from '../workflow-run/ports.ts';
 import {
   beginRun,
   executionOf,
+  type GateFacts,
   type MoveRequest,
   mayChange,
   moveSubject,
@@ -139,12 +140,26 @@ export async function getRelease(
   return release;
 }
 
-/** The facts the gates of a release's transitions are checked against, from the release itself. */
-export function transitionFacts(release: Release): TransitionFacts {
+/**
+ * The facts the gates of a release's transitions are checked against, from the release itself,
+ * with the tasks that are not done when some are (the 409 lists them).
+ */
+export function transitionFacts(release: Release): GateFacts {
+  const open = release.tasks.filter((t) => t.status !== 'done');
   return {
-    allDeploymentTasksDone: release.tasks.every((t) => t.status === 'done'),
+    allDeploymentTasksDone: open.length === 0,
     // Blackout windows arrive with SLAs; until then no window is ever open.
     noOpenBlackout: true,
+    ...(open.length > 0
+      ? {
+          why: {
+            allDeploymentTasksDone: {
+              detail: `${open.length} of ${release.tasks.length} deployment tasks are not done: ${open.map((t) => `${t.id} "${t.title}" (${t.status})`).join(', ')}.`,
+              tasks: open.map((t) => ({ id: t.id, title: t.title, status: t.status })),
+            },
+          },
+        }
+      : {}),
   };
 }
 

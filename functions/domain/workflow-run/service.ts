@@ -5,10 +5,16 @@
  * execution made on its own (a stage timeout) without the rules, beginning its run (the subject
  * stored, its execution started) and reading its execution.
  */
-import type { WorkflowDefinition } from '#workflows/definition';
+import type { Gate, WorkflowDefinition } from '#workflows/definition';
 import { checkTransition, findStage, type TransitionFacts } from '#workflows/transitions';
 import { type Actor, processesOf } from '../actor.ts';
-import { ForbiddenError, NotFoundError, RuleViolationError, VersionConflictError } from '../errors.ts';
+import {
+  ForbiddenError,
+  GateFailedError,
+  NotFoundError,
+  RuleViolationError,
+  VersionConflictError,
+} from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Clock, IdempotencyRequest, IdGenerator } from '../ports.ts';
 import type { ExecutionView, ExecutionViewer, RunPorts } from './ports.ts';
@@ -34,6 +40,20 @@ export interface MoveRequest {
 }
 
 type Deps = { clock: Clock; ids: IdGenerator };
+
+/** Why a gate does not hold, for the caller: a sentence and the facts behind it. */
+export interface GateExplanation {
+  readonly detail: string;
+  readonly [fact: string]: unknown;
+}
+
+/**
+ * The facts a subject's gates are checked against, with, for a gate that does not hold, why not
+ * (tasks not done, approvals missing): the 409 names them.
+ */
+export interface GateFacts extends TransitionFacts {
+  readonly why?: { readonly [G in Gate]?: GateExplanation };
+}
 
 /**
  * Members of the subject's team (or administrators) change it. A subject without a team (an
@@ -128,7 +148,7 @@ export function transition<S extends RunSubject>(
   subject: S,
   workflow: WorkflowDefinition,
   request: MoveRequest,
-  facts: TransitionFacts,
+  facts: GateFacts,
   actor: Actor,
   deps: Deps,
 ): { subject: S; events: DomainEvent[]; signal: StageSignal } {
@@ -150,6 +170,7 @@ export function transition<S extends RunSubject>(
   });
   if (!check.ok) {
     if (check.code === 'forbidden') throw new ForbiddenError(check.detail);
+    if (check.code === 'gate-failed') throw gateFailed(subject.stage, request.to, check, facts);
     throw new RuleViolationError(`transition-${check.code}`, check.detail, {
       from: subject.stage,
       to: request.to,
@@ -169,6 +190,22 @@ export function transition<S extends RunSubject>(
     actor.id,
     deps,
   );
+}
+
+/** The 409 of a move whose gates do not hold: every failing gate, each with why when known. */
+function gateFailed(
+  from: string,
+  to: string,
+  check: { detail: string; gates?: readonly Gate[] | undefined },
+  facts: GateFacts,
+): GateFailedError {
+  const gates = check.gates ?? [];
+  const reasons = gates.flatMap((gate) => {
+    const why = facts.why?.[gate];
+    return why ? [[gate, why] as const] : [];
+  });
+  const detail = [check.detail, ...reasons.map(([, why]) => why.detail)].join(' ');
+  return new GateFailedError(detail, { from, to, gates, ...Object.fromEntries(reasons) });
 }
 
 /**
@@ -225,7 +262,7 @@ export async function moveSubject<S extends RunSubject>(
   current: S,
   workflow: WorkflowDefinition,
   request: MoveRequest,
-  facts: TransitionFacts,
+  facts: GateFacts,
   actor: Actor,
   ports: Pick<RunPorts<S>, 'runs' | 'stageSignals' | 'clock' | 'ids'>,
 ): Promise<{ subject: S; executionInStep: boolean }> {

@@ -4,6 +4,7 @@
 import {
   type FieldError,
   ForbiddenError,
+  GateFailedError,
   IdempotencyKeyReusedError,
   NotFoundError,
   RuleViolationError,
@@ -91,6 +92,9 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
     return make(409, 'version-conflict', 'Version conflict', error.message, {
       ...(error.currentVersion !== undefined ? { currentVersion: error.currentVersion } : {}),
     });
+  }
+  if (error instanceof GateFailedError) {
+    return make(409, error.code, 'Gate not met', error.message, { ...error.details });
   }
   if (error instanceof RuleViolationError) {
     return make(422, error.code, 'Rule violation', error.message, { ...error.details });

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Actor } from '../../../functions/domain/actor.ts';
 import {
   ForbiddenError,
+  GateFailedError,
   IdempotencyKeyReusedError,
   NotFoundError,
   RuleViolationError,
@@ -763,11 +764,17 @@ describe('moveRelease', () => {
     const ports = world();
     const pending = stored(ports, { id: 'rel_pending', tasks: [task('t1', 'done'), task('t2', 'ready')] });
     const error = await refusal(moveRelease(pending.id, { to: 'Audit', expectedVersion: 7 }, rm, ports));
-    expect(error).toBeInstanceOf(RuleViolationError);
+    expect(error).toBeInstanceOf(GateFailedError);
     expect(error).toMatchObject({
       code: 'transition-gate-failed',
-      details: { from: 'Deployment', to: 'Audit', gates: ['allDeploymentTasksDone'] },
+      details: {
+        from: 'Deployment',
+        to: 'Audit',
+        gates: ['allDeploymentTasksDone'],
+        allDeploymentTasksDone: { tasks: [{ id: 't2', title: expect.any(String), status: 'ready' }] },
+      },
     });
+    expect(error.message).toContain('1 of 2 deployment tasks are not done: t2');
     const done = stored(ports, { id: 'rel_done', tasks: [task('t1', 'done'), task('t2', 'done')] });
     const out = await moveRelease(done.id, { to: 'Audit', expectedVersion: 7 }, rm, ports);
     expect(out.release).toMatchObject({ stage: 'Audit', stageEntry: 4, version: 8 });

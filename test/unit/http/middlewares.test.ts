@@ -6,7 +6,7 @@ import type middy from '@middy/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Actor } from '../../../functions/domain/actor.ts';
-import { ForbiddenError, ValidationError } from '../../../functions/domain/errors.ts';
+import { ForbiddenError, GateFailedError, ValidationError } from '../../../functions/domain/errors.ts';
 import { type RouteDeclaration, resource, route } from '../../../functions/http/contract/route.ts';
 import type { HttpEvent, HttpResult } from '../../../functions/http/edge/handler.ts';
 import {
@@ -323,6 +323,24 @@ describe('baseVersion (versions and ETags)', () => {
 });
 
 describe('problemResponses and securityHeaders', () => {
+  it('answers a gate that does not hold as 409 with the gates and why, never as a rule violation', async () => {
+    const request = requestOf(httpEvent('GET /widgets', '/widgets'));
+    request.error = new GateFailedError('Tasks are open.', {
+      gates: ['allDeploymentTasksDone'],
+      allDeploymentTasksDone: { detail: 'One task is open.', tasks: [{ id: 't1' }] },
+    });
+    await problemResponses().onError?.(request);
+    expect(request.response?.statusCode).toBe(409);
+    expect(JSON.parse(String(request.response?.body))).toEqual({
+      type: 'urn:release-desk:problem:transition-gate-failed',
+      title: 'Gate not met',
+      status: 409,
+      detail: 'Tasks are open.',
+      gates: ['allDeploymentTasksDone'],
+      allDeploymentTasksDone: { detail: 'One task is open.', tasks: [{ id: 't1' }] },
+    });
+  });
+
   it('answers a known error as problem+json with its status, anything else as a bare 500', async () => {
     const request = requestOf(httpEvent('GET /widgets', '/widgets'));
     request.error = new ForbiddenError('No.');
