@@ -49,17 +49,29 @@ export class RuleViolationError extends Error {
 }
 
 /**
+ * The request is right but the state of things does not allow it now (409), e.g. a second vote by
+ * the same board member. `code` is the problem type's slug.
+ */
+export class ConflictError extends Error {
+  readonly code: string;
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'ConflictError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/**
  * A transition whose gates do not hold now (409): the request is right, the state of things is
  * not yet — tasks not done, approvals missing. It may succeed later without any change to it, which
  * is what sets it apart from a rule violation (422). `details` says what each gate waits for.
  */
-export class GateFailedError extends Error {
-  readonly code = 'transition-gate-failed';
-  readonly details: Readonly<Record<string, unknown>>;
+export class GateFailedError extends ConflictError {
   constructor(message: string, details: Record<string, unknown>) {
-    super(message);
+    super('transition-gate-failed', message, details);
     this.name = 'GateFailedError';
-    this.details = details;
   }
 }
 

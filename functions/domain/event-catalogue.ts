@@ -3,12 +3,16 @@
  * the published JSON Schemas, `docs/events.md` and the consumers' parsing are made from. The
  * aggregates import their own definitions, never this module.
  */
-import { EVENT_TYPES, type EventDefinition, type EventType } from './events.ts';
 import {
-  BlackoutOverridden,
+  ChangeApprovalRecorded,
   ChangeExecutionEnded,
   ChangeRecorded,
   ChangeStateChanged,
+  ChangeUpdated,
+} from './change/events.ts';
+import { EVENT_TYPES, type EventDefinition, type EventType } from './events.ts';
+import {
+  BlackoutOverridden,
   ConfigurationItemUpdated,
   DeploymentTaskCompleted,
   DeploymentTaskFailed,
@@ -29,7 +33,9 @@ import { WorkflowPublished } from './workflow/events.ts';
 /** Keyed by type: the compiler refuses a type without a definition, or filed under another type. */
 export const EVENT_CATALOGUE: { readonly [T in EventType]: EventDefinition<T> } = {
   'Change Recorded': ChangeRecorded,
+  'Change Updated': ChangeUpdated,
   'Change State Changed': ChangeStateChanged,
+  'Change Approval Recorded': ChangeApprovalRecorded,
   'Change Execution Ended': ChangeExecutionEnded,
   'Release Created': ReleaseCreated,
   'Release Updated': ReleaseUpdated,

@@ -18,7 +18,9 @@ export const DEFAULT_EVENT_BUS_NAME = 'release-desk';
 /** Every detail type, in catalogue order; `event-catalogue.ts` holds one definition per entry. */
 export const EVENT_TYPES = [
   'Change Recorded',
+  'Change Updated',
   'Change State Changed',
+  'Change Approval Recorded',
   'Change Execution Ended',
   'Release Created',
   'Release Updated',

@@ -5,19 +5,6 @@
  */
 import { plannedEvent } from './events.ts';
 
-export const ChangeRecorded = plannedEvent('Change Recorded', 'An RFC was recorded.', {
-  caption: 'every RFC recorded',
-});
-export const ChangeStateChanged = plannedEvent(
-  'Change State Changed',
-  'An RFC moved to another state of its change workflow.',
-  { caption: 'every RFC state change' },
-);
-export const ChangeExecutionEnded = plannedEvent(
-  'Change Execution Ended',
-  "An RFC's workflow execution ended outside the API.",
-  { caption: 'every RFC whose execution ended outside the API' },
-);
 export const DeploymentTasksReady = plannedEvent(
   'Deployment Tasks Ready',
   "A release's deployment tasks became ready for technicians.",

@@ -50,10 +50,21 @@ export function eventItem(event: DomainEvent): Record<string, unknown> {
   };
 }
 
+/** Items derived from a state item (e.g. the link items of a release's RFCs), kept beside it. */
+export interface DerivedWrites {
+  readonly puts?: readonly (Record<string, unknown> & { pk: string; sk: string })[];
+  readonly deletes?: readonly { pk: string; sk: string }[];
+}
+
 export async function commit(
   db: DynamoDBDocumentClient,
   tableName: string,
-  change: { writes: readonly StateWrite[]; events: readonly DomainEvent[]; idempotency?: IdempotencyRecord },
+  change: {
+    writes: readonly StateWrite[];
+    events: readonly DomainEvent[];
+    derived?: DerivedWrites;
+    idempotency?: IdempotencyRecord;
+  },
 ): Promise<void> {
   const items: TransactItem[] = change.writes.map(({ item, expectedVersion }) =>
     expectedVersion === undefined
@@ -68,6 +79,8 @@ export async function commit(
           },
         },
   );
+  for (const item of change.derived?.puts ?? []) items.push({ Put: { TableName: tableName, Item: item } });
+  for (const key of change.derived?.deletes ?? []) items.push({ Delete: { TableName: tableName, Key: key } });
   for (const event of change.events) {
     items.push({
       Put: { TableName: tableName, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' },
@@ -142,7 +155,7 @@ export async function replayedResource(
 export async function commitOnce(
   db: DynamoDBDocumentClient,
   tableName: string,
-  change: { writes: readonly StateWrite[]; events: readonly DomainEvent[] },
+  change: { writes: readonly StateWrite[]; events: readonly DomainEvent[]; derived?: DerivedWrites },
   idempotency: IdempotencyRequest | undefined,
   resourceId: string | undefined,
 ): Promise<{ replayedId?: string }> {

@@ -43,9 +43,17 @@ export const keys = {
   }),
   /** A workflow-run subject (release, RFC) of any kind. */
   run: (kind: RunKind, id: string) => ({ pk: aggregatePk(kind, id), sk: STATE_SK }),
+  /** A release's link to an RFC it names, in the RFC's partition (the RFC's `releaseIds`). */
+  changeRelease: (changeId: string, releaseId: string) => ({
+    pk: aggregatePk('change', changeId),
+    sk: `${CHANGE_RELEASE_PREFIX}${releaseId}`,
+  }),
   /** The stage task a subject's execution waits on (its token), beside the subject. */
   wait: (kind: RunKind, id: string) => ({ pk: aggregatePk(kind, id), sk: WAIT_SK }),
 };
+
+/** Sort-key prefix of the release links in an RFC's partition. */
+export const CHANGE_RELEASE_PREFIX = 'REL#';
 
 /** Sort key of the item holding the token a subject's execution currently waits on. */
 export const WAIT_SK = '#WAIT';
@@ -84,6 +92,41 @@ export function releaseIndexKeys(release: {
     gsi5sk: `${release.plannedStart}#${release.id}`,
   };
 }
+
+/**
+ * The index keys of an RFC: gsi1 all RFCs, gsi2 by status, gsi3 the approval queue (only while it
+ * waits for votes), gsi4 by state, gsi5 by type — each newest first by `<createdAt>#<id>`.
+ */
+export function changeIndexKeys(change: {
+  id: string;
+  createdAt: string;
+  status: string;
+  stage: string;
+  type: string;
+  votingStates: readonly string[];
+}) {
+  const created = `${change.createdAt}#${change.id}`;
+  const awaiting = change.status === 'active' && change.votingStates.includes(change.stage);
+  return {
+    gsi1pk: changeLists.all.partition,
+    gsi1sk: created,
+    gsi2pk: runStatusList('change', change.status),
+    gsi2sk: created,
+    ...(awaiting ? { gsi3pk: changeLists.awaitingVote.partition, gsi3sk: created } : {}),
+    gsi4pk: changeLists.state(change.stage).partition,
+    gsi4sk: created,
+    gsi5pk: changeLists.type(change.type).partition,
+    gsi5sk: created,
+  };
+}
+
+/** The partitions `changeIndexKeys` writes, for the queries that read them. */
+export const changeLists = {
+  all: { index: 'gsi1', partition: 'CHANGES' },
+  awaitingVote: { index: 'gsi3', partition: 'CHANGES#AWAITING-VOTE' },
+  state: (state: string) => ({ index: 'gsi4' as const, partition: `CHANGES#STATE#${state}` }),
+  type: (type: string) => ({ index: 'gsi5' as const, partition: `CHANGES#TYPE#${type}` }),
+} as const;
 
 /** The partitions `releaseIndexKeys` writes, for the queries that read them. */
 export const releaseLists = {

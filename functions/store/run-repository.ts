@@ -67,6 +67,16 @@ export interface RunItemOptions<S extends RunSubject> {
   readonly kind: RunKind;
   /** The index keys of a subject (every list it appears in); by default only by status. */
   readonly indexKeys?: (subject: S) => Record<string, string>;
+  /**
+   * Attributes of the item that serve queries (filters), not the subject: written beside it,
+   * left out when the item is read back.
+   */
+  readonly queryAttributes?: (subject: S) => Record<string, unknown>;
+  /**
+   * Items kept beside the subject in other partitions (a release's links to its RFCs): written
+   * with its creation, and on a save given the subject as it was read, the difference by key.
+   */
+  readonly links?: (subject: S) => (Record<string, unknown> & { pk: string; sk: string })[];
 }
 
 export class DynamoRunStore<S extends RunSubject> extends TableStore implements RunStore<S> {
@@ -87,6 +97,7 @@ export class DynamoRunStore<S extends RunSubject> extends TableStore implements 
       ...keys.run(kind, subject.id),
       entity: kind,
       ...index,
+      ...this.#options.queryAttributes?.(subject),
       ...(subject as unknown as Record<string, unknown>),
     };
   }
@@ -94,14 +105,37 @@ export class DynamoRunStore<S extends RunSubject> extends TableStore implements 
   protected fromItem = (item: Record<string, unknown>): S => {
     const copy: Record<string, unknown> = { ...item };
     for (const k of ITEM_ONLY) delete copy[k];
+    if (this.#options.queryAttributes) {
+      for (const k of Object.keys(this.#options.queryAttributes(copy as unknown as S))) delete copy[k];
+    }
     return copy as unknown as S;
   };
+
+  /** The link items to put and delete when a subject goes from `before` to `after`. */
+  #linkChanges(before: S | undefined, after: S) {
+    const links = this.#options.links;
+    if (!links) return {};
+    const key = (i: { pk: string; sk: string }) => `${i.pk}|${i.sk}`;
+    const old = new Map((before ? links(before) : []).map((i) => [key(i), i]));
+    const now = links(after);
+    const kept = new Set(now.map(key));
+    return {
+      derived: {
+        puts: now.filter((i) => !old.has(key(i))),
+        deletes: [...old.values()].filter((i) => !kept.has(key(i))).map(({ pk, sk }) => ({ pk, sk })),
+      },
+    };
+  }
 
   async create(subject: S, event: DomainEvent, idempotency?: IdempotencyRequest) {
     const { replayedId } = await commitOnce(
       this.db,
       this.table,
-      { writes: [{ item: this.toItem(subject), expectedVersion: undefined }], events: [event] },
+      {
+        writes: [{ item: this.toItem(subject), expectedVersion: undefined }],
+        events: [event],
+        ...this.#linkChanges(undefined, subject),
+      },
       idempotency,
       subject.id,
     );
@@ -112,8 +146,12 @@ export class DynamoRunStore<S extends RunSubject> extends TableStore implements 
     return this.read(keys.run(this.#options.kind, id), this.fromItem);
   }
 
-  async save(subject: S, expectedVersion: number, events: readonly DomainEvent[]): Promise<void> {
-    await commit(this.db, this.table, { writes: [{ item: this.toItem(subject), expectedVersion }], events });
+  async save(subject: S, expectedVersion: number, events: readonly DomainEvent[], previous?: S): Promise<void> {
+    await commit(this.db, this.table, {
+      writes: [{ item: this.toItem(subject), expectedVersion }],
+      events,
+      ...(previous ? this.#linkChanges(previous, subject) : {}),
+    });
   }
 
   async event(id: string, eventId: string): Promise<DomainEvent | undefined> {

@@ -8,7 +8,8 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../functions/domain/actor.ts';
-import { ChangeRecorded } from '../../functions/domain/planned-events.ts';
+import { ChangeRecorded } from '../../functions/domain/change/events.ts';
+import { executionInput } from '../../functions/domain/workflow-run/run.ts';
 import { reconcileSubject } from '../../functions/domain/workflow-run/reconcile.ts';
 import type { RunSubject } from '../../functions/domain/workflow-run/run.ts';
 import {
@@ -53,7 +54,19 @@ async function recordChange(options: { startFromApi: boolean }): Promise<RunSubj
     updatedBy: changeManager.id,
   };
   const created = ChangeRecorded.event(
-    { changeId: id, stage: workflow.initialStage },
+    {
+      changeId: id,
+      title: 'A subject of kind change',
+      type: 'normal',
+      risk: 'low',
+      priority: 3,
+      state: workflow.initialStage,
+      cabTeamId: 'team_cab',
+      ciIds: [],
+      workflow: { id: workflow.id, version: workflow.version },
+      stateMachineArn: workflow.stateMachineArn,
+      executionInput: executionInput('change', subject),
+    },
     { id: ports.ids.next('evt'), at, actor: changeManager.id, subject: { kind: 'change', id } },
   );
   // Without the API's own start, only the created event's consumer can start the execution.

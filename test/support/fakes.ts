@@ -24,6 +24,8 @@ import {
   ValidationError,
   VersionConflictError,
 } from '#domain/errors';
+import type { Change } from '#domain/change/change';
+import type { ApprovalQueue, ChangeFilter, ChangeStore } from '#domain/change/ports';
 import type { DomainEvent, EventSubject } from '#domain/events';
 import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
@@ -323,6 +325,51 @@ export class FakeReleaseStore extends FakeRunStore<Release> implements ReleaseSt
     return byPlanned
       ? pageOf(list, matching, (r) => `${r.plannedStart}#${r.id}`, page)
       : pageOf(list, matching, (r) => `${r.createdAt}#${r.id}`, page, true);
+  }
+}
+
+/**
+ * The RFC store (`DynamoChangeStore`): lists newest first; the approval queue is the active RFCs
+ * waiting in a voting state of one of the boards, neither requested nor voted on by the voter;
+ * the linked releases are those of the release store that name the RFC.
+ */
+export class FakeChangeStore extends FakeRunStore<Change> implements ChangeStore {
+  readonly #releases: FakeReleaseStore;
+
+  constructor(table: FakeTable, releases: FakeReleaseStore) {
+    super('change', table);
+    this.#releases = releases;
+  }
+
+  async list(filter: ChangeFilter, page: PageRequest): Promise<Page<Change>> {
+    this.called('list', filter, page);
+    const matching = [...this.subjects.values()].filter(
+      (c) =>
+        (filter.state === undefined || c.stage === filter.state) &&
+        (filter.type === undefined || c.type === filter.type),
+    );
+    return pageOf(`changes:${JSON.stringify(filter)}`, matching, (c) => `${c.createdAt}#${c.id}`, page, true);
+  }
+
+  async awaitingVote(queue: ApprovalQueue, page: PageRequest): Promise<Page<Change>> {
+    this.called('awaitingVote', queue, page);
+    const matching = [...this.subjects.values()].filter(
+      (c) =>
+        c.status === 'active' &&
+        c.votingStates.includes(c.stage) &&
+        queue.boardIds.includes(c.cabTeamId) &&
+        c.createdBy !== queue.voterId &&
+        !c.approvals.some((v) => v.by === queue.voterId),
+    );
+    return pageOf(`awaiting:${JSON.stringify(queue)}`, matching, (c) => `${c.createdAt}#${c.id}`, page, true);
+  }
+
+  async linkedReleases(changeId: string): Promise<string[]> {
+    this.called('linkedReleases', changeId);
+    return [...this.#releases.subjects.values()]
+      .filter((r) => r.changeIds.includes(changeId))
+      .map((r) => r.id)
+      .sort();
   }
 }
 
@@ -831,13 +878,15 @@ export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> }
   const workflows = new FakeWorkflowCatalog(workflowStore, teams);
   for (const [id, definition] of Object.entries(defaultWorkflows)) workflows.seed(id, definition);
   const stepFunctions = new FakeStepFunctions(clock);
+  const releases = new FakeReleaseStore(table);
   return {
     table,
     clock,
     ids,
     users,
     teams,
-    releases: new FakeReleaseStore(table),
+    releases,
+    changes: new FakeChangeStore(table, releases),
     waits: new FakeWaitStore(),
     workflows,
     workflowStore,

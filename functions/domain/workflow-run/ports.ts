@@ -17,8 +17,12 @@ export interface RunStore<S extends RunSubject> {
    */
   create(subject: S, event: DomainEvent, idempotency?: IdempotencyRequest): Promise<IdempotentWrite>;
   get(id: string): Promise<S | undefined>;
-  /** Replaces the subject if its stored version is still `expectedVersion`, with its events (409 otherwise). */
-  save(subject: S, expectedVersion: number, events: readonly DomainEvent[]): Promise<void>;
+  /**
+   * Replaces the subject if its stored version is still `expectedVersion`, with its events (409
+   * otherwise). Given the subject as it was read (`previous`), the store also updates what it keeps
+   * beside it from the difference (a release's links to its RFCs); moves leave those alone.
+   */
+  save(subject: S, expectedVersion: number, events: readonly DomainEvent[], previous?: S): Promise<void>;
   /** Its events, oldest first: its audit trail. */
   history(id: string, page: { limit: number; cursor?: string | undefined }): Promise<Page<DomainEvent>>;
   /** One committed event, by its id (what a consumer trusts instead of the bus). */

@@ -7,7 +7,7 @@
  */
 import { TIMEOUT_ACTOR } from '#workflows/compile';
 import type { DomainEvent, EventDefinition, EventMeta } from '../events.ts';
-import { ChangeExecutionEnded, ChangeRecorded, ChangeStateChanged } from '../planned-events.ts';
+import { ChangeExecutionEnded, ChangeRecorded, ChangeStateChanged } from '../change/events.ts';
 import {
   ReleaseClosed,
   ReleaseCreated,
@@ -74,6 +74,11 @@ export interface SubjectKindSpec {
   readonly idField: string;
   /** The prefix of its ids (`rel_…`), which are also its executions' names. */
   readonly idPrefix: string;
+  /**
+   * Who changes it: `team`, the members of its team (a release's release team) or administrators;
+   * `process`, whoever holds the process its workflow's transitions name (an RFC: change managers).
+   */
+  readonly changedBy: 'team' | 'process';
   readonly events: {
     /** It was created (its execution is started on it). */
     readonly created: EventDefinition;
@@ -95,6 +100,7 @@ export const SUBJECT_KINDS: Readonly<Record<RunKind, SubjectKindSpec>> = {
     noun: 'Release',
     idField: 'releaseId',
     idPrefix: 'rel',
+    changedBy: 'team',
     events: { created: ReleaseCreated, entered: ReleaseStageEntered, ended: ReleaseExecutionEnded },
     closedEvents: (subject, meta) => {
       // A release subject has its planned window.
@@ -122,6 +128,7 @@ export const SUBJECT_KINDS: Readonly<Record<RunKind, SubjectKindSpec>> = {
     noun: 'Change',
     idField: 'changeId',
     idPrefix: 'chg',
+    changedBy: 'process',
     events: { created: ChangeRecorded, entered: ChangeStateChanged, ended: ChangeExecutionEnded },
   },
 };

@@ -64,7 +64,8 @@ export function mayChange(subject: Pick<RunSubject, 'teamId'>, actor: Actor): bo
 }
 
 export function requireTeam(kind: RunKind, subject: Pick<RunSubject, 'id' | 'teamId'>, actor: Actor): void {
-  if (mayChange(subject, actor)) return;
+  // A subject no team owns is changed by whoever holds its transitions' processes (checked next).
+  if (SUBJECT_KINDS[kind].changedBy === 'process' || mayChange(subject, actor)) return;
   throw new ForbiddenError(
     subject.teamId === undefined
       ? `${SUBJECT_KINDS[kind].noun} ${subject.id} belongs to no team: only administrators may change it.`

@@ -6,9 +6,11 @@
 import type { EventType } from '#domain/events';
 import blackoutOverridden from './blackout-overridden.json' with { type: 'json' };
 import type { JsonSchema } from './catalogue.ts';
+import changeApprovalRecorded from './change-approval-recorded.json' with { type: 'json' };
 import changeExecutionEnded from './change-execution-ended.json' with { type: 'json' };
 import changeRecorded from './change-recorded.json' with { type: 'json' };
 import changeStateChanged from './change-state-changed.json' with { type: 'json' };
+import changeUpdated from './change-updated.json' with { type: 'json' };
 import configurationItemUpdated from './configuration-item-updated.json' with { type: 'json' };
 import deploymentTaskCompleted from './deployment-task-completed.json' with { type: 'json' };
 import deploymentTaskFailed from './deployment-task-failed.json' with { type: 'json' };
@@ -30,7 +32,9 @@ export { EVENT_CATALOGUE, type EventSpec, type JsonSchema, schemaFileName, schem
 /** The published schema of every detail type, as read from its `<kebab-case-type>.json` file. */
 export const eventSchemas: Readonly<Record<EventType, JsonSchema>> = {
   'Change Recorded': changeRecorded,
+  'Change Updated': changeUpdated,
   'Change State Changed': changeStateChanged,
+  'Change Approval Recorded': changeApprovalRecorded,
   'Change Execution Ended': changeExecutionEnded,
   'Release Created': releaseCreated,
   'Release Updated': releaseUpdated,

@@ -2,6 +2,7 @@
  * RFC 9457 problem details. Every error response is built here, once, at the edge.
  */
 import {
+  ConflictError,
   type FieldError,
   ForbiddenError,
   GateFailedError,
@@ -93,8 +94,9 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
       ...(error.currentVersion !== undefined ? { currentVersion: error.currentVersion } : {}),
     });
   }
-  if (error instanceof GateFailedError) {
-    return make(409, error.code, 'Gate not met', error.message, { ...error.details });
+  if (error instanceof ConflictError) {
+    const title = error instanceof GateFailedError ? 'Gate not met' : 'Conflict';
+    return make(409, error.code, title, error.message, { ...error.details });
   }
   if (error instanceof RuleViolationError) {
     return make(422, error.code, 'Rule violation', error.message, { ...error.details });

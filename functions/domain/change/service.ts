@@ -1,0 +1,293 @@
+/**
+ * RFC use cases. Each receives its ports, so tests run them on in-memory fakes. Moving an RFC,
+ * its execution and its reconciliation are the workflow run's (`../workflow-run/`), as for releases.
+ */
+import { DEFAULT_CHANGE_WORKFLOW_IDS } from '#workflows/defaults/index';
+import type { WorkflowDefinition } from '#workflows/definition';
+import { allowedTransitions } from '#workflows/transitions';
+import { type Access, type Actor, ANY_PROCESS, authorize, processesOf } from '../actor.ts';
+import { NotFoundError, RuleViolationError, VersionConflictError } from '../errors.ts';
+import type { DomainEvent } from '../events.ts';
+import type { IdempotencyRequest, Page } from '../ports.ts';
+import type { Team } from '../team/team.ts';
+import type { ExecutionView } from '../workflow-run/ports.ts';
+import {
+  beginRun,
+  executionOf,
+  type GateFacts,
+  type MoveRequest,
+  moveSubject,
+} from '../workflow-run/service.ts';
+import {
+  type Change,
+  type ChangeChanges,
+  cabApproval,
+  type Decision,
+  type NewChange,
+  newChange,
+  recordVote,
+  updateChange,
+} from './change.ts';
+import type { ChangeFilter, ChangePorts } from './ports.ts';
+
+export type { ChangeFilter, ChangePorts, ChangeStore } from './ports.ts';
+
+/** The board RFCs are voted on by when they name none (created by the bootstrap). */
+export const DEFAULT_CAB_TEAM_ID = 'team_cab';
+
+/**
+ * Who may use the RFC use cases (the routes declare these same objects). The `change` process
+ * records, edits and (through its workflow's transitions) moves RFCs; reading is open to every
+ * process holder; voting is for the members of the RFC's board, checked against the board.
+ */
+export const changeAccess = {
+  record: { processes: ['change'] },
+  read: ANY_PROCESS,
+  edit: { processes: ['change'] },
+  vote: ANY_PROCESS,
+} as const satisfies Record<string, Access>;
+
+/** A move a caller may make now, as `GET /changes/{id}` offers it. */
+export interface OfferedChangeMove {
+  readonly to: string;
+  readonly gates: readonly string[];
+  readonly unmetGates: readonly string[];
+  readonly requiresReason: boolean;
+  readonly terminal: boolean;
+}
+
+export interface RecordChangeInput extends Omit<NewChange, 'cabTeamId'> {
+  workflowId?: string | undefined;
+  cabTeamId?: string | undefined;
+}
+
+/** The board an RFC is voted on by: it must exist and be a change advisory board. */
+async function boardOf(cabTeamId: string, ports: Pick<ChangePorts, 'teams'>): Promise<Team> {
+  const board = await ports.teams.get(cabTeamId);
+  if (!board) {
+    throw new RuleViolationError('unknown-cab-team', `Team ${cabTeamId} does not exist.`, { cabTeamId });
+  }
+  if (board.kind !== 'cab') {
+    throw new RuleViolationError(
+      'not-a-cab-team',
+      `Team ${cabTeamId} is a ${board.kind} team, not a change advisory board.`,
+      { cabTeamId },
+    );
+  }
+  return board;
+}
+
+export async function recordChange(
+  input: RecordChangeInput,
+  actor: Actor,
+  ports: ChangePorts,
+  idempotency?: IdempotencyRequest,
+): Promise<{ change: Change; replayed: boolean }> {
+  authorize(actor, changeAccess.record);
+  const { workflowId, cabTeamId, ...fields } = input;
+  const board = await boardOf(cabTeamId ?? DEFAULT_CAB_TEAM_ID, ports);
+  // The RFC's type picks its default workflow; a named one must be a published change workflow.
+  const workflow = await ports.workflows.workflowFor(
+    'change',
+    workflowId ?? DEFAULT_CHANGE_WORKFLOW_IDS[input.type],
+    undefined,
+  );
+  const definition = await ports.workflows.definition(workflow);
+  const { change, event } = newChange({ ...fields, cabTeamId: board.id }, workflow, definition, actor, ports);
+  const { subject, replayed } = await beginRun(
+    'change',
+    change,
+    event,
+    { runs: ports.changes, executions: ports.executions },
+    idempotency,
+  );
+  return { change: subject, replayed };
+}
+
+export async function getChange(
+  id: string,
+  actor: Actor,
+  ports: Pick<ChangePorts, 'changes'>,
+): Promise<Change> {
+  authorize(actor, changeAccess.read);
+  const change = await ports.changes.get(id);
+  if (!change) throw new NotFoundError('RFC', id);
+  return change;
+}
+
+/** The facts an RFC's gates are checked against: its board's votes. */
+export async function changeFacts(change: Change, ports: Pick<ChangePorts, 'teams'>): Promise<GateFacts> {
+  const board = await ports.teams.get(change.cabTeamId);
+  if (!board) {
+    return {
+      cabApproval: false,
+      why: { cabApproval: { detail: `Its change advisory board ${change.cabTeamId} no longer exists.` } },
+    };
+  }
+  const approval = cabApproval(change, board);
+  return approval.holds
+    ? { cabApproval: true }
+    : { cabApproval: false, why: { cabApproval: approval.why } };
+}
+
+function offeredMoves(
+  change: Change,
+  workflow: WorkflowDefinition,
+  facts: GateFacts,
+  actor: Actor,
+): OfferedChangeMove[] {
+  if (change.status !== 'active') return [];
+  return allowedTransitions(workflow, change.stage, processesOf(actor)).map((t) => ({
+    to: t.to,
+    gates: t.gates,
+    unmetGates: t.gates.filter((gate) => facts[gate] !== true),
+    requiresReason: t.requiresReason,
+    terminal: t.terminal,
+  }));
+}
+
+/** An RFC as `GET /changes/{id}` shows it: the releases that link it and the caller's moves. */
+export async function getChangeDetail(
+  id: string,
+  actor: Actor,
+  ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams'>,
+): Promise<{ change: Change; releaseIds: string[]; moves: OfferedChangeMove[] }> {
+  const change = await getChange(id, actor, ports);
+  const [workflow, releaseIds, facts] = await Promise.all([
+    ports.workflows.definition(change.workflow),
+    ports.changes.linkedReleases(id),
+    changeFacts(change, ports),
+  ]);
+  return { change, releaseIds, moves: offeredMoves(change, workflow, facts, actor) };
+}
+
+export interface ChangeListFilter extends ChangeFilter {
+  /** `me` (or the caller's own id): the caller's approval queue. */
+  readonly awaitingApprovalBy?: string | undefined;
+}
+
+export async function listChanges(
+  filter: ChangeListFilter,
+  page: { limit: number; cursor?: string | undefined },
+  actor: Actor,
+  ports: Pick<ChangePorts, 'changes' | 'teams'>,
+): Promise<Page<Change>> {
+  authorize(actor, changeAccess.read);
+  const { awaitingApprovalBy, ...rest } = filter;
+  if (awaitingApprovalBy === undefined) return ports.changes.list(rest, page);
+  // A queue is its owner's: the boards come from the caller's own memberships.
+  const voter = awaitingApprovalBy === 'me' ? actor.id : awaitingApprovalBy;
+  if (voter !== actor.id) {
+    throw new RuleViolationError(
+      'approval-queue-not-yours',
+      'Only your own approval queue can be listed: use awaitingApprovalBy=me.',
+      { awaitingApprovalBy },
+    );
+  }
+  const teams = await Promise.all(actor.teamIds.map((t) => ports.teams.get(t)));
+  const boardIds = teams
+    .filter((t): t is Team => t?.kind === 'cab' && t.members.includes(voter))
+    .map((t) => t.id);
+  if (boardIds.length === 0) return { items: [] };
+  const queue = await ports.changes.awaitingVote({ voterId: voter, boardIds }, page);
+  // Narrowed further by the other filters, within the page.
+  return {
+    ...queue,
+    items: queue.items.filter(
+      (c) => (rest.state === undefined || c.stage === rest.state) && (rest.type === undefined || c.type === rest.type),
+    ),
+  };
+}
+
+export async function editChange(
+  id: string,
+  changes: ChangeChanges,
+  expectedVersion: number,
+  actor: Actor,
+  ports: ChangePorts,
+): Promise<Change> {
+  authorize(actor, changeAccess.edit);
+  const current = await getChange(id, actor, ports);
+  if (current.version !== expectedVersion) {
+    throw new VersionConflictError(
+      `RFC ${id} is at version ${current.version}, not ${expectedVersion}; read it again and retry.`,
+      current.version,
+    );
+  }
+  const workflow = await ports.workflows.definition(current.workflow);
+  const updated = updateChange(current, changes, workflow, actor, ports);
+  if (!updated) return current;
+  await ports.changes.save(updated.change, expectedVersion, [updated.event]);
+  return updated.change;
+}
+
+/** Moves an RFC to another state of its change workflow (the workflow run's rules and guarantees). */
+export async function moveChange(
+  id: string,
+  request: MoveRequest,
+  actor: Actor,
+  ports: ChangePorts,
+): Promise<{ change: Change; executionInStep: boolean; moves: OfferedChangeMove[] }> {
+  const current = await getChange(id, actor, ports);
+  const [workflow, facts] = await Promise.all([
+    ports.workflows.definition(current.workflow),
+    changeFacts(current, ports),
+  ]);
+  const { subject: change, executionInStep } = await moveSubject(
+    'change',
+    current,
+    workflow,
+    request,
+    facts,
+    actor,
+    { ...ports, runs: ports.changes },
+  );
+  return {
+    change,
+    executionInStep,
+    moves: offeredMoves(change, workflow, await changeFacts(change, ports), actor),
+  };
+}
+
+/**
+ * A board member's vote on an RFC awaiting approval. Votes of different members made at the same
+ * time are all kept: a vote that loses the optimistic lock to another is re-applied on the new
+ * version (a member's own second vote is still refused).
+ */
+export async function voteOnChange(
+  id: string,
+  vote: { decision: Decision; comment: string },
+  actor: Actor,
+  ports: ChangePorts,
+): Promise<Change> {
+  authorize(actor, changeAccess.vote);
+  for (let attempt = 0; ; attempt++) {
+    const current = await getChange(id, actor, ports);
+    const board = await boardOf(current.cabTeamId, ports);
+    const { change, event } = recordVote(current, vote, board, actor, ports);
+    try {
+      await ports.changes.save(change, current.version, [event]);
+      return change;
+    } catch (error) {
+      if (!(error instanceof VersionConflictError) || attempt >= 4) throw error;
+    }
+  }
+}
+
+export async function getChangeExecution(
+  id: string,
+  actor: Actor,
+  ports: ChangePorts,
+): Promise<ExecutionView> {
+  return executionOf('change', await getChange(id, actor, ports), ports.executionViewer);
+}
+
+export async function changeHistory(
+  id: string,
+  page: { limit: number; cursor?: string | undefined },
+  actor: Actor,
+  ports: Pick<ChangePorts, 'changes'>,
+): Promise<Page<DomainEvent>> {
+  await getChange(id, actor, ports);
+  return ports.changes.history(id, page);
+}
