@@ -2,14 +2,15 @@
  * The composition root: builds every port the handlers use from one configuration.
  */
 
+import type { ChangePorts } from '#domain/change/service';
 import type { ReleasePorts } from '#domain/release/service';
 import type { TeamPorts } from '#domain/team/service';
 import type { UserPorts } from '#domain/user/service';
 import type { WorkflowPorts } from '#domain/workflow/service';
 import type { ExecutionInspector, RunStore, WaitStore } from '#domain/workflow-run/ports';
 import type { RunKind, RunSubject } from '#domain/workflow-run/run';
+import { DynamoChangeStore } from '#store/change-repository';
 import { DynamoReleaseStore } from '#store/release-repository';
-import { DynamoRunStore } from '#store/run-repository';
 import { DynamoTeamStore } from '#store/team-repository';
 import { DynamoUserStore } from '#store/user-repository';
 import { DynamoWaitStore } from '#store/wait-store';
@@ -24,12 +25,13 @@ import { type Clients, createClients } from './clients.ts';
 import { type Config, readConfig } from './config.ts';
 import { ulidIds } from './ids.ts';
 
-export interface AppPorts extends ReleasePorts, TeamPorts, UserPorts, WorkflowPorts {
+export interface AppPorts extends ReleasePorts, ChangePorts, TeamPorts, UserPorts, WorkflowPorts {
   readonly inspector: ExecutionInspector;
   /** Every workflow-run subject's store, by kind (releases, RFCs). */
   readonly runs: Readonly<Record<RunKind, RunStore<RunSubject>>>;
   readonly waits: WaitStore;
   readonly releases: DynamoReleaseStore;
+  readonly changes: DynamoChangeStore;
   readonly users: DynamoUserStore;
   readonly teams: DynamoTeamStore;
   readonly config: Config;
@@ -60,14 +62,16 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     },
   });
   const releases = new DynamoReleaseStore(clients.db, config.tableName);
+  const changes = new DynamoChangeStore(clients.db, config.tableName);
   const waits = new DynamoWaitStore(clients.db, config.tableName);
   return {
     config,
     clients,
     releases,
+    changes,
     runs: {
       release: releases as unknown as RunStore<RunSubject>,
-      change: new DynamoRunStore<RunSubject>(clients.db, config.tableName, { kind: 'change' }),
+      change: changes as unknown as RunStore<RunSubject>,
     },
     waits,
     users: new DynamoUserStore(clients.db, config.tableName),

@@ -6,7 +6,7 @@ import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamod
 import type { Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
-import { releaseIndexKeys, releaseLists } from './keys.ts';
+import { keys, releaseIndexKeys, releaseLists } from './keys.ts';
 import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
 import { DynamoRunStore } from './run-repository.ts';
 
@@ -72,7 +72,18 @@ export function releaseQuery(filter: ReleaseFilter): PartitionQuery {
 
 export class DynamoReleaseStore extends DynamoRunStore<Release> implements ReleaseStore {
   constructor(db: DynamoDBDocumentClient, tableName: string) {
-    super(db, tableName, { kind: 'release', indexKeys: releaseIndexKeys });
+    super(db, tableName, {
+      kind: 'release',
+      indexKeys: releaseIndexKeys,
+      // Each linked RFC lists the release (its `releaseIds`, and the releases its state readies).
+      links: (release) =>
+        release.changeIds.map((changeId) => ({
+          ...keys.changeRelease(changeId, release.id),
+          entity: 'change-release',
+          changeId,
+          releaseId: release.id,
+        })),
+    });
   }
 
   /**

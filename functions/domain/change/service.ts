@@ -19,6 +19,7 @@ import {
   moveSubject,
 } from '../workflow-run/service.ts';
 import {
+  awaitsApproval,
   type Change,
   type ChangeChanges,
   cabApproval,
@@ -26,6 +27,7 @@ import {
   type NewChange,
   newChange,
   recordVote,
+  tally,
   updateChange,
 } from './change.ts';
 import type { ChangeFilter, ChangePorts } from './ports.ts';
@@ -82,7 +84,7 @@ export async function recordChange(
   actor: Actor,
   ports: ChangePorts,
   idempotency?: IdempotencyRequest,
-): Promise<{ change: Change; replayed: boolean }> {
+): Promise<{ detail: ChangeDetail; replayed: boolean }> {
   authorize(actor, changeAccess.record);
   const { workflowId, cabTeamId, ...fields } = input;
   const board = await boardOf(cabTeamId ?? DEFAULT_CAB_TEAM_ID, ports);
@@ -101,7 +103,7 @@ export async function recordChange(
     { runs: ports.changes, executions: ports.executions },
     idempotency,
   );
-  return { change: subject, replayed };
+  return { detail: await detailOf(subject, actor, ports), replayed };
 }
 
 export async function getChange(
@@ -146,19 +148,56 @@ function offeredMoves(
   }));
 }
 
-/** An RFC as `GET /changes/{id}` shows it: the releases that link it and the caller's moves. */
+/** Where an RFC's votes stand against what its board requires for its risk. */
+export interface ApprovalStanding {
+  readonly required: number;
+  readonly approvals: number;
+  readonly missing: number;
+  readonly rejectedBy: readonly string[];
+  readonly awaitingVotes: boolean;
+}
+
+/** What a single RFC is shown with: the releases that link it, its votes' standing, the caller's moves. */
+export interface ChangeDetail {
+  readonly change: Change;
+  readonly releaseIds: readonly string[];
+  readonly approval?: ApprovalStanding;
+  readonly moves?: readonly OfferedChangeMove[];
+}
+
+async function detailOf(change: Change, actor: Actor, ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams'>) {
+  const [workflow, releaseIds, board] = await Promise.all([
+    ports.workflows.definition(change.workflow),
+    ports.changes.linkedReleases(change.id),
+    ports.teams.get(change.cabTeamId),
+  ]);
+  const facts = await changeFacts(change, ports);
+  const standing = board ? tally(change, board) : undefined;
+  return {
+    change,
+    releaseIds,
+    ...(standing
+      ? {
+          approval: {
+            required: standing.required,
+            approvals: standing.approvers.length,
+            missing: standing.missing,
+            rejectedBy: standing.rejectedBy,
+            awaitingVotes: awaitsApproval(change),
+          },
+        }
+      : {}),
+    moves: offeredMoves(change, workflow, facts, actor),
+  };
+}
+
+/** An RFC as `GET /changes/{id}` shows it. */
 export async function getChangeDetail(
   id: string,
   actor: Actor,
   ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams'>,
-): Promise<{ change: Change; releaseIds: string[]; moves: OfferedChangeMove[] }> {
-  const change = await getChange(id, actor, ports);
-  const [workflow, releaseIds, facts] = await Promise.all([
-    ports.workflows.definition(change.workflow),
-    ports.changes.linkedReleases(id),
-    changeFacts(change, ports),
-  ]);
-  return { change, releaseIds, moves: offeredMoves(change, workflow, facts, actor) };
+): Promise<ChangeDetail> {
+  return detailOf(await getChange(id, actor, ports), actor, ports);
 }
 
 export interface ChangeListFilter extends ChangeFilter {
@@ -205,7 +244,7 @@ export async function editChange(
   expectedVersion: number,
   actor: Actor,
   ports: ChangePorts,
-): Promise<Change> {
+): Promise<ChangeDetail> {
   authorize(actor, changeAccess.edit);
   const current = await getChange(id, actor, ports);
   if (current.version !== expectedVersion) {
@@ -216,9 +255,9 @@ export async function editChange(
   }
   const workflow = await ports.workflows.definition(current.workflow);
   const updated = updateChange(current, changes, workflow, actor, ports);
-  if (!updated) return current;
+  if (!updated) return detailOf(current, actor, ports); // nothing changed: no new version, no event
   await ports.changes.save(updated.change, expectedVersion, [updated.event]);
-  return updated.change;
+  return detailOf(updated.change, actor, ports);
 }
 
 /** Moves an RFC to another state of its change workflow (the workflow run's rules and guarantees). */
@@ -227,7 +266,7 @@ export async function moveChange(
   request: MoveRequest,
   actor: Actor,
   ports: ChangePorts,
-): Promise<{ change: Change; executionInStep: boolean; moves: OfferedChangeMove[] }> {
+): Promise<{ detail: ChangeDetail; executionInStep: boolean }> {
   const current = await getChange(id, actor, ports);
   const [workflow, facts] = await Promise.all([
     ports.workflows.definition(current.workflow),
@@ -242,11 +281,7 @@ export async function moveChange(
     actor,
     { ...ports, runs: ports.changes },
   );
-  return {
-    change,
-    executionInStep,
-    moves: offeredMoves(change, workflow, await changeFacts(change, ports), actor),
-  };
+  return { detail: await detailOf(change, actor, ports), executionInStep };
 }
 
 /**
@@ -259,7 +294,7 @@ export async function voteOnChange(
   vote: { decision: Decision; comment: string },
   actor: Actor,
   ports: ChangePorts,
-): Promise<Change> {
+): Promise<ChangeDetail> {
   authorize(actor, changeAccess.vote);
   for (let attempt = 0; ; attempt++) {
     const current = await getChange(id, actor, ports);
@@ -267,7 +302,7 @@ export async function voteOnChange(
     const { change, event } = recordVote(current, vote, board, actor, ports);
     try {
       await ports.changes.save(change, current.version, [event]);
-      return change;
+      return detailOf(change, actor, ports);
     } catch (error) {
       if (!(error instanceof VersionConflictError) || attempt >= 4) throw error;
     }

@@ -58,7 +58,7 @@ export const ReleaseCreated = defineEvent({
 export const ReleaseUpdated = defineEvent({
   type: 'Release Updated',
   description:
-    "A release's title, description or planned window was edited (PATCH /releases/{id}). `changed` names only the fields whose value differs; it is empty when the edit changed nothing.",
+    "A release's title, description, planned window, linked RFCs or deployment setting was edited (PATCH /releases/{id}). `changed` names only the fields whose value differs; it is empty when the edit changed nothing.",
   emittedBy: 'updateRelease (functions/domain/release/release.ts)',
   subjectKinds: ['release'],
   data: z
@@ -71,6 +71,17 @@ export const ReleaseUpdated = defineEvent({
           description: changeField(nullableField('Description, or null when none'), 'New description'),
           plannedStart: changeField(timestampField('Planned start (UTC)'), 'New planned start'),
           plannedEnd: changeField(timestampField('Planned end (UTC)'), 'New planned end'),
+          changeIds: changeField(z.array(z.string()).describe('Linked RFC ids'), 'New linked RFCs'),
+          deployment: changeField(
+            z
+              .looseObject({
+                managedByChange: z.boolean().describe('Whether an RFC decides when tasks are ready'),
+                changeId: z.string().optional().describe('The managing RFC'),
+                changeTriggerState: z.string().optional().describe('Its state that readies the tasks'),
+              })
+              .describe('How deployment tasks become ready'),
+            'New deployment setting',
+          ),
         })
         .describe('The fields that changed, each with its value before and after'),
     })

@@ -2,6 +2,7 @@
  * What the release use cases need: the release store (a workflow run's store, plus listing), the
  * teams a release may belong to, and the workflow run's ports (catalog, executions, signals).
  */
+import type { Change } from '../change/change.ts';
 import type { Clock, IdGenerator, Page } from '../ports.ts';
 import type { Team } from '../team/team.ts';
 import type {
@@ -34,9 +35,15 @@ export interface ReleaseTeamDirectory {
   get(id: string): Promise<Team | undefined>;
 }
 
+/** The RFCs a release may link (read side of the RFC store). */
+export interface ReleaseChangeDirectory {
+  get(id: string): Promise<Change | undefined>;
+}
+
 export interface ReleasePorts {
   readonly releases: ReleaseStore;
   readonly teams: ReleaseTeamDirectory;
+  readonly changes: ReleaseChangeDirectory;
   readonly workflows: WorkflowCatalog;
   readonly executions: ExecutionStarter;
   readonly stageSignals: StageSignals;

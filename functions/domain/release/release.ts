@@ -49,6 +49,16 @@ export interface PlannedTask {
   readonly status: TaskStatus;
 }
 
+/**
+ * How a release's deployment tasks become ready: when it enters its deploy stage, or — managed by
+ * change — when the RFC `changeId` (one of its `changeIds`) reaches `changeTriggerState`.
+ */
+export interface Deployment {
+  readonly managedByChange: boolean;
+  readonly changeId?: string;
+  readonly changeTriggerState?: string;
+}
+
 /** A release: a subject of a workflow run with what release management plans for it. */
 export interface Release extends RunSubject {
   readonly id: string;
@@ -69,7 +79,7 @@ export interface Release extends RunSubject {
   readonly plannedEnd: string;
   readonly changeIds: readonly string[];
   readonly kbArticleIds: readonly string[];
-  readonly deployment: { readonly managedByChange: boolean; readonly changeTriggerState?: string };
+  readonly deployment: Deployment;
   readonly tasks: readonly PlannedTask[];
   /** How the execution ended when it ended outside the API (the release is then `failed`). */
   readonly executionEnd?: ExecutionEnd;
@@ -100,7 +110,7 @@ export interface NewRelease {
   plannedEnd: string;
   changeIds: string[];
   kbArticleIds: string[];
-  deployment: { managedByChange: boolean; changeTriggerState?: string | undefined };
+  deployment: Deployment;
   tasks: NewTask[];
 }
 
@@ -109,6 +119,9 @@ export interface ReleaseChanges {
   description?: string | undefined;
   plannedStart?: string | undefined;
   plannedEnd?: string | undefined;
+  changeIds?: string[] | undefined;
+  /** The whole deployment setting, resolved by the use case (the RFC it names exists and is linked). */
+  deployment?: Deployment | undefined;
 }
 
 /** The execution input a release's state machine starts with (the workflow execution contract). */
@@ -162,12 +175,7 @@ export function newRelease(
     plannedEnd: new Date(input.plannedEnd).toISOString(),
     changeIds: input.changeIds,
     kbArticleIds: input.kbArticleIds,
-    deployment: {
-      managedByChange: input.deployment.managedByChange,
-      ...(input.deployment.changeTriggerState
-        ? { changeTriggerState: input.deployment.changeTriggerState }
-        : {}),
-    },
+    deployment: { ...input.deployment },
     tasks,
     createdAt: now,
     createdBy: actor.id,
@@ -215,11 +223,20 @@ export function updateRelease(
     ...(changes.description !== undefined ? { description: changes.description } : {}),
     plannedStart,
     plannedEnd,
+    ...(changes.changeIds !== undefined ? { changeIds: [...changes.changeIds] } : {}),
+    ...(changes.deployment !== undefined ? { deployment: { ...changes.deployment } } : {}),
     version: release.version + 1,
     updatedAt: now,
     updatedBy: actor.id,
   };
-  const changed = fieldChanges(release, next, ['title', 'description', 'plannedStart', 'plannedEnd']);
+  const changed = fieldChanges(release, next, [
+    'title',
+    'description',
+    'plannedStart',
+    'plannedEnd',
+    'changeIds',
+    'deployment',
+  ]);
   if (Object.keys(changed).length === 0) return undefined;
   const event = ReleaseUpdated.event(
     { releaseId: release.id, version: next.version, changed },

@@ -26,7 +26,14 @@ import {
   requireTeam,
 } from '../workflow-run/service.ts';
 import type { ReleaseFilter, ReleasePorts } from './ports.ts';
-import { type NewRelease, newRelease, type Release, type ReleaseChanges, updateRelease } from './release.ts';
+import {
+  type Deployment,
+  type NewRelease,
+  newRelease,
+  type Release,
+  type ReleaseChanges,
+  updateRelease,
+} from './release.ts';
 
 export type { ReleaseFilter, ReleasePorts, ReleaseStore } from './ports.ts';
 
@@ -71,8 +78,9 @@ export async function createRelease(
     );
   }
   const teamId = await releaseTeamFor(input.teamId, actor, ports);
+  const deployment = await linkedDeployment(input.changeIds, input.deployment, ports);
   const workflow = await ports.workflows.workflowFor('release', input.workflowId, teamId);
-  const { release, event } = newRelease({ ...input, teamId }, workflow, actor, ports);
+  const { release, event } = newRelease({ ...input, teamId, deployment }, workflow, actor, ports);
   const { subject, replayed } = await beginRun(
     'release',
     release,
@@ -81,6 +89,57 @@ export async function createRelease(
     idempotency,
   );
   return { release: subject, replayed };
+}
+
+/**
+ * Checks a release's links to RFCs and resolves its deployment setting: every linked RFC exists
+ * (422 listing those that do not); managed by change, the managing RFC defaults to the only linked
+ * one (422 if several and none named), is linked, and the trigger state is a state of its workflow
+ * (422 listing the valid states).
+ */
+export async function linkedDeployment(
+  changeIds: readonly string[],
+  deployment: { managedByChange: boolean; changeId?: string | undefined; changeTriggerState?: string | undefined },
+  ports: Pick<ReleasePorts, 'changes' | 'workflows'>,
+): Promise<Deployment> {
+  const linked = [...new Set(changeIds)];
+  const found = await Promise.all(linked.map((id) => ports.changes.get(id)));
+  const unknown = linked.filter((_, i) => found[i] === undefined);
+  if (unknown.length > 0) {
+    throw new RuleViolationError('unknown-changes', `No RFC has the id ${unknown.join(', ')}.`, {
+      unknownChangeIds: unknown,
+    });
+  }
+  if (!deployment.managedByChange) return { managedByChange: false };
+  const changeId = deployment.changeId ?? (linked.length === 1 ? linked[0] : undefined);
+  if (changeId === undefined) {
+    throw new RuleViolationError(
+      'managing-change-required',
+      linked.length === 0
+        ? 'A deployment managed by change needs an RFC: link it in changeIds.'
+        : `The release links ${linked.length} RFCs: name the one that manages its deployment in deployment.changeId.`,
+      { changeIds: linked },
+    );
+  }
+  const change = found[linked.indexOf(changeId)];
+  if (!change) {
+    throw new RuleViolationError(
+      'managing-change-not-linked',
+      `RFC ${changeId} manages the deployment but is not one of the release's changeIds.`,
+      { changeId, changeIds: linked },
+    );
+  }
+  const workflow = await ports.workflows.definition(change.workflow);
+  const states = workflow.stages.map((s) => s.name);
+  const trigger = deployment.changeTriggerState;
+  if (trigger === undefined || !states.includes(trigger)) {
+    throw new RuleViolationError(
+      'unknown-change-trigger-state',
+      `${trigger === undefined ? 'No trigger state was given' : `"${trigger}" is not a state of RFC ${changeId}'s workflow`}; valid states: ${states.join(', ')}.`,
+      { changeId, changeTriggerState: trigger ?? null, validStates: states },
+    );
+  }
+  return { managedByChange: true, changeId, changeTriggerState: trigger };
 }
 
 /**
@@ -202,9 +261,16 @@ export async function listReleases(
   return ports.releases.list(filter, page);
 }
 
+/** An edit as the caller asks for it: the deployment setting unresolved. */
+export interface ReleaseEdit extends Omit<ReleaseChanges, 'deployment'> {
+  deployment?:
+    | { managedByChange: boolean; changeId?: string | undefined; changeTriggerState?: string | undefined }
+    | undefined;
+}
+
 export async function editRelease(
   id: string,
-  changes: ReleaseChanges,
+  edit: ReleaseEdit,
   expectedVersion: number,
   actor: Actor,
   ports: ReleasePorts,
@@ -225,9 +291,17 @@ export async function editRelease(
       `Release ${id} is ${current.status} and can no longer be edited.`,
     );
   }
+  const relinked = edit.changeIds !== undefined || edit.deployment !== undefined;
+  const changes: ReleaseChanges = {
+    ...edit,
+    // A new link or setting is checked whole: the RFCs it names and the trigger of the managing one.
+    deployment: relinked
+      ? await linkedDeployment(edit.changeIds ?? current.changeIds, edit.deployment ?? current.deployment, ports)
+      : undefined,
+  };
   const updated = updateRelease(current, changes, actor, ports);
   if (!updated) return current; // nothing to change: no new version, no event
-  await ports.releases.save(updated.release, expectedVersion, [updated.event]);
+  await ports.releases.save(updated.release, expectedVersion, [updated.event], current);
   return updated.release;
 }
 

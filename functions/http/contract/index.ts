@@ -4,6 +4,7 @@
  * (docs/adding-a-resource.md).
  */
 import type { FunctionSpec } from '#app/function-access';
+import { changeRoutes } from './changes.ts';
 import { releaseRoutes } from './releases.ts';
 import { type DeclaredRoute, httpEntry } from './route.ts';
 import { healthRoutes, openapiRoutes } from './service.ts';
@@ -15,6 +16,7 @@ export const resources = [
   healthRoutes,
   openapiRoutes,
   releaseRoutes,
+  changeRoutes,
   workflowRoutes,
   teamRoutes,
   userRoutes,
