@@ -83,6 +83,8 @@ function typeText(node: JsonSchema): string {
   if (node.const !== undefined) return code(JSON.stringify(node.const));
   if (Array.isArray(node.enum)) return node.enum.map((v) => code(String(v))).join(', ');
   if (Array.isArray(node.type)) return node.type.join(' \\| ');
+  // A nullable object (`z.object(…).nullable()`) is an `anyOf` of the object and null.
+  if (Array.isArray(node.anyOf)) return (node.anyOf as JsonSchema[]).map(typeText).join(' \\| ');
   if (node.type === 'array') {
     const items = (node.items ?? {}) as JsonSchema;
     return `array of ${items.type === 'object' ? 'objects' : typeText(items)}`;
@@ -104,12 +106,15 @@ function fieldRows(node: JsonSchema, prefix = ''): string[][] {
       String(field.description ?? ''),
     ];
     const items = field.items as JsonSchema | undefined;
+    const object = ((field.anyOf ?? []) as JsonSchema[]).find((alt) => alt.type === 'object');
     const nested =
       field.type === 'object'
         ? fieldRows(field, `${path}.`)
-        : items?.type === 'object'
-          ? fieldRows(items, `${path}[].`)
-          : [];
+        : object
+          ? fieldRows(object, `${path}.`)
+          : items?.type === 'object'
+            ? fieldRows(items, `${path}[].`)
+            : [];
     return [row, ...nested];
   });
 }

@@ -1,7 +1,8 @@
 /**
  * CloudFormation custom resource `Custom::ReleaseDeskBootstrap`: on Create and Update it makes
- * sure the bootstrap release team, deployment team and administrator exist in the table
- * (`ensureBootstrap`, idempotent: a second run writes nothing). When the stack's first
+ * sure the bootstrap release team, deployment team, change advisory board and administrator
+ * exist in the table (`ensureBootstrap`, idempotent: a second run writes nothing, and a stack
+ * updated from before CAB teams gets its board on the next Update). When the stack's first
  * administrator (`AdminUser`, the Cognito user name, i.e. the access token's `username`) is not
  * the bootstrap `admin`, it also makes sure that user exists as an administrator. Delete leaves
  * the data alone: the table is retained with the stack's other state.
@@ -48,7 +49,7 @@ export interface BootstrapHandlerOptions {
 }
 
 /**
- * Creates the bootstrap teams and the first administrator (`adminUser`, a member of both teams)
+ * Creates the bootstrap teams and the first administrator (`adminUser`, a member of all three)
  * where missing; returns the ids it created. No other administrator is made: a Cognito user named
  * `admin` created later must not inherit rights nobody meant to give.
  */

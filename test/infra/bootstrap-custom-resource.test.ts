@@ -86,15 +86,22 @@ describe('bootstrap custom resource', () => {
       Data: { AdminUser: 'admin' },
     });
     expect(responses[0]?.body.Data?.Created?.split(',').sort()).toEqual(
-      [BOOTSTRAP.releaseTeam.id, BOOTSTRAP.deploymentTeam.id, BOOTSTRAP.adminUserId].sort(),
+      [
+        BOOTSTRAP.releaseTeam.id,
+        BOOTSTRAP.deploymentTeam.id,
+        BOOTSTRAP.cabTeam.id,
+        BOOTSTRAP.adminUserId,
+      ].sort(),
     );
-    const [release, deployment, admin] = await Promise.all([
+    const [release, deployment, cab, admin] = await Promise.all([
       ports.teams.get(BOOTSTRAP.releaseTeam.id),
       ports.teams.get(BOOTSTRAP.deploymentTeam.id),
+      ports.teams.get(BOOTSTRAP.cabTeam.id),
       ports.users.get(BOOTSTRAP.adminUserId),
     ]);
     expect(release?.members).toEqual([BOOTSTRAP.adminUserId]);
     expect(deployment?.members).toEqual([BOOTSTRAP.adminUserId]);
+    expect(cab).toMatchObject({ kind: 'cab', members: [BOOTSTRAP.adminUserId] });
     expect(admin).toMatchObject({ admin: true });
   });
 

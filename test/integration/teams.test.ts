@@ -273,7 +273,9 @@ describe('teams on DynamoDB Local', () => {
     expect(deployment.seen.length).toBeGreaterThan(0);
     expect(deployment.seen.every((t) => t.kind === 'deployment')).toBe(true);
     const release = await listAll({ kind: 'release' });
-    expect(release.seen.length + deployment.seen.length).toBe(seen.length);
+    const cab = await listAll({ kind: 'cab' });
+    expect(cab.seen.every((t) => t.kind === 'cab')).toBe(true);
+    expect(release.seen.length + deployment.seen.length + cab.seen.length).toBe(seen.length);
     const bad = await handler(httpEvent('GET /teams', '/teams', { user: 'root', query: { kind: 'other' } }));
     expect(bad.statusCode).toBe(400);
   });
@@ -286,6 +288,66 @@ describe('teams on DynamoDB Local', () => {
     expect(again.headers?.['idempotent-replayed']).toBe('true');
     expect(bodyOf(again).id).toBe(bodyOf(first).id);
     expect((await createTeam({ name: 'Twice', kind: 'release' }, 'root', headers)).statusCode).toBe(422);
+  });
+
+  it('creates a CAB team with a partial policy, reads it back whole, edits a level, and refuses a policy on other kinds', async () => {
+    const res = await createTeam({
+      name: 'Payroll CAB',
+      kind: 'cab',
+      workGroups: [{ name: 'Board' }],
+      members: ['ann', 'bob'],
+      approvalsRequired: { high: 2, emergency: 2 },
+    });
+    expect(res.statusCode).toBe(201);
+    const team = bodyOf<TeamBody>(res);
+    expect(team).toMatchObject({
+      kind: 'cab',
+      members: ['ann', 'bob'],
+      approvalsRequired: { low: 1, medium: 2, high: 2, emergency: 2 },
+    });
+    expect(bodyOf(await getTeam(team.id, 'ann'))).toEqual(team);
+    // The stored map comes back from DynamoDB; the same policy sent again changes nothing.
+    const same = await patchTeam(team.id, { expectedVersion: 1, approvalsRequired: { high: 2 } });
+    expect(bodyOf(same)).toEqual(team);
+
+    const edited = await patchTeam(team.id, { expectedVersion: 1, approvalsRequired: { low: 2 } });
+    expect(edited.statusCode).toBe(200);
+    expect(bodyOf(edited)).toMatchObject({
+      version: 2,
+      approvalsRequired: { low: 2, medium: 2, high: 2, emergency: 2 },
+    });
+    const events = (await itemsOf(`TEAM#${team.id}`)).filter((i) => i.entity === 'event');
+    expect(events.map((e) => e.type)).toEqual(['Team Created', 'Team Updated']);
+    expect(events[0]?.data).toMatchObject({
+      approvalsRequired: { low: 1, medium: 2, high: 2, emergency: 2 },
+    });
+    expect(events[1]?.data).toMatchObject({
+      changed: {
+        approvalsRequired: {
+          from: { low: 1, medium: 2, high: 2, emergency: 2 },
+          to: { low: 2, medium: 2, high: 2, emergency: 2 },
+        },
+      },
+    });
+
+    const outOfRange = await patchTeam(team.id, {
+      expectedVersion: 2,
+      approvalsRequired: { low: 0, high: 51 },
+    });
+    expect(outOfRange.statusCode).toBe(400);
+    expect(bodyOf<{ errors: { path: string }[] }>(outOfRange).errors.map((e) => e.path)).toEqual([
+      'approvalsRequired.low',
+      'approvalsRequired.high',
+    ]);
+    const onRelease = await createTeam({
+      name: 'Not a board',
+      kind: 'release',
+      approvalsRequired: { low: 1 },
+    });
+    expect(onRelease.statusCode).toBe(400);
+    expect(bodyOf(onRelease)).toMatchObject({
+      errors: [{ path: 'approvalsRequired', message: 'only CAB teams have an approval policy' }],
+    });
   });
 
   it('replays a repeated Idempotency-Key for a team whose work groups name their ids', async () => {
@@ -305,12 +367,13 @@ describe('teams on DynamoDB Local', () => {
 });
 
 describe('bootstrap', () => {
-  it('creates the release team, the deployment team and the admin user once; a second run changes nothing', async () => {
+  it('creates the release team, the deployment team, the CAB and the admin user once; a second run changes nothing', async () => {
     const first = await bootstrap(ports);
-    expect(first.created.sort()).toEqual(['admin', 'team_deployment', 'team_release']);
+    expect(first.created.sort()).toEqual(['admin', 'team_cab', 'team_deployment', 'team_release']);
     const snapshot = async () => ({
       release: await itemsOf('TEAM#team_release'),
       deployment: await itemsOf('TEAM#team_deployment'),
+      cab: await itemsOf('TEAM#team_cab'),
       admin: await itemsOf('USER#admin'),
     });
     const before = await snapshot();
@@ -325,11 +388,18 @@ describe('bootstrap', () => {
       kind: 'deployment',
       workGroups: [{ id: 'wg_deployment', name: 'Deployment technicians' }],
     });
+    expect(before.cab.find((i) => i.entity === 'team')).toMatchObject({
+      name: 'Change advisory board',
+      kind: 'cab',
+      workGroups: [{ id: 'wg_cab', name: 'CAB members' }],
+      members: ['admin'],
+      approvalsRequired: { low: 1, medium: 2, high: 3, emergency: 1 },
+    });
     expect(await ports.users.get('admin')).toMatchObject({
       admin: true,
       processes: ['change', 'release', 'deployment'],
-      teamIds: ['team_release', 'team_deployment'],
-      workGroupIds: ['wg_release', 'wg_deployment'],
+      teamIds: ['team_release', 'team_deployment', 'team_cab'],
+      workGroupIds: ['wg_release', 'wg_deployment', 'wg_cab'],
     });
 
     expect(await bootstrap(ports)).toEqual({ created: [] });

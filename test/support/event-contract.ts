@@ -210,6 +210,12 @@ export function sampleEvents(): DomainEvent[] {
     ).events,
   );
   move(ReleaseStage.cancelled, 'Superseded by 4.3');
+
+  // Last, so that the ids of the samples above stay as they were: a board's policy edited.
+  const board = boot.teams.find((t) => t.team.kind === 'cab')?.team;
+  const policy = board && updateTeam(board, { approvalsRequired: { high: 2 } }, admin, deps);
+  if (!policy) throw new Error('the policy edit changed nothing');
+  events.push(policy.event);
   return events;
 }
 

@@ -122,7 +122,9 @@ export const ReleaseClosed = defineEvent({
     .describe('The closed release'),
   subscription: {
     caption: 'releases of one team that closed',
-    detail: { data: { teamId: ['team_01JD0000000000000000000004'] } },
+    // The team of the sample release (test/support/event-contract.ts), so that the documented
+    // pattern matches the documented example.
+    detail: { data: { teamId: ['team_01JD0000000000000000000005'] } },
   },
 });
 

@@ -4,30 +4,45 @@
 import { z } from 'zod';
 import { changeField, countField, defineEvent, idField, nullableField, textField } from '../events.ts';
 
-export const TEAM_KINDS = ['release', 'deployment'] as const;
+export const TEAM_KINDS = ['release', 'deployment', 'cab'] as const;
+/** The levels a change advisory board's policy sets a number of approvals for (an RFC's risk, or emergency). */
+export const APPROVAL_LEVELS = ['low', 'medium', 'high', 'emergency'] as const;
 
 const teamId = idField('The team id (also `detail.subject.id`)');
 const workGroup = z
   .looseObject({ id: idField('Work group id'), name: textField('Its name') })
   .describe('A work group');
 const userIds = (description: string) => z.array(idField('User id')).describe(description);
+const approvalPolicy = z
+  .looseObject({
+    low: countField('Approvals a low-risk RFC needs'),
+    medium: countField('Approvals a medium-risk RFC needs'),
+    high: countField('Approvals a high-risk RFC needs'),
+    emergency: countField('Approvals an emergency RFC needs'),
+  })
+  .describe(
+    'How many approvals an RFC needs at each level, as set; requiredApprovals caps each at the board size (at least 1)',
+  );
 
 export const TeamCreated = defineEvent({
   type: 'Team Created',
   description:
-    'A release or deployment team was created (POST /teams, or by the bootstrap of a new installation).',
+    'A release, deployment or CAB (change advisory board) team was created (POST /teams, or by the bootstrap of a new installation).',
   emittedBy: 'newTeam (functions/domain/team/team.ts)',
   subjectKinds: ['team'],
   data: z
     .looseObject({
       teamId,
       name: textField('Its name'),
-      kind: z.enum(TEAM_KINDS).describe('Release or deployment team'),
+      kind: z.enum(TEAM_KINDS).describe('Release, deployment or CAB (change advisory board) team'),
       workGroups: z.array(workGroup).describe('Its work groups'),
       members: userIds('Its members (user ids); each belongs to every work group'),
       defaultWorkflowId: nullableField(
         'Release teams: the workflow new releases run on when none is named; else null',
       ),
+      approvalsRequired: approvalPolicy
+        .nullable()
+        .describe('CAB teams: approvals an RFC needs by level (capped at the board size); else null'),
     })
     .describe('The new team'),
   subscription: { caption: 'new deployment teams', detail: { data: { kind: ['deployment'] } } },
@@ -36,7 +51,7 @@ export const TeamCreated = defineEvent({
 export const TeamUpdated = defineEvent({
   type: 'Team Updated',
   description:
-    'A team was edited (PATCH /teams/{id}) and something changed: its fields, members, work groups or their order. Members’ user records change in the same transaction; no `User Updated` is emitted for that.',
+    'A team was edited (PATCH /teams/{id}) and something changed: its fields (a CAB team’s approval policy included), members, work groups or their order. Members’ user records change in the same transaction; no `User Updated` is emitted for that.',
   emittedBy: 'updateTeam (functions/domain/team/team.ts)',
   subjectKinds: ['team'],
   data: z
@@ -50,6 +65,10 @@ export const TeamUpdated = defineEvent({
           defaultWorkflowId: changeField(
             nullableField('Default workflow id, or null when none'),
             'New default workflow',
+          ),
+          approvalsRequired: changeField(
+            approvalPolicy.nullable().describe('Approval policy (CAB teams), or null when none'),
+            'New approval policy',
           ),
         })
         .describe('The fields that changed, each with its value before and after'),

@@ -146,7 +146,8 @@ export async function editTeam(
 }
 
 /**
- * Makes sure the bootstrap release team, deployment team and `admin` user exist. Idempotent: a
+ * Makes sure the bootstrap release team, deployment team, change advisory board and `admin` user
+ * exist. Idempotent: a
  * second run writes nothing; a concurrent run that wins makes this one re-read and stop.
  * Returns the ids of what it created.
  */
@@ -155,12 +156,13 @@ export async function ensureBootstrap(
   adminId: string = BOOTSTRAP.adminUserId,
 ): Promise<{ created: string[] }> {
   for (let attempt = 1; ; attempt++) {
-    const [releaseTeam, deploymentTeam, admin] = await Promise.all([
+    const [releaseTeam, deploymentTeam, cabTeam, admin] = await Promise.all([
       ports.teams.get(BOOTSTRAP.releaseTeam.id),
       ports.teams.get(BOOTSTRAP.deploymentTeam.id),
+      ports.teams.get(BOOTSTRAP.cabTeam.id),
       ports.users.get(adminId),
     ]);
-    const plan = planBootstrap({ releaseTeam, deploymentTeam, admin }, ports, adminId);
+    const plan = planBootstrap({ releaseTeam, deploymentTeam, cabTeam, admin }, ports, adminId);
     if (!plan) return { created: [] };
     try {
       await ports.teams.apply(plan);

@@ -1,23 +1,34 @@
 /**
- * Release and deployment teams, their work groups and members. A team is the source of truth for
- * membership: every member belongs to each of the team's work groups, and the users' `teamIds` /
- * `workGroupIds` are a projection of it, changed in the same transaction as the team.
+ * Release, deployment and CAB (change advisory board) teams, their work groups and members; a CAB
+ * team also has an approval policy. A team is the source of truth for membership: every member
+ * belongs to each of the team's work groups, and the users' `teamIds` / `workGroupIds` are a
+ * projection of it, changed in the same transaction as the team.
  */
 import { type Actor, PROCESSES } from '../actor.ts';
 import { type FieldError, RuleViolationError, ValidationError } from '../errors.ts';
 import { type DomainEvent, eventMeta, fieldChanges } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
 import { applyMembership, type MembershipDelta, newUser, type User } from '../user/user.ts';
-import { TEAM_KINDS, TeamCreated, TeamUpdated } from './events.ts';
+import { APPROVAL_LEVELS, TEAM_KINDS, TeamCreated, TeamUpdated } from './events.ts';
 
 // The values `Team Created` publishes are declared with its schema.
-export { TEAM_KINDS };
+export { APPROVAL_LEVELS, TEAM_KINDS };
 export type TeamKind = (typeof TEAM_KINDS)[number];
+/** A level of a CAB's approval policy: an RFC's risk, or `emergency` for emergency RFCs. */
+export type ApprovalLevel = 'low' | 'medium' | 'high' | 'emergency';
+/** How many approvals an RFC needs at each level, as a CAB team's policy sets it. */
+export type ApprovalPolicy = Readonly<Record<ApprovalLevel, number>>;
+/** Some levels of a policy, as a create or an edit sends them. */
+export type ApprovalPolicyInput = { readonly [L in ApprovalLevel]?: number | undefined };
 
 /** Most members a team has; keeps every membership change inside one transaction. */
 export const MAX_TEAM_MEMBERS = 50;
 /** Most work groups a team has. */
 export const MAX_WORK_GROUPS = 20;
+/** The policy a CAB team gets for every level its creator leaves out. */
+export const DEFAULT_APPROVALS_REQUIRED: ApprovalPolicy = { low: 1, medium: 2, high: 3, emergency: 1 };
+/** Most approvals a policy may ask for: no board has more members than this to give them. */
+export const MAX_APPROVALS_REQUIRED = MAX_TEAM_MEMBERS;
 /** DynamoDB's limit of items in one TransactWriteItems call. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
@@ -37,6 +48,8 @@ export interface Team {
   readonly members: readonly string[];
   /** Release teams only: the workflow new releases of the team run on when none is named. */
   readonly defaultWorkflowId?: string;
+  /** CAB teams only, and always there: approvals an RFC needs by level (see {@link requiredApprovals}). */
+  readonly approvalsRequired?: ApprovalPolicy;
   readonly version: number;
   readonly createdAt: string;
   readonly createdBy: string;
@@ -56,6 +69,8 @@ export interface NewTeam {
   workGroups: WorkGroupInput[];
   members: string[];
   defaultWorkflowId?: string | undefined;
+  /** CAB teams: the levels left out take the defaults (1, 2, 3, 1). */
+  approvalsRequired?: ApprovalPolicyInput | undefined;
 }
 
 export interface TeamChanges {
@@ -67,6 +82,8 @@ export interface TeamChanges {
   members?: string[] | undefined;
   /** `null` removes the default workflow. */
   defaultWorkflowId?: string | null | undefined;
+  /** CAB teams: the levels sent replace the current ones; the others stay. */
+  approvalsRequired?: ApprovalPolicyInput | undefined;
 }
 
 /** A change of teams and the user items that follow from it, committed as one transaction. */
@@ -82,6 +99,26 @@ type Deps = { clock: Clock; ids: IdGenerator };
 
 const sameName = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
+/**
+ * A policy with every level, in one key order: the levels given, else those of `base`. The fixed
+ * order matters because edits are compared by their JSON, and a stored map's keys may come back in
+ * any order.
+ */
+function completePolicy(given: ApprovalPolicyInput | undefined, base: ApprovalPolicy): ApprovalPolicy {
+  const entries = APPROVAL_LEVELS.map((level) => [level, given?.[level] ?? base[level]] as const);
+  return Object.fromEntries(entries) as Record<ApprovalLevel, number>;
+}
+
+/**
+ * The approvals an RFC at `level` needs from `team`'s board: its policy's value, capped at the
+ * number of members (a board of two cannot give three approvals, and its RFCs must not be stuck
+ * for that), and never below 1, so that an empty board approves nothing rather than everything.
+ */
+export function requiredApprovals(team: Team, level: ApprovalLevel): number {
+  const policy = team.approvalsRequired ?? DEFAULT_APPROVALS_REQUIRED;
+  return Math.max(1, Math.min(policy[level], team.members.length));
+}
+
 function resolveWorkGroups(
   input: readonly WorkGroupInput[],
   previous: readonly WorkGroup[],
@@ -94,7 +131,9 @@ function resolveWorkGroups(
 }
 
 /** Checks a team's own invariants; every fault is named by its field path. */
-export function teamFaults(team: Pick<Team, 'kind' | 'workGroups' | 'members' | 'defaultWorkflowId'>) {
+export function teamFaults(
+  team: Pick<Team, 'kind' | 'workGroups' | 'members' | 'defaultWorkflowId' | 'approvalsRequired'>,
+) {
   const errors: FieldError[] = [];
   if (team.members.length > MAX_TEAM_MEMBERS) {
     errors.push({ path: 'members', message: `must have at most ${MAX_TEAM_MEMBERS} members` });
@@ -117,6 +156,19 @@ export function teamFaults(team: Pick<Team, 'kind' | 'workGroups' | 'members' | 
   });
   if (team.defaultWorkflowId !== undefined && team.kind !== 'release') {
     errors.push({ path: 'defaultWorkflowId', message: 'only release teams have a default workflow' });
+  }
+  if (team.approvalsRequired !== undefined && team.kind !== 'cab') {
+    errors.push({ path: 'approvalsRequired', message: 'only CAB teams have an approval policy' });
+  } else if (team.approvalsRequired !== undefined) {
+    for (const level of APPROVAL_LEVELS) {
+      const n = team.approvalsRequired[level];
+      if (!Number.isInteger(n) || n < 1 || n > MAX_APPROVALS_REQUIRED) {
+        errors.push({
+          path: `approvalsRequired.${level}`,
+          message: `must be a whole number from 1 to ${MAX_APPROVALS_REQUIRED}`,
+        });
+      }
+    }
   }
   return errors;
 }
@@ -143,6 +195,10 @@ export function newTeam(
     workGroups: resolveWorkGroups(input.workGroups, [], deps.ids),
     members: [...input.members],
     ...(input.defaultWorkflowId ? { defaultWorkflowId: input.defaultWorkflowId } : {}),
+    // Every board has a whole policy; a policy sent for another kind is kept to be refused below.
+    ...(input.kind === 'cab' || input.approvalsRequired !== undefined
+      ? { approvalsRequired: completePolicy(input.approvalsRequired, DEFAULT_APPROVALS_REQUIRED) }
+      : {}),
     version: 1,
     createdAt: now,
     createdBy: actor.id,
@@ -158,6 +214,7 @@ export function newTeam(
       workGroups: team.workGroups.map((wg) => ({ ...wg })),
       members: [...team.members],
       defaultWorkflowId: team.defaultWorkflowId ?? null,
+      approvalsRequired: team.approvalsRequired ? { ...team.approvalsRequired } : null,
     },
     eventMeta(deps.ids, now, actor.id, id),
   );
@@ -178,10 +235,18 @@ export function updateTeam(
     ? resolveWorkGroups(changes.workGroups, team.workGroups, deps.ids)
     : team.workGroups;
   const members = changes.members ? [...changes.members] : team.members;
-  const { description: _d, defaultWorkflowId: _w, ...rest } = team;
+  const { description: _d, defaultWorkflowId: _w, approvalsRequired: _a, ...rest } = team;
   const description = changes.description !== undefined ? changes.description : team.description;
   const defaultWorkflowId =
     changes.defaultWorkflowId === null ? undefined : (changes.defaultWorkflowId ?? team.defaultWorkflowId);
+  // The current policy in its canonical key order, so that an edit to the same values changes nothing.
+  const policyBefore = team.approvalsRequired
+    ? completePolicy(team.approvalsRequired, DEFAULT_APPROVALS_REQUIRED)
+    : undefined;
+  const approvalsRequired =
+    changes.approvalsRequired !== undefined || team.kind === 'cab'
+      ? completePolicy(changes.approvalsRequired, policyBefore ?? DEFAULT_APPROVALS_REQUIRED)
+      : undefined;
   const now = deps.clock.now().toISOString();
   const next: Team = {
     ...rest,
@@ -190,12 +255,19 @@ export function updateTeam(
     workGroups,
     members,
     ...(defaultWorkflowId ? { defaultWorkflowId } : {}),
+    ...(approvalsRequired ? { approvalsRequired } : {}),
     version: team.version + 1,
     updatedAt: now,
     updatedBy: actor.id,
   };
   assertValid(next);
-  const changed = fieldChanges(team, next, ['name', 'description', 'defaultWorkflowId']);
+  const before: Team = policyBefore ? { ...team, approvalsRequired: policyBefore } : team;
+  const changed = fieldChanges(before, next, [
+    'name',
+    'description',
+    'defaultWorkflowId',
+    'approvalsRequired',
+  ]);
   const groups = workGroupDiff(team, next);
   const renamed = next.workGroups.flatMap((wg) => {
     const before = team.workGroups.find((p) => p.id === wg.id);
@@ -322,15 +394,27 @@ export const BOOTSTRAP = {
     kind: 'deployment',
     workGroup: { id: 'wg_deployment', name: 'Deployment technicians' },
   },
+  cabTeam: {
+    id: 'team_cab',
+    name: 'Change advisory board',
+    kind: 'cab',
+    workGroup: { id: 'wg_cab', name: 'CAB members' },
+  },
 } as const;
 
 /**
- * What bootstrap must write so that the release team, the deployment team and the `admin` user
- * exist; `undefined` when they all do. Only missing items are created: what an administrator has
- * since changed is left as it is.
+ * What bootstrap must write so that the release team, the deployment team, the change advisory
+ * board (with the default policy) and the `admin` user exist; `undefined` when they all do. Only
+ * missing items are created: what an administrator has since changed is left as it is, and an
+ * installation from before CAB teams gets `team_cab` on its next bootstrap.
  */
 export function planBootstrap(
-  existing: { releaseTeam?: Team | undefined; deploymentTeam?: Team | undefined; admin?: User | undefined },
+  existing: {
+    releaseTeam?: Team | undefined;
+    deploymentTeam?: Team | undefined;
+    cabTeam?: Team | undefined;
+    admin?: User | undefined;
+  },
   deps: Deps,
   adminId: string = BOOTSTRAP.adminUserId,
 ): TeamChange | undefined {
@@ -340,6 +424,7 @@ export function planBootstrap(
   for (const [spec, current] of [
     [BOOTSTRAP.releaseTeam, existing.releaseTeam],
     [BOOTSTRAP.deploymentTeam, existing.deploymentTeam],
+    [BOOTSTRAP.cabTeam, existing.cabTeam],
   ] as const) {
     if (current) continue;
     const created = newTeam(
@@ -353,7 +438,12 @@ export function planBootstrap(
   }
   const users: TeamChange['users'][number][] = [];
   if (!existing.admin) {
-    const all = [existing.releaseTeam, existing.deploymentTeam, ...teams.map((t) => t.team)];
+    const all = [
+      existing.releaseTeam,
+      existing.deploymentTeam,
+      existing.cabTeam,
+      ...teams.map((t) => t.team),
+    ];
     const mine = all.filter((t): t is Team => t?.members.includes(adminId) === true);
     const created = newUser(
       adminId,

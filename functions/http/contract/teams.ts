@@ -4,7 +4,13 @@
  * domain's and come back as 400 with the same field paths.
  */
 import { teamAccess } from '#domain/team/service';
-import { MAX_TEAM_MEMBERS, MAX_WORK_GROUPS, TEAM_KINDS } from '#domain/team/team';
+import {
+  DEFAULT_APPROVALS_REQUIRED,
+  MAX_APPROVALS_REQUIRED,
+  MAX_TEAM_MEMBERS,
+  MAX_WORK_GROUPS,
+  TEAM_KINDS,
+} from '#domain/team/team';
 import { ExpectedVersion, Id, idOf, PageQuery, pageOf, z } from './common.ts';
 import { resource, route } from './route.ts';
 
@@ -26,6 +32,37 @@ const Members = z
   .max(MAX_TEAM_MEMBERS)
   .openapi({ description: `User ids (existing users), at most ${MAX_TEAM_MEMBERS}.` });
 
+const Approvals = z.number().int().min(1).max(MAX_APPROVALS_REQUIRED);
+const defaults = DEFAULT_APPROVALS_REQUIRED;
+
+/** A CAB's policy as sent: any of its levels; the others keep their current (or default) value. */
+export const ApprovalPolicyInput = z
+  .object({
+    low: Approvals.optional().openapi({ description: `Low-risk RFCs (default ${defaults.low}).` }),
+    medium: Approvals.optional().openapi({ description: `Medium-risk RFCs (default ${defaults.medium}).` }),
+    high: Approvals.optional().openapi({ description: `High-risk RFCs (default ${defaults.high}).` }),
+    emergency: Approvals.optional().openapi({
+      description: `Emergency RFCs, whatever their risk (default ${defaults.emergency}).`,
+    }),
+  })
+  .strict()
+  .openapi('ApprovalPolicyInput', {
+    description:
+      'CAB teams only (400 on other kinds): approvals an RFC needs at each level, 1 to 50 each. Levels left out keep their current value, or the default on creation. An RFC needs at most as many approvals as the board has members, and at least 1.',
+  });
+
+export const ApprovalPolicy = z
+  .object({
+    low: z.number().int(),
+    medium: z.number().int(),
+    high: z.number().int(),
+    emergency: z.number().int(),
+  })
+  .openapi('ApprovalPolicy', {
+    description:
+      'Approvals an RFC needs at each level, as set; an RFC needs at most as many as the board has members, and at least 1.',
+  });
+
 export const CreateTeamBody = z
   .object({
     name: TeamName,
@@ -34,6 +71,7 @@ export const CreateTeamBody = z
     workGroups: z.array(WorkGroupInput).max(MAX_WORK_GROUPS).default([]),
     members: Members.default([]),
     defaultWorkflowId: idOf('release-default').optional().openapi({ description: 'Release teams only.' }),
+    approvalsRequired: ApprovalPolicyInput.optional(),
   })
   .strict()
   .openapi('CreateTeam');
@@ -52,6 +90,7 @@ export const UpdateTeamBody = z
       .nullable()
       .optional()
       .openapi({ description: '`null` removes it.' }),
+    approvalsRequired: ApprovalPolicyInput.optional(),
     expectedVersion: ExpectedVersion.optional(),
   })
   .strict()
@@ -61,8 +100,12 @@ export const UpdateTeamBody = z
       b.description !== undefined ||
       b.workGroups !== undefined ||
       b.members !== undefined ||
-      b.defaultWorkflowId !== undefined,
-    { message: 'must change at least one of name, description, workGroups, members, defaultWorkflowId' },
+      b.defaultWorkflowId !== undefined ||
+      b.approvalsRequired !== undefined,
+    {
+      message:
+        'must change at least one of name, description, workGroups, members, defaultWorkflowId, approvalsRequired',
+    },
   )
   .openapi('UpdateTeam');
 
@@ -79,6 +122,9 @@ export const TeamView = z
     workGroups: z.array(z.object({ id: z.string(), name: z.string() })),
     members: z.array(z.string()),
     defaultWorkflowId: z.string().optional(),
+    approvalsRequired: ApprovalPolicy.optional().openapi({
+      description: 'CAB teams (always there for them).',
+    }),
     version: z.number().int(),
     createdAt: z.string(),
     createdBy: z.string(),
@@ -97,7 +143,7 @@ export const teamRoutes = resource(
     createTeam: route({
       method: 'POST',
       path: '/teams',
-      summary: 'Create a release or deployment team (administrators)',
+      summary: 'Create a release, deployment or CAB team (administrators)',
       description:
         'Work groups without an id get one (work group ids are unique across teams). Members must be existing users (422 `unknown-users` names the others); their `teamIds` and `workGroupIds` change in the same transaction. Send `Idempotency-Key` to make retries safe.',
       access: teamAccess.create,
@@ -128,7 +174,8 @@ export const teamRoutes = resource(
     editTeam: route({
       method: 'PATCH',
       path: '/teams/{id}',
-      summary: 'Edit a team: name, description, work groups, members, default workflow (administrators)',
+      summary:
+        'Edit a team: name, description, work groups, members, default workflow, approval policy (administrators)',
       description:
         'Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409. Members and work groups are replaced by the lists sent.',
       access: teamAccess.edit,

@@ -342,28 +342,77 @@ describe('editTeam', () => {
 });
 
 describe('ensureBootstrap', () => {
-  it('creates the release team, the deployment team and the admin user once', async () => {
+  it('creates the release team, the deployment team, the CAB and the admin user once', async () => {
     const ports = world([]);
-    expect(await ensureBootstrap(ports)).toEqual({ created: ['team_release', 'team_deployment', 'admin'] });
+    expect(await ensureBootstrap(ports)).toEqual({
+      created: ['team_release', 'team_deployment', 'team_cab', 'admin'],
+    });
     expect(await ports.users.get('admin')).toMatchObject({
       admin: true,
-      teamIds: ['team_release', 'team_deployment'],
-      workGroupIds: ['wg_release', 'wg_deployment'],
+      teamIds: ['team_release', 'team_deployment', 'team_cab'],
+      workGroupIds: ['wg_release', 'wg_deployment', 'wg_cab'],
     });
-    expect(ports.table.events.map((e) => e.type)).toEqual(['Team Created', 'Team Created', 'User Created']);
+    expect(await ports.teams.get('team_cab')).toMatchObject({
+      name: 'Change advisory board',
+      kind: 'cab',
+      workGroups: [{ id: 'wg_cab', name: 'CAB members' }],
+      members: ['admin'],
+      approvalsRequired: { low: 1, medium: 2, high: 3, emergency: 1 },
+    });
+    expect(ports.table.events.map((e) => e.type)).toEqual([
+      'Team Created',
+      'Team Created',
+      'Team Created',
+      'User Created',
+    ]);
     expect(await ensureBootstrap(ports)).toEqual({ created: [] });
     expect(ports.teams.count('apply')).toBe(1);
   });
 
   it('names another first administrator, and recreates only what is missing', async () => {
     const ports = world(['boss']);
-    expect(await ensureBootstrap(ports, 'boss')).toEqual({ created: ['team_release', 'team_deployment'] });
+    expect(await ensureBootstrap(ports, 'boss')).toEqual({
+      created: ['team_release', 'team_deployment', 'team_cab'],
+    });
     expect(await ports.users.get('boss')).toMatchObject({
-      teamIds: ['team_release', 'team_deployment'],
+      teamIds: ['team_release', 'team_deployment', 'team_cab'],
       version: 2,
     });
     ports.teams.teams.delete('team_deployment');
     expect(await ensureBootstrap(ports, 'boss')).toEqual({ created: ['team_deployment'] });
+  });
+
+  it('gives an installation from before CAB teams its board on the next run, and leaves the rest as it is', async () => {
+    const ports = world([]);
+    await ensureBootstrap(ports);
+    // As an installation bootstrapped before CAB teams existed stands: no board, nobody in it.
+    ports.teams.teams.delete('team_cab');
+    ports.teams.claims.delete('wg_cab');
+    const admin0 = (await ports.users.get('admin')) as User;
+    ports.users.users.set('admin', {
+      ...admin0,
+      teamIds: ['team_release', 'team_deployment'],
+      workGroupIds: ['wg_release', 'wg_deployment'],
+    });
+    const release = await ports.teams.get('team_release');
+    const events = ports.table.events.length;
+
+    expect(await ensureBootstrap(ports)).toEqual({ created: ['team_cab'] });
+    expect(await ports.teams.get('team_cab')).toMatchObject({
+      kind: 'cab',
+      members: ['admin'],
+      approvalsRequired: { low: 1, medium: 2, high: 3, emergency: 1 },
+    });
+    expect(await ports.users.get('admin')).toMatchObject({
+      teamIds: ['team_release', 'team_deployment', 'team_cab'],
+      workGroupIds: ['wg_release', 'wg_deployment', 'wg_cab'],
+      version: admin0.version + 1,
+    });
+    expect(await ports.teams.get('team_release')).toEqual(release);
+    expect(ports.table.events.slice(events).map((e) => [e.type, e.subject.id])).toEqual([
+      ['Team Created', 'team_cab'],
+    ]);
+    expect(await ensureBootstrap(ports)).toEqual({ created: [] });
   });
 
   it('stops when a concurrent run won, and gives up after three conflicts', async () => {
@@ -385,13 +434,14 @@ describe('ensureBootstrap', () => {
       throw new VersionConflictError('lost');
     };
     await expect(ensureBootstrap(stuck)).rejects.toThrow('lost');
-    expect(stuck.teams.count('get')).toBe(6);
+    // Three attempts, each reading the three bootstrap teams.
+    expect(stuck.teams.count('get')).toBe(9);
     const broken = world([]);
     broken.teams.apply = async () => {
       throw new Error('table gone');
     };
     await expect(ensureBootstrap(broken)).rejects.toThrow('table gone');
-    expect(broken.teams.count('get')).toBe(2);
+    expect(broken.teams.count('get')).toBe(3);
   });
 });
 
@@ -525,7 +575,75 @@ describe('team rules, as an administrator meets them', () => {
     expect(await ports.users.get('admin')).toMatchObject({
       admin: true,
       processes: ['change', 'release', 'deployment'],
-      teamIds: ['team_release', 'team_deployment'],
+      teamIds: ['team_release', 'team_deployment', 'team_cab'],
     });
+  });
+});
+
+describe('CAB teams, as an administrator meets them', () => {
+  it('creates a board with a partial policy filled from the defaults, and Team Created carries it', async () => {
+    const ports = world();
+    const { team } = await createTeam(
+      input({ name: 'CAB', kind: 'cab', approvalsRequired: { high: 4 } }),
+      admin,
+      ports,
+    );
+    expect(team).toMatchObject({
+      kind: 'cab',
+      approvalsRequired: { low: 1, medium: 2, high: 4, emergency: 1 },
+    });
+    expect(await ports.teams.get(team.id)).toEqual(team);
+    expect(ports.table.events.at(-1)?.data).toMatchObject({
+      kind: 'cab',
+      approvalsRequired: { low: 1, medium: 2, high: 4, emergency: 1 },
+    });
+    expect(await listTeams({ limit: 10, kind: 'cab' }, rm, ports)).toEqual({ items: [team] });
+  });
+
+  it('edits the policy a level at a time with Team Updated naming the change, and writes nothing for the same policy', async () => {
+    const ports = world();
+    const { team } = await createTeam(input({ name: 'CAB', kind: 'cab' }), admin, ports);
+    const edited = await editTeam(team.id, { approvalsRequired: { emergency: 2 } }, 1, admin, ports);
+    expect(edited).toMatchObject({
+      version: 2,
+      approvalsRequired: { low: 1, medium: 2, high: 3, emergency: 2 },
+    });
+    expect(await ports.teams.get(team.id)).toEqual(edited);
+    expect(ports.table.events.at(-1)).toMatchObject({
+      type: 'Team Updated',
+      subject: { kind: 'team', id: team.id },
+      data: {
+        changed: {
+          approvalsRequired: {
+            from: { low: 1, medium: 2, high: 3, emergency: 1 },
+            to: { low: 1, medium: 2, high: 3, emergency: 2 },
+          },
+        },
+        membersAdded: [],
+        membersRemoved: [],
+      },
+    });
+    // No member's user item moves for a change of policy alone.
+    expect((await ports.users.get('ann'))?.version).toBe(2);
+    expect(await editTeam(team.id, { approvalsRequired: { emergency: 2 } }, 2, admin, ports)).toEqual(edited);
+    expect(ports.teams.count('apply')).toBe(2);
+  });
+
+  it('refuses a policy on a release or deployment team (400 naming approvalsRequired), and stores nothing', async () => {
+    const ports = world();
+    const error = await refusal(
+      createTeam(input({ kind: 'deployment', approvalsRequired: { low: 1 } }), admin, ports),
+    );
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).errors).toEqual([
+      { path: 'approvalsRequired', message: 'only CAB teams have an approval policy' },
+    ]);
+    expect(ports.teams.count('apply')).toBe(0);
+    const { team } = await createTeam(input(), admin, ports);
+    const edit = await refusal(editTeam(team.id, { approvalsRequired: { high: 1 } }, 1, admin, ports));
+    expect((edit as ValidationError).errors).toEqual([
+      { path: 'approvalsRequired', message: 'only CAB teams have an approval policy' },
+    ]);
+    expect(await ports.teams.get(team.id)).toEqual(team);
   });
 });

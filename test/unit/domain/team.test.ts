@@ -1,11 +1,15 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RuleViolationError, ValidationError } from '../../../functions/domain/errors.ts';
 import {
+  APPROVAL_LEVELS,
   assertFitsOneTransaction,
   BOOTSTRAP,
+  DEFAULT_APPROVALS_REQUIRED,
   membershipDeltas,
   newTeam,
   planBootstrap,
+  requiredApprovals,
   type Team,
   type TeamChange,
   updateTeam,
@@ -152,6 +156,152 @@ describe('updateTeam', () => {
   });
 });
 
+function board(members: string[], approvalsRequired?: Partial<Record<string, number>>): Team {
+  return newTeam(
+    { name: 'CAB', kind: 'cab', workGroups: [{ name: 'Board' }], members, approvalsRequired },
+    admin,
+    deps(),
+  ).team;
+}
+
+function faultsOf(run: () => unknown): string[] {
+  try {
+    run();
+  } catch (e) {
+    if (e instanceof ValidationError) return e.errors.map((f) => `${f.path}: ${f.message}`);
+    throw e;
+  }
+  throw new Error('expected a ValidationError');
+}
+
+describe('CAB teams', () => {
+  it('get the default policy (1, 2, 3, 1) when created without one, and Team Created carries it', () => {
+    const { team, event } = newTeam(
+      { name: 'CAB', kind: 'cab', workGroups: [], members: ['ann', 'bob'] },
+      admin,
+      deps(),
+    );
+    expect(team.approvalsRequired).toEqual({ low: 1, medium: 2, high: 3, emergency: 1 });
+    expect(event.data).toMatchObject({
+      kind: 'cab',
+      approvalsRequired: { low: 1, medium: 2, high: 3, emergency: 1 },
+    });
+    // Teams of the other kinds have no policy, and say so with null.
+    const release = newTeam({ name: 'R', kind: 'release', workGroups: [], members: [] }, admin, deps());
+    expect(release.team).not.toHaveProperty('approvalsRequired');
+    expect(release.event.data.approvalsRequired).toBeNull();
+  });
+
+  it('fill the levels a partial policy leaves out with the defaults, in one key order', () => {
+    const team = board([], { emergency: 2, high: 5 });
+    expect(team.approvalsRequired).toEqual({ low: 1, medium: 2, high: 5, emergency: 2 });
+    expect(Object.keys(team.approvalsRequired ?? {})).toEqual([...APPROVAL_LEVELS]);
+  });
+
+  it('refuse a policy on a release or deployment team, naming the field, like a default workflow', () => {
+    for (const kind of ['release', 'deployment'] as const) {
+      expect(
+        faultsOf(() =>
+          newTeam(
+            { name: 'X', kind, workGroups: [], members: [], approvalsRequired: { low: 1 } },
+            admin,
+            deps(),
+          ),
+        ),
+      ).toEqual(['approvalsRequired: only CAB teams have an approval policy']);
+    }
+    expect(
+      faultsOf(() => updateTeam(releaseTeam(), { approvalsRequired: { high: 2 } }, admin, deps())),
+    ).toEqual(['approvalsRequired: only CAB teams have an approval policy']);
+  });
+
+  it('take whole numbers from 1 to 50 at each level, and name each level out of range', () => {
+    expect(board([], { low: 50, medium: 1 }).approvalsRequired).toMatchObject({ low: 50, medium: 1 });
+    expect(faultsOf(() => board([], { low: 0, medium: 51, high: 1.5 }))).toEqual([
+      'approvalsRequired.low: must be a whole number from 1 to 50',
+      'approvalsRequired.medium: must be a whole number from 1 to 50',
+      'approvalsRequired.high: must be a whole number from 1 to 50',
+    ]);
+    expect(
+      faultsOf(() => updateTeam(board([]), { approvalsRequired: { emergency: 0 } }, admin, deps())),
+    ).toEqual(['approvalsRequired.emergency: must be a whole number from 1 to 50']);
+  });
+
+  it('change the levels an edit sends, keep the others, and report the whole policy before and after', () => {
+    const team = board(['ann'], { high: 4 });
+    const out = updateTeam(team, { approvalsRequired: { medium: 3 } }, admin, deps());
+    expect(out?.team.approvalsRequired).toEqual({ low: 1, medium: 3, high: 4, emergency: 1 });
+    expect(out?.event).toMatchObject({
+      type: 'Team Updated',
+      data: {
+        version: 2,
+        changed: {
+          approvalsRequired: {
+            from: { low: 1, medium: 2, high: 4, emergency: 1 },
+            to: { low: 1, medium: 3, high: 4, emergency: 1 },
+          },
+        },
+      },
+    });
+  });
+
+  it('change nothing for an edit to the policy they have, whatever order the stored levels come back in', () => {
+    const team = board(['ann']);
+    expect(updateTeam(team, { approvalsRequired: { medium: 2 } }, admin, deps())).toBeUndefined();
+    const reordered: Team = { ...team, approvalsRequired: { emergency: 1, high: 3, medium: 2, low: 1 } };
+    expect(updateTeam(reordered, { approvalsRequired: { low: 1 } }, admin, deps())).toBeUndefined();
+    // An edit of something else keeps the policy and does not report it.
+    const renamed = updateTeam(reordered, { name: 'Board' }, admin, deps());
+    expect(renamed?.team.approvalsRequired).toEqual(DEFAULT_APPROVALS_REQUIRED);
+    expect(renamed?.event.data).toMatchObject({ changed: { name: { from: 'CAB', to: 'Board' } } });
+    expect(renamed?.event.data.changed).not.toHaveProperty('approvalsRequired');
+  });
+});
+
+describe('requiredApprovals', () => {
+  it('is the policy at the level while the board is large enough', () => {
+    const team = board(['a', 'b', 'c', 'd']);
+    expect(APPROVAL_LEVELS.map((level) => requiredApprovals(team, level))).toEqual([1, 2, 3, 1]);
+  });
+
+  it('is capped at the number of members, so that a small board can still approve', () => {
+    const team = board(['a', 'b'], { low: 5, emergency: 50 });
+    expect(APPROVAL_LEVELS.map((level) => requiredApprovals(team, level))).toEqual([2, 2, 2, 2]);
+  });
+
+  it('is never below 1: an empty board approves nothing', () => {
+    const team = board([]);
+    expect(APPROVAL_LEVELS.map((level) => requiredApprovals(team, level))).toEqual([1, 1, 1, 1]);
+  });
+
+  it('follows the policy an edit sets and the members an edit leaves', () => {
+    const team = board(['a', 'b', 'c']);
+    const edited = updateTeam(team, { approvalsRequired: { high: 1 }, members: ['a'] }, admin, deps())?.team;
+    expect(edited && requiredApprovals(edited, 'high')).toBe(1);
+    expect(edited && requiredApprovals(edited, 'medium')).toBe(1);
+  });
+
+  it('is, for any policy and board, min(policy, members) and at least 1', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 0, max: 50 }),
+        fc.constantFrom(...APPROVAL_LEVELS),
+        (required, size, level) => {
+          const team = board(
+            Array.from({ length: size }, (_, i) => `u${i}`),
+            { [level]: required },
+          );
+          const n = requiredApprovals(team, level);
+          expect(n).toBe(size === 0 ? 1 : Math.min(required, size));
+          expect(n).toBeGreaterThanOrEqual(1);
+          expect(n).toBeLessThanOrEqual(required);
+        },
+      ),
+    );
+  });
+});
+
 describe('membershipDeltas', () => {
   it('adds new members to the team and all its work groups, removes leavers, and moves stayers between groups', () => {
     const before = releaseTeam();
@@ -229,7 +379,7 @@ describe('assertFitsOneTransaction', () => {
 });
 
 describe('planBootstrap', () => {
-  it('creates both teams and the admin user as a member of both when nothing exists', () => {
+  it('creates the three teams and the admin user as a member of each when nothing exists', () => {
     const plan = planBootstrap({}, deps());
     expect(plan?.teams.map((t) => t.team)).toMatchObject([
       {
@@ -244,6 +394,14 @@ describe('planBootstrap', () => {
         workGroups: [{ id: 'wg_deployment', name: 'Deployment technicians' }],
         members: ['admin'],
       },
+      {
+        id: 'team_cab',
+        name: 'Change advisory board',
+        kind: 'cab',
+        workGroups: [{ id: 'wg_cab', name: 'CAB members' }],
+        members: ['admin'],
+        approvalsRequired: { low: 1, medium: 2, high: 3, emergency: 1 },
+      },
     ]);
     expect(plan?.users).toMatchObject([
       {
@@ -252,25 +410,70 @@ describe('planBootstrap', () => {
           id: 'admin',
           admin: true,
           processes: ['change', 'release', 'deployment'],
-          teamIds: ['team_release', 'team_deployment'],
-          workGroupIds: ['wg_release', 'wg_deployment'],
+          teamIds: ['team_release', 'team_deployment', 'team_cab'],
+          workGroupIds: ['wg_release', 'wg_deployment', 'wg_cab'],
         },
       },
     ]);
-    expect(plan?.events.map((e) => e.type)).toEqual(['Team Created', 'Team Created', 'User Created']);
+    expect(plan?.events.map((e) => e.type)).toEqual([
+      'Team Created',
+      'Team Created',
+      'Team Created',
+      'User Created',
+    ]);
   });
 
   it("plans nothing once everything exists, and leaves administrators' edits alone", () => {
     const first = planBootstrap({}, deps());
-    const [release, deployment] = first?.teams.map((t) => t.team) ?? [];
+    const [release, deployment, cab] = first?.teams.map((t) => t.team) ?? [];
     const adminUser = first?.users[0]?.user;
     expect(
-      planBootstrap({ releaseTeam: release, deploymentTeam: deployment, admin: adminUser }, deps()),
+      planBootstrap(
+        { releaseTeam: release, deploymentTeam: deployment, cabTeam: cab, admin: adminUser },
+        deps(),
+      ),
     ).toBeUndefined();
     const edited = { ...(adminUser as User), processes: ['change' as const] };
+    const board = {
+      ...(cab as Team),
+      members: [],
+      approvalsRequired: { low: 2, medium: 2, high: 2, emergency: 2 },
+    };
     expect(
-      planBootstrap({ releaseTeam: release, deploymentTeam: deployment, admin: edited }, deps()),
+      planBootstrap(
+        { releaseTeam: release, deploymentTeam: deployment, cabTeam: board, admin: edited },
+        deps(),
+      ),
     ).toBeUndefined();
+  });
+
+  it('gives an installation from before CAB teams its board, with the admin as a member, and nothing else', () => {
+    const first = planBootstrap({}, deps());
+    const [release, deployment] = first?.teams.map((t) => t.team) ?? [];
+    const older = user(BOOTSTRAP.adminUserId, {
+      version: 3,
+      admin: true,
+      teamIds: ['team_release', 'team_deployment'],
+      workGroupIds: ['wg_release', 'wg_deployment'],
+    });
+    const plan = planBootstrap({ releaseTeam: release, deploymentTeam: deployment, admin: older }, deps());
+    expect(plan?.teams.map((t) => [t.team.id, t.team.kind, t.previous])).toEqual([
+      ['team_cab', 'cab', undefined],
+    ]);
+    expect(plan?.teams[0]?.team.approvalsRequired).toEqual({ low: 1, medium: 2, high: 3, emergency: 1 });
+    expect(plan?.users).toEqual([
+      {
+        expectedVersion: 3,
+        user: expect.objectContaining({
+          version: 4,
+          teamIds: ['team_release', 'team_deployment', 'team_cab'],
+          workGroupIds: ['wg_release', 'wg_deployment', 'wg_cab'],
+        }),
+      },
+    ]);
+    expect(plan?.events.map((e) => [e.type, e.data.teamId, e.data.approvalsRequired])).toEqual([
+      ['Team Created', 'team_cab', { low: 1, medium: 2, high: 3, emergency: 1 }],
+    ]);
   });
 
   it('adds an existing admin to a team it recreates, in one user write at its version', () => {
@@ -281,8 +484,8 @@ describe('planBootstrap', () => {
       expectedVersion: 4,
       user: {
         version: 5,
-        teamIds: ['team_release', 'team_deployment'],
-        workGroupIds: ['wg_release', 'wg_deployment'],
+        teamIds: ['team_release', 'team_deployment', 'team_cab'],
+        workGroupIds: ['wg_release', 'wg_deployment', 'wg_cab'],
       },
     });
   });
