@@ -20,7 +20,10 @@ export class DynamoChangeStore extends DynamoRunStore<Change> implements ChangeS
     });
   }
 
-  async list(filter: ChangeFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Change>> {
+  async list(
+    filter: ChangeFilter,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<Change>> {
     const list =
       filter.state !== undefined
         ? changeLists.state(filter.state)

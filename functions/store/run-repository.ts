@@ -146,7 +146,12 @@ export class DynamoRunStore<S extends RunSubject> extends TableStore implements 
     return this.read(keys.run(this.#options.kind, id), this.fromItem);
   }
 
-  async save(subject: S, expectedVersion: number, events: readonly DomainEvent[], previous?: S): Promise<void> {
+  async save(
+    subject: S,
+    expectedVersion: number,
+    events: readonly DomainEvent[],
+    previous?: S,
+  ): Promise<void> {
     await commit(this.db, this.table, {
       writes: [{ item: this.toItem(subject), expectedVersion }],
       events,

@@ -9,9 +9,9 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../../functions/domain/actor.ts';
 import { ChangeRecorded } from '../../functions/domain/change/events.ts';
-import { executionInput } from '../../functions/domain/workflow-run/run.ts';
 import { reconcileSubject } from '../../functions/domain/workflow-run/reconcile.ts';
 import type { RunSubject } from '../../functions/domain/workflow-run/run.ts';
+import { executionInput } from '../../functions/domain/workflow-run/run.ts';
 import {
   beginRun,
   executionOf,

@@ -4,6 +4,7 @@
  */
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Actor } from '../../functions/domain/actor.ts';
+import { type Change, newChange, recordVote, updateChange } from '../../functions/domain/change/change.ts';
 import type { DomainEvent, EventType } from '../../functions/domain/events.ts';
 import {
   newRelease,
@@ -214,8 +215,72 @@ export function sampleEvents(): DomainEvent[] {
   // Last, so that the ids of the samples above stay as they were: a board's policy edited.
   const board = boot.teams.find((t) => t.team.kind === 'cab')?.team;
   const policy = board && updateTeam(board, { approvalsRequired: { high: 2 } }, admin, deps);
-  if (!policy) throw new Error('the policy edit changed nothing');
+  if (!board || !policy) throw new Error('the policy edit changed nothing');
   events.push(policy.event);
+
+  // An RFC: recorded, edited, voted on by its board, approved, then its execution stopped.
+  const changeDefinition = defaultWorkflows['change-normal'];
+  const changeWorkflow: WorkflowRef = {
+    id: 'change-normal',
+    version: 1,
+    stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:release-desk-change-normal:1`,
+    initialStage: changeDefinition.initialStage,
+  };
+  const requester: Actor = { ...actor('carol'), processes: new Set(['change']) };
+  const rfc = newChange(
+    {
+      title: 'Upgrade payroll database',
+      description: 'Minor version',
+      type: 'normal',
+      risk: 'medium',
+      impact: 'high',
+      urgency: 'medium',
+      ciIds: ['ci_1'],
+      plannedStart: '2026-12-01T20:00:00Z',
+      plannedEnd: '2026-12-01T23:00:00Z',
+      cabTeamId: board.id,
+    },
+    changeWorkflow,
+    changeDefinition,
+    requester,
+    deps,
+  );
+  events.push(rfc.event);
+  const rfcEdited = updateChange(
+    rfc.change,
+    { risk: 'low', ciIds: ['ci_1', 'ci_2'] },
+    changeDefinition,
+    requester,
+    deps,
+  );
+  if (!rfcEdited) throw new Error('the RFC edit changed nothing');
+  events.push(rfcEdited.event);
+  let rfcNow: Change = rfcEdited.change;
+  const moveRfc = (to: string, by: Actor) => {
+    const out = transition(
+      'change',
+      rfcNow,
+      changeDefinition,
+      { to, expectedVersion: rfcNow.version },
+      { cabApproval: true },
+      by,
+      deps,
+    );
+    rfcNow = out.subject;
+    events.push(...out.events);
+  };
+  moveRfc('Assessed', requester);
+  const cab = { ...board, members: ['admin', 'dana'] };
+  for (const [member, decision] of [
+    ['admin', 'approve'],
+    ['dana', 'reject'],
+  ] as const) {
+    const vote = recordVote(rfcNow, { decision, comment: `${member} voted` }, cab, actor(member), deps);
+    rfcNow = vote.change;
+    events.push(vote.event);
+  }
+  moveRfc('Approved', requester);
+  events.push(...recordExecutionEnd('change', rfcNow, { status: 'TIMED_OUT' }, deps).events);
   return events;
 }
 

@@ -17,6 +17,8 @@
  * `inMemoryPorts()` wires them into one world that satisfies every use case's ports.
  */
 import type { Actor, Process } from '#domain/actor';
+import type { Change } from '#domain/change/change';
+import type { ApprovalQueue, ChangeFilter, ChangeStore } from '#domain/change/ports';
 import {
   IdempotencyKeyReusedError,
   NotFoundError,
@@ -24,8 +26,6 @@ import {
   ValidationError,
   VersionConflictError,
 } from '#domain/errors';
-import type { Change } from '#domain/change/change';
-import type { ApprovalQueue, ChangeFilter, ChangeStore } from '#domain/change/ports';
 import type { DomainEvent, EventSubject } from '#domain/events';
 import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
@@ -371,6 +371,38 @@ export class FakeChangeStore extends FakeRunStore<Change> implements ChangeStore
       .map((r) => r.id)
       .sort();
   }
+}
+
+/** An RFC as the store holds it, on the default normal change workflow (version 1), in Recorded. */
+export function changeFixture(over: Partial<Change> = {}): Change {
+  return {
+    id: 'chg_fixture',
+    version: 1,
+    title: 'An RFC',
+    type: 'normal',
+    risk: 'low',
+    impact: 'low',
+    urgency: 'low',
+    priority: 5,
+    ciIds: [],
+    cabTeamId: 'team_cab',
+    approvals: [],
+    votingStates: ['Assessed'],
+    workflow: {
+      id: 'change-normal',
+      version: 1,
+      stateMachineArn: `${stateMachineArnOf('change-normal')}:1`,
+      initialStage: 'Recorded',
+    },
+    stage: 'Recorded',
+    stageEntry: 0,
+    status: 'active',
+    createdAt: '2026-11-01T00:00:00.000Z',
+    createdBy: 'cm',
+    updatedAt: '2026-11-01T00:00:00.000Z',
+    updatedBy: 'cm',
+    ...over,
+  };
 }
 
 /** The wait store (`DynamoWaitStore`): only the same or a newer entry replaces the task. */

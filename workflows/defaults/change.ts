@@ -73,7 +73,7 @@ export const changeStandard = {
 
 /**
  * Emergency change: Recorded → Approved → Implementing → Reviewed → Closed; Cancelled until implemented.
- * The approval is the emergency CAB's, recorded by whoever makes the transition.
+ * Entering Approved needs the emergency CAB's approvals (its policy's `emergency` count, 1 by default).
  */
 export const changeEmergency = {
   name: 'Emergency change',
@@ -82,7 +82,10 @@ export const changeEmergency = {
     'Emergency RFC: authorised by the emergency CAB, implemented at once and reviewed afterwards. Cancelled until implementation starts.',
   initialStage: ChangeState.recorded,
   stages: [
-    { name: ChangeState.recorded, transitions: [{ to: ChangeState.approved }, cancel] },
+    {
+      name: ChangeState.recorded,
+      transitions: [{ to: ChangeState.approved, gates: ['cabApproval'] }, cancel],
+    },
     { name: ChangeState.approved, transitions: [{ to: ChangeState.implementing }, cancel] },
     { name: ChangeState.implementing, transitions: [{ to: ChangeState.reviewed }] },
     { name: ChangeState.reviewed, transitions: [{ to: ChangeState.closed }] },

@@ -9,8 +9,8 @@ import { ConflictError, ForbiddenError, RuleViolationError, ValidationError } fr
 import { type DomainEvent, eventMeta, fieldChanges } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
 import { type ApprovalLevel, requiredApprovals, type Team } from '../team/team.ts';
-import type { GateExplanation } from '../workflow-run/service.ts';
 import { executionInput, type RunSubject, type WorkflowRef } from '../workflow-run/run.ts';
+import type { GateExplanation } from '../workflow-run/service.ts';
 import {
   CHANGE_TYPES,
   ChangeApprovalRecorded,
@@ -217,7 +217,8 @@ export function updateChange(
       { state: change.stage, changeStatus: change.status },
     );
   }
-  const plannedStart = changes.plannedStart !== undefined ? instant(changes.plannedStart) : change.plannedStart;
+  const plannedStart =
+    changes.plannedStart !== undefined ? instant(changes.plannedStart) : change.plannedStart;
   const plannedEnd = changes.plannedEnd !== undefined ? instant(changes.plannedEnd) : change.plannedEnd;
   assertWindow(plannedStart, plannedEnd);
   const impact = changes.impact ?? change.impact;
@@ -347,7 +348,10 @@ export function recordVote(
   const now = deps.clock.now().toISOString();
   const next: Change = {
     ...change,
-    approvals: [...change.approvals, { by: actor.id, decision: vote.decision, comment: vote.comment, at: now }],
+    approvals: [
+      ...change.approvals,
+      { by: actor.id, decision: vote.decision, comment: vote.comment, at: now },
+    ],
     version: change.version + 1,
     updatedAt: now,
     updatedBy: actor.id,

@@ -58,8 +58,8 @@ export const ChangeRecorded = defineEvent({
     })
     .describe('The new RFC'),
   subscription: {
-    caption: 'emergency RFCs as they are recorded',
-    detail: { data: { type: ['emergency'] } },
+    caption: 'normal RFCs (those the CAB votes on) as they are recorded',
+    detail: { data: { type: ['normal'] } },
   },
 });
 
@@ -97,7 +97,7 @@ export const ChangeUpdated = defineEvent({
 export const ChangeStateChanged = defineEvent({
   type: 'Change State Changed',
   description:
-    'An RFC moved to another state of its change workflow (POST /changes/{id}/transitions, or a state timeout). The signal-execution consumer makes sure the waiting workflow execution receives `signal`; the create-deployment-tasks consumer readies the tasks of releases whose deployment this RFC manages when `to` is their trigger state.',
+    'An RFC moved to another state of its change workflow. The signal-execution consumer makes sure its execution receives `signal`; create-deployment-tasks readies the tasks of releases this RFC manages when `to` is their trigger state.',
   emittedBy: 'transition (functions/domain/workflow-run/service.ts)',
   subjectKinds: ['change'],
   data: stageEnteredData('changeId', NOUN),
@@ -107,7 +107,7 @@ export const ChangeStateChanged = defineEvent({
 export const ChangeApprovalRecorded = defineEvent({
   type: 'Change Approval Recorded',
   description:
-    'A member of the RFC\'s change advisory board voted on it (POST /changes/{id}/approvals). Votes are immutable: one per member.',
+    "A member of the RFC's change advisory board voted on it (POST /changes/{id}/approvals). Votes are immutable: one per member.",
   emittedBy: 'recordVote (functions/domain/change/change.ts)',
   subjectKinds: ['change'],
   data: z

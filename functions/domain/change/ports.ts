@@ -29,7 +29,10 @@ export interface ChangeStore extends RunStore<Change> {
   /** Newest first. */
   list(filter: ChangeFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Change>>;
   /** Active RFCs waiting in a state that needs a vote of one of the boards, which the voter has not cast. */
-  awaitingVote(queue: ApprovalQueue, page: { limit: number; cursor?: string | undefined }): Promise<Page<Change>>;
+  awaitingVote(
+    queue: ApprovalQueue,
+    page: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<Change>>;
   /** The ids of the releases that link the RFC (from the link items their creation wrote). */
   linkedReleases(changeId: string): Promise<string[]>;
 }

@@ -127,9 +127,7 @@ export async function changeFacts(change: Change, ports: Pick<ChangePorts, 'team
     };
   }
   const approval = cabApproval(change, board);
-  return approval.holds
-    ? { cabApproval: true }
-    : { cabApproval: false, why: { cabApproval: approval.why } };
+  return approval.holds ? { cabApproval: true } : { cabApproval: false, why: { cabApproval: approval.why } };
 }
 
 function offeredMoves(
@@ -165,7 +163,11 @@ export interface ChangeDetail {
   readonly moves?: readonly OfferedChangeMove[];
 }
 
-async function detailOf(change: Change, actor: Actor, ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams'>) {
+async function detailOf(
+  change: Change,
+  actor: Actor,
+  ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams'>,
+) {
   const [workflow, releaseIds, board] = await Promise.all([
     ports.workflows.definition(change.workflow),
     ports.changes.linkedReleases(change.id),
@@ -233,7 +235,9 @@ export async function listChanges(
   return {
     ...queue,
     items: queue.items.filter(
-      (c) => (rest.state === undefined || c.stage === rest.state) && (rest.type === undefined || c.type === rest.type),
+      (c) =>
+        (rest.state === undefined || c.stage === rest.state) &&
+        (rest.type === undefined || c.type === rest.type),
     ),
   };
 }

@@ -99,7 +99,11 @@ export async function createRelease(
  */
 export async function linkedDeployment(
   changeIds: readonly string[],
-  deployment: { managedByChange: boolean; changeId?: string | undefined; changeTriggerState?: string | undefined },
+  deployment: {
+    managedByChange: boolean;
+    changeId?: string | undefined;
+    changeTriggerState?: string | undefined;
+  },
   ports: Pick<ReleasePorts, 'changes' | 'workflows'>,
 ): Promise<Deployment> {
   const linked = [...new Set(changeIds)];
@@ -296,7 +300,11 @@ export async function editRelease(
     ...edit,
     // A new link or setting is checked whole: the RFCs it names and the trigger of the managing one.
     deployment: relinked
-      ? await linkedDeployment(edit.changeIds ?? current.changeIds, edit.deployment ?? current.deployment, ports)
+      ? await linkedDeployment(
+          edit.changeIds ?? current.changeIds,
+          edit.deployment ?? current.deployment,
+          ports,
+        )
       : undefined,
   };
   const updated = updateRelease(current, changes, actor, ports);

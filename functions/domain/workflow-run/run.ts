@@ -6,8 +6,8 @@
  * {@link SUBJECT_KINDS}; the rules (transitions, timeouts, ends, reconciliation) are written once.
  */
 import { TIMEOUT_ACTOR } from '#workflows/compile';
-import type { DomainEvent, EventDefinition, EventMeta } from '../events.ts';
 import { ChangeExecutionEnded, ChangeRecorded, ChangeStateChanged } from '../change/events.ts';
+import type { DomainEvent, EventDefinition, EventMeta } from '../events.ts';
 import {
   ReleaseClosed,
   ReleaseCreated,

@@ -14,7 +14,10 @@ const Description = z.string().max(10_000);
 const CiIds = z.array(idOf('ci_payroll_app')).max(100);
 
 /** A planned window is optional on an RFC; when both ends are given the end comes later. */
-function windowOrder(body: { plannedStart?: string | undefined; plannedEnd?: string | undefined }, ctx: z.RefinementCtx) {
+function windowOrder(
+  body: { plannedStart?: string | undefined; plannedEnd?: string | undefined },
+  ctx: z.RefinementCtx,
+) {
   if (body.plannedStart && body.plannedEnd && Date.parse(body.plannedEnd) <= Date.parse(body.plannedStart)) {
     ctx.addIssue({ code: 'custom', path: ['plannedEnd'], message: 'must be later than plannedStart' });
   }
@@ -32,7 +35,8 @@ export const CreateChangeBody = z
     plannedStart: Timestamp.optional(),
     plannedEnd: Timestamp.optional(),
     workflowId: Id.optional().openapi({
-      description: 'A published change workflow; by default the one of its type (change-normal, change-standard, change-emergency).',
+      description:
+        'A published change workflow; by default the one of its type (change-normal, change-standard, change-emergency).',
     }),
     cabTeamId: Id.optional().openapi({
       description: 'The change advisory board that votes on it (a `cab` team); by default `team_cab`.',
@@ -62,7 +66,10 @@ export const UpdateChangeBody = z
       [b.title, b.description, b.risk, b.impact, b.urgency, b.ciIds, b.plannedStart, b.plannedEnd].some(
         (v) => v !== undefined,
       ),
-    { message: 'must change at least one of title, description, risk, impact, urgency, ciIds, plannedStart, plannedEnd' },
+    {
+      message:
+        'must change at least one of title, description, risk, impact, urgency, ciIds, plannedStart, plannedEnd',
+    },
   )
   .openapi('UpdateChange');
 
@@ -105,7 +112,9 @@ export const ChangeView = z
     plannedStart: z.string().optional(),
     plannedEnd: z.string().optional(),
     workflow: z.object({ id: z.string(), version: z.number().int() }),
-    state: z.string().openapi({ description: 'Its state in its change workflow (= its execution\'s waiting state).' }),
+    state: z
+      .string()
+      .openapi({ description: "Its state in its change workflow (= its execution's waiting state)." }),
     status: z.enum(RUN_STATUSES),
     cabTeamId: z.string(),
     approvals: z.array(Vote).openapi({ description: "The board's votes, in the order cast (immutable)." }),
@@ -163,7 +172,11 @@ export const ChangeListQuery = PageQuery.extend({
     .min(1)
     .max(128)
     .optional()
-    .openapi({ description: '`me`: the caller\'s approval queue (RFCs their boards wait on, not yet voted on by them, not their own).', example: 'me' }),
+    .openapi({
+      description:
+        "`me`: the caller's approval queue (RFCs their boards wait on, not yet voted on by them, not their own).",
+      example: 'me',
+    }),
 }).strict();
 
 const readDescription =
@@ -184,7 +197,7 @@ export const changeRoutes = resource(
       path: '/changes',
       summary: 'Record an RFC',
       description:
-        "Change managers (the `change` process). Records the RFC in the first state of its change workflow — the one of its `type` unless `workflowId` names a published change workflow — and starts its Step Functions execution (name = RFC id). Its board is `cabTeamId` (default `team_cab`). Send `Idempotency-Key` to make retries safe.",
+        'Change managers (the `change` process). Records the RFC in the first state of its change workflow — the one of its `type` unless `workflowId` names a published change workflow — and starts its Step Functions execution (name = RFC id). Its board is `cabTeamId` (default `team_cab`). Send `Idempotency-Key` to make retries safe.',
       access: changeAccess.record,
       body: CreateChangeBody,
       idempotent: true,
@@ -242,7 +255,7 @@ export const changeRoutes = resource(
     voteOnChange: route({
       method: 'POST',
       path: '/changes/{id}/approvals',
-      summary: "Vote on an RFC as a member of its change advisory board",
+      summary: 'Vote on an RFC as a member of its change advisory board',
       description:
         "Members of the RFC's board, while it waits for approval: one vote per member (a second is 409 `already-voted`), immutable and audited (`Change Approval Recorded`). The requester may not approve their own RFC (403). An RFC not waiting for votes (a standard change, or past approval) is 422.",
       access: changeAccess.vote,

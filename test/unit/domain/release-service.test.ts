@@ -31,7 +31,7 @@ import {
 import type { Team, TeamKind } from '../../../functions/domain/team/team.ts';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
 import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
-import { actor, inMemoryPorts, stateMachineArnOf } from '../../support/fakes.ts';
+import { actor, changeFixture, inMemoryPorts, stateMachineArnOf } from '../../support/fakes.ts';
 
 const T0 = '2026-11-26T10:00:00.000Z';
 
@@ -208,6 +208,7 @@ describe('createRelease', () => {
 
   it('keeps what was planned, and publishes it in Release Created', async () => {
     const ports = world();
+    ports.changes.seed(changeFixture({ id: 'chg_1' }));
     const { release } = await createRelease(
       input({
         description: 'Tax tables 2027',
@@ -222,7 +223,8 @@ describe('createRelease', () => {
       description: 'Tax tables 2027',
       changeIds: ['chg_1'],
       kbArticleIds: ['kb_1'],
-      deployment: { managedByChange: true, changeTriggerState: 'Implementing' },
+      // The only linked RFC manages the deployment.
+      deployment: { managedByChange: true, changeId: 'chg_1', changeTriggerState: 'Implementing' },
       tasks: [],
     });
     const arn = `${stateMachineArnOf('release-default')}:1`;

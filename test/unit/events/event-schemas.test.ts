@@ -98,9 +98,6 @@ describe('events not emitted yet', () => {
 
   it('are exactly the types no domain function builds yet', () => {
     expect(notEmitted).toEqual([
-      'Change Recorded',
-      'Change State Changed',
-      'Change Execution Ended',
       'Deployment Tasks Ready',
       'Deployment Task Completed',
       'Deployment Task Failed',

@@ -86,14 +86,15 @@ describe('consumers refuse a malformed event, naming the reason, before reading 
   });
 
   it('a created event of one kind about a subject of another kind', () => {
+    // A whole `Change Recorded` but for its subject, so that the subject is the one fault.
+    const change = first('Change Recorded');
     const recorded = {
-      ...created,
-      'detail-type': 'Change Recorded',
-      resources: ['ci/ci_1'],
-      detail: { ...created.detail, subject: { kind: 'ci', id: 'ci_1' }, data: {} },
+      ...change,
+      resources: ['change/ci_1'],
+      detail: { ...change.detail, subject: { kind: 'ci', id: 'ci_1' } },
     };
     expect(() => parseRunEvent(recorded, 'created')).toThrow(
-      'Malformed event: "Change Recorded": detail.subject.kind is "ci", not "change".',
+      'Malformed event: "Change Recorded": detail.subject.kind: Invalid input: expected "change"',
     );
     expect(() => parseRunEvent(recorded, 'entered')).toThrow(
       'detail-type "Change Recorded" is not one of "Release Stage Entered", "Change State Changed".',
