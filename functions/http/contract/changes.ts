@@ -166,17 +166,11 @@ export const ChangeParams = z.object({ id: Id.openapi({ example: 'chg_01JD7Q3M8Y
 export const ChangeListQuery = PageQuery.extend({
   state: StageNameQuery.optional().openapi({ example: 'Assessed' }),
   type: z.enum(CHANGE_TYPES).optional(),
-  awaitingApprovalBy: z
-    .string()
-    .trim()
-    .min(1)
-    .max(128)
-    .optional()
-    .openapi({
-      description:
-        "`me`: the caller's approval queue (RFCs their boards wait on, not yet voted on by them, not their own).",
-      example: 'me',
-    }),
+  awaitingApprovalBy: z.string().trim().min(1).max(128).optional().openapi({
+    description:
+      "`me`: the caller's approval queue (RFCs their boards wait on, not yet voted on by them, not their own).",
+    example: 'me',
+  }),
 }).strict();
 
 const readDescription =
