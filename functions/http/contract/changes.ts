@@ -128,7 +128,10 @@ export const ChangeView = z
       })
       .optional()
       .openapi({ description: 'On a single RFC: where the votes stand against what its risk requires.' }),
-    releaseIds: z.array(z.string()).openapi({ description: 'The releases that link it.' }),
+    releaseIds: z
+      .array(z.string())
+      .optional()
+      .openapi({ description: 'On a single RFC (and what its writes answer): the releases that link it.' }),
     allowedTransitions: z
       .array(
         z.object({

@@ -47,6 +47,31 @@ export const DeploymentTaskInput = z
     });
   });
 
+const ChangeIds = z
+  .array(idOf('chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC'))
+  .max(100)
+  .openapi({ description: 'RFCs the release implements; each must exist (422 listing those that do not).' });
+
+const DeploymentInput = z
+  .object({
+    managedByChange: z.boolean().default(false),
+    changeId: idOf(
+      'chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC',
+      'The RFC that manages the deployment: one of changeIds; by default the only one.',
+    ).optional(),
+    changeTriggerState: z
+      .string()
+      .trim()
+      .min(1)
+      .max(80)
+      .optional()
+      .openapi({
+        description:
+          "The state of that RFC's workflow at which the tasks become ready (422 listing the valid states).",
+      }),
+  })
+  .strict();
+
 export const CreateReleaseBody = z
   .object({
     title: z.string().trim().min(1).max(200),
@@ -59,15 +84,9 @@ export const CreateReleaseBody = z
     workflowId: Id.optional(),
     plannedStart: Timestamp,
     plannedEnd: Timestamp,
-    changeIds: z.array(idOf('chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC')).max(100).default([]),
+    changeIds: ChangeIds.default([]),
     kbArticleIds: z.array(idOf('kb_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC')).max(100).default([]),
-    deployment: z
-      .object({
-        managedByChange: z.boolean().default(false),
-        changeTriggerState: z.string().trim().min(1).max(80).optional(),
-      })
-      .strict()
-      .default({ managedByChange: false }),
+    deployment: DeploymentInput.default({ managedByChange: false }),
     tasks: z.array(DeploymentTaskInput).max(50).default([]),
   })
   .strict()
@@ -100,12 +119,33 @@ export const UpdateReleaseBody = z
     description: z.string().max(10_000).optional(),
     plannedStart: Timestamp.optional(),
     plannedEnd: Timestamp.optional(),
+    changeIds: ChangeIds.optional(),
+    deployment: DeploymentInput.optional(),
     expectedVersion: ExpectedVersion.optional(),
   })
   .strict()
-  .refine((b) => b.title !== undefined || b.description !== undefined || b.plannedStart || b.plannedEnd, {
-    message: 'must change at least one of title, description, plannedStart, plannedEnd',
+  .superRefine((body, ctx) => {
+    if (body.deployment?.managedByChange && !body.deployment.changeTriggerState) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deployment', 'changeTriggerState'],
+        message: 'is required when deployment is managed by change',
+      });
+    }
   })
+  .refine(
+    (b) =>
+      b.title !== undefined ||
+      b.description !== undefined ||
+      b.plannedStart ||
+      b.plannedEnd ||
+      b.changeIds !== undefined ||
+      b.deployment !== undefined,
+    {
+      message:
+        'must change at least one of title, description, plannedStart, plannedEnd, changeIds, deployment',
+    },
+  )
   .openapi('UpdateRelease');
 
 const PlannedTask = z.object({
@@ -137,7 +177,11 @@ export const ReleaseView = z
     plannedEnd: z.string(),
     changeIds: z.array(z.string()),
     kbArticleIds: z.array(z.string()),
-    deployment: z.object({ managedByChange: z.boolean(), changeTriggerState: z.string().optional() }),
+    deployment: z.object({
+      managedByChange: z.boolean(),
+      changeId: z.string().optional(),
+      changeTriggerState: z.string().optional(),
+    }),
     tasks: z.array(PlannedTask),
     blackoutConflicts: z.array(z.unknown()),
     allowedTransitions: z
@@ -295,7 +339,7 @@ export const releaseRoutes = resource(
     editRelease: route({
       method: 'PATCH',
       path: '/releases/{id}',
-      summary: 'Edit title, description or planned window',
+      summary: 'Edit title, description, planned window, linked RFCs or deployment setting',
       description:
         "Release managers of the release's team (or administrators). Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409. A release that is over cannot be edited (422).",
       access: releaseAccess.edit,
