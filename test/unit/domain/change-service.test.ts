@@ -324,7 +324,11 @@ describe('recordChange', () => {
     const ports = world();
     const unknown = await refusal(recordChange(input({ cabTeamId: 'team_nope' }), cm, ports));
     expect(unknown).toBeInstanceOf(RuleViolationError);
-    expect(unknown).toMatchObject({ code: 'unknown-cab-team', details: { cabTeamId: 'team_nope' } });
+    expect(unknown).toMatchObject({
+      code: 'unknown-cab-team',
+      message: 'Team team_nope does not exist.',
+      details: { cabTeamId: 'team_nope' },
+    });
     const release = await refusal(recordChange(input({ cabTeamId: 'team_rel' }), cm, ports));
     expect(release).toBeInstanceOf(RuleViolationError);
     expect(release).toMatchObject({
@@ -491,9 +495,29 @@ describe('getChange and getChangeDetail', () => {
   it('is 404 for an unknown RFC and 403 for a caller without a process', async () => {
     const ports = world();
     const change = await recorded(ports);
-    await expect(getChangeDetail('chg_nope', cm, ports)).rejects.toBeInstanceOf(NotFoundError);
+    const missing = await refusal(getChangeDetail('chg_nope', cm, ports));
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect(missing.message).toBe('RFC chg_nope was not found.');
     await expect(getChange(change.id, actor('nobody', []), ports)).rejects.toBeInstanceOf(ForbiddenError);
     expect(await getChange(change.id, tech, ports)).toEqual(change);
+  });
+
+  it('offers no move on an RFC whose execution failed, though its state has transitions', async () => {
+    const ports = world();
+    const change = await assessed(ports);
+    ports.changes.seed({ ...(await stored(ports, change.id)), status: 'failed' });
+    const detail = await getChangeDetail(change.id, cm, ports);
+    expect(detail.moves).toEqual([]);
+    expect(detail.approval?.awaitingVotes).toBe(false);
+  });
+
+  it('is 404 when the execution cannot be found', async () => {
+    const ports = world();
+    const change = await recorded(ports);
+    ports.stepFunctions.executions.delete(change.id);
+    const error = await refusal(getChangeExecution(change.id, cm, ports));
+    expect(error).toBeInstanceOf(NotFoundError);
+    expect(error.message).toBe(`Execution of change ${change.id} was not found.`);
   });
 
   it('gives the history oldest first and the execution', async () => {
@@ -1031,6 +1055,7 @@ describe('editChange', () => {
     const error = await refusal(editChange(change.id, { title: 'T' }, 1, cm, ports));
     expect(error).toBeInstanceOf(VersionConflictError);
     expect((error as VersionConflictError).currentVersion).toBe(2);
+    expect(error.message).toBe(`RFC ${change.id} is at version 2, not 1; read it again and retry.`);
     expect(ports.changes.count('save')).toBe(1);
   });
 
@@ -1302,6 +1327,7 @@ describe('listChanges', () => {
     expect(error).toBeInstanceOf(RuleViolationError);
     expect(error).toMatchObject({
       code: 'approval-queue-not-yours',
+      message: 'Only your own approval queue can be listed: use awaitingApprovalBy=me.',
       details: { awaitingApprovalBy: 'm2' },
     });
     expect(ports.changes.count('awaitingVote')).toBe(0);
@@ -1319,6 +1345,13 @@ describe('listChanges', () => {
       });
     }
     expect(ports.changes.count('awaitingVote')).toBe(0);
+  });
+
+  it('ignores a team of the caller that no longer exists', async () => {
+    const { ports, waiting, emergency, byM2 } = await queueWorld();
+    const m1Stale = actor('m1', ['change'], { teamIds: ['team_gone', 'team_cab'] });
+    const page = await listChanges({ awaitingApprovalBy: 'me' }, { limit: 10 }, m1Stale, ports);
+    expect(page.items.map((c) => c.id)).toEqual([byM2.id, emergency.id, waiting.id]);
   });
 
   it('asks the store for the boards the caller is on only', async () => {

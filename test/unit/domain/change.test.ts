@@ -235,6 +235,18 @@ describe('cabApproval', () => {
       why: { detail: 'The CAB rejected it: c.', rejectedBy: ['c'], approvals: 2, required: 1 },
     });
   });
+
+  it('names every member who rejected', () => {
+    const change = {
+      type: 'normal' as const,
+      risk: 'low' as const,
+      approvals: [vote('r', 'reject'), vote('a'), vote('s', 'reject')],
+    };
+    expect(cabApproval(change, board(['a', 'r', 's']))).toEqual({
+      holds: false,
+      why: { detail: 'The CAB rejected it: r, s.', rejectedBy: ['r', 's'], approvals: 1, required: 1 },
+    });
+  });
 });
 
 const input = (over: Partial<NewChange> = {}): NewChange => ({
@@ -576,7 +588,11 @@ describe('recordVote', () => {
         recordVote(assessed({ approvals: [first] }), { decision, comment: '' }, cab, m1, deps()),
       );
       expect(error).toBeInstanceOf(ConflictError);
-      expect(error).toMatchObject({ code: 'already-voted', details: { vote: first } });
+      expect(error).toMatchObject({
+        code: 'already-voted',
+        message: `You voted on RFC chg_fixture already (reject, ${T0}); votes cannot be changed.`,
+        details: { vote: first },
+      });
     }
   });
 });
