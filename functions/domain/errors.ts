@@ -63,6 +63,21 @@ export class GateFailedError extends Error {
   }
 }
 
+/**
+ * The request is right but the thing is in someone else's hands now (409), e.g. a deployment task
+ * another technician holds: `code` says what, `details` who or what holds it.
+ */
+export class ConflictError extends Error {
+  readonly code: string;
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(code: string, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'ConflictError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
 /** The caller is known but lacks the process, team or role the action needs (403). */
 export class ForbiddenError extends Error {
   constructor(message: string) {

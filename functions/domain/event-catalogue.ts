@@ -10,9 +10,6 @@ import {
   ChangeRecorded,
   ChangeStateChanged,
   ConfigurationItemUpdated,
-  DeploymentTaskCompleted,
-  DeploymentTaskFailed,
-  DeploymentTasksReady,
   ReleaseBackedOut,
 } from './planned-events.ts';
 import {
@@ -22,6 +19,13 @@ import {
   ReleaseStageEntered,
   ReleaseUpdated,
 } from './release/events.ts';
+import {
+  DeploymentTaskCompleted,
+  DeploymentTaskFailed,
+  DeploymentTaskRetried,
+  DeploymentTaskStarted,
+  DeploymentTasksReady,
+} from './task/events.ts';
 import { TeamCreated, TeamUpdated } from './team/events.ts';
 import { UserCreated, UserUpdated } from './user/events.ts';
 import { WorkflowPublished } from './workflow/events.ts';
@@ -35,8 +39,10 @@ export const EVENT_CATALOGUE: { readonly [T in EventType]: EventDefinition<T> } 
   'Release Updated': ReleaseUpdated,
   'Release Stage Entered': ReleaseStageEntered,
   'Deployment Tasks Ready': DeploymentTasksReady,
+  'Deployment Task Started': DeploymentTaskStarted,
   'Deployment Task Completed': DeploymentTaskCompleted,
   'Deployment Task Failed': DeploymentTaskFailed,
+  'Deployment Task Retried': DeploymentTaskRetried,
   'Configuration Item Updated': ConfigurationItemUpdated,
   'Release Backed Out': ReleaseBackedOut,
   'Release Closed': ReleaseClosed,

@@ -18,21 +18,6 @@ export const ChangeExecutionEnded = plannedEvent(
   "An RFC's workflow execution ended outside the API.",
   { caption: 'every RFC whose execution ended outside the API' },
 );
-export const DeploymentTasksReady = plannedEvent(
-  'Deployment Tasks Ready',
-  "A release's deployment tasks became ready for technicians.",
-  { caption: 'every release whose tasks became ready' },
-);
-export const DeploymentTaskCompleted = plannedEvent(
-  'Deployment Task Completed',
-  'A technician completed a deployment task.',
-  { caption: 'every completed task' },
-);
-export const DeploymentTaskFailed = plannedEvent(
-  'Deployment Task Failed',
-  'A technician reported a deployment task as failed.',
-  { caption: 'every failed task' },
-);
 export const ConfigurationItemUpdated = plannedEvent(
   'Configuration Item Updated',
   'A configuration item in the CMDB changed.',

@@ -20,6 +20,15 @@ export interface StateWrite {
   readonly expectedVersion: number | undefined;
 }
 
+/**
+ * A condition on an item the change does not write (a ConditionCheck): the change commits only
+ * if it holds. `absent`: the item must not exist; a number: its stored `version` must equal it.
+ */
+export interface ItemCheck {
+  readonly key: { pk: string; sk: string };
+  readonly expect: 'absent' | number;
+}
+
 /** Marks a POST as done under an Idempotency-Key, in the same transaction as its effect. */
 export interface IdempotencyRecord {
   readonly scope: string;
@@ -53,7 +62,12 @@ export function eventItem(event: DomainEvent): Record<string, unknown> {
 export async function commit(
   db: DynamoDBDocumentClient,
   tableName: string,
-  change: { writes: readonly StateWrite[]; events: readonly DomainEvent[]; idempotency?: IdempotencyRecord },
+  change: {
+    writes: readonly StateWrite[];
+    events: readonly DomainEvent[];
+    checks?: readonly ItemCheck[];
+    idempotency?: IdempotencyRecord;
+  },
 ): Promise<void> {
   const items: TransactItem[] = change.writes.map(({ item, expectedVersion }) =>
     expectedVersion === undefined
@@ -68,6 +82,21 @@ export async function commit(
           },
         },
   );
+  for (const { key, expect } of change.checks ?? []) {
+    items.push({
+      ConditionCheck: {
+        TableName: tableName,
+        Key: key,
+        ...(expect === 'absent'
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':expected': expect },
+            }),
+      },
+    });
+  }
   for (const event of change.events) {
     items.push({
       Put: { TableName: tableName, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' },

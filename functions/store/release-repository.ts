@@ -6,7 +6,9 @@ import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamod
 import type { Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
-import { releaseIndexKeys, releaseLists } from './keys.ts';
+import type { DomainEvent } from '#domain/events';
+import { commit } from './commit.ts';
+import { keys, releaseIndexKeys, releaseLists } from './keys.ts';
 import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
 import { DynamoRunStore } from './run-repository.ts';
 
@@ -121,6 +123,14 @@ export class DynamoReleaseStore extends DynamoRunStore<Release> implements Relea
       cursor = page.nextCursor;
     } while (cursor);
     return fixed;
+  }
+
+  async savePlan(release: Release, expectedVersion: number, events: readonly DomainEvent[]): Promise<void> {
+    await commit(this.db, this.table, {
+      writes: [{ item: this.toItem(release), expectedVersion }],
+      checks: [{ key: keys.tasksReady(release.id), expect: 'absent' }],
+      events,
+    });
   }
 
   async list(

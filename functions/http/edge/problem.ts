@@ -2,6 +2,7 @@
  * RFC 9457 problem details. Every error response is built here, once, at the edge.
  */
 import {
+  ConflictError,
   type FieldError,
   ForbiddenError,
   GateFailedError,
@@ -95,6 +96,9 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
   }
   if (error instanceof GateFailedError) {
     return make(409, error.code, 'Gate not met', error.message, { ...error.details });
+  }
+  if (error instanceof ConflictError) {
+    return make(409, error.code, 'Conflict', error.message, { ...error.details });
   }
   if (error instanceof RuleViolationError) {
     return make(422, error.code, 'Rule violation', error.message, { ...error.details });
