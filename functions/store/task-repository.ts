@@ -3,7 +3,6 @@
  * events beside it), listed by release, by work group and status, by work group and by assignee;
  * and, beside each release, the mark that its tasks are ready (`REL#<id>`, `#TASKS`).
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { VersionConflictError } from '#domain/errors';
 import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';

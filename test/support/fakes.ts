@@ -308,7 +308,8 @@ export class FakeReleaseStore extends FakeRunStore<Release> implements ReleaseSt
   async savePlan(release: Release, expectedVersion: number, events: readonly DomainEvent[]): Promise<void> {
     this.called('savePlan', release, expectedVersion, events);
     this.table.commit({
-      stale: this.subjects.get(release.id)?.version !== expectedVersion || this.table.tasksReady.has(release.id),
+      stale:
+        this.subjects.get(release.id)?.version !== expectedVersion || this.table.tasksReady.has(release.id),
       writes: 2,
       events,
       write: () => this.subjects.set(release.id, copy(release)),

@@ -236,7 +236,13 @@ export function updateRelease(
     updatedAt: now,
     updatedBy: actor.id,
   };
-  const changed = fieldChanges(release, next, ['title', 'description', 'plannedStart', 'plannedEnd', 'tasks']);
+  const changed = fieldChanges(release, next, [
+    'title',
+    'description',
+    'plannedStart',
+    'plannedEnd',
+    'tasks',
+  ]);
   if (Object.keys(changed).length === 0) return undefined;
   const event = ReleaseUpdated.event(
     { releaseId: release.id, version: next.version, changed },

@@ -73,25 +73,27 @@ export function readyTasks(
   deps: Deps,
 ): { tasks: Task[]; readiness: TasksReadiness; event: DomainEvent } {
   const now = deps.clock.now().toISOString();
-  const tasks = release.tasks.map((planned: PlannedTask, position): Task => ({
-    id: planned.id,
-    releaseId: release.id,
-    position,
-    title: planned.title,
-    ...(planned.description !== undefined ? { description: planned.description } : {}),
-    workGroupId: planned.workGroupId,
-    ...(planned.technicianId !== undefined
-      ? { technicianId: planned.technicianId, assignee: planned.technicianId }
-      : {}),
-    ciIds: planned.ciIds,
-    ciUpdates: planned.ciUpdates,
-    status: 'ready',
-    version: 1,
-    createdAt: now,
-    createdBy: TASKS_ACTOR,
-    updatedAt: now,
-    updatedBy: TASKS_ACTOR,
-  }));
+  const tasks = release.tasks.map(
+    (planned: PlannedTask, position): Task => ({
+      id: planned.id,
+      releaseId: release.id,
+      position,
+      title: planned.title,
+      ...(planned.description !== undefined ? { description: planned.description } : {}),
+      workGroupId: planned.workGroupId,
+      ...(planned.technicianId !== undefined
+        ? { technicianId: planned.technicianId, assignee: planned.technicianId }
+        : {}),
+      ciIds: planned.ciIds,
+      ciUpdates: planned.ciUpdates,
+      status: 'ready',
+      version: 1,
+      createdAt: now,
+      createdBy: TASKS_ACTOR,
+      updatedAt: now,
+      updatedBy: TASKS_ACTOR,
+    }),
+  );
   const event = DeploymentTasksReady.event(
     {
       releaseId: release.id,

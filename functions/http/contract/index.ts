@@ -7,6 +7,7 @@ import type { FunctionSpec } from '#app/function-access';
 import { releaseRoutes } from './releases.ts';
 import { type DeclaredRoute, httpEntry } from './route.ts';
 import { healthRoutes, openapiRoutes } from './service.ts';
+import { taskRoutes } from './tasks.ts';
 import { teamRoutes } from './teams.ts';
 import { userRoutes } from './users.ts';
 import { workflowRoutes } from './workflows.ts';
@@ -15,6 +16,7 @@ export const resources = [
   healthRoutes,
   openapiRoutes,
   releaseRoutes,
+  taskRoutes,
   workflowRoutes,
   teamRoutes,
   userRoutes,
