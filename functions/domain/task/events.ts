@@ -23,7 +23,7 @@ const ciUpdate = z
 export const DeploymentTasksReady = defineEvent({
   type: 'Deployment Tasks Ready',
   description:
-    "A release's planned deployment tasks became ready for technicians, once per release: when the release entered its workflow's deploy stage (`trigger.kind` `stage`), or, when its deployment is managed by change, when the linked RFC reached the trigger state (`change`). The create-deployment-tasks consumer writes the task items and this event together.",
+    "A release's deployment tasks became ready, once per release: it entered its deploy stage (`trigger.kind` `stage`) or its managing RFC reached the trigger state (`change`). Committed with the task items.",
   emittedBy: 'readyDeploymentTasks (functions/domain/task/service.ts)',
   subjectKinds: ['release'],
   data: z
@@ -74,8 +74,8 @@ export const DeploymentTaskStarted = defineEvent({
     })
     .describe('The task started'),
   subscription: {
-    caption: 'tasks of one work group started',
-    detail: { data: { workGroupId: ['wg_deployment'] } },
+    caption: 'tasks one technician took',
+    detail: { data: { assignee: ['tess'] } },
   },
 });
 
@@ -98,8 +98,8 @@ export const DeploymentTaskCompleted = defineEvent({
     })
     .describe('The completed task'),
   subscription: {
-    caption: 'completed tasks of one release',
-    detail: { data: { releaseId: ['rel_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC'] } },
+    caption: 'completed tasks of one work group',
+    detail: { data: { workGroupId: ['wg_deployment'] } },
   },
 });
 
