@@ -297,7 +297,7 @@ describe('createRelease', () => {
     expect(ports.stepFunctions.executions.size).toBe(2);
   });
 
-  it('plans deployment tasks of deployment teams\' work groups, checked in one look-up', async () => {
+  it("plans deployment tasks of deployment teams' work groups, checked in one look-up", async () => {
     const ports = world();
     const before = ports.teams.calls.length;
     const release = await created(ports, {
@@ -322,7 +322,7 @@ describe('createRelease', () => {
     expect(ports.teams.calls.find((c) => c.method === 'workGroupTeams')?.args).toEqual([['wg_dep']]);
   });
 
-  it('refuses tasks whose work group is unknown or not a deployment team\'s, or whose technician is not of that team, naming each, and stores nothing', async () => {
+  it("refuses tasks whose work group is unknown or not a deployment team's, or whose technician is not of that team, naming each, and stores nothing", async () => {
     const ports = world();
     const error = await refusal(
       createRelease(
@@ -344,7 +344,10 @@ describe('createRelease', () => {
       details: {
         errors: [
           { path: 'tasks.1.workGroupId', message: 'is not a work group (wg_nope)' },
-          { path: 'tasks.2.workGroupId', message: 'belongs to release team team_pay, not to a deployment team' },
+          {
+            path: 'tasks.2.workGroupId',
+            message: 'belongs to release team team_pay, not to a deployment team',
+          },
           { path: 'tasks.3.technicianId', message: 'is not a member of deployment team team_dep' },
         ],
       },

@@ -4,7 +4,6 @@
  * the plan that can be edited until the tasks are ready.
  */
 import { describe, expect, it } from 'vitest';
-import type { Actor } from '../../../functions/domain/actor.ts';
 import {
   ConflictError,
   ForbiddenError,
@@ -225,7 +224,7 @@ describe('readyDeploymentTasks', () => {
     const ready = await ports.tasks.ofRelease(sixty.id);
     expect(ready.map((t) => t.id)).toEqual(sixty.tasks.map((t) => t.id));
     expect(readyEvents(ports)).toHaveLength(1);
-    expect((readyEvents(ports)[0]?.data.tasks as unknown[]).length).toBe(60);
+    expect(readyEvents(ports)[0]?.data.tasks).toHaveLength(60);
 
     const many = await toDeployment(
       ports,
