@@ -31,6 +31,12 @@ export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
     table: 'read',
     stepFunctions: ['SendTaskSuccess'],
   },
+  'create-deployment-tasks': {
+    entry: 'functions/events/create-deployment-tasks.ts',
+    description: "Release Stage Entered (deploy stage) → the release's deployment tasks made ready, once",
+    table: 'write',
+    workflowCatalog: 'resolve',
+  },
   'reconcile-executions': {
     entry: 'functions/events/reconcile-executions.ts',
     description: 'Every 5 minutes: repairs or reports releases apart from their executions',

@@ -3,6 +3,7 @@
  * local bus, so that what runs on a laptop routes events exactly as AWS does.
  */
 import { DEFAULT_EVENT_BUS_NAME, EVENT_SOURCE } from '../functions/domain/events.ts';
+import { ReleaseStageEntered } from '../functions/domain/release/events.ts';
 import { RUN_KINDS, SUBJECT_KINDS } from '../functions/domain/workflow-run/run.ts';
 
 /** The bus of the default stack and the local cloud (a stage's is `release-desk-<stage>`, infra/stage.ts). */
@@ -13,7 +14,11 @@ export { EVENT_SOURCE };
 export type EventPattern = { readonly [key: string]: unknown };
 
 /** Event consumers (Lambda handlers under `functions/events/`) that rules target. */
-export type EventTargetName = 'start-execution' | 'signal-execution' | 'reconcile-executions';
+export type EventTargetName =
+  | 'start-execution'
+  | 'signal-execution'
+  | 'create-deployment-tasks'
+  | 'reconcile-executions';
 
 export interface RuleDefinition {
   readonly name: string;
@@ -43,6 +48,7 @@ export interface AsyncInvokeSettings {
 export const consumerAsyncInvoke: Readonly<Record<EventTargetName, AsyncInvokeSettings>> = {
   'start-execution': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
   'signal-execution': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
+  'create-deployment-tasks': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
   'reconcile-executions': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 300 },
 };
 
@@ -66,6 +72,17 @@ export const rules: readonly RuleDefinition[] = [
       'detail-type': RUN_KINDS.map((k) => SUBJECT_KINDS[k].events.entered.type),
     },
     target: 'signal-execution',
+  },
+  {
+    name: 'ready-tasks-on-deploy-stage',
+    description:
+      "Makes a release's deployment tasks ready when it enters its workflow's deploy stage (rule a; once per release, on what the table says).",
+    eventPattern: {
+      source: [EVENT_SOURCE],
+      'detail-type': [ReleaseStageEntered.type],
+      detail: { data: { deployStage: [true] } },
+    },
+    target: 'create-deployment-tasks',
   },
 ];
 

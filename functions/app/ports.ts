@@ -11,6 +11,7 @@ import type { ExecutionInspector, RunStore, WaitStore } from '#domain/workflow-r
 import type { RunKind, RunSubject } from '#domain/workflow-run/run';
 import { DynamoChangeStore } from '#store/change-repository';
 import { DynamoReleaseStore } from '#store/release-repository';
+import { DynamoTaskStore } from '#store/task-repository';
 import { DynamoTeamStore } from '#store/team-repository';
 import { DynamoUserStore } from '#store/user-repository';
 import { DynamoWaitStore } from '#store/wait-store';
@@ -25,6 +26,7 @@ import { type Clients, createClients } from './clients.ts';
 import { type Config, readConfig } from './config.ts';
 import { ulidIds } from './ids.ts';
 
+// The task use cases' ports (TaskPorts) are a subset of these.
 export interface AppPorts extends ReleasePorts, ChangePorts, TeamPorts, UserPorts, WorkflowPorts {
   readonly inspector: ExecutionInspector;
   /** Every workflow-run subject's store, by kind (releases, RFCs). */
@@ -34,6 +36,7 @@ export interface AppPorts extends ReleasePorts, ChangePorts, TeamPorts, UserPort
   readonly changes: DynamoChangeStore;
   readonly users: DynamoUserStore;
   readonly teams: DynamoTeamStore;
+  readonly tasks: DynamoTaskStore;
   readonly config: Config;
   readonly clients: Clients;
 }
@@ -76,6 +79,7 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     waits,
     users: new DynamoUserStore(clients.db, config.tableName),
     teams,
+    tasks: new DynamoTaskStore(clients.db, config.tableName),
     workflows,
     workflowStore: workflows.store,
     workflowPublisher,

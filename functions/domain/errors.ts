@@ -49,8 +49,9 @@ export class RuleViolationError extends Error {
 }
 
 /**
- * The request is right but the state of things does not allow it now (409), e.g. a second vote by
- * the same board member. `code` is the problem type's slug.
+ * The request is right but the state of things does not allow it now (409): a second vote by the
+ * same board member, a deployment task another technician holds. `code` is the problem type's
+ * slug, `details` says who or what stands in the way.
  */
 export class ConflictError extends Error {
   readonly code: string;

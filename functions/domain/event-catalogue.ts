@@ -11,14 +11,7 @@ import {
   ChangeUpdated,
 } from './change/events.ts';
 import { EVENT_TYPES, type EventDefinition, type EventType } from './events.ts';
-import {
-  BlackoutOverridden,
-  ConfigurationItemUpdated,
-  DeploymentTaskCompleted,
-  DeploymentTaskFailed,
-  DeploymentTasksReady,
-  ReleaseBackedOut,
-} from './planned-events.ts';
+import { BlackoutOverridden, ConfigurationItemUpdated, ReleaseBackedOut } from './planned-events.ts';
 import {
   ReleaseClosed,
   ReleaseCreated,
@@ -26,6 +19,13 @@ import {
   ReleaseStageEntered,
   ReleaseUpdated,
 } from './release/events.ts';
+import {
+  DeploymentTaskCompleted,
+  DeploymentTaskFailed,
+  DeploymentTaskRetried,
+  DeploymentTaskStarted,
+  DeploymentTasksReady,
+} from './task/events.ts';
 import { TeamCreated, TeamUpdated } from './team/events.ts';
 import { UserCreated, UserUpdated } from './user/events.ts';
 import { WorkflowPublished } from './workflow/events.ts';
@@ -41,8 +41,10 @@ export const EVENT_CATALOGUE: { readonly [T in EventType]: EventDefinition<T> } 
   'Release Updated': ReleaseUpdated,
   'Release Stage Entered': ReleaseStageEntered,
   'Deployment Tasks Ready': DeploymentTasksReady,
+  'Deployment Task Started': DeploymentTaskStarted,
   'Deployment Task Completed': DeploymentTaskCompleted,
   'Deployment Task Failed': DeploymentTaskFailed,
+  'Deployment Task Retried': DeploymentTaskRetried,
   'Configuration Item Updated': ConfigurationItemUpdated,
   'Release Backed Out': ReleaseBackedOut,
   'Release Closed': ReleaseClosed,

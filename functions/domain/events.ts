@@ -26,8 +26,10 @@ export const EVENT_TYPES = [
   'Release Updated',
   'Release Stage Entered',
   'Deployment Tasks Ready',
+  'Deployment Task Started',
   'Deployment Task Completed',
   'Deployment Task Failed',
+  'Deployment Task Retried',
   'Configuration Item Updated',
   'Release Backed Out',
   'Release Closed',
@@ -84,9 +86,19 @@ type Reported<T, K extends keyof T> = object extends Pick<T, K> ? Exclude<T[K], 
 /** The `changed` map of an `*Updated` event: only the fields that changed. */
 export type FieldChanges<T, F extends keyof T> = { [K in F]?: FieldChange<Reported<T, K>> };
 
+/** JSON with every object's keys sorted: equal values give equal text whatever their keys' order. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
 /**
  * The fields that differ between two states of an aggregate, as `{ field: { from, to } }`;
- * empty when nothing changed. Values compare by their JSON, so arrays compare by content.
+ * empty when nothing changed. Values compare by their JSON with keys sorted, so arrays compare by
+ * content and objects (as read back from the table, in any key order) by their entries.
  */
 export function fieldChanges<T extends object, const F extends keyof T & string>(
   before: T,
@@ -97,7 +109,7 @@ export function fieldChanges<T extends object, const F extends keyof T & string>
   for (const field of fields) {
     const from = before[field] ?? null;
     const to = after[field] ?? null;
-    if (JSON.stringify(from) !== JSON.stringify(to)) changes[field] = { from, to };
+    if (canonicalJson(from) !== canonicalJson(to)) changes[field] = { from, to };
   }
   return changes as FieldChanges<T, F>;
 }

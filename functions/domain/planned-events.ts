@@ -5,21 +5,6 @@
  */
 import { plannedEvent } from './events.ts';
 
-export const DeploymentTasksReady = plannedEvent(
-  'Deployment Tasks Ready',
-  "A release's deployment tasks became ready for technicians.",
-  { caption: 'every release whose tasks became ready' },
-);
-export const DeploymentTaskCompleted = plannedEvent(
-  'Deployment Task Completed',
-  'A technician completed a deployment task.',
-  { caption: 'every completed task' },
-);
-export const DeploymentTaskFailed = plannedEvent(
-  'Deployment Task Failed',
-  'A technician reported a deployment task as failed.',
-  { caption: 'every failed task' },
-);
 export const ConfigurationItemUpdated = plannedEvent(
   'Configuration Item Updated',
   'A configuration item in the CMDB changed.',

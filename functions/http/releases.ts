@@ -9,7 +9,10 @@ import {
   listReleases,
   moveRelease,
   type OfferedMove,
+  type ReleaseTask,
   releaseHistory,
+  releaseTasks,
+  tasksOf,
 } from '#domain/release/service';
 import { httpHandler, pageView, written } from '#edge/handler';
 import { releaseRoutes } from './contract/releases.ts';
@@ -18,7 +21,11 @@ import { releaseRoutes } from './contract/releases.ts';
  * The public shape of a release, in a stable field order (internal bookkeeping stays out); with
  * the caller's possible moves when they are known (a single release, not a list).
  */
-export function releaseView(release: Release, moves?: readonly OfferedMove[]) {
+export function releaseView(
+  release: Release,
+  moves?: readonly OfferedMove[],
+  tasks: readonly ReleaseTask[] = release.tasks,
+) {
   return {
     id: release.id,
     version: release.version,
@@ -37,7 +44,7 @@ export function releaseView(release: Release, moves?: readonly OfferedMove[]) {
     changeIds: release.changeIds,
     kbArticleIds: release.kbArticleIds,
     deployment: release.deployment,
-    tasks: release.tasks,
+    tasks: tasks.map(releaseTaskView),
     blackoutConflicts: [],
     ...(moves ? { allowedTransitions: moves } : {}),
     ...(release.executionEnd ? { executionEnd: release.executionEnd } : {}),
@@ -45,6 +52,26 @@ export function releaseView(release: Release, moves?: readonly OfferedMove[]) {
     createdBy: release.createdBy,
     updatedAt: release.updatedAt,
     updatedBy: release.updatedBy,
+  };
+}
+
+/** A release's task as it stands, in a stable field order. */
+export function releaseTaskView(task: ReleaseTask) {
+  return {
+    id: task.id,
+    title: task.title,
+    ...(task.description !== undefined ? { description: task.description } : {}),
+    workGroupId: task.workGroupId,
+    ...(task.technicianId !== undefined ? { technicianId: task.technicianId } : {}),
+    ciIds: task.ciIds,
+    ciUpdates: task.ciUpdates,
+    status: task.status,
+    ...(task.assignee !== undefined ? { assignee: task.assignee } : {}),
+    ...(task.version !== undefined ? { version: task.version } : {}),
+    ...(task.notes !== undefined ? { notes: task.notes } : {}),
+    ...(task.failureReason !== undefined ? { failureReason: task.failureReason } : {}),
+    ...(task.updatedAt !== undefined ? { updatedAt: task.updatedAt } : {}),
+    ...(task.updatedBy !== undefined ? { updatedBy: task.updatedBy } : {}),
   };
 }
 
@@ -80,13 +107,15 @@ export const createHandler = (ports: () => AppPorts) =>
         return pageView(await listReleases(filter, { limit, cursor }, actor, p), (r) => releaseView(r));
       },
       getRelease: async ({ params, actor }, p: AppPorts) => {
-        const { release, moves } = await getReleaseWithMoves(params.id as string, actor, p);
-        return releaseView(release, moves);
+        const { release, moves, tasks } = await getReleaseWithMoves(params.id as string, actor, p);
+        return releaseView(release, moves, tasks);
       },
-      editRelease: async ({ params, body, version, actor }, p: AppPorts) =>
-        releaseView(await editRelease(params.id as string, body, version, actor, p)),
+      editRelease: async ({ params, body, version, actor }, p: AppPorts) => {
+        const release = await editRelease(params.id as string, body, version, actor, p);
+        return releaseView(release, undefined, await tasksOf(release, p));
+      },
       moveRelease: async (req, p: AppPorts) => {
-        const { release, executionInStep, moves } = await moveRelease(
+        const { release, executionInStep, moves, tasks } = await moveRelease(
           req.params.id as string,
           {
             to: req.body.to,
@@ -96,8 +125,11 @@ export const createHandler = (ports: () => AppPorts) =>
           req.actor,
           p,
         );
-        return { ...releaseView(release, moves), execution: { inStep: executionInStep } };
+        return { ...releaseView(release, moves, tasks), execution: { inStep: executionInStep } };
       },
+      releaseTasks: async ({ params, actor }, p: AppPorts) => ({
+        items: (await releaseTasks(params.id as string, actor, p)).map(releaseTaskView),
+      }),
       releaseHistory: async ({ params, query, actor }, p: AppPorts) =>
         pageView(await releaseHistory(params.id as string, query, actor, p), historyEntry),
       releaseExecution: async ({ params, actor }, p: AppPorts) =>

@@ -20,6 +20,15 @@ export interface StateWrite {
   readonly expectedVersion: number | undefined;
 }
 
+/**
+ * A condition on an item the change does not write (a ConditionCheck): the change commits only
+ * if it holds. `absent`: the item must not exist; a number: its stored `version` must equal it.
+ */
+export interface ItemCheck {
+  readonly key: { pk: string; sk: string };
+  readonly expect: 'absent' | number;
+}
+
 /** Marks a POST as done under an Idempotency-Key, in the same transaction as its effect. */
 export interface IdempotencyRecord {
   readonly scope: string;
@@ -63,6 +72,7 @@ export async function commit(
     writes: readonly StateWrite[];
     events: readonly DomainEvent[];
     derived?: DerivedWrites;
+    checks?: readonly ItemCheck[];
     idempotency?: IdempotencyRecord;
   },
 ): Promise<void> {
@@ -81,6 +91,21 @@ export async function commit(
   );
   for (const item of change.derived?.puts ?? []) items.push({ Put: { TableName: tableName, Item: item } });
   for (const key of change.derived?.deletes ?? []) items.push({ Delete: { TableName: tableName, Key: key } });
+  for (const { key, expect } of change.checks ?? []) {
+    items.push({
+      ConditionCheck: {
+        TableName: tableName,
+        Key: key,
+        ...(expect === 'absent'
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: '#version = :expected',
+              ExpressionAttributeNames: { '#version': 'version' },
+              ExpressionAttributeValues: { ':expected': expect },
+            }),
+      },
+    });
+  }
   for (const event of change.events) {
     items.push({
       Put: { TableName: tableName, Item: eventItem(event), ConditionExpression: 'attribute_not_exists(pk)' },

@@ -50,10 +50,20 @@ export const keys = {
   }),
   /** The stage task a subject's execution waits on (its token), beside the subject. */
   wait: (kind: RunKind, id: string) => ({ pk: aggregatePk(kind, id), sk: WAIT_SK }),
+  /** A deployment task made ready (a technician's queue item); its events beside it. */
+  task: (id: string) => ({ pk: aggregatePk('task', id), sk: STATE_SK }),
+  /**
+   * The mark that a release's tasks were made ready, beside the release: one per release, written
+   * with the first tasks and their `Deployment Tasks Ready` (must not exist), so a second writer's
+   * transaction fails and an edit of the plan checks it is absent.
+   */
+  tasksReady: (releaseId: string) => ({ pk: aggregatePk('release', releaseId), sk: TASKS_READY_SK }),
 };
 
 /** Sort-key prefix of the release links in an RFC's partition. */
 export const CHANGE_RELEASE_PREFIX = 'REL#';
+/** Sort key of a release's "tasks are ready" mark. */
+export const TASKS_READY_SK = '#TASKS';
 
 /** Sort key of the item holding the token a subject's execution currently waits on. */
 export const WAIT_SK = '#WAIT';
@@ -151,3 +161,42 @@ export const LIST = {
 
 /** GSI2 partition of the teams of one kind (`gsi2sk` as the teams' `gsi1sk`). */
 export const teamsOfKind = (kind: string) => `TEAMS#${kind}`;
+
+/**
+ * The index keys of a deployment task: gsi1 the tasks of a release in plan order, gsi2 a work
+ * group's queue in one status, gsi3 an assignee's tasks (unassigned tasks are not in it), gsi4 a
+ * work group's tasks in any status — each by `<readyAt>#<id>` (oldest first: a queue) except gsi1.
+ */
+export function taskIndexKeys(task: {
+  id: string;
+  releaseId: string;
+  position: number;
+  workGroupId: string;
+  status: string;
+  assignee?: string | undefined;
+  createdAt: string;
+}) {
+  const queued = `${task.createdAt}#${task.id}`;
+  return {
+    gsi1pk: taskLists.release(task.releaseId).partition,
+    gsi1sk: `${String(task.position).padStart(4, '0')}#${task.id}`,
+    gsi2pk: taskLists.groupStatus(task.workGroupId, task.status).partition,
+    gsi2sk: queued,
+    ...(task.assignee !== undefined
+      ? { gsi3pk: taskLists.assignee(task.assignee).partition, gsi3sk: queued }
+      : {}),
+    gsi4pk: taskLists.group(task.workGroupId).partition,
+    gsi4sk: queued,
+  };
+}
+
+/** The partitions `taskIndexKeys` writes, for the queries that read them. */
+export const taskLists = {
+  release: (releaseId: string) => ({ index: 'gsi1' as const, partition: `TASKS#REL#${releaseId}` }),
+  groupStatus: (workGroupId: string, status: string) => ({
+    index: 'gsi2' as const,
+    partition: `TASKS#WG#${workGroupId}#STATUS#${status}`,
+  }),
+  assignee: (userId: string) => ({ index: 'gsi3' as const, partition: `TASKS#ASSIGNEE#${userId}` }),
+  group: (workGroupId: string) => ({ index: 'gsi4' as const, partition: `TASKS#WG#${workGroupId}` }),
+};

@@ -3,9 +3,11 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
+import { commit } from './commit.ts';
 import { keys, releaseIndexKeys, releaseLists } from './keys.ts';
 import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
 import { DynamoRunStore } from './run-repository.ts';
@@ -132,6 +134,20 @@ export class DynamoReleaseStore extends DynamoRunStore<Release> implements Relea
       cursor = page.nextCursor;
     } while (cursor);
     return fixed;
+  }
+
+  async savePlan(
+    release: Release,
+    expectedVersion: number,
+    events: readonly DomainEvent[],
+    previous?: Release,
+  ): Promise<void> {
+    await commit(this.db, this.table, {
+      writes: [{ item: this.toItem(release), expectedVersion }],
+      checks: [{ key: keys.tasksReady(release.id), expect: 'absent' }],
+      events,
+      ...(previous ? this.linkChanges(previous, release) : {}),
+    });
   }
 
   async list(

@@ -112,7 +112,7 @@ export class DynamoRunStore<S extends RunSubject> extends TableStore implements 
   };
 
   /** The link items to put and delete when a subject goes from `before` to `after`. */
-  #linkChanges(before: S | undefined, after: S) {
+  protected linkChanges(before: S | undefined, after: S) {
     const links = this.#options.links;
     if (!links) return {};
     const key = (i: { pk: string; sk: string }) => `${i.pk}|${i.sk}`;
@@ -134,7 +134,7 @@ export class DynamoRunStore<S extends RunSubject> extends TableStore implements 
       {
         writes: [{ item: this.toItem(subject), expectedVersion: undefined }],
         events: [event],
-        ...this.#linkChanges(undefined, subject),
+        ...this.linkChanges(undefined, subject),
       },
       idempotency,
       subject.id,
@@ -155,7 +155,7 @@ export class DynamoRunStore<S extends RunSubject> extends TableStore implements 
     await commit(this.db, this.table, {
       writes: [{ item: this.toItem(subject), expectedVersion }],
       events,
-      ...(previous ? this.#linkChanges(previous, subject) : {}),
+      ...(previous ? this.linkChanges(previous, subject) : {}),
     });
   }
 

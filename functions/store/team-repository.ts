@@ -52,6 +52,32 @@ export class DynamoTeamStore extends TableStore implements TeamStore {
     return queryPage(this.db, this.table, query, page, fromItem);
   }
 
+  async workGroupTeams(workGroupIds: readonly string[]): Promise<ReadonlyMap<string, Team>> {
+    if (workGroupIds.length === 0) return new Map();
+    const claims = await batchGetItems(
+      this.db,
+      this.table,
+      [...new Set(workGroupIds)].map((id) => keys.workGroup(id)),
+    );
+    const held = claims.filter((c) => typeof c.teamId === 'string');
+    const teamIds = [...new Set(held.map((c) => String(c.teamId)))];
+    const teams = new Map(
+      (
+        await batchGetItems(
+          this.db,
+          this.table,
+          teamIds.map((id) => keys.team(id)),
+        )
+      ).map((item) => [String(item.id), fromItem(item)]),
+    );
+    return new Map(
+      held.flatMap((c) => {
+        const team = teams.get(String(c.teamId));
+        return team ? [[String(c.id), team] as const] : [];
+      }),
+    );
+  }
+
   async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<IdempotentWrite> {
     const created = change.teams.find((t) => t.previous === undefined)?.team.id;
     // A repeated POST replays before its work groups are claimed: the first team holds them now.

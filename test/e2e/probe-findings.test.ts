@@ -393,17 +393,29 @@ describe('12. headers and content types', () => {
 });
 
 describe('14. deployment tasks cannot dead-end a release', () => {
-  it('refuses planned tasks with a clear 422 naming the field, and stores nothing', async () => {
+  it('refuses a task no deployment team can action with a clear 422 naming the field, and stores nothing', async () => {
+    const before = ((await t.call('GET', '/releases?limit=100')).body.items as unknown[]).length;
     const res = await t.call('POST', '/releases', {
       ...validRelease(),
       tasks: [{ title: 'Upgrade', workGroupId: 'wg_release', ciIds: [], ciUpdates: [] }],
     });
     expect(res.status).toBe(422);
     expect(res.body).toMatchObject({
-      type: 'urn:release-desk:problem:deployment-tasks-unavailable',
-      field: 'tasks',
+      type: 'urn:release-desk:problem:invalid-deployment-tasks',
+      errors: [
+        {
+          path: 'tasks.0.workGroupId',
+          message: 'belongs to release team team_release, not to a deployment team',
+        },
+      ],
     });
-    expect(res.body.detail).toMatch(/task queue/);
+    expect(((await t.call('GET', '/releases?limit=100')).body.items as unknown[]).length).toBe(before);
+    const actionable = await t.call('POST', '/releases', {
+      ...validRelease(),
+      tasks: [{ title: 'Upgrade', workGroupId: 'wg_deployment', ciIds: [], ciUpdates: [] }],
+    });
+    expect(actionable.status).toBe(201);
+    expect(actionable.body.tasks).toEqual([expect.objectContaining({ title: 'Upgrade', status: 'planned' })]);
   });
 });
 
@@ -572,6 +584,7 @@ describe('6. authorisation: one rule per use case, for every route', () => {
   const routes = (
     release: string,
     wfBody: unknown,
+    task: string,
   ): [string, string, unknown, Partial<Record<Who, number | 'ok'>>][] => [
     ['GET', '/releases', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
     ['GET', `/releases/${release}`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
@@ -636,12 +649,71 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
     ],
     ['POST', '/workflows', wfBody, { nobody: 403, tech: 403, rm2: 403, rm: 403 }],
+    // A release's tasks are read like the release; a task is its work group's (wg_deployment:
+    // the administrator's here), whatever process the others hold.
+    [
+      'GET',
+      `/releases/${release}/tasks`,
+      undefined,
+      { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    [
+      'GET',
+      '/tasks?group=wg_deployment',
+      undefined,
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
+    ],
+    ['GET', `/tasks/${task}`, undefined, { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' }],
+    [
+      'POST',
+      `/tasks/${task}/start`,
+      { expectedVersion: 1 },
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
+    ],
+    [
+      'POST',
+      `/tasks/${task}/fail`,
+      { expectedVersion: 2, reason: 'Probe' },
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
+    ],
+    [
+      'POST',
+      `/tasks/${task}/retry`,
+      { expectedVersion: 3 },
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
+    ],
+    // Ready again: only a task in progress can be completed.
+    [
+      'POST',
+      `/tasks/${task}/complete`,
+      { expectedVersion: 4 },
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 422 },
+    ],
   ];
 
   it('answers each caller as the table says, for every route the document lists', async () => {
     const release = await newRelease();
     const workflow = (await t.call('GET', '/workflows/release-default')).body.definition;
-    const table = routes(release.id, { id: 'release-default', definition: workflow });
+    const deploying = await newRelease({
+      tasks: [{ title: 'Probe', workGroupId: 'wg_deployment', ciIds: [], ciUpdates: [] }],
+    });
+    for (const [to, expectedVersion] of [
+      ['Development', 1],
+      ['Testing', 2],
+      ['Deployment', 3],
+    ] as const) {
+      await t.call('POST', `/releases/${deploying.id}/transitions`, { to, expectedVersion });
+    }
+    let task = '';
+    await eventually(async () => {
+      const tasks = (await t.call('GET', `/releases/${deploying.id}/tasks`)).body.items as {
+        id: string;
+        status: string;
+      }[];
+      expect(tasks[0]?.status).toBe('ready');
+      task = tasks[0]?.id as string;
+    });
+    const table = routes(release.id, { id: 'release-default', definition: workflow }, task);
     const { paths } = await doc();
     const documented = Object.entries(paths).flatMap(([path, ops]) =>
       Object.entries(ops)
@@ -650,7 +722,11 @@ describe('6. authorisation: one rule per use case, for every route', () => {
     );
     const covered = table.map(
       ([m, p]) =>
-        `${m} ${p.replace(release.id, '{id}').replace(/\/(team_release|tech|release-default)$/, '/{id}')}`,
+        `${m} ${p
+          .replace(release.id, '{id}')
+          .replace(task, '{id}')
+          .replace(/\?.*$/, '')
+          .replace(/\/(team_release|tech|release-default)$/, '/{id}')}`,
     );
     expect(new Set(covered)).toEqual(new Set(documented));
     for (const [method, path, body, expected] of table) {

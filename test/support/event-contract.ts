@@ -12,6 +12,13 @@ import {
   updateRelease,
   type WorkflowRef,
 } from '../../functions/domain/release/release.ts';
+import {
+  completeTask,
+  failTask,
+  readyTasks,
+  retryTask,
+  startTask,
+} from '../../functions/domain/task/task.ts';
 import { newTeam, planBootstrap, updateTeam } from '../../functions/domain/team/team.ts';
 import { newUser, replaceUserProfile } from '../../functions/domain/user/user.ts';
 import { stagePublication } from '../../functions/domain/workflow/service.ts';
@@ -168,6 +175,50 @@ export function sampleEvents(): DomainEvent[] {
   if (updateRelease(updated.release, { title: 'Payroll 4.2.1' }, manager, deps))
     throw new Error('no-op edit emitted');
   events.push(updated.event);
+
+  // Its plan edited, then made ready; technicians start, fail, retry and complete its tasks.
+  const planned = updateRelease(
+    updated.release,
+    {
+      tasks: [
+        {
+          title: 'Upgrade app nodes',
+          description: 'Rolling, one node at a time',
+          workGroupId: 'wg_deployment',
+          technicianId: 'tess',
+          ciIds: ['ci_1'],
+          ciUpdates: [{ ciId: 'ci_1', set: { version: '4.2.1', flags: { canary: true } } }],
+        },
+        { title: 'Smoke test', workGroupId: 'wg_deployment', ciIds: [], ciUpdates: [] },
+      ],
+    },
+    manager,
+    deps,
+  );
+  if (!planned) throw new Error('the plan edit changes the release');
+  events.push(planned.event);
+  const ready = readyTasks(planned.release, { kind: 'stage', entry: 3 }, deps);
+  const managedReady = readyTasks(
+    loose.release,
+    { kind: 'change', changeId: 'chg_1', state: 'Approved' },
+    deps,
+  );
+  events.push(ready.event, managedReady.event);
+  const tess = { ...actor('tess'), workGroupIds: ['wg_deployment'] };
+  const [upgrade, smoke] = ready.tasks;
+  if (!upgrade || !smoke) throw new Error('two tasks were made ready');
+  const started = startTask(upgrade, tess, deps);
+  const failed = failTask(started.task, 'Node 3 did not come back', tess, deps);
+  const retried = retryTask(failed.task, tess, deps);
+  const restarted = startTask(retried.task, tess, deps);
+  const completed = completeTask(restarted.task, 'All nodes on 4.2.1', tess, deps);
+  const smokeStarted = startTask(smoke, tess, deps);
+  const smokeDone = completeTask(smokeStarted.task, undefined, tess, deps);
+  // An administrator may put back a task someone else holds.
+  const putBack = retryTask(failed.task, { ...actor('root'), admin: true }, deps);
+  events.push(
+    ...[started, failed, retried, restarted, completed, smokeStarted, smokeDone, putBack].map((m) => m.event),
+  );
 
   let current: Release = updated.release;
   let mover: Actor = manager;

@@ -30,6 +30,8 @@ import type { DomainEvent, EventSubject } from '#domain/events';
 import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
+import type { ReadyWrite, TaskFilter, TaskStore } from '#domain/task/ports';
+import type { Task, TasksReadiness } from '#domain/task/task';
 import type { TeamStore, UserDirectory } from '#domain/team/service';
 import { type Team, type TeamChange, type TeamKind, workGroupDiff } from '#domain/team/team';
 import type { UserRepository } from '#domain/user/service';
@@ -136,6 +138,8 @@ interface Transaction {
 export class FakeTable {
   /** Every committed event, in commit order: the outbox the bus is fed from. */
   readonly events: DomainEvent[] = [];
+  /** Each release's mark that its tasks are ready (`REL#<id>`, `#TASKS`), by release id. */
+  readonly tasksReady = new Map<string, TasksReadiness>();
   readonly #keys = new Map<string, { fingerprint: string; resourceId: string }>();
 
   /** The events of one subject, oldest first: its audit trail. */
@@ -303,6 +307,17 @@ export class FakeReleaseStore extends FakeRunStore<Release> implements ReleaseSt
    * Newest first by creation, or by planned start (oldest first) when only the planned start is
    * filtered on; `plannedFrom` inclusive, `plannedTo` exclusive, as instants.
    */
+  async savePlan(release: Release, expectedVersion: number, events: readonly DomainEvent[]): Promise<void> {
+    this.called('savePlan', release, expectedVersion, events);
+    this.table.commit({
+      stale:
+        this.subjects.get(release.id)?.version !== expectedVersion || this.table.tasksReady.has(release.id),
+      writes: 2,
+      events,
+      write: () => this.subjects.set(release.id, copy(release)),
+    });
+  }
+
   async list(filter: ReleaseFilter, page: PageRequest): Promise<Page<Release>> {
     this.called('list', filter, page);
     const instant = (v: string | undefined) => (v === undefined ? undefined : new Date(v).toISOString());
@@ -572,6 +587,109 @@ function executionArnOf(stateMachineArn: string, name: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Deployment tasks
+
+/**
+ * The task store (`DynamoTaskStore`): making a release's tasks ready writes its mark, its event
+ * and its tasks — in one transaction when they fit (97 tasks), the rest in transactions of 100
+ * after — only while the mark is absent and the release is at the version read; task moves are
+ * versioned writes with their event. Lists follow the store's indexes and orders.
+ */
+export class FakeTaskStore extends Recorder implements TaskStore {
+  readonly tasks = new Map<string, Task>();
+  readonly table: FakeTable;
+  readonly #releases: FakeReleaseStore;
+  /** Transactions committed by `ready`, each with its item count (to check chunking). */
+  readonly readyTransactions: number[] = [];
+
+  constructor(releases: FakeReleaseStore, table = releases.table) {
+    super();
+    this.#releases = releases;
+    this.table = table;
+  }
+
+  async get(id: string): Promise<Task | undefined> {
+    this.called('get', id);
+    const found = this.tasks.get(id);
+    return found && copy(found);
+  }
+
+  async ofRelease(releaseId: string): Promise<Task[]> {
+    this.called('ofRelease', releaseId);
+    return [...this.tasks.values()]
+      .filter((t) => t.releaseId === releaseId)
+      .sort((a, b) => a.position - b.position)
+      .map(copy);
+  }
+
+  async readiness(releaseId: string): Promise<TasksReadiness | undefined> {
+    this.called('readiness', releaseId);
+    const found = this.table.tasksReady.get(releaseId);
+    return found && copy(found);
+  }
+
+  async ready(write: ReadyWrite): Promise<'readied' | 'already'> {
+    this.called('ready', write);
+    const releaseId = write.release.id;
+    if (this.table.tasksReady.has(releaseId)) return 'already';
+    if (this.#releases.subjects.get(releaseId)?.version !== write.release.version) {
+      throw new VersionConflictError('The resource was changed by someone else; read it again and retry.');
+    }
+    const first = write.tasks.slice(0, MAX_TRANSACTION_ITEMS - 3);
+    this.table.commit({
+      stale: first.some((t) => this.tasks.has(t.id)),
+      writes: 2 + first.length,
+      events: [write.event],
+      write: () => {
+        this.table.tasksReady.set(releaseId, copy(write.readiness));
+        for (const t of first) this.tasks.set(t.id, copy(t));
+      },
+    });
+    this.readyTransactions.push(3 + first.length);
+    const rest = write.tasks.slice(first.length);
+    for (let i = 0; i < rest.length; i += MAX_TRANSACTION_ITEMS) {
+      const chunk = rest.slice(i, i + MAX_TRANSACTION_ITEMS);
+      this.table.commit({
+        stale: chunk.some((t) => this.tasks.has(t.id)),
+        writes: chunk.length,
+        events: [],
+        write: () => {
+          for (const t of chunk) this.tasks.set(t.id, copy(t));
+        },
+      });
+      this.readyTransactions.push(chunk.length);
+    }
+    return 'readied';
+  }
+
+  async save(task: Task, expectedVersion: number, event: DomainEvent): Promise<void> {
+    this.called('save', task, expectedVersion, event);
+    this.table.commit({
+      stale: this.tasks.get(task.id)?.version !== expectedVersion,
+      writes: 1,
+      events: [event],
+      write: () => this.tasks.set(task.id, copy(task)),
+    });
+  }
+
+  async list(filter: TaskFilter, page: PageRequest): Promise<Page<Task>> {
+    this.called('list', filter, page);
+    const matching = [...this.tasks.values()].filter(
+      (t) =>
+        (filter.workGroupId === undefined || t.workGroupId === filter.workGroupId) &&
+        (filter.status === undefined || t.status === filter.status) &&
+        (filter.assignee === undefined || t.assignee === filter.assignee) &&
+        (filter.releaseId === undefined || t.releaseId === filter.releaseId) &&
+        (filter.withinWorkGroups === undefined || filter.withinWorkGroups.includes(t.workGroupId)),
+    );
+    const byRelease = filter.workGroupId === undefined && filter.assignee === undefined;
+    return byRelease
+      ? pageOf(`tasks:${JSON.stringify(filter)}`, matching, (t) => String(t.position).padStart(4, '0'), page)
+      : pageOf(`tasks:${JSON.stringify(filter)}`, matching, (t) => `${t.createdAt}#${t.id}`, page);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Users and teams
 
 /** The user store (`DynamoUserStore`); the team store writes the membership of its users here. */
@@ -663,6 +781,17 @@ export class FakeTeamStore extends Recorder implements TeamStore {
     this.called('list', page);
     const teams = [...this.teams.values()].filter((t) => page.kind === undefined || t.kind === page.kind);
     return pageOf(`teams:${page.kind ?? ''}`, teams, (t) => `${t.name.toLowerCase()}#${t.id}`, page);
+  }
+
+  async workGroupTeams(workGroupIds: readonly string[]): Promise<ReadonlyMap<string, Team>> {
+    this.called('workGroupTeams', workGroupIds);
+    return new Map(
+      workGroupIds.flatMap((id) => {
+        const holder = this.claims.get(id);
+        const team = holder == null ? undefined : this.teams.get(holder);
+        return team ? [[id, copy(team)] as const] : [];
+      }),
+    );
   }
 
   async apply(change: TeamChange, idempotency?: IdempotencyRequest): Promise<IdempotentWrite> {
@@ -919,6 +1048,7 @@ export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> }
     teams,
     releases,
     changes: new FakeChangeStore(table, releases),
+    tasks: new FakeTaskStore(releases, table),
     waits: new FakeWaitStore(),
     workflows,
     workflowStore,

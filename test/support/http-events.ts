@@ -73,7 +73,7 @@ export const validRelease = (overrides: Record<string, unknown> = {}) => ({
   businessPriority: 2,
   plannedStart: '2026-12-01T20:00:00Z',
   plannedEnd: '2026-12-01T23:00:00Z',
-  // Deployment tasks are refused until technicians' task queues exist (README, "What exists today").
+  // No deployment tasks unless a test plans some (they need a deployment team's work group).
   tasks: [],
   ...overrides,
 });

@@ -4,7 +4,15 @@
  * the release's own.
  */
 import { z } from 'zod';
-import { changeField, countField, defineEvent, nullableField, textField, timestampField } from '../events.ts';
+import {
+  changeField,
+  countField,
+  defineEvent,
+  idField,
+  nullableField,
+  textField,
+  timestampField,
+} from '../events.ts';
 import { workflowIdField } from '../workflow/events.ts';
 import {
   executionEndedData,
@@ -22,6 +30,29 @@ const releaseId = subjectIdShape('releaseId', NOUN);
 const teamId = nullableField('The release team it belongs to, or null');
 const plannedStart = timestampField('Start of the planned deployment window (UTC)');
 const plannedEnd = timestampField('End of the planned deployment window (UTC)');
+
+/** A deployment task as planned on the release (before it is ready). */
+const plannedTask = z
+  .looseObject({
+    id: idField('The task id it keeps once ready'),
+    title: textField('Its title'),
+    description: textField('What to do').optional(),
+    workGroupId: idField('The work group of a deployment team that actions it'),
+    technicianId: idField('The technician planned for it').optional(),
+    ciIds: z.array(idField('CI id')).describe('The CIs it targets'),
+    ciUpdates: z
+      .array(
+        z
+          .looseObject({
+            ciId: idField('The CI'),
+            set: z.looseObject({}).describe('The attributes it sets, by name'),
+          })
+          .describe('A CI update'),
+      )
+      .describe('The CI updates it applies when done'),
+    status: z.literal('planned').describe('Planned: not ready yet'),
+  })
+  .describe('A planned deployment task');
 
 export const ReleaseCreated = defineEvent({
   type: 'Release Created',
@@ -58,7 +89,7 @@ export const ReleaseCreated = defineEvent({
 export const ReleaseUpdated = defineEvent({
   type: 'Release Updated',
   description:
-    "A release's title, description, planned window, linked RFCs or deployment setting was edited (PATCH /releases/{id}). `changed` names only the fields whose value differs; it is empty when the edit changed nothing.",
+    "A release's title, description, planned window, linked RFCs, deployment setting or planned deployment tasks were edited (PATCH /releases/{id}). `changed` names only the fields whose value differs; an edit that changes nothing emits nothing.",
   emittedBy: 'updateRelease (functions/domain/release/release.ts)',
   subjectKinds: ['release'],
   data: z
@@ -81,6 +112,10 @@ export const ReleaseUpdated = defineEvent({
               })
               .describe('How deployment tasks become ready'),
             'New deployment setting',
+          ),
+          tasks: changeField(
+            z.array(plannedTask).describe('The planned deployment tasks, in order'),
+            'New plan of deployment tasks (editable until they are ready)',
           ),
         })
         .describe('The fields that changed, each with its value before and after'),

@@ -3,7 +3,9 @@
  * teams a release may belong to, and the workflow run's ports (catalog, executions, signals).
  */
 import type { Change } from '../change/change.ts';
+import type { DomainEvent } from '../events.ts';
 import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { Task, TasksReadiness } from '../task/task.ts';
 import type { Team } from '../team/team.ts';
 import type {
   ExecutionStarter,
@@ -17,6 +19,17 @@ import type { Release, ReleaseStatus } from './release.ts';
 export interface ReleaseStore extends RunStore<Release> {
   /** Newest first (in planned-start order when only the planned start is filtered on). */
   list(filter: ReleaseFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>>;
+  /**
+   * `save` for an edit of what the readying reads (the planned tasks, the RFC links, the deployment
+   * setting): it also holds only while the release's tasks are not ready (a VersionConflictError
+   * otherwise), so a plan is never changed under the readying.
+   */
+  savePlan(
+    release: Release,
+    expectedVersion: number,
+    events: readonly DomainEvent[],
+    previous?: Release,
+  ): Promise<void>;
 }
 
 /** What a release list may be narrowed to; every field is optional. */
@@ -33,6 +46,16 @@ export interface ReleaseFilter {
 /** The teams a release may belong to (read side of the team store). */
 export interface ReleaseTeamDirectory {
   get(id: string): Promise<Team | undefined>;
+  /** The team holding each of these work groups, by work group id (absent: no such group). */
+  workGroupTeams(workGroupIds: readonly string[]): Promise<ReadonlyMap<string, Team>>;
+}
+
+/** The live side of a release's tasks (read side of the task store). */
+export interface ReleaseTaskReader {
+  /** Every ready task of a release, in plan order (none before its tasks are ready). */
+  ofRelease(releaseId: string): Promise<Task[]>;
+  /** The mark that the release's tasks are ready, if they are. */
+  readiness(releaseId: string): Promise<TasksReadiness | undefined>;
 }
 
 /** The RFCs a release may link (read side of the RFC store). */
@@ -44,6 +67,7 @@ export interface ReleasePorts {
   readonly releases: ReleaseStore;
   readonly teams: ReleaseTeamDirectory;
   readonly changes: ReleaseChangeDirectory;
+  readonly tasks: ReleaseTaskReader;
   readonly workflows: WorkflowCatalog;
   readonly executions: ExecutionStarter;
   readonly stageSignals: StageSignals;

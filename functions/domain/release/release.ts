@@ -30,6 +30,7 @@ export type Urgency = (typeof URGENCIES)[number];
  */
 export const RELEASE_STATUSES = RUN_STATUSES;
 export type ReleaseStatus = RunStatus;
+/** A deployment task's status as a release shows it: `planned` until it is ready (then the task's own). */
 export type TaskStatus = 'planned' | 'ready' | 'in_progress' | 'done' | 'failed';
 
 export interface CiUpdate {
@@ -37,7 +38,10 @@ export interface CiUpdate {
   readonly set: Readonly<Record<string, unknown>>;
 }
 
-/** A deployment task as planned on the release; it becomes a queue item when it is made ready. */
+/**
+ * A deployment task as planned on the release; it becomes a queue item (`../task/task.ts`) with
+ * the same id when it is made ready, and the plan is fixed from then on.
+ */
 export interface PlannedTask {
   readonly id: string;
   readonly title: string;
@@ -46,7 +50,7 @@ export interface PlannedTask {
   readonly technicianId?: string;
   readonly ciIds: readonly string[];
   readonly ciUpdates: readonly CiUpdate[];
-  readonly status: TaskStatus;
+  readonly status: 'planned';
 }
 
 /**
@@ -114,6 +118,11 @@ export interface NewRelease {
   tasks: NewTask[];
 }
 
+/** A task of an edited plan: `id` keeps the id of a task planned before (else it gets a new one). */
+export interface EditedTask extends NewTask {
+  id?: string | undefined;
+}
+
 export interface ReleaseChanges {
   title?: string | undefined;
   description?: string | undefined;
@@ -122,6 +131,22 @@ export interface ReleaseChanges {
   changeIds?: string[] | undefined;
   /** The whole deployment setting, resolved by the use case (the RFC it names exists and is linked). */
   deployment?: Deployment | undefined;
+  /** The complete new plan of deployment tasks. */
+  tasks?: EditedTask[] | undefined;
+}
+
+/** Planned tasks from their input, each with its id (kept when given, else a new one). */
+function plannedTasks(input: readonly EditedTask[], ids: IdGenerator): PlannedTask[] {
+  return input.map((t) => ({
+    id: t.id ?? ids.next('task'),
+    title: t.title,
+    ...(t.description ? { description: t.description } : {}),
+    workGroupId: t.workGroupId,
+    ...(t.technicianId ? { technicianId: t.technicianId } : {}),
+    ciIds: t.ciIds,
+    ciUpdates: t.ciUpdates,
+    status: 'planned',
+  }));
 }
 
 /** The execution input a release's state machine starts with (the workflow execution contract). */
@@ -147,16 +172,7 @@ export function newRelease(
   assertWindow(input.plannedStart, input.plannedEnd);
   const now = deps.clock.now().toISOString();
   const id = deps.ids.next('rel');
-  const tasks: PlannedTask[] = input.tasks.map((t) => ({
-    id: deps.ids.next('task'),
-    title: t.title,
-    ...(t.description ? { description: t.description } : {}),
-    workGroupId: t.workGroupId,
-    ...(t.technicianId ? { technicianId: t.technicianId } : {}),
-    ciIds: t.ciIds,
-    ciUpdates: t.ciUpdates,
-    status: 'planned',
-  }));
+  const tasks = plannedTasks(input.tasks, deps.ids);
   const release: Release = {
     id,
     version: 1,
@@ -202,7 +218,7 @@ export function newRelease(
 }
 
 /**
- * Applies an edit (title, description, planned window); returns the new state and its event, or
+ * Applies an edit (title, description, planned window, planned tasks); returns the new state and its event, or
  * undefined when the edit changes nothing (no new version, no event).
  */
 export function updateRelease(
@@ -225,6 +241,7 @@ export function updateRelease(
     plannedEnd,
     ...(changes.changeIds !== undefined ? { changeIds: [...changes.changeIds] } : {}),
     ...(changes.deployment !== undefined ? { deployment: { ...changes.deployment } } : {}),
+    ...(changes.tasks !== undefined ? { tasks: plannedTasks(changes.tasks, deps.ids) } : {}),
     version: release.version + 1,
     updatedAt: now,
     updatedBy: actor.id,
@@ -236,6 +253,7 @@ export function updateRelease(
     'plannedEnd',
     'changeIds',
     'deployment',
+    'tasks',
   ]);
   if (Object.keys(changed).length === 0) return undefined;
   const event = ReleaseUpdated.event(

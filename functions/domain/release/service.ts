@@ -6,6 +6,7 @@ import type { WorkflowDefinition } from '#workflows/definition';
 import { allowedTransitions } from '#workflows/transitions';
 import { type Access, type Actor, ANY_PROCESS, authorize, processesOf } from '../actor.ts';
 import {
+  type FieldError,
   ForbiddenError,
   NotFoundError,
   RuleViolationError,
@@ -25,17 +26,34 @@ import {
   moveSubject,
   requireTeam,
 } from '../workflow-run/service.ts';
-import type { ReleaseFilter, ReleasePorts } from './ports.ts';
+import type { ReleaseFilter, ReleasePorts, ReleaseTaskReader } from './ports.ts';
 import {
   type Deployment,
+  type EditedTask,
   type NewRelease,
   newRelease,
+  type PlannedTask,
   type Release,
   type ReleaseChanges,
+  type TaskStatus,
   updateRelease,
 } from './release.ts';
 
-export type { ReleaseFilter, ReleasePorts, ReleaseStore } from './ports.ts';
+export type { ReleaseFilter, ReleasePorts, ReleaseStore, ReleaseTaskReader } from './ports.ts';
+
+/**
+ * A deployment task of a release as it stands: the plan, with the ready task's status and who
+ * holds it once it is ready (`planned` before).
+ */
+export interface ReleaseTask extends Omit<PlannedTask, 'status'> {
+  readonly status: TaskStatus;
+  readonly assignee?: string;
+  readonly version?: number;
+  readonly notes?: string;
+  readonly failureReason?: string;
+  readonly updatedAt?: string;
+  readonly updatedBy?: string;
+}
 
 /** A move a caller may make now, as `GET /releases/{id}` offers it. */
 export interface OfferedMove {
@@ -68,16 +86,8 @@ export async function createRelease(
   idempotency?: IdempotencyRequest,
 ): Promise<{ release: Release; replayed: boolean }> {
   authorize(actor, releaseAccess.create);
-  if (input.tasks.length > 0) {
-    // Until technicians' task queues exist nothing could action these tasks, and the release
-    // would stop for good at the gate that waits for them: refuse them up front instead.
-    throw new RuleViolationError(
-      'deployment-tasks-unavailable',
-      'Deployment tasks cannot be planned yet: technicians have no task queue to action them. Create the release with "tasks": [] (see README, "What exists today").',
-      { field: 'tasks' },
-    );
-  }
   const teamId = await releaseTeamFor(input.teamId, actor, ports);
+  await checkPlannedTasks(input.tasks, ports);
   const deployment = await linkedDeployment(input.changeIds, input.deployment, ports);
   const workflow = await ports.workflows.workflowFor('release', input.workflowId, teamId);
   const { release, event } = newRelease({ ...input, teamId, deployment }, workflow, actor, ports);
@@ -192,6 +202,62 @@ export async function releaseTeamFor(
   );
 }
 
+/**
+ * A plan of deployment tasks is actionable: each work group exists and belongs to a deployment
+ * team, and a named technician is a member of that team (422 naming every bad field otherwise).
+ */
+export async function checkPlannedTasks(
+  tasks: readonly EditedTask[],
+  ports: Pick<ReleasePorts, 'teams'>,
+): Promise<void> {
+  if (tasks.length === 0) return;
+  const teams = await ports.teams.workGroupTeams([...new Set(tasks.map((t) => t.workGroupId))]);
+  const errors: FieldError[] = [];
+  tasks.forEach((task, i) => {
+    const team = teams.get(task.workGroupId);
+    if (!team) {
+      errors.push({ path: `tasks.${i}.workGroupId`, message: `is not a work group (${task.workGroupId})` });
+    } else if (team.kind !== 'deployment') {
+      errors.push({
+        path: `tasks.${i}.workGroupId`,
+        message: `belongs to ${team.kind} team ${team.id}, not to a deployment team`,
+      });
+    } else if (task.technicianId !== undefined && !team.members.includes(task.technicianId)) {
+      errors.push({
+        path: `tasks.${i}.technicianId`,
+        message: `is not a member of deployment team ${team.id}`,
+      });
+    }
+  });
+  if (errors.length > 0) {
+    throw new RuleViolationError(
+      'invalid-deployment-tasks',
+      `Deployment tasks need a work group of a deployment team, and a technician from that team: ${errors.map((e) => `${e.path} ${e.message}`).join('; ')}.`,
+      { errors },
+    );
+  }
+}
+
+/** The release's tasks as they stand: its plan, with each ready task's status (one Query, if any). */
+export async function tasksOf(release: Release, ports: { tasks: ReleaseTaskReader }): Promise<ReleaseTask[]> {
+  if (release.tasks.length === 0) return [];
+  const ready = new Map((await ports.tasks.ofRelease(release.id)).map((t) => [t.id, t]));
+  return release.tasks.map((planned): ReleaseTask => {
+    const task = ready.get(planned.id);
+    if (!task) return planned;
+    return {
+      ...planned,
+      status: task.status,
+      ...(task.assignee !== undefined ? { assignee: task.assignee } : {}),
+      version: task.version,
+      ...(task.notes !== undefined ? { notes: task.notes } : {}),
+      ...(task.failureReason !== undefined ? { failureReason: task.failureReason } : {}),
+      updatedAt: task.updatedAt,
+      updatedBy: task.updatedBy,
+    };
+  });
+}
+
 export async function getRelease(
   id: string,
   actor: Actor,
@@ -204,11 +270,11 @@ export async function getRelease(
 }
 
 /**
- * The facts the gates of a release's transitions are checked against, from the release itself,
- * with the tasks that are not done when some are (the 409 lists them).
+ * The facts the gates of a release's transitions are checked against, from its tasks as they
+ * stand ({@link tasksOf}), with the tasks that are not done when some are (the 409 lists them).
  */
-export function transitionFacts(release: Release): GateFacts {
-  const open = release.tasks.filter((t) => t.status !== 'done');
+export function transitionFacts(tasks: readonly Pick<ReleaseTask, 'id' | 'title' | 'status'>[]): GateFacts {
+  const open = tasks.filter((t) => t.status !== 'done');
   return {
     allDeploymentTasksDone: open.length === 0,
     // Blackout windows arrive with SLAs; until then no window is ever open.
@@ -217,7 +283,7 @@ export function transitionFacts(release: Release): GateFacts {
       ? {
           why: {
             allDeploymentTasksDone: {
-              detail: `${open.length} of ${release.tasks.length} deployment tasks are not done: ${open.map((t) => `${t.id} "${t.title}" (${t.status})`).join(', ')}.`,
+              detail: `${open.length} of ${tasks.length} deployment tasks are not done: ${open.map((t) => `${t.id} "${t.title}" (${t.status})`).join(', ')}.`,
               tasks: open.map((t) => ({ id: t.id, title: t.title, status: t.status })),
             },
           },
@@ -230,10 +296,15 @@ export function transitionFacts(release: Release): GateFacts {
  * The moves of its workflow the caller may make from the release's stage now: none once the
  * release is over or for a caller outside its team; each with the gates that do not hold yet.
  */
-export function offeredMoves(release: Release, workflow: WorkflowDefinition, actor: Actor): OfferedMove[] {
+export function offeredMoves(
+  release: Release,
+  tasks: readonly Pick<ReleaseTask, 'id' | 'title' | 'status'>[],
+  workflow: WorkflowDefinition,
+  actor: Actor,
+): OfferedMove[] {
   if (release.status !== 'active') return [];
   if (!mayChange(release, actor)) return [];
-  const facts = transitionFacts(release);
+  const facts = transitionFacts(tasks);
   const processes = processesOf(actor);
   return allowedTransitions(workflow, release.stage, processes).map((t) => ({
     to: t.to,
@@ -244,15 +315,27 @@ export function offeredMoves(release: Release, workflow: WorkflowDefinition, act
   }));
 }
 
-/** A release with the moves its caller may make now. */
+/** A release with its tasks as they stand and the moves its caller may make now. */
 export async function getReleaseWithMoves(
   id: string,
   actor: Actor,
-  ports: Pick<ReleasePorts, 'releases' | 'workflows'>,
-): Promise<{ release: Release; moves: OfferedMove[] }> {
+  ports: Pick<ReleasePorts, 'releases' | 'workflows' | 'tasks'>,
+): Promise<{ release: Release; tasks: ReleaseTask[]; moves: OfferedMove[] }> {
   const release = await getRelease(id, actor, ports);
-  const workflow = await ports.workflows.definition(release.workflow);
-  return { release, moves: offeredMoves(release, workflow, actor) };
+  const [workflow, tasks] = await Promise.all([
+    ports.workflows.definition(release.workflow),
+    tasksOf(release, ports),
+  ]);
+  return { release, tasks, moves: offeredMoves(release, tasks, workflow, actor) };
+}
+
+/** `GET /releases/{id}/tasks`: its deployment tasks as they stand, in plan order. */
+export async function releaseTasks(
+  id: string,
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'releases' | 'tasks'>,
+): Promise<ReleaseTask[]> {
+  return tasksOf(await getRelease(id, actor, ports), ports);
 }
 
 export async function listReleases(
@@ -296,6 +379,15 @@ export async function editRelease(
     );
   }
   const relinked = edit.changeIds !== undefined || edit.deployment !== undefined;
+  if (edit.tasks !== undefined) {
+    await checkPlanEditable(current, edit.tasks, ports);
+  } else if (relinked && (await ports.tasks.readiness(current.id))) {
+    throw new RuleViolationError(
+      'tasks-already-ready',
+      `The deployment tasks of release ${id} are ready already; its RFCs and deployment setting can no longer change.`,
+      { field: edit.changeIds !== undefined ? 'changeIds' : 'deployment' },
+    );
+  }
   const changes: ReleaseChanges = {
     ...edit,
     // A new link or setting is checked whole: the RFCs it names and the trigger of the managing one.
@@ -309,8 +401,51 @@ export async function editRelease(
   };
   const updated = updateRelease(current, changes, actor, ports);
   if (!updated) return current; // nothing to change: no new version, no event
-  await ports.releases.save(updated.release, expectedVersion, [updated.event], current);
+  const changed = updated.event.data.changed as object;
+  if (['tasks', 'changeIds', 'deployment'].some((field) => field in changed)) {
+    // Committed only while the tasks are still not ready: the readying never misses an edit of
+    // what it reads (the plan, and which RFC state triggers it).
+    await ports.releases.savePlan(updated.release, expectedVersion, [updated.event], current);
+  } else {
+    await ports.releases.save(updated.release, expectedVersion, [updated.event], current);
+  }
   return updated.release;
+}
+
+/**
+ * The plan can change until the tasks are ready (422 after), into one whose kept ids are the
+ * release's own planned tasks, each once, and whose work groups and technicians hold.
+ */
+async function checkPlanEditable(
+  release: Release,
+  tasks: readonly EditedTask[],
+  ports: Pick<ReleasePorts, 'tasks' | 'teams'>,
+): Promise<void> {
+  if (await ports.tasks.readiness(release.id)) {
+    throw new RuleViolationError(
+      'tasks-already-ready',
+      `The deployment tasks of release ${release.id} are ready already; they can no longer be planned again.`,
+      { field: 'tasks' },
+    );
+  }
+  const planned = new Set(release.tasks.map((t) => t.id));
+  const errors: FieldError[] = [];
+  tasks.forEach((task, i) => {
+    if (task.id === undefined) return;
+    if (!planned.has(task.id)) {
+      errors.push({ path: `tasks.${i}.id`, message: `is not a task of release ${release.id}` });
+    } else if (tasks.findIndex((t) => t.id === task.id) !== i) {
+      errors.push({ path: `tasks.${i}.id`, message: 'repeats the id of another task' });
+    }
+  });
+  if (errors.length > 0) {
+    throw new RuleViolationError(
+      'invalid-deployment-tasks',
+      'A task id names a task planned on this release, once; leave it out for a new task.',
+      { errors },
+    );
+  }
+  await checkPlannedTasks(tasks, ports);
 }
 
 /**
@@ -323,19 +458,22 @@ export async function moveRelease(
   request: MoveRequest,
   actor: Actor,
   ports: ReleasePorts,
-): Promise<{ release: Release; executionInStep: boolean; moves: OfferedMove[] }> {
+): Promise<{ release: Release; tasks: ReleaseTask[]; executionInStep: boolean; moves: OfferedMove[] }> {
   const current = await getRelease(id, actor, ports);
-  const workflow = await ports.workflows.definition(current.workflow);
+  const [workflow, tasks] = await Promise.all([
+    ports.workflows.definition(current.workflow),
+    tasksOf(current, ports),
+  ]);
   const { subject: release, executionInStep } = await moveSubject(
     'release',
     current,
     workflow,
     request,
-    transitionFacts(current),
+    transitionFacts(tasks),
     actor,
     { ...ports, runs: ports.releases },
   );
-  return { release, executionInStep, moves: offeredMoves(release, workflow, actor) };
+  return { release, tasks, executionInStep, moves: offeredMoves(release, tasks, workflow, actor) };
 }
 
 export async function getReleaseExecution(

@@ -14,6 +14,8 @@ import changeUpdated from './change-updated.json' with { type: 'json' };
 import configurationItemUpdated from './configuration-item-updated.json' with { type: 'json' };
 import deploymentTaskCompleted from './deployment-task-completed.json' with { type: 'json' };
 import deploymentTaskFailed from './deployment-task-failed.json' with { type: 'json' };
+import deploymentTaskRetried from './deployment-task-retried.json' with { type: 'json' };
+import deploymentTaskStarted from './deployment-task-started.json' with { type: 'json' };
 import deploymentTasksReady from './deployment-tasks-ready.json' with { type: 'json' };
 import releaseBackedOut from './release-backed-out.json' with { type: 'json' };
 import releaseClosed from './release-closed.json' with { type: 'json' };
@@ -40,8 +42,10 @@ export const eventSchemas: Readonly<Record<EventType, JsonSchema>> = {
   'Release Updated': releaseUpdated,
   'Release Stage Entered': releaseStageEntered,
   'Deployment Tasks Ready': deploymentTasksReady,
+  'Deployment Task Started': deploymentTaskStarted,
   'Deployment Task Completed': deploymentTaskCompleted,
   'Deployment Task Failed': deploymentTaskFailed,
+  'Deployment Task Retried': deploymentTaskRetried,
   'Configuration Item Updated': configurationItemUpdated,
   'Release Backed Out': releaseBackedOut,
   'Release Closed': releaseClosed,

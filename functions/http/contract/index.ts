@@ -8,6 +8,7 @@ import { changeRoutes } from './changes.ts';
 import { releaseRoutes } from './releases.ts';
 import { type DeclaredRoute, httpEntry } from './route.ts';
 import { healthRoutes, openapiRoutes } from './service.ts';
+import { taskRoutes } from './tasks.ts';
 import { teamRoutes } from './teams.ts';
 import { userRoutes } from './users.ts';
 import { workflowRoutes } from './workflows.ts';
@@ -17,6 +18,7 @@ export const resources = [
   openapiRoutes,
   releaseRoutes,
   changeRoutes,
+  taskRoutes,
   workflowRoutes,
   teamRoutes,
   userRoutes,

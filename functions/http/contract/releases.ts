@@ -5,6 +5,7 @@
 
 import { PACKAGE_TYPES, RELEASE_STATUSES, RELEASE_TYPES, URGENCIES } from '#domain/release/release';
 import { releaseAccess } from '#domain/release/service';
+import { TASK_STATUSES } from '#domain/task/task';
 import {
   AttributeValues,
   ExpectedVersion,
@@ -25,27 +26,49 @@ export const CiUpdateInput = z
   })
   .strict();
 
-export const DeploymentTaskInput = z
+/** Most deployment tasks one release plans (more than one transaction holds: readying chunks them). */
+export const MAX_PLANNED_TASKS = 200;
+
+const deploymentTaskFields = {
+  title: z.string().trim().min(1).max(200),
+  description: z.string().max(10_000).optional(),
+  workGroupId: idOf('wg_deployment', 'A work group of a deployment team (422 otherwise).'),
+  technicianId: idOf(
+    'bob',
+    'A technician (user id) of that deployment team the task is assigned to.',
+  ).optional(),
+  ciIds: z.array(idOf('ci_payroll_app')).max(100).default([]),
+  ciUpdates: z.array(CiUpdateInput).max(100).default([]),
+};
+
+/** Each CI update names one of the task's CIs. */
+function ciUpdatesOnOwnCis(
+  task: { ciIds: string[]; ciUpdates: { ciId: string }[] },
+  ctx: z.core.$RefinementCtx,
+): void {
+  task.ciUpdates.forEach((u, i) => {
+    if (!task.ciIds.includes(u.ciId)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ciUpdates', i, 'ciId'],
+        message: "must be one of the task's ciIds",
+      });
+    }
+  });
+}
+
+export const DeploymentTaskInput = z.object(deploymentTaskFields).strict().superRefine(ciUpdatesOnOwnCis);
+
+/** A task of an edited plan: `id` keeps a task planned before. */
+export const EditedTaskInput = z
   .object({
-    title: z.string().trim().min(1).max(200),
-    description: z.string().max(10_000).optional(),
-    workGroupId: idOf('wg_release'),
-    technicianId: idOf('bob', 'A technician (user id) the task is assigned to.').optional(),
-    ciIds: z.array(idOf('ci_payroll_app')).max(100).default([]),
-    ciUpdates: z.array(CiUpdateInput).max(100).default([]),
+    id: idOf('task_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC')
+      .optional()
+      .openapi({ description: 'Keep the id of a task planned on this release; left out: a new task.' }),
+    ...deploymentTaskFields,
   })
   .strict()
-  .superRefine((task, ctx) => {
-    task.ciUpdates.forEach((u, i) => {
-      if (!task.ciIds.includes(u.ciId)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['ciUpdates', i, 'ciId'],
-          message: "must be one of the task's ciIds",
-        });
-      }
-    });
-  });
+  .superRefine(ciUpdatesOnOwnCis);
 
 const ChangeIds = z
   .array(idOf('chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC'))
@@ -59,16 +82,10 @@ const DeploymentInput = z
       'chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC',
       'The RFC that manages the deployment: one of changeIds; by default the only one.',
     ).optional(),
-    changeTriggerState: z
-      .string()
-      .trim()
-      .min(1)
-      .max(80)
-      .optional()
-      .openapi({
-        description:
-          "The state of that RFC's workflow at which the tasks become ready (422 listing the valid states).",
-      }),
+    changeTriggerState: z.string().trim().min(1).max(80).optional().openapi({
+      description:
+        "The state of that RFC's workflow at which the tasks become ready (422 listing the valid states).",
+    }),
   })
   .strict();
 
@@ -87,7 +104,7 @@ export const CreateReleaseBody = z
     changeIds: ChangeIds.default([]),
     kbArticleIds: z.array(idOf('kb_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC')).max(100).default([]),
     deployment: DeploymentInput.default({ managedByChange: false }),
-    tasks: z.array(DeploymentTaskInput).max(50).default([]),
+    tasks: z.array(DeploymentTaskInput).max(MAX_PLANNED_TASKS).default([]),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -121,6 +138,10 @@ export const UpdateReleaseBody = z
     plannedEnd: Timestamp.optional(),
     changeIds: ChangeIds.optional(),
     deployment: DeploymentInput.optional(),
+    tasks: z.array(EditedTaskInput).max(MAX_PLANNED_TASKS).optional().openapi({
+      description:
+        'The complete new plan of deployment tasks; editable until the tasks are ready (422 `tasks-already-ready` after), like `changeIds` and `deployment`.',
+    }),
     expectedVersion: ExpectedVersion.optional(),
   })
   .strict()
@@ -140,24 +161,37 @@ export const UpdateReleaseBody = z
       b.plannedStart ||
       b.plannedEnd ||
       b.changeIds !== undefined ||
-      b.deployment !== undefined,
+      b.deployment !== undefined ||
+      b.tasks !== undefined,
     {
       message:
-        'must change at least one of title, description, plannedStart, plannedEnd, changeIds, deployment',
+        'must change at least one of title, description, plannedStart, plannedEnd, changeIds, deployment, tasks',
     },
   )
   .openapi('UpdateRelease');
 
-const PlannedTask = z.object({
-  id: z.string(),
-  title: z.string(),
-  description: z.string().optional(),
-  workGroupId: z.string(),
-  technicianId: z.string().optional(),
-  ciIds: z.array(z.string()),
-  ciUpdates: z.array(z.object({ ciId: z.string(), set: z.record(z.string(), z.unknown()) })),
-  status: z.enum(['planned', 'ready', 'in_progress', 'done', 'failed']),
-});
+export const ReleaseTaskView = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    description: z.string().optional(),
+    workGroupId: z.string(),
+    technicianId: z.string().optional(),
+    ciIds: z.array(z.string()),
+    ciUpdates: z.array(z.object({ ciId: z.string(), set: z.record(z.string(), z.unknown()) })),
+    status: z.enum(['planned', ...TASK_STATUSES]).openapi({
+      description: '`planned` until the tasks are ready; then the task’s own status.',
+    }),
+    assignee: z.string().optional().openapi({ description: 'Once ready: who holds it.' }),
+    version: z.number().int().optional().openapi({ description: 'Once ready: the task’s version.' }),
+    notes: z.string().optional(),
+    failureReason: z.string().optional(),
+    updatedAt: z.string().optional(),
+    updatedBy: z.string().optional(),
+  })
+  .openapi('ReleaseTask');
+
+export const ReleaseTaskList = z.object({ items: z.array(ReleaseTaskView) }).openapi('ReleaseTaskList');
 
 export const ReleaseView = z
   .object({
@@ -182,7 +216,10 @@ export const ReleaseView = z
       changeId: z.string().optional(),
       changeTriggerState: z.string().optional(),
     }),
-    tasks: z.array(PlannedTask),
+    tasks: z.array(ReleaseTaskView).openapi({
+      description:
+        'Its deployment tasks in plan order: on a single release with their live status once ready; in lists, as planned.',
+    }),
     blackoutConflicts: z.array(z.unknown()),
     allowedTransitions: z
       .array(
@@ -310,7 +347,7 @@ export const releaseRoutes = resource(
       path: '/releases',
       summary: 'Create a release',
       description:
-        "Creates a release in its workflow's first stage and starts its Step Functions execution (name = release id). The release belongs to `teamId`, a release team the caller is a member of (default: the caller's only release team). Deployment tasks cannot be planned yet: `tasks` must be empty until technicians' task queues exist (422 `deployment-tasks-unavailable`). Send `Idempotency-Key` to make retries safe.",
+        "Creates a release in its workflow's first stage and starts its Step Functions execution (name = release id). The release belongs to `teamId`, a release team the caller is a member of (default: the caller's only release team). Each planned task names a work group of a deployment team and, optionally, a technician of that team (422 `invalid-deployment-tasks` naming each bad field otherwise); the tasks become ready for technicians when the release enters its workflow's deploy stage (or, managed by change, when the RFC reaches the trigger state). Send `Idempotency-Key` to make retries safe.",
       access: releaseAccess.create,
       body: CreateReleaseBody,
       idempotent: true,
@@ -339,9 +376,9 @@ export const releaseRoutes = resource(
     editRelease: route({
       method: 'PATCH',
       path: '/releases/{id}',
-      summary: 'Edit title, description, planned window, linked RFCs or deployment setting',
+      summary: 'Edit title, description, planned window, linked RFCs, deployment setting or planned tasks',
       description:
-        "Release managers of the release's team (or administrators). Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409. A release that is over cannot be edited (422).",
+        "Release managers of the release's team (or administrators). Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409. A release that is over cannot be edited (422). `tasks` replaces the plan until the tasks are ready (422 `tasks-already-ready` after), checked as on creation.",
       access: releaseAccess.edit,
       params: ReleaseParams,
       body: UpdateReleaseBody,
@@ -362,6 +399,15 @@ export const releaseRoutes = resource(
       version: 'required',
       problems: [422],
       responses: { 200: { description: 'The release in its new stage', schema: TransitionResult } },
+    }),
+    releaseTasks: route({
+      method: 'GET',
+      path: '/releases/{id}/tasks',
+      summary: "A release's deployment tasks as they stand, in plan order",
+      description: `${releaseDescription} Each task shows \`planned\` until the tasks are ready, then its live status, who holds it and its version (work on it through /tasks/{id}).`,
+      access: releaseAccess.read,
+      params: ReleaseParams,
+      responses: { 200: { description: 'Its tasks', schema: ReleaseTaskList } },
     }),
     releaseHistory: route({
       method: 'GET',

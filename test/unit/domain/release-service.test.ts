@@ -28,6 +28,7 @@ import {
   releaseTeamFor,
   transitionFacts,
 } from '../../../functions/domain/release/service.ts';
+import { readyTasks, type TaskStatus } from '../../../functions/domain/task/task.ts';
 import type { Team, TeamKind } from '../../../functions/domain/team/team.ts';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
 import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
@@ -92,9 +93,17 @@ const admin = actor('root', [], { admin: true });
 
 function world() {
   const ports = inMemoryPorts();
-  ports.teams.seed(team('team_pay', 'release', ['rm', 'dual', 'tech', 'cab']));
+  ports.teams.seed(
+    team('team_pay', 'release', ['rm', 'dual', 'tech', 'cab'], {
+      workGroups: [{ id: 'wg_build', name: 'Build' }],
+    }),
+  );
   ports.teams.seed(team('team_ops', 'release', ['ops', 'dual'], { defaultWorkflowId: 'release-fast-track' }));
-  ports.teams.seed(team('team_dep', 'deployment', ['rm', 'tech', 'depl']));
+  ports.teams.seed(
+    team('team_dep', 'deployment', ['rm', 'tech', 'depl'], {
+      workGroups: [{ id: 'wg_dep', name: 'Deployers' }],
+    }),
+  );
   ports.workflows.seed('shared-review', sharedReview);
   ports.workflows.seed('change-only', defaultWorkflows['change-normal']);
   return ports;
@@ -156,14 +165,33 @@ function stored(ports: ReturnType<typeof world>, over: Partial<Release>): Releas
   });
 }
 
-const task = (id: string, status: PlannedTask['status']): PlannedTask => ({
+const task = (id: string): PlannedTask => ({
   id,
   title: id,
   workGroupId: 'wg_dep',
   ciIds: [],
   ciUpdates: [],
-  status,
+  status: 'planned',
 });
+
+/**
+ * A release stored in its deploy stage whose tasks are ready, each task item in the status given
+ * (as the create-deployment-tasks consumer and the technicians would have left them).
+ */
+function withLiveTasks(
+  ports: ReturnType<typeof world>,
+  over: Partial<Release>,
+  statuses: Readonly<Record<string, TaskStatus>>,
+): Release {
+  const release = stored(ports, { ...over, tasks: Object.keys(statuses).map(task) });
+  const { tasks, readiness } = readyTasks(release, { kind: 'stage', entry: 3 }, ports);
+  ports.table.tasksReady.set(release.id, readiness);
+  for (const t of tasks) ports.tasks.tasks.set(t.id, { ...t, status: statuses[t.id] as TaskStatus });
+  return release;
+}
+
+const live = (statuses: Readonly<Record<string, TaskStatus | 'planned'>>) =>
+  Object.entries(statuses).map(([id, status]) => ({ id, title: id, status }));
 
 async function refusal(promise: Promise<unknown>): Promise<Error> {
   const outcome = await promise.then(
@@ -271,18 +299,61 @@ describe('createRelease', () => {
     expect(ports.stepFunctions.executions.size).toBe(2);
   });
 
-  it('refuses planned deployment tasks (nothing could action them yet) and stores nothing', async () => {
+  it("plans deployment tasks of deployment teams' work groups, checked in one look-up", async () => {
+    const ports = world();
+    const before = ports.teams.calls.length;
+    const release = await created(ports, {
+      tasks: [
+        { title: 'Upgrade app nodes', workGroupId: 'wg_dep', technicianId: 'tech', ciIds: [], ciUpdates: [] },
+        { title: 'Smoke test', workGroupId: 'wg_dep', ciIds: [], ciUpdates: [] },
+      ],
+    });
+    expect(release.tasks).toEqual([
+      expect.objectContaining({ title: 'Upgrade app nodes', technicianId: 'tech', status: 'planned' }),
+      expect.objectContaining({ title: 'Smoke test', status: 'planned' }),
+    ]);
+    expect(release.tasks[0]?.id).toMatch(/^task_/);
+    // rm's two teams are read for the release team, then one look-up for the whole plan's work
+    // groups, then the release team's default workflow.
+    expect(ports.teams.calls.slice(before).map((c) => c.method)).toEqual([
+      'get',
+      'get',
+      'workGroupTeams',
+      'get',
+    ]);
+    expect(ports.teams.calls.find((c) => c.method === 'workGroupTeams')?.args).toEqual([['wg_dep']]);
+  });
+
+  it("refuses tasks whose work group is unknown or not a deployment team's, or whose technician is not of that team, naming each, and stores nothing", async () => {
     const ports = world();
     const error = await refusal(
       createRelease(
-        input({ tasks: [{ title: 'Upgrade', workGroupId: 'wg_dep', ciIds: [], ciUpdates: [] }] }),
+        input({
+          tasks: [
+            { title: 'Fine', workGroupId: 'wg_dep', technicianId: 'depl', ciIds: [], ciUpdates: [] },
+            { title: 'Nowhere', workGroupId: 'wg_nope', ciIds: [], ciUpdates: [] },
+            { title: 'Builders', workGroupId: 'wg_build', ciIds: [], ciUpdates: [] },
+            { title: 'Stranger', workGroupId: 'wg_dep', technicianId: 'ops', ciIds: [], ciUpdates: [] },
+          ],
+        }),
         rm,
         ports,
       ),
     );
     expect(error).toBeInstanceOf(RuleViolationError);
-    expect(error).toMatchObject({ code: 'deployment-tasks-unavailable', details: { field: 'tasks' } });
-    expect(error.message).toMatch(/^Deployment tasks cannot be planned yet/);
+    expect(error).toMatchObject({
+      code: 'invalid-deployment-tasks',
+      details: {
+        errors: [
+          { path: 'tasks.1.workGroupId', message: 'is not a work group (wg_nope)' },
+          {
+            path: 'tasks.2.workGroupId',
+            message: 'belongs to release team team_pay, not to a deployment team',
+          },
+          { path: 'tasks.3.technicianId', message: 'is not a member of deployment team team_dep' },
+        ],
+      },
+    });
     expect(ports.releases.count('create')).toBe(0);
     expect(ports.table.events).toEqual([]);
   });
@@ -530,7 +601,7 @@ describe('offered moves', () => {
       { to: 'Development', gates: [], unmetGates: [], requiresReason: false, terminal: false },
       { to: 'Cancelled', gates: [], unmetGates: [], requiresReason: true, terminal: true },
     ]);
-    const deploying = stored(ports, { tasks: [task('t1', 'done'), task('t2', 'in_progress')] });
+    const deploying = withLiveTasks(ports, {}, { t1: 'done', t2: 'in_progress' });
     expect((await getReleaseWithMoves(deploying.id, rm, ports)).moves[0]).toEqual({
       to: 'Audit',
       gates: ['allDeploymentTasksDone'],
@@ -538,8 +609,8 @@ describe('offered moves', () => {
       requiresReason: false,
       terminal: false,
     });
-    const done = { ...deploying, tasks: [task('t1', 'done'), task('t2', 'done')] };
-    expect(offeredMoves(done, defaultWorkflows['release-default'], rm)[0]?.unmetGates).toEqual([]);
+    const done = live({ t1: 'done', t2: 'done' });
+    expect(offeredMoves(deploying, done, defaultWorkflows['release-default'], rm)[0]?.unmetGates).toEqual([]);
   });
 
   it('offers nothing to a caller outside the team, and nothing once the release is over', async () => {
@@ -548,12 +619,12 @@ describe('offered moves', () => {
     expect((await getReleaseWithMoves(release.id, ops, ports)).moves).toEqual([]);
     const def = defaultWorkflows['release-default'];
     for (const status of ['closed', 'cancelled', 'backed-out', 'failed'] as const) {
-      expect(offeredMoves({ ...release, status }, def, rm)).toEqual([]);
+      expect(offeredMoves({ ...release, status }, [], def, rm)).toEqual([]);
     }
     // A teamless release is the administrators' alone.
     const teamless = { ...release, teamId: undefined } as Release;
-    expect(offeredMoves(teamless, def, rm)).toEqual([]);
-    expect(offeredMoves(teamless, def, admin).map((m) => m.to)).toEqual(['Development', 'Cancelled']);
+    expect(offeredMoves(teamless, [], def, rm)).toEqual([]);
+    expect(offeredMoves(teamless, [], def, admin).map((m) => m.to)).toEqual(['Development', 'Cancelled']);
   });
 
   it('offers a move listing several processes to a caller holding one of them, and only those', async () => {
@@ -567,13 +638,12 @@ describe('offered moves', () => {
     expect(await movesOf({ ...admin, teamIds: [] })).toEqual(['Approved', 'Dropped', 'Rejected']);
   });
 
-  it('judges the tasks-done gate by every task being done, and no blackout as always clear', () => {
-    const base = { tasks: [] } as unknown as Release;
-    expect(transitionFacts(base)).toEqual({ allDeploymentTasksDone: true, noOpenBlackout: true });
-    const mixed = { tasks: [task('a', 'done'), task('b', 'failed')] } as unknown as Release;
-    expect(transitionFacts(mixed).allDeploymentTasksDone).toBe(false);
-    const allDone = { tasks: [task('a', 'done'), task('b', 'done')] } as unknown as Release;
-    expect(transitionFacts(allDone).allDeploymentTasksDone).toBe(true);
+  it('judges the tasks-done gate by every task as it stands being done, and no blackout as always clear', () => {
+    expect(transitionFacts([])).toEqual({ allDeploymentTasksDone: true, noOpenBlackout: true });
+    expect(transitionFacts(live({ a: 'done', b: 'failed' })).allDeploymentTasksDone).toBe(false);
+    // Planned tasks that are not ready yet are not done either.
+    expect(transitionFacts(live({ a: 'planned' })).allDeploymentTasksDone).toBe(false);
+    expect(transitionFacts(live({ a: 'done', b: 'done' })).allDeploymentTasksDone).toBe(true);
   });
 });
 
@@ -762,9 +832,9 @@ describe('moveRelease', () => {
     expect((await ports.releases.get(release.id))?.stage).toBe('Development');
   });
 
-  it('passes the tasks-done gate when every task is really done, and refuses it otherwise', async () => {
+  it('passes the tasks-done gate when every live task is done, and refuses it otherwise', async () => {
     const ports = world();
-    const pending = stored(ports, { id: 'rel_pending', tasks: [task('t1', 'done'), task('t2', 'ready')] });
+    const pending = withLiveTasks(ports, { id: 'rel_pending' }, { t1: 'done', t2: 'ready' });
     const error = await refusal(moveRelease(pending.id, { to: 'Audit', expectedVersion: 7 }, rm, ports));
     expect(error).toBeInstanceOf(GateFailedError);
     expect(error).toMatchObject({
@@ -777,9 +847,22 @@ describe('moveRelease', () => {
       },
     });
     expect(error.message).toContain('1 of 2 deployment tasks are not done: t2');
-    const done = stored(ports, { id: 'rel_done', tasks: [task('t1', 'done'), task('t2', 'done')] });
+    const done = withLiveTasks(ports, { id: 'rel_done' }, { t3: 'done', t4: 'done' });
     const out = await moveRelease(done.id, { to: 'Audit', expectedVersion: 7 }, rm, ports);
     expect(out.release).toMatchObject({ stage: 'Audit', stageEntry: 4, version: 8 });
+    // Planned tasks not ready yet hold the gate too; an exit stays allowed.
+    const planned = stored(ports, { id: 'rel_planned', tasks: [task('t5')] });
+    const held = await refusal(moveRelease(planned.id, { to: 'Audit', expectedVersion: 7 }, rm, ports));
+    expect(held).toMatchObject({
+      details: { allDeploymentTasksDone: { tasks: [{ id: 't5', title: 't5', status: 'planned' }] } },
+    });
+    const backedOut = await moveRelease(
+      planned.id,
+      { to: 'Backed Out', expectedVersion: 7, reason: 'Vendor patch withdrawn' },
+      rm,
+      ports,
+    );
+    expect(backedOut.release.status).toBe('backed-out');
   });
 
   it('closes a release at its normal exit with Release Closed, and offers no more moves', async () => {
@@ -857,7 +940,7 @@ describe('moveRelease', () => {
     expect(out.release).toMatchObject({ stage: 'Approved', updatedBy: 'cab' });
     // Approved's moves are the release process's (the kind's default): none for the CAB member.
     expect(out.moves).toEqual([]);
-    expect(offeredMoves(out.release, sharedReview, rm)).toEqual([
+    expect(offeredMoves(out.release, [], sharedReview, rm)).toEqual([
       {
         to: 'Done',
         gates: ['allDeploymentTasksDone', 'noOpenBlackout'],
@@ -868,8 +951,8 @@ describe('moveRelease', () => {
       { to: 'Expired', gates: [], unmetGates: [], requiresReason: false, terminal: true },
     ]);
     // A technician of the team may let it expire; an administrator may make every move.
-    expect(offeredMoves(out.release, sharedReview, tech).map((m) => m.to)).toEqual(['Expired']);
-    expect(offeredMoves(out.release, sharedReview, admin).map((m) => m.to)).toEqual(['Done', 'Expired']);
+    expect(offeredMoves(out.release, [], sharedReview, tech).map((m) => m.to)).toEqual(['Expired']);
+    expect(offeredMoves(out.release, [], sharedReview, admin).map((m) => m.to)).toEqual(['Done', 'Expired']);
   });
 
   it('refuses a stale version, a closed release and an outsider, and signals nothing', async () => {

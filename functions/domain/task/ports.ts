@@ -1,0 +1,56 @@
+/**
+ * What the deployment-task use cases need: the task store (task items, their queues and the mark
+ * that a release's tasks are ready), the releases they belong to and the workflows that say
+ * which stage deploys.
+ */
+import type { DomainEvent } from '../events.ts';
+import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { ReleaseStore } from '../release/ports.ts';
+import type { WorkflowDefinitions } from '../workflow-run/ports.ts';
+import type { Task, TaskStatus, TasksReadiness } from './task.ts';
+
+/** What a task list may be narrowed to. One of `workGroupId`, `assignee`, `releaseId` picks the index. */
+export interface TaskFilter {
+  readonly workGroupId?: string | undefined;
+  readonly status?: TaskStatus | undefined;
+  readonly assignee?: string | undefined;
+  readonly releaseId?: string | undefined;
+  /** Only tasks of these work groups (a caller's own, when they are not an administrator). */
+  readonly withinWorkGroups?: readonly string[] | undefined;
+}
+
+/** What making a release's tasks ready writes, all or (for many tasks) in order. */
+export interface ReadyWrite {
+  /** The release as read: the write holds only while its version is still this one. */
+  readonly release: { readonly id: string; readonly version: number };
+  readonly readiness: TasksReadiness;
+  readonly tasks: readonly Task[];
+  readonly event: DomainEvent;
+}
+
+export interface TaskStore {
+  get(id: string): Promise<Task | undefined>;
+  /** Every ready task of a release, in plan order (none before its tasks are ready). */
+  ofRelease(releaseId: string): Promise<Task[]>;
+  /** The mark that the release's tasks are ready, if they are. */
+  readiness(releaseId: string): Promise<TasksReadiness | undefined>;
+  /**
+   * Writes the mark, the event and every task, each task only if it does not exist yet: in one
+   * transaction when they fit, else the mark, the event and the first tasks in one, then the rest.
+   * `already` when the mark existed (another writer made them ready; any task it left unwritten is
+   * written now, none is overwritten). A release whose version moved on is a VersionConflictError.
+   */
+  ready(write: ReadyWrite): Promise<'readied' | 'already'>;
+  /** Replaces the task if its stored version is still `expectedVersion`, with its event (409 otherwise). */
+  save(task: Task, expectedVersion: number, event: DomainEvent): Promise<void>;
+  /** Oldest first (a queue), except a release's tasks, in plan order. */
+  list(filter: TaskFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Task>>;
+}
+
+export interface TaskPorts {
+  readonly tasks: TaskStore;
+  readonly releases: Pick<ReleaseStore, 'get'>;
+  readonly workflows: WorkflowDefinitions;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+}

@@ -1,0 +1,48 @@
+/**
+ * Trigger consumer that makes a release's deployment tasks ready (DESIGN §4): rule (a) delivers
+ * `Release Stage Entered` into the workflow's deploy stage; a change-managed release's trigger
+ * (an RFC reaching its trigger state) is one more branch here, dispatched on `detail-type`. The
+ * event is parsed with its schema first: a malformed one throws {@link MalformedEventError}
+ * (retried, then set aside with that reason). A well-formed event is only a hint: the use case
+ * reads the release and readies its tasks only when the table says they are due, once per release
+ * (a redelivered, duplicated or racing trigger finds them ready and creates nothing).
+ */
+import { logger } from '#app/logger';
+import { environmentPorts } from '#app/ports';
+import { ReleaseStageEntered } from '#domain/release/events';
+import { readyDeploymentTasks, type TaskPorts } from '#domain/task/service';
+import { MalformedEventError, parseDelivered } from './delivered.ts';
+
+export { MalformedEventError };
+
+export function createHandler(deps: () => TaskPorts) {
+  return async (event: unknown): Promise<void> => {
+    const { type, detail, truncated } = parseDelivered(event, [ReleaseStageEntered]);
+    const releaseId = detail.subject.id;
+    switch (type) {
+      case 'Release Stage Entered': {
+        if (detail.subject.kind !== 'release') {
+          throw new MalformedEventError(
+            `"${type}": detail.subject.kind is "${detail.subject.kind}", not "release".`,
+          );
+        }
+        // Parsed with its schema above; the relay's truncation pointer (an event over EventBridge's
+        // size limit) carries neither field: any entry will do, the stored release decides.
+        const move = truncated
+          ? { entry: 0, deployStage: true }
+          : (detail.data as { entry: number; deployStage: boolean });
+        if (!move.deployStage) {
+          logger.info('Not a move into the deploy stage; nothing to make ready', { releaseId });
+          return;
+        }
+        const outcome = await readyDeploymentTasks(releaseId, { kind: 'stage', entry: move.entry }, deps());
+        logger.info('Deployment tasks', { releaseId, trigger: 'stage', entry: move.entry, outcome });
+        return;
+      }
+      default:
+        throw new MalformedEventError(`detail-type "${type}" is not a trigger of deployment tasks.`);
+    }
+  };
+}
+
+export const handler = createHandler(environmentPorts);
