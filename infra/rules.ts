@@ -2,6 +2,7 @@
  * EventBridge rules of the `release-desk` bus: one module, imported by the CDK stack and by the
  * local bus, so that what runs on a laptop routes events exactly as AWS does.
  */
+import { ChangeStateChanged } from '../functions/domain/change/events.ts';
 import { DEFAULT_EVENT_BUS_NAME, EVENT_SOURCE } from '../functions/domain/events.ts';
 import { ReleaseStageEntered } from '../functions/domain/release/events.ts';
 import { RUN_KINDS, SUBJECT_KINDS } from '../functions/domain/workflow-run/run.ts';
@@ -81,6 +82,16 @@ export const rules: readonly RuleDefinition[] = [
       source: [EVENT_SOURCE],
       'detail-type': [ReleaseStageEntered.type],
       detail: { data: { deployStage: [true] } },
+    },
+    target: 'create-deployment-tasks',
+  },
+  {
+    name: 'ready-tasks-on-change-state',
+    description:
+      'Makes the deployment tasks of the releases an RFC manages ready when it enters their trigger state (rule b; each release decides on what the table says).',
+    eventPattern: {
+      source: [EVENT_SOURCE],
+      'detail-type': [ChangeStateChanged.type],
     },
     target: 'create-deployment-tasks',
   },

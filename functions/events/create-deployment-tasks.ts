@@ -9,15 +9,16 @@
  */
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
+import { ChangeStateChanged } from '#domain/change/events';
 import { ReleaseStageEntered } from '#domain/release/events';
-import { readyDeploymentTasks, type TaskPorts } from '#domain/task/service';
+import { type ChangeTriggerPorts, readyDeploymentTasks, readyTasksOfChange } from '#domain/task/service';
 import { MalformedEventError, parseDelivered } from './delivered.ts';
 
 export { MalformedEventError };
 
-export function createHandler(deps: () => TaskPorts) {
+export function createHandler(deps: () => ChangeTriggerPorts) {
   return async (event: unknown): Promise<void> => {
-    const { type, detail, truncated } = parseDelivered(event, [ReleaseStageEntered]);
+    const { type, detail, truncated } = parseDelivered(event, [ReleaseStageEntered, ChangeStateChanged]);
     const releaseId = detail.subject.id;
     switch (type) {
       case 'Release Stage Entered': {
@@ -37,6 +38,25 @@ export function createHandler(deps: () => TaskPorts) {
         }
         const outcome = await readyDeploymentTasks(releaseId, { kind: 'stage', entry: move.entry }, deps());
         logger.info('Deployment tasks', { releaseId, trigger: 'stage', entry: move.entry, outcome });
+        return;
+      }
+      case 'Change State Changed': {
+        if (detail.subject.kind !== 'change') {
+          throw new MalformedEventError(
+            `"${type}": detail.subject.kind is "${detail.subject.kind}", not "change".`,
+          );
+        }
+        // Which state it entered is read back from the move committed under the event's id.
+        const changeId = detail.subject.id;
+        const outcome = await readyTasksOfChange(changeId, detail.id, deps());
+        if (outcome === undefined) {
+          logger.warn('No such move of the RFC was committed; nothing to make ready', {
+            changeId,
+            eventId: detail.id,
+          });
+          return;
+        }
+        logger.info('Deployment tasks', { changeId, trigger: 'change', ...outcome });
         return;
       }
       default:

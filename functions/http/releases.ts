@@ -13,6 +13,7 @@ import {
   releaseHistory,
   releaseTasks,
   tasksOf,
+  waitingFor,
 } from '#domain/release/service';
 import { httpHandler, pageView, written } from '#edge/handler';
 import { releaseRoutes } from './contract/releases.ts';
@@ -25,7 +26,9 @@ export function releaseView(
   release: Release,
   moves?: readonly OfferedMove[],
   tasks: readonly ReleaseTask[] = release.tasks,
+  deployStage?: string,
 ) {
+  const waiting = waitingFor(release, tasks, deployStage);
   return {
     id: release.id,
     version: release.version,
@@ -43,7 +46,7 @@ export function releaseView(
     plannedEnd: release.plannedEnd,
     changeIds: release.changeIds,
     kbArticleIds: release.kbArticleIds,
-    deployment: release.deployment,
+    deployment: { ...release.deployment, ...(waiting ? { waitingFor: waiting } : {}) },
     tasks: tasks.map(releaseTaskView),
     blackoutConflicts: [],
     ...(moves ? { allowedTransitions: moves } : {}),
@@ -107,15 +110,19 @@ export const createHandler = (ports: () => AppPorts) =>
         return pageView(await listReleases(filter, { limit, cursor }, actor, p), (r) => releaseView(r));
       },
       getRelease: async ({ params, actor }, p: AppPorts) => {
-        const { release, moves, tasks } = await getReleaseWithMoves(params.id as string, actor, p);
-        return releaseView(release, moves, tasks);
+        const { release, moves, tasks, deployStage } = await getReleaseWithMoves(
+          params.id as string,
+          actor,
+          p,
+        );
+        return releaseView(release, moves, tasks, deployStage);
       },
       editRelease: async ({ params, body, version, actor }, p: AppPorts) => {
         const release = await editRelease(params.id as string, body, version, actor, p);
         return releaseView(release, undefined, await tasksOf(release, p));
       },
       moveRelease: async (req, p: AppPorts) => {
-        const { release, executionInStep, moves, tasks } = await moveRelease(
+        const { release, executionInStep, moves, tasks, deployStage } = await moveRelease(
           req.params.id as string,
           {
             to: req.body.to,
@@ -125,7 +132,10 @@ export const createHandler = (ports: () => AppPorts) =>
           req.actor,
           p,
         );
-        return { ...releaseView(release, moves, tasks), execution: { inStep: executionInStep } };
+        return {
+          ...releaseView(release, moves, tasks, deployStage),
+          execution: { inStep: executionInStep },
+        };
       },
       releaseTasks: async ({ params, actor }, p: AppPorts) => ({
         items: (await releaseTasks(params.id as string, actor, p)).map(releaseTaskView),

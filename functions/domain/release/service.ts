@@ -238,6 +238,29 @@ export async function checkPlannedTasks(
   }
 }
 
+/** What a release's planned deployment tasks wait for before they become ready. */
+export type WaitingFor =
+  | { readonly trigger: 'change'; readonly changeId: string; readonly state: string }
+  | { readonly trigger: 'deploy-stage'; readonly stage?: string };
+
+/**
+ * What the release's tasks wait for: its managing RFC reaching the trigger state, or the release
+ * entering its workflow's deploy stage (`deployStage`, when the caller read the workflow).
+ * Undefined once they are ready, or when none are planned.
+ */
+export function waitingFor(
+  release: Pick<Release, 'deployment'>,
+  tasks: readonly Pick<ReleaseTask, 'status'>[],
+  deployStage?: string,
+): WaitingFor | undefined {
+  if (tasks.length === 0 || tasks.some((t) => t.status !== 'planned')) return undefined;
+  const { managedByChange, changeId, changeTriggerState } = release.deployment;
+  if (managedByChange && changeId !== undefined && changeTriggerState !== undefined) {
+    return { trigger: 'change', changeId, state: changeTriggerState };
+  }
+  return { trigger: 'deploy-stage', ...(deployStage !== undefined ? { stage: deployStage } : {}) };
+}
+
 /** The release's tasks as they stand: its plan, with each ready task's status (one Query, if any). */
 export async function tasksOf(release: Release, ports: { tasks: ReleaseTaskReader }): Promise<ReleaseTask[]> {
   if (release.tasks.length === 0) return [];
@@ -320,13 +343,18 @@ export async function getReleaseWithMoves(
   id: string,
   actor: Actor,
   ports: Pick<ReleasePorts, 'releases' | 'workflows' | 'tasks'>,
-): Promise<{ release: Release; tasks: ReleaseTask[]; moves: OfferedMove[] }> {
+): Promise<{ release: Release; tasks: ReleaseTask[]; moves: OfferedMove[]; deployStage?: string }> {
   const release = await getRelease(id, actor, ports);
   const [workflow, tasks] = await Promise.all([
     ports.workflows.definition(release.workflow),
     tasksOf(release, ports),
   ]);
-  return { release, tasks, moves: offeredMoves(release, tasks, workflow, actor) };
+  return {
+    release,
+    tasks,
+    moves: offeredMoves(release, tasks, workflow, actor),
+    ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
+  };
 }
 
 /** `GET /releases/{id}/tasks`: its deployment tasks as they stand, in plan order. */
@@ -458,7 +486,13 @@ export async function moveRelease(
   request: MoveRequest,
   actor: Actor,
   ports: ReleasePorts,
-): Promise<{ release: Release; tasks: ReleaseTask[]; executionInStep: boolean; moves: OfferedMove[] }> {
+): Promise<{
+  release: Release;
+  tasks: ReleaseTask[];
+  executionInStep: boolean;
+  moves: OfferedMove[];
+  deployStage?: string;
+}> {
   const current = await getRelease(id, actor, ports);
   const [workflow, tasks] = await Promise.all([
     ports.workflows.definition(current.workflow),
@@ -473,7 +507,13 @@ export async function moveRelease(
     actor,
     { ...ports, runs: ports.releases },
   );
-  return { release, tasks, executionInStep, moves: offeredMoves(release, tasks, workflow, actor) };
+  return {
+    release,
+    tasks,
+    executionInStep,
+    moves: offeredMoves(release, tasks, workflow, actor),
+    ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
+  };
 }
 
 export async function getReleaseExecution(

@@ -3,6 +3,7 @@
  * that a release's tasks are ready), the releases they belong to and the workflows that say
  * which stage deploys.
  */
+import type { ChangeStore } from '../change/ports.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Clock, IdGenerator, Page } from '../ports.ts';
 import type { ReleaseStore } from '../release/ports.ts';
@@ -53,4 +54,12 @@ export interface TaskPorts {
   readonly workflows: WorkflowDefinitions;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+}
+
+/**
+ * What readying the tasks of the releases an RFC manages needs besides: the RFC's committed moves
+ * and the releases that link it.
+ */
+export interface ChangeTriggerPorts extends TaskPorts {
+  readonly changes: Pick<ChangeStore, 'event' | 'linkedReleases'>;
 }

@@ -4,6 +4,7 @@
  * ports, so tests run them on in-memory fakes.
  */
 import { type Access, type Actor, authorize } from '../actor.ts';
+import { ChangeStateChanged } from '../change/events.ts';
 import {
   ForbiddenError,
   NotFoundError,
@@ -14,7 +15,7 @@ import {
 import type { DomainEvent } from '../events.ts';
 import type { Page } from '../ports.ts';
 import type { Release } from '../release/release.ts';
-import type { TaskFilter, TaskPorts } from './ports.ts';
+import type { ChangeTriggerPorts, TaskFilter, TaskPorts } from './ports.ts';
 import {
   completeTask,
   failTask,
@@ -25,7 +26,7 @@ import {
   type Task,
 } from './task.ts';
 
-export type { TaskFilter, TaskPorts, TaskStore } from './ports.ts';
+export type { ChangeTriggerPorts, TaskFilter, TaskPorts, TaskStore } from './ports.ts';
 
 /**
  * Who may use the task use cases (the routes declare these same objects): technicians, i.e.
@@ -70,6 +71,30 @@ export async function readyDeploymentTasks(
       if (!(error instanceof VersionConflictError) || attempt >= READY_ATTEMPTS) throw error;
     }
   }
+}
+
+/**
+ * An RFC moved (trigger b): the tasks of every release it manages whose trigger state it entered
+ * become ready. The move is read from the table — the event committed under `eventId`, never what
+ * the delivered event claims — and the releases from the RFC's links (a Query, no Scan); each
+ * release then decides for itself (`readyDeploymentTasks`), so a release managed by another RFC,
+ * or waiting for another state, is left alone. Undefined when no such move was committed.
+ */
+export async function readyTasksOfChange(
+  changeId: string,
+  eventId: string,
+  ports: ChangeTriggerPorts,
+): Promise<
+  { state: string; outcomes: Record<string, Awaited<ReturnType<typeof readyDeploymentTasks>>> } | undefined
+> {
+  const committed = await ports.changes.event(changeId, eventId);
+  if (committed?.type !== ChangeStateChanged.type) return undefined;
+  const { to: state } = ChangeStateChanged.data.parse(committed.data);
+  const outcomes: Record<string, Awaited<ReturnType<typeof readyDeploymentTasks>>> = {};
+  for (const releaseId of await ports.changes.linkedReleases(changeId)) {
+    outcomes[releaseId] = await readyDeploymentTasks(releaseId, { kind: 'change', changeId, state }, ports);
+  }
+  return { state, outcomes };
 }
 
 async function isDue(release: Release, trigger: ReadyTrigger, ports: Pick<TaskPorts, 'workflows'>) {

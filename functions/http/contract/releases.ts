@@ -215,6 +215,16 @@ export const ReleaseView = z
       managedByChange: z.boolean(),
       changeId: z.string().optional(),
       changeTriggerState: z.string().optional(),
+      waitingFor: z
+        .union([
+          z.object({ trigger: z.literal('change'), changeId: z.string(), state: z.string() }),
+          z.object({ trigger: z.literal('deploy-stage'), stage: z.string().optional() }),
+        ])
+        .optional()
+        .openapi({
+          description:
+            "What its planned tasks wait for to become ready: the managing RFC reaching `state`, or the release entering its workflow's deploy stage (`stage` on a single release). Absent once they are ready, or when none are planned.",
+        }),
     }),
     tasks: z.array(ReleaseTaskView).openapi({
       description:
