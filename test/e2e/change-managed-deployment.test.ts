@@ -44,7 +44,9 @@ async function move(path: string, to: string, as: string) {
 }
 
 const statuses = async (releaseId: string) =>
-  ((await t.call('GET', `/releases/${releaseId}/tasks`)).body.items as { status: string }[]).map((x) => x.status);
+  ((await t.call('GET', `/releases/${releaseId}/tasks`)).body.items as { status: string }[]).map(
+    (x) => x.status,
+  );
 
 async function readyEvents(releaseId: string) {
   const history = await t.call('GET', `/releases/${releaseId}/history?limit=100`);
@@ -86,18 +88,35 @@ describe('path (b): deployment managed by change, trigger Approved', () => {
     expect(await readyEvents(releaseId)).toEqual([]);
 
     // Approved by the board (low risk: one approval): the tasks become ready.
-    expect((await t.call('POST', `/changes/${changeId}/approvals`, { decision: 'approve', comment: 'ok' }, 'carol')).status).toBe(201);
+    expect(
+      (
+        await t.call(
+          'POST',
+          `/changes/${changeId}/approvals`,
+          { decision: 'approve', comment: 'ok' },
+          'carol',
+        )
+      ).status,
+    ).toBe(201);
     const approved = await move(`/changes/${changeId}`, 'Approved', 'cm');
     expect(approved.status, JSON.stringify(approved.body)).toBe(200);
     await eventually(async () => expect(await statuses(releaseId)).toEqual(['ready', 'ready']));
     expect(await readyEvents(releaseId)).toHaveLength(1);
     const queue = await t.call('GET', '/tasks?group=wg_deployment', undefined, 'tech');
-    expect((queue.body.items as { releaseId: string }[]).filter((x) => x.releaseId === releaseId)).toHaveLength(2);
+    expect(
+      (queue.body.items as { releaseId: string }[]).filter((x) => x.releaseId === releaseId),
+    ).toHaveLength(2);
     expect((await t.call('GET', `/releases/${releaseId}`)).body.deployment).not.toHaveProperty('waitingFor');
 
     // The RFC's move delivered again, twice at once: nothing is readied twice.
     const history = (await t.call('GET', `/changes/${changeId}/history?limit=100`, undefined, 'cm')).body
-      .items as { id: string; type: string; occurredAt: string; actor: string; data: Record<string, unknown> }[];
+      .items as {
+      id: string;
+      type: string;
+      occurredAt: string;
+      actor: string;
+      data: Record<string, unknown>;
+    }[];
     const entered = history.findLast((e) => e.type === 'Change State Changed');
     const entry = {
       EventBusName: EVENT_BUS_NAME,
@@ -132,8 +151,14 @@ describe('path (b): deployment managed by change, trigger Approved', () => {
 
   it('leaves the tasks of a release managed by another RFC, or waiting for another state, alone', async () => {
     const record = async () =>
-      (await t.call('POST', '/changes', { title: 'RFC', type: 'standard', risk: 'low', impact: 'low', urgency: 'low' }, 'cm'))
-        .body.id as string;
+      (
+        await t.call(
+          'POST',
+          '/changes',
+          { title: 'RFC', type: 'standard', risk: 'low', impact: 'low', urgency: 'low' },
+          'cm',
+        )
+      ).body.id as string;
     const [first, second] = [await record(), await record()];
     const release = await t.call(
       'POST',
@@ -147,7 +172,8 @@ describe('path (b): deployment managed by change, trigger Approved', () => {
     expect(release.status, JSON.stringify(release.body)).toBe(201);
     const releaseId = release.body.id as string;
     // The first RFC (linked, not managing) reaches Implementing; the second only Approved.
-    for (const to of ['Approved', 'Implementing']) expect((await move(`/changes/${first}`, to, 'cm')).status).toBe(200);
+    for (const to of ['Approved', 'Implementing'])
+      expect((await move(`/changes/${first}`, to, 'cm')).status).toBe(200);
     expect((await move(`/changes/${second}`, 'Approved', 'cm')).status).toBe(200);
     await new Promise((r) => setTimeout(r, 300));
     expect(await statuses(releaseId)).toEqual(['planned']);

@@ -205,6 +205,15 @@ describe('who records and moves RFCs', () => {
     expect((await t.call('POST', '/changes', rfc(), 'tech')).status).toBe(403);
     expect((await t.call('POST', '/releases', validRelease(), 'tech')).status).toBe(403);
     expect((await t.call('POST', '/releases', validRelease(), 'cm')).status).toBe(403);
+    // Nor move one: a release is its release team's to move.
+    const release = await t.call('POST', '/releases', validRelease(), 'rm');
+    const moveRelease = await t.call(
+      'POST',
+      `/releases/${release.body.id}/transitions`,
+      { to: 'Development', expectedVersion: release.body.version },
+      'cm',
+    );
+    expect(moveRelease.status).toBe(403);
     const created = await record({ type: 'standard' }, 'cm');
     expect((await move(created.id, 'Approved', 'cm')).status).toBe(200);
     // Release managers read RFCs but do not move them (the change workflow's transitions need `change`).
