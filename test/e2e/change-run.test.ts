@@ -42,6 +42,7 @@ async function recordChange(options: { startFromApi: boolean }): Promise<RunSubj
   const workflow = await ports.workflows.workflowFor('change', undefined, undefined);
   const id = ports.ids.next('chg');
   const at = ports.clock.now().toISOString();
+  // The RFC's own fields ride along (its store indexes them); the run uses only RunSubject's.
   const subject: RunSubject = {
     id,
     version: 1,
@@ -52,6 +53,15 @@ async function recordChange(options: { startFromApi: boolean }): Promise<RunSubj
     status: 'active',
     updatedAt: at,
     updatedBy: changeManager.id,
+    ...{
+      title: 'A subject of kind change',
+      type: 'normal',
+      votingStates: ['Assessed'],
+      approvals: [],
+      cabTeamId: 'team_cab',
+      createdAt: at,
+      createdBy: changeManager.id,
+    },
   };
   const created = ChangeRecorded.event(
     {

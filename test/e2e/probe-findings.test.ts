@@ -585,6 +585,7 @@ describe('6. authorisation: one rule per use case, for every route', () => {
     release: string,
     wfBody: unknown,
     task: string,
+    change: string,
   ): [string, string, unknown, Partial<Record<Who, number | 'ok'>>][] => [
     ['GET', '/releases', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
     ['GET', `/releases/${release}`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
@@ -689,6 +690,53 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       { expectedVersion: 4 },
       { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 422 },
     ],
+    // RFCs: read by every process holder; recorded, edited and moved with `change` (here the
+    // administrator's alone); voted on by the board (the administrator, who requested this one:
+    // a rejection is theirs to give, an approval is not).
+    ['GET', '/changes', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    ['GET', `/changes/${change}`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    [
+      'GET',
+      `/changes/${change}/history`,
+      undefined,
+      { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    [
+      'GET',
+      `/changes/${change}/execution`,
+      undefined,
+      { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    [
+      'POST',
+      '/changes',
+      { title: 'Probe', type: 'standard', risk: 'low', impact: 'low', urgency: 'low' },
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
+    ],
+    [
+      'PATCH',
+      `/changes/${change}`,
+      { description: 'x', expectedVersion: 1 },
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
+    ],
+    [
+      'POST',
+      `/changes/${change}/transitions`,
+      { to: 'Assessed', expectedVersion: 2 },
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
+    ],
+    [
+      'POST',
+      `/changes/${change}/approvals`,
+      { decision: 'approve', comment: 'Probe' },
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 403 },
+    ],
+    [
+      'POST',
+      `/changes/${change}/approvals`,
+      { decision: 'reject', comment: 'Probe' },
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
+    ],
   ];
 
   it('answers each caller as the table says, for every route the document lists', async () => {
@@ -713,7 +761,15 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       expect(tasks[0]?.status).toBe('ready');
       task = tasks[0]?.id as string;
     });
-    const table = routes(release.id, { id: 'release-default', definition: workflow }, task);
+    const change = await t.call(
+      'POST',
+      '/changes',
+      { title: 'Probe', type: 'normal', risk: 'low', impact: 'low', urgency: 'low' },
+      'admin',
+    );
+    expect(change.status).toBe(201);
+    const changeId = change.body.id as string;
+    const table = routes(release.id, { id: 'release-default', definition: workflow }, task, changeId);
     const { paths } = await doc();
     const documented = Object.entries(paths).flatMap(([path, ops]) =>
       Object.entries(ops)
@@ -725,6 +781,7 @@ describe('6. authorisation: one rule per use case, for every route', () => {
         `${m} ${p
           .replace(release.id, '{id}')
           .replace(task, '{id}')
+          .replace(changeId, '{id}')
           .replace(/\?.*$/, '')
           .replace(/\/(team_release|tech|release-default)$/, '/{id}')}`,
     );
