@@ -33,7 +33,8 @@ export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
   },
   'create-deployment-tasks': {
     entry: 'functions/events/create-deployment-tasks.ts',
-    description: "Release Stage Entered (deploy stage) → the release's deployment tasks made ready, once",
+    description:
+      "Release Stage Entered (deploy stage) or Change State Changed (a managing RFC's trigger state) → the release's deployment tasks made ready, once",
     table: 'write',
     workflowCatalog: 'resolve',
   },

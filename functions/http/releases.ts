@@ -25,10 +25,12 @@ import { releaseRoutes } from './contract/releases.ts';
 export function releaseView(
   release: Release,
   moves?: readonly OfferedMove[],
-  tasks: readonly ReleaseTask[] = release.tasks,
+  live?: readonly ReleaseTask[],
   deployStage?: string,
 ) {
-  const waiting = waitingFor(release, tasks, deployStage);
+  const tasks = live ?? release.tasks;
+  // Only live statuses say whether the tasks still wait (a list shows tasks as planned).
+  const waiting = live ? waitingFor(release, live, deployStage) : undefined;
   return {
     id: release.id,
     version: release.version,
@@ -99,7 +101,7 @@ export const createHandler = (ports: () => AppPorts) =>
     {
       createRelease: async ({ body, actor, idempotency }, p: AppPorts) => {
         const { release, replayed } = await createRelease(body, actor, p, idempotency);
-        return written(releaseView(release), {
+        return written(releaseView(release, undefined, release.tasks), {
           location: `/releases/${release.id}`,
           created: true,
           replayed,

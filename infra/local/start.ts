@@ -82,7 +82,7 @@ try {
 
   API              ${local(cloud.apiUrl)}   (GET /health, GET /openapi.json)
   Step Functions   ${local(cloud.sfnEndpoint)}   (aws stepfunctions … --endpoint-url ${local(cloud.sfnEndpoint)})
-  EventBridge      ${local(cloud.eventsEndpoint)}   (watch events: ${eventsEnv}npm run events)
+  EventBridge      ${local(cloud.eventsEndpoint)}   (watch events: ${eventsEnv}npm run -s events)
   DynamoDB Local   ${local(cloud.dynamoEndpoint)}   (table ${cloud.tableName}, 127.0.0.1 only)
 
 Get a token (in another terminal, with these same settings):

@@ -259,17 +259,13 @@ describe('releases link RFCs', () => {
     );
     expect(badTrigger.status).toBe(422);
     expect(badTrigger.body).toMatchObject({
-      validStates: [
-        'Recorded',
-        'Assessed',
-        'Approved',
-        'Scheduled',
-        'Implementing',
-        'Reviewed',
-        'Closed',
-        'Rejected',
-        'Cancelled',
-      ],
+      validStates: ['Recorded', 'Assessed', 'Approved', 'Scheduled', 'Implementing', 'Reviewed'],
+    });
+    // The same RFC twice is bad input, named by its place.
+    const twice = await t.call('POST', '/releases', validRelease({ changeIds: [change.id, change.id] }));
+    expect(twice.status).toBe(400);
+    expect(twice.body).toMatchObject({
+      errors: [{ path: 'changeIds.1', message: 'repeats the id of item 0' }],
     });
 
     const other = await record({ type: 'standard' });

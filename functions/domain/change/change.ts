@@ -217,6 +217,14 @@ export function updateChange(
       { state: change.stage, changeStatus: change.status },
     );
   }
+  if (changes.risk !== undefined && changes.risk !== change.risk && change.approvals.length > 0) {
+    // The risk decides how many approvals it needs: the board voted on this one.
+    throw new RuleViolationError(
+      'change-has-votes',
+      `RFC ${change.id} has ${change.approvals.length} CAB vote(s) on its ${change.risk} risk; its risk can no longer change.`,
+      { risk: change.risk, votes: change.approvals.length },
+    );
+  }
   const plannedStart =
     changes.plannedStart !== undefined ? instant(changes.plannedStart) : change.plannedStart;
   const plannedEnd = changes.plannedEnd !== undefined ? instant(changes.plannedEnd) : change.plannedEnd;

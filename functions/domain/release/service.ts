@@ -143,17 +143,48 @@ export async function linkedDeployment(
       { changeId, changeIds: linked },
     );
   }
+  if (change.status !== 'active') {
+    // Its state will not change again: the tasks would wait for good.
+    throw new RuleViolationError(
+      'managing-change-not-active',
+      `RFC ${changeId} is ${change.status}; it can no longer manage a deployment.`,
+      { changeId, changeStatus: change.status },
+    );
+  }
   const workflow = await ports.workflows.definition(change.workflow);
-  const states = workflow.stages.map((s) => s.name);
+  // An exit ends the RFC: tasks readied by a cancellation or a rejection would serve nothing.
+  const states = workflow.stages.filter((s) => !s.terminal).map((s) => s.name);
   const trigger = deployment.changeTriggerState;
   if (trigger === undefined || !states.includes(trigger)) {
     throw new RuleViolationError(
       'unknown-change-trigger-state',
-      `${trigger === undefined ? 'No trigger state was given' : `"${trigger}" is not a state of RFC ${changeId}'s workflow`}; valid states: ${states.join(', ')}.`,
+      `${trigger === undefined ? 'No trigger state was given' : `"${trigger}" is not a state of RFC ${changeId}'s workflow that it can be in while active`}; valid states: ${states.join(', ')}.`,
       { changeId, changeTriggerState: trigger ?? null, validStates: states },
     );
   }
+  const ahead = statesAhead(workflow, change.stage);
+  if (!ahead.includes(trigger)) {
+    // The move into it has happened (or cannot happen from here): the trigger would never come.
+    throw new RuleViolationError(
+      'change-trigger-unreachable',
+      `RFC ${changeId} is ${change.stage} and will not enter "${trigger}" from there; states still ahead: ${ahead.join(', ') || 'none'}.`,
+      { changeId, state: change.stage, changeTriggerState: trigger, statesAhead: ahead },
+    );
+  }
   return { managedByChange: true, changeId, changeTriggerState: trigger };
+}
+
+/** The states a subject can still enter from `from`, by one or more transitions, in workflow order. */
+function statesAhead(workflow: WorkflowDefinition, from: string): string[] {
+  const seen = new Set<string>();
+  const queue = [...(workflow.stages.find((s) => s.name === from)?.transitions ?? []).map((t) => t.to)];
+  while (queue.length > 0) {
+    const name = queue.shift() as string;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    queue.push(...(workflow.stages.find((s) => s.name === name)?.transitions ?? []).map((t) => t.to));
+  }
+  return workflow.stages.map((s) => s.name).filter((name) => seen.has(name));
 }
 
 /**
@@ -427,6 +458,21 @@ export async function editRelease(
         )
       : undefined,
   };
+  if (changes.deployment && !changes.deployment.managedByChange && current.deployment.managedByChange) {
+    // Entering the deploy stage is what readies unmanaged tasks: once in it or past it, that
+    // move has been made and would not come again.
+    const workflow = await ports.workflows.definition(current.workflow);
+    if (
+      workflow.deployStage !== undefined &&
+      !statesAhead(workflow, current.stage).includes(workflow.deployStage)
+    ) {
+      throw new RuleViolationError(
+        'deploy-stage-passed',
+        `Release ${id} is ${current.stage} and will not enter its deploy stage "${workflow.deployStage}" again: its tasks can no longer wait for it. Keep the deployment managed by change.`,
+        { field: 'deployment', stage: current.stage, deployStage: workflow.deployStage },
+      );
+    }
+  }
   const updated = updateRelease(current, changes, actor, ports);
   if (!updated) return current; // nothing to change: no new version, no event
   const changed = updated.event.data.changed as object;

@@ -99,9 +99,7 @@ export async function readyTasksOfChange(
 
 async function isDue(release: Release, trigger: ReadyTrigger, ports: Pick<TaskPorts, 'workflows'>) {
   if (release.status !== 'active') return false;
-  // Read structurally: which RFC manages the deployment is the release's (issue 10, RFCs).
-  const deployment: { managedByChange: boolean; changeId?: string; changeTriggerState?: string } =
-    release.deployment;
+  const { deployment } = release;
   if (trigger.kind === 'change') {
     return (
       deployment.managedByChange &&

@@ -70,10 +70,34 @@ export const EditedTaskInput = z
   .strict()
   .superRefine(ciUpdatesOnOwnCis);
 
-const ChangeIds = z
-  .array(idOf('chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC'))
-  .max(100)
-  .openapi({ description: 'RFCs the release implements; each must exist (422 listing those that do not).' });
+/** Each id once: a list of links, not a multiset (the store keeps one link item per RFC). */
+function noRepeats(ids: readonly string[], ctx: z.core.$RefinementCtx): void {
+  ids.forEach((id, i) => {
+    const first = ids.indexOf(id);
+    if (first !== i) ctx.addIssue({ code: 'custom', path: [i], message: `repeats the id of item ${first}` });
+  });
+}
+
+const ChangeIds = z.array(idOf('chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC')).max(100).superRefine(noRepeats).openapi({
+  description: 'RFCs the release implements, each once; each must exist (422 listing those that do not).',
+});
+
+/**
+ * Most bytes a plan of tasks takes as JSON. `Release Updated` carries a replaced plan before and
+ * after, and a DynamoDB item holds at most 400 KB (docs/decisions.md).
+ */
+export const MAX_PLAN_BYTES = 100_000;
+
+function planFits(tasks: readonly unknown[], ctx: z.core.$RefinementCtx): void {
+  const bytes = Buffer.byteLength(JSON.stringify(tasks));
+  if (bytes > MAX_PLAN_BYTES) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message: `takes ${bytes} bytes as JSON; a plan takes at most ${MAX_PLAN_BYTES}`,
+    });
+  }
+}
 
 const DeploymentInput = z
   .object({
@@ -104,7 +128,7 @@ export const CreateReleaseBody = z
     changeIds: ChangeIds.default([]),
     kbArticleIds: z.array(idOf('kb_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC')).max(100).default([]),
     deployment: DeploymentInput.default({ managedByChange: false }),
-    tasks: z.array(DeploymentTaskInput).max(MAX_PLANNED_TASKS).default([]),
+    tasks: z.array(DeploymentTaskInput).max(MAX_PLANNED_TASKS).superRefine(planFits).default([]),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -138,7 +162,7 @@ export const UpdateReleaseBody = z
     plannedEnd: Timestamp.optional(),
     changeIds: ChangeIds.optional(),
     deployment: DeploymentInput.optional(),
-    tasks: z.array(EditedTaskInput).max(MAX_PLANNED_TASKS).optional().openapi({
+    tasks: z.array(EditedTaskInput).max(MAX_PLANNED_TASKS).superRefine(planFits).optional().openapi({
       description:
         'The complete new plan of deployment tasks; editable until the tasks are ready (422 `tasks-already-ready` after), like `changeIds` and `deployment`.',
     }),
@@ -223,7 +247,7 @@ export const ReleaseView = z
         .optional()
         .openapi({
           description:
-            "What its planned tasks wait for to become ready: the managing RFC reaching `state`, or the release entering its workflow's deploy stage (`stage` on a single release). Absent once they are ready, or when none are planned.",
+            "On a single release (and its writes' answers): what its planned tasks wait for to become ready — the managing RFC reaching `state`, or the release entering its workflow's deploy stage (`stage` when known). Absent once they are ready, when none are planned, and in lists.",
         }),
     }),
     tasks: z.array(ReleaseTaskView).openapi({

@@ -1014,6 +1014,23 @@ describe('editChange', () => {
     expect(detail.change.approvals.map((v) => v.by)).toEqual(['m1']);
   });
 
+  it('refuses a risk edit once the board has voted: the votes were cast on that risk', async () => {
+    const ports = world();
+    const change = await assessed(ports, { risk: 'high' });
+    await vote(ports, change.id, m1);
+    const events = ports.table.events.length;
+    const error = await editChange(change.id, { risk: 'low' }, 3, cm, ports).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'change-has-votes',
+      message: `RFC ${change.id} has 1 CAB vote(s) on its high risk; its risk can no longer change.`,
+      details: { risk: 'high', votes: 1 },
+    });
+    expect(ports.table.events).toHaveLength(events);
+    // The same risk again, with another field, is still an edit.
+    const same = await editChange(change.id, { risk: 'high', title: 'Same risk' }, 3, cm, ports);
+    expect(same.change).toMatchObject({ risk: 'high', title: 'Same risk', version: 4 });
+  });
+
   it('refuses an edit once the RFC is approved', async () => {
     const ports = world();
     const change = await assessed(ports, { risk: 'low' });

@@ -796,6 +796,122 @@ describe('editRelease', () => {
   });
 });
 
+describe('linking RFCs and change-managed deployment', () => {
+  const managed = (changeId?: string, state = 'Approved') => ({
+    managedByChange: true,
+    ...(changeId ? { changeId } : {}),
+    changeTriggerState: state,
+  });
+
+  it('lists every unknown RFC, and needs the managing one named among several', async () => {
+    const ports = world();
+    ports.changes.seed(changeFixture({ id: 'chg_a' }));
+    ports.changes.seed(changeFixture({ id: 'chg_b' }));
+    expect(
+      await refusal(createRelease(input({ changeIds: ['chg_a', 'chg_x', 'chg_y'] }), rm, ports)),
+    ).toMatchObject({
+      code: 'unknown-changes',
+      message: 'No RFC has the id chg_x, chg_y.',
+      details: { unknownChangeIds: ['chg_x', 'chg_y'] },
+    });
+    expect(
+      await refusal(
+        createRelease(input({ changeIds: ['chg_a', 'chg_b'], deployment: managed() }), rm, ports),
+      ),
+    ).toMatchObject({ code: 'managing-change-required', details: { changeIds: ['chg_a', 'chg_b'] } });
+    expect(
+      await refusal(createRelease(input({ changeIds: ['chg_a'], deployment: managed('chg_b') }), rm, ports)),
+    ).toMatchObject({ code: 'managing-change-not-linked' });
+    const { release } = await createRelease(
+      input({ changeIds: ['chg_a', 'chg_b'], deployment: managed('chg_b') }),
+      rm,
+      ports,
+    );
+    expect(release.deployment).toEqual({
+      managedByChange: true,
+      changeId: 'chg_b',
+      changeTriggerState: 'Approved',
+    });
+    expect(ports.table.events.filter((e) => e.type === 'Release Created')).toHaveLength(1);
+  });
+
+  it('refuses a trigger that can never come: an RFC that is over, an exit, a state already passed', async () => {
+    const ports = world();
+    ports.changes.seed(changeFixture({ id: 'chg_done', status: 'closed', stage: 'Closed' }));
+    ports.changes.seed(changeFixture({ id: 'chg_late', stage: 'Implementing', stageEntry: 4 }));
+    ports.changes.seed(changeFixture({ id: 'chg_new' }));
+    expect(
+      await refusal(createRelease(input({ changeIds: ['chg_done'], deployment: managed() }), rm, ports)),
+    ).toMatchObject({
+      code: 'managing-change-not-active',
+      message: 'RFC chg_done is closed; it can no longer manage a deployment.',
+    });
+    expect(
+      await refusal(
+        createRelease(
+          input({ changeIds: ['chg_new'], deployment: managed(undefined, 'Cancelled') }),
+          rm,
+          ports,
+        ),
+      ),
+    ).toMatchObject({
+      code: 'unknown-change-trigger-state',
+      details: { validStates: ['Recorded', 'Assessed', 'Approved', 'Scheduled', 'Implementing', 'Reviewed'] },
+    });
+    expect(
+      await refusal(createRelease(input({ changeIds: ['chg_late'], deployment: managed() }), rm, ports)),
+    ).toMatchObject({
+      code: 'change-trigger-unreachable',
+      details: {
+        state: 'Implementing',
+        changeTriggerState: 'Approved',
+        statesAhead: ['Implementing', 'Reviewed', 'Closed'],
+      },
+    });
+    // Implementing is ahead of itself (a review can send it back): a later entry still comes.
+    const { release } = await createRelease(
+      input({ changeIds: ['chg_late'], deployment: managed(undefined, 'Implementing') }),
+      rm,
+      ports,
+    );
+    expect(release.deployment.changeTriggerState).toBe('Implementing');
+    expect(ports.table.events.filter((e) => e.type === 'Release Created')).toHaveLength(1);
+  });
+
+  it('relinks by PATCH until the tasks are ready, and never leaves tasks waiting for a deploy stage already entered', async () => {
+    const ports = world();
+    ports.changes.seed(changeFixture({ id: 'chg_a' }));
+    const early = stored(ports, {
+      id: 'rel_early',
+      stage: 'Development',
+      stageEntry: 1,
+      changeIds: ['chg_a'],
+      deployment: managed('chg_a'),
+    });
+    const unmanaged = await editRelease(early.id, { deployment: { managedByChange: false } }, 7, rm, ports);
+    expect(unmanaged.deployment).toEqual({ managedByChange: false });
+    expect(ports.table.events.at(-1)?.data).toMatchObject({
+      changed: { deployment: { from: managed('chg_a'), to: { managedByChange: false } } },
+    });
+    const deploying = stored(ports, {
+      id: 'rel_deploying',
+      stage: 'Deployment',
+      stageEntry: 3,
+      changeIds: ['chg_a'],
+      deployment: managed('chg_a'),
+    });
+    const events = ports.table.events.length;
+    expect(
+      await refusal(editRelease(deploying.id, { deployment: { managedByChange: false } }, 7, rm, ports)),
+    ).toMatchObject({
+      code: 'deploy-stage-passed',
+      details: { field: 'deployment', stage: 'Deployment', deployStage: 'Deployment' },
+    });
+    expect(ports.table.events.length).toBe(events);
+    expect((await ports.releases.get(deploying.id))?.deployment).toEqual(managed('chg_a'));
+  });
+});
+
 describe('moveRelease', () => {
   it('commits the move with Release Stage Entered, signals the execution and offers the next moves', async () => {
     const ports = world();

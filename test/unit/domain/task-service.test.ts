@@ -263,7 +263,7 @@ describe('readyDeploymentTasks', () => {
   it('readies a change-managed release on its RFC reaching the trigger state, never on its deploy stage', async () => {
     const ports = world();
     const release = await newRelease(ports, [planned('A')]);
-    // As the RFC feature records it on the release (functions/domain/release is theirs).
+    // As linkedDeployment records it on the release (functions/domain/release/service.ts).
     const managed = ports.releases.seed({
       ...(await toDeployment(ports, release)),
       deployment: {
