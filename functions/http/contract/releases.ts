@@ -89,7 +89,14 @@ const ChangeIds = z.array(idOf('chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC')).max(100).super
 export const MAX_PLAN_BYTES = 100_000;
 
 function planFits(tasks: readonly unknown[], ctx: z.core.$RefinementCtx): void {
-  const bytes = Buffer.byteLength(JSON.stringify(tasks));
+  let json: string;
+  try {
+    json = JSON.stringify(tasks);
+  } catch {
+    // Too deep to serialise: the tasks' own fields already report it (AttributeValues).
+    return;
+  }
+  const bytes = Buffer.byteLength(json);
   if (bytes > MAX_PLAN_BYTES) {
     ctx.addIssue({
       code: 'custom',

@@ -147,6 +147,35 @@ describe('POST /releases', () => {
     expect(dynamo).toHaveReceivedCommandTimes(TransactWriteCommand, 0);
   });
 
+  it('refuses the same RFC twice and a plan of tasks over 100,000 bytes as 400 naming the field', async () => {
+    const twice = await handler(
+      httpEvent('POST /releases', '/releases', {
+        user: 'rm',
+        body: validRelease({ changeIds: ['chg_1', 'chg_2', 'chg_1'] }),
+      }),
+    );
+    expect(twice.statusCode).toBe(400);
+    expect(bodyOf<{ errors: unknown[] }>(twice).errors).toEqual([
+      { path: 'changeIds.2', message: 'repeats the id of item 0' },
+    ]);
+    const huge = Array.from({ length: 11 }, (_, i) => ({
+      title: `Task ${i}`,
+      description: 'x'.repeat(10_000),
+      workGroupId: 'wg_ops',
+    }));
+    const plan = await handler(
+      httpEvent('POST /releases', '/releases', { user: 'rm', body: validRelease({ tasks: huge }) }),
+    );
+    expect(plan.statusCode).toBe(400);
+    expect(bodyOf<{ errors: { path: string; message: string }[] }>(plan).errors).toEqual([
+      {
+        path: 'tasks',
+        message: expect.stringMatching(/^takes 110\d{3} bytes as JSON; a plan takes at most 100000$/),
+      },
+    ]);
+    expect(dynamo).toHaveReceivedCommandTimes(TransactWriteCommand, 0);
+  });
+
   it('rejects a body over 256 KiB with 413, malformed JSON with 400, another media type with 415', async () => {
     const big = await handler(
       httpEvent('POST /releases', '/releases', { user: 'rm', rawBody: `"${'x'.repeat(300_000)}"` }),
