@@ -3,7 +3,7 @@ import type { DomainEvent } from '#domain/events';
 import type { Release } from '#domain/release/release';
 import {
   createRelease,
-  editRelease,
+  editReleaseShowingTasks,
   getReleaseExecution,
   getReleaseWithMoves,
   listReleases,
@@ -12,7 +12,6 @@ import {
   type ReleaseTask,
   releaseHistory,
   releaseTasks,
-  tasksOf,
   waitingFor,
 } from '#domain/release/service';
 import { httpHandler, pageView, written } from '#edge/handler';
@@ -120,8 +119,14 @@ export const createHandler = (ports: () => AppPorts) =>
         return releaseView(release, moves, tasks, deployStage);
       },
       editRelease: async ({ params, body, version, actor }, p: AppPorts) => {
-        const release = await editRelease(params.id as string, body, version, actor, p);
-        return releaseView(release, undefined, await tasksOf(release, p));
+        const { release, tasks } = await editReleaseShowingTasks(
+          params.id as string,
+          body,
+          version,
+          actor,
+          p,
+        );
+        return releaseView(release, undefined, tasks);
       },
       moveRelease: async (req, p: AppPorts) => {
         const { release, executionInStep, moves, tasks, deployStage } = await moveRelease(

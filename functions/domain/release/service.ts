@@ -388,6 +388,18 @@ export async function getReleaseWithMoves(
   };
 }
 
+/** `PATCH /releases/{id}`: the edit, answered with the tasks as they stand. */
+export async function editReleaseShowingTasks(
+  id: string,
+  edit: ReleaseEdit,
+  expectedVersion: number,
+  actor: Actor,
+  ports: ReleasePorts,
+): Promise<{ release: Release; tasks: ReleaseTask[] }> {
+  const release = await editRelease(id, edit, expectedVersion, actor, ports);
+  return { release, tasks: await tasksOf(release, ports) };
+}
+
 /** `GET /releases/{id}/tasks`: its deployment tasks as they stand, in plan order. */
 export async function releaseTasks(
   id: string,

@@ -18,6 +18,7 @@ import {
   type CreateReleaseInput,
   createRelease,
   editRelease,
+  editReleaseShowingTasks,
   getRelease,
   getReleaseExecution,
   getReleaseWithMoves,
@@ -707,6 +708,21 @@ describe('editRelease', () => {
       version: 3,
       changed: { description: { from: 'First cut', to: 'Second cut' } },
     });
+  });
+
+  it('answers an edit with the tasks as they stand (planned until they are ready)', async () => {
+    const ports = world();
+    const release = stored(ports, {
+      id: 'rel_planned',
+      stage: 'Development',
+      tasks: [task('t1'), task('t2')],
+    });
+    const out = await editReleaseShowingTasks(release.id, { title: 'Renamed' }, 7, rm, ports);
+    expect(out.release).toMatchObject({ title: 'Renamed', version: 8 });
+    expect(out.tasks.map((t) => [t.id, t.status])).toEqual([
+      ['t1', 'planned'],
+      ['t2', 'planned'],
+    ]);
   });
 
   it('writes nothing for a PATCH that changes nothing', async () => {
