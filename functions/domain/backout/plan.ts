@@ -14,6 +14,8 @@ export interface CiVersionChange {
   readonly number: number;
   /** The release that wrote it, if a release did. */
   readonly releaseId?: string | undefined;
+  /** The release whose back-out wrote it (a restore), if one did. */
+  readonly backoutOf?: string | undefined;
   /** The attributes it changed, each with its value before and after (`null`: absent). */
   readonly changes: Readonly<Record<string, { readonly from: AttributeValue; readonly to: AttributeValue }>>;
 }
@@ -79,6 +81,9 @@ export function planBackout(
     const set = new Map<string, AttributeValue>();
     let touchedByOthers = false;
     for (const version of ordered.slice(first)) {
+      // A restore an interrupted back-out of this release already wrote is its own, not a change
+      // by something else: the retry finds those values restored and goes on with the rest.
+      if (version.backoutOf === releaseId) continue;
       if (version.releaseId !== releaseId) {
         touchedByOthers = true;
         continue;

@@ -80,6 +80,27 @@ describe('planBackout', () => {
     });
   });
 
+  it('goes on with an interrupted back-out: its own restores are neither a conflict nor written again', () => {
+    const versions = [
+      v('ci_a', 1, 'rel_1', { x: { from: 1, to: 2 } }),
+      v('ci_b', 1, 'rel_1', { y: { from: 'a', to: 'b' } }),
+      { ...v('ci_a', 2, undefined, { x: { from: 2, to: 1 } }), backoutOf: 'rel_1' },
+    ];
+    const plan = planBackout(
+      'rel_1',
+      versions,
+      [
+        { id: 'ci_a', version: 2, attributes: { x: 1 } },
+        { id: 'ci_b', version: 1, attributes: { y: 'b' } },
+      ],
+      { force: false },
+    );
+    expect(plan).toEqual({
+      conflicts: [],
+      restores: [{ ciId: 'ci_b', expectedVersion: 1, set: { y: 'a' } }],
+    });
+  });
+
   it('restores exactly the pre-release values where nothing else touched a CI, and conflicts exactly where something did (property)', () => {
     const attr = fc.constantFrom('a', 'b', 'c');
     const value = fc.option(fc.integer({ min: 0, max: 3 }), { nil: null });
