@@ -11,8 +11,9 @@ import {
   ChangeUpdated,
 } from './change/events.ts';
 import { EVENT_TYPES, type EventDefinition, type EventType } from './events.ts';
-import { BlackoutOverridden, ConfigurationItemUpdated, ReleaseBackedOut } from './planned-events.ts';
+import { BlackoutOverridden, ConfigurationItemUpdated } from './planned-events.ts';
 import {
+  ReleaseBackedOut,
   ReleaseClosed,
   ReleaseCreated,
   ReleaseExecutionEnded,

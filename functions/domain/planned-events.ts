@@ -10,9 +10,6 @@ export const ConfigurationItemUpdated = plannedEvent(
   'A configuration item in the CMDB changed.',
   { caption: 'every CI change' },
 );
-export const ReleaseBackedOut = plannedEvent('Release Backed Out', 'A release was backed out.', {
-  caption: 'every backed-out release',
-});
 export const BlackoutOverridden = plannedEvent(
   'Blackout Overridden',
   'A transition went ahead despite a blackout period, with a reason.',

@@ -172,3 +172,48 @@ export const ReleaseExecutionEnded = defineEvent({
   data: executionEndedData('releaseId', NOUN),
   subscription: { caption: 'every release whose execution ended outside the API' },
 });
+
+const ciVersion = z
+  .looseObject({ ciId: idField('CI id'), version: countField('The version written') })
+  .describe('A CI version');
+
+export const ReleaseBackedOut = defineEvent({
+  type: 'Release Backed Out',
+  description:
+    'A release was backed out (POST /releases/{id}/backout): every CMDB change it made restored as new CI versions (`versions`), its back-out procedures acknowledged, the release in its Backed Out stage.',
+  emittedBy: 'backOutRelease (functions/domain/backout/service.ts)',
+  subjectKinds: ['release'],
+  data: z
+    .looseObject({
+      ...releaseId,
+      version: countField('The release version after the back-out', 2),
+      reason: textField('Why'),
+      stageBefore: textField('The stage it was in'),
+      versions: z.array(ciVersion).describe('The CI versions the back-out wrote, restoring the prior values'),
+      acknowledgedArticles: z
+        .array(
+          z
+            .looseObject({ id: idField('Article id'), version: countField('Its version acknowledged') })
+            .describe('A back-out procedure followed'),
+        )
+        .describe('The back-out procedures acknowledged as followed'),
+      forced: nullableField('The reason given to restore despite conflicts, or null'),
+      conflicts: z
+        .array(
+          z
+            .looseObject({
+              ciId: idField('CI id'),
+              attribute: textField('The attribute'),
+            })
+            .describe('An attribute something else had changed since the release set it'),
+        )
+        .describe('Conflicts overridden by `forced` (empty otherwise)'),
+      executionEnded: z
+        .boolean()
+        .describe(
+          'Its execution had ended (a closed release): it was not restarted, only the release records the back-out',
+        ),
+    })
+    .describe('The back-out'),
+  subscription: { caption: 'every backed-out release' },
+});
