@@ -86,13 +86,9 @@ export const ArticleView = z
   .object({
     id: z.string().openapi({ example: 'kb_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC' }),
     version: z.number().int().openapi({ description: 'The version shown (its ETag).' }),
-    latestVersion: z
-      .number()
-      .int()
-      .optional()
-      .openapi({
-        description: 'On a single article: its current version (greater when an older one is shown).',
-      }),
+    latestVersion: z.number().int().optional().openapi({
+      description: 'On a single article: its current version (greater when an older one is shown).',
+    }),
     kind: z.enum(ARTICLE_KINDS),
     title: z.string(),
     body: z.string(),
