@@ -11,6 +11,7 @@ import {
   ChangeUpdated,
 } from './change/events.ts';
 import { EVENT_TYPES, type EventDefinition, type EventType } from './events.ts';
+import { KnowledgeArticlePublished, KnowledgeArticleUpdated } from './kb/events.ts';
 import { BlackoutOverridden, ConfigurationItemUpdated } from './planned-events.ts';
 import {
   ReleaseBackedOut,
@@ -51,6 +52,8 @@ export const EVENT_CATALOGUE: { readonly [T in EventType]: EventDefinition<T> } 
   'Release Closed': ReleaseClosed,
   'Release Execution Ended': ReleaseExecutionEnded,
   'Blackout Overridden': BlackoutOverridden,
+  'Knowledge Article Published': KnowledgeArticlePublished,
+  'Knowledge Article Updated': KnowledgeArticleUpdated,
   'Team Created': TeamCreated,
   'Team Updated': TeamUpdated,
   'User Created': UserCreated,

@@ -35,6 +35,8 @@ export const EVENT_TYPES = [
   'Release Closed',
   'Release Execution Ended',
   'Blackout Overridden',
+  'Knowledge Article Published',
+  'Knowledge Article Updated',
   'Team Created',
   'Team Updated',
   'User Created',
@@ -44,7 +46,16 @@ export const EVENT_TYPES = [
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** The kinds of aggregate an event can be about. */
-export const EVENT_SUBJECT_KINDS = ['release', 'change', 'ci', 'task', 'user', 'team', 'workflow'] as const;
+export const EVENT_SUBJECT_KINDS = [
+  'release',
+  'change',
+  'ci',
+  'task',
+  'user',
+  'team',
+  'workflow',
+  'article',
+] as const;
 export type EventSubjectKind = (typeof EVENT_SUBJECT_KINDS)[number];
 
 /** The aggregate an event belongs to; its id is the event's EventBridge `resources` entry. */

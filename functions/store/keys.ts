@@ -12,6 +12,7 @@ const PREFIX: Record<EventSubject['kind'], string> = {
   user: 'USER',
   team: 'TEAM',
   workflow: 'WF',
+  article: 'KB',
 };
 
 /** The partition of an aggregate: its state item and its events live together. */
@@ -40,6 +41,18 @@ export const keys = {
   workflowVersion: (id: string, version: number) => ({
     pk: aggregatePk('workflow', id),
     sk: `VER#${String(version).padStart(6, '0')}`,
+  }),
+  /** A knowledge-base article's current version; its versions and events beside it. */
+  article: (id: string) => ({ pk: aggregatePk('article', id), sk: STATE_SK }),
+  /** One immutable version of an article, beside it (sorts in version order). */
+  articleVersion: (id: string, version: number) => ({
+    pk: aggregatePk('article', id),
+    sk: `${ARTICLE_VERSION_PREFIX}${String(version).padStart(6, '0')}`,
+  }),
+  /** An article's link to a CI or a release, in that CI's or release's own partition of links. */
+  articleLink: (link: { ciId: string } | { releaseId: string }, articleId: string) => ({
+    pk: kbLinks(link),
+    sk: `${ARTICLE_LINK_PREFIX}${articleId}`,
   }),
   /** A workflow-run subject (release, RFC) of any kind. */
   run: (kind: RunKind, id: string) => ({ pk: aggregatePk(kind, id), sk: STATE_SK }),
@@ -136,6 +149,36 @@ export const changeLists = {
   awaitingVote: { index: 'gsi3', partition: 'CHANGES#AWAITING-VOTE' },
   state: (state: string) => ({ index: 'gsi4' as const, partition: `CHANGES#STATE#${state}` }),
   type: (type: string) => ({ index: 'gsi5' as const, partition: `CHANGES#TYPE#${type}` }),
+} as const;
+
+/** Sort-key prefix of an article's versions in its partition. */
+export const ARTICLE_VERSION_PREFIX = 'V#';
+/** Sort-key prefix of the article links in a CI's or release's partition of links. */
+export const ARTICLE_LINK_PREFIX = 'KB#';
+
+/**
+ * The partition of the articles linked to one CI or one release: apart from the CI's and the
+ * release's own items, so listing them reads nothing else and their histories see no links.
+ */
+export function kbLinks(link: { ciId: string } | { releaseId: string }): string {
+  return 'ciId' in link ? `KBLINKS#CI#${link.ciId}` : `KBLINKS#REL#${link.releaseId}`;
+}
+
+/** The index keys of an article: gsi1 all articles, gsi2 by kind — each newest first by `<createdAt>#<id>`. */
+export function articleIndexKeys(article: { id: string; createdAt: string; kind: string }) {
+  const created = `${article.createdAt}#${article.id}`;
+  return {
+    gsi1pk: kbLists.all.partition,
+    gsi1sk: created,
+    gsi2pk: kbLists.kind(article.kind).partition,
+    gsi2sk: created,
+  };
+}
+
+/** The partitions `articleIndexKeys` writes, for the queries that read them. */
+export const kbLists = {
+  all: { index: 'gsi1', partition: 'KB' },
+  kind: (kind: string) => ({ index: 'gsi2' as const, partition: `KB#KIND#${kind}` }),
 } as const;
 
 /** The partitions `releaseIndexKeys` writes, for the queries that read them. */

@@ -586,6 +586,7 @@ describe('6. authorisation: one rule per use case, for every route', () => {
     wfBody: unknown,
     task: string,
     change: string,
+    article: string,
   ): [string, string, unknown, Partial<Record<Who, number | 'ok'>>][] => [
     ['GET', '/releases', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
     ['GET', `/releases/${release}`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
@@ -737,6 +738,28 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       { decision: 'reject', comment: 'Probe' },
       { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
     ],
+    // The knowledge base: read by every process holder; written by change and release managers of
+    // any team (rm2 edits first, so rm's edit from the same version is stale: 409, not 403).
+    ['GET', '/kb', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    ['GET', `/kb/${article}`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    [
+      'GET',
+      `/kb/${article}/versions`,
+      undefined,
+      { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    [
+      'POST',
+      '/kb',
+      { kind: 'known-error', title: 'Probe', body: 'Probe' },
+      { nobody: 403, tech: 403, rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    [
+      'PATCH',
+      `/kb/${article}`,
+      { title: 'Probed', expectedVersion: 1 },
+      { nobody: 403, tech: 403, rm2: 'ok', rm: 409 },
+    ],
   ];
 
   it('answers each caller as the table says, for every route the document lists', async () => {
@@ -769,7 +792,16 @@ describe('6. authorisation: one rule per use case, for every route', () => {
     );
     expect(change.status).toBe(201);
     const changeId = change.body.id as string;
-    const table = routes(release.id, { id: 'release-default', definition: workflow }, task, changeId);
+    const article = await t.call('POST', '/kb', { kind: 'known-error', title: 'Probe', body: 'Probe' });
+    expect(article.status).toBe(201);
+    const articleId = article.body.id as string;
+    const table = routes(
+      release.id,
+      { id: 'release-default', definition: workflow },
+      task,
+      changeId,
+      articleId,
+    );
     const { paths } = await doc();
     const documented = Object.entries(paths).flatMap(([path, ops]) =>
       Object.entries(ops)
@@ -782,6 +814,7 @@ describe('6. authorisation: one rule per use case, for every route', () => {
           .replace(release.id, '{id}')
           .replace(task, '{id}')
           .replace(changeId, '{id}')
+          .replace(articleId, '{id}')
           .replace(/\?.*$/, '')
           .replace(/\/(team_release|tech|release-default)$/, '/{id}')}`,
     );

@@ -6,6 +6,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Actor } from '../../functions/domain/actor.ts';
 import { type Change, newChange, recordVote, updateChange } from '../../functions/domain/change/change.ts';
 import type { DomainEvent, EventType } from '../../functions/domain/events.ts';
+import { newArticle, reviseArticle } from '../../functions/domain/kb/article.ts';
 import {
   newRelease,
   type Release,
@@ -332,6 +333,46 @@ export function sampleEvents(): DomainEvent[] {
   }
   moveRfc('Approved', requester);
   events.push(...recordExecutionEnd('change', rfcNow, { status: 'TIMED_OUT' }, deps).events);
+
+  // The knowledge base: a back-out procedure and an install script, each published and edited.
+  const procedure = newArticle(
+    {
+      kind: 'backout-procedure',
+      title: 'Back out payroll 4.2',
+      body: '1. Stop payroll-app. 2. Reinstall 4.1. 3. Start it.',
+      ciIds: ['ci_1'],
+      releaseIds: [created.release.id],
+      script: undefined,
+    },
+    requester,
+    deps,
+  );
+  const installer = newArticle(
+    {
+      kind: 'install-script',
+      title: 'Install payroll 4.2',
+      body: 'Run on each app node.',
+      ciIds: ['ci_1', 'ci_2'],
+      releaseIds: [],
+      script: { language: 'bash', content: 'dnf install -y payroll-4.2.0' },
+    },
+    requester,
+    deps,
+  );
+  const procedureEdited = reviseArticle(
+    procedure.article,
+    { title: 'Back out payroll 4.2 (tested)', ciIds: ['ci_1', 'ci_2'], body: 'Now with a database step.' },
+    requester,
+    deps,
+  );
+  const installerEdited = reviseArticle(
+    installer.article,
+    { script: { language: 'bash', content: 'dnf install -y payroll-4.2.1' } },
+    requester,
+    deps,
+  );
+  if (!procedureEdited || !installerEdited) throw new Error('an article edit changed nothing');
+  events.push(procedure.event, installer.event, procedureEdited.event, installerEdited.event);
   return events;
 }
 

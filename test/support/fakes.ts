@@ -27,6 +27,8 @@ import {
   VersionConflictError,
 } from '#domain/errors';
 import type { DomainEvent, EventSubject } from '#domain/events';
+import type { Article, ArticleKind } from '#domain/kb/article';
+import type { ArticleFilter, ArticleLink, KbStore } from '#domain/kb/ports';
 import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
@@ -1026,6 +1028,115 @@ export class FakeWorkflowCatalog extends Recorder implements WorkflowCatalog {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The knowledge base
+
+/**
+ * The knowledge-base store (`DynamoKbStore`): the current version of each article and every
+ * version it had (a version is written once: writing one that exists is a conflict); lists newest
+ * article first; links are the articles' own `ciIds` and `releaseIds`.
+ */
+export class FakeKbStore extends Recorder implements KbStore {
+  readonly articles = new Map<string, Article>();
+  /** `<id>@<version>` → that version. */
+  readonly versionsOf = new Map<string, Article>();
+  readonly table: FakeTable;
+
+  constructor(table = new FakeTable()) {
+    super();
+    this.table = table;
+  }
+
+  async get(id: string): Promise<Article | undefined> {
+    this.called('get', id);
+    const found = this.articles.get(id);
+    return found && copy(found);
+  }
+
+  async getVersion(id: string, version: number): Promise<Article | undefined> {
+    this.called('getVersion', id, version);
+    const found = this.versionsOf.get(`${id}@${version}`);
+    return found && copy(found);
+  }
+
+  async getMany(ids: readonly string[]): Promise<Article[]> {
+    this.called('getMany', ids);
+    return ids.flatMap((id) => {
+      const found = this.articles.get(id);
+      return found ? [copy(found)] : [];
+    });
+  }
+
+  async versions(id: string, page: PageRequest): Promise<Page<Article>> {
+    this.called('versions', id, page);
+    const all = [...this.versionsOf.values()].filter((a) => a.id === id);
+    return pageOf(`versions:${id}`, all, (a) => String(a.version).padStart(6, '0'), page, true);
+  }
+
+  async list(filter: ArticleFilter, page: PageRequest): Promise<Page<Article>> {
+    this.called('list', filter, page);
+    const matching = [...this.articles.values()].filter(
+      (a) =>
+        (filter.ciId === undefined || a.ciIds.includes(filter.ciId)) &&
+        (filter.releaseId === undefined || a.releaseIds.includes(filter.releaseId)) &&
+        (filter.kind === undefined || a.kind === filter.kind),
+    );
+    return pageOf(`kb:${JSON.stringify(filter)}`, matching, (a) => `${a.createdAt}#${a.id}`, page, true);
+  }
+
+  async linkedTo(link: ArticleLink, kind?: ArticleKind): Promise<string[]> {
+    this.called('linkedTo', link, kind);
+    return [...this.articles.values()]
+      .filter(
+        (a) =>
+          ('ciId' in link ? a.ciIds.includes(link.ciId) : a.releaseIds.includes(link.releaseId)) &&
+          (kind === undefined || a.kind === kind),
+      )
+      .map((a) => a.id)
+      .sort();
+  }
+
+  async publish(
+    article: Article,
+    event: DomainEvent,
+    idempotency?: IdempotencyRequest,
+  ): Promise<IdempotentWrite> {
+    this.called('publish', article, event, idempotency);
+    const { replayedId } = this.table.commit({
+      stale: this.articles.has(article.id) || this.versionsOf.has(`${article.id}@${article.version}`),
+      writes: 2 + article.ciIds.length + article.releaseIds.length,
+      events: [event],
+      idempotency,
+      resourceId: article.id,
+      write: () => this.#write(article),
+    });
+    return replayedId === undefined ? {} : { replayed: replayedId };
+  }
+
+  async save(article: Article, previous: Article, event: DomainEvent): Promise<void> {
+    this.called('save', article, previous, event);
+    const links = (a: Article) =>
+      new Set([...a.ciIds.map((c) => `ci:${c}`), ...a.releaseIds.map((r) => `rel:${r}`)]);
+    const before = links(previous);
+    const after = links(article);
+    const changedLinks =
+      [...after].filter((l) => !before.has(l)).length + [...before].filter((l) => !after.has(l)).length;
+    this.table.commit({
+      stale:
+        this.articles.get(article.id)?.version !== previous.version ||
+        this.versionsOf.has(`${article.id}@${article.version}`),
+      writes: 2 + changedLinks,
+      events: [event],
+      write: () => this.#write(article),
+    });
+  }
+
+  #write(article: Article): void {
+    this.articles.set(article.id, copy(article));
+    this.versionsOf.set(`${article.id}@${article.version}`, copy(article));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // One world
 
 /** Every port of every use case, in memory, sharing one table; the default workflows stored. */
@@ -1049,6 +1160,7 @@ export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> }
     releases,
     changes: new FakeChangeStore(table, releases),
     tasks: new FakeTaskStore(releases, table),
+    kb: new FakeKbStore(table),
     waits: new FakeWaitStore(),
     workflows,
     workflowStore,

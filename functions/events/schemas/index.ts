@@ -17,6 +17,8 @@ import deploymentTaskFailed from './deployment-task-failed.json' with { type: 'j
 import deploymentTaskRetried from './deployment-task-retried.json' with { type: 'json' };
 import deploymentTaskStarted from './deployment-task-started.json' with { type: 'json' };
 import deploymentTasksReady from './deployment-tasks-ready.json' with { type: 'json' };
+import knowledgeArticlePublished from './knowledge-article-published.json' with { type: 'json' };
+import knowledgeArticleUpdated from './knowledge-article-updated.json' with { type: 'json' };
 import releaseBackedOut from './release-backed-out.json' with { type: 'json' };
 import releaseClosed from './release-closed.json' with { type: 'json' };
 import releaseCreated from './release-created.json' with { type: 'json' };
@@ -51,6 +53,8 @@ export const eventSchemas: Readonly<Record<EventType, JsonSchema>> = {
   'Release Closed': releaseClosed,
   'Release Execution Ended': releaseExecutionEnded,
   'Blackout Overridden': blackoutOverridden,
+  'Knowledge Article Published': knowledgeArticlePublished,
+  'Knowledge Article Updated': knowledgeArticleUpdated,
   'Team Created': teamCreated,
   'Team Updated': teamUpdated,
   'User Created': userCreated,

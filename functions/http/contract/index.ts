@@ -5,6 +5,7 @@
  */
 import type { FunctionSpec } from '#app/function-access';
 import { changeRoutes } from './changes.ts';
+import { kbRoutes } from './kb.ts';
 import { releaseRoutes } from './releases.ts';
 import { type DeclaredRoute, httpEntry } from './route.ts';
 import { healthRoutes, openapiRoutes } from './service.ts';
@@ -22,6 +23,7 @@ export const resources = [
   workflowRoutes,
   teamRoutes,
   userRoutes,
+  kbRoutes,
 ] as const;
 
 /** The `$default` route's function: answers what no declared route matches (404 / 405). */

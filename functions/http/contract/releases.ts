@@ -71,7 +71,7 @@ export const EditedTaskInput = z
   .superRefine(ciUpdatesOnOwnCis);
 
 /** Each id once: a list of links, not a multiset (the store keeps one link item per RFC). */
-function noRepeats(ids: readonly string[], ctx: z.core.$RefinementCtx): void {
+export function noRepeats(ids: readonly string[], ctx: z.core.$RefinementCtx): void {
   ids.forEach((id, i) => {
     const first = ids.indexOf(id);
     if (first !== i) ctx.addIssue({ code: 'custom', path: [i], message: `repeats the id of item ${first}` });
