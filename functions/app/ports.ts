@@ -3,6 +3,7 @@
  */
 
 import type { ChangePorts } from '#domain/change/service';
+import type { CiPorts } from '#domain/ci/service';
 import type { ReleasePorts } from '#domain/release/service';
 import type { TeamPorts } from '#domain/team/service';
 import type { UserPorts } from '#domain/user/service';
@@ -10,6 +11,7 @@ import type { WorkflowPorts } from '#domain/workflow/service';
 import type { ExecutionInspector, RunStore, WaitStore } from '#domain/workflow-run/ports';
 import type { RunKind, RunSubject } from '#domain/workflow-run/run';
 import { DynamoChangeStore } from '#store/change-repository';
+import { DynamoCiStore } from '#store/ci-repository';
 import { DynamoReleaseStore } from '#store/release-repository';
 import { DynamoTaskStore } from '#store/task-repository';
 import { DynamoTeamStore } from '#store/team-repository';
@@ -27,7 +29,7 @@ import { type Config, readConfig } from './config.ts';
 import { ulidIds } from './ids.ts';
 
 // The task use cases' ports (TaskPorts) are a subset of these.
-export interface AppPorts extends ReleasePorts, ChangePorts, TeamPorts, UserPorts, WorkflowPorts {
+export interface AppPorts extends ReleasePorts, ChangePorts, CiPorts, TeamPorts, UserPorts, WorkflowPorts {
   readonly inspector: ExecutionInspector;
   /** Every workflow-run subject's store, by kind (releases, RFCs). */
   readonly runs: Readonly<Record<RunKind, RunStore<RunSubject>>>;
@@ -37,6 +39,7 @@ export interface AppPorts extends ReleasePorts, ChangePorts, TeamPorts, UserPort
   readonly users: DynamoUserStore;
   readonly teams: DynamoTeamStore;
   readonly tasks: DynamoTaskStore;
+  readonly cis: DynamoCiStore;
   readonly config: Config;
   readonly clients: Clients;
 }
@@ -80,6 +83,7 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     users: new DynamoUserStore(clients.db, config.tableName),
     teams,
     tasks: new DynamoTaskStore(clients.db, config.tableName),
+    cis: new DynamoCiStore(clients.db, config.tableName),
     workflows,
     workflowStore: workflows.store,
     workflowPublisher,

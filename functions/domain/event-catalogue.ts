@@ -10,8 +10,9 @@ import {
   ChangeStateChanged,
   ChangeUpdated,
 } from './change/events.ts';
+import { ConfigurationItemCreated, ConfigurationItemUpdated } from './ci/events.ts';
 import { EVENT_TYPES, type EventDefinition, type EventType } from './events.ts';
-import { BlackoutOverridden, ConfigurationItemUpdated, ReleaseBackedOut } from './planned-events.ts';
+import { BlackoutOverridden, ReleaseBackedOut } from './planned-events.ts';
 import {
   ReleaseClosed,
   ReleaseCreated,
@@ -45,6 +46,7 @@ export const EVENT_CATALOGUE: { readonly [T in EventType]: EventDefinition<T> } 
   'Deployment Task Completed': DeploymentTaskCompleted,
   'Deployment Task Failed': DeploymentTaskFailed,
   'Deployment Task Retried': DeploymentTaskRetried,
+  'Configuration Item Created': ConfigurationItemCreated,
   'Configuration Item Updated': ConfigurationItemUpdated,
   'Release Backed Out': ReleaseBackedOut,
   'Release Closed': ReleaseClosed,

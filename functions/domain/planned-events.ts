@@ -5,11 +5,6 @@
  */
 import { plannedEvent } from './events.ts';
 
-export const ConfigurationItemUpdated = plannedEvent(
-  'Configuration Item Updated',
-  'A configuration item in the CMDB changed.',
-  { caption: 'every CI change' },
-);
 export const ReleaseBackedOut = plannedEvent('Release Backed Out', 'A release was backed out.', {
   caption: 'every backed-out release',
 });

@@ -5,6 +5,7 @@
  */
 import type { FunctionSpec } from '#app/function-access';
 import { changeRoutes } from './changes.ts';
+import { ciRoutes } from './cis.ts';
 import { releaseRoutes } from './releases.ts';
 import { type DeclaredRoute, httpEntry } from './route.ts';
 import { healthRoutes, openapiRoutes } from './service.ts';
@@ -19,6 +20,7 @@ export const resources = [
   releaseRoutes,
   changeRoutes,
   taskRoutes,
+  ciRoutes,
   workflowRoutes,
   teamRoutes,
   userRoutes,
