@@ -38,6 +38,12 @@ export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
     table: 'write',
     workflowCatalog: 'resolve',
   },
+  'apply-ci-updates': {
+    entry: 'functions/events/apply-ci-updates.ts',
+    description:
+      "Deployment Task Completed → the task's planned CI updates applied to the CMDB, each once (failures recorded on the task, then the on-failure destination)",
+    table: 'write',
+  },
   'reconcile-executions': {
     entry: 'functions/events/reconcile-executions.ts',
     description: 'Every 5 minutes: repairs or reports releases apart from their executions',

@@ -5,6 +5,7 @@
 import { ChangeStateChanged } from '../functions/domain/change/events.ts';
 import { DEFAULT_EVENT_BUS_NAME, EVENT_SOURCE } from '../functions/domain/events.ts';
 import { ReleaseStageEntered } from '../functions/domain/release/events.ts';
+import { DeploymentTaskCompleted } from '../functions/domain/task/events.ts';
 import { RUN_KINDS, SUBJECT_KINDS } from '../functions/domain/workflow-run/run.ts';
 
 /** The bus of the default stack and the local cloud (a stage's is `release-desk-<stage>`, infra/stage.ts). */
@@ -19,6 +20,7 @@ export type EventTargetName =
   | 'start-execution'
   | 'signal-execution'
   | 'create-deployment-tasks'
+  | 'apply-ci-updates'
   | 'reconcile-executions';
 
 export interface RuleDefinition {
@@ -50,6 +52,7 @@ export const consumerAsyncInvoke: Readonly<Record<EventTargetName, AsyncInvokeSe
   'start-execution': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
   'signal-execution': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
   'create-deployment-tasks': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
+  'apply-ci-updates': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
   'reconcile-executions': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 300 },
 };
 
@@ -94,6 +97,16 @@ export const rules: readonly RuleDefinition[] = [
       'detail-type': [ChangeStateChanged.type],
     },
     target: 'create-deployment-tasks',
+  },
+  {
+    name: 'apply-ci-updates-on-task-completed',
+    description:
+      "Applies a completed deployment task's planned CI updates to the CMDB, each once, as a version naming the release and task (on what the table says).",
+    eventPattern: {
+      source: [EVENT_SOURCE],
+      'detail-type': [DeploymentTaskCompleted.type],
+    },
+    target: 'apply-ci-updates',
   },
 ];
 

@@ -3,6 +3,7 @@
  */
 
 import type { ChangePorts } from '#domain/change/service';
+import type { CiPorts } from '#domain/ci/service';
 import type { KbPorts } from '#domain/kb/service';
 import type { ReleasePorts } from '#domain/release/service';
 import type { TeamPorts } from '#domain/team/service';
@@ -11,6 +12,7 @@ import type { WorkflowPorts } from '#domain/workflow/service';
 import type { ExecutionInspector, RunStore, WaitStore } from '#domain/workflow-run/ports';
 import type { RunKind, RunSubject } from '#domain/workflow-run/run';
 import { DynamoChangeStore } from '#store/change-repository';
+import { DynamoCiStore } from '#store/ci-repository';
 import { DynamoKbStore } from '#store/kb-repository';
 import { DynamoReleaseStore } from '#store/release-repository';
 import { DynamoTaskStore } from '#store/task-repository';
@@ -29,7 +31,14 @@ import { type Config, readConfig } from './config.ts';
 import { ulidIds } from './ids.ts';
 
 // The task use cases' ports (TaskPorts) are a subset of these.
-export interface AppPorts extends ReleasePorts, ChangePorts, TeamPorts, UserPorts, WorkflowPorts, KbPorts {
+export interface AppPorts
+  extends ReleasePorts,
+    ChangePorts,
+    CiPorts,
+    TeamPorts,
+    UserPorts,
+    WorkflowPorts,
+    KbPorts {
   readonly inspector: ExecutionInspector;
   /** Every workflow-run subject's store, by kind (releases, RFCs). */
   readonly runs: Readonly<Record<RunKind, RunStore<RunSubject>>>;
@@ -40,6 +49,7 @@ export interface AppPorts extends ReleasePorts, ChangePorts, TeamPorts, UserPort
   readonly teams: DynamoTeamStore;
   readonly tasks: DynamoTaskStore;
   readonly kb: DynamoKbStore;
+  readonly cis: DynamoCiStore;
   readonly config: Config;
   readonly clients: Clients;
 }
@@ -84,6 +94,7 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     teams,
     tasks: new DynamoTaskStore(clients.db, config.tableName),
     kb: new DynamoKbStore(clients.db, config.tableName),
+    cis: new DynamoCiStore(clients.db, config.tableName),
     workflows,
     workflowStore: workflows.store,
     workflowPublisher,

@@ -10,9 +10,10 @@ import {
   ChangeStateChanged,
   ChangeUpdated,
 } from './change/events.ts';
+import { ConfigurationItemCreated, ConfigurationItemUpdated } from './ci/events.ts';
 import { EVENT_TYPES, type EventDefinition, type EventType } from './events.ts';
 import { KnowledgeArticlePublished, KnowledgeArticleUpdated } from './kb/events.ts';
-import { BlackoutOverridden, ConfigurationItemUpdated } from './planned-events.ts';
+import { BlackoutOverridden } from './planned-events.ts';
 import {
   ReleaseBackedOut,
   ReleaseClosed,
@@ -47,6 +48,7 @@ export const EVENT_CATALOGUE: { readonly [T in EventType]: EventDefinition<T> } 
   'Deployment Task Completed': DeploymentTaskCompleted,
   'Deployment Task Failed': DeploymentTaskFailed,
   'Deployment Task Retried': DeploymentTaskRetried,
+  'Configuration Item Created': ConfigurationItemCreated,
   'Configuration Item Updated': ConfigurationItemUpdated,
   'Release Backed Out': ReleaseBackedOut,
   'Release Closed': ReleaseClosed,

@@ -30,6 +30,7 @@ export const EVENT_TYPES = [
   'Deployment Task Completed',
   'Deployment Task Failed',
   'Deployment Task Retried',
+  'Configuration Item Created',
   'Configuration Item Updated',
   'Release Backed Out',
   'Release Closed',

@@ -5,11 +5,6 @@
  */
 import { plannedEvent } from './events.ts';
 
-export const ConfigurationItemUpdated = plannedEvent(
-  'Configuration Item Updated',
-  'A configuration item in the CMDB changed.',
-  { caption: 'every CI change' },
-);
 export const BlackoutOverridden = plannedEvent(
   'Blackout Overridden',
   'A transition went ahead despite a blackout period, with a reason.',

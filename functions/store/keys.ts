@@ -71,7 +71,75 @@ export const keys = {
    * transaction fails and an edit of the plan checks it is absent.
    */
   tasksReady: (releaseId: string) => ({ pk: aggregatePk('release', releaseId), sk: TASKS_READY_SK }),
+  /** A configuration item's current state; its versions, its instants and its inbound relations beside it. */
+  ci: (id: string) => ({ pk: aggregatePk('ci', id), sk: STATE_SK }),
+  /** One immutable version of a CI, with the CI after it (sorts in version order). */
+  ciVersion: (id: string, version: number) => ({
+    pk: aggregatePk('ci', id),
+    sk: `${CI_VERSION_PREFIX}${versionNumber(version)}`,
+  }),
+  /**
+   * The CI as a version left it, keyed by the version's instant (then number): the last one at or
+   * before an instant is one Query, descending, Limit 1 (`ciAtRange`).
+   */
+  ciAt: (id: string, at: string, version: number) => ({
+    pk: aggregatePk('ci', id),
+    sk: `${CI_AT_PREFIX}${at}#${versionNumber(version)}`,
+  }),
+  /** A relation CI `sourceId` holds to CI `targetId`, in the target's partition (its dependents). */
+  ciInbound: (targetId: string, sourceId: string, type: string) => ({
+    pk: aggregatePk('ci', targetId),
+    sk: `${CI_INBOUND_PREFIX}${sourceId}#${type}`,
+  }),
+  /**
+   * The mark that planned CI update `index` of task `taskId` was applied, beside its release:
+   * written with the CI version it made, only if absent (applied once).
+   */
+  ciUpdateApplied: (releaseId: string, taskId: string, index: number) => ({
+    pk: aggregatePk('release', releaseId),
+    sk: `${CI_UPDATE_APPLIED_PREFIX}${taskId}#${String(index).padStart(4, '0')}`,
+  }),
 };
+
+/** Sort-key prefixes of a CI's partition: versions, versions by instant, relations pointing at it. */
+export const CI_VERSION_PREFIX = 'V#';
+export const CI_AT_PREFIX = 'AT#';
+export const CI_INBOUND_PREFIX = 'IN#';
+/** Sort-key prefix of the applied-update marks in a release's partition. */
+export const CI_UPDATE_APPLIED_PREFIX = 'CIUPD#';
+
+/** A version number as 10 digits, so that sort keys order as numbers. */
+const versionNumber = (version: number) => String(version).padStart(10, '0');
+
+/**
+ * The sort-key range of a CI's instant items at or before `at` (UTC `toISOString()`, which sorts
+ * as time for the years 0000-9999): every version written at `at` itself is inside.
+ */
+export const ciAtRange = (at: string) => ({ from: CI_AT_PREFIX, to: `${CI_AT_PREFIX}${at}#9999999999` });
+
+/**
+ * The index keys of a CI: gsi1 by type, gsi3 all — each by `<name>#<id>` — and gsi2 by exact name
+ * (by `<type>#<id>`).
+ */
+export function ciIndexKeys(ci: { id: string; type: string; name: string }) {
+  return {
+    gsi1pk: ciLists.type(ci.type).partition,
+    gsi1sk: `${ci.name}#${ci.id}`,
+    gsi2pk: ciLists.name(ci.name).partition,
+    gsi2sk: `${ci.type}#${ci.id}`,
+    gsi3pk: ciLists.all.partition,
+    gsi3sk: `${ci.name}#${ci.id}`,
+  };
+}
+
+/** The partitions `ciIndexKeys` writes, and the one listing the versions a release wrote. */
+export const ciLists = {
+  type: (type: string) => ({ index: 'gsi1' as const, partition: `CIS#TYPE#${type}` }),
+  name: (name: string) => ({ index: 'gsi2' as const, partition: `CIS#NAME#${name}` }),
+  all: { index: 'gsi3', partition: 'CIS' },
+  /** Version items a release's tasks wrote (`gsi1sk` = `<at>#<ciId>#<version>`). */
+  releaseVersions: (releaseId: string) => ({ index: 'gsi1' as const, partition: `CIVERS#REL#${releaseId}` }),
+} as const;
 
 /** Sort-key prefix of the release links in an RFC's partition. */
 export const CHANGE_RELEASE_PREFIX = 'REL#';

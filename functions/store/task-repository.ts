@@ -7,7 +7,7 @@ import { VersionConflictError } from '#domain/errors';
 import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
 import type { ReadyWrite, TaskFilter, TaskStore } from '#domain/task/ports';
-import type { Task, TasksReadiness } from '#domain/task/task';
+import type { CiUpdateFailure, Task, TasksReadiness } from '#domain/task/task';
 import { commit, type StateWrite } from './commit.ts';
 import { keys, taskIndexKeys, taskLists } from './keys.ts';
 import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
@@ -190,6 +190,19 @@ export class DynamoTaskStore extends TableStore implements TaskStore {
 
   async save(task: Task, expectedVersion: number, event: DomainEvent): Promise<void> {
     await commit(this.db, this.table, { writes: [{ item: toItem(task), expectedVersion }], events: [event] });
+  }
+
+  async recordCiUpdateFailures(task: Task, failures: readonly CiUpdateFailure[]): Promise<void> {
+    const { ciUpdateFailures: _, ...rest } = task;
+    const next: Task = {
+      ...rest,
+      ...(failures.length > 0 ? { ciUpdateFailures: failures } : {}),
+      version: task.version + 1,
+    };
+    await commit(this.db, this.table, {
+      writes: [{ item: toItem(next), expectedVersion: task.version }],
+      events: [],
+    });
   }
 
   async list(filter: TaskFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Task>> {

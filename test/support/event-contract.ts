@@ -5,8 +5,10 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { Actor } from '../../functions/domain/actor.ts';
 import { type Change, newChange, recordVote, updateChange } from '../../functions/domain/change/change.ts';
+import { newCi, updateCi } from '../../functions/domain/ci/ci.ts';
 import type { DomainEvent, EventType } from '../../functions/domain/events.ts';
 import { newArticle, reviseArticle } from '../../functions/domain/kb/article.ts';
+import { ReleaseBackedOut } from '../../functions/domain/release/events.ts';
 import {
   newRelease,
   type Release,
@@ -373,6 +375,71 @@ export function sampleEvents(): DomainEvent[] {
   );
   if (!procedureEdited || !installerEdited) throw new Error('an article edit changed nothing');
   events.push(procedure.event, installer.event, procedureEdited.event, installerEdited.event);
+  // CIs: a server, an application running on it, edited by hand, then by a release's task.
+  const server = newCi(
+    { type: 'server', name: 'pay-db-01', attributes: { os: 'linux' }, relations: [] },
+    'rita',
+    deps,
+  );
+  events.push(server.event);
+  const app = newCi(
+    {
+      type: 'application',
+      name: 'payroll-app',
+      attributes: { version: '4.1.0', owner: 'payroll' },
+      relations: [{ type: 'runs-on', ciId: server.ci.id }],
+    },
+    'rita',
+    deps,
+  );
+  events.push(app.event);
+  const ciEdited = updateCi(
+    app.ci,
+    { set: { owner: null, tier: 1 }, name: 'payroll', reason: 'Tidy up' },
+    'rita',
+    deps,
+  );
+  if (!ciEdited) throw new Error('the CI edit changed nothing');
+  events.push(ciEdited.event);
+  const applied = updateCi(
+    ciEdited.ci,
+    { set: { version: '4.2.0' }, reason: 'Planned update 1' },
+    'system:apply-ci-updates',
+    deps,
+    {
+      origin: { releaseId: 'rel_01JD0000000000000000000042', taskId: 'task_01JD0000000000000000000043' },
+      always: true,
+    },
+  );
+  if (!applied) throw new Error('the planned update wrote nothing');
+  events.push(applied.event);
+  // A release backed out: once running (its execution signalled), once after Closure.
+  for (const [stageBefore, executionEnded, forced] of [
+    ['Audit', false, null],
+    ['Closure', true, 'Ops agreed to overwrite the hotfix'],
+  ] as const) {
+    events.push(
+      ReleaseBackedOut.event(
+        {
+          releaseId: created.release.id,
+          version: 12,
+          reason: 'Payslips computed wrongly',
+          stageBefore,
+          versions: [{ ciId: app.ci.id, version: 4 }],
+          acknowledgedArticles: [{ id: procedure.article.id, version: 2 }],
+          forced,
+          conflicts: forced ? [{ ciId: app.ci.id, attribute: 'version' }] : [],
+          executionEnded,
+        },
+        {
+          id: deps.ids.next('evt'),
+          at: deps.clock.now().toISOString(),
+          actor: 'rita',
+          subject: created.release.id,
+        },
+      ),
+    );
+  }
   return events;
 }
 

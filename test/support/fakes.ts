@@ -19,6 +19,8 @@
 import type { Actor, Process } from '#domain/actor';
 import type { Change } from '#domain/change/change';
 import type { ApprovalQueue, ChangeFilter, ChangeStore } from '#domain/change/ports';
+import type { Ci, CiVersion, CiWrite } from '#domain/ci/ci';
+import type { AppliedCiUpdate, CiFilter, CiStore, InboundRelation } from '#domain/ci/ports';
 import {
   IdempotencyKeyReusedError,
   NotFoundError,
@@ -33,7 +35,7 @@ import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } fr
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
 import type { ReadyWrite, TaskFilter, TaskStore } from '#domain/task/ports';
-import type { Task, TasksReadiness } from '#domain/task/task';
+import type { CiUpdateFailure, Task, TasksReadiness } from '#domain/task/task';
 import type { TeamStore, UserDirectory } from '#domain/team/service';
 import { type Team, type TeamChange, type TeamKind, workGroupDiff } from '#domain/team/team';
 import type { UserRepository } from '#domain/user/service';
@@ -674,6 +676,22 @@ export class FakeTaskStore extends Recorder implements TaskStore {
     });
   }
 
+  async recordCiUpdateFailures(task: Task, failures: readonly CiUpdateFailure[]): Promise<void> {
+    this.called('recordCiUpdateFailures', task, failures);
+    const { ciUpdateFailures: _, ...rest } = task;
+    const next: Task = {
+      ...rest,
+      ...(failures.length > 0 ? { ciUpdateFailures: failures } : {}),
+      version: task.version + 1,
+    };
+    this.table.commit({
+      stale: this.tasks.get(task.id)?.version !== task.version,
+      writes: 1,
+      events: [],
+      write: () => this.tasks.set(task.id, copy(next)),
+    });
+  }
+
   async list(filter: TaskFilter, page: PageRequest): Promise<Page<Task>> {
     this.called('list', filter, page);
     const matching = [...this.tasks.values()].filter(
@@ -1136,6 +1154,182 @@ export class FakeKbStore extends Recorder implements KbStore {
   }
 }
 
+// The CMDB
+
+/** A CI at version 1, active, with no attributes or relations unless given. */
+export function ciFixture(id: string, over: Partial<Ci> = {}): Ci {
+  return {
+    id,
+    type: 'application',
+    name: id,
+    attributes: {},
+    relations: [],
+    status: 'active',
+    version: 1,
+    createdAt: '2026-11-01T00:00:00.000Z',
+    createdBy: 'root',
+    updatedAt: '2026-11-01T00:00:00.000Z',
+    updatedBy: 'root',
+    ...over,
+  };
+}
+
+/**
+ * The CI store (`DynamoCiStore`): the current CIs, every version (with the CI after it), the
+ * relations pointing at each CI and the marks of applied planned updates; a change commits its
+ * version, its mark and its event with the CI or nothing. `reads` counts the items each read
+ * returned, as DynamoDB would bill them (a point-in-time read: 1; a history page: limit + 1).
+ */
+export class FakeCiStore extends Recorder implements CiStore {
+  readonly cis = new Map<string, Ci>();
+  readonly versions = new Map<string, CiVersion[]>();
+  readonly marks = new Map<string, AppliedCiUpdate>();
+  readonly table: FakeTable;
+  /** Items read, by method. */
+  readonly reads: Record<string, number> = {};
+
+  constructor(table = new FakeTable()) {
+    super();
+    this.table = table;
+  }
+
+  /** Stores a CI as it stands, with its version 1 (a fixture; no event). */
+  seed(ci: Ci): Ci {
+    this.cis.set(ci.id, copy(ci));
+    this.versions.set(ci.id, [
+      copy({
+        ciId: ci.id,
+        version: ci.version,
+        at: ci.updatedAt,
+        actor: ci.updatedBy,
+        changes: {},
+        snapshot: ci,
+      }),
+    ]);
+    return ci;
+  }
+
+  #read(method: string, items: number): void {
+    this.reads[method] = (this.reads[method] ?? 0) + items;
+  }
+
+  async get(id: string): Promise<Ci | undefined> {
+    this.called('get', id);
+    const found = this.cis.get(id);
+    this.#read('get', found ? 1 : 0);
+    return found && copy(found);
+  }
+
+  async getMany(ids: readonly string[]): Promise<ReadonlyMap<string, Ci>> {
+    this.called('getMany', ids);
+    const found = new Map<string, Ci>();
+    for (const id of new Set(ids)) {
+      const ci = this.cis.get(id);
+      if (ci) found.set(id, copy(ci));
+    }
+    this.#read('getMany', found.size);
+    return found;
+  }
+
+  #commit(write: CiWrite, stale: boolean, idempotency?: IdempotencyRequest, applied?: AppliedCiUpdate) {
+    const markKey = applied && `${applied.releaseId}#${applied.taskId}#${applied.index}`;
+    return this.table.commit({
+      stale: stale || (markKey !== undefined && this.marks.has(markKey)),
+      writes: 3 + (applied ? 1 : 0),
+      events: [write.event],
+      idempotency,
+      resourceId: write.ci.id,
+      write: () => {
+        this.cis.set(write.ci.id, copy(write.ci));
+        this.versions.set(write.ci.id, [...(this.versions.get(write.ci.id) ?? []), copy(write.version)]);
+        if (applied && markKey) this.marks.set(markKey, copy(applied));
+      },
+    });
+  }
+
+  async create(write: CiWrite, idempotency?: IdempotencyRequest): Promise<IdempotentWrite> {
+    this.called('create', write, idempotency);
+    const { replayedId } = this.#commit(write, this.cis.has(write.ci.id), idempotency);
+    return replayedId === undefined ? {} : { replayed: replayedId };
+  }
+
+  async save(
+    write: CiWrite,
+    expectedVersion: number,
+    previous: Ci,
+    applied?: AppliedCiUpdate,
+  ): Promise<void> {
+    this.called('save', write, expectedVersion, previous, applied);
+    this.#commit(write, this.cis.get(write.ci.id)?.version !== expectedVersion, undefined, applied);
+  }
+
+  async at(id: string, instant: string): Promise<Ci | undefined> {
+    this.called('at', id, instant);
+    const found = (this.versions.get(id) ?? []).filter((v) => v.at <= instant).at(-1);
+    this.#read('at', found ? 1 : 0);
+    return found && copy(found.snapshot);
+  }
+
+  async history(id: string, page: PageRequest): Promise<Page<CiVersion>> {
+    this.called('history', id, page);
+    const all = this.versions.get(id) ?? [];
+    const result = pageOf(`ci-history:${id}`, all, (v) => String(v.version).padStart(10, '0'), page, true);
+    // A Query reads one item beyond the page to know whether another follows.
+    this.#read('history', Math.min(page.limit + 1, result.items.length + (result.nextCursor ? 1 : 0)));
+    return result;
+  }
+
+  async version(id: string, version: number): Promise<CiVersion | undefined> {
+    this.called('version', id, version);
+    const found = (this.versions.get(id) ?? []).find((v) => v.version === version);
+    return found && copy(found);
+  }
+
+  async list(filter: CiFilter, page: PageRequest): Promise<Page<Ci>> {
+    this.called('list', filter, page);
+    const matching = [...this.cis.values()].filter(
+      (c) =>
+        (filter.type === undefined || c.type === filter.type) &&
+        (filter.name === undefined || c.name === filter.name),
+    );
+    return filter.name !== undefined
+      ? pageOf(`cis:${JSON.stringify(filter)}`, matching, (c) => `${c.type}#${c.id}`, page)
+      : pageOf(`cis:${JSON.stringify(filter)}`, matching, (c) => `${c.name}#${c.id}`, page);
+  }
+
+  async dependents(id: string, limit: number): Promise<InboundRelation[]> {
+    this.called('dependents', id, limit);
+    const inbound: { key: string; relation: InboundRelation }[] = [];
+    for (const ci of this.cis.values()) {
+      for (const r of ci.relations) {
+        if (r.ciId === id)
+          inbound.push({ key: `${ci.id}#${r.type}`, relation: { ciId: ci.id, type: r.type } });
+      }
+    }
+    return inbound
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .slice(0, limit)
+      .map((x) => x.relation);
+  }
+
+  async applied(releaseId: string): Promise<AppliedCiUpdate[]> {
+    this.called('applied', releaseId);
+    return [...this.marks.values()].filter((m) => m.releaseId === releaseId).map(copy);
+  }
+
+  async versionsOfRelease(releaseId: string, page: PageRequest): Promise<Page<CiVersion>> {
+    this.called('versionsOfRelease', releaseId, page);
+    const all = [...this.versions.values()].flat().filter((v) => v.releaseId === releaseId);
+    return pageOf(
+      `ci-release:${releaseId}`,
+      all,
+      (v) => `${v.at}#${v.ciId}#${String(v.version).padStart(10, '0')}`,
+      page,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // ---------------------------------------------------------------------------------------------
 // One world
 
@@ -1160,6 +1354,7 @@ export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> }
     releases,
     changes: new FakeChangeStore(table, releases),
     tasks: new FakeTaskStore(releases, table),
+    cis: new FakeCiStore(table),
     kb: new FakeKbStore(table),
     waits: new FakeWaitStore(),
     workflows,

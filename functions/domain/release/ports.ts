@@ -3,6 +3,7 @@
  * teams a release may belong to, and the workflow run's ports (catalog, executions, signals).
  */
 import type { Change } from '../change/change.ts';
+import type { CiStore } from '../ci/ports.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Clock, IdGenerator, Page } from '../ports.ts';
 import type { Task, TasksReadiness } from '../task/task.ts';
@@ -68,6 +69,8 @@ export interface ReleasePorts {
   readonly teams: ReleaseTeamDirectory;
   readonly changes: ReleaseChangeDirectory;
   readonly tasks: ReleaseTaskReader;
+  /** The CIs planned tasks name (read side of the CI store). */
+  readonly cis: Pick<CiStore, 'getMany'>;
   readonly workflows: WorkflowCatalog;
   readonly executions: ExecutionStarter;
   readonly stageSignals: StageSignals;

@@ -5,6 +5,7 @@
 import type { WorkflowDefinition } from '#workflows/definition';
 import { allowedTransitions } from '#workflows/transitions';
 import { type Access, type Actor, ANY_PROCESS, authorize, processesOf } from '../actor.ts';
+import { checkPlannedCis } from '../ci/service.ts';
 import {
   type FieldError,
   ForbiddenError,
@@ -15,6 +16,7 @@ import {
 } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import type { IdempotencyRequest, Page } from '../ports.ts';
+import type { CiUpdateFailure } from '../task/task.ts';
 import type { Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
 import {
@@ -51,6 +53,7 @@ export interface ReleaseTask extends Omit<PlannedTask, 'status'> {
   readonly version?: number;
   readonly notes?: string;
   readonly failureReason?: string;
+  readonly ciUpdateFailures?: readonly CiUpdateFailure[];
   readonly updatedAt?: string;
   readonly updatedBy?: string;
 }
@@ -88,6 +91,7 @@ export async function createRelease(
   authorize(actor, releaseAccess.create);
   const teamId = await releaseTeamFor(input.teamId, actor, ports);
   await checkPlannedTasks(input.tasks, ports);
+  await checkPlannedCis(input.tasks, ports);
   const deployment = await linkedDeployment(input.changeIds, input.deployment, ports);
   const workflow = await ports.workflows.workflowFor('release', input.workflowId, teamId);
   const { release, event } = newRelease({ ...input, teamId, deployment }, workflow, actor, ports);
@@ -306,6 +310,7 @@ export async function tasksOf(release: Release, ports: { tasks: ReleaseTaskReade
       version: task.version,
       ...(task.notes !== undefined ? { notes: task.notes } : {}),
       ...(task.failureReason !== undefined ? { failureReason: task.failureReason } : {}),
+      ...(task.ciUpdateFailures !== undefined ? { ciUpdateFailures: task.ciUpdateFailures } : {}),
       updatedAt: task.updatedAt,
       updatedBy: task.updatedBy,
     };
@@ -505,7 +510,7 @@ export async function editRelease(
 async function checkPlanEditable(
   release: Release,
   tasks: readonly EditedTask[],
-  ports: Pick<ReleasePorts, 'tasks' | 'teams'>,
+  ports: Pick<ReleasePorts, 'tasks' | 'teams' | 'cis'>,
 ): Promise<void> {
   if (await ports.tasks.readiness(release.id)) {
     throw new RuleViolationError(
@@ -532,6 +537,7 @@ async function checkPlanEditable(
     );
   }
   await checkPlannedTasks(tasks, ports);
+  await checkPlannedCis(tasks, ports);
 }
 
 /**

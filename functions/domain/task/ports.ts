@@ -8,7 +8,7 @@ import type { DomainEvent } from '../events.ts';
 import type { Clock, IdGenerator, Page } from '../ports.ts';
 import type { ReleaseStore } from '../release/ports.ts';
 import type { WorkflowDefinitions } from '../workflow-run/ports.ts';
-import type { Task, TaskStatus, TasksReadiness } from './task.ts';
+import type { CiUpdateFailure, Task, TaskStatus, TasksReadiness } from './task.ts';
 
 /** What a task list may be narrowed to. One of `workGroupId`, `assignee`, `releaseId` picks the index. */
 export interface TaskFilter {
@@ -44,6 +44,12 @@ export interface TaskStore {
   ready(write: ReadyWrite): Promise<'readied' | 'already'>;
   /** Replaces the task if its stored version is still `expectedVersion`, with its event (409 otherwise). */
   save(task: Task, expectedVersion: number, event: DomainEvent): Promise<void>;
+  /**
+   * Records on the done task the planned CI updates that could not be applied (an empty list
+   * clears them), if its stored version is still the one given (a VersionConflictError otherwise).
+   * No event: the failed invocation, with the same reasons, goes to the consumer's dead-letter path.
+   */
+  recordCiUpdateFailures(task: Task, failures: readonly CiUpdateFailure[]): Promise<void>;
   /** Oldest first (a queue), except a release's tasks, in plan order. */
   list(filter: TaskFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Task>>;
 }

@@ -43,10 +43,21 @@ export interface Task {
   readonly version: number;
   readonly notes?: string;
   readonly failureReason?: string;
+  /** Planned CI updates that could not be applied when it was done (apply-ci-updates records them). */
+  readonly ciUpdateFailures?: readonly CiUpdateFailure[];
   readonly createdAt: string;
   readonly createdBy: string;
   readonly updatedAt: string;
   readonly updatedBy: string;
+}
+
+/** A planned CI update of a done task that could not be applied, and why. */
+export interface CiUpdateFailure {
+  /** Its place in the task's `ciUpdates`. */
+  readonly index: number;
+  readonly ciId: string;
+  readonly reason: string;
+  readonly at: string;
 }
 
 /** The mark that a release's tasks are ready: when, why, and how many. */

@@ -11,6 +11,7 @@ import changeExecutionEnded from './change-execution-ended.json' with { type: 'j
 import changeRecorded from './change-recorded.json' with { type: 'json' };
 import changeStateChanged from './change-state-changed.json' with { type: 'json' };
 import changeUpdated from './change-updated.json' with { type: 'json' };
+import configurationItemCreated from './configuration-item-created.json' with { type: 'json' };
 import configurationItemUpdated from './configuration-item-updated.json' with { type: 'json' };
 import deploymentTaskCompleted from './deployment-task-completed.json' with { type: 'json' };
 import deploymentTaskFailed from './deployment-task-failed.json' with { type: 'json' };
@@ -48,6 +49,7 @@ export const eventSchemas: Readonly<Record<EventType, JsonSchema>> = {
   'Deployment Task Completed': deploymentTaskCompleted,
   'Deployment Task Failed': deploymentTaskFailed,
   'Deployment Task Retried': deploymentTaskRetried,
+  'Configuration Item Created': configurationItemCreated,
   'Configuration Item Updated': configurationItemUpdated,
   'Release Backed Out': releaseBackedOut,
   'Release Closed': releaseClosed,

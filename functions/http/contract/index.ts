@@ -5,6 +5,7 @@
  */
 import type { FunctionSpec } from '#app/function-access';
 import { changeRoutes } from './changes.ts';
+import { ciRoutes } from './cis.ts';
 import { kbRoutes } from './kb.ts';
 import { releaseRoutes } from './releases.ts';
 import { type DeclaredRoute, httpEntry } from './route.ts';
@@ -20,6 +21,7 @@ export const resources = [
   releaseRoutes,
   changeRoutes,
   taskRoutes,
+  ciRoutes,
   workflowRoutes,
   teamRoutes,
   userRoutes,

@@ -29,7 +29,7 @@ import {
   startDeploymentTask,
 } from '../../../functions/domain/task/service.ts';
 import type { Team, TeamKind } from '../../../functions/domain/team/team.ts';
-import { actor, inMemoryPorts } from '../../support/fakes.ts';
+import { actor, ciFixture, inMemoryPorts } from '../../support/fakes.ts';
 
 const T0 = '2026-11-26T10:00:00.000Z';
 
@@ -59,6 +59,7 @@ function world() {
   ports.teams.seed(team('team_pay', 'release', ['rm'], ['wg_build']));
   ports.teams.seed(team('team_dep', 'deployment', ['tech', 'tech2'], ['wg_dep']));
   ports.teams.seed(team('team_net', 'deployment', ['netty'], ['wg_net']));
+  ports.cis.seed(ciFixture('ci_app'));
   return ports;
 }
 type World = ReturnType<typeof world>;

@@ -97,7 +97,7 @@ describe('events not emitted yet', () => {
   });
 
   it('are exactly the types no domain function builds yet', () => {
-    expect(notEmitted).toEqual(['Configuration Item Updated', 'Release Backed Out', 'Blackout Overridden']);
+    expect(notEmitted).toEqual(['Blackout Overridden']);
   });
 });
 

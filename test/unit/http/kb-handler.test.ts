@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Release } from '../../../functions/domain/release/release.ts';
 import { createHandler } from '../../../functions/http/kb.ts';
-import { inMemoryPorts } from '../../support/fakes.ts';
+import { ciFixture, inMemoryPorts } from '../../support/fakes.ts';
 import { bodyOf, httpEvent, type RequestOptions } from '../../support/http-events.ts';
 
 const T0 = '2026-11-26T10:00:00.000Z';
@@ -28,6 +28,8 @@ function world() {
   user('rm', ['release', 'deployment']);
   user('tech', ['deployment']);
   ports.releases.seed({ id: 'rel_a' } as Release);
+  // The CIs articles name exist in the CMDB (an unknown one is 422: kb-service tests).
+  for (const id of ['ci_a', 'ci_payroll_app']) ports.cis.seed(ciFixture(id));
   const handler = createHandler(() => ports);
   const call = (routeKey: string, path: string, options: RequestOptions = {}) =>
     handler(httpEvent(routeKey, path, { user: 'cm', ...options }));
