@@ -1087,7 +1087,14 @@ export class FakeCiStore extends Recorder implements CiStore {
   seed(ci: Ci): Ci {
     this.cis.set(ci.id, copy(ci));
     this.versions.set(ci.id, [
-      copy({ ciId: ci.id, version: ci.version, at: ci.updatedAt, actor: ci.updatedBy, changes: {}, snapshot: ci }),
+      copy({
+        ciId: ci.id,
+        version: ci.version,
+        at: ci.updatedAt,
+        actor: ci.updatedBy,
+        changes: {},
+        snapshot: ci,
+      }),
     ]);
     return ci;
   }
