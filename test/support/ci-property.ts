@@ -13,6 +13,17 @@ import type { CiPorts } from '../../functions/domain/ci/ports.ts';
 import { createCi, editCi, getCi } from '../../functions/domain/ci/service.ts';
 import { NotFoundError } from '../../functions/domain/errors.ts';
 
+/** A clock a scenario sets: it reads whatever instant was set last. */
+export function settableClock(iso: string) {
+  let now = Date.parse(iso);
+  return {
+    now: () => new Date(now),
+    set(ms: number) {
+      now = ms;
+    },
+  };
+}
+
 const KEYS = ['version', 'owner', 'tier'] as const;
 const VALUES = ['1.0', '2.0', 3, true, { nested: ['x'] }] as const;
 

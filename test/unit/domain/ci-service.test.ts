@@ -38,7 +38,7 @@ import {
   startDeploymentTask,
 } from '../../../functions/domain/task/service.ts';
 import type { Team, TeamKind } from '../../../functions/domain/team/team.ts';
-import { checkPointInTime, scenarioArbitrary } from '../../support/ci-property.ts';
+import { checkPointInTime, scenarioArbitrary, settableClock } from '../../support/ci-property.ts';
 import { actor, ciFixture, FakeCiStore, inMemoryPorts, sequentialIds } from '../../support/fakes.ts';
 
 const T0 = '2026-11-26T10:00:00.000Z';
@@ -304,8 +304,7 @@ describe('the past of a CI', () => {
   it('property: at any instant, ?at= is exactly the replayed state of random edits on random CIs', async () => {
     await fc.assert(
       fc.asyncProperty(scenarioArbitrary(), async (scenario) => {
-        let now = Date.parse(T0);
-        const clock = { now: () => new Date(now), set: (ms: number) => void (now = ms) };
+        const clock = settableClock(T0);
         const ports = { cis: new FakeCiStore(), clock, ids: sequentialIds() };
         await checkPointInTime(scenario, ports, clock, rm);
       }),
