@@ -74,6 +74,7 @@ export function releaseTaskView(task: ReleaseTask) {
     ...(task.version !== undefined ? { version: task.version } : {}),
     ...(task.notes !== undefined ? { notes: task.notes } : {}),
     ...(task.failureReason !== undefined ? { failureReason: task.failureReason } : {}),
+    ...(task.ciUpdateFailures !== undefined ? { ciUpdateFailures: task.ciUpdateFailures } : {}),
     ...(task.updatedAt !== undefined ? { updatedAt: task.updatedAt } : {}),
     ...(task.updatedBy !== undefined ? { updatedBy: task.updatedBy } : {}),
   };

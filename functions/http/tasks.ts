@@ -27,6 +27,7 @@ export function taskView(task: Task) {
     version: task.version,
     ...(task.notes !== undefined ? { notes: task.notes } : {}),
     ...(task.failureReason !== undefined ? { failureReason: task.failureReason } : {}),
+    ...(task.ciUpdateFailures !== undefined ? { ciUpdateFailures: task.ciUpdateFailures } : {}),
     createdAt: task.createdAt,
     createdBy: task.createdBy,
     updatedAt: task.updatedAt,

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_BUS_NAME } from '../../infra/rules.ts';
+import { seedCi } from '../support/cis.ts';
 import { validRelease } from '../support/http-events.ts';
 import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { joinTeam } from '../support/teams.ts';
@@ -19,6 +20,8 @@ beforeAll(async () => {
     { rm: ['release'], cm: ['change'], carol: ['change'], dave: ['change'], tech: ['deployment'] },
   );
   await joinTeam(t.cloud.ports, ['tech'], 'team_deployment');
+  // The CI the planned tasks update (planned tasks must name existing CIs).
+  await seedCi(t.cloud.ports, 'ci_payroll');
   const board = await t.call('GET', '/teams/team_cab', undefined, 'admin');
   const joined = await t.call(
     'PATCH',

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEvent } from '../../infra/local/eventbridge/bus.ts';
 import { EVENT_BUS_NAME } from '../../infra/rules.ts';
+import { seedCi } from '../support/cis.ts';
 import { validRelease } from '../support/http-events.ts';
 import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { joinTeam } from '../support/teams.ts';
@@ -33,6 +34,8 @@ beforeAll(async () => {
     { rm: ['release'], tech: ['deployment'], tech2: ['deployment'], netty: ['deployment'] },
   );
   await joinTeam(t.cloud.ports, ['tech', 'tech2'], 'team_deployment');
+  // The CI the planned tasks update (planned tasks must name existing CIs).
+  await seedCi(t.cloud.ports, 'ci_payroll');
   const net = await t.call(
     'POST',
     '/teams',

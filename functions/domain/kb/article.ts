@@ -67,9 +67,15 @@ type Deps = { clock: Clock; ids: IdGenerator };
 
 /**
  * An install script has its script and no other kind has one: a script on a release note would
- * be run by nobody, and an install script without one is not one.
+ * be run by nobody, and an install script without one is not one. It is stored against the CIs
+ * it installs on (the source text's words), so it names at least one.
  */
-function assertScript(kind: ArticleKind, script: Script | undefined): void {
+function assertScript(kind: ArticleKind, script: Script | undefined, ciIds: readonly string[]): void {
+  if (kind === SCRIPT_KIND && ciIds.length === 0) {
+    throw new ValidationError('An install script is stored against the CIs it installs on.', [
+      { path: 'ciIds', message: `must name at least one CI for a ${SCRIPT_KIND} article` },
+    ]);
+  }
   if (kind === SCRIPT_KIND && script === undefined) {
     throw new ValidationError('An install-script article needs its script.', [
       { path: 'script', message: `is required for a ${SCRIPT_KIND} article` },
@@ -88,7 +94,7 @@ export function newArticle(
   actor: Actor,
   deps: Deps,
 ): { article: Article; event: DomainEvent } {
-  assertScript(input.kind, input.script);
+  assertScript(input.kind, input.script, input.ciIds);
   const now = deps.clock.now().toISOString();
   const id = deps.ids.next('kb');
   const article: Article = {
@@ -130,7 +136,6 @@ export function reviseArticle(
   actor: Actor,
   deps: Deps,
 ): { article: Article; event: DomainEvent } | undefined {
-  if (changes.script !== undefined) assertScript(article.kind, changes.script);
   const now = deps.clock.now().toISOString();
   const next: Article = {
     ...article,
@@ -145,6 +150,7 @@ export function reviseArticle(
     updatedAt: now,
     updatedBy: actor.id,
   };
+  assertScript(next.kind, next.script, next.ciIds);
   const changed = fieldChanges(article, next, ['title', 'ciIds', 'releaseIds']);
   const content = fieldChanges(article, next, CONTENT_FIELDS);
   const contentChanged = CONTENT_FIELDS.filter((f) => content[f] !== undefined);

@@ -64,6 +64,13 @@ export const CreateArticleBody = z
     if (b.kind !== SCRIPT_KIND && b.script !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['script'], message: `is only for ${SCRIPT_KIND} articles` });
     }
+    if (b.kind === SCRIPT_KIND && b.ciIds.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ciIds'],
+        message: `must name at least one CI for a ${SCRIPT_KIND} article`,
+      });
+    }
   })
   .openapi('CreateArticle');
 
@@ -141,7 +148,7 @@ export const kbRoutes = resource(
       method: 'POST',
       path: '/kb',
       summary: 'Publish a knowledge-base article (its version 1)',
-      description: `${writeDescription} \`script\` is required for an \`${SCRIPT_KIND}\` article and refused on any other (400). Every release in \`releaseIds\` must exist (422 \`unknown-releases\` listing those that do not). Send \`Idempotency-Key\` to make retries safe.`,
+      description: `${writeDescription} \`script\` is required for an \`${SCRIPT_KIND}\` article and refused on any other (400); an install script is stored against the CIs it installs on, so it names at least one in \`ciIds\` (400). Every release in \`releaseIds\` must exist (422 \`unknown-releases\` listing those that do not). Send \`Idempotency-Key\` to make retries safe.`,
       access: kbAccess.write,
       body: CreateArticleBody,
       idempotent: true,

@@ -217,6 +217,13 @@ export const ReleaseTaskView = z
     version: z.number().int().optional().openapi({ description: 'Once ready: the task’s version.' }),
     notes: z.string().optional(),
     failureReason: z.string().optional(),
+    ciUpdateFailures: z
+      .array(z.object({ index: z.number().int(), ciId: z.string(), reason: z.string(), at: z.string() }))
+      .optional()
+      .openapi({
+        description:
+          'Planned CI updates of the done task that could not be applied (by `index` in `ciUpdates`), and why; absent when none.',
+      }),
     updatedAt: z.string().optional(),
     updatedBy: z.string().optional(),
   })

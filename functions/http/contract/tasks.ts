@@ -27,6 +27,13 @@ export const TaskView = z
     version: z.number().int(),
     notes: z.string().optional(),
     failureReason: z.string().optional(),
+    ciUpdateFailures: z
+      .array(z.object({ index: z.number().int(), ciId: z.string(), reason: z.string(), at: z.string() }))
+      .optional()
+      .openapi({
+        description:
+          'Planned CI updates of the done task that could not be applied (by `index` in `ciUpdates`), and why; absent when none.',
+      }),
     createdAt: z.string(),
     createdBy: z.string(),
     updatedAt: z.string(),

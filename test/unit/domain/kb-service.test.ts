@@ -127,6 +127,20 @@ describe('publishing', () => {
     expect(w.table.events.at(-1)?.data).toMatchObject({ scriptLanguage: 'bash' });
   });
 
+  it('stores an install script against at least one CI (naming `ciIds`), also after an edit', async () => {
+    const w = world();
+    const error = await publishArticle(
+      procedure({ kind: 'install-script', script, ciIds: [] }),
+      cm,
+      w.ports,
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.errors).toEqual([{ path: 'ciIds', message: expect.stringContaining('at least one CI') }]);
+    const { article } = await publishArticle(procedure({ kind: 'install-script', script }), cm, w.ports);
+    await expect(editArticle(article.id, { ciIds: [] }, 1, cm, w.ports)).rejects.toThrow(ValidationError);
+    expect(w.kb.count('save')).toBe(0);
+  });
+
   it('refuses releases that do not exist (422 listing them), storing nothing', async () => {
     const w = world();
     const error = await publishArticle(

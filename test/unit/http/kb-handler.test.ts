@@ -70,6 +70,15 @@ describe('POST /kb', () => {
     expect(ports.kb.count('publish')).toBe(0);
   });
 
+  it('names `ciIds` when an install script names no CI (400)', async () => {
+    const { call } = world();
+    const res = await call('POST /kb', '/kb', {
+      body: article({ kind: 'install-script', ciIds: [], script: { language: 'bash', content: 'echo' } }),
+    });
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf<{ errors: { path: string }[] }>(res).errors.map((e) => e.path)).toEqual(['ciIds']);
+  });
+
   it('refuses a repeated link and an unknown kind (400 naming them)', async () => {
     const { call } = world();
     const res = await call('POST /kb', '/kb', { body: article({ kind: 'poem', ciIds: ['ci_a', 'ci_a'] }) });
