@@ -32,7 +32,12 @@ export const Process = z.enum(['change', 'release', 'deployment']);
 export type Process = z.infer<typeof Process>;
 
 /** The facts a transition may require to hold before it is accepted. */
-export const Gate = z.enum(['allDeploymentTasksDone', 'cabApproval', 'noOpenBlackout']);
+export const Gate = z.enum([
+  'allDeploymentTasksDone',
+  'allCiUpdatesApplied',
+  'cabApproval',
+  'noOpenBlackout',
+]);
 /** A gate on a transition. */
 export type Gate = z.infer<typeof Gate>;
 

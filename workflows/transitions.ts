@@ -7,6 +7,7 @@ import { type Gate, type Stage, transitionProcesses, type WorkflowDefinition } f
 /** The facts a gate is checked against; a missing fact counts as not holding. */
 export interface TransitionFacts {
   readonly allDeploymentTasksDone?: boolean;
+  readonly allCiUpdatesApplied?: boolean;
   readonly cabApproval?: boolean;
   readonly noOpenBlackout?: boolean;
 }
@@ -141,6 +142,8 @@ function describeGate(gate: Gate): string {
   switch (gate) {
     case 'allDeploymentTasksDone':
       return 'every deployment task done';
+    case 'allCiUpdatesApplied':
+      return 'every planned CI update applied';
     case 'cabApproval':
       return 'a CAB approval';
     case 'noOpenBlackout':

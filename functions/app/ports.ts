@@ -2,6 +2,8 @@
  * The composition root: builds every port the handlers use from one configuration.
  */
 
+import type { BackoutPorts } from '#domain/backout/service';
+import { cmdbForBackout, proceduresForBackout } from '#domain/backout/sources';
 import type { ChangePorts } from '#domain/change/service';
 import type { CiPorts } from '#domain/ci/service';
 import type { KbPorts } from '#domain/kb/service';
@@ -49,6 +51,9 @@ export interface AppPorts
   readonly teams: DynamoTeamStore;
   readonly tasks: DynamoTaskStore;
   readonly kb: DynamoKbStore;
+  /** The back-out's view of the CMDB and of the knowledge base's procedures. */
+  readonly cmdb: BackoutPorts['cmdb'];
+  readonly procedures: BackoutPorts['procedures'];
   readonly cis: DynamoCiStore;
   readonly config: Config;
   readonly clients: Clients;
@@ -80,6 +85,8 @@ export function createPorts(config: Config, clients: Clients = createClients(con
   const releases = new DynamoReleaseStore(clients.db, config.tableName);
   const changes = new DynamoChangeStore(clients.db, config.tableName);
   const waits = new DynamoWaitStore(clients.db, config.tableName);
+  const kb = new DynamoKbStore(clients.db, config.tableName);
+  const cis = new DynamoCiStore(clients.db, config.tableName);
   return {
     config,
     clients,
@@ -93,8 +100,10 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     users: new DynamoUserStore(clients.db, config.tableName),
     teams,
     tasks: new DynamoTaskStore(clients.db, config.tableName),
-    kb: new DynamoKbStore(clients.db, config.tableName),
-    cis: new DynamoCiStore(clients.db, config.tableName),
+    kb,
+    cis,
+    cmdb: cmdbForBackout({ cis, clock, ids }),
+    procedures: proceduresForBackout({ kb }),
     workflows,
     workflowStore: workflows.store,
     workflowPublisher,

@@ -1,4 +1,5 @@
 import { type AppPorts, environmentPorts } from '#app/ports';
+import { backOutRelease } from '#domain/backout/service';
 import type { DomainEvent } from '#domain/events';
 import type { Release } from '#domain/release/release';
 import {
@@ -144,6 +145,10 @@ export const createHandler = (ports: () => AppPorts) =>
           ...releaseView(release, moves, tasks, deployStage),
           execution: { inStep: executionInStep },
         };
+      },
+      backOutRelease: async ({ params, body, actor }, p: AppPorts) => {
+        const { release, versions } = await backOutRelease(params.id as string, body, actor, p);
+        return { ...releaseView(release), versions };
       },
       releaseTasks: async ({ params, actor }, p: AppPorts) => ({
         items: (await releaseTasks(params.id as string, actor, p)).map(releaseTaskView),

@@ -231,7 +231,7 @@ export function sampleEvents(): DomainEvent[] {
       current,
       definition,
       { to, expectedVersion: current.version, reason },
-      { allDeploymentTasksDone: true, cabApproval: true, noOpenBlackout: true },
+      { allDeploymentTasksDone: true, allCiUpdatesApplied: true, cabApproval: true, noOpenBlackout: true },
       mover,
       deps,
     );

@@ -60,7 +60,7 @@ export const releaseDefault = {
     },
     {
       name: ReleaseStage.cmdbUpdate,
-      transitions: [{ to: ReleaseStage.closure }, backOut, cancel],
+      transitions: [{ to: ReleaseStage.closure, gates: ['allCiUpdatesApplied'] }, backOut, cancel],
     },
     { name: ReleaseStage.closure, terminal: true },
     { name: ReleaseStage.cancelled, terminal: true },

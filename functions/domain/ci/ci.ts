@@ -72,6 +72,8 @@ export interface CiVersion {
   readonly reason?: string;
   readonly releaseId?: string;
   readonly taskId?: string;
+  /** The release whose back-out wrote it, restoring what that release changed. */
+  readonly backoutOf?: string;
   readonly changes: CiChanges;
   readonly snapshot: Ci;
 }
@@ -215,7 +217,7 @@ export function updateCi(
   edit: CiEdit,
   actorId: string,
   deps: Deps,
-  options: { origin?: CiOrigin; always?: boolean } = {},
+  options: { origin?: CiOrigin; always?: boolean; backoutOf?: string } = {},
 ): CiWrite | undefined {
   const attributes: Record<string, unknown> = { ...current.attributes };
   const attributeChanges: Record<string, Change<unknown>> = {};
@@ -268,6 +270,7 @@ export function updateCi(
       reason: reason ?? null,
       releaseId: origin?.releaseId ?? null,
       taskId: origin?.taskId ?? null,
+      backoutOf: options.backoutOf ?? null,
       changes: structuredClone(changes) as Record<string, unknown>,
     },
     eventMeta(deps.ids, now, actorId, ci.id),
@@ -279,6 +282,7 @@ export function updateCi(
     actor: actorId,
     ...(reason !== undefined ? { reason } : {}),
     ...(origin ? { releaseId: origin.releaseId, taskId: origin.taskId } : {}),
+    ...(options.backoutOf !== undefined ? { backoutOf: options.backoutOf } : {}),
     changes,
     snapshot: ci,
   };

@@ -71,6 +71,9 @@ export const ConfigurationItemUpdated = defineEvent({
       version: countField('The version written', 2),
       reason: nullableField('Why, or null'),
       releaseId: nullableField('The release whose deployment task made the change, or null'),
+      backoutOf: nullableField(
+        'The release whose back-out restored these values (POST /releases/{id}/backout), or null',
+      ),
       taskId: nullableField('That deployment task, or null'),
       changes: ciChangesSchema,
     })

@@ -69,8 +69,8 @@ export interface ReleasePorts {
   readonly teams: ReleaseTeamDirectory;
   readonly changes: ReleaseChangeDirectory;
   readonly tasks: ReleaseTaskReader;
-  /** The CIs planned tasks name (read side of the CI store). */
-  readonly cis: Pick<CiStore, 'getMany'>;
+  /** The CIs planned tasks name, and the marks of planned updates applied (read side of the CI store). */
+  readonly cis: Pick<CiStore, 'getMany' | 'applied'>;
   readonly workflows: WorkflowCatalog;
   readonly executions: ExecutionStarter;
   readonly stageSignals: StageSignals;

@@ -5,7 +5,7 @@
 import type { WorkflowDefinition } from '#workflows/definition';
 import { allowedTransitions } from '#workflows/transitions';
 import { type Access, type Actor, ANY_PROCESS, authorize, processesOf } from '../actor.ts';
-import { checkPlannedCis } from '../ci/service.ts';
+import { checkPlannedCis, type PendingCiUpdate, pendingCiUpdates } from '../ci/service.ts';
 import {
   type FieldError,
   ForbiddenError,
@@ -332,22 +332,35 @@ export async function getRelease(
  * The facts the gates of a release's transitions are checked against, from its tasks as they
  * stand ({@link tasksOf}), with the tasks that are not done when some are (the 409 lists them).
  */
-export function transitionFacts(tasks: readonly Pick<ReleaseTask, 'id' | 'title' | 'status'>[]): GateFacts {
+export function transitionFacts(
+  tasks: readonly Pick<ReleaseTask, 'id' | 'title' | 'status'>[],
+  pending: readonly PendingCiUpdate[] = [],
+): GateFacts {
   const open = tasks.filter((t) => t.status !== 'done');
-  return {
-    allDeploymentTasksDone: open.length === 0,
-    // Blackout windows arrive with SLAs; until then no window is ever open.
-    noOpenBlackout: true,
+  const why = {
     ...(open.length > 0
       ? {
-          why: {
-            allDeploymentTasksDone: {
-              detail: `${open.length} of ${tasks.length} deployment tasks are not done: ${open.map((t) => `${t.id} "${t.title}" (${t.status})`).join(', ')}.`,
-              tasks: open.map((t) => ({ id: t.id, title: t.title, status: t.status })),
-            },
+          allDeploymentTasksDone: {
+            detail: `${open.length} of ${tasks.length} deployment tasks are not done: ${open.map((t) => `${t.id} "${t.title}" (${t.status})`).join(', ')}.`,
+            tasks: open.map((t) => ({ id: t.id, title: t.title, status: t.status })),
           },
         }
       : {}),
+    ...(pending.length > 0
+      ? {
+          allCiUpdatesApplied: {
+            detail: `${pending.length} planned CI update(s) not applied yet: ${pending.map((u) => `${u.ciId} (task ${u.taskId} #${u.index}${u.reason ? `: ${u.reason}` : ''})`).join(', ')}.`,
+            pending: pending.map((u) => ({ ...u })),
+          },
+        }
+      : {}),
+  };
+  return {
+    allDeploymentTasksDone: open.length === 0,
+    allCiUpdatesApplied: pending.length === 0,
+    // Blackout windows arrive with SLAs; until then no window is ever open.
+    noOpenBlackout: true,
+    ...(Object.keys(why).length > 0 ? { why } : {}),
   };
 }
 
@@ -360,10 +373,11 @@ export function offeredMoves(
   tasks: readonly Pick<ReleaseTask, 'id' | 'title' | 'status'>[],
   workflow: WorkflowDefinition,
   actor: Actor,
+  pending: readonly PendingCiUpdate[] = [],
 ): OfferedMove[] {
   if (release.status !== 'active') return [];
   if (!mayChange(release, actor)) return [];
-  const facts = transitionFacts(tasks);
+  const facts = transitionFacts(tasks, pending);
   const processes = processesOf(actor);
   return allowedTransitions(workflow, release.stage, processes).map((t) => ({
     to: t.to,
@@ -378,17 +392,18 @@ export function offeredMoves(
 export async function getReleaseWithMoves(
   id: string,
   actor: Actor,
-  ports: Pick<ReleasePorts, 'releases' | 'workflows' | 'tasks'>,
+  ports: Pick<ReleasePorts, 'releases' | 'workflows' | 'tasks' | 'cis'>,
 ): Promise<{ release: Release; tasks: ReleaseTask[]; moves: OfferedMove[]; deployStage?: string }> {
   const release = await getRelease(id, actor, ports);
   const [workflow, tasks] = await Promise.all([
     ports.workflows.definition(release.workflow),
     tasksOf(release, ports),
   ]);
+  const pending = await pendingCiUpdates(release, tasks, ports);
   return {
     release,
     tasks,
-    moves: offeredMoves(release, tasks, workflow, actor),
+    moves: offeredMoves(release, tasks, workflow, actor, pending),
     ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
   };
 }
@@ -562,12 +577,13 @@ export async function moveRelease(
     ports.workflows.definition(current.workflow),
     tasksOf(current, ports),
   ]);
+  const pending = await pendingCiUpdates(current, tasks, ports);
   const { subject: release, executionInStep } = await moveSubject(
     'release',
     current,
     workflow,
     request,
-    transitionFacts(tasks),
+    transitionFacts(tasks, pending),
     actor,
     { ...ports, runs: ports.releases },
   );
@@ -575,7 +591,7 @@ export async function moveRelease(
     release,
     tasks,
     executionInStep,
-    moves: offeredMoves(release, tasks, workflow, actor),
+    moves: offeredMoves(release, tasks, workflow, actor, pending),
     ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
   };
 }

@@ -344,6 +344,36 @@ export const TransitionResult = ReleaseView.extend({
   }),
 }).openapi('TransitionResult');
 
+export const BackoutBody = z
+  .object({
+    acknowledgedArticles: z
+      .array(
+        z.object({ id: idOf('kb_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC'), version: z.number().int().min(1) }).strict(),
+      )
+      .max(100)
+      .openapi({
+        description:
+          'Every back-out procedure linked to the release or to a CI it changed, at its current version, as followed.',
+      }),
+    reason: z.string().trim().min(1).max(2_000),
+    force: z
+      .object({ reason: z.string().trim().min(1).max(2_000) })
+      .strict()
+      .optional()
+      .openapi({
+        description:
+          "Restore the release's own attributes even where something else changed the CI since (audited in Release Backed Out).",
+      }),
+  })
+  .strict()
+  .openapi('Backout');
+
+export const BackoutResult = ReleaseView.extend({
+  versions: z
+    .array(z.object({ ciId: z.string(), version: z.number().int() }))
+    .openapi({ description: 'The CI versions written, restoring the values from before the release.' }),
+}).openapi('BackoutResult');
+
 export const HistoryEntry = z
   .object({
     id: z.string(),
@@ -447,6 +477,20 @@ export const releaseRoutes = resource(
       version: 'required',
       problems: [422],
       responses: { 200: { description: 'The release in its new stage', schema: TransitionResult } },
+    }),
+    backOutRelease: route({
+      method: 'POST',
+      path: '/releases/{id}/backout',
+      summary: 'Back a release out in one call: its CMDB changes reverted, the release Backed Out',
+      description:
+        "Release managers of the release's team (or administrators), from its deploy stage onwards (also after Closure: the ended execution is not restarted, the history says so). Every `backout-procedure` article linked to the release or to a CI it changed must be acknowledged at its current version (422 listing the others). Every CMDB change the release made is then restored as a new CI version (history only grows); a CI something else changed since is a conflict (409 listing CI, attribute, the value the release set and the value found) unless `force` gives a reason. Interrupted, it is retried to completion by calling it again.",
+      access: releaseAccess.edit,
+      params: ReleaseParams,
+      body: BackoutBody,
+      problems: [409, 422],
+      responses: {
+        200: { description: 'The release, Backed Out, and the versions written', schema: BackoutResult },
+      },
     }),
     releaseTasks: route({
       method: 'GET',

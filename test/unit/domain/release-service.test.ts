@@ -640,7 +640,11 @@ describe('offered moves', () => {
   });
 
   it('judges the tasks-done gate by every task as it stands being done, and no blackout as always clear', () => {
-    expect(transitionFacts([])).toEqual({ allDeploymentTasksDone: true, noOpenBlackout: true });
+    expect(transitionFacts([])).toEqual({
+      allDeploymentTasksDone: true,
+      allCiUpdatesApplied: true,
+      noOpenBlackout: true,
+    });
     expect(transitionFacts(live({ a: 'done', b: 'failed' })).allDeploymentTasksDone).toBe(false);
     // Planned tasks that are not ready yet are not done either.
     expect(transitionFacts(live({ a: 'planned' })).allDeploymentTasksDone).toBe(false);

@@ -150,7 +150,7 @@ describe('transition of a release (workflow run)', () => {
       inUpdate,
       def,
       { to: 'Closure', expectedVersion: 1 },
-      {},
+      { allCiUpdatesApplied: true },
       rm,
       deps(),
     );

@@ -7,7 +7,12 @@ import { workflowWithSequenceArbitrary } from '../../support/workflow-arbitrarie
 
 const release = defaultWorkflows['release-default'];
 const normal = defaultWorkflows['change-normal'];
-const allFacts = { allDeploymentTasksDone: true, cabApproval: true, noOpenBlackout: true };
+const allFacts = {
+  allDeploymentTasksDone: true,
+  allCiUpdatesApplied: true,
+  cabApproval: true,
+  noOpenBlackout: true,
+};
 const manager = ['release', 'deployment'];
 
 describe('checkTransition', () => {
@@ -19,8 +24,12 @@ describe('checkTransition', () => {
 
   it('says when the target is terminal or the deploy stage', () => {
     expect(
-      checkTransition(release, { from: 'CMDB Update', to: 'Closure', processes: manager, facts: {} }),
+      checkTransition(release, { from: 'CMDB Update', to: 'Closure', processes: manager, facts: allFacts }),
     ).toStrictEqual({ ok: true, terminal: true, enteringDeployStage: false });
+    // The CMDB must be up to date before the release closes.
+    expect(
+      checkTransition(release, { from: 'CMDB Update', to: 'Closure', processes: manager, facts: {} }),
+    ).toMatchObject({ ok: false, code: 'gate-failed', gates: ['allCiUpdatesApplied'] });
     expect(
       checkTransition(release, { from: 'Testing', to: 'Deployment', processes: manager, facts: allFacts }),
     ).toStrictEqual({ ok: true, terminal: false, enteringDeployStage: true });
