@@ -31,6 +31,7 @@ export function ciHistoryEntry(v: CiVersion) {
     ...(v.reason !== undefined ? { reason: v.reason } : {}),
     ...(v.releaseId !== undefined ? { releaseId: v.releaseId } : {}),
     ...(v.taskId !== undefined ? { taskId: v.taskId } : {}),
+    ...(v.backoutOf !== undefined ? { backoutOf: v.backoutOf } : {}),
     changes: v.changes,
   };
 }

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEvent } from '../../infra/local/eventbridge/bus.ts';
+import { seedCi } from '../support/cis.ts';
 import { validRelease } from '../support/http-events.ts';
 import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
@@ -19,6 +20,9 @@ let stopWatching: () => void;
 beforeAll(async () => {
   t = await startTestCloud({}, { rm: ['release'], cm: ['change'], tech: ['deployment'], nobody: [] });
   stopWatching = t.cloud.bus.subscribe((e) => seen.push(e));
+  // The CIs articles link are the CMDB's (an unknown one is 422 unknown-cis).
+  for (const id of ['ci_payroll_app', 'ci_payroll_db', 'ci_ledger', 'ci_ledger_db'])
+    await seedCi(t.cloud.ports, id);
   const release = await t.call('POST', '/releases', validRelease({ title: 'Payroll 4.2' }), 'rm');
   expect(release.status, JSON.stringify(release.body)).toBe(201);
   releaseId = release.body.id as string;
