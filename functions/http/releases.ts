@@ -1,6 +1,7 @@
 import { type AppPorts, environmentPorts } from '#app/ports';
 import { backOutRelease } from '#domain/backout/service';
 import type { DomainEvent } from '#domain/events';
+import { releaseCis } from '#domain/release/planning';
 import type { Release } from '#domain/release/release';
 import {
   createRelease,
@@ -150,6 +151,9 @@ export const createHandler = (ports: () => AppPorts) =>
         const { release, versions } = await backOutRelease(params.id as string, body, actor, p);
         return { ...releaseView(release), versions };
       },
+      releaseCis: async ({ params, actor }, p: AppPorts) => ({
+        items: await releaseCis(params.id as string, actor, p),
+      }),
       releaseTasks: async ({ params, actor }, p: AppPorts) => ({
         items: (await releaseTasks(params.id as string, actor, p)).map(releaseTaskView),
       }),

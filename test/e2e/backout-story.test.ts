@@ -111,6 +111,42 @@ describe('the CMDB story: deploy, update the CMDB, back out', () => {
     expect(await attributesOf(batch)).toEqual({ schedule: 'hourly', owner: 'ops' });
     const appHistory = await historyOf(app);
     expect(appHistory[0]).toMatchObject({ version: 2, releaseId, taskId: expect.stringMatching(/^task_/) });
+    // The planning view: each CI now, its last change naming the release, and a release planning
+    // the same CI shows as a collision.
+    const rival = await call(
+      'POST',
+      '/releases',
+      validRelease({
+        title: 'Payroll DB tuning',
+        tasks: [
+          {
+            title: 'Tune',
+            workGroupId: 'wg_deployment',
+            ciIds: [db],
+            ciUpdates: [{ ciId: db, set: { workMem: '64MB' } }],
+          },
+        ],
+      }),
+    );
+    expect(rival.status).toBe(201);
+    const planning = await call('GET', `/releases/${releaseId}/cis`);
+    expect(planning.status).toBe(200);
+    const planned = planning.body.items as {
+      ciId: string;
+      ci: { version: number };
+      recentChanges: { releaseId?: string }[];
+      plannedBy: { sets: string[] }[];
+      collisions: { releaseId: string }[];
+    }[];
+    expect(planned.map((c) => c.ciId)).toEqual([...cis].sort());
+    const dbView = planned.find((c) => c.ciId === db);
+    expect(dbView).toMatchObject({
+      ci: { version: 2 },
+      plannedBy: [{ sets: ['version'] }],
+      collisions: [{ releaseId: rival.body.id }],
+    });
+    expect(dbView?.recentChanges[0]).toMatchObject({ releaseId });
+    expect(planned.find((c) => c.ciId === app)?.collisions).toEqual([]);
     const lengths = Object.fromEntries(
       await Promise.all(cis.map(async (ci) => [ci, (await historyOf(ci)).length])),
     );

@@ -651,6 +651,20 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
     ],
     ['POST', '/workflows', wfBody, { nobody: 403, tech: 403, rm2: 403, rm: 403 }],
+    // What a release touches in the CMDB is read like the release; backing out is its team's
+    // (this release is in Assessment: not deployed, nothing to back out: 422).
+    [
+      'GET',
+      `/releases/${release}/cis`,
+      undefined,
+      { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    [
+      'POST',
+      `/releases/${release}/backout`,
+      { acknowledgedArticles: [], reason: 'Probe' },
+      { nobody: 403, tech: 403, rm2: 403, rm: 422, admin: 422 },
+    ],
     // A release's tasks are read like the release; a task is its work group's (wg_deployment:
     // the administrator's here), whatever process the others hold.
     [

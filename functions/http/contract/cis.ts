@@ -127,12 +127,9 @@ const versionFields = {
   reason: z.string().optional(),
   releaseId: z.string().optional().openapi({ description: 'The release whose deployment task made it.' }),
   taskId: z.string().optional().openapi({ description: 'That deployment task.' }),
-  backoutOf: z
-    .string()
-    .optional()
-    .openapi({
-      description: 'The release whose back-out wrote this version, restoring what it had changed.',
-    }),
+  backoutOf: z.string().optional().openapi({
+    description: 'The release whose back-out wrote this version, restoring what it had changed.',
+  }),
   changes: CiChangesView,
 };
 

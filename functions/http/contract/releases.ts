@@ -231,6 +231,36 @@ export const ReleaseTaskView = z
 
 export const ReleaseTaskList = z.object({ items: z.array(ReleaseTaskView) }).openapi('ReleaseTaskList');
 
+const PlannedCiView = z
+  .object({
+    ciId: z.string(),
+    ci: z
+      .object({ name: z.string(), type: z.string(), version: z.number().int(), status: z.string() })
+      .optional()
+      .openapi({ description: 'The CI now; absent when it no longer exists.' }),
+    recentChanges: z
+      .array(
+        z.object({
+          version: z.number().int(),
+          at: z.string(),
+          actor: z.string(),
+          releaseId: z.string().optional(),
+          taskId: z.string().optional(),
+          reason: z.string().optional(),
+        }),
+      )
+      .openapi({ description: 'Its latest versions, newest first: who, when, which release.' }),
+    plannedBy: z
+      .array(z.object({ taskId: z.string(), sets: z.array(z.string()) }))
+      .openapi({ description: "This release's tasks that name it, and the attributes they set." }),
+    collisions: z
+      .array(z.object({ releaseId: z.string(), title: z.string(), stage: z.string() }))
+      .openapi({ description: 'Other open releases whose tasks name it.' }),
+  })
+  .openapi('PlannedCi');
+
+export const PlannedCiList = z.object({ items: z.array(PlannedCiView) }).openapi('PlannedCiList');
+
 export const ReleaseView = z
   .object({
     id: z.string(),
@@ -491,6 +521,16 @@ export const releaseRoutes = resource(
       responses: {
         200: { description: 'The release, Backed Out, and the versions written', schema: BackoutResult },
       },
+    }),
+    releaseCis: route({
+      method: 'GET',
+      path: '/releases/{id}/cis',
+      summary:
+        'The CIs a release touches: each as it is, its last changes, and other open releases planning it',
+      description: `${releaseDescription} Every CI the release's tasks name, with its current version, its latest changes (who, when, which release) and the other open releases whose tasks name it (a collision to see while planning).`,
+      access: releaseAccess.read,
+      params: ReleaseParams,
+      responses: { 200: { description: 'Its CIs', schema: PlannedCiList } },
     }),
     releaseTasks: route({
       method: 'GET',
