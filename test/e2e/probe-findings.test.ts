@@ -586,6 +586,7 @@ describe('6. authorisation: one rule per use case, for every route', () => {
     wfBody: unknown,
     task: string,
     change: string,
+    ci: string,
   ): [string, string, unknown, Partial<Record<Who, number | 'ok'>>][] => [
     ['GET', '/releases', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
     ['GET', `/releases/${release}`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
@@ -737,6 +738,29 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       { decision: 'reject', comment: 'Probe' },
       { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
     ],
+    // The CMDB: read by every process holder, written with `release` or `change` (any team).
+    ['GET', '/cis', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    ['GET', `/cis/${ci}`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    ['GET', `/cis/${ci}/history`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    [
+      'GET',
+      `/cis/${ci}/versions/1`,
+      undefined,
+      { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    ['GET', `/cis/${ci}/impact`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    [
+      'POST',
+      '/cis',
+      { type: 'application', name: 'probe' },
+      { nobody: 403, tech: 403, rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    [
+      'PATCH',
+      `/cis/${ci}`,
+      { set: { probe: true }, expectedVersion: 1 },
+      { nobody: 403, tech: 403, rm2: 'ok', rm: 409 },
+    ],
   ];
 
   it('answers each caller as the table says, for every route the document lists', async () => {
@@ -769,7 +793,10 @@ describe('6. authorisation: one rule per use case, for every route', () => {
     );
     expect(change.status).toBe(201);
     const changeId = change.body.id as string;
-    const table = routes(release.id, { id: 'release-default', definition: workflow }, task, changeId);
+    const ci = await t.call('POST', '/cis', { type: 'application', name: 'probe-target' });
+    expect(ci.status).toBe(201);
+    const ciId = ci.body.id as string;
+    const table = routes(release.id, { id: 'release-default', definition: workflow }, task, changeId, ciId);
     const { paths } = await doc();
     const documented = Object.entries(paths).flatMap(([path, ops]) =>
       Object.entries(ops)
@@ -782,6 +809,8 @@ describe('6. authorisation: one rule per use case, for every route', () => {
           .replace(release.id, '{id}')
           .replace(task, '{id}')
           .replace(changeId, '{id}')
+          .replace(ciId, '{id}')
+          .replace(/\/versions\/1$/, '/versions/{n}')
           .replace(/\?.*$/, '')
           .replace(/\/(team_release|tech|release-default)$/, '/{id}')}`,
     );
