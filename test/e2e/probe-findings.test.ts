@@ -587,6 +587,7 @@ describe('6. authorisation: one rule per use case, for every route', () => {
     task: string,
     change: string,
     article: string,
+    ci: string,
   ): [string, string, unknown, Partial<Record<Who, number | 'ok'>>][] => [
     ['GET', '/releases', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
     ['GET', `/releases/${release}`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
@@ -752,6 +753,29 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       { decision: 'reject', comment: 'Probe' },
       { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
     ],
+    // The CMDB: read by every process holder, written with `release` or `change` (any team).
+    ['GET', '/cis', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    ['GET', `/cis/${ci}`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    ['GET', `/cis/${ci}/history`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    [
+      'GET',
+      `/cis/${ci}/versions/1`,
+      undefined,
+      { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    ['GET', `/cis/${ci}/impact`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    [
+      'POST',
+      '/cis',
+      { type: 'application', name: 'probe' },
+      { nobody: 403, tech: 403, rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    [
+      'PATCH',
+      `/cis/${ci}`,
+      { set: { probe: true }, expectedVersion: 1 },
+      { nobody: 403, tech: 403, rm2: 'ok', rm: 409 },
+    ],
     // The knowledge base: read by every process holder; written by change and release managers of
     // any team (rm2 edits first, so rm's edit from the same version is stale: 409, not 403).
     ['GET', '/kb', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
@@ -809,12 +833,16 @@ describe('6. authorisation: one rule per use case, for every route', () => {
     const article = await t.call('POST', '/kb', { kind: 'known-error', title: 'Probe', body: 'Probe' });
     expect(article.status).toBe(201);
     const articleId = article.body.id as string;
+    const ci = await t.call('POST', '/cis', { type: 'application', name: 'probe-target' });
+    expect(ci.status).toBe(201);
+    const ciId = ci.body.id as string;
     const table = routes(
       release.id,
       { id: 'release-default', definition: workflow },
       task,
       changeId,
       articleId,
+      ciId,
     );
     const { paths } = await doc();
     const documented = Object.entries(paths).flatMap(([path, ops]) =>
@@ -829,6 +857,8 @@ describe('6. authorisation: one rule per use case, for every route', () => {
           .replace(task, '{id}')
           .replace(changeId, '{id}')
           .replace(articleId, '{id}')
+          .replace(ciId, '{id}')
+          .replace(/\/versions\/1$/, '/versions/{n}')
           .replace(/\?.*$/, '')
           .replace(/\/(team_release|tech|release-default)$/, '/{id}')}`,
     );

@@ -34,8 +34,10 @@ export const ciChangesSchema = z
     type: fieldChange(z.string().nullable(), 'The type (set once, at creation)').optional(),
     status: fieldChange(z.enum(CI_STATUSES).nullable(), 'The status').optional(),
     relations: fieldChange(relations.nullable(), 'The relations, as a whole').optional(),
+    // An object of open keys, not a record: the registry's draft-4 copy has no propertyNames.
     attributes: z
-      .record(z.string(), fieldChange(z.unknown(), 'One attribute'))
+      .object({})
+      .catchall(fieldChange(z.unknown(), 'One attribute'))
       .describe('The attributes that changed, by name (null: absent)')
       .optional(),
   })
