@@ -91,16 +91,22 @@ describe('the reconciler', () => {
 
 describe('executions moved by forged signals', () => {
   const forge = async (id: string, signal: Record<string, unknown>) => {
-    const wait = await t.cloud.ports.clients.db.send(
-      new GetCommand({
-        TableName: t.cloud.tableName,
-        Key: { pk: `REL#${id}`, sk: '#WAIT' },
-        ConsistentRead: true,
-      }),
-    );
+    // The execution's record-stage task writes its token shortly after the start (later under load).
+    let token: string | undefined;
+    await eventually(async () => {
+      const wait = await t.cloud.ports.clients.db.send(
+        new GetCommand({
+          TableName: t.cloud.tableName,
+          Key: { pk: `REL#${id}`, sk: '#WAIT' },
+          ConsistentRead: true,
+        }),
+      );
+      token = wait.Item?.taskToken as string | undefined;
+      expect(token).toBeDefined();
+    });
     await t.sfn.send(
       new SendTaskSuccessCommand({
-        taskToken: wait.Item?.taskToken as string,
+        taskToken: token as string,
         output: JSON.stringify(signal),
       }),
     );
