@@ -639,6 +639,39 @@ describe('offered moves', () => {
     expect(await movesOf({ ...admin, teamIds: [] })).toEqual(['Approved', 'Dropped', 'Rejected']);
   });
 
+  it('holds the CMDB Update gate until every planned CI update is applied, listing the pending ones', async () => {
+    const facts = transitionFacts(live({ a: 'done' }), [
+      { taskId: 'a', index: 0, ciId: 'ci_app' },
+      { taskId: 'a', index: 1, ciId: 'ci_db', reason: 'CI ci_db is retired' },
+    ]);
+    expect(facts.allCiUpdatesApplied).toBe(false);
+    expect(facts.why?.allCiUpdatesApplied).toEqual({
+      detail:
+        '2 planned CI update(s) not applied yet: ci_app (task a #0), ci_db (task a #1: CI ci_db is retired).',
+      pending: [
+        { taskId: 'a', index: 0, ciId: 'ci_app' },
+        { taskId: 'a', index: 1, ciId: 'ci_db', reason: 'CI ci_db is retired' },
+      ],
+    });
+    const ports = world();
+    const release = stored(ports, {
+      id: 'rel_cmdb',
+      stage: 'CMDB Update',
+      stageEntry: 5,
+      tasks: [
+        { ...task('t1'), ciIds: ['ci_app'], ciUpdates: [{ ciId: 'ci_app', set: { v: 2 } }] },
+      ],
+    });
+    const error = await refusal(moveRelease(release.id, { to: 'Closure', expectedVersion: 7 }, rm, ports));
+    expect(error).toMatchObject({
+      code: 'transition-gate-failed',
+      details: {
+        gates: ['allCiUpdatesApplied'],
+        allCiUpdatesApplied: { pending: [{ taskId: 't1', index: 0, ciId: 'ci_app' }] },
+      },
+    });
+  });
+
   it('judges the tasks-done gate by every task as it stands being done, and no blackout as always clear', () => {
     expect(transitionFacts([])).toEqual({
       allDeploymentTasksDone: true,
