@@ -4,6 +4,7 @@
  * back-out use case reads the versions and the CIs, and writes what this decides as new versions
  * (history is never rewritten, DESIGN §4).
  */
+import { canonical } from '../ci/ci.ts';
 
 /** One value of an attribute as a version records it; `null`: the attribute was absent. */
 export type AttributeValue = unknown;
@@ -50,8 +51,8 @@ export interface BackoutPlan {
   readonly conflicts: readonly BackoutConflict[];
 }
 
-const same = (a: AttributeValue, b: AttributeValue) =>
-  JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+// Key order does not make values differ (DynamoDB gives a map's keys back in any order).
+const same = (a: AttributeValue, b: AttributeValue) => canonical(a ?? null) === canonical(b ?? null);
 
 /**
  * What backing out `releaseId` restores. For each attribute the release changed on a CI: the value

@@ -43,10 +43,12 @@ export async function backOutRelease(
   const deployed =
     workflow.deployStage !== undefined && order.indexOf(release.stage) >= order.indexOf(workflow.deployStage);
   // From the deploy stage onwards, including after Closure; never out of a cancellation or twice.
-  if (!target || !deployed || (release.status !== 'active' && release.status !== 'closed')) {
+  // A failed release (its execution ended outside the API) is the back-out's case above all.
+  const over = release.status === 'closed' || release.status === 'failed';
+  if (!target || !deployed || (release.status !== 'active' && !over)) {
     throw new RuleViolationError(
       'backout-not-allowed',
-      release.status !== 'active' && release.status !== 'closed'
+      release.status !== 'active' && !over
         ? `Release ${id} is ${release.status}; it cannot be backed out.`
         : `Release ${id} is in ${release.stage}: a release is backed out from its deploy stage${workflow.deployStage ? ` (${workflow.deployStage})` : ''} onwards, into a Backed Out stage its workflow has.`,
       { stage: release.stage, status: release.status },
@@ -83,12 +85,31 @@ export async function backOutRelease(
     );
   }
   const now = ports.clock.now().toISOString();
-  const written = await ports.cmdb.restore(plan.restores, {
+  // The release's own move is checked before anything is restored: a workflow that does not let
+  // it into Backed Out from here refuses the back-out with the CMDB untouched.
+  const moved =
+    release.status === 'active'
+      ? transition(
+          'release',
+          release,
+          workflow,
+          { to: target, expectedVersion: release.version, reason: request.reason },
+          {},
+          actor,
+          ports,
+        )
+      : undefined;
+  const restored = await ports.cmdb.restore(plan.restores, {
     releaseId: id,
     actor: actor.id,
     reason: request.reason,
     at: now,
   });
+  // An interrupted back-out's earlier restores belong to this one too.
+  const earlier = versions
+    .filter((v) => v.backoutOf === id && !restored.some((r) => r.ciId === v.ciId && r.version === v.number))
+    .map((v) => ({ ciId: v.ciId, version: v.number }));
+  const written = [...earlier, ...restored];
   const backedOut = {
     reason: request.reason,
     stageBefore: release.stage,
@@ -97,17 +118,8 @@ export async function backOutRelease(
     forced: request.force?.reason ?? null,
     conflicts: plan.conflicts.map((c) => ({ ciId: c.ciId, attribute: c.attribute })),
   };
-  if (release.status === 'active') {
+  if (moved) {
     // Still running: the workflow's own move into Backed Out, its execution signalled.
-    const moved = transition(
-      'release',
-      release,
-      workflow,
-      { to: target, expectedVersion: release.version, reason: request.reason },
-      {},
-      actor,
-      ports,
-    );
     const event = ReleaseBackedOut.event(
       { releaseId: id, version: moved.subject.version, ...backedOut, executionEnded: false },
       eventMeta(ports.ids, now, actor.id, id),
@@ -116,7 +128,7 @@ export async function backOutRelease(
     await ports.stageSignals.signal('release', id, moved.signal, { terminal: true });
     return { release: moved.subject, versions: written };
   }
-  // Closed: its execution has ended and is not restarted; the release alone records the back-out.
+  // Closed or failed: its execution has ended and is not restarted; the release alone records it.
   const next: Release = {
     ...release,
     stage: target,

@@ -28,14 +28,13 @@ export function cmdbForBackout(ports: { cis: CiStore; clock: Clock; ids: IdGener
   const { cis } = ports;
   return {
     async changesOf(releaseId) {
-      // The first version the release wrote on each CI (the index lists them oldest first).
+      // The first version the release wrote on each CI, from the marks of its applied updates
+      // (read consistently: an index could still miss the last ones).
       const first = new Map<string, number>();
-      let cursor: string | undefined;
-      do {
-        const page = await cis.versionsOfRelease(releaseId, { limit: PAGE, cursor });
-        for (const v of page.items) if (!first.has(v.ciId)) first.set(v.ciId, v.version);
-        cursor = page.nextCursor;
-      } while (cursor);
+      for (const mark of await cis.applied(releaseId)) {
+        const known = first.get(mark.ciId);
+        if (known === undefined || mark.version < known) first.set(mark.ciId, mark.version);
+      }
       const versions: CiVersionChange[] = [];
       for (const [ciId, from] of first) {
         // Newest first, down to the release's first version: what happened to the CI since.

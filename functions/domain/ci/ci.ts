@@ -104,7 +104,7 @@ export interface CiWrite {
 type Deps = { clock: Clock; ids: IdGenerator };
 
 /** JSON with object keys sorted: equal values compare equal whatever their keys' order. */
-function canonical(value: unknown): string {
+export function canonical(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) =>
     v !== null && typeof v === 'object' && !Array.isArray(v)
       ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))

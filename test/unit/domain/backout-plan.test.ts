@@ -101,6 +101,26 @@ describe('planBackout', () => {
     });
   });
 
+  it('compares values whatever the order of their keys (maps come back from the store in any order)', () => {
+    const plan = planBackout(
+      'rel_1',
+      [v('ci_a', 1, 'rel_1', { cfg: { from: { a: 1, b: 2 }, to: { a: 9, b: 2 } } })],
+      [{ id: 'ci_a', version: 1, attributes: { cfg: { b: 2, a: 9 } } }],
+      { force: false },
+    );
+    expect(plan).toEqual({
+      conflicts: [],
+      restores: [{ ciId: 'ci_a', expectedVersion: 1, set: { cfg: { a: 1, b: 2 } } }],
+    });
+    const done = planBackout(
+      'rel_1',
+      [v('ci_a', 1, 'rel_1', { cfg: { from: { a: 1, b: 2 }, to: { a: 9 } } })],
+      [{ id: 'ci_a', version: 1, attributes: { cfg: { b: 2, a: 1 } } }],
+      { force: false },
+    );
+    expect(done.restores).toEqual([]);
+  });
+
   it('restores exactly the pre-release values where nothing else touched a CI, and conflicts exactly where something did (property)', () => {
     const attr = fc.constantFrom('a', 'b', 'c');
     const value = fc.option(fc.integer({ min: 0, max: 3 }), { nil: null });

@@ -9,6 +9,7 @@ import type { BackoutPorts, Procedure } from '../../../functions/domain/backout/
 import { backOutRelease } from '../../../functions/domain/backout/service.ts';
 import { ConflictError, ForbiddenError, RuleViolationError } from '../../../functions/domain/errors.ts';
 import type { Release } from '../../../functions/domain/release/release.ts';
+import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
 import { actor, inMemoryPorts, stateMachineArnOf } from '../../support/fakes.ts';
 
 const T0 = '2026-11-26T10:00:00.000Z';
@@ -133,6 +134,70 @@ describe('backOutRelease', () => {
     expect(ports.base.table.events.map((e) => e.type)).toEqual(['Release Backed Out']);
     expect(ports.base.table.events[0]?.data).toMatchObject({ stageBefore: 'Closure', executionEnded: true });
     expect(ports.base.stepFunctions.count('signal')).toBe(0);
+  });
+
+  it('backs out a failed release (its execution ended outside the API) like a closed one', async () => {
+    const ports = world();
+    ports.base.releases.seed(release({ stage: 'Deployment', stageEntry: 3, status: 'failed' }));
+    const out = await backOutRelease(
+      'rel_1',
+      { acknowledgedArticles: ack, reason: 'Task failed for good' },
+      rm,
+      ports,
+    );
+    expect(out.release).toMatchObject({ stage: 'Backed Out', status: 'backed-out' });
+    expect(ports.base.table.events[0]?.data).toMatchObject({
+      stageBefore: 'Deployment',
+      executionEnded: true,
+    });
+    expect(ports.base.stepFunctions.count('signal')).toBe(0);
+  });
+
+  it('lists the restores an interrupted back-out wrote before, and writes only the rest', async () => {
+    const ports = world({
+      versions: [
+        { ciId: 'ci_a', number: 2, releaseId: 'rel_1', changes: { v: { from: 1, to: 2 } } },
+        { ciId: 'ci_a', number: 3, backoutOf: 'rel_1', changes: { v: { from: 2, to: 1 } } },
+        { ciId: 'ci_b', number: 5, releaseId: 'rel_1', changes: { w: { from: { x: 1, y: 2 }, to: 'new' } } },
+      ],
+      current: [
+        { id: 'ci_a', version: 3, attributes: { v: 1 } },
+        { id: 'ci_b', version: 5, attributes: { w: 'new' } },
+      ],
+    });
+    ports.base.releases.seed(release());
+    const out = await backOutRelease('rel_1', { acknowledgedArticles: ack, reason: 'Again' }, rm, ports);
+    expect(ports.restored).toEqual([[{ ciId: 'ci_b', expectedVersion: 5, set: { w: { x: 1, y: 2 } } }]]);
+    expect(out.versions).toEqual([
+      { ciId: 'ci_a', version: 3 },
+      { ciId: 'ci_b', version: 6 },
+    ]);
+  });
+
+  it('restores nothing when the workflow does not let the release into Backed Out from where it is', async () => {
+    const ports = world();
+    const ref = ports.base.workflows.seed(
+      'no-backout-from-deploy',
+      parseWorkflowDefinition({
+        name: 'No back-out from deploy',
+        kind: 'release',
+        initialStage: 'Build',
+        deployStage: 'Deploy',
+        stages: [
+          { name: 'Build', transitions: [{ to: 'Deploy' }, { to: 'Backed Out', requiresReason: true }] },
+          { name: 'Deploy', transitions: [{ to: 'Done' }] },
+          { name: 'Done', terminal: true },
+          { name: 'Backed Out', terminal: true },
+        ],
+      }),
+    );
+    ports.base.releases.seed(release({ workflow: ref, stage: 'Deploy', stageEntry: 1 }));
+    const error = await backOutRelease('rel_1', { acknowledgedArticles: ack, reason: 'x' }, rm, ports).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'transition-not-allowed' });
+    expect(ports.restored).toEqual([]);
+    expect(ports.base.table.events).toEqual([]);
   });
 
   it('refuses before the deploy stage, after a cancellation, and outside the release team', async () => {
