@@ -51,7 +51,7 @@ function itemsOf(write: CiWrite, expectedVersion: number | undefined): StateWrit
         ...(version.releaseId !== undefined
           ? {
               gsi1pk: ciLists.releaseVersions(version.releaseId).partition,
-              gsi1sk: `${version.at}#${ci.id}#${String(version.version).padStart(10, '0')}`,
+              gsi1sk: ciLists.releaseVersionKey(version.at, ci.id, version.version),
             }
           : {}),
         ...version,
@@ -189,7 +189,7 @@ export class DynamoCiStore extends TableStore implements CiStore {
       filter.name !== undefined
         ? {
             ...ciLists.name(filter.name),
-            ...(filter.type !== undefined ? { sortPrefix: `${filter.type}#` } : {}),
+            ...(filter.type !== undefined ? { sortPrefix: ciLists.nameOfType(filter.type) } : {}),
           }
         : filter.type !== undefined
           ? ciLists.type(filter.type)

@@ -139,6 +139,11 @@ export const ciLists = {
   all: { index: 'gsi3', partition: 'CIS' },
   /** Version items a release's tasks wrote (`gsi1sk` = `<at>#<ciId>#<version>`). */
   releaseVersions: (releaseId: string) => ({ index: 'gsi1' as const, partition: `CIVERS#REL#${releaseId}` }),
+  /** Sort key of a version in its release's list: when, which CI, which version. */
+  releaseVersionKey: (at: string, ciId: string, version: number) =>
+    `${at}#${ciId}#${String(version).padStart(10, '0')}`,
+  /** Sort-key prefix of the CIs of one type within the list of a name (`gsi2sk` = `<type>#<id>`). */
+  nameOfType: (type: string) => `${type}#`,
 } as const;
 
 /** Sort-key prefix of the release links in an RFC's partition. */
