@@ -13,6 +13,7 @@ const PREFIX: Record<EventSubject['kind'], string> = {
   team: 'TEAM',
   workflow: 'WF',
   article: 'KB',
+  sla: 'SLA',
 };
 
 /** The partition of an aggregate: its state item and its events live together. */
