@@ -36,15 +36,10 @@ export const BlackoutBody = z
         'One-off: the instant it starts (ISO 8601 with offset). Recurring: the local date-time of the first occurrence in `tz`, without offset (its DTSTART), e.g. `2026-01-30T22:00`.',
       example: '2026-01-30T22:00',
     }),
-    end: z
-      .string()
-      .min(1)
-      .max(40)
-      .optional()
-      .openapi({
-        description: 'One-off only: the instant it ends (after `start`).',
-        example: '2026-12-27T00:00:00+01:00',
-      }),
+    end: z.string().min(1).max(40).optional().openapi({
+      description: 'One-off only: the instant it ends (after `start`).',
+      example: '2026-12-27T00:00:00+01:00',
+    }),
     rrule: z.string().min(1).max(500).optional().openapi({
       description:
         'Recurring only: an RFC 5545 RRULE value (FREQ yearly to hourly; UNTIL in UTC or local; no DTSTART: that is `start`).',
@@ -165,20 +160,15 @@ export const BlackoutWindowView = z
     blackoutIndex: z.number().int().openapi({ description: 'Which of the SLA’s blackouts it comes from.' }),
     reason: z.string(),
     start: z.string().openapi({ description: 'UTC instant.', example: '2026-01-30T21:00:00.000Z' }),
-    end: z
-      .string()
-      .openapi({
-        description: 'UTC instant (exclusive: a window ending when another starts does not overlap it).',
-      }),
+    end: z.string().openapi({
+      description: 'UTC instant (exclusive: a window ending when another starts does not overlap it).',
+    }),
     tz: z.string(),
     localStart: z.string().openapi({ example: '2026-01-30T22:00:00+01:00' }),
     localEnd: z.string().openapi({ example: '2026-01-31T04:00:00+01:00' }),
-    ciId: z
-      .string()
-      .optional()
-      .openapi({
-        description: 'With `ci`: the CI the SLA covers (the one asked about, or one depending on it).',
-      }),
+    ciId: z.string().optional().openapi({
+      description: 'With `ci`: the CI the SLA covers (the one asked about, or one depending on it).',
+    }),
     path: z
       .array(z.object({ ciId: z.string(), relation: z.enum(CI_RELATION_TYPES) }))
       .optional()
