@@ -658,9 +658,7 @@ describe('offered moves', () => {
       id: 'rel_cmdb',
       stage: 'CMDB Update',
       stageEntry: 5,
-      tasks: [
-        { ...task('t1'), ciIds: ['ci_app'], ciUpdates: [{ ciId: 'ci_app', set: { v: 2 } }] },
-      ],
+      tasks: [{ ...task('t1'), ciIds: ['ci_app'], ciUpdates: [{ ciId: 'ci_app', set: { v: 2 } }] }],
     });
     const error = await refusal(moveRelease(release.id, { to: 'Closure', expectedVersion: 7 }, rm, ports));
     expect(error).toMatchObject({
