@@ -60,8 +60,5 @@ export const SlaUpdated = defineEvent({
         .describe('The fields that changed, each with its value before and after'),
     })
     .describe('The new version'),
-  subscription: {
-    caption: 'blackouts rescheduled',
-    detail: { data: { changed: { blackouts: [{ exists: true }] } } },
-  },
+  subscription: { caption: 'every change of an SLA (its CIs, its blackouts)' },
 });
