@@ -8,6 +8,7 @@ import type { ChangePorts } from '#domain/change/service';
 import type { CiPorts } from '#domain/ci/service';
 import type { KbPorts } from '#domain/kb/service';
 import type { ReleasePorts } from '#domain/release/service';
+import type { SlaPorts } from '#domain/sla/service';
 import type { TeamPorts } from '#domain/team/service';
 import type { UserPorts } from '#domain/user/service';
 import type { WorkflowPorts } from '#domain/workflow/service';
@@ -17,6 +18,7 @@ import { DynamoChangeStore } from '#store/change-repository';
 import { DynamoCiStore } from '#store/ci-repository';
 import { DynamoKbStore } from '#store/kb-repository';
 import { DynamoReleaseStore } from '#store/release-repository';
+import { DynamoSlaStore } from '#store/sla-repository';
 import { DynamoTaskStore } from '#store/task-repository';
 import { DynamoTeamStore } from '#store/team-repository';
 import { DynamoUserStore } from '#store/user-repository';
@@ -40,7 +42,8 @@ export interface AppPorts
     TeamPorts,
     UserPorts,
     WorkflowPorts,
-    KbPorts {
+    KbPorts,
+    SlaPorts {
   readonly inspector: ExecutionInspector;
   /** Every workflow-run subject's store, by kind (releases, RFCs). */
   readonly runs: Readonly<Record<RunKind, RunStore<RunSubject>>>;
@@ -51,6 +54,7 @@ export interface AppPorts
   readonly teams: DynamoTeamStore;
   readonly tasks: DynamoTaskStore;
   readonly kb: DynamoKbStore;
+  readonly slas: DynamoSlaStore;
   /** The back-out's view of the CMDB and of the knowledge base's procedures. */
   readonly cmdb: BackoutPorts['cmdb'];
   readonly procedures: BackoutPorts['procedures'];
@@ -101,6 +105,7 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     teams,
     tasks: new DynamoTaskStore(clients.db, config.tableName),
     kb,
+    slas: new DynamoSlaStore(clients.db, config.tableName),
     cis,
     cmdb: cmdbForBackout({ cis, clock, ids }),
     procedures: proceduresForBackout({ kb }),

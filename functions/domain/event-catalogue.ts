@@ -22,6 +22,7 @@ import {
   ReleaseStageEntered,
   ReleaseUpdated,
 } from './release/events.ts';
+import { SlaCreated, SlaUpdated } from './sla/events.ts';
 import {
   DeploymentTaskCompleted,
   DeploymentTaskFailed,
@@ -56,6 +57,8 @@ export const EVENT_CATALOGUE: { readonly [T in EventType]: EventDefinition<T> } 
   'Blackout Overridden': BlackoutOverridden,
   'Knowledge Article Published': KnowledgeArticlePublished,
   'Knowledge Article Updated': KnowledgeArticleUpdated,
+  'SLA Created': SlaCreated,
+  'SLA Updated': SlaUpdated,
   'Team Created': TeamCreated,
   'Team Updated': TeamUpdated,
   'User Created': UserCreated,

@@ -38,6 +38,8 @@ export const EVENT_TYPES = [
   'Blackout Overridden',
   'Knowledge Article Published',
   'Knowledge Article Updated',
+  'SLA Created',
+  'SLA Updated',
   'Team Created',
   'Team Updated',
   'User Created',
@@ -56,6 +58,7 @@ export const EVENT_SUBJECT_KINDS = [
   'team',
   'workflow',
   'article',
+  'sla',
 ] as const;
 export type EventSubjectKind = (typeof EVENT_SUBJECT_KINDS)[number];
 

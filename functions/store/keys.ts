@@ -13,6 +13,7 @@ const PREFIX: Record<EventSubject['kind'], string> = {
   team: 'TEAM',
   workflow: 'WF',
   article: 'KB',
+  sla: 'SLA',
 };
 
 /** The partition of an aggregate: its state item and its events live together. */
@@ -54,6 +55,10 @@ export const keys = {
     pk: kbLinks(link),
     sk: `${ARTICLE_LINK_PREFIX}${articleId}`,
   }),
+  /** An SLA's current state; its events beside it. */
+  sla: (id: string) => ({ pk: aggregatePk('sla', id), sk: STATE_SK }),
+  /** An SLA's coverage of one CI, in that CI's partition of SLA links ("which SLAs cover CI X"). */
+  slaLink: (ciId: string, slaId: string) => ({ pk: slaLinks(ciId), sk: `${SLA_LINK_PREFIX}${slaId}` }),
   /** A workflow-run subject (release, RFC) of any kind. */
   run: (kind: RunKind, id: string) => ({ pk: aggregatePk(kind, id), sk: STATE_SK }),
   /** A release's link to an RFC it names, in the RFC's partition (the RFC's `releaseIds`). */
@@ -316,3 +321,19 @@ export const taskLists = {
   assignee: (userId: string) => ({ index: 'gsi3' as const, partition: `TASKS#ASSIGNEE#${userId}` }),
   group: (workGroupId: string) => ({ index: 'gsi4' as const, partition: `TASKS#WG#${workGroupId}` }),
 };
+
+/** Sort-key prefix of the SLA links in a CI's partition of SLA links. */
+export const SLA_LINK_PREFIX = 'SLA#';
+
+/** The partition of the SLAs covering one CI: apart from the CI's own items and history. */
+export const slaLinks = (ciId: string) => `SLALINKS#CI#${ciId}`;
+
+/** The index keys of an SLA: gsi1 all SLAs, by `<lower-case name>#<id>`. */
+export function slaIndexKeys(sla: { id: string; name: string }) {
+  return { gsi1pk: slaLists.all.partition, gsi1sk: `${sla.name.toLowerCase()}#${sla.id}` };
+}
+
+/** The partitions `slaIndexKeys` writes, for the queries that read them. */
+export const slaLists = {
+  all: { index: 'gsi1', partition: 'SLAS' },
+} as const;

@@ -588,6 +588,7 @@ describe('6. authorisation: one rule per use case, for every route', () => {
     change: string,
     article: string,
     ci: string,
+    sla: string,
   ): [string, string, unknown, Partial<Record<Who, number | 'ok'>>][] => [
     ['GET', '/releases', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
     ['GET', `/releases/${release}`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
@@ -798,6 +799,31 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       { title: 'Probed', expectedVersion: 1 },
       { nobody: 403, tech: 403, rm2: 'ok', rm: 409 },
     ],
+    // SLAs and their blackouts: read by every process holder; managed by administrators only.
+    ['GET', '/slas', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    ['GET', `/slas/${sla}`, undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    [
+      'GET',
+      `/blackouts?from=2026-01-01T00:00:00Z&to=2026-02-01T00:00:00Z&ci=${ci}`,
+      undefined,
+      { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    [
+      'POST',
+      '/slas',
+      {
+        name: 'Probe',
+        ciIds: [ci],
+        blackouts: [{ start: '2026-12-24T00:00:00Z', end: '2026-12-27T00:00:00Z', reason: 'Probe' }],
+      },
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
+    ],
+    [
+      'PATCH',
+      `/slas/${sla}`,
+      { name: 'Probed', expectedVersion: 1 },
+      { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
+    ],
   ];
 
   it('answers each caller as the table says, for every route the document lists', async () => {
@@ -836,6 +862,9 @@ describe('6. authorisation: one rule per use case, for every route', () => {
     const ci = await t.call('POST', '/cis', { type: 'application', name: 'probe-target' });
     expect(ci.status).toBe(201);
     const ciId = ci.body.id as string;
+    const sla = await t.call('POST', '/slas', { name: 'Probe SLA', ciIds: [ciId] }, 'admin');
+    expect(sla.status).toBe(201);
+    const slaId = sla.body.id as string;
     const table = routes(
       release.id,
       { id: 'release-default', definition: workflow },
@@ -843,6 +872,7 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       changeId,
       articleId,
       ciId,
+      slaId,
     );
     const { paths } = await doc();
     const documented = Object.entries(paths).flatMap(([path, ops]) =>
@@ -858,6 +888,7 @@ describe('6. authorisation: one rule per use case, for every route', () => {
           .replace(changeId, '{id}')
           .replace(articleId, '{id}')
           .replace(ciId, '{id}')
+          .replace(slaId, '{id}')
           .replace(/\/versions\/1$/, '/versions/{n}')
           .replace(/\?.*$/, '')
           .replace(/\/(team_release|tech|release-default)$/, '/{id}')}`,

@@ -15,6 +15,7 @@ import {
   updateRelease,
   type WorkflowRef,
 } from '../../functions/domain/release/release.ts';
+import { newSla, reviseSla } from '../../functions/domain/sla/sla.ts';
 import {
   completeTask,
   failTask,
@@ -375,6 +376,49 @@ export function sampleEvents(): DomainEvent[] {
   );
   if (!procedureEdited || !installerEdited) throw new Error('an article edit changed nothing');
   events.push(procedure.event, installer.event, procedureEdited.event, installerEdited.event);
+  // An SLA with a one-off and a recurring blackout, then rescheduled.
+  const sla = newSla(
+    {
+      name: 'Payroll month-end',
+      ciIds: ['ci_1'],
+      blackouts: [
+        {
+          start: '2026-12-24T00:00:00+01:00',
+          end: '2026-12-27T00:00:00+01:00',
+          reason: 'Christmas',
+          tz: 'Europe/Berlin',
+        },
+        {
+          rrule: 'FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=22',
+          start: '2026-01-01T22:00',
+          duration: 'PT6H',
+          tz: 'Europe/Berlin',
+          reason: 'Month-end payroll run',
+        },
+      ],
+    },
+    { ...actor('root'), admin: true },
+    deps,
+  );
+  const slaEdited = reviseSla(
+    sla.sla,
+    {
+      ciIds: ['ci_1', 'ci_2'],
+      blackouts: [
+        {
+          rrule: 'FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=21',
+          start: '2026-01-01T21:00',
+          duration: 'PT8H',
+          tz: 'Europe/Berlin',
+          reason: 'Month-end payroll run',
+        },
+      ],
+    },
+    { ...actor('root'), admin: true },
+    deps,
+  );
+  if (!slaEdited) throw new Error('an SLA edit changed nothing');
+  events.push(sla.event, slaEdited.event);
   // CIs: a server, an application running on it, edited by hand, then by a release's task.
   const server = newCi(
     { type: 'server', name: 'pay-db-01', attributes: { os: 'linux' }, relations: [] },

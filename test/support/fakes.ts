@@ -34,6 +34,8 @@ import type { ArticleFilter, ArticleLink, KbStore } from '#domain/kb/ports';
 import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
+import type { SlaStore } from '#domain/sla/ports';
+import type { Sla } from '#domain/sla/sla';
 import type { ReadyWrite, TaskFilter, TaskStore } from '#domain/task/ports';
 import type { CiUpdateFailure, Task, TasksReadiness } from '#domain/task/task';
 import type { TeamStore, UserDirectory } from '#domain/team/service';
@@ -1154,6 +1156,71 @@ export class FakeKbStore extends Recorder implements KbStore {
   }
 }
 
+// SLAs
+
+export class FakeSlaStore extends Recorder implements SlaStore {
+  readonly slas = new Map<string, Sla>();
+  readonly table: FakeTable;
+
+  constructor(table = new FakeTable()) {
+    super();
+    this.table = table;
+  }
+
+  async get(id: string): Promise<Sla | undefined> {
+    this.called('get', id);
+    const found = this.slas.get(id);
+    return found && copy(found);
+  }
+
+  async getMany(ids: readonly string[]): Promise<Sla[]> {
+    this.called('getMany', ids);
+    return ids.flatMap((id) => {
+      const found = this.slas.get(id);
+      return found ? [copy(found)] : [];
+    });
+  }
+
+  async list(page: PageRequest): Promise<Page<Sla>> {
+    this.called('list', page);
+    return pageOf('slas', [...this.slas.values()], (s) => `${s.name.toLowerCase()}#${s.id}`, page);
+  }
+
+  /** Like the links' Query: the SLAs whose current version covers the CI, in id order. */
+  async covering(ciId: string): Promise<string[]> {
+    this.called('covering', ciId);
+    return [...this.slas.values()]
+      .filter((s) => s.ciIds.includes(ciId))
+      .map((s) => s.id)
+      .sort();
+  }
+
+  async create(sla: Sla, event: DomainEvent, idempotency?: IdempotencyRequest): Promise<IdempotentWrite> {
+    this.called('create', sla, event, idempotency);
+    const { replayedId } = this.table.commit({
+      stale: this.slas.has(sla.id),
+      writes: 1 + sla.ciIds.length,
+      events: [event],
+      idempotency,
+      resourceId: sla.id,
+      write: () => this.slas.set(sla.id, copy(sla)),
+    });
+    return replayedId === undefined ? {} : { replayed: replayedId };
+  }
+
+  async save(sla: Sla, previous: Sla, event: DomainEvent): Promise<void> {
+    this.called('save', sla, previous, event);
+    const added = sla.ciIds.filter((c) => !previous.ciIds.includes(c)).length;
+    const removed = previous.ciIds.filter((c) => !sla.ciIds.includes(c)).length;
+    this.table.commit({
+      stale: this.slas.get(sla.id)?.version !== previous.version,
+      writes: 1 + added + removed,
+      events: [event],
+      write: () => this.slas.set(sla.id, copy(sla)),
+    });
+  }
+}
+
 // The CMDB
 
 /** A CI at version 1, active, with no attributes or relations unless given. */
@@ -1356,6 +1423,7 @@ export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> }
     tasks: new FakeTaskStore(releases, table),
     cis: new FakeCiStore(table),
     kb: new FakeKbStore(table),
+    slas: new FakeSlaStore(table),
     waits: new FakeWaitStore(),
     workflows,
     workflowStore,

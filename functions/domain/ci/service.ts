@@ -205,7 +205,7 @@ export async function ciImpact(
   id: string,
   depth: number | undefined,
   actor: Actor,
-  ports: Pick<CiPorts, 'cis'>,
+  ports: { cis: Pick<CiPorts['cis'], 'get' | 'getMany' | 'dependents'> },
 ): Promise<Impact> {
   authorize(actor, ciAccess.read);
   const levels = depth ?? IMPACT_LIMITS.defaultDepth;

@@ -26,6 +26,8 @@ import releaseCreated from './release-created.json' with { type: 'json' };
 import releaseExecutionEnded from './release-execution-ended.json' with { type: 'json' };
 import releaseStageEntered from './release-stage-entered.json' with { type: 'json' };
 import releaseUpdated from './release-updated.json' with { type: 'json' };
+import slaCreated from './sla-created.json' with { type: 'json' };
+import slaUpdated from './sla-updated.json' with { type: 'json' };
 import teamCreated from './team-created.json' with { type: 'json' };
 import teamUpdated from './team-updated.json' with { type: 'json' };
 import userCreated from './user-created.json' with { type: 'json' };
@@ -57,6 +59,8 @@ export const eventSchemas: Readonly<Record<EventType, JsonSchema>> = {
   'Blackout Overridden': blackoutOverridden,
   'Knowledge Article Published': knowledgeArticlePublished,
   'Knowledge Article Updated': knowledgeArticleUpdated,
+  'SLA Created': slaCreated,
+  'SLA Updated': slaUpdated,
   'Team Created': teamCreated,
   'Team Updated': teamUpdated,
   'User Created': userCreated,

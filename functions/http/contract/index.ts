@@ -10,6 +10,7 @@ import { kbRoutes } from './kb.ts';
 import { releaseRoutes } from './releases.ts';
 import { type DeclaredRoute, httpEntry } from './route.ts';
 import { healthRoutes, openapiRoutes } from './service.ts';
+import { slaRoutes } from './slas.ts';
 import { taskRoutes } from './tasks.ts';
 import { teamRoutes } from './teams.ts';
 import { userRoutes } from './users.ts';
@@ -26,6 +27,7 @@ export const resources = [
   teamRoutes,
   userRoutes,
   kbRoutes,
+  slaRoutes,
 ] as const;
 
 /** The `$default` route's function: answers what no declared route matches (404 / 405). */

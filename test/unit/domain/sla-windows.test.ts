@@ -1,0 +1,268 @@
+/**
+ * Blackout windows, pure: recurring rules expanded in their zone across daylight-saving changes
+ * (Europe/Berlin and America/New_York, a monthly "last Friday" rule), the skipped and repeated
+ * hours, one-off windows, the half-open overlap rule, and the checks of rules, zones and durations.
+ * Every expected instant is written out by hand from the zone's offsets, not computed by the code
+ * under test.
+ */
+import { describe, expect, it } from 'vitest';
+import { parseDuration, ruleProblem } from '../../../functions/domain/sla/recurrence.ts';
+import { type Blackout, blackoutProblems, overlaps, windowsIn } from '../../../functions/domain/sla/sla.ts';
+
+const sla = (...blackouts: Blackout[]) => ({ id: 'sla_1', blackouts });
+const lastFriday = (tz: string): Blackout => ({
+  rrule: 'FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=22',
+  start: '2026-01-01T22:00',
+  duration: 'PT6H',
+  tz,
+  reason: 'month-end batch',
+});
+
+describe('a monthly "last Friday 22:00" blackout', () => {
+  it('stays at 22:00 in Europe/Berlin across both changes (CET +01:00 until 29 March, CEST +02:00 until 25 October)', () => {
+    const { windows, truncated } = windowsIn(
+      sla(lastFriday('Europe/Berlin')),
+      '2026-01-01T00:00:00Z',
+      '2027-01-01T00:00:00Z',
+    );
+    expect(truncated).toBe(false);
+    // Last Fridays of 2026: 30 Jan, 27 Feb, 27 Mar, 24 Apr, 29 May, 26 Jun, 31 Jul, 28 Aug,
+    // 25 Sep, 30 Oct, 27 Nov, 25 Dec. 22:00 CET = 21:00Z; 22:00 CEST = 20:00Z.
+    expect(windows.map((w) => w.start)).toEqual([
+      '2026-01-30T21:00:00.000Z',
+      '2026-02-27T21:00:00.000Z',
+      '2026-03-27T21:00:00.000Z', // two days before the change: still CET
+      '2026-04-24T20:00:00.000Z',
+      '2026-05-29T20:00:00.000Z',
+      '2026-06-26T20:00:00.000Z',
+      '2026-07-31T20:00:00.000Z',
+      '2026-08-28T20:00:00.000Z',
+      '2026-09-25T20:00:00.000Z',
+      '2026-10-30T21:00:00.000Z', // five days after the change back: CET again
+      '2026-11-27T21:00:00.000Z',
+      '2026-12-25T21:00:00.000Z',
+    ]);
+    expect(windows.every((w) => Date.parse(w.end) - Date.parse(w.start) === 6 * 3_600_000)).toBe(true);
+    expect(windows[2]).toMatchObject({
+      localStart: '2026-03-27T22:00:00+01:00',
+      localEnd: '2026-03-28T04:00:00+01:00',
+      tz: 'Europe/Berlin',
+      reason: 'month-end batch',
+      slaId: 'sla_1',
+      blackoutIndex: 0,
+    });
+    expect(windows[3]?.localStart).toBe('2026-04-24T22:00:00+02:00');
+    expect(windows[9]?.localStart).toBe('2026-10-30T22:00:00+01:00');
+  });
+
+  it('stays at 22:00 in America/New_York (EST -05:00 until 8 March, EDT -04:00 until 1 November)', () => {
+    const { windows } = windowsIn(
+      sla(lastFriday('America/New_York')),
+      '2026-02-01T00:00:00Z',
+      '2026-12-01T00:00:00Z',
+    );
+    // 22:00 EST = 03:00Z the next day; 22:00 EDT = 02:00Z the next day.
+    expect(windows.map((w) => w.start)).toEqual([
+      '2026-02-28T03:00:00.000Z',
+      '2026-03-28T02:00:00.000Z', // New York has changed, Berlin not yet
+      '2026-04-25T02:00:00.000Z',
+      '2026-05-30T02:00:00.000Z',
+      '2026-06-27T02:00:00.000Z',
+      '2026-08-01T02:00:00.000Z',
+      '2026-08-29T02:00:00.000Z',
+      '2026-09-26T02:00:00.000Z',
+      '2026-10-31T02:00:00.000Z', // the day before New York changes back
+      '2026-11-28T03:00:00.000Z',
+    ]);
+    expect(windows[0]?.localStart).toBe('2026-02-27T22:00:00-05:00');
+    expect(windows[8]?.localStart).toBe('2026-10-30T22:00:00-04:00');
+    expect(windows[9]?.localEnd).toBe('2026-11-28T04:00:00-05:00');
+  });
+
+  it('lists a window that started before the range and ends in it, and none that ends exactly at its start', () => {
+    const inside = windowsIn(
+      sla(lastFriday('Europe/Berlin')),
+      '2026-01-31T00:00:00Z',
+      '2026-02-01T00:00:00Z',
+    );
+    expect(inside.windows.map((w) => w.start)).toEqual(['2026-01-30T21:00:00.000Z']);
+    const touching = windowsIn(
+      sla(lastFriday('Europe/Berlin')),
+      '2026-01-31T03:00:00Z',
+      '2026-02-01T00:00:00Z',
+    );
+    expect(touching.windows).toEqual([]);
+  });
+});
+
+describe('a window across a change, and local times the change skips or repeats', () => {
+  it('lasts its exact hours across the spring change (6 hours from 22:00 CET end at 05:00 CEST)', () => {
+    const weekly: Blackout = {
+      rrule: 'FREQ=WEEKLY;BYDAY=SA',
+      start: '2026-03-21T22:00',
+      duration: 'PT6H',
+      tz: 'Europe/Berlin',
+      reason: 'weekend',
+    };
+    const { windows } = windowsIn(sla(weekly), '2026-03-28T00:00:00Z', '2026-03-29T12:00:00Z');
+    expect(windows).toEqual([
+      expect.objectContaining({
+        start: '2026-03-28T21:00:00.000Z',
+        end: '2026-03-29T03:00:00.000Z',
+        localStart: '2026-03-28T22:00:00+01:00',
+        localEnd: '2026-03-29T05:00:00+02:00',
+      }),
+    ]);
+  });
+
+  it('reads a skipped 02:30 with the offset before the gap, and a repeated 02:30 as its first occurrence', () => {
+    const daily: Blackout = {
+      rrule: 'FREQ=DAILY',
+      start: '2026-03-28T02:30',
+      duration: 'PT1H',
+      tz: 'Europe/Berlin',
+      reason: 'backup',
+    };
+    const spring = windowsIn(sla(daily), '2026-03-29T00:00:00Z', '2026-03-29T12:00:00Z').windows;
+    expect(spring.map((w) => [w.start, w.localStart])).toEqual([
+      ['2026-03-29T01:30:00.000Z', '2026-03-29T03:30:00+02:00'],
+    ]);
+    const autumn = windowsIn(
+      sla({ ...daily, start: '2026-10-20T02:30' }),
+      '2026-10-24T23:00:00Z',
+      '2026-10-25T12:00:00Z',
+    ).windows;
+    expect(autumn.map((w) => w.start)).toEqual(['2026-10-25T00:30:00.000Z']);
+  });
+
+  it('honours a UTC UNTIL and COUNT', () => {
+    const until: Blackout = {
+      ...lastFriday('Europe/Berlin'),
+      rrule: 'FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=22;UNTIL=20260327T210000Z',
+    };
+    expect(windowsIn(sla(until), '2026-01-01T00:00:00Z', '2026-12-31T00:00:00Z').windows).toHaveLength(3);
+    const count: Blackout = {
+      ...lastFriday('Europe/Berlin'),
+      rrule: 'FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=22;COUNT=2',
+    };
+    expect(windowsIn(sla(count), '2026-01-01T00:00:00Z', '2026-12-31T00:00:00Z').windows).toHaveLength(2);
+  });
+
+  it('stops at its limit and says so', () => {
+    const hourly: Blackout = {
+      rrule: 'FREQ=HOURLY',
+      start: '2026-01-01T00:00',
+      duration: 'PT30M',
+      tz: 'UTC',
+      reason: 'x',
+    };
+    const { windows, truncated } = windowsIn(
+      sla(hourly),
+      '2026-01-01T00:00:00Z',
+      '2026-12-31T00:00:00Z',
+      100,
+    );
+    expect(windows).toHaveLength(100);
+    expect(truncated).toBe(true);
+  });
+});
+
+describe('one-off windows', () => {
+  it('is listed when it shares time with the range, in UTC and in its zone', () => {
+    const oneOff: Blackout = {
+      start: '2026-12-24T00:00:00+01:00',
+      end: '2026-12-27T00:00:00+01:00',
+      reason: 'Christmas',
+      tz: 'Europe/Berlin',
+    };
+    expect(windowsIn(sla(oneOff), '2026-12-01T00:00:00Z', '2027-01-01T00:00:00Z').windows).toEqual([
+      {
+        slaId: 'sla_1',
+        blackoutIndex: 0,
+        reason: 'Christmas',
+        start: '2026-12-23T23:00:00.000Z',
+        end: '2026-12-26T23:00:00.000Z',
+        tz: 'Europe/Berlin',
+        localStart: '2026-12-24T00:00:00+01:00',
+        localEnd: '2026-12-27T00:00:00+01:00',
+      },
+    ]);
+    expect(windowsIn(sla(oneOff), '2026-12-26T23:00:00Z', '2027-01-01T00:00:00Z').windows).toEqual([]);
+  });
+});
+
+describe('overlaps (half-open intervals)', () => {
+  const a = { start: '2026-12-01T20:00:00Z', end: '2026-12-01T23:00:00Z' };
+  it('touching windows (end == start) do not conflict, either way round', () => {
+    const b = { start: '2026-12-01T23:00:00Z', end: '2026-12-02T01:00:00Z' };
+    expect(overlaps(a, b)).toBe(false);
+    expect(overlaps(b, a)).toBe(false);
+  });
+  it('one second of overlap does', () => {
+    const b = { start: '2026-12-01T22:59:59Z', end: '2026-12-02T01:00:00Z' };
+    expect(overlaps(a, b)).toBe(true);
+    expect(overlaps(b, a)).toBe(true);
+    const before = { start: '2026-12-01T18:00:00Z', end: '2026-12-01T20:00:01Z' };
+    expect(overlaps(a, before)).toBe(true);
+  });
+  it('one inside the other does; instants with offsets compare as instants', () => {
+    expect(overlaps(a, { start: '2026-12-01T21:00:00Z', end: '2026-12-01T21:00:01Z' })).toBe(true);
+    expect(overlaps(a, { start: '2026-12-02T00:00:00+01:00', end: '2026-12-02T01:00:00+01:00' })).toBe(false);
+  });
+});
+
+describe('what a blackout must be', () => {
+  it('names each bad field', () => {
+    expect(
+      blackoutProblems(
+        {
+          rrule: 'FREQ=SOMETIMES',
+          start: '2026-01-30 22:00',
+          duration: 'P1M',
+          tz: 'Mars/Olympus',
+          reason: 'x',
+        },
+        2,
+      ).map((e) => e.path),
+    ).toEqual(['blackouts.2.tz', 'blackouts.2.rrule', 'blackouts.2.start', 'blackouts.2.duration']);
+    expect(
+      blackoutProblems({ start: '2026-01-02T00:00:00Z', end: '2026-01-01T00:00:00Z', reason: 'x' }, 0),
+    ).toEqual([{ path: 'blackouts.0.end', message: 'must be after start' }]);
+    expect(blackoutProblems(lastFriday('America/New_York'), 0)).toEqual([]);
+  });
+
+  it.each([
+    ['FREQ=MONTHLY;BYHOUR=25', 'BYHOUR'],
+    ['FREQ=WEEKLY;INTERVAL=0', 'INTERVAL'],
+    ['FREQ=DAILY;BYDAY=XX', 'BYDAY'],
+    ['FREQ=DAILY;COUNT=abc', 'COUNT'],
+    ['BYDAY=FR', 'FREQ'],
+    ['FREQ=MONTHLY;BYMONTHDAY=40', 'BYMONTHDAY'],
+    ['FREQ=MONTHLY;FOO=1', 'unknown'],
+    ['FREQ=DAILY;FREQ=WEEKLY', 'more than once'],
+    ['FREQ=DAILY;COUNT=2;UNTIL=20270101', 'both'],
+    ['FREQ=MINUTELY', 'FREQ'],
+    ['DTSTART=20260101T220000;FREQ=DAILY', 'DTSTART'],
+  ])('refuses %s', (rule, word) => {
+    expect(ruleProblem(rule)).toContain(word);
+  });
+
+  it('accepts the rules of RFC 5545 it expands', () => {
+    for (const rule of [
+      'FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=22',
+      'RRULE:FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24',
+      'FREQ=WEEKLY;INTERVAL=2;BYDAY=SA,SU;WKST=MO',
+      'FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1',
+    ]) {
+      expect(ruleProblem(rule)).toBeUndefined();
+    }
+  });
+
+  it('reads ISO 8601 durations of weeks, days and time; refuses months, zero and more than 31 days', () => {
+    expect(parseDuration('PT6H')).toEqual({ days: 0, exact: 6 * 3_600_000 });
+    expect(parseDuration('P1DT2H30M')).toEqual({ days: 1, exact: 9_000_000 });
+    expect(parseDuration('P2W')).toEqual({ days: 14, exact: 0 });
+    for (const bad of ['P1M', 'PT0S', 'P', 'PT', 'P5W', '6h', 'PT1.5H'])
+      expect(parseDuration(bad)).toBeUndefined();
+  });
+});
