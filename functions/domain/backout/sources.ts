@@ -35,23 +35,28 @@ export function cmdbForBackout(ports: { cis: CiStore; clock: Clock; ids: IdGener
         const known = first.get(mark.ciId);
         if (known === undefined || mark.version < known) first.set(mark.ciId, mark.version);
       }
-      const versions: CiVersionChange[] = [];
-      for (const [ciId, from] of first) {
-        // Newest first, down to the release's first version: what happened to the CI since.
-        let next: string | undefined;
-        let reached = false;
-        do {
-          const page = await cis.history(ciId, { limit: PAGE, cursor: next });
-          for (const v of page.items) {
-            if (v.version < from) {
-              reached = true;
-              break;
+      // Newest first, down to the release's first version: what happened to each CI since. The
+      // CIs are independent: their histories are read side by side.
+      const perCi = await Promise.all(
+        [...first].map(async ([ciId, from]) => {
+          const since: CiVersionChange[] = [];
+          let next: string | undefined;
+          let reached = false;
+          do {
+            const page = await cis.history(ciId, { limit: PAGE, cursor: next });
+            for (const v of page.items) {
+              if (v.version < from) {
+                reached = true;
+                break;
+              }
+              since.push(changeOf(v));
             }
-            versions.push(changeOf(v));
-          }
-          next = page.nextCursor;
-        } while (next && !reached);
-      }
+            next = page.nextCursor;
+          } while (next && !reached);
+          return since;
+        }),
+      );
+      const versions = perCi.flat();
       const found = await cis.getMany([...first.keys()]);
       const current: CurrentCi[] = [...found.values()].map((ci) => ({
         id: ci.id,
