@@ -13,8 +13,8 @@ import {
 import { ConfigurationItemCreated, ConfigurationItemUpdated } from './ci/events.ts';
 import { EVENT_TYPES, type EventDefinition, type EventType } from './events.ts';
 import { KnowledgeArticlePublished, KnowledgeArticleUpdated } from './kb/events.ts';
-import { BlackoutOverridden } from './planned-events.ts';
 import {
+  BlackoutOverridden,
   ReleaseBackedOut,
   ReleaseClosed,
   ReleaseCreated,

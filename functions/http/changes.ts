@@ -3,6 +3,7 @@ import type { Change } from '#domain/change/change';
 import {
   type ChangeDetail,
   changeHistory,
+  changeNextWindows,
   editChange,
   getChangeDetail,
   getChangeExecution,
@@ -13,7 +14,7 @@ import {
 } from '#domain/change/service';
 import { httpHandler, pageView, written } from '#edge/handler';
 import { changeRoutes } from './contract/changes.ts';
-import { historyEntry } from './releases.ts';
+import { conflictView, historyEntry } from './releases.ts';
 
 /**
  * The public shape of an RFC, in a stable field order (internal bookkeeping stays out); a single
@@ -41,6 +42,8 @@ export function changeView(change: Change, detail?: Omit<ChangeDetail, 'change'>
     ...(detail?.approval ? { approval: detail.approval } : {}),
     ...(detail ? { releaseIds: detail.releaseIds } : {}),
     ...(detail?.moves ? { allowedTransitions: detail.moves } : {}),
+    ...(detail?.blackouts ? { blackoutConflicts: detail.blackouts.items.map(conflictView) } : {}),
+    ...(detail?.blackouts?.truncated ? { blackoutConflictsTruncated: true as const } : {}),
     ...(change.executionEnd ? { executionEnd: change.executionEnd } : {}),
     requester: change.createdBy,
     createdAt: change.createdAt,
@@ -94,6 +97,8 @@ export const createHandler = (ports: () => AppPorts) =>
         pageView(await changeHistory(params.id as string, query, actor, p), historyEntry),
       changeExecution: async ({ params, actor }, p: AppPorts) =>
         getChangeExecution(params.id as string, actor, p),
+      changeNextWindows: async ({ params, query, actor }, p: AppPorts) =>
+        changeNextWindows(params.id as string, query, actor, p),
     },
     ports,
   );

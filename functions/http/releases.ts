@@ -11,11 +11,14 @@ import {
   listReleases,
   moveRelease,
   type OfferedMove,
+  type ReleaseBlackouts,
   type ReleaseTask,
   releaseHistory,
+  releaseNextWindows,
   releaseTasks,
   waitingFor,
 } from '#domain/release/service';
+import type { BlackoutConflict } from '#domain/sla/conflicts';
 import { httpHandler, pageView, written } from '#edge/handler';
 import { releaseRoutes } from './contract/releases.ts';
 
@@ -28,6 +31,7 @@ export function releaseView(
   moves?: readonly OfferedMove[],
   live?: readonly ReleaseTask[],
   deployStage?: string,
+  blackouts?: Pick<ReleaseBlackouts, 'conflicts' | 'truncated'>,
 ) {
   const tasks = live ?? release.tasks;
   // Only live statuses say whether the tasks still wait (a list shows tasks as planned).
@@ -51,13 +55,32 @@ export function releaseView(
     kbArticleIds: release.kbArticleIds,
     deployment: { ...release.deployment, ...(waiting ? { waitingFor: waiting } : {}) },
     tasks: tasks.map(releaseTaskView),
-    blackoutConflicts: [],
+    ...(blackouts ? { blackoutConflicts: blackouts.conflicts.map(conflictView) } : {}),
+    ...(blackouts?.truncated ? { blackoutConflictsTruncated: true as const } : {}),
     ...(moves ? { allowedTransitions: moves } : {}),
     ...(release.executionEnd ? { executionEnd: release.executionEnd } : {}),
     createdAt: release.createdAt,
     createdBy: release.createdBy,
     updatedAt: release.updatedAt,
     updatedBy: release.updatedBy,
+  };
+}
+
+/** A blackout conflict in a stable field order. */
+export function conflictView(c: BlackoutConflict) {
+  return {
+    slaId: c.slaId,
+    slaName: c.slaName,
+    blackoutIndex: c.blackoutIndex,
+    reason: c.reason,
+    start: c.start,
+    end: c.end,
+    tz: c.tz,
+    localStart: c.localStart,
+    localEnd: c.localEnd,
+    ciId: c.ciId,
+    touchedCiId: c.touchedCiId,
+    path: c.path.map((p) => ({ ciId: p.ciId, relation: p.relation })),
   };
 }
 
@@ -102,8 +125,8 @@ export const createHandler = (ports: () => AppPorts) =>
     releaseRoutes,
     {
       createRelease: async ({ body, actor, idempotency }, p: AppPorts) => {
-        const { release, replayed } = await createRelease(body, actor, p, idempotency);
-        return written(releaseView(release, undefined, release.tasks), {
+        const { release, replayed, blackouts } = await createRelease(body, actor, p, idempotency);
+        return written(releaseView(release, undefined, release.tasks, undefined, blackouts), {
           location: `/releases/${release.id}`,
           created: true,
           replayed,
@@ -114,36 +137,37 @@ export const createHandler = (ports: () => AppPorts) =>
         return pageView(await listReleases(filter, { limit, cursor }, actor, p), (r) => releaseView(r));
       },
       getRelease: async ({ params, actor }, p: AppPorts) => {
-        const { release, moves, tasks, deployStage } = await getReleaseWithMoves(
+        const { release, moves, tasks, deployStage, blackouts } = await getReleaseWithMoves(
           params.id as string,
           actor,
           p,
         );
-        return releaseView(release, moves, tasks, deployStage);
+        return releaseView(release, moves, tasks, deployStage, blackouts);
       },
       editRelease: async ({ params, body, version, actor }, p: AppPorts) => {
-        const { release, tasks } = await editReleaseShowingTasks(
+        const { release, tasks, blackouts } = await editReleaseShowingTasks(
           params.id as string,
           body,
           version,
           actor,
           p,
         );
-        return releaseView(release, undefined, tasks);
+        return releaseView(release, undefined, tasks, undefined, blackouts);
       },
       moveRelease: async (req, p: AppPorts) => {
-        const { release, executionInStep, moves, tasks, deployStage } = await moveRelease(
+        const { release, executionInStep, moves, tasks, deployStage, blackouts } = await moveRelease(
           req.params.id as string,
           {
             to: req.body.to,
             expectedVersion: req.version,
             reason: req.body.reason ?? req.body.override?.reason,
+            override: req.body.override,
           },
           req.actor,
           p,
         );
         return {
-          ...releaseView(release, moves, tasks, deployStage),
+          ...releaseView(release, moves, tasks, deployStage, blackouts),
           execution: { inStep: executionInStep },
         };
       },
@@ -161,6 +185,8 @@ export const createHandler = (ports: () => AppPorts) =>
         pageView(await releaseHistory(params.id as string, query, actor, p), historyEntry),
       releaseExecution: async ({ params, actor }, p: AppPorts) =>
         getReleaseExecution(params.id as string, actor, p),
+      releaseNextWindows: async ({ params, query, actor }, p: AppPorts) =>
+        releaseNextWindows(params.id as string, query, actor, p),
     },
     ports,
   );

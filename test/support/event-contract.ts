@@ -8,7 +8,7 @@ import { type Change, newChange, recordVote, updateChange } from '../../function
 import { newCi, updateCi } from '../../functions/domain/ci/ci.ts';
 import type { DomainEvent, EventType } from '../../functions/domain/events.ts';
 import { newArticle, reviseArticle } from '../../functions/domain/kb/article.ts';
-import { ReleaseBackedOut } from '../../functions/domain/release/events.ts';
+import { BlackoutOverridden, ReleaseBackedOut } from '../../functions/domain/release/events.ts';
 import {
   newRelease,
   type Release,
@@ -484,6 +484,35 @@ export function sampleEvents(): DomainEvent[] {
       ),
     );
   }
+  // An emergency release deployed during the month-end blackout by a member allowed to override.
+  events.push(
+    BlackoutOverridden.event(
+      {
+        releaseId: created.release.id,
+        version: 4,
+        from: 'Testing',
+        to: 'Deployment',
+        reason: 'Payroll cannot run without the hotfix',
+        windows: [
+          {
+            slaId: sla.sla.id,
+            slaName: sla.sla.name,
+            blackoutIndex: 0,
+            reason: 'Month-end payroll run',
+            start: '2026-12-25T20:00:00.000Z',
+            end: '2026-12-26T04:00:00.000Z',
+            ciId: app.ci.id,
+          },
+        ],
+      },
+      {
+        id: deps.ids.next('evt'),
+        at: deps.clock.now().toISOString(),
+        actor: 'rita',
+        subject: created.release.id,
+      },
+    ),
+  );
   return events;
 }
 

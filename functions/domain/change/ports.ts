@@ -2,7 +2,9 @@
  * What the RFC use cases need: the RFC store (a workflow run's store, plus its lists and the
  * releases linked to an RFC), the boards that vote, and the workflow run's ports.
  */
+import type { CiStore } from '../ci/ports.ts';
 import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { SlaStore } from '../sla/ports.ts';
 import type { Team } from '../team/team.ts';
 import type {
   ExecutionStarter,
@@ -49,6 +51,9 @@ export interface ChangePorts {
   readonly executions: ExecutionStarter;
   readonly stageSignals: StageSignals;
   readonly executionViewer: ExecutionViewer;
+  /** The SLAs covering its CIs and what depends on them, for its blackouts. */
+  readonly slas: Pick<SlaStore, 'covering' | 'getMany'>;
+  readonly cis: Pick<CiStore, 'dependents'>;
   readonly clock: Clock;
   readonly ids: IdGenerator;
 }

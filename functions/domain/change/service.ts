@@ -9,6 +9,13 @@ import { type Access, type Actor, ANY_PROCESS, authorize, processesOf } from '..
 import { NotFoundError, RuleViolationError, VersionConflictError } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import type { IdempotencyRequest, Page } from '../ports.ts';
+import {
+  type BlackoutConflict,
+  blackoutConflicts,
+  type FreeWindowQuery,
+  type FreeWindows,
+  nextFreeWindows,
+} from '../sla/conflicts.ts';
 import type { Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
 import {
@@ -161,17 +168,22 @@ export interface ChangeDetail {
   readonly releaseIds: readonly string[];
   readonly approval?: ApprovalStanding;
   readonly moves?: readonly OfferedChangeMove[];
+  /** With a planned window: the blackout windows it shares time with, on every CI. */
+  readonly blackouts?: { readonly items: readonly BlackoutConflict[]; readonly truncated: boolean };
 }
 
 async function detailOf(
   change: Change,
   actor: Actor,
-  ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams'>,
+  ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams' | 'slas' | 'cis'>,
 ) {
-  const [workflow, releaseIds, board] = await Promise.all([
+  const [workflow, releaseIds, board, conflicts] = await Promise.all([
     ports.workflows.definition(change.workflow),
     ports.changes.linkedReleases(change.id),
     ports.teams.get(change.cabTeamId),
+    change.plannedStart !== undefined && change.plannedEnd !== undefined
+      ? blackoutConflicts(change.ciIds, { start: change.plannedStart, end: change.plannedEnd }, ports)
+      : undefined,
   ]);
   const facts = await changeFacts(change, ports);
   const standing = board ? tally(change, board) : undefined;
@@ -190,6 +202,7 @@ async function detailOf(
         }
       : {}),
     moves: offeredMoves(change, workflow, facts, actor),
+    ...(conflicts ? { blackouts: conflicts } : {}),
   };
 }
 
@@ -197,7 +210,7 @@ async function detailOf(
 export async function getChangeDetail(
   id: string,
   actor: Actor,
-  ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams'>,
+  ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams' | 'slas' | 'cis'>,
 ): Promise<ChangeDetail> {
   return detailOf(await getChange(id, actor, ports), actor, ports);
 }
@@ -329,4 +342,18 @@ export async function changeHistory(
 ): Promise<Page<DomainEvent>> {
   await getChange(id, actor, ports);
   return ports.changes.history(id, page);
+}
+
+/**
+ * `GET /changes/{id}/next-windows`: the earliest windows free of every blackout on every CI the
+ * RFC names or that depends on one.
+ */
+export async function changeNextWindows(
+  id: string,
+  query: FreeWindowQuery,
+  actor: Actor,
+  ports: Pick<ChangePorts, 'changes' | 'slas' | 'cis' | 'clock'>,
+): Promise<FreeWindows> {
+  const change = await getChange(id, actor, ports);
+  return nextFreeWindows(change.ciIds, query, ports.clock.now(), ports);
 }

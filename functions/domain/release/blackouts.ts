@@ -7,9 +7,8 @@
 import type { CiStore } from '../ci/ports.ts';
 import { type BlackoutConflict, blackoutConflicts, type ExposureOf, exposureOf } from '../sla/conflicts.ts';
 import type { SlaStore } from '../sla/ports.ts';
-import { plannedCis } from './planning.ts';
 import type { ReleaseChangeDirectory } from './ports.ts';
-import type { Release } from './release.ts';
+import { plannedCis, type Release } from './release.ts';
 
 /** What reading a release's blackouts needs. */
 export interface ReleaseBlackoutPorts {

@@ -217,3 +217,36 @@ export const ReleaseBackedOut = defineEvent({
     .describe('The back-out'),
   subscription: { caption: 'every backed-out release' },
 });
+
+export const BlackoutOverridden = defineEvent({
+  type: 'Blackout Overridden',
+  description:
+    "An emergency release entered its deploy stage during a blackout: a member its team allows to override gave a reason (POST /releases/{id}/transitions with `override`). Committed with that move's `Release Stage Entered`.",
+  emittedBy: 'moveRelease (functions/domain/release/service.ts)',
+  subjectKinds: ['release'],
+  data: z
+    .looseObject({
+      ...releaseId,
+      version: countField('The release version after the move', 2),
+      from: textField('The stage it left'),
+      to: textField('The stage it entered'),
+      reason: textField('Why the blackout was overridden'),
+      windows: z
+        .array(
+          z
+            .looseObject({
+              slaId: idField('The SLA'),
+              slaName: textField('Its name'),
+              blackoutIndex: z.number().int().min(0).describe('Which of its blackouts'),
+              reason: textField('Why the blackout exists'),
+              start: timestampField('Window start (UTC)'),
+              end: timestampField('Window end (UTC)'),
+              ciId: idField('The CI the SLA covers'),
+            })
+            .describe('A blackout window overridden'),
+        )
+        .describe('The blackout windows in force or planned over, on every CI'),
+    })
+    .describe('The override'),
+  subscription: { caption: 'every blackout override' },
+});

@@ -8,7 +8,7 @@ import type { CiVersion } from '../ci/ci.ts';
 import type { CiStore } from '../ci/ports.ts';
 import type { Page } from '../ports.ts';
 import type { ReleaseStore } from './ports.ts';
-import type { Release } from './release.ts';
+import { plannedCis, type Release } from './release.ts';
 import { getRelease } from './service.ts';
 
 /** How many of a CI's latest versions the view shows. */
@@ -36,11 +36,6 @@ export interface PlannedCi {
     readonly title: string;
     readonly stage: string;
   }[];
-}
-
-/** The CIs a release's tasks name (their targets and the CIs their updates change), each once, sorted. */
-export function plannedCis(release: Pick<Release, 'tasks'>): string[] {
-  return [...new Set(release.tasks.flatMap((t) => [...t.ciIds, ...t.ciUpdates.map((u) => u.ciId)]))].sort();
 }
 
 const ACTIVE_PAGE = 100;

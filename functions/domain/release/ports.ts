@@ -6,6 +6,7 @@ import type { Change } from '../change/change.ts';
 import type { CiStore } from '../ci/ports.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { SlaStore } from '../sla/ports.ts';
 import type { Task, TasksReadiness } from '../task/task.ts';
 import type { Team } from '../team/team.ts';
 import type {
@@ -70,7 +71,9 @@ export interface ReleasePorts {
   readonly changes: ReleaseChangeDirectory;
   readonly tasks: ReleaseTaskReader;
   /** The CIs planned tasks name, and the marks of planned updates applied (read side of the CI store). */
-  readonly cis: Pick<CiStore, 'getMany' | 'applied'>;
+  readonly cis: Pick<CiStore, 'getMany' | 'applied' | 'dependents'>;
+  /** The SLAs covering the CIs it touches (read side of the SLA store), for its blackouts. */
+  readonly slas: Pick<SlaStore, 'covering' | 'getMany'>;
   readonly workflows: WorkflowCatalog;
   readonly executions: ExecutionStarter;
   readonly stageSignals: StageSignals;

@@ -93,6 +93,11 @@ export interface Release extends RunSubject {
   readonly updatedBy: string;
 }
 
+/** The CIs a release's tasks name (their targets and the CIs their updates change), each once, sorted. */
+export function plannedCis(release: Pick<Release, 'tasks'>): string[] {
+  return [...new Set(release.tasks.flatMap((t) => [...t.ciIds, ...t.ciUpdates.map((u) => u.ciId)]))].sort();
+}
+
 export interface NewTask {
   title: string;
   description?: string | undefined;

@@ -3,7 +3,7 @@
  * release, its execution and its reconciliation are the workflow run's (`../workflow-run/`).
  */
 import type { WorkflowDefinition } from '#workflows/definition';
-import { allowedTransitions } from '#workflows/transitions';
+import { allowedTransitions, findStage } from '#workflows/transitions';
 import { type Access, type Actor, ANY_PROCESS, authorize, processesOf } from '../actor.ts';
 import { checkPlannedCis, type PendingCiUpdate, pendingCiUpdates } from '../ci/service.ts';
 import {
@@ -14,10 +14,17 @@ import {
   ValidationError,
   VersionConflictError,
 } from '../errors.ts';
-import type { DomainEvent } from '../events.ts';
-import type { IdempotencyRequest, Page } from '../ports.ts';
+import { type DomainEvent, eventMeta } from '../events.ts';
+import type { Clock, IdempotencyRequest, Page } from '../ports.ts';
+import {
+  type BlackoutConflict,
+  conflictsIn,
+  type FreeWindowQuery,
+  type FreeWindows,
+  nextFreeWindows,
+} from '../sla/conflicts.ts';
 import type { CiUpdateFailure } from '../task/task.ts';
-import type { Team } from '../team/team.ts';
+import { mayOverrideBlackout, type Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
 import {
   beginRun,
@@ -28,6 +35,8 @@ import {
   moveSubject,
   requireTeam,
 } from '../workflow-run/service.ts';
+import { type ReleaseBlackoutPorts, releaseExposure, touchedCis } from './blackouts.ts';
+import { BlackoutOverridden } from './events.ts';
 import type { ReleaseFilter, ReleasePorts, ReleaseTaskReader } from './ports.ts';
 import {
   type Deployment,
@@ -87,7 +96,7 @@ export async function createRelease(
   actor: Actor,
   ports: ReleasePorts,
   idempotency?: IdempotencyRequest,
-): Promise<{ release: Release; replayed: boolean }> {
+): Promise<{ release: Release; replayed: boolean; blackouts: ReleaseBlackouts }> {
   authorize(actor, releaseAccess.create);
   const teamId = await releaseTeamFor(input.teamId, actor, ports);
   await checkPlannedTasks(input.tasks, ports);
@@ -102,7 +111,9 @@ export async function createRelease(
     { runs: ports.releases, executions: ports.executions },
     idempotency,
   );
-  return { release: subject, replayed };
+  // The blackouts it meets, so that whoever plans it sees them at once (read after the commit: a
+  // create is never refused for a blackout, only the deploy stage is).
+  return { release: subject, replayed, blackouts: await blackoutsOf(subject, ports) };
 }
 
 /**
@@ -335,8 +346,10 @@ export async function getRelease(
 export function transitionFacts(
   tasks: readonly Pick<ReleaseTask, 'id' | 'title' | 'status'>[],
   pending: readonly PendingCiUpdate[] = [],
+  blackouts: ReleaseBlackouts = NO_BLACKOUTS,
 ): GateFacts {
   const open = tasks.filter((t) => t.status !== 'done');
+  const blocking = blockingWindows(blackouts);
   const why = {
     ...(open.length > 0
       ? {
@@ -354,15 +367,88 @@ export function transitionFacts(
           },
         }
       : {}),
+    ...(blocking.length > 0
+      ? {
+          noOpenBlackout: {
+            detail: `${blocking.length} blackout window(s) in force now or during the planned window: ${blocking
+              .slice(0, 5)
+              .map(describeWindow)
+              .join('; ')}${blocking.length > 5 ? `; and ${blocking.length - 5} more` : ''}.`,
+            windows: blocking.map(windowFact),
+          },
+        }
+      : {}),
   };
   return {
     allDeploymentTasksDone: open.length === 0,
     allCiUpdatesApplied: pending.length === 0,
-    // Blackout windows arrive with SLAs; until then no window is ever open.
-    noOpenBlackout: true,
+    noOpenBlackout: blocking.length === 0,
     ...(Object.keys(why).length > 0 ? { why } : {}),
   };
 }
+
+/** The blackouts a release meets: over its planned window, and in force now. */
+export interface ReleaseBlackouts {
+  /** The windows its planned window shares time with, on every CI (its `blackoutConflicts`). */
+  readonly conflicts: readonly BlackoutConflict[];
+  /** More than listed: a bound was reached. */
+  readonly truncated: boolean;
+  /** The windows in force at this instant, on every CI. */
+  readonly inForce: readonly BlackoutConflict[];
+}
+
+const NO_BLACKOUTS: ReleaseBlackouts = { conflicts: [], truncated: false, inForce: [] };
+
+/**
+ * Reads the blackouts a release meets: the SLAs applying to what it touches (read once), expanded
+ * over its planned window and at this instant. Nothing touched: the RFC reads only.
+ */
+export async function blackoutsOf(
+  release: Release,
+  ports: ReleaseBlackoutPorts & { clock: Clock },
+): Promise<ReleaseBlackouts> {
+  const exposure = await releaseExposure(release, ports);
+  if (exposure.exposures.length === 0) return { ...NO_BLACKOUTS, truncated: exposure.truncated };
+  const now = ports.clock.now().getTime();
+  const planned = conflictsIn(exposure, { start: release.plannedStart, end: release.plannedEnd });
+  const current = conflictsIn(exposure, {
+    start: new Date(now).toISOString(),
+    end: new Date(now + 1).toISOString(),
+  });
+  return {
+    conflicts: planned.items,
+    truncated: planned.truncated || current.truncated,
+    inForce: current.items,
+  };
+}
+
+/** The windows that close the deploy stage: in force now or over the planned window, each once. */
+export function blockingWindows(blackouts: ReleaseBlackouts): BlackoutConflict[] {
+  const seen = new Set<string>();
+  return [...blackouts.inForce, ...blackouts.conflicts].filter((w) => {
+    const key = `${w.slaId}#${w.blackoutIndex}#${w.start}#${w.ciId}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+const describeWindow = (w: BlackoutConflict) =>
+  `SLA "${w.slaName}" (${w.slaId}) blackout ${w.start} to ${w.end} (${w.reason}) on CI ${w.ciId}${
+    w.path.length > 0 ? `, which depends on ${w.touchedCiId}` : ''
+  }`;
+
+const windowFact = (w: BlackoutConflict) => ({
+  slaId: w.slaId,
+  slaName: w.slaName,
+  blackoutIndex: w.blackoutIndex,
+  reason: w.reason,
+  start: w.start,
+  end: w.end,
+  ciId: w.ciId,
+  touchedCiId: w.touchedCiId,
+  path: w.path.map((p) => ({ ...p })),
+});
 
 /**
  * The moves of its workflow the caller may make from the release's stage now: none once the
@@ -374,10 +460,11 @@ export function offeredMoves(
   workflow: WorkflowDefinition,
   actor: Actor,
   pending: readonly PendingCiUpdate[] = [],
+  blackouts: ReleaseBlackouts = NO_BLACKOUTS,
 ): OfferedMove[] {
   if (release.status !== 'active') return [];
   if (!mayChange(release, actor)) return [];
-  const facts = transitionFacts(tasks, pending);
+  const facts = transitionFacts(tasks, pending, blackouts);
   const processes = processesOf(actor);
   return allowedTransitions(workflow, release.stage, processes).map((t) => ({
     to: t.to,
@@ -392,32 +479,41 @@ export function offeredMoves(
 export async function getReleaseWithMoves(
   id: string,
   actor: Actor,
-  ports: Pick<ReleasePorts, 'releases' | 'workflows' | 'tasks' | 'cis'>,
-): Promise<{ release: Release; tasks: ReleaseTask[]; moves: OfferedMove[]; deployStage?: string }> {
+  ports: Pick<ReleasePorts, 'releases' | 'workflows' | 'tasks' | 'cis' | 'changes' | 'slas' | 'clock'>,
+): Promise<{
+  release: Release;
+  tasks: ReleaseTask[];
+  moves: OfferedMove[];
+  blackouts: ReleaseBlackouts;
+  deployStage?: string;
+}> {
   const release = await getRelease(id, actor, ports);
-  const [workflow, tasks] = await Promise.all([
+  const [workflow, tasks, blackouts] = await Promise.all([
     ports.workflows.definition(release.workflow),
     tasksOf(release, ports),
+    blackoutsOf(release, ports),
   ]);
   const pending = await pendingCiUpdates(release, tasks, ports);
   return {
     release,
     tasks,
-    moves: offeredMoves(release, tasks, workflow, actor, pending),
+    blackouts,
+    moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts),
     ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
   };
 }
 
-/** `PATCH /releases/{id}`: the edit, answered with the tasks as they stand. */
+/** `PATCH /releases/{id}`: the edit, answered with the tasks as they stand and the blackouts it meets. */
 export async function editReleaseShowingTasks(
   id: string,
   edit: ReleaseEdit,
   expectedVersion: number,
   actor: Actor,
   ports: ReleasePorts,
-): Promise<{ release: Release; tasks: ReleaseTask[] }> {
+): Promise<{ release: Release; tasks: ReleaseTask[]; blackouts: ReleaseBlackouts }> {
   const release = await editRelease(id, edit, expectedVersion, actor, ports);
-  return { release, tasks: await tasksOf(release, ports) };
+  const [tasks, blackouts] = await Promise.all([tasksOf(release, ports), blackoutsOf(release, ports)]);
+  return { release, tasks, blackouts };
 }
 
 /** `GET /releases/{id}/tasks`: its deployment tasks as they stand, in plan order. */
@@ -560,9 +656,14 @@ async function checkPlanEditable(
  * events, then the waiting execution signalled. `executionInStep` says whether the execution was
  * seen waiting in the new stage before answering.
  */
+/** A move of a release; `override` (emergency releases) lifts a blackout, with a reason. */
+export interface ReleaseMoveRequest extends MoveRequest {
+  readonly override?: { readonly reason: string } | undefined;
+}
+
 export async function moveRelease(
   id: string,
-  request: MoveRequest,
+  request: ReleaseMoveRequest,
   actor: Actor,
   ports: ReleasePorts,
 ): Promise<{
@@ -570,30 +671,111 @@ export async function moveRelease(
   tasks: ReleaseTask[];
   executionInStep: boolean;
   moves: OfferedMove[];
+  blackouts: ReleaseBlackouts;
   deployStage?: string;
 }> {
   const current = await getRelease(id, actor, ports);
-  const [workflow, tasks] = await Promise.all([
+  const [workflow, tasks, blackouts] = await Promise.all([
     ports.workflows.definition(current.workflow),
     tasksOf(current, ports),
+    blackoutsOf(current, ports),
   ]);
   const pending = await pendingCiUpdates(current, tasks, ports);
+  const facts = transitionFacts(tasks, pending, blackouts);
+  const gated =
+    findStage(workflow, current.stage)
+      ?.transitions?.find((t) => t.to === request.to)
+      ?.gates?.includes('noOpenBlackout') === true;
+  const override =
+    request.override !== undefined && gated && facts.noOpenBlackout === false
+      ? await acceptOverride(current, request.override, actor, ports)
+      : undefined;
+  const overridden = override !== undefined ? blockingWindows(blackouts) : [];
   const { subject: release, executionInStep } = await moveSubject(
     'release',
     current,
     workflow,
     request,
-    transitionFacts(tasks, pending),
+    override !== undefined ? withoutBlackoutGate(facts) : facts,
     actor,
     { ...ports, runs: ports.releases },
+    (moved) =>
+      override === undefined
+        ? []
+        : [
+            BlackoutOverridden.event(
+              {
+                releaseId: moved.id,
+                version: moved.version,
+                from: current.stage,
+                to: moved.stage,
+                reason: override,
+                windows: overridden.map((w) => ({
+                  slaId: w.slaId,
+                  slaName: w.slaName,
+                  blackoutIndex: w.blackoutIndex,
+                  reason: w.reason,
+                  start: w.start,
+                  end: w.end,
+                  ciId: w.ciId,
+                })),
+              },
+              eventMeta(ports.ids, moved.updatedAt, actor.id, moved.id),
+            ),
+          ],
   );
   return {
     release,
     tasks,
     executionInStep,
-    moves: offeredMoves(release, tasks, workflow, actor, pending),
+    moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts),
+    blackouts,
     ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
   };
+}
+
+/**
+ * An override of a blackout is accepted from a member of the release's team whom the team lets
+ * override (its `blackoutOverriders`), for an emergency release only, with a reason: 403 for
+ * anyone else, 422 `override-not-emergency` for another kind of release. Returns the reason.
+ */
+async function acceptOverride(
+  release: Release,
+  override: { readonly reason: string },
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'teams'>,
+): Promise<string> {
+  // An outsider learns nothing about the release from its refusal (the move's own check says so).
+  requireTeam('release', release, actor);
+  const team = release.teamId !== undefined ? await ports.teams.get(release.teamId) : undefined;
+  if (!team || !mayOverrideBlackout(team, actor.id)) {
+    throw new ForbiddenError(
+      team
+        ? `Team ${team.id} does not let ${actor.id} override a blackout: only its blackoutOverriders may.`
+        : `Release ${release.id} belongs to no team, so nobody may override a blackout for it.`,
+    );
+  }
+  if (release.releaseType !== 'emergency') {
+    throw new RuleViolationError(
+      'override-not-emergency',
+      `Only an emergency release may override a blackout; release ${release.id} is a ${release.releaseType} release.`,
+      { field: 'override' },
+    );
+  }
+  const reason = override.reason.trim();
+  if (reason.length === 0) {
+    throw new ValidationError('An override needs a reason.', [
+      { path: 'override.reason', message: 'must not be blank' },
+    ]);
+  }
+  return reason;
+}
+
+/** The facts with the blackout gate holding: an accepted override lifts it. */
+function withoutBlackoutGate(facts: GateFacts): GateFacts {
+  const { noOpenBlackout: _w, ...why } = facts.why ?? {};
+  const { why: _all, ...rest } = facts;
+  return { ...rest, noOpenBlackout: true, ...(Object.keys(why).length > 0 ? { why } : {}) };
 }
 
 export async function getReleaseExecution(
@@ -612,4 +794,18 @@ export async function releaseHistory(
 ): Promise<Page<DomainEvent>> {
   await getRelease(id, actor, ports);
   return ports.releases.history(id, page);
+}
+
+/**
+ * `GET /releases/{id}/next-windows`: the earliest windows free of every blackout on every CI the
+ * release touches or impacts.
+ */
+export async function releaseNextWindows(
+  id: string,
+  query: FreeWindowQuery,
+  actor: Actor,
+  ports: ReleaseBlackoutPorts & Pick<ReleasePorts, 'releases' | 'clock'>,
+): Promise<FreeWindows> {
+  const release = await getRelease(id, actor, ports);
+  return nextFreeWindows(await touchedCis(release, ports), query, ports.clock.now(), ports);
 }

@@ -324,7 +324,7 @@ export async function nextFreeWindows(
           detail:
             items.length === 0
               ? `No window of ${query.duration} free of blackouts between ${span.after} and ${span.horizonEnd}.`
-              : `Only ${items.length} window(s) of ${query.duration} free of blackouts between ${span.after} and ${span.horizonEnd}.`,
+              : `Only ${items.length} stretch(es) of time free of blackouts between ${span.after} and ${span.horizonEnd} hold a window of ${query.duration}; each item gives its earliest and latest start.`,
         }
       : {}),
     truncated,

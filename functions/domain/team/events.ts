@@ -43,6 +43,9 @@ export const TeamCreated = defineEvent({
       approvalsRequired: approvalPolicy
         .nullable()
         .describe('CAB teams: approvals an RFC needs by level (capped at the board size); else null'),
+      blackoutOverriders: userIds(
+        'Release teams: the members who may override a blackout for an emergency release (often none)',
+      ),
     })
     .describe('The new team'),
   subscription: { caption: 'new deployment teams', detail: { data: { kind: ['deployment'] } } },
@@ -69,6 +72,10 @@ export const TeamUpdated = defineEvent({
           approvalsRequired: changeField(
             approvalPolicy.nullable().describe('Approval policy (CAB teams), or null when none'),
             'New approval policy',
+          ),
+          blackoutOverriders: changeField(
+            userIds('Members who may override a blackout (release teams)').nullable(),
+            'New blackout overriders',
           ),
         })
         .describe('The fields that changed, each with its value before and after'),

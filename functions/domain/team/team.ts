@@ -50,6 +50,11 @@ export interface Team {
   readonly defaultWorkflowId?: string;
   /** CAB teams only, and always there: approvals an RFC needs by level (see {@link requiredApprovals}). */
   readonly approvalsRequired?: ApprovalPolicy;
+  /**
+   * Release teams only: the members who may override a blackout to deploy an emergency release
+   * (`override` on a transition whose `noOpenBlackout` gate does not hold). Nobody when absent.
+   */
+  readonly blackoutOverriders?: readonly string[];
   readonly version: number;
   readonly createdAt: string;
   readonly createdBy: string;
@@ -71,6 +76,7 @@ export interface NewTeam {
   defaultWorkflowId?: string | undefined;
   /** CAB teams: the levels left out take the defaults (1, 2, 3, 1). */
   approvalsRequired?: ApprovalPolicyInput | undefined;
+  blackoutOverriders?: string[] | undefined;
 }
 
 export interface TeamChanges {
@@ -84,6 +90,8 @@ export interface TeamChanges {
   defaultWorkflowId?: string | null | undefined;
   /** CAB teams: the levels sent replace the current ones; the others stay. */
   approvalsRequired?: ApprovalPolicyInput | undefined;
+  /** Release teams: the complete new list (an empty list: nobody may override). */
+  blackoutOverriders?: string[] | undefined;
 }
 
 /** A change of teams and the user items that follow from it, committed as one transaction. */
@@ -132,7 +140,10 @@ function resolveWorkGroups(
 
 /** Checks a team's own invariants; every fault is named by its field path. */
 export function teamFaults(
-  team: Pick<Team, 'kind' | 'workGroups' | 'members' | 'defaultWorkflowId' | 'approvalsRequired'>,
+  team: Pick<
+    Team,
+    'kind' | 'workGroups' | 'members' | 'defaultWorkflowId' | 'approvalsRequired' | 'blackoutOverriders'
+  >,
 ) {
   const errors: FieldError[] = [];
   if (team.members.length > MAX_TEAM_MEMBERS) {
@@ -170,7 +181,22 @@ export function teamFaults(
       }
     }
   }
+  if (team.blackoutOverriders !== undefined && team.kind !== 'release') {
+    errors.push({ path: 'blackoutOverriders', message: 'only release teams have blackout overriders' });
+  }
+  team.blackoutOverriders?.forEach((u, i) => {
+    if (!team.members.includes(u)) {
+      errors.push({ path: `blackoutOverriders.${i}`, message: `user ${u} is not a member of the team` });
+    } else if (team.blackoutOverriders?.indexOf(u) !== i) {
+      errors.push({ path: `blackoutOverriders.${i}`, message: `repeats user ${u}` });
+    }
+  });
   return errors;
+}
+
+/** Whether the team lets this user override a blackout for an emergency release. */
+export function mayOverrideBlackout(team: Pick<Team, 'blackoutOverriders'>, userId: string): boolean {
+  return team.blackoutOverriders?.includes(userId) ?? false;
 }
 
 function assertValid(team: Team): void {
@@ -199,6 +225,9 @@ export function newTeam(
     ...(input.kind === 'cab' || input.approvalsRequired !== undefined
       ? { approvalsRequired: completePolicy(input.approvalsRequired, DEFAULT_APPROVALS_REQUIRED) }
       : {}),
+    ...(input.blackoutOverriders && input.blackoutOverriders.length > 0
+      ? { blackoutOverriders: [...input.blackoutOverriders] }
+      : {}),
     version: 1,
     createdAt: now,
     createdBy: actor.id,
@@ -215,6 +244,7 @@ export function newTeam(
       members: [...team.members],
       defaultWorkflowId: team.defaultWorkflowId ?? null,
       approvalsRequired: team.approvalsRequired ? { ...team.approvalsRequired } : null,
+      blackoutOverriders: [...(team.blackoutOverriders ?? [])],
     },
     eventMeta(deps.ids, now, actor.id, id),
   );
@@ -235,7 +265,16 @@ export function updateTeam(
     ? resolveWorkGroups(changes.workGroups, team.workGroups, deps.ids)
     : team.workGroups;
   const members = changes.members ? [...changes.members] : team.members;
-  const { description: _d, defaultWorkflowId: _w, approvalsRequired: _a, ...rest } = team;
+  const {
+    description: _d,
+    defaultWorkflowId: _w,
+    approvalsRequired: _a,
+    blackoutOverriders: _o,
+    ...rest
+  } = team;
+  // Members who leave the team leave its overriders; a list sent is checked as it is.
+  const blackoutOverriders =
+    changes.blackoutOverriders ?? team.blackoutOverriders?.filter((u) => members.includes(u));
   const description = changes.description !== undefined ? changes.description : team.description;
   const defaultWorkflowId =
     changes.defaultWorkflowId === null ? undefined : (changes.defaultWorkflowId ?? team.defaultWorkflowId);
@@ -256,6 +295,9 @@ export function updateTeam(
     members,
     ...(defaultWorkflowId ? { defaultWorkflowId } : {}),
     ...(approvalsRequired ? { approvalsRequired } : {}),
+    ...(blackoutOverriders && blackoutOverriders.length > 0
+      ? { blackoutOverriders: [...blackoutOverriders] }
+      : {}),
     version: team.version + 1,
     updatedAt: now,
     updatedBy: actor.id,
@@ -267,6 +309,7 @@ export function updateTeam(
     'description',
     'defaultWorkflowId',
     'approvalsRequired',
+    'blackoutOverriders',
   ]);
   const groups = workGroupDiff(team, next);
   const renamed = next.workGroups.flatMap((wg) => {

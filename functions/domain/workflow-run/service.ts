@@ -255,8 +255,8 @@ export async function beginRun<S extends RunSubject>(
 
 /**
  * Moves a subject to another stage of its workflow: rules checked, the move committed with its
- * events, then the waiting execution signalled. `executionInStep` says whether the execution was
- * seen waiting in the new stage before answering.
+ * events (and those `also` builds from the moved subject), then the waiting execution signalled.
+ * `executionInStep` says whether the execution was seen waiting in the new stage before answering.
  */
 export async function moveSubject<S extends RunSubject>(
   kind: RunKind,
@@ -266,9 +266,11 @@ export async function moveSubject<S extends RunSubject>(
   facts: GateFacts,
   actor: Actor,
   ports: Pick<RunPorts<S>, 'runs' | 'stageSignals' | 'clock' | 'ids'>,
+  also?: (moved: S) => DomainEvent[],
 ): Promise<{ subject: S; executionInStep: boolean }> {
   const { subject, events, signal } = transition(kind, current, workflow, request, facts, actor, ports);
-  await ports.runs.save(subject, request.expectedVersion, events);
+  // Events the subject's kind adds to the move (an override), committed in the same transaction.
+  await ports.runs.save(subject, request.expectedVersion, [...events, ...(also?.(subject) ?? [])]);
   const executionInStep = await ports.stageSignals.signal(kind, subject.id, signal, {
     terminal: subject.status !== 'active',
   });

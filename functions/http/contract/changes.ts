@@ -5,6 +5,7 @@
 import { CHANGE_TYPES, DECISIONS, LEVELS, RISKS } from '#domain/change/change';
 import { changeAccess } from '#domain/change/service';
 import { RUN_STATUSES } from '#domain/workflow-run/run';
+import { BlackoutConflictView, NextWindowsQuery, NextWindowsView } from './blackouts.ts';
 import { ExpectedVersion, Id, idOf, PageQuery, pageOf, StageNameQuery, Timestamp, z } from './common.ts';
 import { ExecutionViewSchema, HistoryPage } from './releases.ts';
 import { resource, route } from './route.ts';
@@ -143,6 +144,13 @@ export const ChangeView = z
         }),
       )
       .optional(),
+    blackoutConflicts: z.array(BlackoutConflictView).optional().openapi({
+      description:
+        'On a single RFC with a planned window (and its writes’ answers): every blackout window the window shares time with, on every CI it names or that depends on one, each with its SLA, reason, CI and path. Absent in lists and without a planned window.',
+    }),
+    blackoutConflictsTruncated: z.literal(true).optional().openapi({
+      description: 'There are more conflicts than listed (or more dependents than were followed).',
+    }),
     executionEnd: z
       .object({
         status: z.string(),
@@ -277,6 +285,17 @@ export const changeRoutes = resource(
       access: changeAccess.read,
       params: ChangeParams,
       responses: { 200: { description: 'The execution', schema: ExecutionViewSchema } },
+    }),
+    changeNextWindows: route({
+      method: 'GET',
+      path: '/changes/{id}/next-windows',
+      summary: 'The earliest windows free of every blackout on every CI the RFC names or impacts',
+      description:
+        'Stretches of free time of at least `duration` in `[after, after + horizon)`, earliest first, one proposal per stretch (its earliest start on a whole minute, its latest start, and until when it stays free). The blackouts counted are those of every SLA covering a CI the RFC names or one that depends on it. Fewer than `count` found: `detail` says so.',
+      access: changeAccess.read,
+      params: ChangeParams,
+      query: NextWindowsQuery,
+      responses: { 200: { description: 'The free windows', schema: NextWindowsView } },
     }),
   },
 );

@@ -6,6 +6,7 @@
 import { PACKAGE_TYPES, RELEASE_STATUSES, RELEASE_TYPES, URGENCIES } from '#domain/release/release';
 import { releaseAccess } from '#domain/release/service';
 import { TASK_STATUSES } from '#domain/task/task';
+import { BlackoutConflictView, NextWindowsQuery, NextWindowsView } from './blackouts.ts';
 import {
   AttributeValues,
   ExpectedVersion,
@@ -298,7 +299,13 @@ export const ReleaseView = z
       description:
         'Its deployment tasks in plan order: on a single release with their live status once ready; in lists, as planned.',
     }),
-    blackoutConflicts: z.array(z.unknown()),
+    blackoutConflicts: z.array(BlackoutConflictView).optional().openapi({
+      description:
+        'On a single release (and its writes’ answers): every blackout window its planned window shares time with, on every CI it touches (its tasks’ and its RFCs’) or that depends on one, each with its SLA, reason, CI and path; touching windows do not conflict. Absent in lists.',
+    }),
+    blackoutConflictsTruncated: z.literal(true).optional().openapi({
+      description: 'There are more conflicts than listed (or more dependents than were followed).',
+    }),
     allowedTransitions: z
       .array(
         z.object({
@@ -557,6 +564,17 @@ export const releaseRoutes = resource(
       access: releaseAccess.read,
       params: ReleaseParams,
       responses: { 200: { description: 'The execution', schema: ExecutionViewSchema } },
+    }),
+    releaseNextWindows: route({
+      method: 'GET',
+      path: '/releases/{id}/next-windows',
+      summary: 'The earliest windows free of every blackout on every CI the release touches or impacts',
+      description:
+        'Stretches of free time of at least `duration` in `[after, after + horizon)`, earliest first, one proposal per stretch (its earliest start on a whole minute, its latest start, and until when it stays free). The blackouts counted are those of every SLA covering a CI the release touches (its tasks’ and its RFCs’) or one that depends on it. Fewer than `count` found: `detail` says so.',
+      access: releaseAccess.read,
+      params: ReleaseParams,
+      query: NextWindowsQuery,
+      responses: { 200: { description: 'The free windows', schema: NextWindowsView } },
     }),
   },
 );

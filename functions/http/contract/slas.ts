@@ -4,9 +4,9 @@
  * (`GET /blackouts`). The handler validates with them and the OpenAPI document is generated from
  * them.
  */
-import { CI_RELATION_TYPES } from '#domain/ci/events';
 import { BLACKOUT_LIMITS, MAX_SLA_CIS, slaAccess } from '#domain/sla/service';
 import { type Blackout, blackoutProblems } from '#domain/sla/sla';
+import { BlackoutWindowView } from './blackouts.ts';
 import { ExpectedVersion, Id, idOf, PageQuery, pageOf, Timestamp, z } from './common.ts';
 import { noRepeats } from './releases.ts';
 import { resource, route } from './route.ts';
@@ -152,32 +152,6 @@ export const BlackoutQuery = z
     }),
   })
   .strict();
-
-export const BlackoutWindowView = z
-  .object({
-    slaId: z.string(),
-    slaName: z.string(),
-    blackoutIndex: z.number().int().openapi({ description: 'Which of the SLA’s blackouts it comes from.' }),
-    reason: z.string(),
-    start: z.string().openapi({ description: 'UTC instant.', example: '2026-01-30T21:00:00.000Z' }),
-    end: z.string().openapi({
-      description: 'UTC instant (exclusive: a window ending when another starts does not overlap it).',
-    }),
-    tz: z.string(),
-    localStart: z.string().openapi({ example: '2026-01-30T22:00:00+01:00' }),
-    localEnd: z.string().openapi({ example: '2026-01-31T04:00:00+01:00' }),
-    ciId: z.string().optional().openapi({
-      description: 'With `ci`: the CI the SLA covers (the one asked about, or one depending on it).',
-    }),
-    path: z
-      .array(z.object({ ciId: z.string(), relation: z.enum(CI_RELATION_TYPES) }))
-      .optional()
-      .openapi({
-        description:
-          'With `ci`: the relations from the CI asked about to `ciId`, each step a CI holding that relation to the one before (empty: the CI itself is covered).',
-      }),
-  })
-  .openapi('BlackoutWindow');
 
 export const BlackoutList = z
   .object({

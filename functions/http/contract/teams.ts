@@ -63,6 +63,11 @@ export const ApprovalPolicy = z
       'Approvals an RFC needs at each level, as set; an RFC needs at most as many as the board has members, and at least 1.',
   });
 
+const BlackoutOverriders = z.array(idOf('user')).max(MAX_TEAM_MEMBERS).openapi({
+  description:
+    'Release teams only: members who may override a blackout to deploy an emergency release (a transition with `override: { reason }`).',
+});
+
 export const CreateTeamBody = z
   .object({
     name: TeamName,
@@ -72,6 +77,7 @@ export const CreateTeamBody = z
     members: Members.default([]),
     defaultWorkflowId: idOf('release-default').optional().openapi({ description: 'Release teams only.' }),
     approvalsRequired: ApprovalPolicyInput.optional(),
+    blackoutOverriders: BlackoutOverriders.optional(),
   })
   .strict()
   .openapi('CreateTeam');
@@ -91,6 +97,9 @@ export const UpdateTeamBody = z
       .optional()
       .openapi({ description: '`null` removes it.' }),
     approvalsRequired: ApprovalPolicyInput.optional(),
+    blackoutOverriders: BlackoutOverriders.optional().openapi({
+      description: 'The complete new list; `[]`: nobody may override.',
+    }),
     expectedVersion: ExpectedVersion.optional(),
   })
   .strict()
@@ -101,10 +110,11 @@ export const UpdateTeamBody = z
       b.workGroups !== undefined ||
       b.members !== undefined ||
       b.defaultWorkflowId !== undefined ||
-      b.approvalsRequired !== undefined,
+      b.approvalsRequired !== undefined ||
+      b.blackoutOverriders !== undefined,
     {
       message:
-        'must change at least one of name, description, workGroups, members, defaultWorkflowId, approvalsRequired',
+        'must change at least one of name, description, workGroups, members, defaultWorkflowId, approvalsRequired, blackoutOverriders',
     },
   )
   .openapi('UpdateTeam');
@@ -124,6 +134,10 @@ export const TeamView = z
     defaultWorkflowId: z.string().optional(),
     approvalsRequired: ApprovalPolicy.optional().openapi({
       description: 'CAB teams (always there for them).',
+    }),
+    blackoutOverriders: z.array(z.string()).optional().openapi({
+      description:
+        'Release teams: members who may override a blackout for an emergency release (absent: nobody).',
     }),
     version: z.number().int(),
     createdAt: z.string(),

@@ -389,7 +389,7 @@ describe('createRelease', () => {
     const ports = world();
     const first = await createRelease(input(), rm, ports, key('k1'));
     const again = await createRelease(input(), rm, ports, key('k1'));
-    expect(again).toEqual({ release: first.release, replayed: true });
+    expect(again).toEqual({ release: first.release, replayed: true, blackouts: first.blackouts });
     expect(ports.releases.subjects.size).toBe(1);
     expect(ports.table.events.map((e) => e.type)).toEqual(['Release Created']);
     expect(ports.stepFunctions.count('start')).toBe(1);
