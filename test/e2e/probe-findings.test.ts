@@ -604,6 +604,12 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       undefined,
       { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
     ],
+    [
+      'GET',
+      `/releases/${release}/next-windows?duration=PT3H&count=2`,
+      undefined,
+      { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
     ['POST', '/releases', validRelease(), { nobody: 403, tech: 403, rm2: 'ok', rm: 'ok', admin: 'ok' }],
     [
       'PATCH',
@@ -721,6 +727,12 @@ describe('6. authorisation: one rule per use case, for every route', () => {
     [
       'GET',
       `/changes/${change}/execution`,
+      undefined,
+      { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
+    [
+      'GET',
+      `/changes/${change}/next-windows?duration=PT3H`,
       undefined,
       { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
     ],

@@ -6,6 +6,7 @@ import {
   assertFitsOneTransaction,
   BOOTSTRAP,
   DEFAULT_APPROVALS_REQUIRED,
+  mayOverrideBlackout,
   membershipDeltas,
   newTeam,
   planBootstrap,
@@ -255,6 +256,84 @@ describe('CAB teams', () => {
     expect(renamed?.team.approvalsRequired).toEqual(DEFAULT_APPROVALS_REQUIRED);
     expect(renamed?.event.data).toMatchObject({ changed: { name: { from: 'CAB', to: 'Board' } } });
     expect(renamed?.event.data.changed).not.toHaveProperty('approvalsRequired');
+  });
+});
+
+describe('blackout overriders', () => {
+  it('are members of a release team, each once; Team Created and Team Updated carry them', () => {
+    const { team, event } = newTeam(
+      { name: 'Pay', kind: 'release', workGroups: [], members: ['ann', 'bob'], blackoutOverriders: ['ann'] },
+      admin,
+      deps(),
+    );
+    expect(team.blackoutOverriders).toEqual(['ann']);
+    expect(mayOverrideBlackout(team, 'ann')).toBe(true);
+    expect(mayOverrideBlackout(team, 'bob')).toBe(false);
+    expect(event.data).toMatchObject({ blackoutOverriders: ['ann'] });
+    const edited = updateTeam(team, { blackoutOverriders: ['ann', 'bob'] }, admin, deps());
+    expect(edited?.event.data).toMatchObject({
+      changed: { blackoutOverriders: { from: ['ann'], to: ['ann', 'bob'] } },
+    });
+    // An empty list: nobody (the field is then absent).
+    const cleared = updateTeam(team, { blackoutOverriders: [] }, admin, deps());
+    expect(cleared?.team.blackoutOverriders).toBeUndefined();
+    expect(cleared?.event.data).toMatchObject({
+      changed: { blackoutOverriders: { from: ['ann'], to: null } },
+    });
+  });
+
+  it('name each fault: not a member, repeated, or on a team that is not a release team', () => {
+    const fault = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as ValidationError).errors;
+      }
+      throw new Error('no fault');
+    };
+    expect(
+      fault(() =>
+        newTeam(
+          {
+            name: 'Pay',
+            kind: 'release',
+            workGroups: [],
+            members: ['ann'],
+            blackoutOverriders: ['ann', 'eve', 'ann'],
+          },
+          admin,
+          deps(),
+        ),
+      ),
+    ).toEqual([
+      { path: 'blackoutOverriders.1', message: 'user eve is not a member of the team' },
+      { path: 'blackoutOverriders.2', message: 'repeats user ann' },
+    ]);
+    expect(
+      fault(() =>
+        newTeam(
+          { name: 'Ops', kind: 'deployment', workGroups: [], members: ['ann'], blackoutOverriders: ['ann'] },
+          admin,
+          deps(),
+        ),
+      ),
+    ).toEqual([{ path: 'blackoutOverriders', message: 'only release teams have blackout overriders' }]);
+  });
+
+  it('leave the list when they leave the team', () => {
+    const { team } = newTeam(
+      {
+        name: 'Pay',
+        kind: 'release',
+        workGroups: [],
+        members: ['ann', 'bob'],
+        blackoutOverriders: ['ann', 'bob'],
+      },
+      admin,
+      deps(),
+    );
+    const edited = updateTeam(team, { members: ['bob'] }, admin, deps());
+    expect(edited?.team.blackoutOverriders).toEqual(['bob']);
   });
 });
 
