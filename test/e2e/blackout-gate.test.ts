@@ -3,7 +3,8 @@
  * a blackout of a CI that depends on what it touches shows the conflict with its path; the next
  * free windows skip the blackout; entering Deployment is 409 naming SLA and window; an emergency
  * release enters it with an override from the member its team allows, audited in history and
- * published as `Blackout Overridden`; a normal release and another member are refused.
+ * published as `Blackout Overridden`; a normal release and another member are refused. An RFC
+ * with a planned window shows its conflicts and its own free windows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEvent } from '../../infra/local/eventbridge/bus.ts';
@@ -122,6 +123,36 @@ describe('a release meets a blackout', () => {
     const bad = await t.call('GET', `/releases/${created.id}/next-windows?duration=soon`);
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain('duration');
+  });
+
+  it('shows an RFC’s conflicts for its planned window and its next free windows', async () => {
+    const rfc = await t.call(
+      'POST',
+      '/changes',
+      {
+        title: 'Patch the database',
+        type: 'normal',
+        risk: 'low',
+        impact: 'low',
+        urgency: 'low',
+        ciIds: [db],
+        plannedStart: iso(base + HOUR),
+        plannedEnd: iso(base + 3 * HOUR),
+      },
+      'admin',
+    );
+    expect(rfc.status, JSON.stringify(rfc.body)).toBe(201);
+    expect(rfc.body.blackoutConflicts).toEqual([expect.objectContaining(expectedConflict())]);
+    const windows = await t.call(
+      'GET',
+      `/changes/${rfc.body.id}/next-windows?duration=PT2H&count=1`,
+      undefined,
+      'tech',
+    );
+    expect(windows.status, JSON.stringify(windows.body)).toBe(200);
+    expect(windows.body.items).toEqual([
+      expect.objectContaining({ start: blackout.end, end: iso(base + 4 * HOUR) }),
+    ]);
   });
 
   it('keeps a normal release out of Deployment, naming the SLA and window; no override for it', async () => {
