@@ -8,6 +8,7 @@
  * is then placed in its zone (RFC 5545 §3.3.5: a local time that does not exist is read with the
  * offset before the gap; one that occurs twice is its first occurrence). docs/decisions.md.
  */
+import { createContext, Script } from 'node:vm';
 import * as rruleModule from 'rrule';
 
 // rrule ships CommonJS for Node and ESM for bundlers: its classes are on the namespace (bundled)
@@ -231,6 +232,68 @@ export interface Occurrence {
   readonly end: number;
 }
 
+// ---------------------------------------------------------------------------------------------
+// A watchdog for `rrule`
+
+/**
+ * `rrule` checks UNTIL and its own end only when a period yields an occurrence: a rule whose parts
+ * match nothing (`FREQ=HOURLY;BYSETPOS=2`: one time per hour, never a second) is iterated period
+ * by period to the year 9999 — minutes of CPU for an hourly one. No option bounds that, so each
+ * expansion runs under V8's own watchdog (`vm`'s `timeout` stops whatever runs, functions of
+ * this context included): a rule is refused when it is recorded if it finds no occurrence in
+ * time (`RULE_PROBE_MS`), and an expansion that overruns (`EXPANSION_MS`) keeps what it found
+ * and says `truncated`. The result never depends on the watchdog otherwise.
+ */
+const watchdog = { context: createContext({ run: (): void => {} }), script: new Script('run()') };
+
+/** At most this long to find a new rule's first occurrence when it is recorded. */
+export const RULE_PROBE_MS = 500;
+/** At most this long for one expansion of one rule when windows are read. */
+export const EXPANSION_MS = 3_000;
+
+/** Runs `work` for at most `ms`; false when it was stopped. */
+function withinTime(work: () => void, ms: number): boolean {
+  watchdog.context.run = work;
+  try {
+    watchdog.script.runInContext(watchdog.context, { timeout: ms });
+    return true;
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return false;
+    throw error;
+  } finally {
+    watchdog.context.run = () => {};
+  }
+}
+
+/** Periods of a fixed length in floating time (no months or years, whose length varies). */
+const FIXED_PERIODS: Readonly<Record<number, number>> = {
+  [rrule.RRule.HOURLY]: HOUR,
+  [rrule.RRule.DAILY]: DAY,
+  [rrule.RRule.WEEKLY]: 7 * DAY,
+};
+
+/**
+ * A DTSTART moved forward by whole periods to at least one period before `floatingFrom`, for a
+ * rule without COUNT whose period has a fixed length (hourly, daily, weekly): such a rule repeats
+ * exactly every INTERVAL periods from DTSTART (its BYxxx defaults — weekday, hour, minute — are
+ * the same at every such step), so no occurrence from `floatingFrom` on changes, while `rrule`,
+ * which iterates from DTSTART, is spared years of occurrences (an hourly rule begun in 2020 is
+ * 50,000 of them by 2026). The period that holds the new DTSTART, where DTSTART cuts occurrences
+ * off, ends before `floatingFrom`. Other rules are returned as they are: a monthly rule has 12
+ * occurrences a year, and COUNT counts from the first.
+ */
+function fastForward(
+  startFloating: number,
+  options: { freq?: number; interval?: number; count?: number | null },
+  floatingFrom: number,
+): number {
+  const period = options.freq !== undefined ? FIXED_PERIODS[options.freq] : undefined;
+  if (period === undefined || (options.count !== undefined && options.count !== null)) return startFloating;
+  const step = period * (options.interval ?? 1);
+  const steps = Math.floor((floatingFrom - startFloating) / step) - 1;
+  return steps > 0 ? startFloating + steps * step : startFloating;
+}
+
 /**
  * The occurrences whose interval `[start, end)` meets `[from, to)` (half-open: one that ends
  * exactly at `from` is not in it), earliest first, at most `limit` (then `truncated`).
@@ -240,6 +303,7 @@ export function occurrencesIn(
   from: number,
   to: number,
   limit: number,
+  budgetMs: number = EXPANSION_MS,
 ): { occurrences: Occurrence[]; truncated: boolean } {
   const { RRule } = rrule;
   const body = recurrence.rule.replace(/^RRULE:/i, '');
@@ -248,15 +312,25 @@ export function occurrencesIn(
   // occurrences after the instant are dropped below. A date or local UNTIL is local already.
   const untilUtc = /UNTIL=\d{8}T\d{6}Z/i.test(body) ? options.until?.getTime() : undefined;
   if (untilUtc !== undefined) options.until = new Date(untilUtc + 14 * HOUR);
-  const rule = new RRule({ ...options, dtstart: new Date(recurrence.startFloating) });
   // Local time is at most 14 h from UTC, and an occurrence starts at most its duration before `to`
   // ends it: search the floating range that wide, then keep the exact matches.
   const span = recurrence.duration.days * DAY + recurrence.duration.exact + DAY;
   const floatingFrom = new Date(from - span - 14 * HOUR);
   const floatingTo = new Date(to + 14 * HOUR);
+  const dtstart = fastForward(recurrence.startFloating, options, floatingFrom.getTime());
+  // `rrule` iterates until an occurrence passes the range: a rule whose BYxxx parts match nothing
+  // (BYSETPOS=2 of one-element sets) would be iterated to the year 9999. Ending the rule with the
+  // range bounds that, and changes no occurrence in it.
+  const until = Math.min(options.until?.getTime() ?? Number.POSITIVE_INFINITY, floatingTo.getTime());
+  const rule = new RRule({ ...options, until: new Date(until), dtstart: new Date(dtstart) });
   const occurrences: Occurrence[] = [];
   let truncated = false;
-  rule.between(floatingFrom, floatingTo, true, (date) => {
+  const finished = withinTime(() => {
+    rule.between(floatingFrom, floatingTo, true, accept);
+  }, budgetMs);
+  return { occurrences, truncated: truncated || !finished };
+
+  function accept(date: Date): boolean {
     const startFloating = date.getTime();
     const start = instantOf(startFloating, recurrence.zone);
     if (untilUtc !== undefined && start > untilUtc) return false;
@@ -269,6 +343,5 @@ export function occurrencesIn(
     }
     occurrences.push({ start, end });
     return true;
-  });
-  return { occurrences, truncated };
+  }
 }

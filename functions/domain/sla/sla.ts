@@ -16,6 +16,7 @@ import {
   occurrencesIn,
   parseDuration,
   parseLocalDateTime,
+  RULE_PROBE_MS,
   ruleProblem,
 } from './recurrence.ts';
 
@@ -99,6 +100,10 @@ export function blackoutProblems(blackout: Blackout, index: number): FieldError[
           'must be a positive ISO 8601 duration of weeks, days, hours, minutes, seconds, at most 31 days (PT6H)',
       });
     }
+    if (errors.length === 0) {
+      const sparse = sparseRule(blackout);
+      if (sparse) errors.push({ path: at('rrule'), message: sparse });
+    }
     return errors;
   }
   const start = instant(blackout.start);
@@ -111,6 +116,37 @@ export function blackoutProblems(blackout: Blackout, index: number): FieldError[
   }
   return errors;
 }
+
+/** How far from its start a rule's first occurrence must be found. */
+const FIRST_OCCURRENCE_YEARS = 10;
+
+/**
+ * Why a well-formed rule cannot be a blackout: it has no occurrence in its first ten years (its
+ * parts match no date, or UNTIL comes before its start), or finding one takes `rrule` longer
+ * than {@link RULE_PROBE_MS} — a rule that rare would stall every read of windows.
+ */
+function sparseRule(blackout: RecurringBlackout): string | undefined {
+  const startFloating = parseLocalDateTime(blackout.start) as number;
+  const from = startFloating - DAY;
+  const found = occurrencesIn(
+    {
+      rule: blackout.rrule,
+      startFloating,
+      duration: parseDuration(blackout.duration) as Duration,
+      zone: blackout.tz,
+    },
+    from,
+    from + FIRST_OCCURRENCE_YEARS * 366 * DAY,
+    1,
+    RULE_PROBE_MS,
+  );
+  if (found.occurrences.length > 0) return undefined;
+  return found.truncated
+    ? `matches too rarely: no occurrence found within ${RULE_PROBE_MS} ms of expansion (check BYSETPOS, BYxxx and INTERVAL)`
+    : `has no occurrence in the ${FIRST_OCCURRENCE_YEARS} years from its start (its parts match no date, or UNTIL is before start)`;
+}
+
+const DAY = 86_400_000;
 
 function assertBlackouts(blackouts: readonly Blackout[]): void {
   const errors = blackouts.flatMap((b, i) => blackoutProblems(b, i));

@@ -5,6 +5,7 @@
  * Every expected instant is written out by hand from the zone's offsets, not computed by the code
  * under test.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, ruleProblem } from '../../../functions/domain/sla/recurrence.ts';
 import { type Blackout, blackoutProblems, overlaps, windowsIn } from '../../../functions/domain/sla/sla.ts';
@@ -264,5 +265,137 @@ describe('what a blackout must be', () => {
     expect(parseDuration('P2W')).toEqual({ days: 14, exact: 0 });
     for (const bad of ['P1M', 'PT0S', 'P', 'PT', 'P5W', '6h', 'PT1.5H'])
       expect(parseDuration(bad)).toBeUndefined();
+  });
+});
+
+describe('expanding a rule from far back', () => {
+  const DAY = 86_400_000;
+  const zones = ['UTC', 'Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Australia/Lord_Howe'];
+  const rules = fc.oneof(
+    fc.record({
+      freq: fc.constantFrom('HOURLY', 'DAILY', 'WEEKLY'),
+      interval: fc.integer({ min: 1, max: 5 }),
+      byday: fc.subarray(['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'], { minLength: 0, maxLength: 3 }),
+      byhour: fc.subarray([0, 2, 3, 9, 17, 23], { minLength: 0, maxLength: 2 }),
+      setpos: fc.option(fc.constantFrom(1, -1, 2), { nil: undefined }),
+      until: fc.option(fc.integer({ min: 0, max: 150 }), { nil: undefined }),
+    }),
+  );
+
+  it('gives the same occurrences in a range as expanding from the first one (hourly, daily, weekly)', () => {
+    fc.assert(
+      fc.property(
+        rules,
+        fc.constantFrom(...zones),
+        fc.integer({ min: 0, max: 120 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 0, max: 86_399 }),
+        (r, tz, offsetDays, lengthDays, seconds) => {
+          const parts = [`FREQ=${r.freq}`, `INTERVAL=${r.interval}`];
+          if (r.byday.length > 0) parts.push(`BYDAY=${r.byday.join(',')}`);
+          if (r.byhour.length > 0 && r.freq !== 'HOURLY') parts.push(`BYHOUR=${r.byhour.join(',')}`);
+          if (r.setpos !== undefined && (r.byday.length > 0 || r.byhour.length > 0))
+            parts.push(`BYSETPOS=${r.setpos}`);
+          if (r.until !== undefined) {
+            parts.push(
+              `UNTIL=${new Date(Date.UTC(2020, 0, 1) + r.until * DAY).toISOString().slice(0, 10).replaceAll('-', '')}`,
+            );
+          }
+          const blackout: Blackout = {
+            rrule: parts.join(';'),
+            start: '2020-01-01T22:30',
+            duration: 'PT5H',
+            tz,
+            reason: 'r',
+          };
+          // Rules that are refused when recorded (no occurrence found in time) are not expanded.
+          fc.pre(blackoutProblems(blackout, 0).length === 0);
+          const sla = { id: 'sla_x', blackouts: [blackout] };
+          const from = Date.UTC(2020, 0, 1) + offsetDays * DAY + seconds * 1000;
+          const to = from + lengthDays * DAY;
+          const iso = (ms: number) => new Date(ms).toISOString();
+          // The reference: every occurrence from the rule's first, then those in the range.
+          const all = windowsIn(sla, '2019-12-30T00:00:00Z', iso(to), 200_000).windows;
+          const expected = all.filter((w) => Date.parse(w.start) < to && from < Date.parse(w.end));
+          expect(windowsIn(sla, iso(from), iso(to), 200_000).windows).toEqual(expected);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('is quick for an hourly rule begun years before the range', () => {
+    const sla = {
+      id: 'sla_x',
+      blackouts: [
+        {
+          rrule: 'FREQ=HOURLY',
+          start: '2015-01-01T00:10',
+          duration: 'PT20M',
+          tz: 'Europe/Berlin',
+          reason: 'r',
+        },
+      ],
+    };
+    const started = performance.now();
+    const found = windowsIn(sla, '2026-12-01T00:00:00Z', '2026-12-02T00:00:00Z');
+    expect(found.windows).toHaveLength(24);
+    expect(found.windows[0]?.start).toBe('2026-12-01T00:10:00.000Z');
+    // From 2015 that would be over 100,000 occurrences to iterate; from just before the range, a few.
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+});
+
+describe('rules that match too rarely', () => {
+  it('are refused when recorded, naming the rule, instead of stalling every read', () => {
+    const started = performance.now();
+    // One time per hour, so a second one (BYSETPOS=2) never exists: rrule would iterate to 9999.
+    expect(
+      blackoutProblems(
+        {
+          rrule: 'FREQ=HOURLY;BYSETPOS=2',
+          start: '2026-01-01T00:00',
+          duration: 'PT1H',
+          tz: 'UTC',
+          reason: 'r',
+        },
+        0,
+      ),
+    ).toEqual([{ path: 'blackouts.0.rrule', message: expect.stringMatching(/^matches too rarely/) }]);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    // February 30th never comes; the monthly rule finds that out quickly.
+    expect(
+      blackoutProblems(
+        {
+          rrule: 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30',
+          start: '2026-01-01T00:00',
+          duration: 'PT1H',
+          tz: 'UTC',
+          reason: 'r',
+        },
+        0,
+      ),
+    ).toEqual([
+      { path: 'blackouts.0.rrule', message: expect.stringMatching(/^has no occurrence in the 10 years/) },
+    ]);
+  });
+
+  it('stored before that check, end their expansion in bounded time, marked truncated', () => {
+    const sla = {
+      id: 'sla_x',
+      blackouts: [
+        {
+          rrule: 'FREQ=HOURLY;BYSETPOS=2',
+          start: '2026-01-01T00:00',
+          duration: 'PT1H',
+          tz: 'UTC',
+          reason: 'r',
+        },
+      ],
+    };
+    const started = performance.now();
+    const found = windowsIn(sla, '2026-12-01T00:00:00Z', '2026-12-02T00:00:00Z');
+    expect(found).toEqual({ windows: [], truncated: true });
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
