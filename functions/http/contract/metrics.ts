@@ -4,9 +4,11 @@
  * team (`GET /metrics/releases`). Both are served by the metrics function: incidents exist for the
  * metrics, and the releases resource stays as it is.
  */
+
+import { ValidationError } from '#domain/errors';
 import { INCIDENT_SEVERITIES } from '#domain/metrics/incident';
 import { GRANULARITIES } from '#domain/metrics/periods';
-import { METRICS_LIMITS, metricsAccess } from '#domain/metrics/service';
+import { METRICS_LIMITS, metricsAccess, metricsRange } from '#domain/metrics/service';
 import { ID_PATTERN, idOf, Timestamp, z } from './common.ts';
 import { ReleaseParams } from './releases.ts';
 import { resource, route } from './route.ts';
@@ -65,7 +67,19 @@ export const MetricsQuery = z
       description: 'Calendar months, or ISO 8601 weeks (from Monday; `2026-W53`), in UTC.',
     }),
   })
-  .strict();
+  .strict()
+  .superRefine((query, ctx) => {
+    // The use case's own rule of a range (it checks again with its clock), so that a range that
+    // ends before it starts or is too long is named like every other field of the query. A day
+    // that is not one is named once, by its own schema.
+    if ([query.from, query.to].some((d) => d !== undefined && !Day.safeParse(d).success)) return;
+    try {
+      metricsRange(query, new Date());
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      for (const e of error.errors) ctx.addIssue({ code: 'custom', path: [e.path], message: e.message });
+    }
+  });
 
 const Figures = z
   .object({
