@@ -497,7 +497,7 @@ export function sampleEvents(): DomainEvent[] {
         {
           reference,
           severity,
-          occurredAt: '2026-12-02T07:40:00+01:00',
+          occurredAt: '2026-11-20T07:40:00+01:00',
           summary: 'Payslips show last month’s tax rate',
         },
         actor('rita', [release.team.id]),
