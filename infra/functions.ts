@@ -57,6 +57,12 @@ export const functionSpecs: Readonly<Record<FunctionName, FunctionSpec>> = {
     ],
     workflowCatalog: 'resolve',
   },
+  'record-release-metrics': {
+    entry: 'functions/events/record-release-metrics.ts',
+    description:
+      "Release Stage Entered, Release Backed Out or Incident Attributed → the release's metrics fact derived from the table and applied to the counters per period and team, once",
+    table: 'write',
+  },
   'record-stage': {
     entry: 'functions/steps/record-stage.ts',
     description: 'Records the task token of the stage an execution waits in',

@@ -4,7 +4,8 @@
  */
 import { ChangeStateChanged } from '../functions/domain/change/events.ts';
 import { DEFAULT_EVENT_BUS_NAME, EVENT_SOURCE } from '../functions/domain/events.ts';
-import { ReleaseStageEntered } from '../functions/domain/release/events.ts';
+import { IncidentAttributed } from '../functions/domain/metrics/events.ts';
+import { ReleaseBackedOut, ReleaseStageEntered } from '../functions/domain/release/events.ts';
 import { DeploymentTaskCompleted } from '../functions/domain/task/events.ts';
 import { RUN_KINDS, SUBJECT_KINDS } from '../functions/domain/workflow-run/run.ts';
 
@@ -21,7 +22,8 @@ export type EventTargetName =
   | 'signal-execution'
   | 'create-deployment-tasks'
   | 'apply-ci-updates'
-  | 'reconcile-executions';
+  | 'reconcile-executions'
+  | 'record-release-metrics';
 
 export interface RuleDefinition {
   readonly name: string;
@@ -54,6 +56,7 @@ export const consumerAsyncInvoke: Readonly<Record<EventTargetName, AsyncInvokeSe
   'create-deployment-tasks': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
   'apply-ci-updates': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
   'reconcile-executions': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 300 },
+  'record-release-metrics': { maximumRetryAttempts: 2, maximumEventAgeSeconds: 21_600 },
 };
 
 export const rules: readonly RuleDefinition[] = [
@@ -107,6 +110,16 @@ export const rules: readonly RuleDefinition[] = [
       'detail-type': [DeploymentTaskCompleted.type],
     },
     target: 'apply-ci-updates',
+  },
+  {
+    name: 'release-metrics-on-release-changes',
+    description:
+      "Keeps the release metrics counters (per period and team): a release's fact derived again from the table on each move, back-out or incident attributed (applied once, whatever the delivery).",
+    eventPattern: {
+      source: [EVENT_SOURCE],
+      'detail-type': [ReleaseStageEntered.type, ReleaseBackedOut.type, IncidentAttributed.type],
+    },
+    target: 'record-release-metrics',
   },
 ];
 

@@ -17,6 +17,7 @@ import type { RunKind, RunSubject } from '#domain/workflow-run/run';
 import { DynamoChangeStore } from '#store/change-repository';
 import { DynamoCiStore } from '#store/ci-repository';
 import { DynamoKbStore } from '#store/kb-repository';
+import { DynamoMetricsStore } from '#store/metrics-repository';
 import { DynamoReleaseStore } from '#store/release-repository';
 import { DynamoSlaStore } from '#store/sla-repository';
 import { DynamoTaskStore } from '#store/task-repository';
@@ -55,6 +56,8 @@ export interface AppPorts
   readonly tasks: DynamoTaskStore;
   readonly kb: DynamoKbStore;
   readonly slas: DynamoSlaStore;
+  /** Incidents, release facts and metrics counters (the metrics' ports are a subset of these). */
+  readonly metrics: DynamoMetricsStore;
   /** The back-out's view of the CMDB and of the knowledge base's procedures. */
   readonly cmdb: BackoutPorts['cmdb'];
   readonly procedures: BackoutPorts['procedures'];
@@ -106,6 +109,7 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     tasks: new DynamoTaskStore(clients.db, config.tableName),
     kb,
     slas: new DynamoSlaStore(clients.db, config.tableName),
+    metrics: new DynamoMetricsStore(clients.db, config.tableName),
     cis,
     cmdb: cmdbForBackout({ cis, clock, ids }),
     procedures: proceduresForBackout({ kb }),

@@ -13,6 +13,7 @@ import {
 import { ConfigurationItemCreated, ConfigurationItemUpdated } from './ci/events.ts';
 import { EVENT_TYPES, type EventDefinition, type EventType } from './events.ts';
 import { KnowledgeArticlePublished, KnowledgeArticleUpdated } from './kb/events.ts';
+import { IncidentAttributed } from './metrics/events.ts';
 import {
   BlackoutOverridden,
   ReleaseBackedOut,
@@ -59,6 +60,7 @@ export const EVENT_CATALOGUE: { readonly [T in EventType]: EventDefinition<T> } 
   'Knowledge Article Updated': KnowledgeArticleUpdated,
   'SLA Created': SlaCreated,
   'SLA Updated': SlaUpdated,
+  'Incident Attributed': IncidentAttributed,
   'Team Created': TeamCreated,
   'Team Updated': TeamUpdated,
   'User Created': UserCreated,

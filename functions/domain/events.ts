@@ -40,6 +40,7 @@ export const EVENT_TYPES = [
   'Knowledge Article Updated',
   'SLA Created',
   'SLA Updated',
+  'Incident Attributed',
   'Team Created',
   'Team Updated',
   'User Created',

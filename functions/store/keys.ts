@@ -2,6 +2,7 @@
  * Key builders for the single table. Every item type's keys are made here and nowhere else.
  */
 import type { EventSubject } from '#domain/events';
+import type { Granularity } from '#domain/metrics/periods';
 import type { RunKind } from '#domain/workflow-run/run';
 
 const PREFIX: Record<EventSubject['kind'], string> = {
@@ -103,6 +104,18 @@ export const keys = {
   ciUpdateApplied: (releaseId: string, taskId: string, index: number) => ({
     pk: aggregatePk('release', releaseId),
     sk: `${CI_UPDATE_APPLIED_PREFIX}${taskId}#${String(index).padStart(4, '0')}`,
+  }),
+  /** An incident attributed to a release, beside it: one per service-desk reference (must not exist). */
+  incident: (releaseId: string, reference: string) => ({
+    pk: aggregatePk('release', releaseId),
+    sk: `${INCIDENT_PREFIX}${reference}`,
+  }),
+  /** What a release adds to the metrics counters (its fact), beside it. */
+  metricsFact: (releaseId: string) => ({ pk: aggregatePk('release', releaseId), sk: METRICS_FACT_SK }),
+  /** The metrics counter of one period and release team (`null`: releases of no team). */
+  metricsCounter: (granularity: Granularity, period: string, teamId: string | null) => ({
+    pk: metricsCounters(granularity),
+    sk: `${period}#${teamId === null ? NO_TEAM : `TEAM#${teamId}`}`,
   }),
 };
 
@@ -337,3 +350,23 @@ export function slaIndexKeys(sla: { id: string; name: string }) {
 export const slaLists = {
   all: { index: 'gsi1', partition: 'SLAS' },
 } as const;
+
+/** Sort-key prefix of the incidents in a release's partition. */
+export const INCIDENT_PREFIX = 'INC#';
+/** Sort key of a release's metrics fact. */
+export const METRICS_FACT_SK = '#METRICS';
+/** The team part of the sort key of a counter of releases of no team (sorts before `TEAM#`). */
+const NO_TEAM = '-';
+
+/**
+ * The partition of one granularity's metrics counters (`METRICS#month`, `METRICS#week`), sorted by
+ * `<period>#<team>`: period keys sort in time order, so a range of periods is one Query.
+ */
+export const metricsCounters = (granularity: Granularity) => `METRICS#${granularity}`;
+
+/** The sort-key range of every team's counters from period `from` to period `to`, both included. */
+export const metricsCounterRange = (granularity: Granularity, from: string, to: string) => ({
+  partition: metricsCounters(granularity),
+  // `~` sorts after every character of a team id (ID_PATTERN) and after NO_TEAM.
+  sortRange: { from: `${from}#`, to: `${to}#~` },
+});

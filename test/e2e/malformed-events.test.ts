@@ -110,13 +110,18 @@ describe('malformed events', () => {
         },
       },
     );
-    await eventually(() => expect(t.cloud.bus.failedInvocations().length).toBe(failedBefore + 3));
+    // The bad signal reaches two consumers (signal-execution and record-release-metrics): both refuse it.
+    await eventually(() => expect(t.cloud.bus.failedInvocations().length).toBe(failedBefore + 4));
 
     const failed = t.cloud.bus.failedInvocations().slice(failedBefore);
-    const of = (eventId: string) =>
-      failed.find((f) => (f.requestPayload as { detail: { id: string } }).detail.id === eventId);
+    const of = (eventId: string, fn: string) =>
+      failed.find(
+        (f) =>
+          (f.requestPayload as { detail: { id: string } }).detail.id === eventId &&
+          f.requestContext.functionArn.includes(`:function:${fn}:`),
+      );
     const expectFailed = (eventId: string, fn: string, message: RegExp) => {
-      const record = of(eventId);
+      const record = of(eventId, fn);
       expect(record, eventId).toBeDefined();
       expect(record?.requestContext).toMatchObject({
         functionArn: `arn:aws:lambda:local:000000000000:function:${fn}:$LATEST`,
@@ -139,6 +144,11 @@ describe('malformed events', () => {
     expectFailed(
       'evt_bad_signal',
       'signal-execution',
+      /^Malformed event: "Release Stage Entered": detail\.data\.signal\.entry: /,
+    );
+    expectFailed(
+      'evt_bad_signal',
+      'record-release-metrics',
       /^Malformed event: "Release Stage Entered": detail\.data\.signal\.entry: /,
     );
     // The same records over HTTP.

@@ -836,6 +836,16 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       { name: 'Probed', expectedVersion: 1 },
       { nobody: 403, tech: 403, rm2: 403, rm: 403, admin: 'ok' },
     ],
+    // Release metrics: read by every process holder. Incidents are attributed by the release's
+    // team (or change managers, or administrators): this release is in Assessment, never
+    // deployed (422 once allowed).
+    ['GET', '/metrics/releases', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
+    [
+      'POST',
+      `/releases/${release}/incidents`,
+      { reference: 'INC-PROBE', severity: 'low', occurredAt: new Date().toISOString(), summary: 'Probe' },
+      { nobody: 403, tech: 403, rm2: 403, rm: 422, admin: 422 },
+    ],
   ];
 
   it('answers each caller as the table says, for every route the document lists', async () => {

@@ -707,6 +707,59 @@ describe('HTTP API', () => {
   });
 });
 
+describe('release metrics', () => {
+  const tableArn = () => ({ 'Fn::GetAtt': [logicalId(stack.data.table), 'Arn'] });
+
+  it('routes every move, back-out and incident attributed to the record-release-metrics consumer', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: logicalId(stack.events.bus) },
+      EventPattern: {
+        source: ['release-desk'],
+        'detail-type': ['Release Stage Entered', 'Release Backed Out', 'Incident Attributed'],
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalId(stack.handlers.get('record-release-metrics')), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack.events.deadLetterQueue.queue), 'Arn'] } },
+        }),
+      ],
+    });
+  });
+
+  it.each(['record-release-metrics', 'metrics'] as const)(
+    '%s reads and writes the table (its facts and counters in one transaction), with no Step Functions and no bus',
+    (name) => {
+      const statements = functionStatements(name);
+      const onTable = actionsOf(
+        statements.filter((s) => JSON.stringify(s.Resource).includes(JSON.stringify(tableArn()))),
+      );
+      // A transaction's puts and condition checks are authorised as PutItem and ConditionCheckItem.
+      expect(onTable).toEqual(
+        expect.arrayContaining([
+          'dynamodb:GetItem',
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:ConditionCheckItem',
+        ]),
+      );
+      expect(
+        actionsOf(statements).filter((a) => a.startsWith('states:') || a === 'events:PutEvents'),
+      ).toEqual([]);
+      expect('DEFAULT_WORKFLOW_STATE_MACHINES' in environmentOf(name)).toBe(false);
+    },
+  );
+
+  it('serves both metrics routes from the metrics function, behind the JWT authorizer', () => {
+    for (const routeKey of ['GET /metrics/releases', 'POST /releases/{id}/incidents']) {
+      expect(routeTable[routeKey]?.handler, routeKey).toBe('metrics');
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: routeKey,
+        AuthorizationType: 'JWT',
+      });
+    }
+  });
+});
+
 describe('outputs', () => {
   it('exports the API URL, user pool, client, hosted UI, alarm topic, table and bus', () => {
     const outputs = Object.keys(template.toJSON().Outputs ?? {});

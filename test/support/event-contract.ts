@@ -8,6 +8,7 @@ import { type Change, newChange, recordVote, updateChange } from '../../function
 import { newCi, updateCi } from '../../functions/domain/ci/ci.ts';
 import type { DomainEvent, EventType } from '../../functions/domain/events.ts';
 import { newArticle, reviseArticle } from '../../functions/domain/kb/article.ts';
+import { newIncident } from '../../functions/domain/metrics/incident.ts';
 import { BlackoutOverridden, ReleaseBackedOut } from '../../functions/domain/release/events.ts';
 import {
   newRelease,
@@ -513,6 +514,26 @@ export function sampleEvents(): DomainEvent[] {
       },
     ),
   );
+  // Incidents attributed to the release: a critical one (the documented rule's example) and a
+  // minor one of a release of no team.
+  for (const [reference, severity, teamId] of [
+    ['INC0012345', 'critical', release.team.id],
+    ['INC0012399', 'low', undefined],
+  ] as const) {
+    events.push(
+      newIncident(
+        { id: created.release.id, ...(teamId !== undefined ? { teamId } : {}) },
+        {
+          reference,
+          severity,
+          occurredAt: '2026-11-20T07:40:00+01:00',
+          summary: 'Payslips show last month’s tax rate',
+        },
+        actor('rita', [release.team.id]),
+        deps,
+      ).event,
+    );
+  }
   return events;
 }
 

@@ -31,6 +31,11 @@ import {
 import type { DomainEvent, EventSubject } from '#domain/events';
 import type { Article, ArticleKind } from '#domain/kb/article';
 import type { ArticleFilter, ArticleLink, KbStore } from '#domain/kb/ports';
+import { type Counter, type CounterKey, counterId, emptyCounter } from '#domain/metrics/counters';
+import type { ReleaseFact } from '#domain/metrics/fact';
+import type { Incident } from '#domain/metrics/incident';
+import type { Granularity } from '#domain/metrics/periods';
+import type { MetricsStore, StoredFact } from '#domain/metrics/ports';
 import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
@@ -1396,6 +1401,97 @@ export class FakeCiStore extends Recorder implements CiStore {
   }
 }
 
+// Release metrics
+
+/**
+ * The metrics store (`DynamoMetricsStore`): incidents beside their release (one per reference,
+ * committed with their event), each release's fact and the counters per period and team, written
+ * together only if every one is still at the version read.
+ */
+export class FakeMetricsStore extends Recorder implements MetricsStore {
+  readonly incidents = new Map<string, Incident>();
+  readonly facts = new Map<string, StoredFact>();
+  /** Stored counters by `counterId`. */
+  readonly stored = new Map<string, Counter>();
+  readonly table: FakeTable;
+
+  constructor(table = new FakeTable()) {
+    super();
+    this.table = table;
+  }
+
+  async attribute(incident: Incident, event: DomainEvent, idempotency?: IdempotencyRequest) {
+    this.called('attribute', incident, event, idempotency);
+    const key = `${incident.releaseId}#${incident.reference}`;
+    const { replayedId } = this.table.commit({
+      stale: this.incidents.has(key),
+      writes: 1,
+      events: [event],
+      idempotency,
+      resourceId: incident.reference,
+      write: () => this.incidents.set(key, copy(incident)),
+    });
+    return replayedId === undefined ? {} : { replayed: replayedId };
+  }
+
+  async incident(releaseId: string, reference: string): Promise<Incident | undefined> {
+    this.called('incident', releaseId, reference);
+    const found = this.incidents.get(`${releaseId}#${reference}`);
+    return found && copy(found);
+  }
+
+  async fact(releaseId: string): Promise<StoredFact | undefined> {
+    this.called('fact', releaseId);
+    const found = this.facts.get(releaseId);
+    return found && copy(found);
+  }
+
+  async counters(wanted: readonly CounterKey[]): Promise<Counter[]> {
+    this.called('counters', wanted);
+    return wanted.map((key) => copy(this.stored.get(counterId(key)) ?? emptyCounter(key)));
+  }
+
+  async applyFact(
+    releaseId: string,
+    fact: ReleaseFact | null,
+    factVersion: number,
+    counters: readonly Counter[],
+  ): Promise<void> {
+    this.called('applyFact', releaseId, fact, factVersion, counters);
+    const stale =
+      (this.facts.get(releaseId)?.version ?? 0) !== factVersion ||
+      counters.some((c) => (this.stored.get(counterId(c))?.version ?? 0) !== c.version);
+    this.table.commit({
+      stale,
+      writes: 1 + counters.length,
+      events: [],
+      write: () => {
+        this.facts.set(releaseId, copy({ fact, version: factVersion + 1 }));
+        for (const c of counters) this.stored.set(counterId(c), copy({ ...c, version: c.version + 1 }));
+      },
+    });
+  }
+
+  /** Like the Query of a granularity's partition between two periods, in sort-key order. */
+  async countersIn(
+    granularity: Granularity,
+    range: { from: string; to: string },
+    teamId?: string | undefined,
+  ): Promise<Counter[]> {
+    this.called('countersIn', granularity, range, teamId);
+    return [...this.stored.values()]
+      .filter(
+        (c) =>
+          c.granularity === granularity &&
+          c.period >= range.from &&
+          c.period <= range.to &&
+          (teamId === undefined || c.teamId === teamId),
+      )
+      .sort((a, b) => (counterId(a) < counterId(b) ? -1 : 1))
+      .map(copy);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // ---------------------------------------------------------------------------------------------
 // One world
@@ -1424,6 +1520,7 @@ export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> }
     cis: new FakeCiStore(table),
     kb: new FakeKbStore(table),
     slas: new FakeSlaStore(table),
+    metrics: new FakeMetricsStore(table),
     waits: new FakeWaitStore(),
     workflows,
     workflowStore,

@@ -18,6 +18,7 @@ import deploymentTaskFailed from './deployment-task-failed.json' with { type: 'j
 import deploymentTaskRetried from './deployment-task-retried.json' with { type: 'json' };
 import deploymentTaskStarted from './deployment-task-started.json' with { type: 'json' };
 import deploymentTasksReady from './deployment-tasks-ready.json' with { type: 'json' };
+import incidentAttributed from './incident-attributed.json' with { type: 'json' };
 import knowledgeArticlePublished from './knowledge-article-published.json' with { type: 'json' };
 import knowledgeArticleUpdated from './knowledge-article-updated.json' with { type: 'json' };
 import releaseBackedOut from './release-backed-out.json' with { type: 'json' };
@@ -61,6 +62,7 @@ export const eventSchemas: Readonly<Record<EventType, JsonSchema>> = {
   'Knowledge Article Updated': knowledgeArticleUpdated,
   'SLA Created': slaCreated,
   'SLA Updated': slaUpdated,
+  'Incident Attributed': incidentAttributed,
   'Team Created': teamCreated,
   'Team Updated': teamUpdated,
   'User Created': userCreated,

@@ -7,6 +7,7 @@ import type { FunctionSpec } from '#app/function-access';
 import { changeRoutes } from './changes.ts';
 import { ciRoutes } from './cis.ts';
 import { kbRoutes } from './kb.ts';
+import { metricsRoutes } from './metrics.ts';
 import { releaseRoutes } from './releases.ts';
 import { type DeclaredRoute, httpEntry } from './route.ts';
 import { healthRoutes, openapiRoutes } from './service.ts';
@@ -28,6 +29,7 @@ export const resources = [
   userRoutes,
   kbRoutes,
   slaRoutes,
+  metricsRoutes,
 ] as const;
 
 /** The `$default` route's function: answers what no declared route matches (404 / 405). */
