@@ -7,8 +7,55 @@ import type { Change } from '#domain/change/change';
 import type { ApprovalQueue, ChangeFilter, ChangeStore } from '#domain/change/ports';
 import type { Page } from '#domain/ports';
 import { CHANGE_RELEASE_PREFIX, changeIndexKeys, changeLists, keys } from './keys.ts';
-import { type QueryFilter, queryPage } from './query-page.ts';
+import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
 import { DynamoRunStore } from './run-repository.ts';
+
+/** Instants compare as strings only in one form: the stored one (`toISOString`). */
+const instant = (value: string | undefined) =>
+  value === undefined ? undefined : new Date(value).toISOString();
+
+/**
+ * The query for a filtered RFC list: state, then type, then planned start picks the index; the
+ * other filters are applied within it.
+ */
+export function changeQuery(filter: ChangeFilter): PartitionQuery {
+  const from = instant(filter.plannedFrom);
+  const to = instant(filter.plannedTo);
+  const byPlanned = from !== undefined || to !== undefined;
+  const list =
+    filter.state !== undefined
+      ? changeLists.state(filter.state)
+      : filter.type !== undefined
+        ? changeLists.type(filter.type)
+        : byPlanned
+          ? changeLists.planned
+          : changeLists.all;
+  const conditions: string[] = [];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const where = (attribute: string, op: string, value: unknown) => {
+    names[`#f${conditions.length}`] = attribute;
+    values[`:f${conditions.length}`] = value;
+    conditions.push(`#f${conditions.length} ${op} :f${conditions.length}`);
+  };
+  // By state and type: the state's index, the type applied within it; so is a planned range.
+  if (filter.state !== undefined && filter.type !== undefined) where('type', '=', filter.type);
+  const inPlanned = list === changeLists.planned;
+  if (!inPlanned) {
+    if (from !== undefined) where('plannedStart', '>=', from);
+    if (to !== undefined) where('plannedStart', '<', to);
+  }
+  return {
+    index: list.index,
+    partition: list.partition,
+    // Planned-start keys are `<plannedStart>#<id>`: ≥ from includes a start equal to `from`,
+    // ≤ to excludes one equal to `to` (its key is longer), so the range is [from, to).
+    ...(inPlanned ? { sortRange: { from, to } } : { descending: true }),
+    ...(conditions.length > 0
+      ? { filter: { expression: conditions.join(' AND '), names, values } satisfies QueryFilter }
+      : {}),
+  };
+}
 
 export class DynamoChangeStore extends DynamoRunStore<Change> implements ChangeStore {
   constructor(db: DynamoDBDocumentClient, tableName: string) {
@@ -20,38 +67,19 @@ export class DynamoChangeStore extends DynamoRunStore<Change> implements ChangeS
     });
   }
 
+  /**
+   * Writes the index keys of RFCs stored before an index existed (a local data dir of an earlier
+   * version: the planned-start index of the change calendar). Returns how many it fixed.
+   */
+  async backfillIndexKeys(): Promise<number> {
+    return this.backfill(changeLists.all);
+  }
+
   async list(
     filter: ChangeFilter,
     page: { limit: number; cursor?: string | undefined },
   ): Promise<Page<Change>> {
-    const list =
-      filter.state !== undefined
-        ? changeLists.state(filter.state)
-        : filter.type !== undefined
-          ? changeLists.type(filter.type)
-          : changeLists.all;
-    // By state and type: the state's index, the type applied within it.
-    const filterType = filter.state !== undefined && filter.type !== undefined;
-    return queryPage(
-      this.db,
-      this.table,
-      {
-        index: list.index,
-        partition: list.partition,
-        descending: true,
-        ...(filterType
-          ? {
-              filter: {
-                expression: '#type = :type',
-                names: { '#type': 'type' },
-                values: { ':type': filter.type },
-              } satisfies QueryFilter,
-            }
-          : {}),
-      },
-      page,
-      this.fromItem,
-    );
+    return queryPage(this.db, this.table, changeQuery(filter), page, this.fromItem);
   }
 
   async awaitingVote(

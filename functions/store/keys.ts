@@ -209,7 +209,8 @@ export function releaseIndexKeys(release: {
 
 /**
  * The index keys of an RFC: gsi1 all RFCs, gsi2 by status, gsi3 the approval queue (only while it
- * waits for votes), gsi4 by state, gsi5 by type — each newest first by `<createdAt>#<id>`.
+ * waits for votes), gsi4 by state, gsi5 by type — each newest first by `<createdAt>#<id>` — and
+ * gsi6 by planned start (only with one: the change calendar), by `<plannedStart>#<id>`.
  */
 export function changeIndexKeys(change: {
   id: string;
@@ -218,6 +219,7 @@ export function changeIndexKeys(change: {
   stage: string;
   type: string;
   votingStates: readonly string[];
+  plannedStart?: string | undefined;
 }) {
   const created = `${change.createdAt}#${change.id}`;
   const awaiting = change.status === 'active' && change.votingStates.includes(change.stage);
@@ -231,6 +233,9 @@ export function changeIndexKeys(change: {
     gsi4sk: created,
     gsi5pk: changeLists.type(change.type).partition,
     gsi5sk: created,
+    ...(change.plannedStart !== undefined
+      ? { gsi6pk: changeLists.planned.partition, gsi6sk: `${change.plannedStart}#${change.id}` }
+      : {}),
   };
 }
 
@@ -240,6 +245,7 @@ export const changeLists = {
   awaitingVote: { index: 'gsi3', partition: 'CHANGES#AWAITING-VOTE' },
   state: (state: string) => ({ index: 'gsi4' as const, partition: `CHANGES#STATE#${state}` }),
   type: (type: string) => ({ index: 'gsi5' as const, partition: `CHANGES#TYPE#${type}` }),
+  planned: { index: 'gsi6', partition: 'CHANGES#PLANNED' },
 } as const;
 
 /** Sort-key prefix of an article's versions in its partition. */

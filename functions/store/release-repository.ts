@@ -1,8 +1,7 @@
 /**
  * DynamoDB adapter of the release store: one state item per release, its events beside it.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
 import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
@@ -90,50 +89,10 @@ export class DynamoReleaseStore extends DynamoRunStore<Release> implements Relea
 
   /**
    * Writes the index keys of releases stored before an index existed (a local data dir of an
-   * earlier version), so that filtered lists and the reconciler see them. Reads the all-releases
-   * list (a Query), rewrites only what lacks a key, never a newer version. Returns how many it fixed.
+   * earlier version), so that filtered lists and the reconciler see them. Returns how many it fixed.
    */
   async backfillIndexKeys(): Promise<number> {
-    let fixed = 0;
-    let cursor: string | undefined;
-    do {
-      const page = await queryPage(
-        this.db,
-        this.table,
-        releaseLists.all,
-        { limit: 100, cursor },
-        (item) => item,
-      );
-      for (const item of page.items) {
-        const wanted = releaseIndexKeys(this.fromItem(item));
-        const missing = Object.entries(wanted).filter(([k, v]) => item[k] !== v);
-        if (missing.length === 0) continue;
-        try {
-          await this.db.send(
-            new UpdateCommand({
-              TableName: this.table,
-              Key: { pk: item.pk, sk: item.sk },
-              UpdateExpression: `SET ${missing.map((_, i) => `#k${i} = :v${i}`).join(', ')}`,
-              ConditionExpression: '#version = :version',
-              ExpressionAttributeNames: {
-                '#version': 'version',
-                ...Object.fromEntries(missing.map(([k], i) => [`#k${i}`, k])),
-              },
-              ExpressionAttributeValues: {
-                ':version': item.version,
-                ...Object.fromEntries(missing.map(([, v], i) => [`:v${i}`, v])),
-              },
-            }),
-          );
-          fixed++;
-        } catch (error) {
-          // Written meanwhile, with its keys: nothing left to do.
-          if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        }
-      }
-      cursor = page.nextCursor;
-    } while (cursor);
-    return fixed;
+    return this.backfill(releaseLists.all);
   }
 
   async savePlan(

@@ -2,7 +2,8 @@
  * DynamoDB adapter of a workflow run's store, for any kind of subject: one state item per
  * subject, its events beside it (committed in the same transaction), its index keys from the kind.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { type DomainEvent, EVENT_SUBJECT_KINDS, EVENT_TYPES } from '#domain/events';
 import type { IdempotencyRequest, Page } from '#domain/ports';
@@ -11,6 +12,7 @@ import type { RunKind, RunSubject } from '#domain/workflow-run/run';
 import { commit, commitOnce } from './commit.ts';
 import { keys, runStatusList } from './keys.ts';
 import { queryPage } from './query-page.ts';
+import type { IndexName } from './table-definition.ts';
 import { TableStore } from './table-store.ts';
 
 /** Attributes that are the item's, not the subject's. */
@@ -28,6 +30,8 @@ const ITEM_ONLY = [
   'gsi4sk',
   'gsi5pk',
   'gsi5sk',
+  'gsi6pk',
+  'gsi6sk',
 ];
 
 /** What every stored event item holds (its `data` is the domain's, checked where it is used). */
@@ -125,6 +129,50 @@ export class DynamoRunStore<S extends RunSubject> extends TableStore implements 
         deletes: [...old.values()].filter((i) => !kept.has(key(i))).map(({ pk, sk }) => ({ pk, sk })),
       },
     };
+  }
+
+  /**
+   * Writes the index keys of subjects stored before an index existed (a local data dir of an
+   * earlier version). Reads the list of all subjects of the kind (a Query), rewrites only what
+   * lacks a key, never a newer version. Returns how many it fixed.
+   */
+  protected async backfill(all: { index: IndexName; partition: string }): Promise<number> {
+    let fixed = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await queryPage(this.db, this.table, all, { limit: 100, cursor }, (item) => item);
+      for (const item of page.items) {
+        const wanted = this.toItem(this.fromItem(item));
+        const missing = Object.entries(wanted).filter(
+          ([k, v]) => k.startsWith('gsi') && typeof v === 'string' && item[k] !== v,
+        );
+        if (missing.length === 0) continue;
+        try {
+          await this.db.send(
+            new UpdateCommand({
+              TableName: this.table,
+              Key: { pk: item.pk, sk: item.sk },
+              UpdateExpression: `SET ${missing.map((_, i) => `#k${i} = :v${i}`).join(', ')}`,
+              ConditionExpression: '#version = :version',
+              ExpressionAttributeNames: {
+                '#version': 'version',
+                ...Object.fromEntries(missing.map(([k], i) => [`#k${i}`, k])),
+              },
+              ExpressionAttributeValues: {
+                ':version': item.version,
+                ...Object.fromEntries(missing.map(([, v], i) => [`:v${i}`, v])),
+              },
+            }),
+          );
+          fixed++;
+        } catch (error) {
+          // Written meanwhile, with its keys: nothing left to do.
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    return fixed;
   }
 
   async create(subject: S, event: DomainEvent, idempotency?: IdempotencyRequest) {

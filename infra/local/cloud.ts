@@ -338,8 +338,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       bootstrapPorts.clients.sfn.destroy();
     });
 
-    // Releases of an older data dir get the index keys of lists added since.
+    // Releases and RFCs of an older data dir get the index keys of lists added since.
     await livePorts.releases.backfillIndexKeys();
+    await livePorts.changes.backfillIndexKeys();
     // A fresh install starts with the admin user and a release and a deployment team.
     await bootstrap(livePorts);
 

@@ -846,6 +846,13 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       { reference: 'INC-PROBE', severity: 'low', occurredAt: new Date().toISOString(), summary: 'Probe' },
       { nobody: 403, tech: 403, rm2: 403, rm: 422, admin: 422 },
     ],
+    // The change calendar (JSON or iCalendar): read by every process holder, like what it shows.
+    [
+      'GET',
+      `/calendar?from=2026-12-01T00:00:00Z&to=2027-01-01T00:00:00Z&ci=${ci}`,
+      undefined,
+      { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' },
+    ],
   ];
 
   it('answers each caller as the table says, for every route the document lists', async () => {

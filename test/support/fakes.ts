@@ -367,14 +367,29 @@ export class FakeChangeStore extends FakeRunStore<Change> implements ChangeStore
     this.#releases = releases;
   }
 
+  /**
+   * Newest first by creation, or by planned start (oldest first) when only the planned start is
+   * filtered on; `plannedFrom` inclusive, `plannedTo` exclusive, as instants; an RFC without a
+   * planned start is in no planned range.
+   */
   async list(filter: ChangeFilter, page: PageRequest): Promise<Page<Change>> {
     this.called('list', filter, page);
+    const instant = (v: string | undefined) => (v === undefined ? undefined : new Date(v).toISOString());
+    const from = instant(filter.plannedFrom);
+    const to = instant(filter.plannedTo);
+    const byPlanned = from !== undefined || to !== undefined;
     const matching = [...this.subjects.values()].filter(
       (c) =>
         (filter.state === undefined || c.stage === filter.state) &&
-        (filter.type === undefined || c.type === filter.type),
+        (filter.type === undefined || c.type === filter.type) &&
+        (!byPlanned || c.plannedStart !== undefined) &&
+        (from === undefined || (c.plannedStart ?? '') >= from) &&
+        (to === undefined || (c.plannedStart ?? '') < to),
     );
-    return pageOf(`changes:${JSON.stringify(filter)}`, matching, (c) => `${c.createdAt}#${c.id}`, page, true);
+    const list = `changes:${JSON.stringify({ ...filter, plannedFrom: from, plannedTo: to })}`;
+    return byPlanned && filter.state === undefined && filter.type === undefined
+      ? pageOf(list, matching, (c) => `${c.plannedStart}#${c.id}`, page)
+      : pageOf(list, matching, (c) => `${c.createdAt}#${c.id}`, page, true);
   }
 
   async awaitingVote(queue: ApprovalQueue, page: PageRequest): Promise<Page<Change>> {

@@ -20,6 +20,15 @@ export interface TestCloud {
     body?: unknown,
     as?: string,
   ): Promise<{ status: number; body: Record<string, unknown> }>;
+  /**
+   * A GET as a client that is not after JSON (a calendar app): its own headers, the answer's
+   * status, headers and body as text, checked against the contract like every answer.
+   */
+  fetchText(
+    path: string,
+    headers?: Record<string, string>,
+    as?: string,
+  ): Promise<{ status: number; headers: Record<string, string>; text: string }>;
   tokenFor(user: string, options?: { admin?: boolean }): Promise<string>;
   /** The execution's history and the state it is in, read with @aws-sdk/client-sfn. */
   execution(
@@ -90,6 +99,15 @@ export async function startTestCloud(
         body: text,
       });
       return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+    },
+    async fetchText(path, headers = {}, as = 'rm') {
+      const res = await fetch(`${cloud.apiUrl}${path}`, {
+        headers: { authorization: `Bearer ${await tokenFor(as, { admin: as === 'admin' })}`, ...headers },
+      });
+      const text = await res.text();
+      const answered = Object.fromEntries(res.headers);
+      assertResponseMatchesContract('GET', path, { status: res.status, headers: answered, body: text });
+      return { status: res.status, headers: answered, text };
     },
     async execution(releaseId, stateMachineArn = cloud.ports.config.defaultReleaseStateMachineArn as string) {
       const executionArn = executionArnOf(stateMachineArn, releaseId);

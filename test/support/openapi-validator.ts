@@ -115,11 +115,15 @@ export function assertResponseMatchesContract(
   }
   const type = (headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
   if (!declared.content?.[type]) throw new ContractViolation(`${where}: content type "${type}" not declared`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body);
-  } catch {
-    throw new ContractViolation(`${where}: the body is not JSON`);
+  // A JSON media type (`application/json`, `…+json`) is checked as JSON; another one (an
+  // alternative representation such as `text/calendar`) as the text it is.
+  let parsed: unknown = body;
+  if (/[/+]json$/.test(type)) {
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      throw new ContractViolation(`${where}: the body is not JSON`);
+    }
   }
   const pointer = `/paths/${pointerSegment(found.template)}/${method.toLowerCase()}/responses/${response.status}/content/${pointerSegment(type)}/schema`;
   const validate = validator(pointer);

@@ -7,11 +7,24 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Resource, RouteDeclaration } from '../../functions/http/contract/route.ts';
+import { parseICalendar } from './icalendar.ts';
 
 interface ServedResponse {
   readonly status: number;
   readonly body: string | undefined;
+  readonly headers?: Readonly<Record<string, string | undefined>>;
 }
+
+/**
+ * How a test checks a body in an alternative media type a route declares: with an independent
+ * parser of that format (a strict RFC 5545 one for `text/calendar`), which throws on a body the
+ * format refuses. A media type without a checker here fails the test that received it.
+ */
+const ALTERNATIVE_CHECKERS: Readonly<Record<string, (body: string) => void>> = {
+  'text/calendar': (body) => {
+    parseICalendar(body);
+  },
+};
 
 /** Paths (`a.b[2].c`) where two JSON values differ, for the failure message. */
 function differences(served: unknown, parsed: unknown, path = ''): string[] {
@@ -40,6 +53,27 @@ export function assertResponseMatchesDeclaration(
   const declared = declaration.responses[response.status as 200 | 201 | 204];
   if (!declared) {
     throw new Error(`${routeKey} answered ${response.status}, which its declaration does not list.`);
+  }
+  const contentType = Object.entries(response.headers ?? {})
+    .find(([name]) => name.toLowerCase() === 'content-type')?.[1]
+    ?.split(';')[0]
+    ?.trim();
+  if (contentType !== undefined && contentType !== 'application/json' && response.body) {
+    if (!declared.alternatives?.[contentType]) {
+      throw new Error(
+        `${routeKey} answered ${response.status} as ${contentType}, which it does not declare.`,
+      );
+    }
+    const check = ALTERNATIVE_CHECKERS[contentType];
+    if (!check) throw new Error(`No checker for ${contentType} bodies in test/support/response-schemas.ts.`);
+    try {
+      check(response.body);
+    } catch (error) {
+      throw new Error(
+        `${routeKey} answered ${response.status} with a ${contentType} body its format refuses: ${(error as Error).message}`,
+      );
+    }
+    return;
   }
   if (!declared.schema) {
     if (response.body)

@@ -7,6 +7,7 @@ import type { WorkflowDefinition } from '#workflows/definition';
 import type { Actor } from '../actor.ts';
 import { ConflictError, ForbiddenError, RuleViolationError, ValidationError } from '../errors.ts';
 import { type DomainEvent, eventMeta, fieldChanges } from '../events.ts';
+import { plannedWindowProblem } from '../planned-window.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
 import { type ApprovalLevel, requiredApprovals, type Team } from '../team/team.ts';
 import { executionInput, type RunSubject, type WorkflowRef } from '../workflow-run/run.ts';
@@ -99,10 +100,14 @@ export function priorityOf(impact: Level, urgency: Level): number {
 }
 
 function assertWindow(plannedStart: string | undefined, plannedEnd: string | undefined): void {
-  if (plannedStart && plannedEnd && Date.parse(plannedEnd) <= Date.parse(plannedStart)) {
-    throw new ValidationError('The planned window ends before it starts.', [
-      { path: 'plannedEnd', message: 'must be later than plannedStart' },
-    ]);
+  const problem = plannedStart && plannedEnd ? plannedWindowProblem(plannedStart, plannedEnd) : undefined;
+  if (problem) {
+    throw new ValidationError(
+      Date.parse(plannedEnd as string) <= Date.parse(plannedStart as string)
+        ? 'The planned window ends before it starts.'
+        : 'The planned window is too long.',
+      [problem],
+    );
   }
 }
 

@@ -19,6 +19,10 @@ import type { Change, ChangeType } from './change.ts';
 export interface ChangeFilter {
   readonly state?: string | undefined;
   readonly type?: ChangeType | undefined;
+  /** Planned to start at or after this instant (ISO 8601); RFCs without a planned start are left out. */
+  readonly plannedFrom?: string | undefined;
+  /** Planned to start before this instant (ISO 8601). */
+  readonly plannedTo?: string | undefined;
 }
 
 /** A board member's approval queue: RFCs awaiting a vote of these boards, not the voter's own. */
@@ -28,7 +32,7 @@ export interface ApprovalQueue {
 }
 
 export interface ChangeStore extends RunStore<Change> {
-  /** Newest first. */
+  /** Newest first (in planned-start order when only the planned start is filtered on). */
   list(filter: ChangeFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Change>>;
   /** Active RFCs waiting in a state that needs a vote of one of the boards, which the voter has not cast. */
   awaitingVote(

@@ -4,6 +4,7 @@
 import type { Actor } from '../actor.ts';
 import { ValidationError } from '../errors.ts';
 import { type DomainEvent, eventMeta, fieldChanges } from '../events.ts';
+import { plannedWindowProblem } from '../planned-window.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
 import {
   type ExecutionEnd,
@@ -160,10 +161,14 @@ export function executionInput(release: Pick<Release, 'id' | 'workflow'>) {
 }
 
 function assertWindow(plannedStart: string, plannedEnd: string): void {
-  if (Date.parse(plannedEnd) <= Date.parse(plannedStart)) {
-    throw new ValidationError('The planned window ends before it starts.', [
-      { path: 'plannedEnd', message: 'must be later than plannedStart' },
-    ]);
+  const problem = plannedWindowProblem(plannedStart, plannedEnd);
+  if (problem) {
+    throw new ValidationError(
+      Date.parse(plannedEnd) <= Date.parse(plannedStart)
+        ? 'The planned window ends before it starts.'
+        : 'The planned window is too long.',
+      [problem],
+    );
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { CHANGE_TYPES, DECISIONS, LEVELS, RISKS } from '#domain/change/change';
 import { changeAccess } from '#domain/change/service';
+import { plannedWindowProblem } from '#domain/planned-window';
 import { RUN_STATUSES } from '#domain/workflow-run/run';
 import { BlackoutConflictView, NextWindowsQuery, NextWindowsView } from './blackouts.ts';
 import { ExpectedVersion, Id, idOf, PageQuery, pageOf, StageNameQuery, Timestamp, z } from './common.ts';
@@ -14,14 +15,19 @@ const Title = z.string().trim().min(1).max(200);
 const Description = z.string().max(10_000);
 const CiIds = z.array(idOf('ci_payroll_app')).max(100);
 
-/** A planned window is optional on an RFC; when both ends are given the end comes later. */
+/**
+ * A planned window is optional on an RFC; when both ends are given the end comes later, at most
+ * `MAX_PLANNED_WINDOW_DAYS` later.
+ */
 function windowOrder(
   body: { plannedStart?: string | undefined; plannedEnd?: string | undefined },
   ctx: z.RefinementCtx,
 ) {
-  if (body.plannedStart && body.plannedEnd && Date.parse(body.plannedEnd) <= Date.parse(body.plannedStart)) {
-    ctx.addIssue({ code: 'custom', path: ['plannedEnd'], message: 'must be later than plannedStart' });
-  }
+  const problem =
+    body.plannedStart && body.plannedEnd
+      ? plannedWindowProblem(body.plannedStart, body.plannedEnd)
+      : undefined;
+  if (problem) ctx.addIssue({ code: 'custom', path: [problem.path], message: problem.message });
 }
 
 export const CreateChangeBody = z

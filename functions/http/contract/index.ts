@@ -4,6 +4,7 @@
  * (docs/adding-a-resource.md).
  */
 import type { FunctionSpec } from '#app/function-access';
+import { calendarRoutes } from './calendar.ts';
 import { changeRoutes } from './changes.ts';
 import { ciRoutes } from './cis.ts';
 import { kbRoutes } from './kb.ts';
@@ -30,6 +31,7 @@ export const resources = [
   kbRoutes,
   slaRoutes,
   metricsRoutes,
+  calendarRoutes,
 ] as const;
 
 /** The `$default` route's function: answers what no declared route matches (404 / 405). */

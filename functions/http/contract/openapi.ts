@@ -6,7 +6,7 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { Problem, z } from './common.ts';
 import { declaredRoutes } from './index.ts';
-import { type DeclaredRoute, problemStatuses } from './route.ts';
+import { type DeclaredRoute, JSON_MEDIA_TYPE, problemStatuses } from './route.ts';
 
 export const PROBLEM_TITLES: Readonly<Record<number, string>> = {
   400: 'Bad request: a field, the query, a header or the cursor is not valid (`errors[]` names each)',
@@ -67,6 +67,9 @@ function successResponses(r: DeclaredRoute) {
         ...ALWAYS,
         ...(etag ? { ETag: stringHeader('The version, for `If-Match` on the next write.') } : {}),
         ...(status === '201' ? { Location: stringHeader('Where the created resource lives.') } : {}),
+        ...(response?.alternatives
+          ? { Vary: stringHeader('`Accept`: the representation depends on it (and on `format`).') }
+          : {}),
         ...(r.idempotent
           ? {
               'Idempotent-Replayed': stringHeader(
@@ -80,7 +83,23 @@ function successResponses(r: DeclaredRoute) {
         {
           description: response?.description ?? '',
           headers,
-          ...(response?.schema ? { content: { 'application/json': { schema: response.schema } } } : {}),
+          ...(response?.schema || response?.alternatives
+            ? {
+                content: {
+                  ...(response.schema ? { [JSON_MEDIA_TYPE]: { schema: response.schema } } : {}),
+                  ...Object.fromEntries(
+                    Object.entries(response.alternatives ?? {}).map(([type, alternative]) => [
+                      type,
+                      {
+                        schema: z.string().openapi({
+                          description: `${alternative.description} Asked for with \`Accept: ${type}\` or \`?format=${alternative.format}\`.`,
+                        }),
+                      },
+                    ]),
+                  ),
+                },
+              }
+            : {}),
         },
       ];
     }),

@@ -3,6 +3,7 @@
  * them and the OpenAPI document is generated from them.
  */
 
+import { plannedWindowProblem } from '#domain/planned-window';
 import { PACKAGE_TYPES, RELEASE_STATUSES, RELEASE_TYPES, URGENCIES } from '#domain/release/release';
 import { releaseAccess } from '#domain/release/service';
 import { TASK_STATUSES } from '#domain/task/task';
@@ -140,9 +141,8 @@ export const CreateReleaseBody = z
   })
   .strict()
   .superRefine((body, ctx) => {
-    if (Date.parse(body.plannedEnd) <= Date.parse(body.plannedStart)) {
-      ctx.addIssue({ code: 'custom', path: ['plannedEnd'], message: 'must be later than plannedStart' });
-    }
+    const window = plannedWindowProblem(body.plannedStart, body.plannedEnd);
+    if (window) ctx.addIssue({ code: 'custom', path: [window.path], message: window.message });
     if (body.deployment.managedByChange) {
       if (!body.deployment.changeTriggerState) {
         ctx.addIssue({

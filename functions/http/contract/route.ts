@@ -3,9 +3,10 @@
  * local gateway, 404/405 fallback), the OpenAPI document and the edge's checks (who may call, what
  * it takes) are all derived from these declarations; a handler module only binds use cases to them.
  */
-import type { z } from 'zod';
+
 import type { FunctionAccess, FunctionSpec } from '#app/function-access';
 import type { Access } from '#domain/actor';
+import { z } from './common.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -20,10 +21,29 @@ export type VersionNeed = 'required' | 'optional';
  */
 export type RouteAccess = { readonly public: true } | Access;
 
+/** The media type of every body the API answers with, unless a route declares another one. */
+export const JSON_MEDIA_TYPE = 'application/json';
+
+/**
+ * Another representation of a success response (e.g. `text/calendar`): the same answer, as text
+ * in that media type. A caller asks for it with `Accept` or with `?format=<format>` (which wins:
+ * a calendar app cannot always set headers).
+ */
+export interface AlternativeRepresentation {
+  /** The value of the `format` query parameter that asks for it (`json` asks for the JSON one). */
+  readonly format: string;
+  readonly description: string;
+}
+
 export interface SuccessResponse {
   readonly description: string;
   /** The JSON body; an object schema with a numeric `version` also gets an `ETag` header. */
   readonly schema?: z.ZodType;
+  /**
+   * Other representations of the same answer, by media type. The route's query must take
+   * `format` ({@link formatQuery}); its answers carry `Vary: Accept`.
+   */
+  readonly alternatives?: Readonly<Record<string, AlternativeRepresentation>>;
 }
 
 export interface RouteDeclaration<
@@ -129,4 +149,28 @@ export function problemStatuses(r: RouteDeclaration): number[] {
   if (r.version || r.method !== 'GET') statuses.add(409);
   if (r.idempotent) statuses.add(422);
   return [...statuses].sort((a, b) => a - b);
+}
+
+/** The alternative representations of a route's success answer, if it has any. */
+export function alternativesOf(
+  r: Pick<RouteDeclaration, 'responses'>,
+): Readonly<Record<string, AlternativeRepresentation>> | undefined {
+  for (const response of Object.values(r.responses)) if (response?.alternatives) return response.alternatives;
+  return undefined;
+}
+
+/**
+ * The `format` query parameter of a route with alternative representations: `json` or the
+ * format of one of them (declared once, with the representations it names).
+ */
+export function formatQuery(alternatives: Readonly<Record<string, AlternativeRepresentation>>) {
+  const formats = Object.values(alternatives).map((a) => a.format);
+  return z
+    .enum(['json', ...formats] as [string, ...string[]])
+    .optional()
+    .openapi({
+      description: `The representation wanted: \`json\` (the default) or ${Object.entries(alternatives)
+        .map(([type, a]) => `\`${a.format}\` (${type})`)
+        .join(', ')}; it wins over \`Accept\`.`,
+    });
 }

@@ -10,9 +10,16 @@ import type { z } from 'zod';
 import type { Actor } from '#domain/actor';
 import type { IdempotencyRequest } from '#domain/ports';
 import type { UserStore } from '#domain/user/user';
-import type { DeclaredRoute, Resource, RouteDeclaration } from '../contract/route.ts';
+import {
+  alternativesOf,
+  type DeclaredRoute,
+  JSON_MEDIA_TYPE,
+  type Resource,
+  type RouteDeclaration,
+} from '../contract/route.ts';
 import {
   baseVersion,
+  chooseRepresentation,
   type EdgeState,
   edgeState,
   idempotencyKey,
@@ -41,6 +48,11 @@ export interface HttpRequest<B, Q, V = number | undefined> {
   readonly idempotency: IdempotencyRequest | undefined;
   /** The version a write is based on (`expectedVersion` or `If-Match`), on routes that declare it. */
   readonly version: V;
+  /**
+   * The media type the caller asked for: `application/json`, or one of the alternatives the
+   * route declares (answer it with {@link representation}).
+   */
+  readonly representation: string;
 }
 
 /** The request a declared route's use case receives, typed from its schemas. */
@@ -64,8 +76,15 @@ export interface Reply {
   readonly status: number;
   readonly body: unknown;
   readonly headers: Record<string, string>;
+  /** A body of text in this media type (one the route declares as an alternative), not JSON. */
+  readonly mediaType?: string;
 }
 const REPLY = Symbol('reply');
+
+/** 200 with the answer as text in an alternative media type the route declares (`text/calendar`). */
+export function representation(mediaType: string, text: string): Reply {
+  return { [REPLY]: true, status: 200, body: text, headers: {}, mediaType };
+}
 
 export function reply(status: number, body: unknown, headers: Record<string, string> = {}): Reply {
   return { [REPLY]: true, status, body, headers };
@@ -123,15 +142,29 @@ async function runUseCase<P>(
     actor: state.actor as Actor,
     idempotency: state.idempotency,
     version: state.version,
+    representation: state.representation ?? JSON_MEDIA_TYPE,
   };
   const result = await run(request, ports);
+  // An answer that depends on `Accept` says so, for caches between the caller and the API.
+  const vary: Record<string, string> = alternativesOf(state.declaration) ? { vary: 'Accept' } : {};
   if (result && typeof result === 'object' && REPLY in result) {
     const r = result as Reply;
-    return json(r.status, r.body, r.headers);
+    if (r.mediaType !== undefined) {
+      if (!alternativesOf(state.declaration)?.[r.mediaType]) {
+        throw new Error(`${state.declaration.routeKey} does not declare ${r.mediaType} as an alternative.`);
+      }
+      return {
+        statusCode: r.status,
+        headers: { 'content-type': `${r.mediaType}; charset=utf-8`, ...vary, ...r.headers },
+        body: String(r.body),
+      };
+    }
+    return json(r.status, r.body, { ...vary, ...r.headers });
   }
   const version = (result as { version?: unknown } | undefined)?.version;
   const status = Number(Object.keys(state.declaration.responses)[0] ?? 200);
-  return json(status, result, typeof version === 'number' ? { etag: `"${version}"` } : {});
+  const etag: Record<string, string> = typeof version === 'number' ? { etag: `"${version}"` } : {};
+  return json(status, result, { ...vary, ...etag });
 }
 
 /**
@@ -174,6 +207,7 @@ export function httpHandler<P extends EdgePorts, R extends Record<string, RouteD
     .use(requireAccess())
     .use(jsonBody())
     .use(validateRequest())
+    .use(chooseRepresentation())
     .use(idempotencyKey())
     .use(baseVersion());
   return Object.assign(

@@ -14,7 +14,7 @@ import type { IdempotencyRequest } from '#domain/ports';
 import { actorFor, type UserStore } from '#domain/user/user';
 import { logger } from '../../app/logger.ts';
 import { fieldErrors, ID_PATTERN } from '../contract/common.ts';
-import type { DeclaredRoute } from '../contract/route.ts';
+import { alternativesOf, type DeclaredRoute, JSON_MEDIA_TYPE } from '../contract/route.ts';
 import { HttpProblem, INTERNAL_PROBLEM, PROBLEM_CONTENT_TYPE, toProblem } from './problem.ts';
 
 /** Largest accepted request body (bytes). */
@@ -45,6 +45,8 @@ export interface EdgeState {
   idempotency?: IdempotencyRequest;
   /** The version a write is based on: `expectedVersion` in the body or `If-Match`. */
   version?: number;
+  /** The media type of the answer the caller asked for (JSON unless the route has others). */
+  representation?: string;
 }
 
 const states = new WeakMap<object, EdgeState>();
@@ -318,5 +320,85 @@ export function baseVersion(): Middleware {
     }
     state.body = change;
     if (version !== undefined) state.version = version;
+  });
+}
+
+/** One media range of an `Accept` header: `type/subtype` (either may be `*`) and its weight. */
+interface MediaRange {
+  readonly type: string;
+  readonly subtype: string;
+  readonly q: number;
+}
+
+function mediaRanges(accept: string): MediaRange[] {
+  return accept
+    .split(',')
+    .map((part) => {
+      const [range = '', ...params] = part.split(';').map((p) => p.trim());
+      const [type = '', subtype = ''] = range.toLowerCase().split('/');
+      const q = params
+        .map((p) => /^q\s*=\s*([01](?:\.\d{0,3})?)$/i.exec(p)?.[1])
+        .find((v) => v !== undefined);
+      return { type, subtype, q: q === undefined ? 1 : Number(q) };
+    })
+    .filter((r) => r.type !== '' && r.subtype !== '');
+}
+
+/**
+ * The offered media type an `Accept` header prefers (RFC 9110 §12.5.1): the highest weight of the
+ * most specific range matching each; among equals the more specific match, then the first
+ * offered. No header, or nothing acceptable: the first offered (a server may ignore `Accept`
+ * rather than answer 406, and problems are JSON anyway).
+ */
+export function preferredMediaType(
+  accept: string | undefined,
+  offered: readonly [string, ...string[]],
+): string {
+  const ranges = mediaRanges(accept ?? '');
+  let best: { type: string; q: number; specificity: number } | undefined;
+  for (const type of offered) {
+    const [main, sub] = type.split('/');
+    const matches = ranges
+      .map((r) => ({
+        q: r.q,
+        specificity:
+          r.type === main && r.subtype === sub
+            ? 2
+            : r.type === main && r.subtype === '*'
+              ? 1
+              : r.type === '*'
+                ? 0
+                : -1,
+      }))
+      .filter((m) => m.specificity >= 0)
+      .sort((a, b) => b.specificity - a.specificity);
+    const match = matches[0];
+    if (!match || match.q <= 0) continue;
+    if (!best || match.q > best.q || (match.q === best.q && match.specificity > best.specificity)) {
+      best = { type, q: match.q, specificity: match.specificity };
+    }
+  }
+  return best?.type ?? offered[0];
+}
+
+/**
+ * The representation of the answer, on routes that declare alternatives (`text/calendar`): the
+ * one `?format=` names, else the one `Accept` prefers; JSON on every other route.
+ */
+export function chooseRepresentation(): Middleware {
+  return onRequest((state) => {
+    state.representation = JSON_MEDIA_TYPE;
+    const alternatives = alternativesOf(state.declaration);
+    if (!alternatives) return;
+    const format = (state.query as { format?: unknown } | undefined)?.format;
+    if (typeof format === 'string') {
+      const named = Object.entries(alternatives).find(([, a]) => a.format === format);
+      if (named) state.representation = named[0];
+      return;
+    }
+    state.representation = preferredMediaType(state.headers.accept, [
+      JSON_MEDIA_TYPE,
+      ...Object.keys(alternatives),
+    ]);
   });
 }

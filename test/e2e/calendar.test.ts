@@ -1,0 +1,267 @@
+/**
+ * The change calendar over HTTP on the local cloud (issue 12, item 6): an SLA with a Christmas
+ * blackout and a monthly one on a web shop, a release changing the database the shop depends on
+ * (through two relations) during Christmas, an RFC on the shop itself, and a release that began
+ * before the range. `GET /calendar` answers them together with their conflicts, as JSON and as an
+ * iCalendar feed (by `Accept: text/calendar` and by `?format=ics`) that a strict RFC 5545 parser
+ * reads, with the events expected; and narrowed to a team or a CI.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ParsedEvent, parseICalendar } from '../support/icalendar.ts';
+import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+
+let t: TestCloud;
+const ci: Record<string, string> = {};
+let slaId = '';
+let payroll = '';
+let early = '';
+let rfc = '';
+
+const RANGE = 'from=2026-12-01T00:00:00Z&to=2027-01-01T00:00:00Z';
+
+beforeAll(async () => {
+  t = await startTestCloud({}, { rm: ['release'], tech: ['deployment'], nobody: [] });
+  // db ← app (depends-on) ← web (depends-on): changing db impacts the web shop.
+  const create = async (name: string, relations: { type: string; ciId: string }[]) => {
+    const res = await t.call('POST', '/cis', { type: 'application', name, attributes: {}, relations }, 'rm');
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    ci[name] = res.body.id as string;
+  };
+  await create('db', []);
+  await create('app', [{ type: 'depends-on', ciId: ci.db as string }]);
+  await create('web', [{ type: 'depends-on', ciId: ci.app as string }]);
+  const sla = await t.call(
+    'POST',
+    '/slas',
+    {
+      name: 'Web shop',
+      ciIds: [ci.web],
+      blackouts: [
+        {
+          start: '2026-12-24T00:00:00+01:00',
+          end: '2026-12-27T00:00:00+01:00',
+          tz: 'Europe/Berlin',
+          reason: 'Christmas sales, no changes',
+        },
+        {
+          rrule: 'FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=22',
+          start: '2026-01-01T22:00',
+          duration: 'PT6H',
+          tz: 'Europe/Berlin',
+          reason: 'month-end batch',
+        },
+      ],
+    },
+    'admin',
+  );
+  expect(sla.status, JSON.stringify(sla.body)).toBe(201);
+  slaId = sla.body.id as string;
+  const release = async (body: Record<string, unknown>) => {
+    const res = await t.call('POST', '/releases', {
+      releaseType: 'minor',
+      packageType: 'delta',
+      urgency: 'medium',
+      businessPriority: 2,
+      tasks: [],
+      ...body,
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.id as string;
+  };
+  payroll = await release({
+    title: 'Payroll 4.2; DB upgrade',
+    plannedStart: '2026-12-24T10:00:00Z',
+    plannedEnd: '2026-12-24T12:00:00Z',
+    tasks: [{ title: 'Upgrade the database', workGroupId: 'wg_deployment', ciIds: [ci.db], ciUpdates: [] }],
+  });
+  early = await release({
+    title: 'Data centre move',
+    plannedStart: '2026-11-28T08:00:00Z',
+    plannedEnd: '2026-12-02T18:00:00Z',
+  });
+  const change = await t.call(
+    'POST',
+    '/changes',
+    {
+      title: 'Shop certificate renewal',
+      type: 'normal',
+      risk: 'low',
+      impact: 'low',
+      urgency: 'low',
+      ciIds: [ci.web],
+      plannedStart: '2026-12-26T09:00:00Z',
+      plannedEnd: '2026-12-26T10:00:00Z',
+    },
+    'admin',
+  );
+  expect(change.status, JSON.stringify(change.body)).toBe(201);
+  rfc = change.body.id as string;
+});
+
+afterAll(async () => {
+  await t?.stop();
+});
+
+type Item = Record<string, unknown> & { kind: string; uid: string; start: string };
+
+describe('GET /calendar', () => {
+  it('answers releases, RFC windows and blackout windows together, with their conflicts, as JSON', async () => {
+    const res = await t.call('GET', `/calendar?${RANGE}`, undefined, 'tech');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({
+      from: '2026-12-01T00:00:00.000Z',
+      to: '2027-01-01T00:00:00.000Z',
+      truncated: false,
+    });
+    const items = res.body.items as Item[];
+    expect(items.map((i) => [i.kind, i.uid])).toEqual([
+      // Began before the range and ends in it.
+      ['release', `release-${early}@release-desk`],
+      ['blackout', `blackout-${slaId}-0-20261223T230000Z@release-desk`],
+      ['release', `release-${payroll}@release-desk`],
+      // The last Friday of December 2026 is Christmas Day, 22:00 in Berlin.
+      ['blackout', `blackout-${slaId}-1-20261225T210000Z@release-desk`],
+      ['change', `rfc-${rfc}@release-desk`],
+    ]);
+    expect(items[2]).toMatchObject({
+      id: payroll,
+      teamId: 'team_release',
+      stage: 'Assessment',
+      ciIds: [ci.db],
+      conflictCount: 1,
+      blackoutConflicts: [
+        {
+          slaId,
+          slaName: 'Web shop',
+          reason: 'Christmas sales, no changes',
+          localStart: '2026-12-24T00:00:00+01:00',
+          ciId: ci.web,
+          touchedCiId: ci.db,
+          path: [
+            { ciId: ci.app, relation: 'depends-on' },
+            { ciId: ci.web, relation: 'depends-on' },
+          ],
+        },
+      ],
+    });
+    expect(items[4]).toMatchObject({ id: rfc, state: 'Recorded', conflictCount: 1 });
+    expect(items[1]).toMatchObject({
+      slaName: 'Web shop',
+      localStart: '2026-12-24T00:00:00+01:00',
+      localEnd: '2026-12-27T00:00:00+01:00',
+      conflicts: [
+        { kind: 'release', id: payroll, title: 'Payroll 4.2; DB upgrade' },
+        { kind: 'change', id: rfc, title: 'Shop certificate renewal' },
+      ],
+    });
+    expect(items[3]).toMatchObject({ conflicts: [] });
+  });
+
+  it('answers the same as an iCalendar feed to Accept: text/calendar, which parses with the expected events', async () => {
+    const json = (await t.call('GET', `/calendar?${RANGE}`, undefined, 'tech')).body.items as Item[];
+    const res = await t.fetchText(`/calendar?${RANGE}`, { accept: 'text/calendar' }, 'tech');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/calendar; charset=utf-8');
+    expect(res.headers.vary).toBe('Accept');
+    const feed = parseICalendar(Buffer.from(res.text, 'utf8'));
+    expect(feed).toMatchObject({ version: '2.0', prodId: '-//Release Desk//Change Calendar//EN' });
+    expect(feed.events.map((e) => e.uid)).toEqual(json.map((i) => i.uid));
+    const byUid = new Map(feed.events.map((e) => [e.uid, e] as [string, ParsedEvent]));
+    const release = byUid.get(`release-${payroll}@release-desk`);
+    expect(release).toMatchObject({
+      start: '2026-12-24T10:00:00.000Z',
+      end: '2026-12-24T12:00:00.000Z',
+      utc: true,
+      summary: 'Release: Payroll 4.2; DB upgrade (Assessment) – 1 blackout conflict',
+      categories: ['release', 'blackout-conflict'],
+      status: 'TENTATIVE',
+    });
+    expect(release?.description).toContain('Blackout conflicts (1):');
+    expect(release?.description).toContain(
+      `on ${ci.web} through ${ci.db} → ${ci.app} (depends-on) → ${ci.web} (depends-on)`,
+    );
+    expect(byUid.get(`rfc-${rfc}@release-desk`)).toMatchObject({
+      summary: 'RFC: Shop certificate renewal (Recorded) – 1 blackout conflict',
+      categories: ['rfc', 'blackout-conflict'],
+      start: '2026-12-26T09:00:00.000Z',
+      end: '2026-12-26T10:00:00.000Z',
+    });
+    const christmas = byUid.get(`blackout-${slaId}-0-20261223T230000Z@release-desk`);
+    expect(christmas).toMatchObject({
+      summary: 'Blackout: Web shop – Christmas sales, no changes',
+      categories: ['blackout', 'blackout-conflict'],
+      start: '2026-12-23T23:00:00.000Z',
+      end: '2026-12-26T23:00:00.000Z',
+    });
+    expect(christmas?.description).toContain(`- Release ${payroll}: Payroll 4.2; DB upgrade`);
+    expect(christmas?.description).toContain(`- RFC ${rfc}: Shop certificate renewal`);
+    expect(byUid.get(`blackout-${slaId}-1-20261225T210000Z@release-desk`)).toMatchObject({
+      categories: ['blackout'],
+      start: '2026-12-25T21:00:00.000Z',
+      end: '2026-12-26T03:00:00.000Z',
+    });
+    // Every event is stamped with when the feed was read.
+    const stamp = Date.parse(feed.events[0]?.dtstamp as string);
+    expect(Math.abs(stamp - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('answers the feed to ?format=ics (for calendar apps that send no Accept), the same events', async () => {
+    const byHeader = parseICalendar(
+      (await t.fetchText(`/calendar?${RANGE}`, { accept: 'text/calendar' })).text,
+    );
+    const res = await t.fetchText(`/calendar?${RANGE}&format=ics`);
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/calendar; charset=utf-8');
+    const byQuery = parseICalendar(res.text);
+    const strip = (events: readonly ParsedEvent[]) =>
+      events.map(({ component: _c, dtstamp: _d, ...rest }) => rest);
+    expect(strip(byQuery.events)).toEqual(strip(byHeader.events));
+    // Subscribing needs the same bearer token as any other call.
+    const anonymous = await fetch(`${t.cloud.apiUrl}/calendar?${RANGE}&format=ics`);
+    expect(anonymous.status).toBe(401);
+  });
+
+  it('narrows to a CI: the plans touching it and the blackouts reaching it, with the path', async () => {
+    const res = await t.call('GET', `/calendar?${RANGE}&ci=${ci.db}`, undefined, 'tech');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const items = res.body.items as Item[];
+    expect(items.map((i) => i.kind)).toEqual(['blackout', 'release', 'blackout']);
+    expect(items[0]).toMatchObject({
+      appliesTo: [
+        {
+          ciId: ci.web,
+          path: [
+            { ciId: ci.app, relation: 'depends-on' },
+            { ciId: ci.web, relation: 'depends-on' },
+          ],
+        },
+      ],
+      appliesCount: 1,
+    });
+    const feed = parseICalendar((await t.fetchText(`/calendar?${RANGE}&ci=${ci.db}&format=ics`)).text);
+    expect(feed.name).toBe(`Release Desk change calendar (CI ${ci.db})`);
+    expect(feed.events).toHaveLength(3);
+  });
+
+  it('narrows to a team: its releases, every blackout; unknown teams and CIs are 404, bad ranges 400', async () => {
+    const team = await t.call('GET', `/calendar?${RANGE}&team=team_release`, undefined, 'tech');
+    expect(team.status).toBe(200);
+    expect((team.body.items as Item[]).map((i) => i.kind)).toEqual([
+      'release',
+      'blackout',
+      'release',
+      'blackout',
+    ]);
+    expect((await t.call('GET', `/calendar?${RANGE}&team=team_ghost`)).status).toBe(404);
+    expect((await t.call('GET', `/calendar?${RANGE}&ci=ci_ghost`)).status).toBe(404);
+    const long = await t.call('GET', '/calendar?from=2026-01-01T00:00:00Z&to=2027-06-01T00:00:00Z');
+    expect(long.status).toBe(400);
+    expect(long.body.errors).toEqual([{ path: 'to', message: 'must be at most 400 days after from' }]);
+    const reversed = await t.fetchText(
+      '/calendar?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&format=ics',
+    );
+    expect(reversed.status).toBe(400);
+    expect(reversed.headers['content-type']).toBe('application/problem+json');
+    expect((await t.call('GET', `/calendar?${RANGE}`, undefined, 'nobody')).status).toBe(403);
+  });
+});
