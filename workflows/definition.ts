@@ -267,6 +267,12 @@ function semanticIssues(def: BaseDefinition): WorkflowIssue[] {
           path,
           message: `Timeout target "${stage.onTimeout}" must also be one of the transitions of "${stage.name}".`,
         });
+      } else if ((stage.transitions[targets.get(stage.onTimeout) as number]?.gates ?? []).length > 0) {
+        // A timeout moves the execution by itself: nobody checks a gate (a blackout, tasks, the CAB).
+        issues.push({
+          path,
+          message: `Timeout target "${stage.onTimeout}" is reached through a gated transition of "${stage.name}"; a timeout checks no gate, so it may only take an ungated one.`,
+        });
       }
       if (stage.timeoutSeconds === undefined) {
         issues.push({ path, message: '`onTimeout` needs `timeoutSeconds`.' });

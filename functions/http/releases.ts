@@ -155,7 +155,7 @@ export const createHandler = (ports: () => AppPorts) =>
         return releaseView(release, undefined, tasks, undefined, blackouts);
       },
       moveRelease: async (req, p: AppPorts) => {
-        const { release, executionInStep, moves, tasks, deployStage, blackouts } = await moveRelease(
+        const { release, executionInStep, moves, tasks, deployStage } = await moveRelease(
           req.params.id as string,
           {
             to: req.body.to,
@@ -167,7 +167,7 @@ export const createHandler = (ports: () => AppPorts) =>
           p,
         );
         return {
-          ...releaseView(release, moves, tasks, deployStage, blackouts),
+          ...releaseView(release, moves, tasks, deployStage),
           execution: { inStep: executionInStep },
         };
       },

@@ -204,7 +204,8 @@ describe('a release meets a blackout', () => {
         from: 'Testing',
         to: 'Deployment',
         reason: 'Payroll is down',
-        windows: [expect.objectContaining({ slaId, ciId: app })],
+        windows: [expect.objectContaining({ slaId, ciIds: [app], ciCount: 1 })],
+        windowCount: 1,
       },
     });
     await eventually(() =>

@@ -502,9 +502,11 @@ export function sampleEvents(): DomainEvent[] {
             reason: 'Month-end payroll run',
             start: '2026-12-25T20:00:00.000Z',
             end: '2026-12-26T04:00:00.000Z',
-            ciId: app.ci.id,
+            ciIds: [app.ci.id],
+            ciCount: 1,
           },
         ],
+        windowCount: 1,
       },
       {
         id: deps.ids.next('evt'),

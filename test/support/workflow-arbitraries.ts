@@ -112,7 +112,9 @@ export const workflowDefinitionArbitrary: fc.Arbitrary<WorkflowDefinition> = fc
       const own = transitions.get(i) ?? [];
       const timeout = timeouts[i];
       if (!timeout) return { name, transitions: own };
-      const onTimeout = timeout.target === null ? undefined : own[timeout.target % own.length]?.to;
+      // A timeout may only take an ungated transition (it checks no gate).
+      const ungated = own.filter((t) => (t.gates ?? []).length === 0);
+      const onTimeout = timeout.target === null ? undefined : ungated[timeout.target % ungated.length]?.to;
       return {
         name,
         timeoutSeconds: timeout.seconds,

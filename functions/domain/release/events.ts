@@ -241,11 +241,19 @@ export const BlackoutOverridden = defineEvent({
               reason: textField('Why the blackout exists'),
               start: timestampField('Window start (UTC)'),
               end: timestampField('Window end (UTC)'),
-              ciId: idField('The CI the SLA covers'),
+              ciIds: z
+                .array(idField('CI id'))
+                .describe(
+                  'The CIs covered it applies through (the first 50: the release touches them or depends on them)',
+                ),
+              ciCount: countField('How many CIs it applies through', 1),
             })
             .describe('A blackout window overridden'),
         )
-        .describe('The blackout windows in force or planned over, on every CI'),
+        .describe(
+          'The blackout windows in force or planned over (the first 100), each with the CIs it applies through',
+        ),
+      windowCount: countField('How many windows were overridden', 1),
     })
     .describe('The override'),
   subscription: { caption: 'every blackout override' },

@@ -19,6 +19,7 @@ import type { Clock, IdempotencyRequest, Page } from '../ports.ts';
 import {
   type BlackoutConflict,
   conflictsIn,
+  EXPOSURE_LIMITS,
   type FreeWindowQuery,
   type FreeWindows,
   nextFreeWindows,
@@ -96,7 +97,7 @@ export async function createRelease(
   actor: Actor,
   ports: ReleasePorts,
   idempotency?: IdempotencyRequest,
-): Promise<{ release: Release; replayed: boolean; blackouts: ReleaseBlackouts }> {
+): Promise<{ release: Release; replayed: boolean; blackouts?: ReleaseBlackouts }> {
   authorize(actor, releaseAccess.create);
   const teamId = await releaseTeamFor(input.teamId, actor, ports);
   await checkPlannedTasks(input.tasks, ports);
@@ -111,9 +112,11 @@ export async function createRelease(
     { runs: ports.releases, executions: ports.executions },
     idempotency,
   );
-  // The blackouts it meets, so that whoever plans it sees them at once (read after the commit: a
-  // create is never refused for a blackout, only the deploy stage is).
-  return { release: subject, replayed, blackouts: await blackoutsOf(subject, ports) };
+  // The blackouts it meets, so that whoever plans it sees them at once — read after the commit (a
+  // create is never refused for a blackout, only the deploy stage is), so a failed read must not
+  // turn a stored release into an error a client would retry: the answer then goes without them.
+  const blackouts = await blackoutsOf(subject, ports).catch(() => undefined);
+  return { release: subject, replayed, ...(blackouts ? { blackouts } : {}) };
 }
 
 /**
@@ -374,15 +377,25 @@ export function transitionFacts(
               .slice(0, 5)
               .map(describeWindow)
               .join('; ')}${blocking.length > 5 ? `; and ${blocking.length - 5} more` : ''}.`,
-            windows: blocking.map(windowFact),
+            windows: blocking.slice(0, MAX_LISTED_WINDOWS).map(windowFact),
+            windowCount: blocking.length,
           },
         }
-      : {}),
+      : blackouts.truncated
+        ? {
+            noOpenBlackout: {
+              detail: `Not every blackout could be checked: more CIs depend on the release's CIs than the ${EXPOSURE_LIMITS.maxCis} (${EXPOSURE_LIMITS.maxDepth} relations deep) followed, or a rule's expansion was cut short. An emergency release may override.`,
+              windows: [],
+              windowCount: 0,
+            },
+          }
+        : {}),
   };
   return {
     allDeploymentTasksDone: open.length === 0,
     allCiUpdatesApplied: pending.length === 0,
-    noOpenBlackout: blocking.length === 0,
+    // Unproven is not free: a walk or an expansion cut short does not open the deploy stage.
+    noOpenBlackout: blocking.length === 0 && !blackouts.truncated,
     ...(Object.keys(why).length > 0 ? { why } : {}),
   };
 }
@@ -398,6 +411,9 @@ export interface ReleaseBlackouts {
 }
 
 const NO_BLACKOUTS: ReleaseBlackouts = { conflicts: [], truncated: false, inForce: [] };
+
+/** At most this many windows in a 409 and in a `Blackout Overridden` (then counted). */
+const MAX_LISTED_WINDOWS = 100;
 
 /**
  * Reads the blackouts a release meets: the SLAs applying to what it touches (read once), expanded
@@ -651,15 +667,18 @@ async function checkPlanEditable(
   await checkPlannedCis(tasks, ports);
 }
 
-/**
- * Moves a release to another stage of its workflow: rules checked, the move committed with its
- * events, then the waiting execution signalled. `executionInStep` says whether the execution was
- * seen waiting in the new stage before answering.
- */
 /** A move of a release; `override` (emergency releases) lifts a blackout, with a reason. */
 export interface ReleaseMoveRequest extends MoveRequest {
   readonly override?: { readonly reason: string } | undefined;
 }
+
+/**
+ * Moves a release to another stage of its workflow: rules checked, the move committed with its
+ * events, then the waiting execution signalled. `executionInStep` says whether the execution was
+ * seen waiting in the new stage before answering. The blackouts are read only when the move, or
+ * a move out of the stage it enters, is gated by `noOpenBlackout`; an accepted `override` commits
+ * `Blackout Overridden` with the move.
+ */
 
 export async function moveRelease(
   id: string,
@@ -671,21 +690,23 @@ export async function moveRelease(
   tasks: ReleaseTask[];
   executionInStep: boolean;
   moves: OfferedMove[];
-  blackouts: ReleaseBlackouts;
   deployStage?: string;
 }> {
   const current = await getRelease(id, actor, ports);
-  const [workflow, tasks, blackouts] = await Promise.all([
+  const [workflow, tasks] = await Promise.all([
     ports.workflows.definition(current.workflow),
     tasksOf(current, ports),
-    blackoutsOf(current, ports),
   ]);
-  const pending = await pendingCiUpdates(current, tasks, ports);
+  const gatedMove = (from: string, to?: string) =>
+    findStage(workflow, from)?.transitions?.some(
+      (t) => (to === undefined || t.to === to) && t.gates?.includes('noOpenBlackout') === true,
+    ) === true;
+  const gated = gatedMove(current.stage, request.to);
+  const [pending, blackouts] = await Promise.all([
+    pendingCiUpdates(current, tasks, ports),
+    gated || gatedMove(request.to) ? blackoutsOf(current, ports) : NO_BLACKOUTS,
+  ]);
   const facts = transitionFacts(tasks, pending, blackouts);
-  const gated =
-    findStage(workflow, current.stage)
-      ?.transitions?.find((t) => t.to === request.to)
-      ?.gates?.includes('noOpenBlackout') === true;
   const override =
     request.override !== undefined && gated && facts.noOpenBlackout === false
       ? await acceptOverride(current, request.override, actor, ports)
@@ -710,15 +731,7 @@ export async function moveRelease(
                 from: current.stage,
                 to: moved.stage,
                 reason: override,
-                windows: overridden.map((w) => ({
-                  slaId: w.slaId,
-                  slaName: w.slaName,
-                  blackoutIndex: w.blackoutIndex,
-                  reason: w.reason,
-                  start: w.start,
-                  end: w.end,
-                  ciId: w.ciId,
-                })),
+                ...overriddenWindows(overridden),
               },
               eventMeta(ports.ids, moved.updatedAt, actor.id, moved.id),
             ),
@@ -729,8 +742,36 @@ export async function moveRelease(
     tasks,
     executionInStep,
     moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts),
-    blackouts,
     ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
+  };
+}
+
+/**
+ * The windows of a `Blackout Overridden`, one per window with the CIs it covers (an SLA over 80
+ * servers is one window, not 80), at most {@link MAX_LISTED_WINDOWS} of them and 50 CIs each, so
+ * that the event stays far below DynamoDB's 400 KB item whatever the blast radius.
+ */
+function overriddenWindows(windows: readonly BlackoutConflict[]) {
+  const grouped = new Map<string, { window: BlackoutConflict; ciIds: string[] }>();
+  for (const w of windows) {
+    const key = `${w.slaId}#${w.blackoutIndex}#${w.start}`;
+    const group = grouped.get(key) ?? { window: w, ciIds: [] };
+    if (!group.ciIds.includes(w.ciId)) group.ciIds.push(w.ciId);
+    grouped.set(key, group);
+  }
+  const all = [...grouped.values()];
+  return {
+    windows: all.slice(0, MAX_LISTED_WINDOWS).map(({ window: w, ciIds }) => ({
+      slaId: w.slaId,
+      slaName: w.slaName,
+      blackoutIndex: w.blackoutIndex,
+      reason: w.reason,
+      start: w.start,
+      end: w.end,
+      ciIds: ciIds.slice(0, 50),
+      ciCount: ciIds.length,
+    })),
+    windowCount: all.length,
   };
 }
 

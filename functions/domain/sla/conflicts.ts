@@ -7,8 +7,16 @@
 import { IMPACT_LIMITS } from '../ci/service.ts';
 import { ValidationError } from '../errors.ts';
 import type { SlaPorts } from './ports.ts';
+import { type Duration, occurrencesIn, parseDuration, parseLocalDateTime } from './recurrence.ts';
 import type { PathStep } from './service.ts';
-import { type BlackoutWindow, type Interval, MAX_WINDOWS_PER_SLA, type Sla, windowsIn } from './sla.ts';
+import {
+  type BlackoutWindow,
+  type Interval,
+  isRecurring,
+  MAX_WINDOWS_PER_SLA,
+  type Sla,
+  windowsIn,
+} from './sla.ts';
 
 /** An SLA that applies to a plan: through the CI it covers, reached from a touched CI by `path`. */
 export interface Exposure {
@@ -39,8 +47,9 @@ export const MAX_CONFLICTS = 2000;
 /**
  * The SLAs that apply to a plan touching `ciIds`. One breadth-first walk from all touched CIs at
  * once, so every CI is reached once, by its shortest path from the nearest touched CI; each level
- * reads its CIs' dependents and their SLA links side by side (one Query each), then one
- * BatchGetItem reads the SLAs. No CI touched: no read at all.
+ * reads its CIs' dependents and their SLA links side by side (one Query each, 25 CIs at a time),
+ * then one BatchGetItem reads the SLAs. `truncated` when more CIs depend on them than the walk
+ * follows (past {@link EXPOSURE_LIMITS}). No CI touched: no read at all.
  */
 export async function exposureOf(
   ciIds: readonly string[],
@@ -54,22 +63,21 @@ export async function exposureOf(
   let frontier = [...touched];
   const covering = new Map<string, string[]>();
   for (let level = 0; frontier.length > 0; level++) {
+    // Past the last level only whether anything depends on it matters (then `truncated`).
     const last = level >= EXPOSURE_LIMITS.maxDepth;
-    const [links, inbound] = await Promise.all([
-      Promise.all(frontier.map((id) => ports.slas.covering(id))),
-      last
-        ? Promise.resolve([])
-        : Promise.all(frontier.map((id) => ports.cis.dependents(id, EXPOSURE_LIMITS.maxCis + 1))),
-    ]);
-    frontier.forEach((id, i) => {
-      covering.set(id, links[i] ?? []);
-    });
+    // One limit for every read, so that callers sharing reads across walks (the calendar) find
+    // the same read for the same CI.
+    const read = await inBatches(frontier, (id) =>
+      Promise.all([ports.slas.covering(id), ports.cis.dependents(id, EXPOSURE_LIMITS.maxCis + 1)]),
+    );
     const next: string[] = [];
     frontier.forEach((id, i) => {
+      const [links, inbound] = read[i] ?? [[], []];
+      covering.set(id, links);
       const from = reached.get(id) as { touchedCiId: string; path: readonly PathStep[] };
-      for (const relation of inbound[i] ?? []) {
+      for (const relation of inbound) {
         if (reached.has(relation.ciId)) continue;
-        if (reached.size >= EXPOSURE_LIMITS.maxCis) {
+        if (last || reached.size >= EXPOSURE_LIMITS.maxCis) {
           truncated = true;
           break;
         }
@@ -93,6 +101,17 @@ export async function exposureOf(
     }
   }
   return { exposures, truncated };
+}
+
+/** Reads side by side, at most this many at once (the SDK keeps 50 sockets per client). */
+const READS_AT_ONCE = 25;
+
+async function inBatches<T, R>(items: readonly T[], read: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += READS_AT_ONCE) {
+    out.push(...(await Promise.all(items.slice(i, i + READS_AT_ONCE).map(read))));
+  }
+  return out;
 }
 
 /** A blackout window a planned window shares time with, on one CI. */
@@ -168,8 +187,10 @@ export const FREE_WINDOW_LIMITS = {
   maxCount: 50,
   defaultHorizonDays: 90,
   maxHorizonDays: 366,
-  /** Windows one SLA may have in a horizon: an hourly rule over 366 days has 8,784. */
+  /** Windows one blackout may have in a week of the search (an hourly rule has 168). */
   maxWindowsPerSla: 20_000,
+  /** Windows expanded in one search, in all: past that, the search ends where time is known. */
+  maxBusyWindows: 50_000,
 } as const;
 
 /**
@@ -231,27 +252,79 @@ export function freeWindows(
 
 /**
  * The busy time of the exposures in `[from, to)`: every window of every SLA that applies (each SLA
- * once, whatever number of CIs it applies through), as milliseconds.
+ * once, whatever number of CIs it applies through), as milliseconds — expanded without the local
+ * times a view shows. `truncated` when a rule's expansion was cut short.
  */
 export function busyTime(
-  exposure: ExposureOf,
+  slas: readonly Sla[],
   from: number,
   to: number,
 ): { busy: { start: number; end: number }[]; truncated: boolean } {
-  const seen = new Set<string>();
   const busy: { start: number; end: number }[] = [];
-  let truncated = exposure.truncated;
-  const fromIso = new Date(from).toISOString();
-  const toIso = new Date(to).toISOString();
-  for (const { sla } of exposure.exposures) {
-    if (seen.has(sla.id)) continue;
-    seen.add(sla.id);
-    const found = windowsIn(sla, fromIso, toIso, FREE_WINDOW_LIMITS.maxWindowsPerSla);
-    truncated ||= found.truncated;
-    for (const w of found.windows) busy.push({ start: Date.parse(w.start), end: Date.parse(w.end) });
+  let truncated = false;
+  for (const sla of slas) {
+    for (const blackout of sla.blackouts) {
+      if (!isRecurring(blackout)) {
+        const start = Date.parse(blackout.start);
+        const end = Date.parse(blackout.end);
+        if (start < to && from < end) busy.push({ start, end });
+        continue;
+      }
+      const found = occurrencesIn(
+        {
+          rule: blackout.rrule,
+          startFloating: parseLocalDateTime(blackout.start) as number,
+          duration: parseDuration(blackout.duration) as Duration,
+          zone: blackout.tz,
+        },
+        from,
+        to,
+        FREE_WINDOW_LIMITS.maxWindowsPerSla,
+      );
+      truncated ||= found.truncated;
+      busy.push(...found.occurrences);
+    }
   }
   return { busy, truncated };
 }
+
+/** The distinct SLAs of an exposure. */
+const slasOf = (exposure: ExposureOf): Sla[] => [
+  ...new Map(exposure.exposures.map((e) => [e.sla.id, e.sla])).values(),
+];
+
+/**
+ * The earliest free windows in `[after, horizonEnd)` a week at a time: a week's busy time is
+ * expanded, and the search stops as soon as `count` stretches of free time are closed by a
+ * blackout, so a dense calendar is expanded only as far as its answer needs. At most
+ * {@link FREE_WINDOW_LIMITS.maxBusyWindows} windows are expanded in all; past that (or a rule cut
+ * short), the search ends where the time is still known, `truncated`.
+ */
+export function searchFreeWindows(
+  slas: readonly Sla[],
+  range: { after: number; horizonEnd: number; durationMs: number; count: number },
+): { items: FreeWindow[]; searchedTo: number; truncated: boolean } {
+  const busy: { start: number; end: number }[] = [];
+  let searchedTo = range.after;
+  while (searchedTo < range.horizonEnd) {
+    const chunkEnd = Math.min(searchedTo + SEARCH_CHUNK_MS, range.horizonEnd);
+    const week = busyTime(slas, searchedTo, chunkEnd);
+    if (week.truncated || busy.length + week.busy.length > FREE_WINDOW_LIMITS.maxBusyWindows) {
+      const items = freeWindows(busy, { ...range, horizonEnd: searchedTo });
+      return { items, searchedTo, truncated: true };
+    }
+    busy.push(...week.busy);
+    searchedTo = chunkEnd;
+    const found = freeWindows(busy, { ...range, horizonEnd: searchedTo });
+    // A stretch still open at the week's end may run on: only closed ones are final before the end.
+    const closed = found.filter((w) => w.freeUntil !== undefined);
+    if (closed.length >= range.count)
+      return { items: closed.slice(0, range.count), searchedTo, truncated: false };
+  }
+  return { items: freeWindows(busy, range), searchedTo, truncated: false };
+}
+
+const SEARCH_CHUNK_MS = 7 * DAY;
 
 export interface FreeWindowQuery {
   /** ISO 8601 length of the window wanted (`PT3H`). */
@@ -311,22 +384,29 @@ export async function nextFreeWindows(
   if (errors.length > 0) throw new ValidationError('Bad free-window query.', errors);
   const horizonEnd = after + (horizonMs as number);
   const exposure = await exposureOf(ciIds, ports);
-  const { busy, truncated } = busyTime(exposure, after, horizonEnd);
-  const items = freeWindows(busy, { after, horizonEnd, durationMs: durationMs as number, count });
-  const span = { after: new Date(after).toISOString(), horizonEnd: new Date(horizonEnd).toISOString() };
+  const search = searchFreeWindows(slasOf(exposure), {
+    after,
+    horizonEnd,
+    durationMs: durationMs as number,
+    count,
+  });
+  const { items } = search;
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const span = { after: iso(after), horizonEnd: iso(horizonEnd) };
+  const until = iso(search.searchedTo);
+  const detail = search.truncated
+    ? `The calendar is too dense to search past ${until}: ${items.length} window(s) of ${query.duration} found before that.`
+    : items.length === 0
+      ? `No window of ${query.duration} free of blackouts between ${span.after} and ${span.horizonEnd}.`
+      : items.length < count
+        ? `Only ${items.length} stretch(es) of time free of blackouts between ${span.after} and ${span.horizonEnd} hold a window of ${query.duration}; each item gives its earliest and latest start.`
+        : undefined;
   return {
     duration: query.duration,
     ...span,
     ciIds: [...new Set(ciIds)].sort(),
     items,
-    ...(items.length < count
-      ? {
-          detail:
-            items.length === 0
-              ? `No window of ${query.duration} free of blackouts between ${span.after} and ${span.horizonEnd}.`
-              : `Only ${items.length} stretch(es) of time free of blackouts between ${span.after} and ${span.horizonEnd} hold a window of ${query.duration}; each item gives its earliest and latest start.`,
-        }
-      : {}),
-    truncated,
+    ...(detail !== undefined ? { detail } : {}),
+    truncated: search.truncated || exposure.truncated,
   };
 }

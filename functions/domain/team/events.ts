@@ -43,9 +43,10 @@ export const TeamCreated = defineEvent({
       approvalsRequired: approvalPolicy
         .nullable()
         .describe('CAB teams: approvals an RFC needs by level (capped at the board size); else null'),
+      // Optional: teams created before the setting existed were announced without it.
       blackoutOverriders: userIds(
         'Release teams: the members who may override a blackout for an emergency release (often none)',
-      ),
+      ).optional(),
     })
     .describe('The new team'),
   subscription: { caption: 'new deployment teams', detail: { data: { kind: ['deployment'] } } },

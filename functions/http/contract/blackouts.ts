@@ -4,7 +4,7 @@
  * proposed for a release or an RFC (`…/next-windows`).
  */
 import { CI_RELATION_TYPES } from '#domain/ci/events';
-import { FREE_WINDOW_LIMITS } from '#domain/sla/conflicts';
+import { FREE_WINDOW_LIMITS, parseSpan } from '#domain/sla/conflicts';
 import { z } from './common.ts';
 
 export const BlackoutWindowView = z
@@ -48,7 +48,12 @@ export const BlackoutConflictView = BlackoutWindowView.extend({
 /** A free window of `GET /releases/{id}/next-windows` and `GET /changes/{id}/next-windows`. */
 export const NextWindowsQuery = z
   .object({
-    duration: z.string().openapi({ description: 'ISO 8601 length of the window wanted.', example: 'PT3H' }),
+    duration: z
+      .string()
+      .refine((v) => parseSpan(v, FREE_WINDOW_LIMITS.maxHorizonDays) !== undefined, {
+        message: `must be an ISO 8601 duration of weeks, days, hours, minutes or seconds (PT3H), at most ${FREE_WINDOW_LIMITS.maxHorizonDays} days`,
+      })
+      .openapi({ description: 'ISO 8601 length of the window wanted.', example: 'PT3H' }),
     count: z.coerce
       .number()
       .int()
@@ -60,6 +65,9 @@ export const NextWindowsQuery = z
       }),
     horizon: z
       .string()
+      .refine((v) => parseSpan(v, FREE_WINDOW_LIMITS.maxHorizonDays) !== undefined, {
+        message: `must be an ISO 8601 duration (P90D) of at most ${FREE_WINDOW_LIMITS.maxHorizonDays} days`,
+      })
       .optional()
       .openapi({
         description: `ISO 8601 span searched after \`after\` (default P${FREE_WINDOW_LIMITS.defaultHorizonDays}D, at most ${FREE_WINDOW_LIMITS.maxHorizonDays} days).`,
@@ -67,6 +75,8 @@ export const NextWindowsQuery = z
       }),
     after: z.iso
       .datetime({ offset: true })
+      // A search that ends past the year 9999 has no RFC 3339 answer.
+      .refine((v) => Date.parse(v) < Date.UTC(9000, 0, 1), { message: 'must be before the year 9000' })
       .optional()
       .openapi({ description: 'Earliest start (default: now).' }),
   })

@@ -301,7 +301,7 @@ export const ReleaseView = z
     }),
     blackoutConflicts: z.array(BlackoutConflictView).optional().openapi({
       description:
-        'On a single release (and its writes’ answers): every blackout window its planned window shares time with, on every CI it touches (its tasks’ and its RFCs’) or that depends on one, each with its SLA, reason, CI and path; touching windows do not conflict. Absent in lists.',
+        'On a single release (`GET`, and the answers to `POST` and `PATCH`): every blackout window its planned window shares time with, on every CI it touches (its tasks’ and its RFCs’) or that depends on one, each with its SLA, reason, CI and path; touching windows do not conflict. Absent in lists and in transition answers (read the release for them).',
     }),
     blackoutConflictsTruncated: z.literal(true).optional().openapi({
       description: 'There are more conflicts than listed (or more dependents than were followed).',

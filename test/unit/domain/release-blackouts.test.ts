@@ -89,8 +89,8 @@ describe('blackout conflicts while planning', () => {
     chain(w);
     const s = await sla(w, ['ci_web'], [oneOff('2026-12-01T21:00:00Z', '2026-12-01T22:00:00Z')]);
     const { release, blackouts } = await createRelease(input(['ci_cluster']), rm, w);
-    expect(blackouts.truncated).toBe(false);
-    expect(blackouts.conflicts).toEqual([
+    expect(blackouts?.truncated).toBe(false);
+    expect(blackouts?.conflicts).toEqual([
       {
         slaId: s.id,
         slaName: 'Payroll',
@@ -118,8 +118,8 @@ describe('blackout conflicts while planning', () => {
       rm,
       w,
     );
-    expect(moved.blackouts.conflicts).toEqual([]);
-    expect((await getReleaseWithMoves(release.id, rm, w)).blackouts.conflicts).toEqual([]);
+    expect(moved.blackouts?.conflicts).toEqual([]);
+    expect((await getReleaseWithMoves(release.id, rm, w)).blackouts?.conflicts).toEqual([]);
   });
 
   it('lists every one of 80 covered CIs, each with its path, not the first one', async () => {
@@ -130,9 +130,9 @@ describe('blackout conflicts while planning', () => {
       w.cis.seed(ciFixture(id, { relations: [{ type: 'depends-on', ciId: 'ci_db' }] }));
     await sla(w, servers, [oneOff('2026-12-01T22:00:00Z', '2026-12-02T02:00:00Z', 'Freeze')]);
     const { blackouts } = await createRelease(input(['ci_db']), rm, w);
-    expect(blackouts.conflicts).toHaveLength(80);
-    expect(blackouts.conflicts.map((c) => c.ciId)).toEqual(servers);
-    for (const c of blackouts.conflicts) {
+    expect(blackouts?.conflicts).toHaveLength(80);
+    expect(blackouts?.conflicts.map((c) => c.ciId)).toEqual(servers);
+    for (const c of blackouts?.conflicts ?? []) {
       expect(c).toMatchObject({
         touchedCiId: 'ci_db',
         reason: 'Freeze',
@@ -165,7 +165,7 @@ describe('blackout conflicts while planning', () => {
       ['ci_app', 'ci_vm', 1],
     ]);
     const { blackouts } = await createRelease(input([], { changeIds: [detail.change.id] }), rm, w);
-    expect(blackouts.conflicts.map((c) => [c.ciId, c.touchedCiId])).toEqual([['ci_app', 'ci_vm']]);
+    expect(blackouts?.conflicts.map((c) => [c.ciId, c.touchedCiId])).toEqual([['ci_app', 'ci_vm']]);
   });
 
   it('touching windows do not conflict; one second of overlap does', async () => {
@@ -180,11 +180,11 @@ describe('blackout conflicts while planning', () => {
       ],
     );
     const touching = await createRelease(input(['ci_app']), rm, w);
-    expect(touching.blackouts.conflicts).toEqual([]);
+    expect(touching.blackouts?.conflicts).toEqual([]);
     const late = await createRelease(input(['ci_app'], { plannedEnd: '2026-12-01T23:00:01Z' }), rm, w);
-    expect(late.blackouts.conflicts.map((c) => c.start)).toEqual(['2026-12-01T23:00:00.000Z']);
+    expect(late.blackouts?.conflicts.map((c) => c.start)).toEqual(['2026-12-01T23:00:00.000Z']);
     const early = await createRelease(input(['ci_app'], { plannedStart: '2026-12-01T19:59:59Z' }), rm, w);
-    expect(early.blackouts.conflicts.map((c) => c.end)).toEqual(['2026-12-01T20:00:00.000Z']);
+    expect(early.blackouts?.conflicts.map((c) => c.end)).toEqual(['2026-12-01T20:00:00.000Z']);
   });
 
   it('finds a recurring window in its zone across a daylight-saving change', async () => {
@@ -209,7 +209,7 @@ describe('blackout conflicts while planning', () => {
       rm,
       w,
     );
-    expect(hit.blackouts.conflicts.map((c) => [c.start, c.localStart])).toEqual([
+    expect(hit.blackouts?.conflicts.map((c) => [c.start, c.localStart])).toEqual([
       ['2026-04-24T20:00:00.000Z', '2026-04-24T22:00:00+02:00'],
     ]);
     const miss = await createRelease(
@@ -217,7 +217,7 @@ describe('blackout conflicts while planning', () => {
       rm,
       w,
     );
-    expect(miss.blackouts.conflicts).toEqual([]);
+    expect(miss.blackouts?.conflicts).toEqual([]);
   });
 });
 
@@ -341,9 +341,11 @@ describe('the noOpenBlackout gate', () => {
             reason: 'Year-end close',
             start: '2026-12-01T22:00:00.000Z',
             end: '2026-12-02T02:00:00.000Z',
-            ciId: 'ci_app',
+            ciIds: ['ci_app'],
+            ciCount: 1,
           },
         ],
+        windowCount: 1,
       },
     });
   });
@@ -379,6 +381,119 @@ describe('the noOpenBlackout gate', () => {
     expect(w.table.eventsOf({ kind: 'release', id: 'rel_t' }).map((e) => e.type)).toEqual([
       'Release Stage Entered',
     ]);
+  });
+});
+
+describe('the noOpenBlackout gate, at its edges', () => {
+  it('ignores an override on a move without the gate, even inside a blackout', async () => {
+    const w = world();
+    w.cis.seed(ciFixture('ci_app'));
+    await sla(w, ['ci_app'], [oneOff('2026-11-26T09:00:00Z', '2026-11-26T12:00:00Z')]);
+    inTesting(w);
+    const out = await moveRelease(
+      'rel_t',
+      { to: 'Development', expectedVersion: 5, reason: 'Rework', override: { reason: 'Not needed' } },
+      rm,
+      w,
+    );
+    expect(out.release.stage).toBe('Development');
+    expect(w.table.eventsOf({ kind: 'release', id: 'rel_t' }).map((e) => e.type)).toEqual([
+      'Release Stage Entered',
+    ]);
+  });
+
+  it('refuses an outsider’s override as it refuses the outsider’s move, telling nothing of the team’s overriders', async () => {
+    const w = world();
+    w.cis.seed(ciFixture('ci_app'));
+    await sla(w, ['ci_app'], [oneOff('2026-12-01T22:00:00Z', '2026-12-02T02:00:00Z')]);
+    inTesting(w);
+    const outsider = actor('ops', ['release', 'deployment'], { teamIds: ['team_other'] });
+    const error = await moveRelease(
+      'rel_t',
+      { ...toDeployment, override: { reason: 'Mine now' } },
+      outsider,
+      w,
+    ).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ForbiddenError);
+    expect((error as Error).message).not.toMatch(/overrid/i);
+    expect((error as Error).message).toMatch(/Only members of team team_pay/);
+  });
+
+  it('lists every CI a window applies through in the 409, and groups them in the override event', async () => {
+    const w = world();
+    w.cis.seed(ciFixture('ci_db'));
+    for (const id of ['ci_a', 'ci_b'])
+      w.cis.seed(ciFixture(id, { relations: [{ type: 'depends-on', ciId: 'ci_db' }] }));
+    const s = await sla(w, ['ci_a', 'ci_b'], [oneOff('2026-12-01T22:00:00Z', '2026-12-02T02:00:00Z')]);
+    inTesting(w, {
+      tasks: [
+        {
+          id: 'tsk_1',
+          title: 'Patch',
+          workGroupId: 'wg_dep',
+          ciIds: ['ci_db'],
+          ciUpdates: [],
+          status: 'planned',
+        },
+      ],
+    });
+    const error = (await moveRelease('rel_t', toDeployment, rm, w).catch(
+      (e: unknown) => e,
+    )) as GateFailedError;
+    expect(error.details).toMatchObject({
+      noOpenBlackout: { windowCount: 2, windows: [{ ciId: 'ci_a' }, { ciId: 'ci_b' }] },
+    });
+    await moveRelease('rel_t', { ...toDeployment, override: { reason: 'Outage' } }, rm, w);
+    const overridden = w.table
+      .eventsOf({ kind: 'release', id: 'rel_t' })
+      .find((e) => e.type === 'Blackout Overridden');
+    expect(overridden?.data).toMatchObject({
+      windowCount: 1,
+      windows: [{ slaId: s.id, ciIds: ['ci_a', 'ci_b'], ciCount: 2 }],
+    });
+  });
+
+  it('holds a window that starts at this instant in force, not one that ends at it', async () => {
+    const w = world();
+    w.cis.seed(ciFixture('ci_app'));
+    // The clock stands at 2026-11-26T10:00Z.
+    await sla(w, ['ci_app'], [oneOff('2026-11-26T08:00:00Z', '2026-11-26T10:00:00Z')]);
+    inTesting(w, { releaseType: 'minor' });
+    expect((await moveRelease('rel_t', toDeployment, rm, w)).release.stage).toBe('Deployment');
+    const v = world();
+    v.cis.seed(ciFixture('ci_app'));
+    await sla(v, ['ci_app'], [oneOff('2026-11-26T10:00:00Z', '2026-11-26T10:00:01Z')]);
+    inTesting(v, { releaseType: 'minor' });
+    await expect(moveRelease('rel_t', toDeployment, rm, v)).rejects.toBeInstanceOf(GateFailedError);
+  });
+
+  it('does not hold when the dependents could not all be followed: unproven is not free', async () => {
+    const w = world();
+    // ci_0 ← ci_1 ← … ← ci_11: eleven relations deep, one more than the walk follows.
+    w.cis.seed(ciFixture('ci_0'));
+    for (let i = 1; i <= 11; i++) {
+      w.cis.seed(ciFixture(`ci_${i}`, { relations: [{ type: 'depends-on', ciId: `ci_${i - 1}` }] }));
+    }
+    inTesting(w, {
+      releaseType: 'minor',
+      tasks: [
+        {
+          id: 'tsk_1',
+          title: 'Patch',
+          workGroupId: 'wg_dep',
+          ciIds: ['ci_0'],
+          ciUpdates: [],
+          status: 'planned',
+        },
+      ],
+    });
+    const view = await getReleaseWithMoves('rel_t', rm, w);
+    expect(view.blackouts.truncated).toBe(true);
+    const error = (await moveRelease('rel_t', toDeployment, rm, w).catch(
+      (e: unknown) => e,
+    )) as GateFailedError;
+    expect(error).toBeInstanceOf(GateFailedError);
+    expect(error.message).toMatch(/Not every blackout could be checked/);
   });
 });
 
@@ -485,6 +600,31 @@ describe('the next free windows', () => {
     expect(elapsed).toBeLessThan(5_000);
   });
 
+  it('stops a search on a calendar too dense to expand, saying where, instead of proposing busy time', async () => {
+    const w = world();
+    w.cis.seed(ciFixture('ci_app'));
+    // 50 hourly rules, each 50 minutes of every hour: no 3-hour window anywhere, 8,784 windows a
+    // rule over 366 days — more than a search expands.
+    await sla(
+      w,
+      ['ci_app'],
+      Array.from({ length: 50 }, (_, i) => ({
+        rrule: 'FREQ=HOURLY',
+        start: `2026-01-01T00:${String(i % 10).padStart(2, '0')}`,
+        duration: 'PT50M',
+        tz: 'Europe/Berlin',
+        reason: `rule ${i}`,
+      })),
+    );
+    const { release } = await createRelease(input(['ci_app']), rm, w);
+    const started = performance.now();
+    const found = await releaseNextWindows(release.id, { duration: 'PT3H', horizon: 'P366D' }, rm, w);
+    expect(found.items).toEqual([]);
+    expect(found.truncated).toBe(true);
+    expect(found.detail).toMatch(/^The calendar is too dense to search past \d{4}-/);
+    expect(performance.now() - started).toBeLessThan(15_000);
+  });
+
   it('says so when no window is free within the horizon', async () => {
     const w = world();
     w.cis.seed(ciFixture('ci_app'));
@@ -547,6 +687,35 @@ describe('the next free windows', () => {
         start: '2026-12-01T02:01:00.000Z',
         end: '2026-12-01T03:01:00.000Z',
         latestStart: '2026-12-01T23:00:00.000Z',
+      },
+    ]);
+    // A window inside another keeps the time busy until the outer one ends; the latest start is
+    // the last whole minute that still ends in time.
+    expect(
+      freeWindows(
+        [
+          { start: Date.parse('2026-12-01T00:00:00Z'), end: Date.parse('2026-12-01T10:00:00Z') },
+          { start: Date.parse('2026-12-01T02:00:00Z'), end: Date.parse('2026-12-01T03:00:00Z') },
+          { start: Date.parse('2026-12-01T12:00:30Z'), end: Date.parse('2026-12-01T13:00:00Z') },
+        ],
+        {
+          after: Date.parse('2026-12-01T00:00:00Z'),
+          horizonEnd: Date.parse('2026-12-01T14:00:00Z'),
+          durationMs: 3_600_000,
+          count: 5,
+        },
+      ),
+    ).toEqual([
+      {
+        start: '2026-12-01T10:00:00.000Z',
+        end: '2026-12-01T11:00:00.000Z',
+        latestStart: '2026-12-01T11:00:00.000Z',
+        freeUntil: '2026-12-01T12:00:30.000Z',
+      },
+      {
+        start: '2026-12-01T13:00:00.000Z',
+        end: '2026-12-01T14:00:00.000Z',
+        latestStart: '2026-12-01T13:00:00.000Z',
       },
     ]);
     expect(parseSpan('P90D', 366)).toBe(90 * 86_400_000);

@@ -129,6 +129,14 @@ describe('semantic rules', () => {
     expectIssue(input, ['stages', 1, 'onTimeout'], /must also be one of the transitions of "B"/);
     input.stages[1] = { name: 'B', onTimeout: 'Done', transitions: [{ to: 'Done' }] };
     expectIssue(input, ['stages', 1, 'onTimeout'], /needs `timeoutSeconds`/);
+    // A timeout checks no gate: it may not take a move into a blackout or past the CAB.
+    input.stages[1] = {
+      name: 'B',
+      timeoutSeconds: 60,
+      onTimeout: 'Done',
+      transitions: [{ to: 'Done', gates: ['noOpenBlackout'] }],
+    };
+    expectIssue(input, ['stages', 1, 'onTimeout'], /reached through a gated transition of "B"/);
   });
 
   it('the initial stage exists', () => {

@@ -23,7 +23,7 @@ export const timeoutsFixture = {
       timeoutSeconds: 60,
       onTimeout: 'Done',
       transitions: [
-        { to: 'Done', gates: ['cabApproval'] },
+        { to: 'Done' },
         { to: 'Waiting', requiresReason: true },
       ],
     },
