@@ -12,6 +12,8 @@ import type { IdempotencyRequest, Page } from '../ports.ts';
 import {
   type BlackoutConflict,
   blackoutConflicts,
+  conflictsIn,
+  exposureOf,
   type FreeWindowQuery,
   type FreeWindows,
   nextFreeWindows,
@@ -124,17 +126,68 @@ export async function getChange(
   return change;
 }
 
-/** The facts an RFC's gates are checked against: its board's votes. */
-export async function changeFacts(change: Change, ports: Pick<ChangePorts, 'teams'>): Promise<GateFacts> {
-  const board = await ports.teams.get(change.cabTeamId);
-  if (!board) {
-    return {
-      cabApproval: false,
-      why: { cabApproval: { detail: `Its change advisory board ${change.cabTeamId} no longer exists.` } },
-    };
-  }
-  const approval = cabApproval(change, board);
-  return approval.holds ? { cabApproval: true } : { cabApproval: false, why: { cabApproval: approval.why } };
+/**
+ * The facts an RFC's gates are checked against: its board's votes, and — when its workflow gates a
+ * move on it — whether a blackout is in force on its CIs (or what depends on them) now or during
+ * its planned window, as for a release.
+ */
+export async function changeFacts(
+  change: Change,
+  workflow: WorkflowDefinition,
+  ports: Pick<ChangePorts, 'teams' | 'slas' | 'cis' | 'clock'>,
+): Promise<GateFacts> {
+  const blackoutGated = workflow.stages.some((st) =>
+    st.transitions.some((t) => t.gates?.includes('noOpenBlackout') === true),
+  );
+  const [board, blackout] = await Promise.all([
+    ports.teams.get(change.cabTeamId),
+    blackoutGated ? blackoutFact(change, ports) : undefined,
+  ]);
+  const approval = board ? cabApproval(change, board) : undefined;
+  const why = {
+    ...(!board
+      ? { cabApproval: { detail: `Its change advisory board ${change.cabTeamId} no longer exists.` } }
+      : approval && !approval.holds
+        ? { cabApproval: approval.why }
+        : {}),
+    ...(blackout?.why ? { noOpenBlackout: blackout.why } : {}),
+  };
+  return {
+    cabApproval: approval?.holds === true,
+    ...(blackout ? { noOpenBlackout: blackout.holds } : {}),
+    ...(Object.keys(why).length > 0 ? { why } : {}),
+  };
+}
+
+/** Whether no blackout applies to the RFC's CIs now or in its planned window, and why not. */
+async function blackoutFact(
+  change: Change,
+  ports: Pick<ChangePorts, 'slas' | 'cis' | 'clock'>,
+): Promise<{ holds: boolean; why?: { detail: string; windows: unknown[] } }> {
+  const exposure = await exposureOf(change.ciIds, ports);
+  const now = ports.clock.now().getTime();
+  const windows = [
+    { start: new Date(now).toISOString(), end: new Date(now + 1).toISOString() },
+    ...(change.plannedStart !== undefined && change.plannedEnd !== undefined
+      ? [{ start: change.plannedStart, end: change.plannedEnd }]
+      : []),
+  ].map((w) => conflictsIn(exposure, w));
+  const blocking = windows.flatMap((w) => w.items);
+  const truncated = exposure.truncated || windows.some((w) => w.truncated);
+  if (blocking.length === 0 && !truncated) return { holds: true };
+  const listed = blocking
+    .slice(0, 5)
+    .map((w) => `SLA "${w.slaName}" (${w.slaId}) blackout ${w.start} to ${w.end} (${w.reason}) on CI ${w.ciId}`);
+  return {
+    holds: false,
+    why: {
+      detail:
+        blocking.length > 0
+          ? `${blocking.length} blackout window(s) in force now or during the planned window: ${listed.join('; ')}.`
+          : 'Not every blackout could be checked: the walk through the CIs depending on its CIs, or a rule, was cut short.',
+      windows: blocking.slice(0, 100).map((w) => ({ slaId: w.slaId, start: w.start, end: w.end, ciId: w.ciId })),
+    },
+  };
 }
 
 function offeredMoves(
@@ -175,7 +228,7 @@ export interface ChangeDetail {
 async function detailOf(
   change: Change,
   actor: Actor,
-  ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams' | 'slas' | 'cis'>,
+  ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams' | 'slas' | 'cis' | 'clock'>,
 ) {
   const [workflow, releaseIds, board, conflicts] = await Promise.all([
     ports.workflows.definition(change.workflow),
@@ -185,7 +238,7 @@ async function detailOf(
       ? blackoutConflicts(change.ciIds, { start: change.plannedStart, end: change.plannedEnd }, ports)
       : undefined,
   ]);
-  const facts = await changeFacts(change, ports);
+  const facts = await changeFacts(change, workflow, ports);
   const standing = board ? tally(change, board) : undefined;
   return {
     change,
@@ -210,7 +263,7 @@ async function detailOf(
 export async function getChangeDetail(
   id: string,
   actor: Actor,
-  ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams' | 'slas' | 'cis'>,
+  ports: Pick<ChangePorts, 'changes' | 'workflows' | 'teams' | 'slas' | 'cis' | 'clock'>,
 ): Promise<ChangeDetail> {
   return detailOf(await getChange(id, actor, ports), actor, ports);
 }
@@ -285,10 +338,8 @@ export async function moveChange(
   ports: ChangePorts,
 ): Promise<{ detail: ChangeDetail; executionInStep: boolean }> {
   const current = await getChange(id, actor, ports);
-  const [workflow, facts] = await Promise.all([
-    ports.workflows.definition(current.workflow),
-    changeFacts(current, ports),
-  ]);
+  const workflow = await ports.workflows.definition(current.workflow);
+  const facts = await changeFacts(current, workflow, ports);
   const { subject: change, executionInStep } = await moveSubject(
     'change',
     current,

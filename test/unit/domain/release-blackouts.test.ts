@@ -5,7 +5,7 @@
  * the earliest free windows checked against a minute-by-minute count done here independently.
  */
 import { describe, expect, it } from 'vitest';
-import { recordChange } from '../../../functions/domain/change/service.ts';
+import { moveChange, recordChange } from '../../../functions/domain/change/service.ts';
 import { ForbiddenError, GateFailedError, RuleViolationError } from '../../../functions/domain/errors.ts';
 import type { Release } from '../../../functions/domain/release/release.ts';
 import {
@@ -20,6 +20,7 @@ import { freeWindows, parseSpan } from '../../../functions/domain/sla/conflicts.
 import { createSla } from '../../../functions/domain/sla/service.ts';
 import type { Blackout } from '../../../functions/domain/sla/sla.ts';
 import type { Team, TeamKind } from '../../../functions/domain/team/team.ts';
+import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
 import { actor, ciFixture, inMemoryPorts, stateMachineArnOf } from '../../support/fakes.ts';
 
 const T0 = '2026-11-26T10:00:00.000Z';
@@ -494,6 +495,56 @@ describe('the noOpenBlackout gate, at its edges', () => {
     )) as GateFailedError;
     expect(error).toBeInstanceOf(GateFailedError);
     expect(error.message).toMatch(/Not every blackout could be checked/);
+  });
+});
+
+describe('an RFC whose workflow gates a move on noOpenBlackout', () => {
+  it('holds the move while a blackout applies to its CIs in its planned window, and lets it pass outside', async () => {
+    const w = world();
+    chain(w);
+    await sla(w, ['ci_web'], [oneOff('2026-12-01T21:00:00Z', '2026-12-01T22:00:00Z')]);
+    w.workflows.seed(
+      'change-frozen',
+      parseWorkflowDefinition({
+        name: 'Change with a freeze',
+        kind: 'change',
+        initialStage: 'Recorded',
+        stages: [
+          { name: 'Recorded', transitions: [{ to: 'Implemented', gates: ['noOpenBlackout'] }] },
+          { name: 'Implemented', terminal: true },
+        ],
+      }),
+    );
+    const record = async (plannedStart: string, plannedEnd: string) =>
+      (
+        await recordChange(
+          {
+            title: 'Patch the cluster',
+            type: 'normal',
+            risk: 'low',
+            impact: 'low',
+            urgency: 'low',
+            ciIds: ['ci_cluster'],
+            cabTeamId: 'team_cab',
+            workflowId: 'change-frozen',
+            plannedStart,
+            plannedEnd,
+          },
+          rm,
+          w,
+        )
+      ).detail.change;
+    const frozen = await record('2026-12-01T21:30:00Z', '2026-12-01T23:00:00Z');
+    const error = (await moveChange(frozen.id, { to: 'Implemented', expectedVersion: 1 }, rm, w).catch(
+      (e: unknown) => e,
+    )) as GateFailedError;
+    expect(error).toBeInstanceOf(GateFailedError);
+    expect(error.message).toMatch(
+      /blackout 2026-12-01T21:00:00.000Z to 2026-12-01T22:00:00.000Z .* on CI ci_web/,
+    );
+    const free = await record('2026-12-01T22:00:00Z', '2026-12-01T23:00:00Z');
+    const moved = await moveChange(free.id, { to: 'Implemented', expectedVersion: 1 }, rm, w);
+    expect(moved.detail.change.stage).toBe('Implemented');
   });
 });
 
