@@ -177,7 +177,9 @@ async function blackoutFact(
   if (blocking.length === 0 && !truncated) return { holds: true };
   const listed = blocking
     .slice(0, 5)
-    .map((w) => `SLA "${w.slaName}" (${w.slaId}) blackout ${w.start} to ${w.end} (${w.reason}) on CI ${w.ciId}`);
+    .map(
+      (w) => `SLA "${w.slaName}" (${w.slaId}) blackout ${w.start} to ${w.end} (${w.reason}) on CI ${w.ciId}`,
+    );
   return {
     holds: false,
     why: {
@@ -185,7 +187,9 @@ async function blackoutFact(
         blocking.length > 0
           ? `${blocking.length} blackout window(s) in force now or during the planned window: ${listed.join('; ')}.`
           : 'Not every blackout could be checked: the walk through the CIs depending on its CIs, or a rule, was cut short.',
-      windows: blocking.slice(0, 100).map((w) => ({ slaId: w.slaId, start: w.start, end: w.end, ciId: w.ciId })),
+      windows: blocking
+        .slice(0, 100)
+        .map((w) => ({ slaId: w.slaId, start: w.start, end: w.end, ciId: w.ciId })),
     },
   };
 }

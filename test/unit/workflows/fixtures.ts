@@ -22,10 +22,7 @@ export const timeoutsFixture = {
       name: LONG_STAGE,
       timeoutSeconds: 60,
       onTimeout: 'Done',
-      transitions: [
-        { to: 'Done' },
-        { to: 'Waiting', requiresReason: true },
-      ],
+      transitions: [{ to: 'Done' }, { to: 'Waiting', requiresReason: true }],
     },
     { name: 'Done', terminal: true },
     { name: 'Expired', terminal: true },
