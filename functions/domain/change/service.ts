@@ -13,6 +13,7 @@ import {
   type BlackoutConflict,
   blackoutConflicts,
   conflictsIn,
+  describeWindow,
   exposureOf,
   type FreeWindowQuery,
   type FreeWindows,
@@ -175,11 +176,7 @@ async function blackoutFact(
   const blocking = windows.flatMap((w) => w.items);
   const truncated = exposure.truncated || windows.some((w) => w.truncated);
   if (blocking.length === 0 && !truncated) return { holds: true };
-  const listed = blocking
-    .slice(0, 5)
-    .map(
-      (w) => `SLA "${w.slaName}" (${w.slaId}) blackout ${w.start} to ${w.end} (${w.reason}) on CI ${w.ciId}`,
-    );
+  const listed = blocking.slice(0, 5).map(describeWindow);
   return {
     holds: false,
     why: {

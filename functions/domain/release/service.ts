@@ -19,6 +19,7 @@ import type { Clock, IdempotencyRequest, Page } from '../ports.ts';
 import {
   type BlackoutConflict,
   conflictsIn,
+  describeWindow,
   EXPOSURE_LIMITS,
   type FreeWindowQuery,
   type FreeWindows,
@@ -448,11 +449,6 @@ export function blockingWindows(blackouts: ReleaseBlackouts): BlackoutConflict[]
     return true;
   });
 }
-
-const describeWindow = (w: BlackoutConflict) =>
-  `SLA "${w.slaName}" (${w.slaId}) blackout ${w.start} to ${w.end} (${w.reason}) on CI ${w.ciId}${
-    w.path.length > 0 ? `, which depends on ${w.touchedCiId}` : ''
-  }`;
 
 const windowFact = (w: BlackoutConflict) => ({
   slaId: w.slaId,

@@ -7,12 +7,11 @@
 import { IMPACT_LIMITS } from '../ci/service.ts';
 import { ValidationError } from '../errors.ts';
 import type { SlaPorts } from './ports.ts';
-import { type Duration, occurrencesIn, parseDuration, parseLocalDateTime } from './recurrence.ts';
 import type { PathStep } from './service.ts';
 import {
   type BlackoutWindow,
   type Interval,
-  isRecurring,
+  intervalsIn,
   MAX_WINDOWS_PER_SLA,
   type Sla,
   windowsIn,
@@ -264,25 +263,9 @@ export function busyTime(
   let truncated = false;
   for (const sla of slas) {
     for (const blackout of sla.blackouts) {
-      if (!isRecurring(blackout)) {
-        const start = Date.parse(blackout.start);
-        const end = Date.parse(blackout.end);
-        if (start < to && from < end) busy.push({ start, end });
-        continue;
-      }
-      const found = occurrencesIn(
-        {
-          rule: blackout.rrule,
-          startFloating: parseLocalDateTime(blackout.start) as number,
-          duration: parseDuration(blackout.duration) as Duration,
-          zone: blackout.tz,
-        },
-        from,
-        to,
-        FREE_WINDOW_LIMITS.maxWindowsPerSla,
-      );
+      const found = intervalsIn(blackout, from, to, FREE_WINDOW_LIMITS.maxWindowsPerSla);
       truncated ||= found.truncated;
-      busy.push(...found.occurrences);
+      busy.push(...found.intervals);
     }
   }
   return { busy, truncated };
@@ -410,3 +393,9 @@ export async function nextFreeWindows(
     truncated: search.truncated || exposure.truncated,
   };
 }
+
+/** A conflicting window in a sentence, for a 409's detail. */
+export const describeWindow = (w: BlackoutConflict): string =>
+  `SLA "${w.slaName}" (${w.slaId}) blackout ${w.start} to ${w.end} (${w.reason}) on CI ${w.ciId}${
+    w.path.length > 0 ? `, which depends on ${w.touchedCiId}` : ''
+  }`;

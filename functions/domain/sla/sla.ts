@@ -13,6 +13,7 @@ import {
   type Duration,
   isTimeZone,
   localIso,
+  type Occurrence,
   occurrencesIn,
   parseDuration,
   parseLocalDateTime,
@@ -277,7 +278,9 @@ export function windowsIn(
   let truncated = false;
   sla.blackouts.forEach((blackout, blackoutIndex) => {
     const tz = blackout.tz ?? 'UTC';
-    const add = (start: number, end: number) =>
+    const found = intervalsIn(blackout, fromMs, toMs, limit);
+    truncated ||= found.truncated;
+    for (const { start, end } of found.intervals) {
       windows.push({
         slaId: sla.id,
         blackoutIndex,
@@ -288,25 +291,7 @@ export function windowsIn(
         localStart: localIso(start, tz),
         localEnd: localIso(end, tz),
       });
-    if (!isRecurring(blackout)) {
-      const start = Date.parse(blackout.start);
-      const end = Date.parse(blackout.end);
-      if (start < toMs && fromMs < end) add(start, end);
-      return;
     }
-    const found = occurrencesIn(
-      {
-        rule: blackout.rrule,
-        startFloating: parseLocalDateTime(blackout.start) as number,
-        duration: parseDuration(blackout.duration) as Duration,
-        zone: blackout.tz,
-      },
-      fromMs,
-      toMs,
-      limit,
-    );
-    truncated ||= found.truncated;
-    for (const o of found.occurrences) add(o.start, o.end);
   });
   windows.sort((a, b) => a.start.localeCompare(b.start) || a.blackoutIndex - b.blackoutIndex);
   if (windows.length > limit) {
@@ -314,4 +299,33 @@ export function windowsIn(
     truncated = true;
   }
   return { windows, truncated };
+}
+
+/**
+ * One blackout's intervals (milliseconds) that share time with `[fromMs, toMs)`: a one-off one as
+ * given, a recurring one expanded in its zone; at most `limit` (then `truncated`).
+ */
+export function intervalsIn(
+  blackout: Blackout,
+  fromMs: number,
+  toMs: number,
+  limit: number,
+): { intervals: Occurrence[]; truncated: boolean } {
+  if (!isRecurring(blackout)) {
+    const start = Date.parse(blackout.start);
+    const end = Date.parse(blackout.end);
+    return { intervals: start < toMs && fromMs < end ? [{ start, end }] : [], truncated: false };
+  }
+  const found = occurrencesIn(
+    {
+      rule: blackout.rrule,
+      startFloating: parseLocalDateTime(blackout.start) as number,
+      duration: parseDuration(blackout.duration) as Duration,
+      zone: blackout.tz,
+    },
+    fromMs,
+    toMs,
+    limit,
+  );
+  return { intervals: found.occurrences, truncated: found.truncated };
 }
