@@ -7,12 +7,8 @@ import type { Change } from '#domain/change/change';
 import type { ApprovalQueue, ChangeFilter, ChangeStore } from '#domain/change/ports';
 import type { Page } from '#domain/ports';
 import { CHANGE_RELEASE_PREFIX, changeIndexKeys, changeLists, keys } from './keys.ts';
-import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
+import { instant, type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
 import { DynamoRunStore } from './run-repository.ts';
-
-/** Instants compare as strings only in one form: the stored one (`toISOString`). */
-const instant = (value: string | undefined) =>
-  value === undefined ? undefined : new Date(value).toISOString();
 
 /**
  * The query for a filtered RFC list: state, then type, then planned start picks the index; the

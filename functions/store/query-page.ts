@@ -114,3 +114,7 @@ export async function queryPage<T>(
   const nextCursor = resumeAt ? encodeCursor(secret, listId, resumeAt) : undefined;
   return { items: shown.map(toDomain), ...(nextCursor ? { nextCursor } : {}) };
 }
+
+/** Instants compare as strings only in one form: the stored one (`toISOString`). */
+export const instant = (value: string | undefined): string | undefined =>
+  value === undefined ? undefined : new Date(value).toISOString();

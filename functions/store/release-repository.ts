@@ -8,12 +8,8 @@ import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
 import { commit } from './commit.ts';
 import { keys, releaseIndexKeys, releaseLists } from './keys.ts';
-import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
+import { instant, type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
 import { DynamoRunStore } from './run-repository.ts';
-
-/** Instants compare as strings only in one form: the stored one (`toISOString`). */
-const instant = (value: string | undefined) =>
-  value === undefined ? undefined : new Date(value).toISOString();
 
 /**
  * The query for a filtered list: the most selective filter picks the index (stage, then team,
