@@ -42,6 +42,8 @@ export class ReleaseDeskStack extends Stack {
   readonly workflows: Workflows;
   readonly api: Api;
   readonly monitoring: Monitoring;
+  /** The relay's stream subscription and its dead-letter queue (when the relay is deployed). */
+  readonly outboxRelay: OutboxRelay | undefined;
   /** Creates the bootstrap teams and the first administrator in the table on create and update. */
   readonly bootstrap: CustomResource | undefined;
 
@@ -63,8 +65,8 @@ export class ReleaseDeskStack extends Stack {
     });
 
     const relay = this.handlers.find('outbox-relay');
+    this.outboxRelay = relay ? new OutboxRelay(this, 'OutboxRelay', { table: this.data.table, relay }) : undefined;
     if (relay) {
-      new OutboxRelay(this, 'OutboxRelay', { table: this.data.table, relay });
       if (relay.role) this.events.restrictSourceTo(relay.role);
     }
     this.events.addRules(rules, (name) => this.handlers.find(name));
@@ -98,6 +100,8 @@ export class ReleaseDeskStack extends Stack {
       logoutUrls: settings.logoutUrls,
       adminUser: settings.adminUser,
       adminEmail: settings.adminEmail,
+      throttle: settings.throttle,
+      corsAllowOrigins: settings.corsAllowOrigins,
     });
     this.bootstrap = this.addBootstrap(settings);
 

@@ -14,6 +14,9 @@
  * | `adminEmail`       | none (set the password by hand)  |                                |
  * | `callbackUrls`     | `http://localhost:8080/callback` | comma-separated                |
  * | `logoutUrls`       | `http://localhost:8080/`         | comma-separated                |
+ * | `throttleRateLimit`  | `100` requests per second (steady) | the stage's default route throttling |
+ * | `throttleBurstLimit` | `200` requests (burst)             |                                      |
+ * | `corsAllowOrigins`   | none: CORS closed                  | comma-separated `https://` origins   |
  */
 import { EVENT_BUS_NAME } from './rules.ts';
 
@@ -26,6 +29,11 @@ export const DEFAULT_WORKFLOW_PREFIX = 'release-desk-';
 export const DEFAULT_ADMIN_USER = 'admin';
 export const DEFAULT_CALLBACK_URLS = ['http://localhost:8080/callback'] as const;
 export const DEFAULT_LOGOUT_URLS = ['http://localhost:8080/'] as const;
+/**
+ * The `$default` stage's default route throttling: API Gateway answers 429 beyond it before any
+ * function runs (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-throttling.html).
+ */
+export const DEFAULT_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
 
 // `rd-<stage>-` must fit the 16 characters functions/app/config.ts allows the prefix, so that a
 // 63-character workflow id still makes a state machine name of at most 80 characters.
@@ -40,6 +48,9 @@ const RESERVED_IN_DOMAIN = /aws|amazon|cognito/;
 // a pool with e-mail sign-in refuses as a user name.
 const USER_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 const EMAIL_PATTERN = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+// A browser origin: scheme, host and port only. No wildcard (`*`, `https://*`): the allow-list is
+// the whole point; plain HTTP only for a developer's localhost.
+const ORIGIN_PATTERN = /^(https:\/\/[a-z0-9.-]+|http:\/\/localhost)(:\d{1,5})?$/;
 
 /** The names and identities of one deployment. */
 export interface StageSettings {
@@ -60,6 +71,10 @@ export interface StageSettings {
   /** OAuth redirect URIs of the hosted UI (authorization code grant with PKCE). */
   readonly callbackUrls: readonly string[];
   readonly logoutUrls: readonly string[];
+  /** The stage's default route throttling (requests per second, steady and burst). */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Browser origins the HTTP API answers CORS for; empty (the default) configures no CORS at all. */
+  readonly corsAllowOrigins: readonly string[];
 }
 
 /** Reads one context value (`app.node.tryGetContext`). */
@@ -95,6 +110,44 @@ function urlList(context: ContextReader, key: string, fallback: readonly string[
   }
   if (urls.length === 0) throw new StageSettingsError(`Context value ${key} names no URL.`);
   return urls;
+}
+
+/** A positive whole number from `-c key=123` (a string) or cdk.json (a number). */
+function positiveInteger(context: ContextReader, key: string, fallback: number): number {
+  const value = context(key);
+  if (value === undefined || value === null || value === '') return fallback;
+  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1) throw new StageSettingsError(`Context value ${key} must be a whole number of at least 1.`);
+  return n;
+}
+
+/** The CORS allow-list: exact origins, comma-separated or a JSON array; none by default. */
+function originList(context: ContextReader, key: string): readonly string[] {
+  const value = context(key);
+  if (value === undefined || value === null || value === '') return [];
+  const list = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : undefined;
+  if (!list) throw new StageSettingsError(`Context value ${key} must be a comma-separated list of origins.`);
+  const origins = list.map((o) => String(o).trim()).filter((o) => o !== '');
+  for (const origin of origins) {
+    if (!ORIGIN_PATTERN.test(origin)) {
+      throw new StageSettingsError(
+        `${key}: ${origin} must be an origin (https://host[:port], or http://localhost[:port]), without a path or a wildcard.`,
+      );
+    }
+  }
+  return [...new Set(origins)];
+}
+
+function throttleSettings(context: ContextReader): StageSettings['throttle'] {
+  const rateLimit = positiveInteger(context, 'throttleRateLimit', DEFAULT_THROTTLE.rateLimit);
+  const burstLimit = positiveInteger(context, 'throttleBurstLimit', DEFAULT_THROTTLE.burstLimit);
+  // A bucket smaller than a second's refill would refuse the steady rate it claims to allow.
+  if (burstLimit < rateLimit) {
+    throw new StageSettingsError(
+      `throttleBurstLimit (${burstLimit}) must be at least throttleRateLimit (${rateLimit}).`,
+    );
+  }
+  return { rateLimit, burstLimit };
 }
 
 /** The settings of the deployment the context describes; throws on a value that cannot work. */
@@ -142,5 +195,7 @@ export function stageSettings(context: ContextReader = () => undefined): StageSe
     adminEmail,
     callbackUrls: urlList(context, 'callbackUrls', DEFAULT_CALLBACK_URLS),
     logoutUrls: urlList(context, 'logoutUrls', DEFAULT_LOGOUT_URLS),
+    throttle: throttleSettings(context),
+    corsAllowOrigins: originList(context, 'corsAllowOrigins'),
   };
 }

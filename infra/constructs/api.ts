@@ -12,10 +12,18 @@
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html).
  * Every protected route also requires one of the scopes access tokens carry (ID tokens carry none),
  * so an ID token, which names no `username`, is refused at the edge.
+ *
+ * Abuse limits: the `$default` stage throttles every route (steady rate and burst, from the stage
+ * settings) before a function runs. CORS is closed unless the deployment names the browser origins
+ * it serves: without a CORS configuration API Gateway answers no preflight and adds no
+ * `Access-Control-Allow-Origin`, so browsers keep other sites' scripts from reading answers. The
+ * request body limit is the edge's (`MAX_BODY_BYTES`, 413): an HTTP API's own payload quota is a
+ * fixed 10 MB (docs/decisions.md, "Abuse limits in AWS").
  */
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  CorsHttpMethod,
   HttpApi,
   type HttpMethod,
   HttpNoneAuthorizer,
@@ -72,7 +80,16 @@ export interface ApiProps {
   readonly adminUser: string;
   /** Cognito e-mails the administrator a temporary password there; without it, none is sent. */
   readonly adminEmail?: string | undefined;
+  /** The stage's default route throttling. */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Origins allowed cross-origin; empty configures no CORS (closed). */
+  readonly corsAllowOrigins: readonly string[];
 }
+
+/** The request headers a browser may send cross-origin: the ones the edge reads. */
+export const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'if-match', 'idempotency-key'] as const;
+/** The response headers a cross-origin script may read (optimistic concurrency and created resources). */
+export const CORS_EXPOSE_HEADERS = ['etag', 'location'] as const;
 
 /** The HTTP API and the user pool its tokens come from. */
 export class Api extends Construct {
@@ -150,13 +167,33 @@ export class Api extends Construct {
       ...(props.apiName ? { apiName: props.apiName } : {}),
       description: 'Release Desk: ITIL release and deployment management',
       createDefaultStage: false,
+      // Closed by default: no CORS configuration at all, not an empty one.
+      ...(props.corsAllowOrigins.length > 0
+        ? {
+            corsPreflight: {
+              allowOrigins: [...props.corsAllowOrigins],
+              allowMethods: [
+                CorsHttpMethod.GET,
+                CorsHttpMethod.POST,
+                CorsHttpMethod.PUT,
+                CorsHttpMethod.PATCH,
+                CorsHttpMethod.DELETE,
+              ],
+              allowHeaders: [...CORS_ALLOW_HEADERS],
+              exposeHeaders: [...CORS_EXPOSE_HEADERS],
+              // Bearer tokens, not cookies: a browser never needs to send credentials implicitly.
+              allowCredentials: false,
+              maxAge: Duration.minutes(10),
+            },
+          }
+        : {}),
     });
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.SIX_MONTHS });
     this.stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.httpApi,
       stageName: '$default',
       autoDeploy: true,
-      throttle: { rateLimit: 100, burstLimit: 200 },
+      throttle: { rateLimit: props.throttle.rateLimit, burstLimit: props.throttle.burstLimit },
       accessLogSettings: { destination: new LogGroupLogDestination(accessLogs), format: ACCESS_LOG_FORMAT },
     });
 

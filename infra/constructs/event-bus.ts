@@ -9,7 +9,7 @@
  * handling, so every consumer also gets an event invoke configuration whose on-failure destination
  * is a queue of its own: no failure of a consumer is dropped silently.
  */
-import { Duration } from 'aws-cdk-lib';
+import { Aws, Duration } from 'aws-cdk-lib';
 import { type CfnArchive, EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { AnyPrincipal, Effect, type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -46,6 +46,19 @@ export class ReleaseDeskBus extends Construct {
     super(scope, id);
     this.failureQueues = this.failures;
     this.bus = new EventBus(this, 'Bus', { eventBusName: props.eventBusName ?? EVENT_BUS_NAME });
+    // A custom bus takes events only from its own account unless its policy allows others; this
+    // says so explicitly, so a later Allow added for some integration cannot open it to another
+    // account by accident (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-bus-perms.html).
+    this.bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OnlyThisAccountPutsEvents',
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: { StringNotEquals: { 'aws:PrincipalAccount': Aws.ACCOUNT_ID } },
+      }),
+    );
     // Lets an operator replay what the relay published (e.g. after fixing a consumer).
     const archive = this.bus.archive('Archive', {
       description: 'Every Release Desk event, for replay',

@@ -31,6 +31,16 @@ const TIMEOUTS: Partial<Record<FunctionName, Duration>> = {
   'reconcile-executions': Duration.minutes(4),
 };
 
+/** What a function with `table: 'read'` may do on the table's items (and Query its indexes). */
+export const TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
+/** What `table: 'write'` adds: the item writes of `commit()` (TransactWriteItems) and the stores. */
+export const TABLE_WRITE_ACTIONS = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
+
 // Actions authorized on execution ARNs; every other Step Functions action is on the state machine ARN.
 const EXECUTION_ACTIONS: ReadonlySet<string> = new Set(['DescribeExecution', 'GetExecutionHistory']);
 
@@ -224,13 +234,26 @@ export class Handlers extends Construct {
     }
   }
 
+  /**
+   * Exactly the calls the store makes (functions/store/): GetItem, BatchGetItem and Query to read;
+   * PutItem, UpdateItem, and the Put, Update, Delete and ConditionCheck items of TransactWriteItems
+   * (authorized per item action) to write. Not `grantReadData` / `grantReadWriteData`, which add
+   * Scan, BatchWriteItem, DescribeTable and stream reads that nothing here does.
+   */
   private grantTableRead(handler: HandlerFunction, table: ITable): void {
-    table.grantReadData(handler.function);
-    this.acknowledgeIndexes(handler, table);
+    this.grantTable(handler, table, TABLE_READ_ACTIONS);
   }
 
   private grantTableWrite(handler: HandlerFunction, table: ITable): void {
-    table.grantReadWriteData(handler.function);
+    this.grantTable(handler, table, [...TABLE_READ_ACTIONS, ...TABLE_WRITE_ACTIONS]);
+  }
+
+  private grantTable(handler: HandlerFunction, table: ITable, itemActions: readonly string[]): void {
+    handler.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...itemActions], resources: [table.tableArn] }));
+    // Only Query reads an index (gsi1..gsi3).
+    handler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/*`] }),
+    );
     this.acknowledgeIndexes(handler, table);
   }
 
