@@ -65,7 +65,9 @@ export class ReleaseDeskStack extends Stack {
     });
 
     const relay = this.handlers.find('outbox-relay');
-    this.outboxRelay = relay ? new OutboxRelay(this, 'OutboxRelay', { table: this.data.table, relay }) : undefined;
+    this.outboxRelay = relay
+      ? new OutboxRelay(this, 'OutboxRelay', { table: this.data.table, relay })
+      : undefined;
     if (relay) {
       if (relay.role) this.events.restrictSourceTo(relay.role);
     }

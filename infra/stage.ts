@@ -117,7 +117,8 @@ function positiveInteger(context: ContextReader, key: string, fallback: number):
   const value = context(key);
   if (value === undefined || value === null || value === '') return fallback;
   const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : Number.NaN;
-  if (!Number.isInteger(n) || n < 1) throw new StageSettingsError(`Context value ${key} must be a whole number of at least 1.`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new StageSettingsError(`Context value ${key} must be a whole number of at least 1.`);
   return n;
 }
 

@@ -249,7 +249,9 @@ export class Handlers extends Construct {
   }
 
   private grantTable(handler: HandlerFunction, table: ITable, itemActions: readonly string[]): void {
-    handler.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...itemActions], resources: [table.tableArn] }));
+    handler.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...itemActions], resources: [table.tableArn] }),
+    );
     // Only Query reads an index (gsi1..gsi3).
     handler.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${table.tableArn}/index/*`] }),

@@ -15,14 +15,20 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOOTSTRAP } from '../../functions/domain/team/team.ts';
-import { ACCESS_TOKEN_SCOPES, ADMIN_GROUP } from '../../infra/constructs/api.ts';
+import { MAX_BODY_BYTES } from '../../functions/http/edge/middlewares.ts';
+import {
+  ACCESS_TOKEN_SCOPES,
+  ADMIN_GROUP,
+  CORS_ALLOW_HEADERS,
+  CORS_EXPOSE_HEADERS,
+} from '../../infra/constructs/api.ts';
 import { ITERATOR_AGE_THRESHOLD_MS } from '../../infra/constructs/monitoring.ts';
 import { STATE_MACHINE_LOG_PREFIX } from '../../infra/constructs/workflows.ts';
 import { deployedFunctions } from '../../infra/functions.ts';
 import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
 import { BOOTSTRAP_RESOURCE_TYPE, type ReleaseDeskStack } from '../../infra/release-desk-stack.ts';
 import { consumerAsyncInvoke, rules, schedules } from '../../infra/rules.ts';
-import { StageSettingsError, stageSettings } from '../../infra/stage.ts';
+import { DEFAULT_THROTTLE, StageSettingsError, stageSettings } from '../../infra/stage.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
 
 type Resource = {
@@ -67,6 +73,9 @@ const STAGING_CONTEXT = {
   adminEmail: 'alice@example.com',
   callbackUrls: 'https://desk.example.com/callback,http://localhost:8080/callback',
   logoutUrls: 'https://desk.example.com/',
+  throttleRateLimit: '20',
+  throttleBurstLimit: '40',
+  corsAllowOrigins: 'https://desk.example.com, http://localhost:5173',
 };
 
 let byDefault: Synthesized;
@@ -358,6 +367,15 @@ describe('deploys cleanly, twice into one account', () => {
       { adminUser: 'alice@example.com' },
       { adminEmail: 'alice' },
       { callbackUrls: 'http://desk.example.com/callback' },
+      { throttleRateLimit: '0' },
+      { throttleRateLimit: '1.5' },
+      { throttleBurstLimit: 'many' },
+      // A burst below the steady rate would refuse the rate it claims to allow.
+      { throttleRateLimit: '50', throttleBurstLimit: '10' },
+      { corsAllowOrigins: '*' },
+      { corsAllowOrigins: 'https://*' },
+      { corsAllowOrigins: 'http://desk.example.com' },
+      { corsAllowOrigins: 'https://desk.example.com/app' },
     ]) {
       expect(() => stageSettings(context(bad)), JSON.stringify(bad)).toThrow(StageSettingsError);
     }
@@ -676,6 +694,67 @@ describe('cdk-nag AwsSolutions on the staging stage', () => {
   });
 });
 
+describe('abuse limits at the API', () => {
+  const stageOf = (s: Synthesized) => {
+    const stages = ofType(s, 'AWS::ApiGatewayV2::Stage');
+    expect(stages).toHaveLength(1);
+    return stages[0]?.[1].Properties ?? {};
+  };
+  const apiOf = (s: Synthesized) => {
+    const apis = ofType(s, 'AWS::ApiGatewayV2::Api');
+    expect(apis).toHaveLength(1);
+    return apis[0]?.[1].Properties ?? {};
+  };
+
+  it('throttles every route of the $default stage: 100 requests per second, bursts of 200, by default', () => {
+    expect(stageOf(byDefault)).toMatchObject({
+      StageName: '$default',
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: DEFAULT_THROTTLE.rateLimit,
+        ThrottlingBurstLimit: DEFAULT_THROTTLE.burstLimit,
+      },
+    });
+    expect(DEFAULT_THROTTLE).toEqual({ rateLimit: 100, burstLimit: 200 });
+    // No route overrides the stage's default.
+    expect(stageOf(byDefault).RouteSettings).toBeUndefined();
+  });
+
+  it('throttles at the limits the context gives (throttleRateLimit, throttleBurstLimit)', () => {
+    expect(stageOf(staging).DefaultRouteSettings).toMatchObject({
+      ThrottlingRateLimit: 20,
+      ThrottlingBurstLimit: 40,
+    });
+  });
+
+  it('configures no CORS at all by default (closed: no preflight answered, no Allow-Origin added)', () => {
+    expect(apiOf(byDefault).CorsConfiguration).toBeUndefined();
+    // Nor does any route answer OPTIONS itself.
+    const routeKeys = ofType(byDefault, 'AWS::ApiGatewayV2::Route').map(([, r]) =>
+      String(r.Properties?.RouteKey),
+    );
+    expect(routeKeys.filter((k) => k.startsWith('OPTIONS '))).toEqual([]);
+  });
+
+  it('allows exactly the origins the context lists (corsAllowOrigins), without credentials or wildcards', () => {
+    expect(apiOf(staging).CorsConfiguration).toEqual({
+      AllowOrigins: ['https://desk.example.com', 'http://localhost:5173'],
+      AllowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      AllowHeaders: [...CORS_ALLOW_HEADERS],
+      ExposeHeaders: [...CORS_EXPOSE_HEADERS],
+      AllowCredentials: false,
+      MaxAge: 600,
+    });
+  });
+
+  it('leaves the body limit to the edge (413 above MAX_BODY_BYTES), far below the fixed quotas on the way', () => {
+    // An HTTP API's payload quota is a fixed 10 MB and a synchronous Lambda invocation's 6 MB
+    // (docs/decisions.md, "Abuse limits in AWS"): neither can be lowered, so the edge's limit is
+    // the one a caller meets (test/unit/http/middlewares.test.ts proves the 413).
+    expect(MAX_BODY_BYTES).toBe(256 * 1024);
+    expect(MAX_BODY_BYTES).toBeLessThan(6 * 1024 * 1024);
+  });
+});
+
 describe("the README's AWS section, followed on the synthesized template", () => {
   const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   const deploy = readme.slice(readme.indexOf('## Deploy to AWS'), readme.indexOf('## Architecture'));
@@ -697,6 +776,9 @@ describe("the README's AWS section, followed on the synthesized template", () =>
       'authDomainPrefix',
       'callbackUrls',
       'logoutUrls',
+      'throttleRateLimit',
+      'throttleBurstLimit',
+      'corsAllowOrigins',
     ]) {
       expect(deploy).toContain(`\`${value}\``);
     }

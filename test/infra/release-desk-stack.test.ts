@@ -240,21 +240,44 @@ describe('event bus and rules', () => {
     ]);
   });
 
-  it('lets only the outbox relay put events with source release-desk on the bus', () => {
-    const policies = ofType('AWS::Events::EventBusPolicy');
-    expect(policies).toHaveLength(1);
-    const statement = policies[0]?.[1].Properties?.Statement as Record<string, unknown>;
-    expect(statement).toMatchObject({
-      Effect: 'Deny',
-      Principal: { AWS: '*' },
-      Action: 'events:PutEvents',
-      Condition: {
-        StringEquals: { 'events:source': 'release-desk' },
-        ArnNotEquals: {
-          'aws:PrincipalArn': { 'Fn::GetAtt': [expect.stringMatching(/OutboxRelay.*Role/), 'Arn'] },
-        },
-      },
-    });
+  it('lets only the outbox relay put events with source release-desk on the bus, and no other account put any', () => {
+    const statements = ofType('AWS::Events::EventBusPolicy').map(
+      ([, r]) => r.Properties?.Statement as Record<string, unknown>,
+    );
+    // Deny only: nothing in the bus's policy grants anyone anything.
+    expect(statements.map((st) => st.Effect)).toEqual(['Deny', 'Deny']);
+    const bus = { 'Fn::GetAtt': [logicalId(stack.events.bus), 'Arn'] };
+    const relayRole = stack.handlers.get('outbox-relay').role;
+    if (!relayRole) throw new Error('the outbox relay has no role');
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'events:PutEvents',
+          Resource: bus,
+          Condition: { StringNotEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
+        }),
+        expect.objectContaining({
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: 'events:PutEvents',
+          Resource: bus,
+          Condition: {
+            StringEquals: { 'events:source': 'release-desk' },
+            ArnNotEquals: {
+              'aws:PrincipalArn': { 'Fn::GetAtt': [logicalId(relayRole), 'Arn'] },
+            },
+          },
+        }),
+      ]),
+    );
+    // …and of this account's identities, only the relay's role may put events at all.
+    const putters = allStatements().filter(
+      ({ statement }) =>
+        statement.Effect === 'Allow' && asArray(statement.Action).includes('events:PutEvents'),
+    );
+    expect(putters.map(({ owner }) => owner)).toEqual(policiesOf('outbox-relay'));
   });
 });
 
@@ -521,6 +544,96 @@ describe('IAM least privilege', () => {
       expect(grantsOf(statements)).toEqual(expected);
     },
   );
+
+  it.each([...deployedFunctions])(
+    '%s: every action its role allows is accounted for, each on exactly its resources',
+    (name) => {
+      const spec = functionSpecs[name];
+      const fn = stack.handlers.get(name);
+      const table = `<${logicalId(stack.data.table)}.Arn>`;
+      const expected: Record<string, Set<string>> = {};
+      const grant = (actions: readonly string[], resources: readonly string[]) => {
+        for (const action of actions) {
+          expected[action] ??= new Set();
+          for (const r of resources) expected[action].add(r);
+        }
+      };
+      // Its own log group, and X-Ray (PutTraceSegments and PutTelemetryRecords take no resource:
+      // https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html).
+      const logGroup = (propsOf(fn).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      grant(['logs:CreateLogStream', 'logs:PutLogEvents'], [`<${logGroup}.Arn>`]);
+      grant(['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], ['*']);
+      // The table: exactly the calls the store makes; only Query reads an index.
+      if (spec.table !== undefined) {
+        grant(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'], [table]);
+        grant(['dynamodb:Query'], [`${table}/index/*`]);
+      }
+      if (spec.table === 'write') {
+        grant(
+          ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+          [table],
+        );
+      }
+      if (spec.putEvents) grant(['events:PutEvents'], [`<${logicalId(stack.events.bus)}.Arn>`]);
+      if (name === 'outbox-relay') {
+        // The stream subscription (ListStreams takes no resource:
+        // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazondynamodb.html)
+        // and the dead letters of batches that fail for good.
+        grant(['dynamodb:ListStreams'], ['*']);
+        grant(
+          ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+          [`<${logicalId(stack.data.table)}.StreamArn>`],
+        );
+        const dlq = stack.outboxRelay?.deadLetterQueue.queue;
+        if (!dlq) throw new Error('no outbox relay');
+        grant(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'], [`<${logicalId(dlq)}.Arn>`]);
+      }
+      // A consumer's on-failure destination: its own queue, nobody else's.
+      const failures = [...stack.events.failureQueues].find(([target]) => target === name)?.[1];
+      if (failures) {
+        grant(
+          ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+          [`<${logicalId(failures.queue)}.Arn>`],
+        );
+      }
+      // Step Functions and iam:PassRole: checked resource by resource in the test above.
+      for (const [action, resources] of Object.entries(grantsOf(functionStatements(name))))
+        grant([action], resources);
+
+      const actual: Record<string, Set<string>> = {};
+      for (const s of functionStatements(name)) {
+        expect(s.Effect).toBe('Allow');
+        // Conditions only on iam:PassRole (to Step Functions), checked above.
+        if (s.Condition !== undefined) expect(s.Action).toBe('iam:PassRole');
+        for (const action of asArray(s.Action)) {
+          actual[action] ??= new Set();
+          for (const r of asArray(s.Resource)) actual[action].add(render(r));
+        }
+      }
+      const normalize = (grants: Record<string, Set<string>>) =>
+        Object.fromEntries(
+          Object.entries(grants)
+            .map(([action, set]) => [action, [...set].sort()] as const)
+            .sort(([a], [b]) => a.localeCompare(b)),
+        );
+      expect(normalize(actual)).toEqual(normalize(expected));
+    },
+  );
+
+  it('grants no function Scan, BatchWriteItem, DescribeTable or any table-wide DynamoDB action', () => {
+    for (const name of deployedFunctions) {
+      const actions = actionsOf(functionStatements(name));
+      for (const never of [
+        'dynamodb:Scan',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:DescribeTable',
+        'dynamodb:DeleteTable',
+        'dynamodb:UpdateTable',
+      ]) {
+        expect(actions, name).not.toContain(never);
+      }
+    }
+  });
 
   it('lets the workflows function publish state machines and pass their role, nothing more', () => {
     const statements = functionStatements('workflows').filter((s) =>
