@@ -141,7 +141,7 @@ export class Monitoring extends Construct {
     this.add('ExecutionDivergences', {
       name: 'Release execution divergences',
       description:
-        'The reconciler found a release and its execution apart and could not repair it (DESIGN §6, invariant 10): see the reconcile-executions log for "Release and execution diverged".',
+        'The reconciler found a release and its execution apart and could not repair it (DESIGN §6, invariant 10): see the reconcile-executions log for "Subject and execution diverged".',
       metric: new Metric({
         namespace: 'ReleaseDesk',
         metricName: 'ReleaseExecutionDivergences',

@@ -550,6 +550,23 @@ describe('operators are told', () => {
     });
   });
 
+  it('alarms on the metrics the reconciler emits, under the name and namespace it emits them', () => {
+    // The alarm is only as good as the name it watches: a renamed metric would leave it silent.
+    const source = readFileSync(
+      new URL('../../functions/events/reconcile-executions.ts', import.meta.url),
+      'utf8',
+    );
+    expect(source).toContain("namespace: 'ReleaseDesk'");
+    for (const a of alarms(byDefault).filter((al) => al.Namespace === 'ReleaseDesk')) {
+      expect(source).toContain(`addMetric('${String(a.MetricName)}', MetricUnit.Count`);
+    }
+    // What an operator is told to look for is what the reconciler logs.
+    const divergence = alarms(byDefault).find((a) => a.MetricName === 'ReleaseExecutionDivergences');
+    const quoted = /"([^"]+)"/.exec(String(divergence?.AlarmDescription))?.[1];
+    expect(quoted).toBeDefined();
+    expect(source).toContain(`'${quoted}'`);
+  });
+
   it('alarms on executions ended outside the API, and on divergences, with the stage as service', () => {
     const ours = alarms(staging).filter((a) => a.Namespace === 'ReleaseDesk');
     expect(ours.map((a) => a.MetricName).sort()).toEqual([
