@@ -3,6 +3,9 @@
  * authorizer: a token is accepted only when the local identity signed it with RS256, for this
  * issuer and audience, and it has not expired. docs/security.md cites each refusal here.
  */
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_AUDIENCE, type LocalIdentity, localIdentity } from '../../../infra/local/identity.ts';
@@ -74,5 +77,19 @@ describe('the local JWT check refuses', () => {
       jwks: identity.jwks,
     });
     await expect(otherAudience(await identity.issue('alice'))).rejects.toBeInstanceOf(InvalidTokenError);
+  });
+});
+
+describe('the local signing key', () => {
+  it('lives in DATA_DIR, readable by its owner only: whoever reads it can sign any identity', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'release-desk-key-'));
+    try {
+      const dataDir = join(root, 'data');
+      await localIdentity({ issuer: ISSUER, dataDir });
+      expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+      expect(statSync(join(dataDir, 'signing-key.jwk.json')).mode & 0o777).toBe(0o600);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
