@@ -652,6 +652,16 @@ describe('identity in AWS', () => {
       expect(route.Properties?.AuthorizationScopes, id).toEqual([...ACCESS_TOKEN_SCOPES]);
   });
 
+  it('lets nobody sign themselves up: an administrator creates every user', () => {
+    for (const s of [byDefault, staging]) {
+      const pools = ofType(s, 'AWS::Cognito::UserPool');
+      expect(pools).toHaveLength(1);
+      expect(pools[0]?.[1].Properties?.AdminCreateUserConfig).toMatchObject({
+        AllowAdminCreateUserOnly: true,
+      });
+    }
+  });
+
   it('creates the first administrator in Cognito, in the admin group, and keeps it', () => {
     const user = (s: Synthesized) => ofType(s, 'AWS::Cognito::UserPoolUser');
     expect(user(byDefault)).toHaveLength(1);
