@@ -22,7 +22,17 @@ export const LOAD_USERS = {
 } as const satisfies Record<string, ('change' | 'release' | 'deployment')[]>;
 
 const CAB = ['carol', 'dave', 'erin'] as const;
-const RELEASE_PATH = ['Assessment', 'Development', 'Testing', 'Deployment', 'Audit', 'CMDB Update', 'Closure'];
+/** The problem type of a stale `expectedVersion` (functions/http/edge/problem.ts). */
+const STALE = ':version-conflict';
+const RELEASE_PATH = [
+  'Assessment',
+  'Development',
+  'Testing',
+  'Deployment',
+  'Audit',
+  'CMDB Update',
+  'Closure',
+];
 const RFC_PATH = ['Recorded', 'Assessed', 'Approved', 'Scheduled', 'Implementing', 'Reviewed', 'Closed'];
 
 type Body = Record<string, unknown>;
@@ -58,6 +68,8 @@ export interface LoadWorld {
 export interface LoadReport {
   requests: number;
   statuses: Record<string, number>;
+  /** Each kind of operation's answers, by status. */
+  byKind: Record<string, Record<string, number>>;
   durationMs: number;
   p50Ms: number;
   p99Ms: number;
@@ -98,11 +110,21 @@ const task = (title: string, ciId: string, value: string): PlannedTask => ({
 export async function prepareLoad(t: TestCloud, count: number): Promise<LoadWorld> {
   await joinTeam(t.cloud.ports, ['tech'], 'team_deployment');
   const board = await ok(t, 'GET', '/teams/team_cab', undefined, 'admin');
-  await ok(t, 'PATCH', '/teams/team_cab', { members: ['admin', ...CAB], expectedVersion: board.version }, 'admin');
+  await ok(
+    t,
+    'PATCH',
+    '/teams/team_cab',
+    { members: ['admin', ...CAB], expectedVersion: board.version },
+    'admin',
+  );
   const size = (per: number, min: number) => Math.max(min, Math.ceil(count / per));
   const cis = await Promise.all(
     Array.from({ length: size(20, 6) }, async (_, i) => {
-      const ci = await ok(t, 'POST', '/cis', { type: 'application', name: `load-${i}`, attributes: { n: 0 } });
+      const ci = await ok(t, 'POST', '/cis', {
+        type: 'application',
+        name: `load-${i}`,
+        attributes: { n: 0 },
+      });
       return ci.id as string;
     }),
   );
@@ -114,7 +136,9 @@ export async function prepareLoad(t: TestCloud, count: number): Promise<LoadWorl
     return created.id as string;
   };
   const moving = await Promise.all(
-    Array.from({ length: size(30, 4) }, (_, i) => create(`moving ${i}`, [task('Roll out', ciAt(i), `m${i}`)])),
+    Array.from({ length: size(15, 4) }, (_, i) =>
+      create(`moving ${i}`, [task('Roll out', ciAt(i), `m${i}`)]),
+    ),
   );
   const deploying = await Promise.all(
     Array.from({ length: size(60, 2) }, async (_, i) => {
@@ -134,7 +158,7 @@ export async function prepareLoad(t: TestCloud, count: number): Promise<LoadWorl
     }),
   );
   const tasksOf = async (id: string) => {
-    let items: { id: string; status: string; version: number }[] = [];
+    let items: { id: string; title: string; status: string; version: number }[] = [];
     await eventually(async () => {
       items = (await ok(t, 'GET', `/releases/${id}/tasks`)).items as typeof items;
       expect(items.length).toBe(plans.get(id)?.length);
@@ -150,7 +174,7 @@ export async function prepareLoad(t: TestCloud, count: number): Promise<LoadWorl
   }
   const taskUpdates = new Map<string, { ciId: string }[]>();
   for (const id of deploying) {
-    const items = (await tasksOf(id)) as { id: string; title: string }[];
+    const items = await tasksOf(id);
     for (const x of items) {
       const planned = plans.get(id)?.find((p) => p.title === x.title);
       taskUpdates.set(x.id, planned?.ciUpdates ?? []);
@@ -162,7 +186,14 @@ export async function prepareLoad(t: TestCloud, count: number): Promise<LoadWorl
         t,
         'POST',
         '/changes',
-        { title: `load RFC ${i}`, type: 'normal', risk: 'medium', impact: 'medium', urgency: 'high', ciIds: [] },
+        {
+          title: `load RFC ${i}`,
+          type: 'normal',
+          risk: 'medium',
+          impact: 'medium',
+          urgency: 'high',
+          ciIds: [],
+        },
         'cm',
       );
       await ok(
@@ -172,6 +203,10 @@ export async function prepareLoad(t: TestCloud, count: number): Promise<LoadWorl
         { to: 'Assessed', expectedVersion: rfc.version },
         'cm',
       );
+      // Half of them have the two approvals a medium-risk RFC needs: the load can approve those.
+      if (i % 2 === 0)
+        for (const by of ['carol', 'dave'])
+          await ok(t, 'POST', `/changes/${rfc.id}/approvals`, { decision: 'approve', comment: 'setup' }, by);
       return rfc.id as string;
     }),
   );
@@ -259,12 +294,23 @@ export async function runLoad(
     return { status: res.status, body: parsed };
   };
 
+  /**
+   * What a client does with a stale version: read again and retry, a few times. Other 409s (a
+   * vote cast twice, a back-out's CMDB conflicts) are answers, not races, and are not retried.
+   */
+  const retried = async (attempt: () => Promise<Answer>): Promise<Answer> => {
+    for (let i = 1; ; i++) {
+      const res = await attempt();
+      if (res.status !== 409 || !String(res.body.type).endsWith(STALE) || i === 3) return res;
+    }
+  };
   let unique = 0;
   const next = () => `${seed}-${unique++}`;
   const deployingTasks = [...world.taskUpdates.keys()];
-  // [weight, requests it sends, the operation]
-  const kinds: [number, number, Op][] = [
+  // [name, weight, the fewest requests it sends (a stale version is read and tried again), the operation]
+  const kinds: [string, number, number, Op][] = [
     [
+      'create release',
       2,
       1,
       async (s, ack) => {
@@ -278,6 +324,7 @@ export async function runLoad(
       },
     ],
     [
+      'create RFC',
       1,
       1,
       async (s, ack) => {
@@ -288,43 +335,54 @@ export async function runLoad(
       },
     ],
     [
+      'edit release',
       2,
       2,
       async (s, ack) => {
         const id = pick(world.moving);
-        const current = await s('GET', `/releases/${id}`);
         const title = `edited ${next()}`;
-        const res = await s('PATCH', `/releases/${id}`, { title, expectedVersion: current.body.version });
+        const res = await retried(async () => {
+          const current = await s('GET', `/releases/${id}`);
+          return s('PATCH', `/releases/${id}`, { title, expectedVersion: current.body.version });
+        });
         if (res.status === 200) ack.releaseEdits.push({ id, version: res.body.version as number, title });
       },
     ],
     [
+      'move release',
       2,
       2,
       async (s, ack) => {
         const id = pick(world.moving);
-        const current = await s('GET', `/releases/${id}`);
-        const to = RELEASE_PATH[RELEASE_PATH.indexOf(current.body.stage as string) + 1] ?? 'Closure';
-        const res = await s('POST', `/releases/${id}/transitions`, { to, expectedVersion: current.body.version });
+        let to = '';
+        const res = await retried(async () => {
+          const current = await s('GET', `/releases/${id}`);
+          to = RELEASE_PATH[RELEASE_PATH.indexOf(current.body.stage as string) + 1] ?? 'Closure';
+          return s('POST', `/releases/${id}/transitions`, { to, expectedVersion: current.body.version });
+        });
         if (res.status === 200) ack.releaseMoves.push({ id, version: res.body.version as number, to });
       },
     ],
     [
+      'CMDB write',
       2,
       2,
       async (s, ack) => {
         const ciId = pick(world.cis);
-        const current = await s('GET', `/cis/${ciId}`);
         const value = next();
-        const res = await s('PATCH', `/cis/${ciId}`, {
-          set: { n: value },
-          expectedVersion: current.body.version,
-          reason: 'load',
+        const res = await retried(async () => {
+          const current = await s('GET', `/cis/${ciId}`);
+          return s('PATCH', `/cis/${ciId}`, {
+            set: { n: value },
+            expectedVersion: current.body.version,
+            reason: 'load',
+          });
         });
         if (res.status === 200) ack.ciWrites.push({ ciId, version: res.body.version as number, value });
       },
     ],
     [
+      'CMDB read',
       2,
       1,
       async (s) => {
@@ -334,6 +392,7 @@ export async function runLoad(
       },
     ],
     [
+      'list releases',
       1,
       1,
       async (s) => {
@@ -341,6 +400,7 @@ export async function runLoad(
       },
     ],
     [
+      'CAB vote',
       2,
       1,
       async (s, ack) => {
@@ -351,56 +411,67 @@ export async function runLoad(
       },
     ],
     [
+      'move RFC',
       1,
       2,
       async (s, ack) => {
         const id = pick(world.rfcs);
-        const current = await s('GET', `/changes/${id}`, undefined, 'cm');
-        const to = RFC_PATH[RFC_PATH.indexOf(current.body.state as string) + 1] ?? 'Closed';
-        const res = await s(
-          'POST',
-          `/changes/${id}/transitions`,
-          { to, expectedVersion: current.body.version },
-          'cm',
-        );
+        let to = '';
+        const res = await retried(async () => {
+          const current = await s('GET', `/changes/${id}`, undefined, 'cm');
+          to = RFC_PATH[RFC_PATH.indexOf(current.body.state as string) + 1] ?? 'Closed';
+          return s('POST', `/changes/${id}/transitions`, { to, expectedVersion: current.body.version }, 'cm');
+        });
         if (res.status === 200) ack.rfcMoves.push({ id, to });
       },
     ],
     [
+      'task action',
       3,
       2,
       async (s, ack) => {
         const id = pick(deployingTasks);
-        const current = await s('GET', `/tasks/${id}`, undefined, 'tech');
-        const action = current.body.status === 'ready' ? 'start' : 'complete';
-        const res = await s(
-          'POST',
-          `/tasks/${id}/${action}`,
-          { expectedVersion: current.body.version },
-          'tech',
-        );
+        let action = '';
+        const res = await retried(async () => {
+          const current = await s('GET', `/tasks/${id}`, undefined, 'tech');
+          action = current.body.status === 'ready' ? 'start' : 'complete';
+          return s('POST', `/tasks/${id}/${action}`, { expectedVersion: current.body.version }, 'tech');
+        });
         if (res.status === 200) (action === 'start' ? ack.taskStarts : ack.taskCompletions).push(id);
       },
     ],
     [
+      'back-out',
       1,
       1,
       async (s, ack) => {
         const id = pick(world.deployed);
-        const res = await s('POST', `/releases/${id}/backout`, { acknowledgedArticles: [], reason: 'load' });
+        const body = { acknowledgedArticles: [], reason: 'load' };
+        let res = await s('POST', `/releases/${id}/backout`, body);
+        // A CMDB write got there first: this client decides to restore the release's values anyway.
+        if (res.status === 409 && String(res.body.type).endsWith(':backout-conflicts'))
+          res = await s('POST', `/releases/${id}/backout`, {
+            ...body,
+            force: { reason: 'load: restore anyway' },
+          });
         if (res.status === 200)
           ack.backouts.push({ id, versions: res.body.versions as { ciId: string; version: number }[] });
       },
     ],
   ];
-  const total = kinds.reduce((sum, [w]) => sum + w, 0);
-  const ops: Op[] = [];
+  const total = kinds.reduce((sum, [, w]) => sum + w, 0);
+  const ops: { name: string; run: Op }[] = [];
   let planned = 0;
   while (planned < count) {
-    let r = random() * total;
-    const kind = kinds.find(([w]) => (r -= w) < 0) ?? (kinds[0] as (typeof kinds)[number]);
-    ops.push(kind[2]);
-    planned += kind[1];
+    const r = random() * total;
+    let below = 0;
+    const [name, , requests, run] =
+      kinds.find(([, w]) => {
+        below += w;
+        return r < below;
+      }) ?? (kinds[0] as (typeof kinds)[number]);
+    ops.push({ name, run });
+    planned += requests;
   }
   const acknowledged: Acknowledged = {
     createdReleases: [],
@@ -415,17 +486,33 @@ export async function runLoad(
     backouts: [],
   };
   const started = performance.now();
-  const settled = await Promise.allSettled(ops.map((op) => op(send, acknowledged)));
+  const byKind: Record<string, Record<string, number>> = {};
+  const settled = await Promise.allSettled(
+    ops.map(({ name, run }) =>
+      run(async (...args) => {
+        const res = await send(...args);
+        byKind[name] ??= {};
+        const counts = byKind[name];
+        // A refusal is counted by its problem type too: which rule or conflict refused it.
+        const key =
+          res.status < 400 ? String(res.status) : `${res.status} ${String(res.body.type).split(':').at(-1)}`;
+        counts[key] = (counts[key] ?? 0) + 1;
+        return res;
+      }, acknowledged),
+    ),
+  );
   const durationMs = performance.now() - started;
   for (const s of settled) if (s.status === 'rejected') failures.push(String(s.reason).slice(0, 500));
   const sorted = [...latencies].sort((a, b) => a - b);
-  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0);
+  const at = (q: number) =>
+    Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0);
   return {
     acknowledged,
     failures,
     report: {
       requests: latencies.length,
       statuses,
+      byKind,
       durationMs: Math.round(durationMs),
       p50Ms: at(0.5),
       p99Ms: at(0.99),
@@ -443,7 +530,12 @@ type Entry = { type: string; data: Record<string, unknown> };
 export async function checkLoad(t: TestCloud, world: LoadWorld, ack: Acknowledged): Promise<void> {
   await t.cloud.settle();
   const releases = [
-    ...new Set([...world.moving, ...world.deploying, ...world.deployed, ...ack.createdReleases.map((r) => r.id)]),
+    ...new Set([
+      ...world.moving,
+      ...world.deploying,
+      ...world.deployed,
+      ...ack.createdReleases.map((r) => r.id),
+    ]),
   ];
   const rfcs = [...new Set([...world.rfcs, ...ack.createdRfcs.map((r) => r.id)])];
   const history = async (path: string) =>
@@ -451,7 +543,8 @@ export async function checkLoad(t: TestCloud, world: LoadWorld, ack: Acknowledge
 
   // Acknowledged writes, read back.
   for (const r of ack.createdReleases) expect((await ok(t, 'GET', `/releases/${r.id}`)).title).toBe(r.title);
-  for (const r of ack.createdRfcs) expect((await ok(t, 'GET', `/changes/${r.id}`, undefined, 'cm')).title).toBe(r.title);
+  for (const r of ack.createdRfcs)
+    expect((await ok(t, 'GET', `/changes/${r.id}`, undefined, 'cm')).title).toBe(r.title);
   const releaseHistories = new Map<string, Entry[]>();
   for (const id of releases) releaseHistories.set(id, await history(`/releases/${id}`));
   for (const e of ack.releaseEdits) {
@@ -483,7 +576,8 @@ export async function checkLoad(t: TestCloud, world: LoadWorld, ack: Acknowledge
     const version = await ok(t, 'GET', `/cis/${w.ciId}/versions/${w.version}`);
     expect(JSON.stringify(version), `CI write ${JSON.stringify(w)}`).toContain(w.value);
   }
-  for (const id of ack.taskCompletions) expect((await ok(t, 'GET', `/tasks/${id}`, undefined, 'tech')).status).toBe('done');
+  for (const id of ack.taskCompletions)
+    expect((await ok(t, 'GET', `/tasks/${id}`, undefined, 'tech')).status).toBe('done');
   for (const id of ack.taskStarts)
     expect(['in_progress', 'done']).toContain((await ok(t, 'GET', `/tasks/${id}`, undefined, 'tech')).status);
   expect(new Set(ack.taskCompletions).size).toBe(ack.taskCompletions.length);
@@ -506,9 +600,9 @@ export async function checkLoad(t: TestCloud, world: LoadWorld, ack: Acknowledge
       const ci = await ok(t, 'GET', `/cis/${ciId}`);
       expect(ci.version, `CI ${ciId}`).toBe(expected);
     }, 20_000);
-    const versions = ((await ok(t, 'GET', `/cis/${ciId}/history?limit=100`)).items as { version: number }[]).map(
-      (v) => v.version,
-    );
+    const versions = (
+      (await ok(t, 'GET', `/cis/${ciId}/history?limit=100`)).items as { version: number }[]
+    ).map((v) => v.version);
     expect([...versions].sort((a, b) => a - b)).toEqual(Array.from({ length: expected }, (_, i) => i + 1));
   }
 
