@@ -6,6 +6,7 @@
  */
 import { expect } from 'vitest';
 import { recountReleaseMetrics } from '../../functions/domain/metrics/service.ts';
+import { reconcileSubject } from '../../functions/domain/workflow-run/reconcile.ts';
 import { validRelease } from './http-events.ts';
 import { eventually, type TestCloud } from './local-cloud.ts';
 import { assertResponseMatchesContract } from './openapi-validator.ts';
@@ -643,5 +644,16 @@ export async function checkLoad(t: TestCloud, world: LoadWorld, ack: Acknowledge
       const state = (await ok(t, 'GET', `/changes/${id}`, undefined, 'cm')).state;
       expect((await t.execution(id, arn)).state, `RFC ${id}`).toBe(state);
     }, 20_000);
+  }
+  // And the reconciler, asked about each, finds nothing to resend or repair.
+  const ports = t.cloud.ports;
+  for (const [kind, ids] of [
+    ['release', releases],
+    ['change', rfcs],
+  ] as const) {
+    for (const id of ids) {
+      const outcome = await reconcileSubject(kind, id, { ...ports, runs: ports.runs[kind] });
+      expect(outcome, `${kind} ${id}`).toMatchObject({ outcome: 'in-step' });
+    }
   }
 }
