@@ -47,6 +47,22 @@ export default defineConfig({
         extends: true,
         test: { name: 'infra', include: ['test/infra/**/*.test.ts'], globalSetup: [DYNAMODB_LOCAL] },
       },
+      // Full-count load and crash tests: minutes each, so only in `npm run soak` (SOAK=1), never in
+      // `npm test`; every file under test/soak/ is picked up.
+      ...(process.env.SOAK === '1'
+        ? [
+            {
+              extends: true,
+              test: {
+                name: 'soak',
+                include: ['test/soak/**/*.test.ts'],
+                globalSetup: [DYNAMODB_LOCAL],
+                testTimeout: 900_000,
+                hookTimeout: 900_000,
+              },
+            } satisfies TestProjectInlineConfiguration,
+          ]
+        : []),
     ],
   },
 });
