@@ -7,6 +7,7 @@ import { allowedTransitions, findStage } from '#workflows/transitions';
 import { type Access, type Actor, ANY_PROCESS, authorize, processesOf } from '../actor.ts';
 import { checkPlannedCis, type PendingCiUpdate, pendingCiUpdates } from '../ci/service.ts';
 import {
+  ConflictError,
   type FieldError,
   ForbiddenError,
   NotFoundError,
@@ -26,6 +27,7 @@ import {
   nextFreeWindows,
 } from '../sla/conflicts.ts';
 import type { CiUpdateFailure } from '../task/task.ts';
+import { approvalRules, mayApprove } from '../team/policy.ts';
 import { mayOverrideBlackout, type Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
 import {
@@ -37,10 +39,12 @@ import {
   moveSubject,
   requireTeam,
 } from '../workflow-run/service.ts';
+import { enforcePolicies, policySubject } from './access-policy.ts';
 import { type ReleaseBlackoutPorts, releaseExposure, touchedCis } from './blackouts.ts';
-import { BlackoutOverridden } from './events.ts';
+import { BlackoutOverridden, ReleaseApprovalRecorded } from './events.ts';
 import type { ReleaseFilter, ReleasePorts, ReleaseTaskReader } from './ports.ts';
 import {
+  currentApprovals,
   type Deployment,
   type EditedTask,
   type NewRelease,
@@ -101,6 +105,9 @@ export async function createRelease(
 ): Promise<{ release: Release; replayed: boolean; blackouts?: ReleaseBlackouts }> {
   authorize(actor, releaseAccess.create);
   const teamId = await releaseTeamFor(input.teamId, actor, ports);
+  if (teamId !== undefined) {
+    enforcePolicies(await ports.teams.get(teamId), policySubject(input), { action: 'create' }, actor);
+  }
   await checkPlannedTasks(input.tasks, ports);
   await checkPlannedCis(input.tasks, ports);
   const deployment = await linkedDeployment(input.changeIds, input.deployment, ports);
@@ -565,6 +572,9 @@ export async function editRelease(
   const current = await getRelease(id, actor, ports);
   // Editing follows the rule moving does: the release's team (or an administrator).
   requireTeam('release', current, actor);
+  if (current.teamId !== undefined) {
+    enforcePolicies(await ports.teams.get(current.teamId), current, { action: 'plan' }, actor, current);
+  }
   if (current.version !== expectedVersion) {
     throw new VersionConflictError(
       `Release ${id} is at version ${current.version}, not ${expectedVersion}; read it again and retry.`,
@@ -693,6 +703,7 @@ export async function moveRelease(
     ports.workflows.definition(current.workflow),
     tasksOf(current, ports),
   ]);
+  await enforceMovePolicies(current, workflow, request.to, actor, ports);
   const gatedMove = (from: string, to?: string) =>
     findStage(workflow, from)?.transitions?.some(
       (t) => (to === undefined || t.to === to) && t.gates?.includes('noOpenBlackout') === true,
@@ -740,6 +751,128 @@ export async function moveRelease(
     moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts),
     ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
   };
+}
+
+/**
+ * A move of an active release, by a member of its team, is checked against its team's policies:
+ * as `move`, and also as `deploy` when it enters the deploy stage. Other refusals (team, version,
+ * status) come first, from the move itself, so an outsider learns nothing from a rule.
+ */
+async function enforceMovePolicies(
+  release: Release,
+  workflow: WorkflowDefinition,
+  to: string,
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'teams'>,
+): Promise<void> {
+  if (release.teamId === undefined || release.status !== 'active') return;
+  requireTeam('release', release, actor);
+  const team = await ports.teams.get(release.teamId);
+  if (!team?.policies?.length) return;
+  const request = { from: release.stage, to };
+  enforcePolicies(team, release, { action: 'move', ...request }, actor, release);
+  if (workflow.deployStage !== undefined && to === workflow.deployStage) {
+    enforcePolicies(team, release, { action: 'deploy', ...request }, actor, release);
+  }
+}
+
+/** `POST /releases/{id}/approvals`: what an approval asks for. */
+export interface ApprovalRequest {
+  readonly to: string;
+  readonly comment?: string | undefined;
+}
+
+/**
+ * Records an approval of a pending move of a release (one per user per move; they reset when the
+ * release moves). Only a move that some rule of its team asks approvals for can be approved (422
+ * `no-approval-required` otherwise), only by a user a rule accepts as approver (403 naming the
+ * rules), and only once (409 `already-approved`).
+ */
+export async function approveReleaseMove(
+  id: string,
+  request: ApprovalRequest,
+  actor: Actor,
+  ports: ReleasePorts,
+): Promise<Release> {
+  const current = await getRelease(id, actor, ports);
+  if (current.status !== 'active') {
+    throw new RuleViolationError(
+      'release-not-active',
+      `Release ${id} is ${current.status}; it moves no more.`,
+    );
+  }
+  const workflow = await ports.workflows.definition(current.workflow);
+  const transitions = findStage(workflow, current.stage)?.transitions ?? [];
+  if (!transitions.some((t) => t.to === request.to)) {
+    throw new RuleViolationError(
+      'transition-not-allowed',
+      `Release ${id} is ${current.stage}; it cannot move to "${request.to}" from there, so there is nothing to approve.`,
+      { from: current.stage, to: request.to, allowed: transitions.map((t) => t.to) },
+    );
+  }
+  const team = current.teamId !== undefined ? await ports.teams.get(current.teamId) : undefined;
+  const move = {
+    from: current.stage,
+    to: request.to,
+    deploying: workflow.deployStage !== undefined && request.to === workflow.deployStage,
+  };
+  const rules = approvalRules(team?.policies, current, move);
+  if (rules.length === 0) {
+    throw new RuleViolationError(
+      'no-approval-required',
+      `No access rule of release ${id}'s team asks approvals for the move from "${current.stage}" to "${request.to}".`,
+      { from: current.stage, to: request.to },
+    );
+  }
+  if (!mayApprove(team?.policies, current, move, actor, team?.members ?? []).allowed) {
+    throw new ForbiddenError(
+      `You are not an approver of the move to "${request.to}" under rule(s) ${rules.map((r) => `"${r.id}"`).join(', ')}.`,
+      { rule: rules[0]?.id, rules: rules.map((r) => r.id) },
+    );
+  }
+  const valid = currentApprovals(current);
+  if (valid.some((a) => a.to === request.to && a.by === actor.id)) {
+    throw new ConflictError(
+      'already-approved',
+      `${actor.id} has approved the move of release ${id} to "${request.to}" already.`,
+      { to: request.to, by: actor.id },
+    );
+  }
+  const now = ports.clock.now().toISOString();
+  const comment = request.comment?.trim() || undefined;
+  // Approvals of earlier stage entries count no more: they are dropped as the release is written.
+  const approvals = [
+    ...valid,
+    {
+      to: request.to,
+      by: actor.id,
+      at: now,
+      ...(comment !== undefined ? { comment } : {}),
+      stageEntry: current.stageEntry,
+      workGroupIds: [...actor.workGroupIds],
+    },
+  ];
+  const next: Release = {
+    ...current,
+    approvals,
+    version: current.version + 1,
+    updatedAt: now,
+    updatedBy: actor.id,
+  };
+  const event = ReleaseApprovalRecorded.event(
+    {
+      releaseId: id,
+      version: next.version,
+      from: current.stage,
+      to: request.to,
+      comment: comment ?? null,
+      ruleIds: rules.map((r) => r.id),
+      approvers: [...new Set(approvals.filter((a) => a.to === request.to).map((a) => a.by))],
+    },
+    eventMeta(ports.ids, now, actor.id, id),
+  );
+  await ports.releases.save(next, current.version, [event], current);
+  return next;
 }
 
 /**
