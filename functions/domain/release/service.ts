@@ -104,10 +104,10 @@ export async function createRelease(
   idempotency?: IdempotencyRequest,
 ): Promise<{ release: Release; replayed: boolean; blackouts?: ReleaseBlackouts }> {
   authorize(actor, releaseAccess.create);
-  const teamId = await releaseTeamFor(input.teamId, actor, ports);
-  if (teamId !== undefined) {
-    enforcePolicies(await ports.teams.get(teamId), policySubject(input), { action: 'create' }, actor);
-  }
+  const team = await releaseTeamOf(input.teamId, actor, ports);
+  const teamId = team?.id;
+  // The team as read above: its policies may narrow who creates a release of this kind.
+  enforcePolicies(team, policySubject(input), { action: 'create' }, actor);
   await checkPlannedTasks(input.tasks, ports);
   await checkPlannedCis(input.tasks, ports);
   const deployment = await linkedDeployment(input.changeIds, input.deployment, ports);
@@ -222,6 +222,15 @@ export async function releaseTeamFor(
   actor: Actor,
   ports: Pick<ReleasePorts, 'teams'>,
 ): Promise<string | undefined> {
+  return (await releaseTeamOf(teamId, actor, ports))?.id;
+}
+
+/** {@link releaseTeamFor}, answering with the team itself (read once). */
+async function releaseTeamOf(
+  teamId: string | undefined,
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'teams'>,
+): Promise<Team | undefined> {
   if (teamId !== undefined) {
     const team = await ports.teams.get(teamId);
     if (!team) throw new RuleViolationError('unknown-team', `Team ${teamId} does not exist.`, { teamId });
@@ -237,11 +246,11 @@ export async function releaseTeamFor(
     if (!actor.admin && !team.members.includes(actor.id)) {
       throw new ForbiddenError(`Only members of team ${teamId} may create its releases.`);
     }
-    return teamId;
+    return team;
   }
   const teams = await Promise.all(actor.teamIds.map((id) => ports.teams.get(id)));
   const releaseTeams = teams.filter((t): t is Team => t?.kind === 'release' && t.members.includes(actor.id));
-  if (releaseTeams.length === 1) return releaseTeams[0]?.id;
+  if (releaseTeams.length === 1) return releaseTeams[0];
   if (releaseTeams.length === 0 && actor.admin) return undefined;
   throw new ValidationError(
     releaseTeams.length === 0

@@ -93,7 +93,7 @@ export const TeamCreated = defineEvent({
 export const TeamUpdated = defineEvent({
   type: 'Team Updated',
   description:
-    'A team was edited (PATCH /teams/{id}) and something changed: its fields (a CAB team’s approval policy and a release team’s access policies included), members, work groups or their order. Members’ user records change in the same transaction; no `User Updated` is emitted for that.',
+    'A team was edited (PATCH /teams/{id}) and something changed: its fields (approval or access policies included), members, work groups or their order. Members’ user records change in the same transaction; no `User Updated` is emitted for that.',
   emittedBy: 'updateTeam (functions/domain/team/team.ts)',
   subjectKinds: ['team'],
   data: z
