@@ -138,6 +138,12 @@ describe('access policies of a release team', () => {
     );
     expect(first.status, JSON.stringify(first.body)).toBe(201);
     expect(first.body.approvals).toMatchObject([{ to: 'Deployment', by: 'sam', comment: 'Tested' }]);
+    const half = await t.call('GET', `/releases/${id}`, undefined, 'rm');
+    expect(
+      (half.body.allowedTransitions as { to: string; approvals?: unknown }[]).find(
+        (m) => m.to === 'Deployment',
+      )?.approvals,
+    ).toEqual({ rule: 'p1-full-two-approvers', required: 2, have: 1 });
     const again = await t.call('POST', `/releases/${id}/approvals`, { to: 'Deployment' }, 'sam');
     expect(again.status).toBe(409);
     expect(String(again.body.type)).toContain('already-approved');
@@ -145,6 +151,12 @@ describe('access policies of a release team', () => {
     expect(second.status, JSON.stringify(second.body)).toBe(201);
     const read = await t.call('GET', `/releases/${id}`, undefined, 'rm');
     expect((read.body.approvals as { by: string }[]).map((a) => a.by)).toEqual(['sam', 'ann']);
+    // Offered with what it lacks until then: nothing now.
+    const offered = (read.body.allowedTransitions as { to: string; approvals?: unknown }[]).find(
+      (m) => m.to === 'Deployment',
+    );
+    expect(offered).toBeDefined();
+    expect(offered?.approvals).toBeUndefined();
 
     const entered = await t.call(
       'POST',

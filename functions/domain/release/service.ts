@@ -27,7 +27,7 @@ import {
   nextFreeWindows,
 } from '../sla/conflicts.ts';
 import type { CiUpdateFailure } from '../task/task.ts';
-import { approvalRules, mayApprove } from '../team/policy.ts';
+import { approvalRules, evaluate, mayApprove } from '../team/policy.ts';
 import { mayOverrideBlackout, type Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
 import {
@@ -81,6 +81,8 @@ export interface OfferedMove {
   readonly unmetGates: readonly string[];
   readonly requiresReason: boolean;
   readonly terminal: boolean;
+  /** An access policy asks approvals for this move that are not all there yet. */
+  readonly approvals?: { readonly rule: string; readonly required: number; readonly have: number };
 }
 
 /**
@@ -489,25 +491,52 @@ export function offeredMoves(
   actor: Actor,
   pending: readonly PendingCiUpdate[] = [],
   blackouts: ReleaseBlackouts = NO_BLACKOUTS,
+  team?: Pick<Team, 'policies' | 'members'>,
 ): OfferedMove[] {
   if (release.status !== 'active') return [];
   if (!mayChange(release, actor)) return [];
   const facts = transitionFacts(tasks, pending, blackouts);
   const processes = processesOf(actor);
-  return allowedTransitions(workflow, release.stage, processes).map((t) => ({
-    to: t.to,
-    gates: t.gates,
-    unmetGates: t.gates.filter((gate) => facts[gate] !== true),
-    requiresReason: t.requiresReason,
-    terminal: t.terminal,
-  }));
+  return allowedTransitions(workflow, release.stage, processes).flatMap((t) => {
+    // The team's access policies: a move a rule refuses the caller is not offered; one still
+    // lacking approvals is, with what it lacks.
+    const decisions = (
+      t.to === workflow.deployStage ? (['move', 'deploy'] as const) : (['move'] as const)
+    ).map((action) =>
+      evaluate(
+        team?.policies,
+        release,
+        { action, from: release.stage, to: t.to },
+        actor,
+        currentApprovals(release),
+        team?.members,
+      ),
+    );
+    if (decisions.some((d) => d.outcome === 'deny')) return [];
+    const wanting = decisions.find((d) => d.outcome === 'needsApprovals');
+    return [
+      {
+        to: t.to,
+        gates: t.gates,
+        unmetGates: t.gates.filter((gate) => facts[gate] !== true),
+        requiresReason: t.requiresReason,
+        terminal: t.terminal,
+        ...(wanting?.outcome === 'needsApprovals'
+          ? { approvals: { rule: wanting.ruleId, required: wanting.n, have: wanting.have } }
+          : {}),
+      },
+    ];
+  });
 }
 
 /** A release with its tasks as they stand and the moves its caller may make now. */
 export async function getReleaseWithMoves(
   id: string,
   actor: Actor,
-  ports: Pick<ReleasePorts, 'releases' | 'workflows' | 'tasks' | 'cis' | 'changes' | 'slas' | 'clock'>,
+  ports: Pick<
+    ReleasePorts,
+    'releases' | 'workflows' | 'tasks' | 'cis' | 'changes' | 'slas' | 'clock' | 'teams'
+  >,
 ): Promise<{
   release: Release;
   tasks: ReleaseTask[];
@@ -516,19 +545,34 @@ export async function getReleaseWithMoves(
   deployStage?: string;
 }> {
   const release = await getRelease(id, actor, ports);
-  const [workflow, tasks, blackouts] = await Promise.all([
+  const [workflow, tasks, blackouts, team] = await Promise.all([
     ports.workflows.definition(release.workflow),
     tasksOf(release, ports),
     blackoutsOf(release, ports),
+    policiesOf(release, actor, ports),
   ]);
   const pending = await pendingCiUpdates(release, tasks, ports);
   return {
     release,
     tasks,
     blackouts,
-    moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts),
+    moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts, team),
     ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
   };
+}
+
+/**
+ * The release team, when its policies can change what the caller is offered: only for an active
+ * release the caller may move (nothing is offered otherwise), so nobody else costs a read.
+ */
+async function policiesOf(
+  release: Release,
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'teams'>,
+): Promise<Team | undefined> {
+  if (release.teamId === undefined || release.status !== 'active' || !mayChange(release, actor))
+    return undefined;
+  return ports.teams.get(release.teamId);
 }
 
 /** `PATCH /releases/{id}`: the edit, answered with the tasks as they stand and the blackouts it meets. */
@@ -712,7 +756,7 @@ export async function moveRelease(
     ports.workflows.definition(current.workflow),
     tasksOf(current, ports),
   ]);
-  await enforceMovePolicies(current, workflow, request.to, actor, ports);
+  const team = await enforceMovePolicies(current, workflow, request.to, actor, ports);
   const gatedMove = (from: string, to?: string) =>
     findStage(workflow, from)?.transitions?.some(
       (t) => (to === undefined || t.to === to) && t.gates?.includes('noOpenBlackout') === true,
@@ -757,7 +801,7 @@ export async function moveRelease(
     release,
     tasks,
     executionInStep,
-    moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts),
+    moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts, team),
     ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
   };
 }
@@ -773,16 +817,18 @@ async function enforceMovePolicies(
   to: string,
   actor: Actor,
   ports: Pick<ReleasePorts, 'teams'>,
-): Promise<void> {
-  if (release.teamId === undefined || release.status !== 'active') return;
+): Promise<Team | undefined> {
+  if (release.teamId === undefined || release.status !== 'active') return undefined;
   requireTeam('release', release, actor);
   const team = await ports.teams.get(release.teamId);
-  if (!team?.policies?.length) return;
+  if (!team?.policies?.length) return team;
   const request = { from: release.stage, to };
   enforcePolicies(team, release, { action: 'move', ...request }, actor, release);
   if (workflow.deployStage !== undefined && to === workflow.deployStage) {
     enforcePolicies(team, release, { action: 'deploy', ...request }, actor, release);
   }
+  // Returned for the moves offered after this one (read once).
+  return team;
 }
 
 /** `POST /releases/{id}/approvals`: what an approval asks for. */

@@ -314,6 +314,13 @@ export const ReleaseView = z
           unmetGates: z.array(z.string()).openapi({ description: 'Those of `gates` that do not hold now.' }),
           requiresReason: z.boolean(),
           terminal: z.boolean().openapi({ description: 'The move ends the release.' }),
+          approvals: z
+            .object({ rule: z.string(), required: z.number().int(), have: z.number().int() })
+            .optional()
+            .openapi({
+              description:
+                'An access policy of the team asks distinct approvers for this move and some are missing (POST /releases/{id}/approvals). Moves a policy refuses the caller are not offered at all.',
+            }),
         }),
       )
       .optional()

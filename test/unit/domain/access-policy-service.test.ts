@@ -17,6 +17,7 @@ import {
   type CreateReleaseInput,
   createRelease,
   editRelease,
+  getReleaseWithMoves,
   moveRelease,
 } from '../../../functions/domain/release/service.ts';
 import { readyDeploymentTasks, startDeploymentTask } from '../../../functions/domain/task/service.ts';
@@ -238,6 +239,9 @@ describe('moves that need approvals', () => {
     const notAMove = await refusal(approveReleaseMove(release.id, { to: 'Closure' }, ann, w));
     expect(notAMove.code).toBe('transition-not-allowed');
 
+    // The release offers the move with what it lacks.
+    const offered = (await getReleaseWithMoves(release.id, rm, w)).moves.find((m) => m.to === 'Deployment');
+    expect(offered?.approvals).toEqual({ rule: 'p1-full-two-approvers', required: 2, have: 1 });
     const oneShort = await refusal(
       moveRelease(release.id, { to: 'Deployment', expectedVersion: current.version }, rm, w),
     );
@@ -314,6 +318,9 @@ describe('deploying', () => {
       moveRelease(release.id, { to: 'Deployment', expectedVersion: testing.version }, rm, w),
     );
     expect(error.details).toMatchObject({ rule: 'deploy-by-sam', action: 'deploy' });
+    // Not offered to rm, offered to sam.
+    expect((await getReleaseWithMoves(release.id, rm, w)).moves.map((m) => m.to)).not.toContain('Deployment');
+    expect((await getReleaseWithMoves(release.id, sam, w)).moves.map((m) => m.to)).toContain('Deployment');
     const moved = await moveRelease(
       release.id,
       { to: 'Deployment', expectedVersion: testing.version },
