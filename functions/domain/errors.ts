@@ -76,11 +76,16 @@ export class GateFailedError extends ConflictError {
   }
 }
 
-/** The caller is known but lacks the process, team or role the action needs (403). */
+/**
+ * The caller is known but lacks the process, team or role the action needs (403). `details` says
+ * which rule refused when one did (an access policy's `rule`).
+ */
 export class ForbiddenError extends Error {
-  constructor(message: string) {
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(message: string, details: Record<string, unknown> = {}) {
     super(message);
     this.name = 'ForbiddenError';
+    this.details = details;
   }
 }
 

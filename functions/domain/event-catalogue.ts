@@ -16,6 +16,7 @@ import { KnowledgeArticlePublished, KnowledgeArticleUpdated } from './kb/events.
 import { IncidentAttributed } from './metrics/events.ts';
 import {
   BlackoutOverridden,
+  ReleaseApprovalRecorded,
   ReleaseBackedOut,
   ReleaseClosed,
   ReleaseCreated,
@@ -66,6 +67,7 @@ export const EVENT_CATALOGUE: { readonly [T in EventType]: EventDefinition<T> } 
   'User Created': UserCreated,
   'User Updated': UserUpdated,
   'Workflow Published': WorkflowPublished,
+  'Release Approval Recorded': ReleaseApprovalRecorded,
 };
 
 /** Every definition, in catalogue order. */

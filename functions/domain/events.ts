@@ -46,6 +46,7 @@ export const EVENT_TYPES = [
   'User Created',
   'User Updated',
   'Workflow Published',
+  'Release Approval Recorded',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -2,8 +2,9 @@ import { type AppPorts, environmentPorts } from '#app/ports';
 import { backOutRelease } from '#domain/backout/service';
 import type { DomainEvent } from '#domain/events';
 import { releaseCis } from '#domain/release/planning';
-import type { Release } from '#domain/release/release';
+import { currentApprovals, type Release } from '#domain/release/release';
 import {
+  approveReleaseMove,
   createRelease,
   editReleaseShowingTasks,
   getReleaseExecution,
@@ -58,11 +59,26 @@ export function releaseView(
     ...(blackouts ? { blackoutConflicts: blackouts.conflicts.map(conflictView) } : {}),
     ...(blackouts?.truncated ? { blackoutConflictsTruncated: true as const } : {}),
     ...(moves ? { allowedTransitions: moves } : {}),
+    ...approvalsView(release),
     ...(release.executionEnd ? { executionEnd: release.executionEnd } : {}),
     createdAt: release.createdAt,
     createdBy: release.createdBy,
     updatedAt: release.updatedAt,
     updatedBy: release.updatedBy,
+  };
+}
+
+/** The approvals that still count, in a stable field order (none: absent). */
+function approvalsView(release: Release) {
+  const approvals = currentApprovals(release);
+  if (approvals.length === 0) return {};
+  return {
+    approvals: approvals.map((a) => ({
+      to: a.to,
+      by: a.by,
+      at: a.at,
+      ...(a.comment !== undefined ? { comment: a.comment } : {}),
+    })),
   };
 }
 
@@ -170,6 +186,10 @@ export const createHandler = (ports: () => AppPorts) =>
           ...releaseView(release, moves, tasks, deployStage),
           execution: { inStep: executionInStep },
         };
+      },
+      approveReleaseMove: async ({ params, body, actor }, p: AppPorts) => {
+        const release = await approveReleaseMove(params.id as string, body, actor, p);
+        return written(releaseView(release), { created: true });
       },
       backOutRelease: async ({ params, body, actor }, p: AppPorts) => {
         const { release, versions } = await backOutRelease(params.id as string, body, actor, p);

@@ -623,6 +623,14 @@ describe('6. authorisation: one rule per use case, for every route', () => {
       { to: 'Development', expectedVersion: 2 },
       { nobody: 403, tech: 403, rm2: 403, rm: 'ok' },
     ],
+    // Approving a move is open to whoever a team's access policy names (anyone reading releases
+    // may try); the bootstrap release team has no policies, so no move asks approvals: 422.
+    [
+      'POST',
+      `/releases/${release}/approvals`,
+      { to: 'Testing' },
+      { nobody: 403, tech: 422, rm2: 422, rm: 422, admin: 422 },
+    ],
     ['GET', '/teams', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
     ['GET', '/teams/team_release', undefined, { nobody: 403, tech: 'ok', rm2: 'ok', rm: 'ok', admin: 'ok' }],
     [

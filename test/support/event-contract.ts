@@ -9,7 +9,11 @@ import { newCi, updateCi } from '../../functions/domain/ci/ci.ts';
 import type { DomainEvent, EventType } from '../../functions/domain/events.ts';
 import { newArticle, reviseArticle } from '../../functions/domain/kb/article.ts';
 import { newIncident } from '../../functions/domain/metrics/incident.ts';
-import { BlackoutOverridden, ReleaseBackedOut } from '../../functions/domain/release/events.ts';
+import {
+  BlackoutOverridden,
+  ReleaseApprovalRecorded,
+  ReleaseBackedOut,
+} from '../../functions/domain/release/events.ts';
 import {
   newRelease,
   type Release,
@@ -536,6 +540,52 @@ export function sampleEvents(): DomainEvent[] {
       ).event,
     );
   }
+  // Access policies: a release team created with rules, another given them by an edit, and an
+  // approval of a move that one of them asks approvals for.
+  const rules = [
+    {
+      id: 'emergency-ops-only',
+      description: 'Emergency releases only by work group Emergency ops',
+      action: 'create' as const,
+      match: { releaseType: ['emergency' as const] },
+      allow: { workGroups: ['wg_emergency'] },
+    },
+    {
+      id: 'p1-full-two-approvers',
+      action: 'move' as const,
+      match: { packageType: ['full' as const], businessPriority: [1] },
+      to: 'Deployment',
+      approvals: 2,
+      approvers: { users: ['rita', 'sam'] },
+    },
+  ];
+  const governed = newTeam(
+    { name: 'HR releases', kind: 'release', workGroups: [], members: ['rita'], policies: rules },
+    admin,
+    deps,
+  );
+  const regoverned = updateTeam(governed.team, { policies: rules.slice(1) }, admin, deps);
+  if (!regoverned) throw new Error('policy edit changed nothing');
+  events.push(governed.event, regoverned.event);
+  events.push(
+    ReleaseApprovalRecorded.event(
+      {
+        releaseId: created.release.id,
+        version: 5,
+        from: 'Testing',
+        to: 'Deployment',
+        comment: 'Tested in staging',
+        ruleIds: ['p1-full-two-approvers'],
+        approvers: ['rita'],
+      },
+      {
+        id: deps.ids.next('evt'),
+        at: deps.clock.now().toISOString(),
+        actor: 'rita',
+        subject: created.release.id,
+      },
+    ),
+  );
   return events;
 }
 

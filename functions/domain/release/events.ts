@@ -258,3 +258,25 @@ export const BlackoutOverridden = defineEvent({
     .describe('The override'),
   subscription: { caption: 'every blackout override' },
 });
+
+export const ReleaseApprovalRecorded = defineEvent({
+  type: 'Release Approval Recorded',
+  description:
+    'A user approved a pending move of a release that an access policy of its team asks approvals for (POST /releases/{id}/approvals). Approvals count for the stage the release is in; they reset when it moves.',
+  emittedBy: 'approveReleaseMove (functions/domain/release/service.ts)',
+  subjectKinds: ['release'],
+  data: z
+    .looseObject({
+      ...releaseId,
+      version: countField('The release version after the approval', 2),
+      from: textField('The stage the release is in'),
+      to: textField('The stage the approved move enters'),
+      comment: nullableField('What the approver said, or null'),
+      ruleIds: z.array(idField('Rule id')).describe('The access rules asking approvals of this move'),
+      approvers: z
+        .array(idField('User id'))
+        .describe('Every user who has approved this move so far (this one included)'),
+    })
+    .describe('The approval'),
+  subscription: { caption: 'every approval of a release move' },
+});

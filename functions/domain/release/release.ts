@@ -88,10 +88,32 @@ export interface Release extends RunSubject {
   readonly tasks: readonly PlannedTask[];
   /** How the execution ended when it ended outside the API (the release is then `failed`). */
   readonly executionEnd?: ExecutionEnd;
+  /**
+   * Approvals of pending moves (access policies, `../team/policy.ts`); only those given at the
+   * current `stageEntry` count, so a move resets them (see {@link currentApprovals}).
+   */
+  readonly approvals?: readonly ReleaseApproval[];
   readonly createdAt: string;
   readonly createdBy: string;
   readonly updatedAt: string;
   readonly updatedBy: string;
+}
+
+/** An approval of a pending move of a release, by one user. */
+export interface ReleaseApproval {
+  readonly to: string;
+  readonly by: string;
+  readonly at: string;
+  readonly comment?: string;
+  /** The stage entry it was given at: it counts only while the release is still there. */
+  readonly stageEntry: number;
+  /** The approver's work groups then (what a rule's `approvers` are checked against). */
+  readonly workGroupIds: readonly string[];
+}
+
+/** The approvals that still count: those given since the release entered its current stage. */
+export function currentApprovals(release: Pick<Release, 'approvals' | 'stageEntry'>): ReleaseApproval[] {
+  return (release.approvals ?? []).filter((a) => a.stageEntry === release.stageEntry);
 }
 
 /** The CIs a release's tasks name (their targets and the CIs their updates change), each once, sorted. */

@@ -7,6 +7,7 @@ import { allowedTransitions, findStage } from '#workflows/transitions';
 import { type Access, type Actor, ANY_PROCESS, authorize, processesOf } from '../actor.ts';
 import { checkPlannedCis, type PendingCiUpdate, pendingCiUpdates } from '../ci/service.ts';
 import {
+  ConflictError,
   type FieldError,
   ForbiddenError,
   NotFoundError,
@@ -26,6 +27,7 @@ import {
   nextFreeWindows,
 } from '../sla/conflicts.ts';
 import type { CiUpdateFailure } from '../task/task.ts';
+import { approvalRules, evaluate, mayApprove } from '../team/policy.ts';
 import { mayOverrideBlackout, type Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
 import {
@@ -37,10 +39,12 @@ import {
   moveSubject,
   requireTeam,
 } from '../workflow-run/service.ts';
+import { enforcePolicies, policySubject } from './access-policy.ts';
 import { type ReleaseBlackoutPorts, releaseExposure, touchedCis } from './blackouts.ts';
-import { BlackoutOverridden } from './events.ts';
+import { BlackoutOverridden, ReleaseApprovalRecorded } from './events.ts';
 import type { ReleaseFilter, ReleasePorts, ReleaseTaskReader } from './ports.ts';
 import {
+  currentApprovals,
   type Deployment,
   type EditedTask,
   type NewRelease,
@@ -77,6 +81,8 @@ export interface OfferedMove {
   readonly unmetGates: readonly string[];
   readonly requiresReason: boolean;
   readonly terminal: boolean;
+  /** An access policy asks approvals for this move that are not all there yet. */
+  readonly approvals?: { readonly rule: string; readonly required: number; readonly have: number };
 }
 
 /**
@@ -100,7 +106,10 @@ export async function createRelease(
   idempotency?: IdempotencyRequest,
 ): Promise<{ release: Release; replayed: boolean; blackouts?: ReleaseBlackouts }> {
   authorize(actor, releaseAccess.create);
-  const teamId = await releaseTeamFor(input.teamId, actor, ports);
+  const team = await releaseTeamOf(input.teamId, actor, ports);
+  const teamId = team?.id;
+  // The team as read above: its policies may narrow who creates a release of this kind.
+  enforcePolicies(team, policySubject(input), { action: 'create' }, actor);
   await checkPlannedTasks(input.tasks, ports);
   await checkPlannedCis(input.tasks, ports);
   const deployment = await linkedDeployment(input.changeIds, input.deployment, ports);
@@ -215,6 +224,15 @@ export async function releaseTeamFor(
   actor: Actor,
   ports: Pick<ReleasePorts, 'teams'>,
 ): Promise<string | undefined> {
+  return (await releaseTeamOf(teamId, actor, ports))?.id;
+}
+
+/** {@link releaseTeamFor}, answering with the team itself (read once). */
+async function releaseTeamOf(
+  teamId: string | undefined,
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'teams'>,
+): Promise<Team | undefined> {
   if (teamId !== undefined) {
     const team = await ports.teams.get(teamId);
     if (!team) throw new RuleViolationError('unknown-team', `Team ${teamId} does not exist.`, { teamId });
@@ -230,11 +248,11 @@ export async function releaseTeamFor(
     if (!actor.admin && !team.members.includes(actor.id)) {
       throw new ForbiddenError(`Only members of team ${teamId} may create its releases.`);
     }
-    return teamId;
+    return team;
   }
   const teams = await Promise.all(actor.teamIds.map((id) => ports.teams.get(id)));
   const releaseTeams = teams.filter((t): t is Team => t?.kind === 'release' && t.members.includes(actor.id));
-  if (releaseTeams.length === 1) return releaseTeams[0]?.id;
+  if (releaseTeams.length === 1) return releaseTeams[0];
   if (releaseTeams.length === 0 && actor.admin) return undefined;
   throw new ValidationError(
     releaseTeams.length === 0
@@ -473,25 +491,52 @@ export function offeredMoves(
   actor: Actor,
   pending: readonly PendingCiUpdate[] = [],
   blackouts: ReleaseBlackouts = NO_BLACKOUTS,
+  team?: Pick<Team, 'policies' | 'members'>,
 ): OfferedMove[] {
   if (release.status !== 'active') return [];
   if (!mayChange(release, actor)) return [];
   const facts = transitionFacts(tasks, pending, blackouts);
   const processes = processesOf(actor);
-  return allowedTransitions(workflow, release.stage, processes).map((t) => ({
-    to: t.to,
-    gates: t.gates,
-    unmetGates: t.gates.filter((gate) => facts[gate] !== true),
-    requiresReason: t.requiresReason,
-    terminal: t.terminal,
-  }));
+  return allowedTransitions(workflow, release.stage, processes).flatMap((t) => {
+    // The team's access policies: a move a rule refuses the caller is not offered; one still
+    // lacking approvals is, with what it lacks.
+    const decisions = (
+      t.to === workflow.deployStage ? (['move', 'deploy'] as const) : (['move'] as const)
+    ).map((action) =>
+      evaluate(
+        team?.policies,
+        release,
+        { action, from: release.stage, to: t.to },
+        actor,
+        currentApprovals(release),
+        team?.members,
+      ),
+    );
+    if (decisions.some((d) => d.outcome === 'deny')) return [];
+    const wanting = decisions.find((d) => d.outcome === 'needsApprovals');
+    return [
+      {
+        to: t.to,
+        gates: t.gates,
+        unmetGates: t.gates.filter((gate) => facts[gate] !== true),
+        requiresReason: t.requiresReason,
+        terminal: t.terminal,
+        ...(wanting?.outcome === 'needsApprovals'
+          ? { approvals: { rule: wanting.ruleId, required: wanting.n, have: wanting.have } }
+          : {}),
+      },
+    ];
+  });
 }
 
 /** A release with its tasks as they stand and the moves its caller may make now. */
 export async function getReleaseWithMoves(
   id: string,
   actor: Actor,
-  ports: Pick<ReleasePorts, 'releases' | 'workflows' | 'tasks' | 'cis' | 'changes' | 'slas' | 'clock'>,
+  ports: Pick<
+    ReleasePorts,
+    'releases' | 'workflows' | 'tasks' | 'cis' | 'changes' | 'slas' | 'clock' | 'teams'
+  >,
 ): Promise<{
   release: Release;
   tasks: ReleaseTask[];
@@ -500,19 +545,34 @@ export async function getReleaseWithMoves(
   deployStage?: string;
 }> {
   const release = await getRelease(id, actor, ports);
-  const [workflow, tasks, blackouts] = await Promise.all([
+  const [workflow, tasks, blackouts, team] = await Promise.all([
     ports.workflows.definition(release.workflow),
     tasksOf(release, ports),
     blackoutsOf(release, ports),
+    policiesOf(release, actor, ports),
   ]);
   const pending = await pendingCiUpdates(release, tasks, ports);
   return {
     release,
     tasks,
     blackouts,
-    moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts),
+    moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts, team),
     ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
   };
+}
+
+/**
+ * The release team, when its policies can change what the caller is offered: only for an active
+ * release the caller may move (nothing is offered otherwise), so nobody else costs a read.
+ */
+async function policiesOf(
+  release: Release,
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'teams'>,
+): Promise<Team | undefined> {
+  if (release.teamId === undefined || release.status !== 'active' || !mayChange(release, actor))
+    return undefined;
+  return ports.teams.get(release.teamId);
 }
 
 /** `PATCH /releases/{id}`: the edit, answered with the tasks as they stand and the blackouts it meets. */
@@ -565,6 +625,9 @@ export async function editRelease(
   const current = await getRelease(id, actor, ports);
   // Editing follows the rule moving does: the release's team (or an administrator).
   requireTeam('release', current, actor);
+  if (current.teamId !== undefined) {
+    enforcePolicies(await ports.teams.get(current.teamId), current, { action: 'plan' }, actor, current);
+  }
   if (current.version !== expectedVersion) {
     throw new VersionConflictError(
       `Release ${id} is at version ${current.version}, not ${expectedVersion}; read it again and retry.`,
@@ -693,6 +756,7 @@ export async function moveRelease(
     ports.workflows.definition(current.workflow),
     tasksOf(current, ports),
   ]);
+  const team = await enforceMovePolicies(current, workflow, request.to, actor, ports);
   const gatedMove = (from: string, to?: string) =>
     findStage(workflow, from)?.transitions?.some(
       (t) => (to === undefined || t.to === to) && t.gates?.includes('noOpenBlackout') === true,
@@ -737,9 +801,133 @@ export async function moveRelease(
     release,
     tasks,
     executionInStep,
-    moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts),
+    moves: offeredMoves(release, tasks, workflow, actor, pending, blackouts, team),
     ...(workflow.deployStage !== undefined ? { deployStage: workflow.deployStage } : {}),
   };
+}
+
+/**
+ * A move of an active release, by a member of its team, is checked against its team's policies:
+ * as `move`, and also as `deploy` when it enters the deploy stage. Other refusals (team, version,
+ * status) come first, from the move itself, so an outsider learns nothing from a rule.
+ */
+async function enforceMovePolicies(
+  release: Release,
+  workflow: WorkflowDefinition,
+  to: string,
+  actor: Actor,
+  ports: Pick<ReleasePorts, 'teams'>,
+): Promise<Team | undefined> {
+  if (release.teamId === undefined || release.status !== 'active') return undefined;
+  requireTeam('release', release, actor);
+  const team = await ports.teams.get(release.teamId);
+  if (!team?.policies?.length) return team;
+  const request = { from: release.stage, to };
+  enforcePolicies(team, release, { action: 'move', ...request }, actor, release);
+  if (workflow.deployStage !== undefined && to === workflow.deployStage) {
+    enforcePolicies(team, release, { action: 'deploy', ...request }, actor, release);
+  }
+  // Returned for the moves offered after this one (read once).
+  return team;
+}
+
+/** `POST /releases/{id}/approvals`: what an approval asks for. */
+export interface ApprovalRequest {
+  readonly to: string;
+  readonly comment?: string | undefined;
+}
+
+/**
+ * Records an approval of a pending move of a release (one per user per move; they reset when the
+ * release moves). Only a move that some rule of its team asks approvals for can be approved (422
+ * `no-approval-required` otherwise), only by a user a rule accepts as approver (403 naming the
+ * rules), and only once (409 `already-approved`).
+ */
+export async function approveReleaseMove(
+  id: string,
+  request: ApprovalRequest,
+  actor: Actor,
+  ports: ReleasePorts,
+): Promise<Release> {
+  const current = await getRelease(id, actor, ports);
+  if (current.status !== 'active') {
+    throw new RuleViolationError(
+      'release-not-active',
+      `Release ${id} is ${current.status}; it moves no more.`,
+    );
+  }
+  const workflow = await ports.workflows.definition(current.workflow);
+  const transitions = findStage(workflow, current.stage)?.transitions ?? [];
+  if (!transitions.some((t) => t.to === request.to)) {
+    throw new RuleViolationError(
+      'transition-not-allowed',
+      `Release ${id} is ${current.stage}; it cannot move to "${request.to}" from there, so there is nothing to approve.`,
+      { from: current.stage, to: request.to, allowed: transitions.map((t) => t.to) },
+    );
+  }
+  const team = current.teamId !== undefined ? await ports.teams.get(current.teamId) : undefined;
+  const move = {
+    from: current.stage,
+    to: request.to,
+    deploying: workflow.deployStage !== undefined && request.to === workflow.deployStage,
+  };
+  const rules = approvalRules(team?.policies, current, move);
+  if (rules.length === 0) {
+    throw new RuleViolationError(
+      'no-approval-required',
+      `No access rule of release ${id}'s team asks approvals for the move from "${current.stage}" to "${request.to}".`,
+      { from: current.stage, to: request.to },
+    );
+  }
+  if (!mayApprove(team?.policies, current, move, actor, team?.members ?? []).allowed) {
+    throw new ForbiddenError(
+      `You are not an approver of the move to "${request.to}" under rule(s) ${rules.map((r) => `"${r.id}"`).join(', ')}.`,
+      { rule: rules[0]?.id, rules: rules.map((r) => r.id) },
+    );
+  }
+  const valid = currentApprovals(current);
+  if (valid.some((a) => a.to === request.to && a.by === actor.id)) {
+    throw new ConflictError(
+      'already-approved',
+      `${actor.id} has approved the move of release ${id} to "${request.to}" already.`,
+      { to: request.to, by: actor.id },
+    );
+  }
+  const now = ports.clock.now().toISOString();
+  const comment = request.comment?.trim() || undefined;
+  // Approvals of earlier stage entries count no more: they are dropped as the release is written.
+  const approvals = [
+    ...valid,
+    {
+      to: request.to,
+      by: actor.id,
+      at: now,
+      ...(comment !== undefined ? { comment } : {}),
+      stageEntry: current.stageEntry,
+      workGroupIds: [...actor.workGroupIds],
+    },
+  ];
+  const next: Release = {
+    ...current,
+    approvals,
+    version: current.version + 1,
+    updatedAt: now,
+    updatedBy: actor.id,
+  };
+  const event = ReleaseApprovalRecorded.event(
+    {
+      releaseId: id,
+      version: next.version,
+      from: current.stage,
+      to: request.to,
+      comment: comment ?? null,
+      ruleIds: rules.map((r) => r.id),
+      approvers: [...new Set(approvals.filter((a) => a.to === request.to).map((a) => a.by))],
+    },
+    eventMeta(ports.ids, now, actor.id, id),
+  );
+  await ports.releases.save(next, current.version, [event], current);
+  return next;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { ChangeStore } from '../change/ports.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Clock, IdGenerator, Page } from '../ports.ts';
 import type { ReleaseStore } from '../release/ports.ts';
+import type { Team } from '../team/team.ts';
 import type { WorkflowDefinitions } from '../workflow-run/ports.ts';
 import type { CiUpdateFailure, Task, TaskStatus, TasksReadiness } from './task.ts';
 
@@ -57,6 +58,8 @@ export interface TaskStore {
 export interface TaskPorts {
   readonly tasks: TaskStore;
   readonly releases: Pick<ReleaseStore, 'get'>;
+  /** The release's team, whose access policies may narrow who deploys (its `deploy` rules). */
+  readonly teams: { get(id: string): Promise<Team | undefined> };
   readonly workflows: WorkflowDefinitions;
   readonly clock: Clock;
   readonly ids: IdGenerator;

@@ -14,6 +14,7 @@ import {
 } from '../errors.ts';
 import type { DomainEvent } from '../events.ts';
 import type { Page } from '../ports.ts';
+import { enforcePolicies } from '../release/access-policy.ts';
 import type { Release } from '../release/release.ts';
 import type { ChangeTriggerPorts, TaskFilter, TaskPorts } from './ports.ts';
 import {
@@ -197,6 +198,10 @@ async function moveTask(
       `Release ${current.releaseId} is ${release?.status ?? 'gone'}; its tasks are over.`,
       { releaseId: current.releaseId, releaseStatus: release?.status ?? null },
     );
+  }
+  // Acting on a deployment task is deploying the release: its team's `deploy` rules may narrow who.
+  if (release.teamId !== undefined) {
+    enforcePolicies(await ports.teams.get(release.teamId), release, { action: 'deploy' }, actor);
   }
   const { task, event } = move(current);
   await ports.tasks.save(task, expectedVersion, event);

@@ -24,6 +24,42 @@ const approvalPolicy = z
     'How many approvals an RFC needs at each level, as set; requiredApprovals caps each at the board size (at least 1)',
   );
 
+/** What a rule matches on (`functions/domain/team/policy.ts`); each list left out matches any value. */
+const policyRule = z
+  .looseObject({
+    id: idField('The rule id, named by every refusal it makes'),
+    description: textField('What it is for').optional(),
+    action: z.enum(['create', 'plan', 'move', 'deploy']).describe('The act it governs'),
+    match: z
+      .looseObject({
+        packageType: z.array(z.string()).describe('Package types it covers').optional(),
+        releaseType: z.array(z.string()).describe('Release types it covers').optional(),
+        urgency: z.array(z.string()).describe('Urgencies it covers').optional(),
+        businessPriority: z.array(z.number()).describe('Business priorities it covers').optional(),
+      })
+      .describe('The releases it covers (a field left out: any)')
+      .optional(),
+    from: textField('Moves out of this stage only').optional(),
+    to: textField('Moves into this stage only').optional(),
+    allow: z
+      .looseObject({
+        workGroups: z.array(idField('Work group id')).describe('Members of these work groups').optional(),
+        users: userIds('These users').optional(),
+      })
+      .describe('Who may (left out: anyone the other rules let)')
+      .optional(),
+    approvals: z.number().int().describe('Distinct approvers the move needs').optional(),
+    approvers: z
+      .looseObject({
+        workGroups: z.array(idField('Work group id')).describe('Members of these work groups').optional(),
+        users: userIds('These users').optional(),
+      })
+      .describe('Who may approve (left out: the release team’s members)')
+      .optional(),
+  })
+  .describe('An access rule of a release team');
+const policies = (description: string) => z.array(policyRule).describe(description);
+
 export const TeamCreated = defineEvent({
   type: 'Team Created',
   description:
@@ -47,6 +83,8 @@ export const TeamCreated = defineEvent({
       blackoutOverriders: userIds(
         'Release teams: the members who may override a blackout for an emergency release (often none)',
       ).optional(),
+      // Optional: teams created before policies existed were announced without them.
+      policies: policies('Release teams: the access rules for its releases (often none)').optional(),
     })
     .describe('The new team'),
   subscription: { caption: 'new deployment teams', detail: { data: { kind: ['deployment'] } } },
@@ -55,7 +93,7 @@ export const TeamCreated = defineEvent({
 export const TeamUpdated = defineEvent({
   type: 'Team Updated',
   description:
-    'A team was edited (PATCH /teams/{id}) and something changed: its fields (a CAB team’s approval policy included), members, work groups or their order. Members’ user records change in the same transaction; no `User Updated` is emitted for that.',
+    'A team was edited (PATCH /teams/{id}) and something changed: its fields (approval or access policies included), members, work groups or their order. Members’ user records change in the same transaction; no `User Updated` is emitted for that.',
   emittedBy: 'updateTeam (functions/domain/team/team.ts)',
   subjectKinds: ['team'],
   data: z
@@ -77,6 +115,10 @@ export const TeamUpdated = defineEvent({
           blackoutOverriders: changeField(
             userIds('Members who may override a blackout (release teams)').nullable(),
             'New blackout overriders',
+          ),
+          policies: changeField(
+            policies('Access rules (release teams), or null when none').nullable(),
+            'New access rules',
           ),
         })
         .describe('The fields that changed, each with its value before and after'),

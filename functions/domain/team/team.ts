@@ -10,6 +10,7 @@ import { type DomainEvent, eventMeta, fieldChanges } from '../events.ts';
 import type { Clock, IdGenerator } from '../ports.ts';
 import { applyMembership, type MembershipDelta, newUser, type User } from '../user/user.ts';
 import { APPROVAL_LEVELS, TEAM_KINDS, TeamCreated, TeamUpdated } from './events.ts';
+import { MAX_POLICY_RULES, type PolicyRule } from './policy.ts';
 
 // The values `Team Created` publishes are declared with its schema.
 export { APPROVAL_LEVELS, TEAM_KINDS };
@@ -55,6 +56,11 @@ export interface Team {
    * (`override` on a transition whose `noOpenBlackout` gate does not hold). Nobody when absent.
    */
   readonly blackoutOverriders?: readonly string[];
+  /**
+   * Release teams only: access policies that narrow who may create, plan, move or deploy its
+   * releases of a given kind, and the approvals a move needs (`./policy.ts`). None when absent.
+   */
+  readonly policies?: readonly PolicyRule[];
   readonly version: number;
   readonly createdAt: string;
   readonly createdBy: string;
@@ -77,6 +83,7 @@ export interface NewTeam {
   /** CAB teams: the levels left out take the defaults (1, 2, 3, 1). */
   approvalsRequired?: ApprovalPolicyInput | undefined;
   blackoutOverriders?: string[] | undefined;
+  policies?: PolicyRule[] | undefined;
 }
 
 export interface TeamChanges {
@@ -92,6 +99,8 @@ export interface TeamChanges {
   approvalsRequired?: ApprovalPolicyInput | undefined;
   /** Release teams: the complete new list (an empty list: nobody may override). */
   blackoutOverriders?: string[] | undefined;
+  /** Release teams: the complete new list of access rules (an empty list: none). */
+  policies?: PolicyRule[] | undefined;
 }
 
 /** A change of teams and the user items that follow from it, committed as one transaction. */
@@ -142,7 +151,13 @@ function resolveWorkGroups(
 export function teamFaults(
   team: Pick<
     Team,
-    'kind' | 'workGroups' | 'members' | 'defaultWorkflowId' | 'approvalsRequired' | 'blackoutOverriders'
+    | 'kind'
+    | 'workGroups'
+    | 'members'
+    | 'defaultWorkflowId'
+    | 'approvalsRequired'
+    | 'blackoutOverriders'
+    | 'policies'
   >,
 ) {
   const errors: FieldError[] = [];
@@ -191,6 +206,43 @@ export function teamFaults(
       errors.push({ path: `blackoutOverriders.${i}`, message: `repeats user ${u}` });
     }
   });
+  errors.push(...policyFaults(team));
+  return errors;
+}
+
+/** A release team's rules hold together: unique ids, and only what their action can use. */
+function policyFaults(team: Pick<Team, 'kind' | 'policies'>): FieldError[] {
+  const errors: FieldError[] = [];
+  const rules = team.policies;
+  if (rules === undefined) return errors;
+  if (team.kind !== 'release') {
+    errors.push({ path: 'policies', message: 'only release teams have access policies' });
+    return errors;
+  }
+  if (rules.length > MAX_POLICY_RULES) {
+    errors.push({ path: 'policies', message: `must have at most ${MAX_POLICY_RULES} rules` });
+  }
+  rules.forEach((rule, i) => {
+    const first = rules.findIndex((r) => r.id === rule.id);
+    if (first !== i)
+      errors.push({ path: `policies.${i}.id`, message: `repeats the id of policies.${first}` });
+    const moving = rule.action === 'move' || rule.action === 'deploy';
+    if (!moving && (rule.from !== undefined || rule.to !== undefined)) {
+      errors.push({ path: `policies.${i}`, message: `a ${rule.action} rule has no from or to` });
+    }
+    if (!moving && (rule.approvals !== undefined || rule.approvers !== undefined)) {
+      errors.push({
+        path: `policies.${i}.approvals`,
+        message: 'only move and deploy rules ask for approvals',
+      });
+    }
+    if (rule.approvers !== undefined && (rule.approvals ?? 0) === 0) {
+      errors.push({ path: `policies.${i}.approvers`, message: 'names approvers for no approvals' });
+    }
+    if (rule.allow === undefined && (rule.approvals ?? 0) === 0) {
+      errors.push({ path: `policies.${i}`, message: 'says nothing: give allow, approvals or both' });
+    }
+  });
   return errors;
 }
 
@@ -228,6 +280,7 @@ export function newTeam(
     ...(input.blackoutOverriders && input.blackoutOverriders.length > 0
       ? { blackoutOverriders: [...input.blackoutOverriders] }
       : {}),
+    ...(input.policies && input.policies.length > 0 ? { policies: input.policies.map(copyRule) } : {}),
     version: 1,
     createdAt: now,
     createdBy: actor.id,
@@ -245,6 +298,7 @@ export function newTeam(
       defaultWorkflowId: team.defaultWorkflowId ?? null,
       approvalsRequired: team.approvalsRequired ? { ...team.approvalsRequired } : null,
       blackoutOverriders: [...(team.blackoutOverriders ?? [])],
+      policies: (team.policies ?? []).map(copyRule),
     },
     eventMeta(deps.ids, now, actor.id, id),
   );
@@ -270,8 +324,10 @@ export function updateTeam(
     defaultWorkflowId: _w,
     approvalsRequired: _a,
     blackoutOverriders: _o,
+    policies: _p,
     ...rest
   } = team;
+  const policies = changes.policies ?? team.policies;
   // Members who leave the team leave its overriders; a list sent is checked as it is.
   const blackoutOverriders =
     changes.blackoutOverriders ?? team.blackoutOverriders?.filter((u) => members.includes(u));
@@ -298,6 +354,7 @@ export function updateTeam(
     ...(blackoutOverriders && blackoutOverriders.length > 0
       ? { blackoutOverriders: [...blackoutOverriders] }
       : {}),
+    ...(policies && policies.length > 0 ? { policies: policies.map(copyRule) } : {}),
     version: team.version + 1,
     updatedAt: now,
     updatedBy: actor.id,
@@ -310,6 +367,7 @@ export function updateTeam(
     'defaultWorkflowId',
     'approvalsRequired',
     'blackoutOverriders',
+    'policies',
   ]);
   const groups = workGroupDiff(team, next);
   const renamed = next.workGroups.flatMap((wg) => {
@@ -343,6 +401,43 @@ export function updateTeam(
     eventMeta(deps.ids, now, actor.id, team.id),
   );
   return { team: next, event };
+}
+
+/**
+ * A rule in one key order with only the fields it has: edits are compared by their JSON, and a
+ * stored map's keys may come back in any order.
+ */
+export function copyRule(rule: PolicyRule): PolicyRule {
+  const principals = (p: PolicyRule['allow']) =>
+    p === undefined
+      ? undefined
+      : {
+          ...(p.workGroups !== undefined ? { workGroups: [...p.workGroups] } : {}),
+          ...(p.users !== undefined ? { users: [...p.users] } : {}),
+        };
+  const m = rule.match;
+  const match =
+    m === undefined
+      ? undefined
+      : {
+          ...(m.packageType !== undefined ? { packageType: [...m.packageType] } : {}),
+          ...(m.releaseType !== undefined ? { releaseType: [...m.releaseType] } : {}),
+          ...(m.urgency !== undefined ? { urgency: [...m.urgency] } : {}),
+          ...(m.businessPriority !== undefined ? { businessPriority: [...m.businessPriority] } : {}),
+        };
+  const allow = principals(rule.allow);
+  const approvers = principals(rule.approvers);
+  return {
+    id: rule.id,
+    ...(rule.description !== undefined ? { description: rule.description } : {}),
+    action: rule.action,
+    ...(match !== undefined ? { match } : {}),
+    ...(rule.from !== undefined ? { from: rule.from } : {}),
+    ...(rule.to !== undefined ? { to: rule.to } : {}),
+    ...(allow !== undefined ? { allow } : {}),
+    ...(rule.approvals !== undefined ? { approvals: rule.approvals } : {}),
+    ...(approvers !== undefined ? { approvers } : {}),
+  };
 }
 
 /** Work groups a change adds to and removes from the team (by id). */

@@ -21,6 +21,7 @@ import deploymentTasksReady from './deployment-tasks-ready.json' with { type: 'j
 import incidentAttributed from './incident-attributed.json' with { type: 'json' };
 import knowledgeArticlePublished from './knowledge-article-published.json' with { type: 'json' };
 import knowledgeArticleUpdated from './knowledge-article-updated.json' with { type: 'json' };
+import releaseApprovalRecorded from './release-approval-recorded.json' with { type: 'json' };
 import releaseBackedOut from './release-backed-out.json' with { type: 'json' };
 import releaseClosed from './release-closed.json' with { type: 'json' };
 import releaseCreated from './release-created.json' with { type: 'json' };
@@ -68,4 +69,5 @@ export const eventSchemas: Readonly<Record<EventType, JsonSchema>> = {
   'User Created': userCreated,
   'User Updated': userUpdated,
   'Workflow Published': workflowPublished,
+  'Release Approval Recorded': releaseApprovalRecorded,
 };

@@ -314,12 +314,33 @@ export const ReleaseView = z
           unmetGates: z.array(z.string()).openapi({ description: 'Those of `gates` that do not hold now.' }),
           requiresReason: z.boolean(),
           terminal: z.boolean().openapi({ description: 'The move ends the release.' }),
+          approvals: z
+            .object({ rule: z.string(), required: z.number().int(), have: z.number().int() })
+            .optional()
+            .openapi({
+              description:
+                'An access policy of the team asks distinct approvers for this move and some are missing (POST /releases/{id}/approvals). Moves a policy refuses the caller are not offered at all.',
+            }),
         }),
       )
       .optional()
       .openapi({
         description:
           'On a single release: the moves its workflow allows the caller from the current stage (empty once the release is over, or for a caller outside its team).',
+      }),
+    approvals: z
+      .array(
+        z.object({
+          to: z.string(),
+          by: z.string(),
+          at: z.string(),
+          comment: z.string().optional(),
+        }),
+      )
+      .optional()
+      .openapi({
+        description:
+          'Approvals of pending moves given since the release entered its current stage (access policies ask for them; POST /releases/{id}/approvals). They reset when it moves. Absent when there are none.',
       }),
     executionEnd: z
       .object({
@@ -356,6 +377,15 @@ export const ReleaseListQuery = PageQuery.extend({
       ctx.addIssue({ code: 'custom', path: ['plannedTo'], message: 'must be later than plannedFrom' });
     }
   });
+
+/** `POST /releases/{id}/approvals`. */
+export const ApprovalBody = z
+  .object({
+    to: z.string().trim().min(1).max(100).openapi({ description: 'The stage the approved move enters.' }),
+    comment: z.string().max(2000).optional(),
+  })
+  .strict()
+  .openapi('ReleaseApproval');
 
 export const TransitionBody = z
   .object({
@@ -514,6 +544,18 @@ export const releaseRoutes = resource(
       version: 'required',
       problems: [422],
       responses: { 200: { description: 'The release in its new stage', schema: TransitionResult } },
+    }),
+    approveReleaseMove: route({
+      method: 'POST',
+      path: '/releases/{id}/approvals',
+      summary: "Approve a pending move of a release that its team's access policies ask approvals for",
+      description:
+        'One approval per user per pending move (a second is 409 `already-approved`); approvals count for the stage the release is in and reset when it moves; audited (`Release Approval Recorded`). Only a user a matching rule accepts as approver (its `approvers`, else the release team’s members) may approve (403 with `rule`); a move no rule asks approvals for is 422 `no-approval-required`.',
+      access: releaseAccess.read,
+      params: ReleaseParams,
+      body: ApprovalBody,
+      problems: [409, 422],
+      responses: { 201: { description: 'The release with the approval recorded', schema: ReleaseView } },
     }),
     backOutRelease: route({
       method: 'POST',

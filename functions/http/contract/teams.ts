@@ -3,6 +3,9 @@
  * OpenAPI document is generated from them. Cross-item rules (unique names, members) are the
  * domain's and come back as 400 with the same field paths.
  */
+
+import { PACKAGE_TYPES, RELEASE_TYPES, URGENCIES } from '#domain/release/release';
+import { MAX_POLICY_RULES, POLICY_ACTIONS } from '#domain/team/policy';
 import { teamAccess } from '#domain/team/service';
 import {
   DEFAULT_APPROVALS_REQUIRED,
@@ -68,6 +71,73 @@ const BlackoutOverriders = z.array(idOf('user')).max(MAX_TEAM_MEMBERS).openapi({
     'Release teams only: members who may override a blackout to deploy an emergency release (a transition with `override: { reason }`).',
 });
 
+const Principals = z
+  .object({
+    workGroups: z
+      .array(idOf('wg_emergency'))
+      .max(MAX_WORK_GROUPS * 5)
+      .optional(),
+    users: z.array(idOf('bob')).max(MAX_TEAM_MEMBERS).optional(),
+  })
+  .strict();
+
+/** One access rule of a release team (`functions/domain/team/policy.ts` decides with them). */
+export const PolicyRuleSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/)
+      .openapi({
+        description: 'Unique within the team; every refusal names it (`rule`).',
+        example: 'emergency-ops-only',
+      }),
+    description: z.string().max(500).optional(),
+    action: z.enum(POLICY_ACTIONS).openapi({
+      description:
+        '`create`, `plan` (edit), `move` (to another stage) or `deploy` (enter the deploy stage; start, complete, fail or retry its tasks).',
+    }),
+    match: z
+      .object({
+        packageType: z.array(z.enum(PACKAGE_TYPES)).min(1).optional(),
+        releaseType: z.array(z.enum(RELEASE_TYPES)).min(1).optional(),
+        urgency: z.array(z.enum(URGENCIES)).min(1).optional(),
+        businessPriority: z.array(z.number().int().min(1).max(5)).min(1).optional(),
+      })
+      .strict()
+      .optional()
+      .openapi({ description: 'The releases it covers; a field left out matches any value.' }),
+    from: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: '`move`/`deploy`: moves out of this stage only.' }),
+    to: z
+      .string()
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: '`move`/`deploy`: moves into this stage only.' }),
+    allow: Principals.optional().openapi({
+      description:
+        'Who may (members of these work groups, or these users); left out: anyone the other rules let.',
+    }),
+    approvals: z.number().int().min(1).max(MAX_TEAM_MEMBERS).optional().openapi({
+      description:
+        '`move`/`deploy`: distinct approvers the move needs first (POST /releases/{id}/approvals).',
+    }),
+    approvers: Principals.optional().openapi({
+      description: 'Who may approve for this rule; left out: the members of the release team.',
+    }),
+  })
+  .strict()
+  .openapi('PolicyRule');
+
+const Policies = z.array(PolicyRuleSchema).max(MAX_POLICY_RULES).openapi({
+  description:
+    'Release teams only: access rules for its releases (see the README, "Access policies"). The complete list; `[]` removes them.',
+});
+
 export const CreateTeamBody = z
   .object({
     name: TeamName,
@@ -78,6 +148,7 @@ export const CreateTeamBody = z
     defaultWorkflowId: idOf('release-default').optional().openapi({ description: 'Release teams only.' }),
     approvalsRequired: ApprovalPolicyInput.optional(),
     blackoutOverriders: BlackoutOverriders.optional(),
+    policies: Policies.optional(),
   })
   .strict()
   .openapi('CreateTeam');
@@ -100,6 +171,7 @@ export const UpdateTeamBody = z
     blackoutOverriders: BlackoutOverriders.optional().openapi({
       description: 'The complete new list; `[]`: nobody may override.',
     }),
+    policies: Policies.optional(),
     expectedVersion: ExpectedVersion.optional(),
   })
   .strict()
@@ -111,10 +183,11 @@ export const UpdateTeamBody = z
       b.members !== undefined ||
       b.defaultWorkflowId !== undefined ||
       b.approvalsRequired !== undefined ||
-      b.blackoutOverriders !== undefined,
+      b.blackoutOverriders !== undefined ||
+      b.policies !== undefined,
     {
       message:
-        'must change at least one of name, description, workGroups, members, defaultWorkflowId, approvalsRequired, blackoutOverriders',
+        'must change at least one of name, description, workGroups, members, defaultWorkflowId, approvalsRequired, blackoutOverriders, policies',
     },
   )
   .openapi('UpdateTeam');
@@ -138,6 +211,9 @@ export const TeamView = z
     blackoutOverriders: z.array(z.string()).optional().openapi({
       description:
         'Release teams: members who may override a blackout for an emergency release (absent: nobody).',
+    }),
+    policies: z.array(PolicyRuleSchema).optional().openapi({
+      description: 'Release teams: access rules for its releases (absent: none).',
     }),
     version: z.number().int(),
     createdAt: z.string(),

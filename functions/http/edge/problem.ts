@@ -88,7 +88,9 @@ export function toProblem(error: unknown): { problem: Problem; headers: Record<s
     );
   }
   if (error instanceof NotFoundError) return make(404, 'not-found', 'Not Found', error.message);
-  if (error instanceof ForbiddenError) return make(403, 'forbidden', 'Forbidden', error.message);
+  if (error instanceof ForbiddenError) {
+    return make(403, 'forbidden', 'Forbidden', error.message, { ...error.details });
+  }
   if (error instanceof VersionConflictError) {
     return make(409, 'version-conflict', 'Version conflict', error.message, {
       ...(error.currentVersion !== undefined ? { currentVersion: error.currentVersion } : {}),
