@@ -41,36 +41,24 @@ const callers = [
   { user: 'admin', admin: true },
 ] as const;
 
-/** Everything stored, as one string: maps and sets in key order, call and read records left out. */
+/**
+ * Everything stored, as one string: maps and sets in key order, call and read records left out.
+ * An object reachable twice (the shared FakeTable, the Step Functions fake behind five ports) is
+ * written once, where it is first met.
+ */
 function snapshot(ports: object): string {
-  const stack = new Set<unknown>();
-  const walk = (v: unknown): unknown => {
-    if (v === null || typeof v !== 'object') return typeof v === 'function' ? undefined : v;
-    if (stack.has(v)) return '[cycle]';
-    stack.add(v);
-    try {
-      if (v instanceof Map)
-        return [...v.entries()]
-          .map(([k, x]) => [String(k), walk(x)] as const)
-          .sort(([a], [b]) => (a < b ? -1 : 1));
-      if (v instanceof Set)
-        return [...v]
-          .map(walk)
-          .map((x) => JSON.stringify(x))
-          .sort();
-      if (Array.isArray(v)) return v.map(walk);
-      return Object.fromEntries(
-        Object.entries(v)
-          .filter(([k]) => k !== 'calls' && k !== 'reads')
-          .map(([k, x]) => [k, walk(x)]),
-      );
-    } finally {
-      stack.delete(v);
-    }
-  };
+  const seen = new Set<unknown>();
   // The clock, the id generator and the fakes' read counters are not stored state.
   const { clock: _c, ids: _i, ...stores } = ports as Record<string, unknown>;
-  return JSON.stringify(walk(stores));
+  return JSON.stringify(stores, function (this: unknown, key, value: unknown) {
+    if (key === 'calls' || key === 'reads') return undefined;
+    if (value === null || typeof value !== 'object') return value;
+    if (seen.has(value)) return '[above]';
+    seen.add(value);
+    if (value instanceof Map) return [...value].sort(([a], [b]) => (String(a) < String(b) ? -1 : 1));
+    if (value instanceof Set) return [...value].map((x) => JSON.stringify(x)).sort();
+    return value;
+  });
 }
 
 /** A world with callers, a team, and one of each resource, so that ids in paths often exist. */
