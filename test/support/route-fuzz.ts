@@ -7,6 +7,8 @@
 import fc from 'fast-check';
 import { z } from 'zod';
 import type { DeclaredRoute } from '../../functions/http/contract/route.ts';
+import type { HttpEvent } from '../../functions/http/edge/handler.ts';
+import { httpEvent } from './http-events.ts';
 
 type JsonSchema = {
   $ref?: string;
@@ -266,4 +268,48 @@ export function requestsTo(
     body,
     caller: fc.constantFrom(...callers),
   });
+}
+
+/** The API Gateway (payload 2.0) event of a fuzzed request, as the authorizer would pass it. */
+export function eventFor(route: DeclaredRoute, req: FuzzRequest): HttpEvent {
+  const path = route.path.replace(/\{(\w+)\}/g, (_, n: string) => encodeURIComponent(req.params[n] ?? ''));
+  const event = httpEvent(route.routeKey, path, {
+    user: req.caller.user,
+    ...(req.caller.admin ? { groups: ['admin'] } : {}),
+    query: req.query,
+    headers: Object.fromEntries(
+      Object.entries(req.headers).filter(([k]) => k !== 'content-type' || req.body),
+    ),
+    ...(req.body === undefined ? {} : { rawBody: req.body }),
+  });
+  // API Gateway hands path parameters over decoded.
+  return Object.keys(req.params).length
+    ? ({ ...event, pathParameters: { ...req.params } } as HttpEvent)
+    : event;
+}
+
+/** A resource's handler module, as the local gateway loads it. */
+export type FuzzHandler = (
+  event: HttpEvent,
+  context?: unknown,
+) => Promise<{ statusCode?: number; headers?: Record<string, unknown>; body?: string }>;
+
+/** What every fuzzed answer must be: no 5xx; a refusal is problem+json naming its status. */
+export function answerProblems(
+  status: number,
+  res: { headers?: Record<string, unknown>; body?: string },
+): string[] {
+  const problems: string[] = [];
+  if (status >= 500) problems.push(`a ${status}`);
+  if (status >= 400) {
+    if (!/^application\/problem\+json/.test(String(res.headers?.['content-type'] ?? '')))
+      problems.push(`content-type ${String(res.headers?.['content-type'])}`);
+    try {
+      if (JSON.parse(res.body ?? '{}').status !== status)
+        problems.push("a problem whose status is not the answer's");
+    } catch {
+      problems.push('a body that is not JSON');
+    }
+  }
+  return problems;
 }
