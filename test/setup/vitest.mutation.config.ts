@@ -11,5 +11,8 @@ export default defineConfig({
   test: {
     ...config.test,
     projects: [unitProject],
+    // The route fuzz (test/unit/http/fuzz-routes.test.ts) covers most of the domain, so it runs for
+    // most mutants: a few cases per route there, its volume is `npm test`'s.
+    env: { ...config.test?.env, FUZZ_RUNS: '20' },
   },
 });

@@ -228,6 +228,7 @@ export const slaRoutes = resource(
       description: `${readDescription} Recurring blackouts are expanded in their zone, exact across daylight-saving changes. With \`ci\`, the windows of the SLAs covering it and of those covering any CI that depends on it (through CMDB relations, up to 10 steps), one item per window and CI covered, each with its path; 404 when the CI does not exist. The range is at most ${BLACKOUT_LIMITS.maxRangeDays} days (400 otherwise).`,
       access: slaAccess.read,
       query: BlackoutQuery,
+      problems: [404],
       responses: { 200: { description: 'The windows', schema: BlackoutList } },
     }),
   },
