@@ -85,6 +85,9 @@ export interface FaultInjector {
   delayMs(name: FaultName): number;
   /** How many times each fault struck so far. */
   counts(): Readonly<Partial<Record<FaultName, number>>>;
+  /** Tests: no fault strikes while paused (seeding data, checking the outcome). */
+  pause(): void;
+  resume(): void;
 }
 
 export function createFaultInjector(spec: string | undefined, seedText?: string): FaultInjector {
@@ -94,22 +97,29 @@ export function createFaultInjector(spec: string | undefined, seedText?: string)
     throw new FaultSpecError(`FAULTS_SEED must be a number, got "${seedText}"`);
   const draw = random(seed);
   const counts: Partial<Record<FaultName, number>> = {};
+  let paused = false;
   return {
     enabled: Object.values(faults).some((v) => v > 0),
     faults,
     seed,
     strikes(name) {
       const p = faults[name] ?? 0;
-      if (p <= 0) return false;
+      if (p <= 0 || paused) return false;
       const hit = draw() < p;
       if (hit) counts[name] = (counts[name] ?? 0) + 1;
       return hit;
     },
     delayMs(name) {
       const max = faults[name] ?? 0;
-      return max > 0 ? Math.floor(draw() * (max + 1)) : 0;
+      return max > 0 && !paused ? Math.floor(draw() * (max + 1)) : 0;
     },
     counts: () => ({ ...counts }),
+    pause: () => {
+      paused = true;
+    },
+    resume: () => {
+      paused = false;
+    },
   };
 }
 
