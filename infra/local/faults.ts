@@ -95,7 +95,18 @@ export function createFaultInjector(spec: string | undefined, seedText?: string)
   const seed = seedText === undefined || seedText === '' ? Date.now() >>> 0 : Number(seedText) >>> 0;
   if (seedText !== undefined && seedText !== '' && !Number.isFinite(Number(seedText)))
     throw new FaultSpecError(`FAULTS_SEED must be a number, got "${seedText}"`);
-  const draw = random(seed);
+  // One stream of draws per fault, so that switching one fault on or off leaves the others' draws as they were.
+  const streams = new Map<FaultName, () => number>();
+  const draw = (name: FaultName) => {
+    let stream = streams.get(name);
+    if (!stream) {
+      let h = seed;
+      for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+      stream = random(h);
+      streams.set(name, stream);
+    }
+    return stream();
+  };
   const counts: Partial<Record<FaultName, number>> = {};
   let paused = false;
   return {
@@ -105,13 +116,13 @@ export function createFaultInjector(spec: string | undefined, seedText?: string)
     strikes(name) {
       const p = faults[name] ?? 0;
       if (p <= 0 || paused) return false;
-      const hit = draw() < p;
+      const hit = draw(name) < p;
       if (hit) counts[name] = (counts[name] ?? 0) + 1;
       return hit;
     },
     delayMs(name) {
       const max = faults[name] ?? 0;
-      return max > 0 && !paused ? Math.floor(draw() * (max + 1)) : 0;
+      return max > 0 && !paused ? Math.floor(draw(name) * (max + 1)) : 0;
     },
     counts: () => ({ ...counts }),
     pause: () => {
