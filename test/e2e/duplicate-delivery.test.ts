@@ -18,9 +18,20 @@ import { joinTeam } from '../support/teams.ts';
 
 let t: TestCloud;
 const published: LocalEvent[] = [];
+/** Invocations of each consumer. */
+const invoked = new Map<string, number>();
 
 beforeAll(async () => {
-  t = await startTestCloud({ schedules: false }, { rm: ['release'], cm: ['change'], tech: ['deployment'] });
+  t = await startTestCloud(
+    {
+      schedules: false,
+      wrapFunction: (name, fn) => async (payload) => {
+        invoked.set(name, (invoked.get(name) ?? 0) + 1);
+        return fn(payload);
+      },
+    },
+    { rm: ['release'], cm: ['change'], tech: ['deployment'] },
+  );
   await joinTeam(t.cloud.ports, ['tech'], 'team_deployment');
   t.cloud.bus.subscribe((event) => void published.push(event));
 });
@@ -119,6 +130,7 @@ describe('every event delivered twice more to every consumer', () => {
     );
 
     const before = await snapshot();
+    const invokedBefore = new Map(invoked);
     for (let round = 0; round < 2; round++) {
       const entries = events.map((e) => ({
         EventBusName: EVENT_BUS_NAME,
@@ -132,6 +144,9 @@ describe('every event delivered twice more to every consumer', () => {
         expect((await t.cloud.bus.putEvents(entries.slice(i, i + 10))).FailedEntryCount).toBe(0);
       await t.cloud.settle();
     }
+    // Each consumer was indeed reached again, at least twice.
+    for (const name of reached)
+      expect((invoked.get(name) ?? 0) - (invokedBefore.get(name) ?? 0), name).toBeGreaterThanOrEqual(2);
     expect(await snapshot()).toEqual(before);
     expect(t.cloud.bus.deadLetters()).toEqual([]);
     expect(t.cloud.bus.failedInvocations()).toEqual([]);
