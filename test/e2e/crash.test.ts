@@ -23,7 +23,7 @@ import { freePort } from '../../infra/local/dynamodb-local.ts';
 import { isRunning, killAll, processesWithArgs, waitFor } from '../integration/local/processes.ts';
 import { validRelease } from '../support/http-events.ts';
 
-const STORIES = process.env.SOAK ? 40 : 8;
+const STORIES = process.env.SOAK ? 60 : 8;
 const CRASHES = process.env.SOAK ? 10 : 3;
 /** Acknowledged requests between two crashes. */
 const ACKS_BETWEEN_CRASHES = process.env.SOAK ? 25 : 10;
