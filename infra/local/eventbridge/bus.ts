@@ -241,9 +241,10 @@ export class LocalEventBus {
    * event with the same source, detail type, detail, resources and time, as re-putting it from an
    * archive would) and empties the list. The event goes to every rule it matches, not only the
    * one whose target failed: subscribers are idempotent (docs/events.md), so the others ignore it.
-   * An event dead-lettered by several rules is put once.
+   * An event dead-lettered by several rules is put once. The failed invocations of the functions
+   * (events a consumer kept failing on) are redriven too: each function invoked again with its event.
    */
-  replayDeadLetters(): { replayed: number; eventIds: string[] } {
+  replayDeadLetters(): { replayed: number; eventIds: string[]; reinvoked: number } {
     if (this.#closed) throw new Error('The local event bus is closed');
     const letters = this.#deadLetters.splice(0, this.#deadLetters.length);
     const seen = new Set<string>();
@@ -267,7 +268,8 @@ export class LocalEventBus {
     } catch {
       // The events are back on the bus; a stale file only means they are listed again after a restart.
     }
-    return { replayed: eventIds.length, eventIds };
+    const reinvoked = this.#functions?.redriveFailedInvocations() ?? 0;
+    return { replayed: eventIds.length, eventIds, reinvoked };
   }
 
   #accept(entry: PutEventsEntry): PutEventsResultEntry {

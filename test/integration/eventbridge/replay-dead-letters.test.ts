@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LocalAsyncLambda } from '../../../infra/local/eventbridge/async-invoke.ts';
 import { type LocalEvent, LocalEventBus } from '../../../infra/local/eventbridge/bus.ts';
 import { type LocalEventBridge, startLocalEventBridge } from '../../../infra/local/eventbridge/server.ts';
 import { InjectedTargetFault } from '../../../infra/local/faults.ts';
@@ -60,10 +61,53 @@ describe('npm run replay-dead-letters', () => {
     expect(out).toContain(
       'Release Created release/rel_1 → watch/watcher: Injected fault: delivery to watcher failed',
     );
-    expect(out).toContain('Replayed 1 event(s) from 1 dead letter(s).');
+    expect(out).toContain(
+      'Replayed 1 event(s) from 1 dead letter(s); invoked 0 function(s) again for 0 failed invocation(s).',
+    );
     await bus.idle();
     expect(received.map((e) => e.detail)).toEqual([{ id: 'evt_1' }]);
     expect(bus.deadLetters()).toEqual([]);
-    expect(await replay(port)).toContain('No dead letters.');
+    expect(await replay(port)).toContain('No dead letters, no failed invocations.');
+  });
+
+  it('invokes a consumer again with each event it kept failing on, and empties the failed invocations', async () => {
+    let poisoned = true;
+    const applied: unknown[] = [];
+    const lambda = new LocalAsyncLambda({
+      functions: {
+        consumer: async (event) => {
+          if (poisoned) throw new Error('Cannot apply: CI ci_1 is retired');
+          applied.push((event as LocalEvent).detail);
+        },
+      },
+      override: { retryDelaysMs: [1, 1], onFailure: 'destination' },
+    });
+    bus = new LocalEventBus({
+      rules: [{ name: 'apply', target: 'consumer', eventPattern: { source: ['release-desk'] } }],
+      functions: lambda,
+    });
+    server = await startLocalEventBridge({ bus });
+    const port = new URL(server.endpoint).port;
+    await bus.putEvents([
+      {
+        EventBusName: EVENT_BUS_NAME,
+        Source: 'release-desk',
+        DetailType: 'Deployment Task Completed',
+        Detail: JSON.stringify({ id: 'evt_2' }),
+        Resources: ['task/task_1'],
+      },
+    ]);
+    await bus.idle();
+    expect(bus.failedInvocations()).toHaveLength(1);
+
+    poisoned = false;
+    const out = await replay(port);
+    expect(out).toContain(
+      'Deployment Task Completed task/task_1 → consumer: Cannot apply: CI ci_1 is retired (3 attempts)',
+    );
+    expect(out).toContain('invoked 1 function(s) again for 1 failed invocation(s)');
+    await bus.idle();
+    expect(applied).toEqual([{ id: 'evt_2' }]);
+    expect(bus.failedInvocations()).toEqual([]);
   });
 });
