@@ -51,6 +51,14 @@ import {
 import { type BusRule, LocalEventBus } from './eventbridge/bus.ts';
 import { formatEventTime } from './eventbridge/put-events.ts';
 import { startLocalEventBridge } from './eventbridge/server.ts';
+import {
+  dynamoFault,
+  type FaultInjector,
+  InjectedTargetFault,
+  injectIntoClient,
+  noFaults,
+  sfnFault,
+} from './faults.ts';
 import { type HttpLambda, startGateway } from './gateway.ts';
 import { type LocalIdentity, localIdentity } from './identity.ts';
 import { makePrivate } from './private-dir.ts';
@@ -102,6 +110,11 @@ export interface LocalCloudOptions {
    * do in AWS. They always run once at start-up. @default true
    */
   readonly schedules?: boolean;
+  /**
+   * Faults to inject (`FAULTS` / `FAULTS_SEED` of `npm start`, infra/local/faults.ts): armed once
+   * the cloud has started, so that start-up itself is not under test. @default no faults
+   */
+  readonly faults?: FaultInjector;
 }
 
 export interface LocalCloud {
@@ -119,6 +132,8 @@ export interface LocalCloud {
   reconcile(): Promise<ReconcileSummary>;
   /** What the reconciler found at start-up. */
   readonly startupReconciliation: ReconcileSummary;
+  /** The fault injector in force (`noFaults` unless given). */
+  readonly faults: FaultInjector;
   stop(): Promise<void>;
 }
 
@@ -215,6 +230,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   // CloudWatch metrics (EMF lines on stdout) mean nothing here; the reconciler's log lines remain.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const stops: (() => Promise<void>)[] = [];
+  const faults = options.faults ?? noFaults;
+  // Armed at the end of start-up (see LocalCloudOptions.faults).
+  let armed = false;
+  const strikes = (name: Parameters<FaultInjector['strikes']>[0]) => armed && faults.strikes(name);
   const stopAll = async () => {
     for (const stop of stops.reverse()) await stop().catch((e) => console.error('stop failed', e));
   };
@@ -282,6 +301,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
       ...(options.busRetry ? { retry: options.busRetry } : {}),
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      beforeDelivery: (rule) => {
+        if (strikes('target:error')) throw new InjectedTargetFault(rule.target);
+      },
       onDeadLetter: (letter) =>
         logger.error('Event delivery failed for good; see GET /_local/dead-letters', {
           rule: letter.rule,
@@ -350,6 +372,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       streamArn,
       handler: relayHandler,
       dataDir: options.dataDir,
+      crash: () => strikes('relay:crash'),
       onError: (error) => console.error('stream relay:', (error as Error).message),
     });
     stops.push(relay.stop);
@@ -409,6 +432,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       }
     }
 
+    // The application's own clients (the functions'), not the bootstrap and admin ones.
+    injectIntoClient(livePorts.clients.db, faults, () => (armed ? dynamoFault(faults) : undefined));
+    injectIntoClient(
+      livePorts.clients.sfn,
+      faults,
+      () => (armed ? sfnFault(faults) : undefined),
+      () => (armed ? faults.delayMs('sfn:latency') : 0),
+    );
+    armed = faults.enabled;
+    if (armed)
+      logger.warn('Fault injection is on (FAULTS); see docs/operations.md', {
+        faults: faults.faults,
+        seed: faults.seed,
+      });
+
     return {
       apiUrl: gateway.url,
       sfnEndpoint: sfnService.endpoint,
@@ -424,6 +462,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
       reconcile,
       startupReconciliation,
+      faults,
       stop: stopAll,
     };
   } catch (error) {

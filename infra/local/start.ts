@@ -9,6 +9,7 @@
 import { resolve } from 'node:path';
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
 import { JavaMissingError, PortInUseError } from './dynamodb-local.ts';
+import { createFaultInjector, type FaultInjector, FaultSpecError } from './faults.ts';
 
 /** How often the parent process is checked for. */
 const PARENT_POLL_MS = 1_000;
@@ -53,6 +54,16 @@ const dynamoPort = port('DYNAMODB_PORT', 8000);
 const sfnPort = port('SFN_PORT', 8083);
 const eventsPort = port('EVENTS_PORT', 8088);
 
+// FAULTS / FAULTS_SEED: fault injection for trying the retries out (docs/operations.md).
+let faults: FaultInjector;
+try {
+  faults = createFaultInjector(process.env.FAULTS, process.env.FAULTS_SEED);
+} catch (error) {
+  if (!(error instanceof FaultSpecError)) throw error;
+  console.error(error.message);
+  process.exit(2);
+}
+
 let cloud: LocalCloud | undefined;
 let stopping = false;
 const stop = async (reason: string) => {
@@ -70,7 +81,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal
 watchParent(() => void stop('The parent process is gone'));
 
 try {
-  cloud = await startLocalCloud({ dataDir, apiPort, dynamoPort, sfnPort, eventsPort });
+  cloud = await startLocalCloud({ dataDir, apiPort, dynamoPort, sfnPort, eventsPort, faults });
   const local = (url: string) => url.replace('127.0.0.1', 'localhost');
   // The helper scripts must reach this instance: give them its settings, spelled out.
   const quoted = (v: string) => (/[\s"'$`\\]/.test(v) ? `'${v.replace(/'/g, `'\\''`)}'` : v);
@@ -90,6 +101,10 @@ Get a token (in another terminal, with these same settings):
   curl -H "Authorization: Bearer $TOKEN" ${local(cloud.apiUrl)}/releases
 
 Press Ctrl-C to stop.`);
+  if (faults.enabled)
+    console.log(
+      `\nFAULTS are on: ${JSON.stringify(faults.faults)} (FAULTS_SEED=${faults.seed}). Dead letters: GET ${local(cloud.eventsEndpoint)}/_local/dead-letters, replay with npm run replay-dead-letters.`,
+    );
 } catch (error) {
   if (error instanceof JavaMissingError) {
     console.error(error.message);

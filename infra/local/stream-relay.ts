@@ -28,6 +28,13 @@ export interface StreamRelayOptions {
   readonly onError?: (error: unknown) => void;
   /** Attempts of a failing batch before it is set aside (default 5). */
   readonly maxAttempts?: number;
+  /**
+   * Fault injection (`relay:crash`, infra/local/faults.ts): drawn once per batch; when it says so,
+   * the relay hands the handler the first half of the batch only, then dies as a crashed process
+   * would — its iterators and retry counts lost, its checkpoint left where it was — and starts
+   * again from the checkpoint, so the first half is published again (at-least-once).
+   */
+  readonly crash?: () => boolean;
 }
 
 export interface StreamRelay {
@@ -83,6 +90,14 @@ function toLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
         : undefined,
     } as DynamoDBRecord['dynamodb'],
   } as DynamoDBRecord;
+}
+
+/** The relay died mid-batch (an injected fault); the next pass starts again from the checkpoint. */
+export class RelayCrash extends Error {
+  override readonly name = 'RelayCrash';
+  constructor(at: string) {
+    super(`Injected fault: the stream relay crashed mid-batch at ${at}; restarting from the checkpoint`);
+  }
 }
 
 export async function startStreamRelay(options: StreamRelayOptions): Promise<StreamRelay> {
@@ -158,6 +173,15 @@ export async function startStreamRelay(options: StreamRelayOptions): Promise<Str
           Records: records.map((r) => toLambdaRecord(r, options.streamArn)),
         };
         const at = `${shardId}@${checkpoints[shardId] ?? 'start'}`;
+        if (options.crash?.()) {
+          const half = records.slice(0, Math.ceil(records.length / 2));
+          await options
+            .handler({ Records: half.map((r) => toLambdaRecord(r, options.streamArn)) })
+            .catch(() => undefined);
+          iterators.clear();
+          failures.clear();
+          throw new RelayCrash(at);
+        }
         let failure: string | undefined;
         try {
           const result = await options.handler(event);

@@ -12,7 +12,7 @@
  * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html
  */
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type AsyncInvokeSettings, consumerAsyncInvoke, type EventTargetName } from '../../rules.ts';
 
@@ -193,6 +193,28 @@ export class LocalAsyncLambda {
   /** Records sent to on-failure destinations, oldest first. */
   failedInvocations(): FailedInvocation[] {
     return [...this.#failed];
+  }
+
+  /**
+   * Redrive (`npm run replay-dead-letters`): invokes each function again, asynchronously, with the
+   * event of each of its failed invocations, and empties the list (and its file) — what an operator
+   * does in AWS with the on-failure queue's records. Returns how many were invoked again.
+   */
+  redriveFailedInvocations(): number {
+    const records = this.#failed.splice(0, this.#failed.length);
+    let redriven = 0;
+    for (const record of records) {
+      const name = record.requestContext.functionArn.split(':function:').pop()?.split(':')[0] ?? '';
+      if (!this.has(name)) continue;
+      this.invoke(name, record.requestPayload);
+      redriven++;
+    }
+    try {
+      if (this.#file && existsSync(this.#file)) writeFileSync(this.#file, '', { mode: 0o600 });
+    } catch {
+      // The events are invoked again; a stale file only lists them again after a restart.
+    }
+    return redriven;
   }
 
   /** Whether an invocation is running or waiting for a retry. */

@@ -9,7 +9,7 @@
  * dead-letter list. The rule's retries and dead letters are for failures to deliver.
  */
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { EVENT_BUS_NAME, type EventPattern } from '../../rules.ts';
@@ -109,6 +109,11 @@ export interface LocalEventBusOptions {
   readonly recentEventsLimit?: number;
   /** Told about every dead letter as it happens (e.g. to log it). */
   readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
+  /**
+   * Fault injection (`target:error`, infra/local/faults.ts): called before each delivery attempt;
+   * what it throws fails that attempt, which is retried and in the end dead-lettered like any.
+   */
+  readonly beforeDelivery?: (rule: BusRule) => void;
 }
 
 /** The default bus receives entries without `EventBusName`; it exists but has no rules here, as in AWS. */
@@ -134,6 +139,7 @@ export class LocalEventBus {
   readonly #inflight = new Set<Promise<void>>();
   readonly #onDeadLetter: ((deadLetter: DeadLetter) => void) | undefined;
   readonly #functions: LocalAsyncLambda | undefined;
+  readonly #beforeDelivery: ((rule: BusRule) => void) | undefined;
   #closed = false;
 
   /** @throws {InvalidEventPatternError} when a rule's pattern is malformed. */
@@ -162,6 +168,7 @@ export class LocalEventBus {
     if (!(this.#retry.maxAttempts >= 1)) throw new RangeError('retry.maxAttempts must be at least 1');
     this.#recentLimit = options.recentEventsLimit ?? 500;
     this.#onDeadLetter = options.onDeadLetter;
+    this.#beforeDelivery = options.beforeDelivery;
     if (options.dataDir) {
       this.#deadLetterFile = join(options.dataDir, 'eventbridge', 'dead-letters.jsonl');
       this.#deadLetters.push(...loadDeadLetters(this.#deadLetterFile));
@@ -229,6 +236,42 @@ export class LocalEventBus {
     await this.idle();
   }
 
+  /**
+   * `npm run replay-dead-letters`: puts every dead-lettered event on the bus again (as a new
+   * event with the same source, detail type, detail, resources and time, as re-putting it from an
+   * archive would) and empties the list. The event goes to every rule it matches, not only the
+   * one whose target failed: subscribers are idempotent (docs/events.md), so the others ignore it.
+   * An event dead-lettered by several rules is put once. The failed invocations of the functions
+   * (events a consumer kept failing on) are redriven too: each function invoked again with its event.
+   */
+  replayDeadLetters(): { replayed: number; eventIds: string[]; reinvoked: number } {
+    if (this.#closed) throw new Error('The local event bus is closed');
+    const letters = this.#deadLetters.splice(0, this.#deadLetters.length);
+    const seen = new Set<string>();
+    const eventIds: string[] = [];
+    for (const { event } of letters) {
+      if (seen.has(event.id)) continue;
+      seen.add(event.id);
+      const result = this.#accept({
+        Source: event.source,
+        DetailType: event['detail-type'],
+        Detail: JSON.stringify(event.detail),
+        Resources: [...event.resources],
+        Time: new Date(event.time),
+        EventBusName: this.name,
+      });
+      if (result.EventId) eventIds.push(result.EventId);
+    }
+    try {
+      if (this.#deadLetterFile && existsSync(this.#deadLetterFile))
+        writeFileSync(this.#deadLetterFile, '', { mode: 0o600 });
+    } catch {
+      // The events are back on the bus; a stale file only means they are listed again after a restart.
+    }
+    const reinvoked = this.#functions?.redriveFailedInvocations() ?? 0;
+    return { replayed: eventIds.length, eventIds, reinvoked };
+  }
+
   #accept(entry: PutEventsEntry): PutEventsResultEntry {
     const checked = validateEntry(entry);
     if (!checked.ok) return checked.error;
@@ -282,6 +325,7 @@ export class LocalEventBus {
     let attempt = 1;
     for (; ; attempt++) {
       try {
+        this.#beforeDelivery?.(rule);
         // Each target gets its own copy, so one target mutating the event cannot affect another.
         await invoke(structuredClone(event));
         return;

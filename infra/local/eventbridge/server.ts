@@ -5,6 +5,8 @@
  * - `GET /_local/events/stream`: Server-Sent Events, one `data:` line of JSON per accepted event;
  * - `GET /_local/events?limit=N`: `{ events }`, the most recent accepted events, oldest first;
  * - `GET /_local/dead-letters`: `{ deadLetters }`, deliveries that failed every attempt;
+ * - `POST /_local/dead-letters/replay`: puts every dead-lettered event on the bus again and empties
+ *   the list (`npm run replay-dead-letters`); answers `{ replayed, eventIds }`;
  * - `GET /_local/failed-invocations`: `{ failedInvocations }`, events that Lambda-function targets
  *   received but kept failing on (Lambda's on-failure destination records).
  */
@@ -95,6 +97,10 @@ async function handle(
   }
   if (req.method === 'GET' && url.pathname === '/_local/dead-letters') {
     sendJson(res, 200, { deadLetters: bus.deadLetters() });
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/_local/dead-letters/replay') {
+    sendJson(res, 200, bus.replayDeadLetters());
     return;
   }
   if (req.method === 'GET' && url.pathname === '/_local/failed-invocations') {
