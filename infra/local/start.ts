@@ -103,7 +103,7 @@ Get a token (in another terminal, with these same settings):
 Press Ctrl-C to stop.`);
   if (faults.enabled)
     console.log(
-      `\nFAULTS are on: ${JSON.stringify(faults.faults)} (FAULTS_SEED=${faults.seed}). Dead letters: GET ${local(cloud.eventsEndpoint)}/_local/dead-letters, replay with npm run replay-dead-letters.`,
+      `\nFAULTS are on: ${JSON.stringify(faults.faults)} (FAULTS_SEED=${faults.seed}). Dead letters: GET ${local(cloud.eventsEndpoint)}/_local/dead-letters, replay with ${eventsEnv}npm run replay-dead-letters.`,
     );
 } catch (error) {
   if (error instanceof JavaMissingError) {
