@@ -22,6 +22,7 @@ import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
 import { freePort } from '../../infra/local/dynamodb-local.ts';
 import { isRunning, killAll, processesWithArgs, waitFor } from '../integration/local/processes.ts';
 import { validRelease } from '../support/http-events.ts';
+import { versionGuarded } from '../support/version-guarded.ts';
 
 const STORIES = process.env.SOAK ? 60 : 8;
 const CRASHES = process.env.SOAK ? 10 : 3;
@@ -137,48 +138,7 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
   throw new Error(`gave up waiting for ${what}`);
 }
 
-/**
- * A version-guarded move (a transition, a task action) asked again after its answer was lost: a
- * 409 then means the first attempt was applied if what it was after is what is there now — read
- * it, as a client must (these routes take expectedVersion, not Idempotency-Key).
- */
-async function moved(
-  path: string,
-  body: { expectedVersion: unknown },
-  readBack: string,
-  isApplied: (read: Record<string, unknown>) => boolean,
-  as = 'rm',
-) {
-  const res = await acknowledged('POST', path, body, as);
-  if (
-    res.status === 409 &&
-    res.retried &&
-    isApplied((await acknowledged('GET', readBack, undefined, as)).body)
-  )
-    return 200;
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.status;
-}
-
-/** A task started then completed by its technician, each action's lost answer read back. */
-async function taskAction(releaseId: string, taskId: string) {
-  const read = taskIn(releaseId, taskId);
-  const statusIs = (status: string) => async () => (await read())?.status === status;
-  for (const [action, expectedVersion, after] of [
-    ['start', 1, 'in_progress'],
-    ['complete', 2, 'done'],
-  ] as const) {
-    const res = await acknowledged('POST', `/tasks/${taskId}/${action}`, { expectedVersion }, 'tech');
-    if (res.status === 409 && res.retried && (await statusIs(after)())) continue;
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-  }
-}
-
-/** The task as its release lists it. */
-const taskIn = (releaseId: string, taskId: string) => async () =>
-  (
-    (await acknowledged('GET', `/releases/${releaseId}/tasks`)).body.items as { id: string; status: string }[]
-  ).find((x) => x.id === taskId);
+const { moved, taskAction } = versionGuarded(acknowledged);
 
 type Story = { release: string; ci: string; task: string };
 

@@ -15,6 +15,7 @@ import { validRelease } from '../support/http-events.ts';
 import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { assertResponseMatchesContract } from '../support/openapi-validator.ts';
 import { joinTeam } from '../support/teams.ts';
+import { versionGuarded } from '../support/version-guarded.ts';
 
 const RELEASES = process.env.SOAK ? 12 : 3;
 const TASKS = 2;
@@ -74,48 +75,7 @@ async function acknowledged(method: string, path: string, body?: unknown, as = '
   }
 }
 
-/**
- * A version-guarded move (a transition, a task action) asked again after its answer was lost: a
- * 409 then means the first attempt was applied if what it was after is what is there now — read
- * it, as a client must (these routes take expectedVersion, not Idempotency-Key).
- */
-async function moved(
-  path: string,
-  body: { expectedVersion: unknown },
-  readBack: string,
-  isApplied: (read: Record<string, unknown>) => boolean,
-  as = 'rm',
-) {
-  const res = await acknowledged('POST', path, body, as);
-  if (
-    res.status === 409 &&
-    res.retried &&
-    isApplied((await acknowledged('GET', readBack, undefined, as)).body)
-  )
-    return 200;
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return res.status;
-}
-
-/** A task started then completed by its technician, each action's lost answer read back. */
-async function taskAction(releaseId: string, taskId: string) {
-  const read = taskIn(releaseId, taskId);
-  const statusIs = (status: string) => async () => (await read())?.status === status;
-  for (const [action, expectedVersion, after] of [
-    ['start', 1, 'in_progress'],
-    ['complete', 2, 'done'],
-  ] as const) {
-    const res = await acknowledged('POST', `/tasks/${taskId}/${action}`, { expectedVersion }, 'tech');
-    if (res.status === 409 && res.retried && (await statusIs(after)())) continue;
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-  }
-}
-
-/** The task as its release lists it. */
-const taskIn = (releaseId: string, taskId: string) => async () =>
-  (
-    (await acknowledged('GET', `/releases/${releaseId}/tasks`)).body.items as { id: string; status: string }[]
-  ).find((x) => x.id === taskId);
+const { moved, taskAction } = versionGuarded(acknowledged);
 
 type TaskView = { id: string; status: string; version: number };
 
