@@ -367,10 +367,22 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await bootstrap(livePorts);
 
     const relayHandler = createRelayHandler(currentPorts);
+    // With a data dir, what the relay checkpoints must survive a crash: in AWS, EventBridge and
+    // Lambda's async queue hold an event durably once PutEvents answers; here both are in memory,
+    // so a batch is checkpointed only once every delivery and function run it started is over
+    // (done, or set aside in the persisted dead-letter and failed-invocation lists). Killed before
+    // that, the relay publishes the batch again on restart: at-least-once, as subscribers expect.
+    const durableHandler: typeof relayHandler = options.dataDir
+      ? async (event) => {
+          const result = await relayHandler(event);
+          await bus.idle();
+          return result;
+        }
+      : relayHandler;
     const relay: StreamRelay = await startStreamRelay({
       endpoint: dynamoEndpoint,
       streamArn,
-      handler: relayHandler,
+      handler: durableHandler,
       dataDir: options.dataDir,
       crash: () => strikes('relay:crash'),
       onError: (error) => console.error('stream relay:', (error as Error).message),
