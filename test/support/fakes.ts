@@ -1549,3 +1549,21 @@ export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> }
 }
 
 export type InMemoryPorts = ReturnType<typeof inMemoryPorts>;
+
+/** A team as stored, with defaults for what a test does not care about. */
+export function teamFixture(id: string, kind: TeamKind, members: string[], over: Partial<Team> = {}): Team {
+  const at = '2026-11-26T10:00:00.000Z';
+  return {
+    id,
+    name: id,
+    kind,
+    workGroups: [],
+    members,
+    version: 1,
+    createdAt: at,
+    createdBy: 'root',
+    updatedAt: at,
+    updatedBy: 'root',
+    ...over,
+  };
+}

@@ -23,23 +23,9 @@ import {
 import { readyDeploymentTasks, startDeploymentTask } from '../../../functions/domain/task/service.ts';
 import type { PolicyRule } from '../../../functions/domain/team/policy.ts';
 import { editTeam } from '../../../functions/domain/team/service.ts';
-import type { Team, TeamKind } from '../../../functions/domain/team/team.ts';
-import { actor, inMemoryPorts } from '../../support/fakes.ts';
+import { actor, inMemoryPorts, teamFixture } from '../../support/fakes.ts';
 
-const T0 = '2026-11-26T10:00:00.000Z';
-const team = (id: string, kind: TeamKind, members: string[], over: Partial<Team> = {}): Team => ({
-  id,
-  name: id,
-  kind,
-  workGroups: [],
-  members,
-  version: 1,
-  createdAt: T0,
-  createdBy: 'root',
-  updatedAt: T0,
-  updatedBy: 'root',
-  ...over,
-});
+const team = teamFixture;
 
 const POLICIES: PolicyRule[] = [
   {

@@ -19,24 +19,11 @@ import {
 import { freeWindows, parseSpan } from '../../../functions/domain/sla/conflicts.ts';
 import { createSla } from '../../../functions/domain/sla/service.ts';
 import type { Blackout } from '../../../functions/domain/sla/sla.ts';
-import type { Team, TeamKind } from '../../../functions/domain/team/team.ts';
 import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
-import { actor, ciFixture, inMemoryPorts, stateMachineArnOf } from '../../support/fakes.ts';
+import { actor, ciFixture, inMemoryPorts, stateMachineArnOf, teamFixture } from '../../support/fakes.ts';
 
 const T0 = '2026-11-26T10:00:00.000Z';
-const team = (id: string, kind: TeamKind, members: string[], over: Partial<Team> = {}): Team => ({
-  id,
-  name: id,
-  kind,
-  workGroups: [],
-  members,
-  version: 1,
-  createdAt: T0,
-  createdBy: 'root',
-  updatedAt: T0,
-  updatedBy: 'root',
-  ...over,
-});
+const team = teamFixture;
 
 // rm may override for team_pay; dual is in the team but may not; admin manages SLAs.
 const rm = actor('rm', ['release', 'deployment', 'change'], { teamIds: ['team_pay', 'team_dep'] });

@@ -30,26 +30,13 @@ import {
   transitionFacts,
 } from '../../../functions/domain/release/service.ts';
 import { readyTasks, type TaskStatus } from '../../../functions/domain/task/task.ts';
-import type { Team, TeamKind } from '../../../functions/domain/team/team.ts';
 import { defaultWorkflows } from '../../../workflows/defaults/index.ts';
 import { parseWorkflowDefinition } from '../../../workflows/definition.ts';
-import { actor, changeFixture, inMemoryPorts, stateMachineArnOf } from '../../support/fakes.ts';
+import { actor, changeFixture, inMemoryPorts, stateMachineArnOf, teamFixture } from '../../support/fakes.ts';
 
 const T0 = '2026-11-26T10:00:00.000Z';
 
-const team = (id: string, kind: TeamKind, members: string[], over: Partial<Team> = {}): Team => ({
-  id,
-  name: id,
-  kind,
-  workGroups: [],
-  members,
-  version: 1,
-  createdAt: T0,
-  createdBy: 'root',
-  updatedAt: T0,
-  updatedBy: 'root',
-  ...over,
-});
+const team = teamFixture;
 
 /** A release workflow whose moves list several processes, with timeouts and a Rejected exit. */
 const sharedReview = parseWorkflowDefinition({
