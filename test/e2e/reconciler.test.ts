@@ -29,6 +29,28 @@ const create = async (test: TestCloud = t) => {
   return res.body.id as string;
 };
 
+const forge = async (id: string, signal: Record<string, unknown>) => {
+  // The execution's record-stage task writes its token shortly after the start (later under load).
+  let token: string | undefined;
+  await eventually(async () => {
+    const wait = await t.cloud.ports.clients.db.send(
+      new GetCommand({
+        TableName: t.cloud.tableName,
+        Key: { pk: `REL#${id}`, sk: '#WAIT' },
+        ConsistentRead: true,
+      }),
+    );
+    token = wait.Item?.taskToken as string | undefined;
+    expect(token).toBeDefined();
+  });
+  await t.sfn.send(
+    new SendTaskSuccessCommand({
+      taskToken: token as string,
+      output: JSON.stringify(signal),
+    }),
+  );
+};
+
 describe('the reconciler', () => {
   it('records an execution an operator stopped: the release is failed, with how it ended, in its history', async () => {
     const id = await create();
@@ -62,19 +84,7 @@ describe('the reconciler', () => {
 
   it('reports an execution moved by a forged signal and does not make the release follow it', async () => {
     const id = await create();
-    const wait = await t.cloud.ports.clients.db.send(
-      new GetCommand({
-        TableName: t.cloud.tableName,
-        Key: { pk: `REL#${id}`, sk: '#WAIT' },
-        ConsistentRead: true,
-      }),
-    );
-    await t.sfn.send(
-      new SendTaskSuccessCommand({
-        taskToken: wait.Item?.taskToken as string,
-        output: JSON.stringify({ to: 'Development', entry: 1, actor: 'mallory' }),
-      }),
-    );
+    await forge(id, { to: 'Development', entry: 1, actor: 'mallory' });
     await eventually(async () => expect((await t.execution(id)).state).toBe('Development'));
     await t.cloud.settle();
     expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({ stage: 'Assessment', version: 1 });
@@ -90,28 +100,6 @@ describe('the reconciler', () => {
 });
 
 describe('executions moved by forged signals', () => {
-  const forge = async (id: string, signal: Record<string, unknown>) => {
-    // The execution's record-stage task writes its token shortly after the start (later under load).
-    let token: string | undefined;
-    await eventually(async () => {
-      const wait = await t.cloud.ports.clients.db.send(
-        new GetCommand({
-          TableName: t.cloud.tableName,
-          Key: { pk: `REL#${id}`, sk: '#WAIT' },
-          ConsistentRead: true,
-        }),
-      );
-      token = wait.Item?.taskToken as string | undefined;
-      expect(token).toBeDefined();
-    });
-    await t.sfn.send(
-      new SendTaskSuccessCommand({
-        taskToken: token as string,
-        output: JSON.stringify(signal),
-      }),
-    );
-  };
-
   it('into an exit no timeout leads to: reported, never recorded as a timeout; the release stays live', async () => {
     const id = await create();
     await forge(id, { to: 'Cancelled', entry: 1, actor: 'mallory' });
