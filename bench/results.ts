@@ -3,6 +3,8 @@
  * measured in the same run as its baseline. Parts a run skipped (`BENCH_PARTS`) are absent.
  */
 export interface OverheadFigure {
+  /** The route, e.g. `GET /releases/{id}`. */
+  readonly operation?: string;
   /** The raw DynamoDB calls the operation minimally needs, as the bench makes them. */
   readonly baseline: string;
   readonly api: { readonly medianMs: number; readonly p99Ms: number; readonly n: number };

@@ -138,6 +138,9 @@ export interface StoredWorkflowCatalogOptions extends DefaultWorkflowDeps {
 
 const MAX_CACHED_VERSIONS = 500;
 
+/** How old the workflow a new subject is started on may be (docs/decisions.md, "Cached with a stated staleness"). */
+export const LATEST_STALENESS_MS = 5_000;
+
 /**
  * The {@link WorkflowCatalog} on the workflow store. Published versions are immutable, so they
  * are cached for the life of the container. {@link StoredWorkflowCatalog.store} is the same store
@@ -146,6 +149,8 @@ const MAX_CACHED_VERSIONS = 500;
 export class StoredWorkflowCatalog implements WorkflowCatalog {
   readonly #options: StoredWorkflowCatalogOptions;
   readonly #versions = new Map<string, WorkflowVersion>();
+  /** Workflows as read for a new subject, with when (a new version is used within LATEST_STALENESS_MS). */
+  readonly #latest = new Map<string, { workflow: Workflow; at: number }>();
   readonly #ensuring = new Map<string, Promise<unknown>>();
   /** Default workflows checked against their deployed machine in this process. */
   readonly #checked = new Set<string>();
@@ -169,8 +174,10 @@ export class StoredWorkflowCatalog implements WorkflowCatalog {
         await this.#ensureAll();
         return inner.list(page) as Promise<Page<Workflow>>;
       },
-      publish: (publication: WorkflowPublication, idempotency?: IdempotencyRequest) =>
-        inner.publish(publication, idempotency),
+      publish: (publication: WorkflowPublication, idempotency?: IdempotencyRequest) => {
+        this.#latest.clear();
+        return inner.publish(publication, idempotency).finally(() => this.#latest.clear());
+      },
       replayed: (idempotency) => inner.replayed(idempotency),
     };
   }
@@ -183,7 +190,7 @@ export class StoredWorkflowCatalog implements WorkflowCatalog {
     const teamDefault =
       workflowId === undefined && teamId ? await this.#options.teamDefaultWorkflow(teamId) : undefined;
     const id = workflowId ?? teamDefault ?? DEFAULT_WORKFLOW_BY_KIND[kind];
-    const workflow = await this.store.get(id);
+    const workflow = await this.#recent(id);
     if (!workflow) {
       throw new RuleViolationError('unknown-workflow', `Workflow ${id} does not exist.`, { workflowId: id });
     }
@@ -203,6 +210,22 @@ export class StoredWorkflowCatalog implements WorkflowCatalog {
       stateMachineArn: published.stateMachineVersionArn,
       initialStage: published.definition.initialStage,
     };
+  }
+
+  /**
+   * Workflow `id` as read at most {@link LATEST_STALENESS_MS} ago in this process: which version a
+   * new release or RFC runs on may lag a publication by that long (this process's own at once).
+   */
+  async #recent(id: string): Promise<Workflow | undefined> {
+    const now = Date.now();
+    const kept = this.#latest.get(id);
+    if (kept && now - kept.at <= LATEST_STALENESS_MS) return kept.workflow;
+    const workflow = await this.store.get(id);
+    if (workflow) {
+      if (this.#latest.size >= MAX_CACHED_VERSIONS) this.#latest.clear();
+      this.#latest.set(id, { workflow, at: now });
+    }
+    return workflow;
   }
 
   async definition(ref: { id: string; version: number }): Promise<WorkflowDefinition> {

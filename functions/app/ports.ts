@@ -10,6 +10,7 @@ import type { KbPorts } from '#domain/kb/service';
 import type { ReleasePorts } from '#domain/release/service';
 import type { SlaPorts } from '#domain/sla/service';
 import type { TeamPorts } from '#domain/team/service';
+import { TEAM_STALENESS_MS } from '#domain/team/team';
 import type { UserPorts } from '#domain/user/service';
 import type { WorkflowPorts } from '#domain/workflow/service';
 import type { ExecutionInspector, RunStore, WaitStore } from '#domain/workflow-run/ports';
@@ -81,7 +82,7 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     adopter: workflowPublisher,
     clock,
     ids,
-    teamDefaultWorkflow: async (teamId) => (await teams.get(teamId))?.defaultWorkflowId,
+    teamDefaultWorkflow: async (teamId) => (await teams.get(teamId, TEAM_STALENESS_MS))?.defaultWorkflowId,
     defaultStateMachines: {
       ...(config.defaultReleaseStateMachineArn
         ? { 'release-default': config.defaultReleaseStateMachineArn }

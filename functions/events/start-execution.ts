@@ -3,8 +3,8 @@
  * execution. The event is parsed with its schema first: a malformed one throws
  * {@link MalformedEventError}, so Lambda retries it and then sends it, with that reason, to the
  * function's on-failure destination. A well-formed event is only a hint: the subject is read from
- * the table, and only a stored, active subject is started, on its stored state machine with the
- * input derived from it — a forged or replayed event starts nothing that the table does not call
+ * the table, and only a stored subject that has not failed is started, on its stored state machine
+ * with the input derived from it — a forged or replayed event starts nothing that the table does not call
  * for. Idempotent: the execution name is the subject's id and the input is the same every time.
  */
 import { startExecution } from '#adapters/sfn/execution-starter';
@@ -34,12 +34,12 @@ export function createHandler(
       logger.warn('Created event that the table does not hold ignored', { kind, id, eventId });
       return;
     }
-    if (subject.status !== 'active') {
-      logger.info('Subject is over; its execution is not started again', {
-        kind,
-        id,
-        status: subject.status,
-      });
+    // A failed subject's execution ended outside the API: there is nothing to start. A subject
+    // moved to its end before this ran (the API answers before any execution exists) still gets
+    // its execution, which the moves' consumers then take to where the subject is; one that
+    // already ran is refused by Step Functions (the name is the id) and counts as started.
+    if (subject.status === 'failed') {
+      logger.info('Subject failed; its execution is not started again', { kind, id });
       return;
     }
     const executionArn = await startExecution(clients.sfn, kind, subject);

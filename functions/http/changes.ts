@@ -12,7 +12,7 @@ import {
   recordChange,
   voteOnChange,
 } from '#domain/change/service';
-import { httpHandler, pageView, written } from '#edge/handler';
+import { httpHandler, moved, pageView, preferredWaitMs, written } from '#edge/handler';
 import { changeRoutes } from './contract/changes.ts';
 import { conflictView, historyEntry } from './releases.ts';
 
@@ -78,16 +78,17 @@ export const createHandler = (ports: () => AppPorts) =>
         return changeView(detail.change, detail);
       },
       moveChange: async (req, p: AppPorts) => {
+        const waitMs = preferredWaitMs(req.headers);
         const { detail, executionInStep } = await moveChange(
           req.params.id as string,
-          { to: req.body.to, expectedVersion: req.version, reason: req.body.reason },
+          { to: req.body.to, expectedVersion: req.version, reason: req.body.reason, waitMs },
           req.actor,
           p,
         );
-        return {
-          ...changeView(detail.change, detail),
-          execution: { inStep: executionInStep },
-        };
+        return moved(
+          { ...changeView(detail.change, detail), execution: { inStep: executionInStep } },
+          waitMs,
+        );
       },
       voteOnChange: async ({ params, body, actor }, p: AppPorts) => {
         const detail = await voteOnChange(params.id as string, body, actor, p);

@@ -20,7 +20,7 @@ import {
   waitingFor,
 } from '#domain/release/service';
 import type { BlackoutConflict } from '#domain/sla/conflicts';
-import { httpHandler, pageView, written } from '#edge/handler';
+import { httpHandler, moved, pageView, preferredWaitMs, written } from '#edge/handler';
 import { releaseRoutes } from './contract/releases.ts';
 
 /**
@@ -171,6 +171,7 @@ export const createHandler = (ports: () => AppPorts) =>
         return releaseView(release, undefined, tasks, undefined, blackouts);
       },
       moveRelease: async (req, p: AppPorts) => {
+        const waitMs = preferredWaitMs(req.headers);
         const { release, executionInStep, moves, tasks, deployStage } = await moveRelease(
           req.params.id as string,
           {
@@ -178,14 +179,15 @@ export const createHandler = (ports: () => AppPorts) =>
             expectedVersion: req.version,
             reason: req.body.reason ?? req.body.override?.reason,
             override: req.body.override,
+            waitMs,
           },
           req.actor,
           p,
         );
-        return {
-          ...releaseView(release, moves, tasks, deployStage),
-          execution: { inStep: executionInStep },
-        };
+        return moved(
+          { ...releaseView(release, moves, tasks, deployStage), execution: { inStep: executionInStep } },
+          waitMs,
+        );
       },
       approveReleaseMove: async ({ params, body, actor }, p: AppPorts) => {
         const release = await approveReleaseMove(params.id as string, body, actor, p);

@@ -6,9 +6,11 @@
  * an instant are each one Query of a bounded number of items, however many versions there are.
  */
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { takeRead } from '#app/request-scope';
 import type { Ci, CiVersion, CiWrite } from '#domain/ci/ci';
 import type { AppliedCiUpdate, CiFilter, CiStore, InboundRelation } from '#domain/ci/ports';
 import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
+import { batchGetItems } from './batch-get.ts';
 import { commit, commitOnce, type DerivedWrites, type StateWrite } from './commit.ts';
 import {
   CI_INBOUND_PREFIX,
@@ -21,7 +23,6 @@ import {
 } from './keys.ts';
 import { type PartitionQuery, queryPage } from './query-page.ts';
 import { TableStore } from './table-store.ts';
-import { batchGetItems } from './user-repository.ts';
 
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'];
 
@@ -155,18 +156,9 @@ export class DynamoCiStore extends TableStore implements CiStore {
   }
 
   async at(id: string, instant: string): Promise<Ci | undefined> {
-    const range = ciAtRange(instant);
-    const out = await this.db.send(
-      new QueryCommand({
-        TableName: this.table,
-        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': keys.ci(id).pk, ':from': range.from, ':to': range.to },
-        ScanIndexForward: false,
-        Limit: 1,
-        ConsistentRead: true,
-      }),
-    );
-    const item = out.Items?.[0];
+    // Read ahead with the caller when the request is `GET /cis/{id}?at=` (`getWith` in user-repository.ts).
+    const item = await (takeRead<Record<string, unknown> | undefined>(ciAtKey(id, instant)) ??
+      queryCiAt(this.db, this.table, id, instant));
     return item ? snapshotFrom(item) : undefined;
   }
 
@@ -246,4 +238,28 @@ export class DynamoCiStore extends TableStore implements CiStore {
   ): Promise<Page<CiVersion>> {
     return queryPage(this.db, this.table, ciLists.releaseVersions(releaseId), page, versionFrom);
   }
+}
+
+/** The request scope's key of the CI `id` as it was at `instant` (ISO 8601). */
+export const ciAtKey = (id: string, instant: string) => `ci-at:${id}\u0000${instant}`;
+
+/** The item of the last version of CI `id` at or before `instant`: one Query, newest first, Limit 1. */
+export async function queryCiAt(
+  db: DynamoDBDocumentClient,
+  table: string,
+  id: string,
+  instant: string,
+): Promise<Record<string, unknown> | undefined> {
+  const range = ciAtRange(instant);
+  const out = await db.send(
+    new QueryCommand({
+      TableName: table,
+      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': keys.ci(id).pk, ':from': range.from, ':to': range.to },
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: true,
+    }),
+  );
+  return out.Items?.[0];
 }

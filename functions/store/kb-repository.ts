@@ -7,6 +7,7 @@ import type { DomainEvent } from '#domain/events';
 import type { Article, ArticleKind } from '#domain/kb/article';
 import type { ArticleFilter, ArticleLink, KbStore } from '#domain/kb/ports';
 import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
+import { batchGetItems } from './batch-get.ts';
 import { commit, commitOnce } from './commit.ts';
 import {
   ARTICLE_LINK_PREFIX,
@@ -18,7 +19,6 @@ import {
 } from './keys.ts';
 import { type PartitionQuery, queryPage } from './query-page.ts';
 import { TableStore } from './table-store.ts';
-import { batchGetItems } from './user-repository.ts';
 
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const;
 

@@ -7,11 +7,11 @@ import type { DomainEvent } from '#domain/events';
 import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
 import type { SlaStore } from '#domain/sla/ports';
 import type { Sla } from '#domain/sla/sla';
+import { batchGetItems } from './batch-get.ts';
 import { commit, commitOnce } from './commit.ts';
 import { keys, SLA_LINK_PREFIX, slaIndexKeys, slaLinks, slaLists } from './keys.ts';
 import { queryPage } from './query-page.ts';
 import { TableStore } from './table-store.ts';
-import { batchGetItems } from './user-repository.ts';
 
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk'] as const;
 

@@ -8,11 +8,11 @@ import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
 import type { ReadyWrite, TaskFilter, TaskStore } from '#domain/task/ports';
 import type { CiUpdateFailure, Task, TasksReadiness } from '#domain/task/task';
+import { batchGetItems } from './batch-get.ts';
 import { commit, type StateWrite } from './commit.ts';
 import { keys, taskIndexKeys, taskLists } from './keys.ts';
 import { type PartitionQuery, type QueryFilter, queryPage } from './query-page.ts';
 import { TableStore } from './table-store.ts';
-import { batchGetItems } from './user-repository.ts';
 
 /** DynamoDB's limit of items in one TransactWriteItems call. */
 export const MAX_TRANSACTION_ITEMS = 100;

@@ -2,11 +2,12 @@ import { RuleViolationError } from '#domain/errors';
 import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
 import type { TeamStore } from '#domain/team/service';
 import { type Team, type TeamChange, type TeamKind, workGroupDiff } from '#domain/team/team';
+import { batchGetItems } from './batch-get.ts';
 import { commitOnce, replayedResource, type StateWrite } from './commit.ts';
 import { keys, LIST, teamsOfKind } from './keys.ts';
 import { queryPage } from './query-page.ts';
 import { TableStore } from './table-store.ts';
-import { batchGetItems, userItem } from './user-repository.ts';
+import { userItem } from './user-repository.ts';
 
 const ITEM_ONLY = ['pk', 'sk', 'entity', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'] as const;
 
@@ -36,9 +37,29 @@ interface WorkGroupClaim {
   readonly version: number;
 }
 
+/** At most this many teams are kept read (a few hundred teams is a large organisation). */
+const MAX_KEPT_TEAMS = 1_000;
+
 export class DynamoTeamStore extends TableStore implements TeamStore {
-  async get(id: string): Promise<Team | undefined> {
-    return this.read(keys.team(id), fromItem);
+  /** Teams as last read or written by this process, with when: `get` with `maxAgeMs` answers from here. */
+  readonly #recent = new Map<string, { team: Team; at: number }>();
+
+  async get(id: string, maxAgeMs?: number): Promise<Team | undefined> {
+    const now = Date.now();
+    const kept = this.#recent.get(id);
+    if (maxAgeMs !== undefined && kept && now - kept.at <= maxAgeMs) return kept.team;
+    const team = await this.read(keys.team(id), fromItem);
+    this.#keep(id, team, now);
+    return team;
+  }
+
+  #keep(id: string, team: Team | undefined, at: number): void {
+    if (!team) {
+      this.#recent.delete(id);
+      return;
+    }
+    if (this.#recent.size >= MAX_KEPT_TEAMS) this.#recent.clear();
+    this.#recent.set(id, { team, at });
   }
 
   async list(page: {
@@ -93,13 +114,19 @@ export class DynamoTeamStore extends TableStore implements TeamStore {
       ...(await this.#claimWrites(change)),
       ...change.users.map(({ user, expectedVersion }) => ({ item: userItem(user), expectedVersion })),
     ];
+    // Whatever happens, what this process kept of these teams is no longer known to be current.
+    const forget = () => {
+      for (const { team } of change.teams) this.#recent.delete(team.id);
+    };
+    forget();
+    // Again once committed: a read racing the commit may have kept the team as it was before.
     const { replayedId } = await commitOnce(
       this.db,
       this.table,
       { writes, events: change.events },
       idempotency,
       created,
-    );
+    ).finally(forget);
     return replayedId === undefined ? {} : { replayed: replayedId };
   }
 

@@ -87,9 +87,15 @@ export interface ApiProps {
 }
 
 /** The request headers a browser may send cross-origin: the ones the edge reads. */
-export const CORS_ALLOW_HEADERS = ['authorization', 'content-type', 'if-match', 'idempotency-key'] as const;
+export const CORS_ALLOW_HEADERS = [
+  'authorization',
+  'content-type',
+  'if-match',
+  'idempotency-key',
+  'prefer',
+] as const;
 /** The response headers a cross-origin script may read (optimistic concurrency and created resources). */
-export const CORS_EXPOSE_HEADERS = ['etag', 'location'] as const;
+export const CORS_EXPOSE_HEADERS = ['etag', 'location', 'preference-applied'] as const;
 
 /** The HTTP API and the user pool its tokens come from. */
 export class Api extends Construct {

@@ -8,7 +8,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
 import { validRelease } from '../support/http-events.ts';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -76,6 +76,7 @@ async function move(id: string, to: string, as = 'cm', reason?: string) {
     `/changes/${id}/transitions`,
     { to, expectedVersion: current.body.version, ...(reason ? { reason } : {}) },
     as,
+    WAIT,
   );
 }
 

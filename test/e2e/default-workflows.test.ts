@@ -13,7 +13,7 @@ import { compileWorkflow } from '../../workflows/compile.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
 import type { WorkflowDefinition } from '../../workflows/definition.ts';
 import { validRelease } from '../support/http-events.ts';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -87,10 +87,13 @@ describe('default workflows', () => {
       id: 'release-default',
       version: 2,
     });
-    const moved = await t.call('POST', `/releases/${release.body.id}/transitions`, {
-      to: 'Development',
-      expectedVersion: 1,
-    });
+    const moved = await t.call(
+      'POST',
+      `/releases/${release.body.id}/transitions`,
+      { to: 'Development', expectedVersion: 1 },
+      'rm',
+      WAIT,
+    );
     expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: true } });
     // And a new process does not take the stack's machine back over the administrator's version.
     const fresh = createPorts(t.cloud.ports.config);

@@ -10,7 +10,7 @@ import type { LocalEvent } from '../../infra/local/eventbridge/bus.ts';
 import { EVENT_BUS_NAME } from '../../infra/rules.ts';
 import { seedCi } from '../support/cis.ts';
 import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { eventually, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
 import { joinTeam } from '../support/teams.ts';
 
 let t: TestCloud;
@@ -58,7 +58,13 @@ const task = (title: string, over: Record<string, unknown> = {}) => ({
 
 async function move(id: string, to: string, as = 'rm') {
   const current = await t.call('GET', `/releases/${id}`, undefined, as);
-  return t.call('POST', `/releases/${id}/transitions`, { to, expectedVersion: current.body.version }, as);
+  return t.call(
+    'POST',
+    `/releases/${id}/transitions`,
+    { to, expectedVersion: current.body.version },
+    as,
+    WAIT,
+  );
 }
 
 async function readyEvents(id: string) {

@@ -5,7 +5,7 @@ import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validRelease } from '../support/http-events.ts';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 const received: EventBridgeEvent<string, { id: string; data: { releaseId: string } }>[] = [];
@@ -64,8 +64,11 @@ describe('local cloud', () => {
     const release = (await res.json()) as { id: string };
 
     const arn = t.cloud.ports.config.defaultReleaseStateMachineArn as string;
-    const listed = await t.sfn.send(new ListExecutionsCommand({ stateMachineArn: arn }));
-    expect(listed.executions?.map((e) => e.name)).toContain(release.id);
+    // Started by the Release Created consumer, moments after the answer.
+    await eventually(async () => {
+      const listed = await t.sfn.send(new ListExecutionsCommand({ stateMachineArn: arn }));
+      expect(listed.executions?.map((e) => e.name)).toContain(release.id);
+    });
 
     await t.cloud.settle();
     const mine = received.filter((e) => e.detail.data.releaseId === release.id);

@@ -6,7 +6,7 @@ import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
 import { validRelease } from '../support/http-events.ts';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { eventually, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -26,6 +26,32 @@ async function executionState(releaseId: string) {
 }
 
 describe('the default release workflow', () => {
+  it('answers a create and a move once committed; the consumers start and move the execution just after', async () => {
+    const created = await call('POST', '/releases', validRelease({ tasks: [] }));
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    // Started by the Release Created consumer, not by the request.
+    await eventually(async () => expect((await executionState(id)).state).toBe('Assessment'));
+    const moved = await t.call('POST', `/releases/${id}/transitions`, { to: 'Development', expectedVersion: 1 });
+    expect(moved.status).toBe(200);
+    expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: false } });
+    expect(moved.headers['preference-applied']).toBeUndefined();
+    expect(moved.headers.etag).toBe('"2"');
+    // Signalled by the Release Stage Entered consumer.
+    await eventually(async () => expect((await executionState(id)).state).toBe('Development'));
+    // Asked to wait, the answer comes once the execution is there, and says it waited.
+    const waited = await t.call(
+      'POST',
+      `/releases/${id}/transitions`,
+      { to: 'Testing', expectedVersion: 2 },
+      'rm',
+      { prefer: 'wait=4' },
+    );
+    expect(waited.body).toMatchObject({ stage: 'Testing', execution: { inStep: true } });
+    expect(waited.headers['preference-applied']).toBe('wait=4');
+    expect((await executionState(id)).state).toBe('Testing');
+  });
+
   it('walks Assessment → … → Closure with the execution in step after every transition', async () => {
     const created = await call('POST', '/releases', validRelease({ tasks: [] }));
     expect(created.status).toBe(201);
@@ -34,7 +60,13 @@ describe('the default release workflow', () => {
 
     const stages = ['Development', 'Testing', 'Deployment', 'Audit', 'CMDB Update', 'Closure'];
     for (const to of stages) {
-      const moved = await call('POST', `/releases/${id}/transitions`, { to, expectedVersion: version });
+      const moved = await t.call(
+        'POST',
+        `/releases/${id}/transitions`,
+        { to, expectedVersion: version },
+        'rm',
+        WAIT,
+      );
       expect(moved.status, JSON.stringify(moved.body)).toBe(200);
       expect(moved.body).toMatchObject({ stage: to, execution: { inStep: true } });
       version = moved.body.version as number;
@@ -90,6 +122,6 @@ describe('the default release workflow', () => {
       reason: 'Superseded by 4.3',
     });
     expect(cancelled.body).toMatchObject({ stage: 'Cancelled', status: 'cancelled' });
-    expect((await executionState(id)).state).toBe('Cancelled');
+    await eventually(async () => expect((await executionState(id)).state).toBe('Cancelled'));
   });
 });

@@ -43,10 +43,21 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-async function call(c: LocalCloud, token: string, method: string, path: string, body?: unknown) {
+async function call(
+  c: LocalCloud,
+  token: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+) {
   const res = await fetch(`${c.apiUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...headers,
+    },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -87,10 +98,14 @@ describe('npm start on the same data dir', () => {
     expect(published).toEqual(before);
 
     // The execution waiting in Assessment before the restart takes the next transition.
-    const moved = await call(cloud, token, 'POST', `/releases/${id}/transitions`, {
-      to: 'Development',
-      expectedVersion: 1,
-    });
+    const moved = await call(
+      cloud,
+      token,
+      'POST',
+      `/releases/${id}/transitions`,
+      { to: 'Development', expectedVersion: 1 },
+      { prefer: 'wait=5' },
+    );
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: true } });
     const execution = await call(cloud, token, 'GET', `/releases/${id}/execution`);

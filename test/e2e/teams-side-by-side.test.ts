@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validRelease } from '../support/http-events.ts';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
 afterAll(async () => t?.stop());
 
 async function move(id: string, to: string, version: number, as: string) {
-  return t.call('POST', `/releases/${id}/transitions`, { to, expectedVersion: version }, as);
+  return t.call('POST', `/releases/${id}/transitions`, { to, expectedVersion: version }, as, WAIT);
 }
 
 describe('two teams, two workflows', () => {

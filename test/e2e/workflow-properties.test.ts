@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowDefinition } from '../../workflows/definition.ts';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { eventually, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
 import { transitionSequenceArbitrary, workflowDefinitionArbitrary } from '../support/workflow-arbitraries.ts';
 
 let t: TestCloud;
@@ -71,11 +71,13 @@ describe('random workflows, random transitions', () => {
 
         for (const step of steps) {
           const accepted = expectAccepted(def, stage, step.to);
-          const res = await t.call('POST', `/releases/${id}/transitions`, {
-            to: step.to,
-            expectedVersion: version,
-            reason: 'property test',
-          });
+          const res = await t.call(
+            'POST',
+            `/releases/${id}/transitions`,
+            { to: step.to, expectedVersion: version, reason: 'property test' },
+            'rm',
+            WAIT,
+          );
           if (accepted) {
             expect(res.status, `${stage} → ${step.to}: ${JSON.stringify(res.body)}`).toBe(200);
             expect(res.body).toMatchObject({
@@ -94,7 +96,8 @@ describe('random workflows, random transitions', () => {
           }
           const recorded = await t.call('GET', `/releases/${id}`);
           expect(recorded.body).toMatchObject({ stage, version });
-          expect((await t.execution(id, arn)).state).toBe(stage);
+          // Accepted moves waited for the execution; a refusal may come before it even started.
+          await eventually(async () => expect((await t.execution(id, arn)).state).toBe(stage));
         }
       }),
       { numRuns: 25, endOnFailure: true },

@@ -67,7 +67,13 @@ import type {
   WorkflowCatalog,
 } from '#domain/workflow-run/ports';
 import type { ObservedExecution } from '#domain/workflow-run/reconcile';
-import type { RunKind, RunSubject, StageSignal, WorkflowRef } from '#domain/workflow-run/run';
+import {
+  type RunKind,
+  type RunSubject,
+  type StageSignal,
+  SUBJECT_KINDS,
+  type WorkflowRef,
+} from '#domain/workflow-run/run';
 import { DEFAULT_WORKFLOW_BY_KIND, defaultWorkflows } from '#workflows/defaults/index';
 import type { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
 
@@ -247,6 +253,11 @@ export class FakeRunStore<S extends RunSubject> extends Recorder implements RunS
   readonly subjects = new Map<string, S>();
   readonly kind: RunKind;
   readonly table: FakeTable;
+  /**
+   * What the event consumers do with what a write committed, run at once after it (set by
+   * {@link inMemoryPorts}: the created event starts the execution, a move's event signals it).
+   */
+  consumers?: (kind: RunKind, subject: S, events: readonly DomainEvent[]) => Promise<void>;
 
   constructor(kind: RunKind, table = new FakeTable()) {
     super();
@@ -270,6 +281,7 @@ export class FakeRunStore<S extends RunSubject> extends Recorder implements RunS
       resourceId: subject.id,
       write: () => this.subjects.set(subject.id, copy(subject)),
     });
+    if (replayedId === undefined) await this.consumers?.(this.kind, copy(subject), [event]);
     return replayedId === undefined ? {} : { replayed: replayedId };
   }
 
@@ -287,6 +299,7 @@ export class FakeRunStore<S extends RunSubject> extends Recorder implements RunS
       events,
       write: () => this.subjects.set(subject.id, copy(subject)),
     });
+    await this.consumers?.(this.kind, copy(subject), events);
   }
 
   async history(id: string, page: PageRequest): Promise<Page<DomainEvent>> {
@@ -522,7 +535,13 @@ export class FakeStepFunctions
   async signal(kind: RunKind, id: string, signal: StageSignal, options: { terminal: boolean }) {
     this.called('signal', kind, id, signal, options);
     const execution = this.executions.get(id);
-    if (this.unreachable || !execution?.waiting || execution.waiting.entry !== signal.entry - 1) return false;
+    if (this.unreachable) return false;
+    // Already there (its consumer's signal landed first): in step, as the real port finds it.
+    const there = options.terminal
+      ? execution?.status === 'SUCCEEDED' && execution.currentState === signal.to
+      : execution?.waiting?.entry === signal.entry && execution.waiting.stage === signal.to;
+    if (there) return true;
+    if (!execution?.waiting || execution.waiting.entry !== signal.entry - 1) return false;
     this.#move(execution, signal, options.terminal);
     return true;
   }
@@ -1523,6 +1542,20 @@ export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> }
   for (const [id, definition] of Object.entries(defaultWorkflows)) workflows.seed(id, definition);
   const stepFunctions = new FakeStepFunctions(clock);
   const releases = new FakeReleaseStore(table);
+  const changes = new FakeChangeStore(table, releases);
+  // The reliable consumers, delivered at once: start-execution on a created event, and
+  // signal-execution on a move's event (it carries the signal the move committed).
+  const consumers = async (kind: RunKind, subject: RunSubject, events: readonly DomainEvent[]) => {
+    for (const event of events) {
+      if (event.type === SUBJECT_KINDS[kind].events.created.type) await stepFunctions.start(kind, subject);
+      const data = event.data as { signal?: StageSignal; status?: string };
+      if (event.type === SUBJECT_KINDS[kind].events.entered.type && data.signal) {
+        await stepFunctions.signal(kind, subject.id, data.signal, { terminal: data.status !== 'active' });
+      }
+    }
+  };
+  releases.consumers = consumers;
+  changes.consumers = consumers;
   return {
     table,
     clock,
@@ -1530,7 +1563,7 @@ export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> }
     users,
     teams,
     releases,
-    changes: new FakeChangeStore(table, releases),
+    changes,
     tasks: new FakeTaskStore(releases, table),
     cis: new FakeCiStore(table),
     kb: new FakeKbStore(table),

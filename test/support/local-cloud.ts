@@ -19,7 +19,8 @@ export interface TestCloud {
     path: string,
     body?: unknown,
     as?: string,
-  ): Promise<{ status: number; body: Record<string, unknown> }>;
+    headers?: Record<string, string>,
+  ): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }>;
   /**
    * A GET as a client that is not after JSON (a calendar app): its own headers, the answer's
    * status, headers and body as text, checked against the contract like every answer.
@@ -82,12 +83,13 @@ export async function startTestCloud(
     cloud,
     sfn,
     tokenFor,
-    async call(method, path, body, as = 'rm') {
+    async call(method, path, body, as = 'rm', headers = {}) {
       const res = await fetch(`${cloud.apiUrl}${path}`, {
         method,
         headers: {
           authorization: `Bearer ${await tokenFor(as, { admin: as === 'admin' })}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
@@ -98,7 +100,11 @@ export async function startTestCloud(
         headers: Object.fromEntries(res.headers),
         body: text,
       });
-      return { status: res.status, body: (text ? JSON.parse(text) : {}) as Record<string, unknown> };
+      return {
+        status: res.status,
+        body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
+        headers: Object.fromEntries(res.headers),
+      };
     },
     async fetchText(path, headers = {}, as = 'rm') {
       const res = await fetch(`${cloud.apiUrl}${path}`, {
@@ -132,6 +138,9 @@ export async function startTestCloud(
     },
   };
 }
+
+/** `Prefer: wait=5`: a move answers once its execution is in the new stage (`execution.inStep`). */
+export const WAIT = { prefer: 'wait=5' } as const;
 
 /** Polls until `check` passes or the time is up (then throws its last failure). */
 export async function eventually(check: () => Promise<void> | void, timeoutMs = 10_000): Promise<void> {

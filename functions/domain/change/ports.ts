@@ -45,7 +45,8 @@ export interface ChangeStore extends RunStore<Change> {
 
 /** The boards RFCs are voted on by (read side of the team store). */
 export interface BoardDirectory {
-  get(id: string): Promise<Team | undefined>;
+  /** With `maxAgeMs`, possibly as read that long ago (TEAM_STALENESS_MS in team/team.ts). */
+  get(id: string, maxAgeMs?: number): Promise<Team | undefined>;
 }
 
 export interface ChangePorts {

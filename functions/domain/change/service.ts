@@ -19,7 +19,7 @@ import {
   type FreeWindows,
   nextFreeWindows,
 } from '../sla/conflicts.ts';
-import type { Team } from '../team/team.ts';
+import { TEAM_STALENESS_MS, type Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
 import {
   beginRun,
@@ -75,7 +75,7 @@ export interface RecordChangeInput extends Omit<NewChange, 'cabTeamId'> {
 
 /** The board an RFC is voted on by: it must exist and be a change advisory board. */
 async function boardOf(cabTeamId: string, ports: Pick<ChangePorts, 'teams'>): Promise<Team> {
-  const board = await ports.teams.get(cabTeamId);
+  const board = await ports.teams.get(cabTeamId, TEAM_STALENESS_MS);
   if (!board) {
     throw new RuleViolationError('unknown-cab-team', `Team ${cabTeamId} does not exist.`, { cabTeamId });
   }
@@ -106,13 +106,7 @@ export async function recordChange(
   );
   const definition = await ports.workflows.definition(workflow);
   const { change, event } = newChange({ ...fields, cabTeamId: board.id }, workflow, definition, actor, ports);
-  const { subject, replayed } = await beginRun(
-    'change',
-    change,
-    event,
-    { runs: ports.changes, executions: ports.executions },
-    idempotency,
-  );
+  const { subject, replayed } = await beginRun('change', change, event, { runs: ports.changes }, idempotency);
   return { detail: await detailOf(subject, actor, ports), replayed };
 }
 
@@ -141,7 +135,7 @@ export async function changeFacts(
     st.transitions.some((t) => t.gates?.includes('noOpenBlackout') === true),
   );
   const [board, blackout] = await Promise.all([
-    ports.teams.get(change.cabTeamId),
+    ports.teams.get(change.cabTeamId, TEAM_STALENESS_MS),
     blackoutGated ? blackoutFact(change, ports) : undefined,
   ]);
   const approval = board ? cabApproval(change, board) : undefined;
@@ -234,7 +228,7 @@ async function detailOf(
   const [workflow, releaseIds, board, conflicts] = await Promise.all([
     ports.workflows.definition(change.workflow),
     ports.changes.linkedReleases(change.id),
-    ports.teams.get(change.cabTeamId),
+    ports.teams.get(change.cabTeamId, TEAM_STALENESS_MS),
     change.plannedStart !== undefined && change.plannedEnd !== undefined
       ? blackoutConflicts(change.ciIds, { start: change.plannedStart, end: change.plannedEnd }, ports)
       : undefined,
@@ -292,7 +286,7 @@ export async function listChanges(
       { awaitingApprovalBy },
     );
   }
-  const teams = await Promise.all(actor.teamIds.map((t) => ports.teams.get(t)));
+  const teams = await Promise.all(actor.teamIds.map((t) => ports.teams.get(t, TEAM_STALENESS_MS)));
   const boardIds = teams
     .filter((t): t is Team => t?.kind === 'cab' && t.members.includes(voter))
     .map((t) => t.id);

@@ -47,7 +47,8 @@ export interface ReleaseFilter {
 
 /** The teams a release may belong to (read side of the team store). */
 export interface ReleaseTeamDirectory {
-  get(id: string): Promise<Team | undefined>;
+  /** With `maxAgeMs`, possibly as read that long ago (TEAM_STALENESS_MS in team/team.ts). */
+  get(id: string, maxAgeMs?: number): Promise<Team | undefined>;
   /** The team holding each of these work groups, by work group id (absent: no such group). */
   workGroupTeams(workGroupIds: readonly string[]): Promise<ReadonlyMap<string, Team>>;
 }

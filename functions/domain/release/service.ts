@@ -28,7 +28,7 @@ import {
 } from '../sla/conflicts.ts';
 import type { CiUpdateFailure } from '../task/task.ts';
 import { approvalRules, evaluate, mayApprove } from '../team/policy.ts';
-import { mayOverrideBlackout, type Team } from '../team/team.ts';
+import { mayOverrideBlackout, TEAM_STALENESS_MS, type Team } from '../team/team.ts';
 import type { ExecutionView } from '../workflow-run/ports.ts';
 import {
   beginRun,
@@ -119,7 +119,7 @@ export async function createRelease(
     'release',
     release,
     event,
-    { runs: ports.releases, executions: ports.executions },
+    { runs: ports.releases },
     idempotency,
   );
   // The blackouts it meets, so that whoever plans it sees them at once — read after the commit (a
@@ -234,7 +234,7 @@ async function releaseTeamOf(
   ports: Pick<ReleasePorts, 'teams'>,
 ): Promise<Team | undefined> {
   if (teamId !== undefined) {
-    const team = await ports.teams.get(teamId);
+    const team = await ports.teams.get(teamId, TEAM_STALENESS_MS);
     if (!team) throw new RuleViolationError('unknown-team', `Team ${teamId} does not exist.`, { teamId });
     if (team.kind !== 'release') {
       throw new RuleViolationError(
@@ -250,7 +250,7 @@ async function releaseTeamOf(
     }
     return team;
   }
-  const teams = await Promise.all(actor.teamIds.map((id) => ports.teams.get(id)));
+  const teams = await Promise.all(actor.teamIds.map((id) => ports.teams.get(id, TEAM_STALENESS_MS)));
   const releaseTeams = teams.filter((t): t is Team => t?.kind === 'release' && t.members.includes(actor.id));
   if (releaseTeams.length === 1) return releaseTeams[0];
   if (releaseTeams.length === 0 && actor.admin) return undefined;
@@ -572,7 +572,7 @@ async function policiesOf(
 ): Promise<Team | undefined> {
   if (release.teamId === undefined || release.status !== 'active' || !mayChange(release, actor))
     return undefined;
-  return ports.teams.get(release.teamId);
+  return ports.teams.get(release.teamId, TEAM_STALENESS_MS);
 }
 
 /** `PATCH /releases/{id}`: the edit, answered with the tasks as they stand and the blackouts it meets. */
@@ -626,7 +626,13 @@ export async function editRelease(
   // Editing follows the rule moving does: the release's team (or an administrator).
   requireTeam('release', current, actor);
   if (current.teamId !== undefined) {
-    enforcePolicies(await ports.teams.get(current.teamId), current, { action: 'plan' }, actor, current);
+    enforcePolicies(
+      await ports.teams.get(current.teamId, TEAM_STALENESS_MS),
+      current,
+      { action: 'plan' },
+      actor,
+      current,
+    );
   }
   if (current.version !== expectedVersion) {
     throw new VersionConflictError(
@@ -820,7 +826,7 @@ async function enforceMovePolicies(
 ): Promise<Team | undefined> {
   if (release.teamId === undefined || release.status !== 'active') return undefined;
   requireTeam('release', release, actor);
-  const team = await ports.teams.get(release.teamId);
+  const team = await ports.teams.get(release.teamId, TEAM_STALENESS_MS);
   if (!team?.policies?.length) return team;
   const request = { from: release.stage, to };
   enforcePolicies(team, release, { action: 'move', ...request }, actor, release);
@@ -865,7 +871,8 @@ export async function approveReleaseMove(
       { from: current.stage, to: request.to, allowed: transitions.map((t) => t.to) },
     );
   }
-  const team = current.teamId !== undefined ? await ports.teams.get(current.teamId) : undefined;
+  const team =
+    current.teamId !== undefined ? await ports.teams.get(current.teamId, TEAM_STALENESS_MS) : undefined;
   const move = {
     from: current.stage,
     to: request.to,
@@ -972,7 +979,8 @@ async function acceptOverride(
 ): Promise<string> {
   // An outsider learns nothing about the release from its refusal (the move's own check says so).
   requireTeam('release', release, actor);
-  const team = release.teamId !== undefined ? await ports.teams.get(release.teamId) : undefined;
+  const team =
+    release.teamId !== undefined ? await ports.teams.get(release.teamId, TEAM_STALENESS_MS) : undefined;
   if (!team || !mayOverrideBlackout(team, actor.id)) {
     throw new ForbiddenError(
       team

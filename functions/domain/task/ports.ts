@@ -59,7 +59,7 @@ export interface TaskPorts {
   readonly tasks: TaskStore;
   readonly releases: Pick<ReleaseStore, 'get'>;
   /** The release's team, whose access policies may narrow who deploys (its `deploy` rules). */
-  readonly teams: { get(id: string): Promise<Team | undefined> };
+  readonly teams: { get(id: string, maxAgeMs?: number): Promise<Team | undefined> };
   readonly workflows: WorkflowDefinitions;
   readonly clock: Clock;
   readonly ids: IdGenerator;

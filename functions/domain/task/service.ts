@@ -3,6 +3,7 @@
  * consumer's, on what the table says), and the technicians' queue and moves. Each receives its
  * ports, so tests run them on in-memory fakes.
  */
+
 import { type Access, type Actor, authorize } from '../actor.ts';
 import { ChangeStateChanged } from '../change/events.ts';
 import {
@@ -16,6 +17,7 @@ import type { DomainEvent } from '../events.ts';
 import type { Page } from '../ports.ts';
 import { enforcePolicies } from '../release/access-policy.ts';
 import type { Release } from '../release/release.ts';
+import { TEAM_STALENESS_MS } from '../team/team.ts';
 import type { ChangeTriggerPorts, TaskFilter, TaskPorts } from './ports.ts';
 import {
   completeTask,
@@ -201,7 +203,12 @@ async function moveTask(
   }
   // Acting on a deployment task is deploying the release: its team's `deploy` rules may narrow who.
   if (release.teamId !== undefined) {
-    enforcePolicies(await ports.teams.get(release.teamId), release, { action: 'deploy' }, actor);
+    enforcePolicies(
+      await ports.teams.get(release.teamId, TEAM_STALENESS_MS),
+      release,
+      { action: 'deploy' },
+      actor,
+    );
   }
   const { task, event } = move(current);
   await ports.tasks.save(task, expectedVersion, event);

@@ -22,7 +22,11 @@ import {
 } from './team.ts';
 
 export interface TeamStore {
-  get(id: string): Promise<Team | undefined>;
+  /**
+   * The team; with `maxAgeMs`, possibly as this process read or wrote it at most that long ago
+   * ({@link TEAM_STALENESS_MS}), without a read. Without it, as stored now.
+   */
+  get(id: string, maxAgeMs?: number): Promise<Team | undefined>;
   /** Ordered by name; only teams of `kind` when given. */
   list(page: {
     limit: number;

@@ -33,6 +33,14 @@ export const MAX_APPROVALS_REQUIRED = MAX_TEAM_MEMBERS;
 /** DynamoDB's limit of items in one TransactWriteItems call. */
 export const MAX_TRANSACTION_ITEMS = 100;
 
+/**
+ * How old a team may be when a release, task or RFC use case checks membership, policies,
+ * overriders or the CAB against it: a change to a team reaches every function instance within
+ * this long (the instance that made it at once). The team's own use cases read it as stored.
+ * docs/decisions.md, "Cached with a stated staleness".
+ */
+export const TEAM_STALENESS_MS = 5_000;
+
 export interface WorkGroup {
   /** Unique across all teams (tasks and queues name a work group by id alone). */
   readonly id: string;

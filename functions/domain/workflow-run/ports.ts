@@ -51,7 +51,12 @@ export interface StageSignals {
    * stage. Best effort: false (never throws) when it could not confirm; the `<entered>` event's
    * consumer then retries until it lands.
    */
-  signal(kind: RunKind, id: string, signal: StageSignal, options: { terminal: boolean }): Promise<boolean>;
+  signal(
+    kind: RunKind,
+    id: string,
+    signal: StageSignal,
+    options: { terminal: boolean; timeoutMs?: number },
+  ): Promise<boolean>;
 }
 
 export interface ExecutionStarter {

@@ -37,6 +37,12 @@ export interface MoveRequest {
   readonly to: string;
   readonly expectedVersion: number;
   readonly reason?: string | undefined;
+  /**
+   * How long the answer may wait for the execution to reach the new stage (the caller's
+   * `Prefer: wait`). Without it the move answers once committed, and the `<entered>` event's
+   * consumer signals the execution — it does anyway, so nothing depends on the answer waiting.
+   */
+  readonly waitMs?: number | undefined;
 }
 
 type Deps = { clock: Clock; ids: IdGenerator };
@@ -232,22 +238,20 @@ export function recordExecutionMove<S extends RunSubject>(
 }
 
 /**
- * Begins a subject's run: the new subject is committed with its created event, then its
- * execution started (best effort: the created event's consumer starts it too). An idempotent
- * replay returns the first subject and starts nothing.
+ * Begins a subject's run: the new subject is committed with its created event, whose consumer
+ * starts its execution (functions/events/start-execution.ts) — the only starter, so the answer
+ * does not wait for Step Functions (docs/performance.md). An idempotent replay returns the first
+ * subject.
  */
 export async function beginRun<S extends RunSubject>(
   kind: RunKind,
   subject: S,
   created: DomainEvent,
-  ports: Pick<RunPorts<S>, 'runs' | 'executions'>,
+  ports: Pick<RunPorts<S>, 'runs'>,
   idempotency?: IdempotencyRequest,
 ): Promise<{ subject: S; replayed: boolean }> {
   const { replayed } = await ports.runs.create(subject, created, idempotency);
-  if (replayed === undefined) {
-    await ports.executions.start(kind, subject);
-    return { subject, replayed: false };
-  }
+  if (replayed === undefined) return { subject, replayed: false };
   const first = await ports.runs.get(replayed);
   if (!first) throw new NotFoundError(SUBJECT_KINDS[kind].noun, replayed);
   return { subject: first, replayed: true };
@@ -255,8 +259,9 @@ export async function beginRun<S extends RunSubject>(
 
 /**
  * Moves a subject to another stage of its workflow: rules checked, the move committed with its
- * events (and those `also` builds from the moved subject), then the waiting execution signalled.
- * `executionInStep` says whether the execution was seen waiting in the new stage before answering.
+ * events (and those `also` builds from the moved subject); with `waitMs`, the waiting execution
+ * signalled and awaited. `executionInStep` says whether the execution was seen waiting in the new
+ * stage before answering (always false without `waitMs`: the consumer signals it just after).
  */
 export async function moveSubject<S extends RunSubject>(
   kind: RunKind,
@@ -271,9 +276,13 @@ export async function moveSubject<S extends RunSubject>(
   const { subject, events, signal } = transition(kind, current, workflow, request, facts, actor, ports);
   // Events the subject's kind adds to the move (an override), committed in the same transaction.
   await ports.runs.save(subject, request.expectedVersion, [...events, ...(also?.(subject) ?? [])]);
-  const executionInStep = await ports.stageSignals.signal(kind, subject.id, signal, {
-    terminal: subject.status !== 'active',
-  });
+  const executionInStep =
+    request.waitMs !== undefined && request.waitMs > 0
+      ? await ports.stageSignals.signal(kind, subject.id, signal, {
+          terminal: subject.status !== 'active',
+          timeoutMs: request.waitMs,
+        })
+      : false;
   return { subject, executionInStep };
 }
 

@@ -232,6 +232,7 @@ export const changeRoutes = resource(
       path: '/changes/{id}',
       summary: 'Read an RFC, with its votes, linked releases and the moves the caller may make now',
       description: readDescription,
+      readAhead: 'change',
       access: changeAccess.read,
       params: ChangeParams,
       responses: { 200: { description: 'The RFC', schema: ChangeView } },
@@ -242,6 +243,7 @@ export const changeRoutes = resource(
       summary: 'Edit an RFC until it is approved',
       description:
         'Change managers. Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409. Once the RFC is approved (or over) it cannot be edited (422 `change-not-editable`).',
+      readAhead: 'change',
       access: changeAccess.edit,
       params: ChangeParams,
       body: UpdateChangeBody,
@@ -256,6 +258,8 @@ export const changeRoutes = resource(
       summary: 'Move an RFC to another state of its change workflow',
       description:
         "Holders of a process the transition allows (`change` by default). Checks the workflow (allowed moves, processes, gates, reasons): entering `Approved` needs the CAB's approvals for the RFC's risk and no rejection (409 `transition-gate-failed` saying how many are missing or who rejected). Commits the move with its `Change State Changed` event and signals the execution waiting in the state left.",
+      readAhead: 'change',
+      waitable: true,
       access: changeAccess.read,
       params: ChangeParams,
       body: ChangeTransitionBody,
@@ -269,6 +273,7 @@ export const changeRoutes = resource(
       summary: 'Vote on an RFC as a member of its change advisory board',
       description:
         "Members of the RFC's board, while it waits for approval: one vote per member (a second is 409 `already-voted`), immutable and audited (`Change Approval Recorded`). The requester may not approve their own RFC (403). An RFC not waiting for votes (a standard change, or past approval) is 422.",
+      readAhead: 'change',
       access: changeAccess.vote,
       params: ChangeParams,
       body: VoteBody,
@@ -279,6 +284,7 @@ export const changeRoutes = resource(
       method: 'GET',
       path: '/changes/{id}/history',
       summary: "An RFC's audit trail: who, when, from → to, votes, why (oldest first)",
+      readAhead: 'change',
       access: changeAccess.read,
       params: ChangeParams,
       query: PageQuery,
@@ -288,6 +294,7 @@ export const changeRoutes = resource(
       method: 'GET',
       path: '/changes/{id}/execution',
       summary: "The RFC's Step Functions execution: status, current state, event history",
+      readAhead: 'change',
       access: changeAccess.read,
       params: ChangeParams,
       responses: { 200: { description: 'The execution', schema: ExecutionViewSchema } },
@@ -298,6 +305,7 @@ export const changeRoutes = resource(
       summary: 'The earliest windows free of every blackout on every CI the RFC names or impacts',
       description:
         'Stretches of free time of at least `duration` in `[after, after + horizon)`, earliest first, one proposal per stretch (its earliest start on a whole minute, its latest start, and until when it stays free). The blackouts counted are those of every SLA covering a CI the RFC names or one that depends on it. Fewer than `count` found: `detail` says so.',
+      readAhead: 'change',
       access: changeAccess.read,
       params: ChangeParams,
       query: NextWindowsQuery,

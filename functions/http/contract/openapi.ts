@@ -70,6 +70,13 @@ function successResponses(r: DeclaredRoute) {
         ...(response?.alternatives
           ? { Vary: stringHeader('`Accept`: the representation depends on it (and on `format`).') }
           : {}),
+        ...(r.waitable
+          ? {
+              'Preference-Applied': stringHeader(
+                '`wait=N` when the caller sent `Prefer: wait`: the answer waited up to N seconds for the execution.',
+              ),
+            }
+          : {}),
         ...(r.idempotent
           ? {
               'Idempotent-Replayed': stringHeader(
@@ -123,6 +130,13 @@ function requestHeaders(r: DeclaredRoute) {
         description: 'Makes a retry of this POST safe for 24 hours.',
         example: 'create-payroll-42',
       });
+  }
+  if (r.waitable) {
+    shape.Prefer = z.string().optional().openapi({
+      description:
+        '`wait=N` (RFC 7240): wait up to N seconds (at most 10) for the execution to reach the new stage before answering (`execution.inStep`). Without it the answer comes once the move is committed and the execution follows within moments.',
+      example: 'wait=3',
+    });
   }
   return Object.keys(shape).length > 0 ? z.object(shape) : undefined;
 }

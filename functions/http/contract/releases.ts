@@ -407,7 +407,7 @@ export const TransitionBody = z
 export const TransitionResult = ReleaseView.extend({
   execution: z.object({ inStep: z.boolean() }).openapi({
     description:
-      'Whether the execution was seen waiting in the new stage before the answer (else it follows shortly).',
+      'Whether the execution was seen waiting in the new stage before the answer: only asked with `Prefer: wait=N`; otherwise false, and the execution follows within moments.',
   }),
 }).openapi('TransitionResult');
 
@@ -514,6 +514,7 @@ export const releaseRoutes = resource(
       path: '/releases/{id}',
       summary: 'Read a release, with the moves the caller may make now',
       description: releaseDescription,
+      readAhead: 'release',
       access: releaseAccess.read,
       params: ReleaseParams,
       responses: { 200: { description: 'The release', schema: ReleaseView } },
@@ -524,6 +525,7 @@ export const releaseRoutes = resource(
       summary: 'Edit title, description, planned window, linked RFCs, deployment setting or planned tasks',
       description:
         "Release managers of the release's team (or administrators). Needs `expectedVersion` in the body or `If-Match` with the ETag read; a stale version gets 409. A release that is over cannot be edited (422). `tasks` replaces the plan until the tasks are ready (422 `tasks-already-ready` after), checked as on creation.",
+      readAhead: 'release',
       access: releaseAccess.edit,
       params: ReleaseParams,
       body: UpdateReleaseBody,
@@ -537,7 +539,9 @@ export const releaseRoutes = resource(
       path: '/releases/{id}/transitions',
       summary: 'Move a release to another stage of its workflow',
       description:
-        "Members of the release's team (or administrators) holding a process the transition allows. Checks the workflow (allowed moves, processes, gates, reasons), commits the move with its `Release Stage Entered` event and signals the execution waiting in the stage left. `execution.inStep` tells whether the execution was seen in the new stage before the answer.",
+        "Members of the release's team (or administrators) holding a process the transition allows. Checks the workflow (allowed moves, processes, gates, reasons), commits the move with its `Release Stage Entered` event and answers; the execution waiting in the stage left is signalled just after (with `Prefer: wait=N`, before the answer, which then waits up to N seconds for it: `execution.inStep`).",
+      readAhead: 'release',
+      waitable: true,
       access: releaseAccess.read,
       params: ReleaseParams,
       body: TransitionBody,
@@ -551,6 +555,7 @@ export const releaseRoutes = resource(
       summary: "Approve a pending move of a release that its team's access policies ask approvals for",
       description:
         'One approval per user per pending move (a second is 409 `already-approved`); approvals count for the stage the release is in and reset when it moves; audited (`Release Approval Recorded`). Only a user a matching rule accepts as approver (its `approvers`, else the release team’s members) may approve (403 with `rule`); a move no rule asks approvals for is 422 `no-approval-required`.',
+      readAhead: 'release',
       access: releaseAccess.read,
       params: ReleaseParams,
       body: ApprovalBody,
@@ -563,6 +568,7 @@ export const releaseRoutes = resource(
       summary: 'Back a release out in one call: its CMDB changes reverted, the release Backed Out',
       description:
         "Release managers of the release's team (or administrators), from its deploy stage onwards (also after Closure: the ended execution is not restarted, the history says so). Every `backout-procedure` article linked to the release or to a CI it changed must be acknowledged at its current version (422 listing the others). Every CMDB change the release made is then restored as a new CI version (history only grows); a CI something else changed since is a conflict (409 listing CI, attribute, the value the release set and the value found) unless `force` gives a reason. Interrupted, it is retried to completion by calling it again.",
+      readAhead: 'release',
       access: releaseAccess.edit,
       params: ReleaseParams,
       body: BackoutBody,
@@ -577,6 +583,7 @@ export const releaseRoutes = resource(
       summary:
         'The CIs a release touches: each as it is, its last changes, and other open releases planning it',
       description: `${releaseDescription} Every CI the release's tasks name, with its current version, its latest changes (who, when, which release) and the other open releases whose tasks name it (a collision to see while planning).`,
+      readAhead: 'release',
       access: releaseAccess.read,
       params: ReleaseParams,
       responses: { 200: { description: 'Its CIs', schema: PlannedCiList } },
@@ -586,6 +593,7 @@ export const releaseRoutes = resource(
       path: '/releases/{id}/tasks',
       summary: "A release's deployment tasks as they stand, in plan order",
       description: `${releaseDescription} Each task shows \`planned\` until the tasks are ready, then its live status, who holds it and its version (work on it through /tasks/{id}).`,
+      readAhead: 'release',
       access: releaseAccess.read,
       params: ReleaseParams,
       responses: { 200: { description: 'Its tasks', schema: ReleaseTaskList } },
@@ -594,6 +602,7 @@ export const releaseRoutes = resource(
       method: 'GET',
       path: '/releases/{id}/history',
       summary: "A release's audit trail: who, when, from → to, why (oldest first)",
+      readAhead: 'release',
       access: releaseAccess.read,
       params: ReleaseParams,
       query: PageQuery,
@@ -603,6 +612,7 @@ export const releaseRoutes = resource(
       method: 'GET',
       path: '/releases/{id}/execution',
       summary: "The release's Step Functions execution: status, current state, event history",
+      readAhead: 'release',
       access: releaseAccess.read,
       params: ReleaseParams,
       responses: { 200: { description: 'The execution', schema: ExecutionViewSchema } },
@@ -613,6 +623,7 @@ export const releaseRoutes = resource(
       summary: 'The earliest windows free of every blackout on every CI the release touches or impacts',
       description:
         'Stretches of free time of at least `duration` in `[after, after + horizon)`, earliest first, one proposal per stretch (its earliest start on a whole minute, its latest start, and until when it stays free). The blackouts counted are those of every SLA covering a CI the release touches (its tasks’ and its RFCs’) or one that depends on it. Fewer than `count` found: `detail` says so.',
+      readAhead: 'release',
       access: releaseAccess.read,
       params: ReleaseParams,
       query: NextWindowsQuery,

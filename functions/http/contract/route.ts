@@ -5,6 +5,7 @@
  */
 
 import type { FunctionAccess, FunctionSpec } from '#app/function-access';
+import type { ReadAheadKind } from '#app/request-scope';
 import type { Access } from '#domain/actor';
 import { z } from './common.ts';
 
@@ -66,11 +67,21 @@ export interface RouteDeclaration<
   readonly version?: V;
   /** A POST that takes `Idempotency-Key`; a replay answers `Idempotent-Replayed: true`. */
   readonly idempotent?: boolean;
+  /**
+   * A move that takes `Prefer: wait=N`: the answer then waits up to N seconds (at most 10) until
+   * the execution is in the new stage, and says so with `Preference-Applied`.
+   */
+  readonly waitable?: boolean;
   /** A PATCH that also takes `application/merge-patch+json`. */
   readonly mergePatch?: boolean;
   readonly responses: Readonly<Partial<Record<200 | 201 | 204, SuccessResponse>>>;
   /** Problem statuses the use case itself may answer beyond those derived below (e.g. 409, 422). */
   readonly problems?: readonly number[];
+  /**
+   * What the `{id}` path parameter names, when the use case reads it: the edge reads it in the
+   * same BatchGetItem as the caller (a CI with `at`: that Query, in parallel), saving a round trip.
+   */
+  readonly readAhead?: ReadAheadKind;
   /** Example values of the path parameters (ids of the right kind), for the document. */
   readonly examples?: Readonly<Record<string, string>>;
 }

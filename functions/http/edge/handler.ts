@@ -7,9 +7,9 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
+import { inRequestScope } from '#app/request-scope';
 import type { Actor } from '#domain/actor';
 import type { IdempotencyRequest } from '#domain/ports';
-import type { UserStore } from '#domain/user/user';
 import {
   alternativesOf,
   type DeclaredRoute,
@@ -19,6 +19,7 @@ import {
 } from '../contract/route.ts';
 import {
   baseVersion,
+  type CallerStore,
   chooseRepresentation,
   type EdgeState,
   edgeState,
@@ -102,6 +103,30 @@ export function written(
   });
 }
 
+/** The longest `Prefer: wait` honoured, in seconds (the functions time out after 15). */
+export const MAX_WAIT_SECONDS = 10;
+
+/**
+ * The caller's `Prefer: wait=N` (RFC 7240 §4.3) in milliseconds, at most {@link MAX_WAIT_SECONDS};
+ * undefined when it asks for none (or says it unreadably: a preference is never an error).
+ */
+export function preferredWaitMs(headers: Readonly<Record<string, string>>): number | undefined {
+  const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?(?:\s*[,;]|\s*$)/i.exec(headers.prefer ?? '');
+  if (!match) return undefined;
+  return Math.min(Number(match[1]), MAX_WAIT_SECONDS) * 1000;
+}
+
+/**
+ * A move's answer: its body with its ETag and, when the caller preferred to wait, how long it
+ * was allowed to (`Preference-Applied`).
+ */
+export function moved<B extends { version: number }>(body: B, waitMs: number | undefined): Reply {
+  return reply(200, body, {
+    etag: `"${body.version}"`,
+    ...(waitMs !== undefined ? { 'preference-applied': `wait=${waitMs / 1000}` } : {}),
+  });
+}
+
 /** A page of domain objects as the API shows it. */
 export function pageView<T, V>(page: { items: readonly T[]; nextCursor?: string }, view: (item: T) => V) {
   return { items: page.items.map(view), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) };
@@ -117,7 +142,7 @@ export type HttpFunction = ((
 
 /** Ports every HTTP handler needs from the composition root. */
 export interface EdgePorts {
-  readonly users: UserStore;
+  readonly users: CallerStore;
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResult {
@@ -211,7 +236,9 @@ export function httpHandler<P extends EdgePorts, R extends Record<string, RouteD
     .use(idempotencyKey())
     .use(baseVersion());
   return Object.assign(
-    (event: HttpEvent, context?: { awsRequestId?: string }) => handler(event, (context ?? {}) as never),
+    // Each request in a scope of its own: what the store reads ahead for it stays with it.
+    (event: HttpEvent, context?: { awsRequestId?: string }) =>
+      inRequestScope(() => handler(event, (context ?? {}) as never)),
     {
       servedRoutes: resource.list.map((r) => r.routeKey),
     },

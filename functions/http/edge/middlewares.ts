@@ -8,10 +8,11 @@ import { createHash } from 'node:crypto';
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { z } from 'zod';
+import type { ReadAhead } from '#app/request-scope';
 import { type Actor, authorize } from '#domain/actor';
 import { ForbiddenError, ValidationError } from '#domain/errors';
 import type { IdempotencyRequest } from '#domain/ports';
-import { actorFor, type UserStore } from '#domain/user/user';
+import { actorFor, type User, type UserStore } from '#domain/user/user';
 import { logger } from '../../app/logger.ts';
 import { fieldErrors, ID_PATTERN } from '../contract/common.ts';
 import { alternativesOf, type DeclaredRoute, JSON_MEDIA_TYPE } from '../contract/route.ts';
@@ -155,7 +156,7 @@ export function inAdminGroup(claims: Record<string, unknown> | undefined): boole
 }
 
 /** The caller: anonymous on public routes, else the user the token names (looked up once). */
-export function identifyCaller(users: () => UserStore): Middleware {
+export function identifyCaller(users: () => CallerStore): Middleware {
   return onRequest(async (state, event) => {
     if ('public' in state.declaration.access) {
       state.actor = actorFor({ subject: 'anonymous', adminClaim: false }, undefined);
@@ -163,10 +164,33 @@ export function identifyCaller(users: () => UserStore): Middleware {
     }
     const claims = event.requestContext?.authorizer?.jwt?.claims as Record<string, unknown> | undefined;
     const subject = userIdOf(claims);
-    const user = await users().get(subject);
+    const store = users();
+    const ahead = readAheadOf(state.declaration, event);
+    const user =
+      ahead.length > 0 && store.getWith ? await store.getWith(subject, ahead) : await store.get(subject);
     state.registered = user !== undefined;
     state.actor = actorFor({ subject, adminClaim: inAdminGroup(claims) }, user);
   });
+}
+
+/** The caller's store; `getWith` reads the caller together with what the request is about. */
+export interface CallerStore extends UserStore {
+  getWith?(id: string, ahead: readonly ReadAhead[]): Promise<User | undefined>;
+}
+
+/**
+ * What the route declares it reads ({@link DeclaredRoute.readAhead}), named by the `{id}` path
+ * parameter (and, for a CI, the `at` query parameter): nothing when they are malformed, since
+ * validation refuses those requests anyway.
+ */
+function readAheadOf(declaration: DeclaredRoute, event: Event): ReadAhead[] {
+  const kind = declaration.readAhead;
+  const id = event.pathParameters?.id;
+  if (kind === undefined || id === undefined || !ID_PATTERN.test(id)) return [];
+  const at = kind === 'ci' ? event.queryStringParameters?.at : undefined;
+  if (at === undefined) return [{ kind, id }];
+  const instant = new Date(at);
+  return Number.isNaN(instant.getTime()) ? [] : [{ kind, id, at: instant.toISOString() }];
 }
 
 /** The route's declared access, checked before the body is read (403 first, then validation). */

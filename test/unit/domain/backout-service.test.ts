@@ -118,7 +118,8 @@ describe('backOutRelease', () => {
       conflicts: [],
       executionEnded: false,
     });
-    expect(ports.base.stepFunctions.count('signal')).toBe(1);
+    // The back-out's own signal, then the Release Stage Entered consumer's (already done).
+    expect(ports.base.stepFunctions.count('signal')).toBe(2);
   });
 
   it('records the back-out of a closed release without restarting its ended execution', async () => {

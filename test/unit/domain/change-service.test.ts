@@ -734,7 +734,9 @@ describe('the CAB votes', () => {
     await vote(ports, change.id, m2);
     const events = ports.table.events.length;
     const { detail, executionInStep } = await move(ports, change.id, 'Approved');
-    expect(executionInStep).toBe(true);
+    // Answered once committed; the Change State Changed consumer moved the execution.
+    expect(executionInStep).toBe(false);
+    expect(ports.stepFunctions.executions.get(change.id)?.waiting?.stage).toBe('Approved');
     expect(detail.change).toMatchObject({ stage: 'Approved', stageEntry: 2, version: 5, status: 'active' });
     expect(await stored(ports, change.id)).toEqual(detail.change);
     expect(ports.table.events.slice(events)).toEqual([
@@ -1110,12 +1112,12 @@ describe('editChange', () => {
 });
 
 describe('moveChange', () => {
-  it('lets a change manager in no team move an RFC, and its execution follows', async () => {
+  it('lets a change manager in no team move an RFC, and (asked to wait) sees its execution follow', async () => {
     const ports = world();
     const change = await recorded(ports);
     const { detail, executionInStep } = await moveChange(
       change.id,
-      { to: 'Assessed', expectedVersion: 1 },
+      { to: 'Assessed', expectedVersion: 1, waitMs: 3_000 },
       cm2,
       ports,
     );
@@ -1206,7 +1208,8 @@ describe('moveChange', () => {
       const current = await stored(ports, change.id);
       if (current.votingStates.includes(current.stage)) await vote(ports, change.id, m1);
       const { detail, executionInStep } = await move(ports, change.id, stage);
-      expect(executionInStep).toBe(true);
+      // Not waited for: the consumer moves the execution, checked below.
+      expect(executionInStep).toBe(false);
       expect(detail.change).toMatchObject({ stage, stageEntry: i + 1 });
       const execution = ports.stepFunctions.executions.get(change.id);
       if (stage === 'Closed') {

@@ -951,7 +951,7 @@ describe('linking RFCs and change-managed deployment', () => {
 });
 
 describe('moveRelease', () => {
-  it('commits the move with Release Stage Entered, signals the execution and offers the next moves', async () => {
+  it('commits the move with Release Stage Entered, answers at once with the next moves; its consumer signals the execution', async () => {
     const ports = world();
     const release = await created(ports);
     ports.clock.advance(5_000);
@@ -964,7 +964,7 @@ describe('moveRelease', () => {
       updatedBy: 'rm',
       updatedAt: '2026-11-26T10:00:05.000Z',
     });
-    expect(out.executionInStep).toBe(true);
+    expect(out.executionInStep).toBe(false);
     expect(out.moves.map((m) => m.to)).toEqual(['Testing', 'Assessment', 'Cancelled']);
     expect(await ports.releases.get(release.id)).toEqual(out.release);
     expect(ports.table.events.at(-1)).toMatchObject({
@@ -974,7 +974,24 @@ describe('moveRelease', () => {
     expect(ports.stepFunctions.signals).toEqual([
       { kind: 'release', id: release.id, signal: { to: 'Development', entry: 1, actor: 'rm' } },
     ]);
+    // The one signal is the consumer's (the API's own would carry how long it waits).
     expect(ports.stepFunctions.calls.at(-1)?.args.at(-1)).toEqual({ terminal: false });
+  });
+
+  it('asked to wait (Prefer: wait), signals the execution itself and answers in step', async () => {
+    const ports = world();
+    const release = await created(ports);
+    const out = await moveRelease(
+      release.id,
+      { to: 'Development', expectedVersion: 1, waitMs: 3_000 },
+      rm,
+      ports,
+    );
+    expect(out.executionInStep).toBe(true);
+    const signals = ports.stepFunctions.calls.filter((c) => c.method === 'signal').map((c) => c.args.at(-1));
+    // The consumer's (delivered at once by the fakes), then the API's, which finds it there.
+    expect(signals).toEqual([{ terminal: false }, { terminal: false, timeoutMs: 3_000 }]);
+    expect(ports.stepFunctions.signals).toHaveLength(1);
   });
 
   it('keeps a committed move when the execution cannot be signalled (its consumer retries)', async () => {

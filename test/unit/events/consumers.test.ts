@@ -286,10 +286,17 @@ describe('start-execution', () => {
     });
   });
 
-  it('does not start the execution of a release that is over', async () => {
-    const over = { ...releases, get: async () => ({ ...storedRelease, status: 'cancelled' }) as Release };
+  it('does not start the execution of a release that failed (its execution ended outside the API)', async () => {
+    const over = { ...releases, get: async () => ({ ...storedRelease, status: 'failed' }) as Release };
     await createStart(() => ({ clients, runs: { release: over, change: nothing } }))(event);
     expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
+  });
+
+  it('starts the execution of a release cancelled before it ran (the move is then signalled to it)', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec:rel_1', startDate: new Date() });
+    const over = { ...releases, get: async () => ({ ...storedRelease, status: 'cancelled' }) as Release };
+    await createStart(() => ({ clients, runs: { release: over, change: nothing } }))(event);
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: 'arn:sm', name: 'rel_1' });
   });
 });
 

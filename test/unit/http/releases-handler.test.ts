@@ -3,7 +3,12 @@
  */
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readConfig } from '../../../functions/app/config.ts';
@@ -70,23 +75,11 @@ describe('POST /releases', () => {
     expect(event?.Item).toMatchObject({ pk: `REL#${release.id}`, entity: 'event', type: 'Release Created' });
   });
 
-  it('starts the execution named after the release', async () => {
-    const res = await handler(httpEvent('POST /releases', '/releases', { user: 'rm', body: validRelease() }));
-    const release = bodyOf<{ id: string }>(res);
-    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
-      stateMachineArn: STATE_MACHINE,
-      name: release.id,
-      input: JSON.stringify({
-        subject: { kind: 'release', id: release.id },
-        signal: { to: 'Assessment', entry: 0 },
-      }),
-    });
-  });
-
-  it('still answers 201 when StartExecution fails (the event consumer retries it)', async () => {
+  it('answers without waiting for Step Functions, even when it fails: the Release Created consumer starts the execution', async () => {
     sfn.on(StartExecutionCommand).rejects(new Error('throttled'));
     const res = await handler(httpEvent('POST /releases', '/releases', { user: 'rm', body: validRelease() }));
     expect(res.statusCode).toBe(201);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
   });
 
   it('answers 409 problem+json when a concurrent writer wins', async () => {
@@ -206,9 +199,22 @@ describe('POST /releases', () => {
 
 describe('GET /releases/{id}', () => {
   it('answers 404 problem+json for an unknown release and for a malformed id', async () => {
+    dynamo
+      .on(BatchGetCommand)
+      .resolves({ Responses: { 'release-desk': [releaseManager] }, UnprocessedKeys: {} });
     const unknown = await handler(httpEvent('GET /releases/{id}', '/releases/rel_nope', { user: 'rm' }));
     expect(unknown.statusCode).toBe(404);
     const malformed = await handler(httpEvent('GET /releases/{id}', '/releases/%20bad id', { user: 'rm' }));
     expect(malformed.statusCode).toBe(404);
+    // The caller and the release in one BatchGetItem; a malformed id reads the caller alone.
+    expect(dynamo).toHaveReceivedCommandTimes(BatchGetCommand, 1);
+    expect(
+      dynamo.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.['release-desk']?.Keys,
+    ).toEqual([
+      { pk: 'USER#rm', sk: '#STATE' },
+      { pk: 'REL#rel_nope', sk: '#STATE' },
+    ]);
+    expect(dynamo).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(dynamo).toHaveReceivedCommandWith(GetCommand, { Key: { pk: 'USER#rm', sk: '#STATE' } });
   });
 });
