@@ -1,17 +1,8 @@
 /**
  * Schemas shared by every resource: ids, paging, timestamps, problems.
  */
-import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
 import { ATTRIBUTE_LIMITS, attributeMapFaults } from '#domain/attribute-value';
-import { humanMessage } from './messages.ts';
-
-extendZodWithOpenApi(z);
-// Every validation message is written for a person ("is required", "must be one of …"), not in
-// the validator's own words; a schema's own message still wins.
-z.config({ customError: humanMessage });
-
-export { z };
+import * as z from './zod.ts';
 
 /** What every id that reaches a table key looks like (path parameters, bodies, token subjects). */
 export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;

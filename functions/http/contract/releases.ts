@@ -17,9 +17,9 @@ import {
   pageOf,
   StageNameQuery,
   Timestamp,
-  z,
 } from './common.ts';
 import { resource, route } from './route.ts';
+import * as z from './zod.ts';
 
 export const CiUpdateInput = z
   .object({
