@@ -8,8 +8,8 @@ import { plannedWindowProblem } from '#domain/planned-window';
 import { RUN_STATUSES } from '#domain/workflow-run/run';
 import { BlackoutConflictView, NextWindowsQuery, NextWindowsView } from './blackouts.ts';
 import { ExpectedVersion, Id, idOf, PageQuery, pageOf, StageNameQuery, Timestamp } from './common.ts';
-import { ExecutionViewSchema, HistoryPage } from './releases.ts';
 import { resource, route } from './route.ts';
+import { ExecutionViewSchema, HistoryPage } from './workflow-run.ts';
 import * as z from './zod.ts';
 
 const Title = z.string().trim().min(1).max(200);
