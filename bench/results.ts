@@ -49,6 +49,13 @@ export interface LocalCloudResults {
   /** Median ms from spawning `node infra/local/start.ts` on an existing data dir to GET /health 200. */
   readonly startToHealthyMs: number;
   readonly startSamplesMs: readonly number[];
+  /**
+   * Median CPU seconds (user + system, Node and Java) used by the time /health answered: what the
+   * start costs whatever else runs on the machine, which the wall time is not.
+   */
+  readonly startCpuSeconds: number;
+  /** The machine's 1, 5 and 15 minute load averages at the end (other work sharing the cores). */
+  readonly loadAverage: readonly number[];
   /** Resident memory in MiB: the Node process, the DynamoDB Local Java child, and both. */
   readonly idle: { readonly nodeMiB: number; readonly javaMiB: number; readonly totalMiB: number };
   readonly afterLoad: {
@@ -62,7 +69,8 @@ export interface LocalCloudResults {
   readonly load: string;
   /** Which process the 400 MiB goal is checked against. */
   readonly goalAppliesTo: string;
-  readonly javaOptions?: string;
+  /** The command measured: `npm start`'s. */
+  readonly command: string;
 }
 
 export interface BenchResults {
