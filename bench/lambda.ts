@@ -8,7 +8,8 @@
  * has resolved (what Lambda's Init Duration covers: the runtime starting, then the module's
  * top level), median of BENCH_LAMBDA_RUNS runs interleaved across all bundles so that load from
  * other work on the machine falls on all of them alike. The import alone (`importMs`, timed
- * inside the process) is reported too. The AWS SDK is not in the bundles (the runtime has it):
+ * inside the process) is reported too, and so is a bare handler that only creates a DynamoDB
+ * DocumentClient: the floor for any function that uses the table. The AWS SDK is not in the bundles (the runtime has it):
  * the bundles import it from the project's node_modules, as Lambda imports it from the runtime's.
  */
 import { spawn } from 'node:child_process';
@@ -28,6 +29,8 @@ import { percentile, round } from './support.ts';
 const MAX_COLD_INIT_RATIO = 3;
 const RUNS = Number(process.env.BENCH_LAMBDA_RUNS ?? 7);
 const BARE = 'bare handler';
+/** A bare handler that also loads the DynamoDB DocumentClient: the floor for a table function. */
+const SDK_FLOOR = 'bare handler + DynamoDB SDK';
 
 /** What a function's environment holds at init in AWS (values do not matter, presence does). */
 const LAMBDA_ENV = {
@@ -115,7 +118,12 @@ export async function run(results: BenchResults): Promise<Row[]> {
     await symlink(join(PROJECT_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     const bareEntry = join(dir, 'bare.ts');
     await writeFile(bareEntry, 'export const handler = async () => ({});\n');
-    const bundles = [await bundle(BARE, bareEntry, dir)];
+    const sdkEntry = join(dir, 'sdk-floor.ts');
+    await writeFile(
+      sdkEntry,
+      "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nimport { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';\nconst db = DynamoDBDocumentClient.from(new DynamoDBClient({}));\nexport const handler = async () => ({ db: typeof db });\n",
+    );
+    const bundles = [await bundle(BARE, bareEntry, dir), await bundle(SDK_FLOOR, sdkEntry, dir)];
     for (const name of deployedFunctions) bundles.push(await bundle(name, functionSpecs[name].entry, dir));
 
     const samples = new Map(bundles.map((b) => [b.name, { wall: [] as number[], imports: [] as number[] }]));
@@ -132,7 +140,7 @@ export async function run(results: BenchResults): Promise<Row[]> {
     const median = (name: string, key: 'wall' | 'imports') => percentile(samples.get(name)?.[key] ?? [], 50);
     const bareMs = median(BARE, 'wall');
     const functions: Record<string, LambdaFunctionFigure> = {};
-    for (const b of bundles.slice(1)) {
+    for (const b of bundles.slice(2)) {
       functions[b.name] = {
         entry: functionSpecs[b.name as keyof typeof functionSpecs].entry,
         minifiedBytes: b.minifiedBytes,
@@ -155,6 +163,11 @@ export async function run(results: BenchResults): Promise<Row[]> {
         minifiedBytes: bundles[0]?.minifiedBytes ?? 0,
         coldInitMs: round(bareMs, 1),
         importMs: round(median(BARE, 'imports'), 1),
+      },
+      sdkFloor: {
+        coldInitMs: round(median(SDK_FLOOR, 'wall'), 1),
+        importMs: round(median(SDK_FLOOR, 'imports'), 1),
+        coldInitRatio: round(median(SDK_FLOOR, 'wall') / bareMs, 2),
       },
       functions,
       maxMinifiedBytes: Math.max(...figures.map((f) => f.minifiedBytes)),
@@ -188,6 +201,11 @@ export async function run(results: BenchResults): Promise<Row[]> {
         value: `${section.maxColdInitRatio}×`,
         goal: '≤ 3×',
         met: section.maxColdInitRatio <= MAX_COLD_INIT_RATIO,
+      },
+      {
+        part: 'lambda',
+        figure: 'bare handler + DynamoDB client, vs bare (the SDK floor)',
+        value: `${section.sdkFloor.coldInitRatio}× (${section.sdkFloor.coldInitMs} ms)`,
       },
     );
     return rows;

@@ -36,6 +36,12 @@ export interface LambdaResults {
   readonly bundling: { readonly options: string; readonly external: readonly string[] };
   readonly runs: number;
   readonly bare: { readonly minifiedBytes: number; readonly coldInitMs: number; readonly importMs: number };
+  /** A bare handler that creates a DynamoDB DocumentClient, against the bare handler. */
+  readonly sdkFloor: {
+    readonly coldInitMs: number;
+    readonly importMs: number;
+    readonly coldInitRatio: number;
+  };
   readonly functions: Record<string, LambdaFunctionFigure>;
   readonly maxMinifiedBytes: number;
   readonly maxGzipBytes: number;
