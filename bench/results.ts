@@ -19,6 +19,68 @@ export interface ThroughputFigure {
   readonly ratio: number;
 }
 
+/** One Lambda function's bundle (item 5). */
+export interface LambdaFunctionFigure {
+  readonly entry: string;
+  readonly minifiedBytes: number;
+  readonly gzipBytes: number;
+  /** Median wall time of a fresh `node` from spawn until the bundle is imported. */
+  readonly coldInitMs: number;
+  /** Median time of the `import()` alone, measured inside that process. */
+  readonly importMs: number;
+  /** `coldInitMs` against the bare handler's, same run. */
+  readonly coldInitRatio: number;
+  /** The inputs that weigh most in the bundle (bytes in the output). */
+  readonly topInputs: readonly { input: string; bytes: number }[];
+}
+
+export interface LambdaResults {
+  readonly bundling: { readonly options: string; readonly external: readonly string[] };
+  readonly runs: number;
+  readonly bare: { readonly minifiedBytes: number; readonly coldInitMs: number; readonly importMs: number };
+  /** A bare handler that creates a DynamoDB DocumentClient, against the bare handler. */
+  readonly sdkFloor: {
+    readonly coldInitMs: number;
+    readonly importMs: number;
+    readonly coldInitRatio: number;
+  };
+  readonly functions: Record<string, LambdaFunctionFigure>;
+  readonly maxMinifiedBytes: number;
+  readonly maxGzipBytes: number;
+  readonly maxColdInitRatio: number;
+  /** Functions above 250 KB minified. */
+  readonly overBudget: readonly string[];
+}
+
+/** The local cloud started by `npm start` (item 6). */
+export interface LocalCloudResults {
+  /** Median ms from spawning `node infra/local/start.ts` on an existing data dir to GET /health 200. */
+  readonly startToHealthyMs: number;
+  readonly startSamplesMs: readonly number[];
+  /**
+   * Median CPU seconds (user + system, Node and Java) used by the time /health answered: what the
+   * start costs whatever else runs on the machine, which the wall time is not.
+   */
+  readonly startCpuSeconds: number;
+  /** The machine's 1, 5 and 15 minute load averages at the end (other work sharing the cores). */
+  readonly loadAverage: readonly number[];
+  /** Resident memory in MiB: the Node process, the DynamoDB Local Java child, and both. */
+  readonly idle: { readonly nodeMiB: number; readonly javaMiB: number; readonly totalMiB: number };
+  readonly afterLoad: {
+    readonly nodeMiB: number;
+    readonly javaMiB: number;
+    readonly totalMiB: number;
+    /** The most both held together during the load (sampled every 250 ms). */
+    readonly peakTotalMiB: number;
+  };
+  /** What the load was. */
+  readonly load: string;
+  /** Which process the 400 MiB goal is checked against. */
+  readonly goalAppliesTo: string;
+  /** The command measured: `npm start`'s. */
+  readonly command: string;
+}
+
 export interface BenchResults {
   readonly machine: Record<string, unknown>;
   readonly startedAt: string;
@@ -27,8 +89,8 @@ export interface BenchResults {
   throughput?: Record<string, { c16: ThroughputFigure; c64: ThroughputFigure }>;
   cost?: { lifecycleUsd: number } & Record<string, unknown>;
   scale?: Record<string, unknown>;
-  lambda?: Record<string, unknown>;
-  localCloud?: Record<string, unknown>;
+  lambda?: LambdaResults;
+  localCloud?: LocalCloudResults;
   console?: Record<string, unknown>;
 }
 

@@ -4,7 +4,7 @@
  * Pure: no AWS SDK, no I/O, no environment. A definition describes the stages of a release or an RFC
  * and the transitions between them; `compile.ts` turns it into Amazon States Language.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The longest stage (= state) name Step Functions accepts. */
 export const MAX_STAGE_NAME_LENGTH = 80;

@@ -2,7 +2,7 @@
  * Configuration from the environment, validated once per cold start; a missing variable fails
  * fast with its name in the message.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_EVENT_BUS_NAME } from '#domain/events';
 
 const Env = z.object({

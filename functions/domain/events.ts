@@ -8,7 +8,7 @@
  * what they receive with it. `event-catalogue.ts` lists every definition. Schemas are open (loose
  * objects): fields may be added (DESIGN §5), and EventBridge adds some of its own.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The `source` of every Release Desk event on the bus. */
 export const EVENT_SOURCE = 'release-desk';

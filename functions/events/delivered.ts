@@ -5,7 +5,7 @@
  * (`schemas/catalogue.ts`) and consumers parse what they receive with it, so that a malformed
  * event is refused as a whole — never half applied — with the reason in the error Lambda records.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   EVENT_SOURCE,
   type EventDefinition,

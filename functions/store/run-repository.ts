@@ -4,7 +4,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { type DomainEvent, EVENT_SUBJECT_KINDS, EVENT_TYPES } from '#domain/events';
 import type { IdempotencyRequest, Page } from '#domain/ports';
 import type { RunStore } from '#domain/workflow-run/ports';

@@ -240,6 +240,30 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   try {
     // Task tokens, the signing key and the database live here: private to this user.
     if (options.dataDir) makePrivate(options.dataDir);
+    // Handlers are bound to ports once those exist (below); the services only need the names.
+    let ports: AppPorts | undefined;
+    const currentPorts = () => {
+      if (!ports) throw new Error('local cloud not ready');
+      return ports;
+    };
+    // The functions' modules load (read, compile, run their top level) while DynamoDB Local's JVM
+    // starts on another core, instead of after it: a second or more of `npm start` (issue 14).
+    const loadAll = <T>(entries: readonly (readonly [string, string])[]) =>
+      Promise.all(
+        entries.map(async ([name, entry]) => [name, await loadHandler<T>(entry, currentPorts)] as const),
+      );
+    const loadingTargets = loadAll<LambdaHandler>(
+      (Object.keys(consumerAsyncInvoke) as EventTargetName[]).map((name) => [
+        name,
+        functionSpecs[name].entry,
+      ]),
+    );
+    const loadingHttp = loadAll<HttpLambda>(
+      Object.entries(httpFunctions).map(([name, spec]) => [name, spec.entry]),
+    );
+    // Awaited below; a failure before then (Java missing, say) must not also be an unhandled rejection.
+    loadingTargets.catch(() => {});
+    loadingHttp.catch(() => {});
     const tableName = options.tableName ?? DEFAULT_TABLE_NAME;
     let dynamoEndpoint = options.dynamoEndpoint;
     if (!dynamoEndpoint) {
@@ -254,12 +278,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stops.push(async () => admin.destroy());
     const streamArn = await ensureTable(admin, tableName);
 
-    // Handlers are bound to ports once those exist; the services below only need the names.
-    let ports: AppPorts | undefined;
-    const currentPorts = () => {
-      if (!ports) throw new Error('local cloud not ready');
-      return ports;
-    };
     const wrap = options.wrapFunction ?? ((_name, fn) => fn);
     const recordStage = wrap('record-stage', createRecordStage(currentPorts));
 
@@ -267,12 +285,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // asynchronously as in AWS: their errors are retried and recorded by Lambda's asynchronous
     // invocation, not by the rule.
     const targets = Object.fromEntries(
-      await Promise.all(
-        (Object.keys(consumerAsyncInvoke) as EventTargetName[]).map(async (name) => [
-          name,
-          wrap(name, await loadHandler<LambdaHandler>(functionSpecs[name].entry, currentPorts)),
-        ]),
-      ),
+      (await loadingTargets).map(([name, handler]) => [name, wrap(name as EventTargetName, handler)]),
     ) as Record<EventTargetName, LambdaHandler>;
     const lambda = new LocalAsyncLambda({
       functions: targets,
@@ -394,14 +407,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const startupReconciliation = await reconcile();
     const identity = await localIdentity({ dataDir: options.dataDir, issuer: LOCAL_ISSUER });
     // The API's functions are the stack's: each resource's handler module, found by its declaration.
-    const handlers = Object.fromEntries(
-      await Promise.all(
-        Object.entries(httpFunctions).map(async ([name, spec]) => [
-          name,
-          await loadHandler<HttpLambda>(spec.entry, currentPorts),
-        ]),
-      ),
-    ) as Record<HttpHandlerName, HttpLambda>;
+    const handlers = Object.fromEntries(await loadingHttp) as Record<HttpHandlerName, HttpLambda>;
     const gateway = await startGateway({
       port: options.apiPort ?? 0,
       handlers,

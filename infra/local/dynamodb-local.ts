@@ -120,6 +120,16 @@ function dynamoDbLocalDistribution(): { jar: string; libDir: string } {
 
 /** What the launcher prints on standard output once its connector is bound. */
 const LISTENING = /LoopbackDynamoDbLocal listening on 127\.0\.0\.1:(\d+)/;
+/**
+ * The JVM's options for DynamoDB Local, a short-lived server on a developer's machine (issue 14,
+ * item 6; measured in docs/decisions.md): the client compiler only (C1), since C2 spends the first
+ * seconds compiling on the same two cores the start-up needs; the serial collector, one thread
+ * and no per-core regions; and a small initial heap that grows as the tables do (the default is
+ * 1/64 of the machine's memory, all of it soon resident). No maximum: in-memory tables live in
+ * the heap, so a cap would be a limit on test data.
+ */
+export const JVM_OPTIONS: readonly string[] = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Xms8m'];
+
 /** How Java reports a port it could not bind (java.net.BindException). */
 const BIND_FAILURE = /BindException|Address already in use|Failed to bind/i;
 
@@ -144,6 +154,7 @@ export async function startDynamoDbLocal(
   const dataDir = options.path ? resolvePath(options.path) : undefined;
   if (dataDir) makePrivate(dataDir);
   const javaArgs = [
+    ...JVM_OPTIONS,
     `-Djava.library.path=${libDir}`,
     '-cp',
     [jar, join(libDir, '*')].join(delimiter),

@@ -11,9 +11,12 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { routeTable } from '../../functions/http/route-table.ts';
 import { TABLE_KEYS } from '../../functions/store/table-definition.ts';
+import { esbuildOptions } from '../../infra/constructs/bundling.ts';
+import { PROJECT_ROOT } from '../../infra/constructs/handler-function.ts';
 import { RECORD_STAGE_ARN_PLACEHOLDER, withPartitionPlaceholder } from '../../infra/constructs/workflows.ts';
 import { deployedFunctions, type FunctionName, functionSpecs } from '../../infra/functions.ts';
 import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
@@ -359,6 +362,20 @@ describe('functions', () => {
       expect(code.startsWith("import { createRequire } from 'node:module';")).toBe(true);
       expect(code).toMatch(/export\s*\{[^}]*\bhandler\b/);
       expect(existsSync(join(asset, 'index.mjs.map'))).toBe(true);
+    },
+  );
+
+  it.each([...deployedFunctions])(
+    '%s is the bundle the bench and the bundle-size test build (infra/constructs/bundling.ts)',
+    async (name) => {
+      const key = (propsOf(stack.handlers.get(name)).Code as { S3Key: string }).S3Key;
+      const deployed = readFileSync(join(outdir, `asset.${key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+      const rebuilt = (await build(esbuildOptions(functionSpecs[name].entry, PROJECT_ROOT))).outputFiles?.[0]
+        ?.text;
+      // The same code, but for the line that links the source map (written only by the stack).
+      const code = deployed.replace(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/, '');
+      expect(code.length).toBe(rebuilt?.length);
+      expect(code === rebuilt).toBe(true);
     },
   );
 

@@ -5,7 +5,7 @@
  * as soon as it is declared (test/unit/http/fuzz-routes.test.ts).
  */
 import fc from 'fast-check';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DeclaredRoute } from '../../functions/http/contract/route.ts';
 import type { HttpEvent } from '../../functions/http/edge/handler.ts';
 import { httpEvent } from './http-events.ts';

@@ -3,7 +3,7 @@
  * the workflow run's events for the `change` kind (`../workflow-run/events.ts`), made with the same
  * factories as the release's; the others are the RFC's own.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   changeField,
   countField,

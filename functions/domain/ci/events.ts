@@ -3,7 +3,7 @@
  * (one per new version, whoever made it: a person through the API, or a release's deployment task
  * through apply-ci-updates).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { countField, defineEvent, idField, nullableField, textField } from '../events.ts';
 
 /** How one CI may relate to another (the relation points from the CI that holds it to `ciId`). */

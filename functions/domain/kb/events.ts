@@ -3,7 +3,7 @@
  * each later version. Their data name what changed, never the article's text: a body or a script
  * before and after would not fit an event item (DynamoDB holds at most 400 KB per item).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { changeField, countField, defineEvent, idField, nullableField, textField } from '../events.ts';
 
 /** What an article is: the kinds the source text names (DESIGN §4). */

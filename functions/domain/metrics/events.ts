@@ -3,7 +3,7 @@
  * /releases/{id}/incidents). Its subject is the release, so it is stored in the release's history
  * and the metrics consumer reads it back from there.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { defineEvent, idField, nullableField, textField, timestampField } from '../events.ts';
 
 /** How bad an incident was, in the words urgencies use. */

@@ -15,7 +15,7 @@
  *   its deployment period, like its back-out, so a period's change failure rate stays its own.
  * - **Lead time**: from its creation to its deployment.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DomainEvent } from '../events.ts';
 import { ReleaseCreated, ReleaseStageEntered, ReleaseUpdated } from '../release/events.ts';
 import type { Release } from '../release/release.ts';

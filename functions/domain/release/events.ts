@@ -3,7 +3,7 @@
  * the workflow run's events for the `release` kind (`../workflow-run/events.ts`); the others are
  * the release's own.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   changeField,
   countField,

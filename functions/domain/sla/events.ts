@@ -3,7 +3,7 @@
  * Their data carry the covered CIs and the blackouts as written, so a subscriber can keep its own
  * calendar without reading the SLA back.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { changeField, countField, defineEvent, idField, textField } from '../events.ts';
 
 const slaId = idField('The SLA id (also `detail.subject.id`)');

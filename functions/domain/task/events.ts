@@ -2,7 +2,7 @@
  * The events of the deployment Task aggregate: a release's tasks made ready (about the release,
  * so it is in the release's audit trail), then each task's own moves (about the task).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { countField, defineEvent, idField, nullableField, textField } from '../events.ts';
 
 /** A task's statuses once it is ready (`planned` is the release's, before). */

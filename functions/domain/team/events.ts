@@ -1,7 +1,7 @@
 /**
  * The events of the Team aggregate: `Team Created` and `Team Updated`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { changeField, countField, defineEvent, idField, nullableField, textField } from '../events.ts';
 
 export const TEAM_KINDS = ['release', 'deployment', 'cab'] as const;

@@ -1,7 +1,7 @@
 /**
  * The events of the User aggregate: `User Created` and `User Updated`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PROCESSES } from '../actor.ts';
 import { changeField, countField, defineEvent, idField, nullableField } from '../events.ts';
 

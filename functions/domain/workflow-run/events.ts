@@ -4,7 +4,7 @@
  * `data`. The release's definitions (`../release/events.ts`) are made with them; the generic
  * transition, timeout and reconciliation code builds the same shapes ({@link RunEventBodies}).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { countField, type EventData, idField, nullableField, textField } from '../events.ts';
 
 /** `failed`: the execution ended outside the API (recorded by the reconciler). */

@@ -1,7 +1,7 @@
 /**
  * The events of the Workflow aggregate: `Workflow Published`.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { WorkflowKind } from '#workflows/definition';
 import { countField, defineEvent, textField } from '../events.ts';
 import { stateMachineArnField } from '../workflow-run/events.ts';

@@ -9,7 +9,7 @@
  * Schemas are open: they name every field emitted today but do not forbid others, because fields
  * may be added (DESIGN §5) and EventBridge itself adds `replay-name` to replayed events.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { EVENT_CATALOGUE } from '#domain/event-catalogue';
 import { EVENT_SOURCE, EVENT_TYPES, type EventDefinition, type EventType } from '#domain/events';
 import { deliveredEventSchema } from '../delivered.ts';

@@ -5,7 +5,7 @@
  */
 import { CI_RELATION_TYPES } from '#domain/ci/events';
 import { FREE_WINDOW_LIMITS, parseSpan } from '#domain/sla/conflicts';
-import { z } from './common.ts';
+import * as z from './zod.ts';
 
 export const BlackoutWindowView = z
   .object({

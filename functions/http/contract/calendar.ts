@@ -10,8 +10,9 @@ import { MAX_PLANNED_WINDOW_DAYS } from '#domain/planned-window';
 import { RELEASE_STATUSES, RELEASE_TYPES } from '#domain/release/release';
 import { RUN_STATUSES } from '#domain/workflow-run/run';
 import { BlackoutConflictView } from './blackouts.ts';
-import { idOf, Timestamp, z } from './common.ts';
+import { idOf, Timestamp } from './common.ts';
 import { type AlternativeRepresentation, formatQuery, resource, route } from './route.ts';
+import * as z from './zod.ts';
 
 /** The media type of the feed. */
 export const ICALENDAR = 'text/calendar';

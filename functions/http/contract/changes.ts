@@ -7,9 +7,10 @@ import { changeAccess } from '#domain/change/service';
 import { plannedWindowProblem } from '#domain/planned-window';
 import { RUN_STATUSES } from '#domain/workflow-run/run';
 import { BlackoutConflictView, NextWindowsQuery, NextWindowsView } from './blackouts.ts';
-import { ExpectedVersion, Id, idOf, PageQuery, pageOf, StageNameQuery, Timestamp, z } from './common.ts';
-import { ExecutionViewSchema, HistoryPage } from './releases.ts';
+import { ExpectedVersion, Id, idOf, PageQuery, pageOf, StageNameQuery, Timestamp } from './common.ts';
 import { resource, route } from './route.ts';
+import { ExecutionViewSchema, HistoryPage } from './workflow-run.ts';
+import * as z from './zod.ts';
 
 const Title = z.string().trim().min(1).max(200);
 const Description = z.string().max(10_000);

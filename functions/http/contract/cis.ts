@@ -5,8 +5,9 @@
 import { attributeMapFaults } from '#domain/attribute-value';
 import { CI_RELATION_TYPES, CI_STATUSES, MAX_CI_RELATIONS } from '#domain/ci/ci';
 import { ciAccess, IMPACT_LIMITS } from '#domain/ci/service';
-import { AttributeValues, ExpectedVersion, Id, idOf, PageQuery, pageOf, Timestamp, z } from './common.ts';
+import { AttributeValues, ExpectedVersion, Id, idOf, PageQuery, pageOf, Timestamp } from './common.ts';
 import { resource, route } from './route.ts';
+import * as z from './zod.ts';
 
 const CiType = z
   .string()

@@ -1,17 +1,8 @@
 /**
  * Schemas shared by every resource: ids, paging, timestamps, problems.
  */
-import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
-import { z } from 'zod';
 import { ATTRIBUTE_LIMITS, attributeMapFaults } from '#domain/attribute-value';
-import { humanMessage } from './messages.ts';
-
-extendZodWithOpenApi(z);
-// Every validation message is written for a person ("is required", "must be one of …"), not in
-// the validator's own words; a schema's own message still wins.
-z.config({ customError: humanMessage });
-
-export { z };
+import * as z from './zod.ts';
 
 /** What every id that reaches a table key looks like (path parameters, bodies, token subjects). */
 export const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -126,3 +117,14 @@ export const ExpectedVersion = z
   .int()
   .min(1)
   .openapi({ description: 'The version the change is based on.' });
+
+/** Each id once: a list of links, not a multiset (the store keeps one link item per linked id). */
+export function noRepeats(ids: readonly string[], ctx: z.core.$RefinementCtx): void {
+  ids.forEach((id, i) => {
+    const first = ids.indexOf(id);
+    if (first !== i) ctx.addIssue({ code: 'custom', path: [i], message: `repeats the id of item ${first}` });
+  });
+}
+
+/** A release's path parameters (the releases and metrics resources). */
+export const ReleaseParams = z.object({ id: Id.openapi({ example: 'rel_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC' }) });

@@ -5,9 +5,9 @@
  */
 import { ARTICLE_KINDS, SCRIPT_KIND } from '#domain/kb/article';
 import { kbAccess } from '#domain/kb/service';
-import { ExpectedVersion, Id, idOf, PageQuery, pageOf, z } from './common.ts';
-import { noRepeats } from './releases.ts';
+import { ExpectedVersion, Id, idOf, noRepeats, PageQuery, pageOf } from './common.ts';
 import { resource, route } from './route.ts';
+import * as z from './zod.ts';
 
 /**
  * At most this many links of each kind: a new version writes its state, its version, its event

@@ -9,9 +9,9 @@ import { ValidationError } from '#domain/errors';
 import { INCIDENT_SEVERITIES } from '#domain/metrics/incident';
 import { GRANULARITIES } from '#domain/metrics/periods';
 import { METRICS_LIMITS, metricsAccess, metricsRange } from '#domain/metrics/service';
-import { ID_PATTERN, idOf, Timestamp, z } from './common.ts';
-import { ReleaseParams } from './releases.ts';
+import { ID_PATTERN, idOf, ReleaseParams, Timestamp } from './common.ts';
 import { resource, route } from './route.ts';
+import * as z from './zod.ts';
 
 export const AttributeIncidentBody = z
   .object({

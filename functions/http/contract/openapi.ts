@@ -4,9 +4,10 @@
  * declares, so the published contract cannot drift from what is served.
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
-import { Problem, z } from './common.ts';
+import { Problem } from './common.ts';
 import { declaredRoutes } from './index.ts';
 import { type DeclaredRoute, JSON_MEDIA_TYPE, problemStatuses } from './route.ts';
+import * as z from './zod.ts';
 
 export const PROBLEM_TITLES: Readonly<Record<number, string>> = {
   400: 'Bad request: a field, the query, a header or the cursor is not valid (`errors[]` names each)',

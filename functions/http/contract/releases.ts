@@ -13,13 +13,16 @@ import {
   ExpectedVersion,
   Id,
   idOf,
+  noRepeats,
   PageQuery,
   pageOf,
+  ReleaseParams,
   StageNameQuery,
   Timestamp,
-  z,
 } from './common.ts';
 import { resource, route } from './route.ts';
+import { ExecutionViewSchema, HistoryPage } from './workflow-run.ts';
+import * as z from './zod.ts';
 
 export const CiUpdateInput = z
   .object({
@@ -71,14 +74,6 @@ export const EditedTaskInput = z
   })
   .strict()
   .superRefine(ciUpdatesOnOwnCis);
-
-/** Each id once: a list of links, not a multiset (the store keeps one link item per RFC). */
-export function noRepeats(ids: readonly string[], ctx: z.core.$RefinementCtx): void {
-  ids.forEach((id, i) => {
-    const first = ids.indexOf(id);
-    if (first !== i) ctx.addIssue({ code: 'custom', path: [i], message: `repeats the id of item ${first}` });
-  });
-}
 
 const ChangeIds = z.array(idOf('chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC')).max(100).superRefine(noRepeats).openapi({
   description: 'RFCs the release implements, each once; each must exist (422 listing those that do not).',
@@ -362,7 +357,6 @@ export const ReleaseView = z
   .openapi('Release');
 
 export const ReleasePage = pageOf(ReleaseView).openapi('ReleasePage');
-export const ReleaseParams = z.object({ id: Id.openapi({ example: 'rel_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC' }) });
 
 export const ReleaseListQuery = PageQuery.extend({
   status: z.enum(RELEASE_STATUSES).optional(),
@@ -440,39 +434,6 @@ export const BackoutResult = ReleaseView.extend({
     .array(z.object({ ciId: z.string(), version: z.number().int() }))
     .openapi({ description: 'The CI versions written, restoring the values from before the release.' }),
 }).openapi('BackoutResult');
-
-export const HistoryEntry = z
-  .object({
-    id: z.string(),
-    type: z.string(),
-    occurredAt: z.string(),
-    actor: z.string(),
-    from: z.string().optional(),
-    to: z.string().optional(),
-    reason: z.string().optional(),
-    data: z.record(z.string(), z.unknown()),
-  })
-  .openapi('HistoryEntry');
-
-export const HistoryPage = pageOf(HistoryEntry).openapi('HistoryPage');
-
-export const ExecutionViewSchema = z
-  .object({
-    executionArn: z.string(),
-    status: z.string(),
-    startDate: z.string().nullable(),
-    stopDate: z.string().nullable(),
-    currentState: z.string().nullable(),
-    events: z.array(
-      z.object({
-        id: z.number(),
-        type: z.string(),
-        timestamp: z.string().nullable(),
-        state: z.string().optional(),
-      }),
-    ),
-  })
-  .openapi('Execution');
 
 const releaseDescription =
   "Reads are open to every holder of a process (change, release or deployment): change managers, CAB members and technicians follow releases of every team. Writes are for release managers of the release's team (or administrators).";

@@ -7,7 +7,7 @@
 import type { FunctionAccess, FunctionSpec } from '#app/function-access';
 import type { ReadAheadKind } from '#app/request-scope';
 import type { Access } from '#domain/actor';
-import { z } from './common.ts';
+import * as z from './zod.ts';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

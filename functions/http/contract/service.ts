@@ -1,8 +1,9 @@
 /**
  * The service's own public routes: liveness and the contract itself.
  */
-import { z } from './common.ts';
+
 import { resource, route } from './route.ts';
+import * as z from './zod.ts';
 
 export const HealthView = z.object({ status: z.literal('ok'), service: z.string() }).openapi('Health');
 

@@ -7,9 +7,9 @@
 import { BLACKOUT_LIMITS, MAX_SLA_CIS, slaAccess } from '#domain/sla/service';
 import { type Blackout, blackoutProblems } from '#domain/sla/sla';
 import { BlackoutWindowView } from './blackouts.ts';
-import { ExpectedVersion, Id, idOf, PageQuery, pageOf, Timestamp, z } from './common.ts';
-import { noRepeats } from './releases.ts';
+import { ExpectedVersion, Id, idOf, noRepeats, PageQuery, pageOf, Timestamp } from './common.ts';
 import { resource, route } from './route.ts';
+import * as z from './zod.ts';
 
 /** At most this many blackout periods per SLA (each expands on every read of its windows). */
 export const MAX_SLA_BLACKOUTS = 50;

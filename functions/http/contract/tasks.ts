@@ -6,8 +6,9 @@
 
 import { taskAccess } from '#domain/task/service';
 import { TASK_STATUSES } from '#domain/task/task';
-import { ExpectedVersion, Id, idOf, PageQuery, pageOf, z } from './common.ts';
+import { ExpectedVersion, Id, idOf, PageQuery, pageOf } from './common.ts';
 import { resource, route } from './route.ts';
+import * as z from './zod.ts';
 
 export const TaskView = z
   .object({

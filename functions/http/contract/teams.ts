@@ -14,8 +14,9 @@ import {
   MAX_WORK_GROUPS,
   TEAM_KINDS,
 } from '#domain/team/team';
-import { ExpectedVersion, Id, idOf, PageQuery, pageOf, z } from './common.ts';
+import { ExpectedVersion, Id, idOf, PageQuery, pageOf } from './common.ts';
 import { resource, route } from './route.ts';
+import * as z from './zod.ts';
 
 const TeamName = z.string().trim().min(1).max(100);
 const Description = z.string().max(2000);

@@ -5,8 +5,9 @@
 
 import { PROCESSES } from '#domain/actor';
 import { userAccess } from '#domain/user/service';
-import { ExpectedVersion, Id, idOf, PageQuery, pageOf, z } from './common.ts';
+import { ExpectedVersion, Id, idOf, PageQuery, pageOf } from './common.ts';
 import { resource, route } from './route.ts';
+import * as z from './zod.ts';
 
 const Processes = z
   .array(z.enum(PROCESSES))

@@ -6,8 +6,9 @@
  */
 import { WORKFLOW_ID_PATTERN, workflowAccess } from '#domain/workflow/service';
 import { WorkflowDefinition, WorkflowKind } from '#workflows/definition';
-import { ExpectedVersion, PageQuery, pageOf, z } from './common.ts';
+import { ExpectedVersion, PageQuery, pageOf } from './common.ts';
 import { resource, route } from './route.ts';
+import * as z from './zod.ts';
 
 export const WorkflowId = z
   .string()

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ReadAhead } from '#app/request-scope';
 import { type Actor, authorize } from '#domain/actor';
 import { ForbiddenError, ValidationError } from '#domain/errors';

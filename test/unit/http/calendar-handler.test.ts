@@ -10,8 +10,8 @@ import type { Calendar, ReleaseEntry } from '../../../functions/domain/calendar/
 import type { Release } from '../../../functions/domain/release/release.ts';
 import { createSla } from '../../../functions/domain/sla/service.ts';
 import { createHandler } from '../../../functions/http/calendar.ts';
-import { z } from '../../../functions/http/contract/common.ts';
 import { resource, route } from '../../../functions/http/contract/route.ts';
+import * as z from '../../../functions/http/contract/zod.ts';
 import { httpHandler, representation } from '../../../functions/http/edge/handler.ts';
 import { preferredMediaType } from '../../../functions/http/edge/middlewares.ts';
 import { actor, changeFixture, ciFixture, inMemoryPorts } from '../../support/fakes.ts';

@@ -4,7 +4,7 @@
  */
 import type middy from '@middy/core';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Actor } from '../../../functions/domain/actor.ts';
 import { ForbiddenError, GateFailedError, ValidationError } from '../../../functions/domain/errors.ts';
 import { type RouteDeclaration, resource, route } from '../../../functions/http/contract/route.ts';
