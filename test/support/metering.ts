@@ -1,0 +1,290 @@
+/**
+ * A meter of every AWS call the local cloud's functions make, and of every function invocation,
+ * for the cost bench (`bench/cost.ts`) and the cost regression guard (`test/e2e/cost-guard.test.ts`).
+ *
+ * Each call is attributed to the function invocation it was made in (an AsyncLocalStorage scope
+ * opened by {@link Meter.wrapFunction}, which the local cloud's `wrapFunction` option applies to
+ * every function: the HTTP handlers, record-stage, the rule targets and the outbox relay), so a
+ * request's own calls are told apart from the background work it sets off.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { performance } from 'node:perf_hooks';
+
+/** One AWS SDK call a function made, with the capacity DynamoDB says it consumed. */
+export interface MeteredCall {
+  readonly service: 'dynamodb' | 'sfn' | 'events';
+  readonly command: string;
+  readonly readUnits: number;
+  readonly writeUnits: number;
+  /** Entries of a PutEvents. */
+  readonly entries: number;
+  /** Of a PutEvents: the 64 KB chunks EventBridge bills its entries as (one per entry up to 64 KB). */
+  readonly eventChunks?: number;
+  /** Of DynamoDB writes: the units its GSIs took (included in `writeUnits`). */
+  readonly indexWriteUnits?: number;
+  /**
+   * Of DynamoDB writes: what the call would take with every item at most 1 KB and no index:
+   * 2 per item of a transaction (ConditionChecks included), 1 per item otherwise — the design's
+   * floor for the same writes.
+   */
+  readonly floorWriteUnits?: number;
+  /** The function whose invocation made the call; absent outside any (set-up, the reconciler at start). */
+  readonly origin?: string;
+  /** The error's name when the call failed (its units are then unknown to the caller: 0 here). */
+  readonly error?: string;
+}
+
+/** One invocation of a local function, timed. */
+export interface MeteredInvocation {
+  readonly fn: string;
+  readonly ms: number;
+  /**
+   * For the outbox relay: the stream records of the batch that are outbox items (inserted events).
+   * The stack's event source mapping filters on them (infra/constructs/outbox-relay.ts), so a batch
+   * without any would not invoke the function in AWS.
+   */
+  readonly outboxRecords?: number;
+}
+
+const CAPACITY_COMMANDS = new Set([
+  'GetItemCommand',
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'QueryCommand',
+  'ScanCommand',
+  'BatchGetItemCommand',
+  'BatchWriteItemCommand',
+  'TransactGetItemsCommand',
+  'TransactWriteItemsCommand',
+]);
+
+const READ_COMMANDS = /^(Get|Query|Scan|BatchGet|TransactGet)/;
+
+const WRITE_COMMANDS = new Set([
+  'PutItemCommand',
+  'UpdateItemCommand',
+  'DeleteItemCommand',
+  'BatchWriteItemCommand',
+  'TransactWriteItemsCommand',
+]);
+
+interface Capacity {
+  CapacityUnits?: number;
+  ReadCapacityUnits?: number;
+  WriteCapacityUnits?: number;
+  GlobalSecondaryIndexes?: Record<string, { CapacityUnits?: number }>;
+}
+
+/** EventBridge bills each PutEvents entry per 64 KB chunk of its payload. */
+function eventChunks(entries: unknown): number {
+  if (!Array.isArray(entries)) return 0;
+  return entries.reduce((n: number, e: { Detail?: string; DetailType?: string; Source?: string }) => {
+    const bytes = Buffer.byteLength(`${e.Detail ?? ''}${e.DetailType ?? ''}${e.Source ?? ''}`, 'utf8');
+    return n + Math.max(1, Math.ceil(bytes / 65_536));
+  }, 0);
+}
+
+function floorWriteUnits(command: string, input: Record<string, unknown>): number {
+  if (command === 'TransactWriteItemsCommand') {
+    return 2 * (Array.isArray(input.TransactItems) ? input.TransactItems.length : 0);
+  }
+  if (command === 'BatchWriteItemCommand') {
+    return Object.values((input.RequestItems ?? {}) as Record<string, unknown[]>).reduce(
+      (n, requests) => n + requests.length,
+      0,
+    );
+  }
+  return 1;
+}
+
+interface StreamRecordLike {
+  eventName?: string;
+  dynamodb?: { NewImage?: { entity?: { S?: string } } };
+}
+
+/** The middleware stack of an AWS SDK v3 client (or a DynamoDB document client, which shares its client's). */
+export interface MeterableClient {
+  middlewareStack: {
+    add: (mw: unknown, options: { step: 'initialize'; name: string; override?: boolean }) => void;
+  };
+}
+
+/**
+ * Records every call a client makes. On DynamoDB it asks each call for its consumed capacity
+ * (`ReturnConsumedCapacity: TOTAL`, which costs nothing) and reads it from the answer: a read
+ * command's units are read units, a write command's write units (a transaction's, as DynamoDB
+ * reports them, already doubled).
+ */
+export class Meter {
+  readonly calls: MeteredCall[] = [];
+  readonly invocations: MeteredInvocation[] = [];
+  readonly #scope = new AsyncLocalStorage<string>();
+
+  attach(service: MeteredCall['service'], client: MeterableClient): void {
+    const record = (entry: MeteredCall) => this.calls.push(entry);
+    const scope = this.#scope;
+    client.middlewareStack.add(
+      (
+        next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>,
+        context: { commandName?: string },
+      ) =>
+        async (args: { input: Record<string, unknown> }) => {
+          const command = String(context.commandName ?? 'unknown');
+          const origin = scope.getStore();
+          if (service === 'dynamodb' && CAPACITY_COMMANDS.has(command)) {
+            // With the table's and each index's share (the sum is the same as with TOTAL).
+            args.input.ReturnConsumedCapacity = 'INDEXES';
+          }
+          const entries = Array.isArray(args.input.Entries) ? args.input.Entries.length : 0;
+          const extra = {
+            ...(service === 'events' ? { eventChunks: eventChunks(args.input.Entries) } : {}),
+            ...(service === 'dynamodb' && WRITE_COMMANDS.has(command)
+              ? { floorWriteUnits: floorWriteUnits(command, args.input) }
+              : {}),
+          };
+          let result: { output: Record<string, unknown> };
+          try {
+            result = await next(args);
+          } catch (error) {
+            // A refused conditional write or cancelled transaction still costs in AWS (at least one
+            // unit per item); DynamoDB reports none with the error, so it is recorded as a failed call.
+            record({
+              service,
+              command,
+              readUnits: 0,
+              writeUnits: 0,
+              entries,
+              ...extra,
+              ...(origin ? { origin } : {}),
+              error: (error as Error).name,
+            });
+            throw error;
+          }
+          let read = 0;
+          let write = 0;
+          let index = 0;
+          if (service === 'dynamodb') {
+            const consumed = result.output.ConsumedCapacity as Capacity | Capacity[] | undefined;
+            for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
+              const units = c.CapacityUnits ?? 0;
+              const indexes = Object.values(c.GlobalSecondaryIndexes ?? {}).reduce(
+                (n, i) => n + (i.CapacityUnits ?? 0),
+                0,
+              );
+              if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
+                read += c.ReadCapacityUnits ?? 0;
+                write += c.WriteCapacityUnits ?? 0;
+              } else if (READ_COMMANDS.test(command)) read += units;
+              else {
+                write += units;
+                index += indexes;
+              }
+            }
+          }
+          record({
+            service,
+            command,
+            readUnits: read,
+            writeUnits: write,
+            entries,
+            ...extra,
+            ...(service === 'dynamodb' && WRITE_COMMANDS.has(command) ? { indexWriteUnits: index } : {}),
+            ...(origin ? { origin } : {}),
+          });
+          return result;
+        },
+      { step: 'initialize', name: `meter-${service}`, override: true },
+    );
+  }
+
+  /**
+   * For the local cloud's `wrapFunction` option: times each invocation of every local function and
+   * attributes the calls made within it to the function.
+   */
+  readonly wrapFunction = <T>(name: string, fn: (payload: T) => Promise<unknown>) => {
+    return async (payload: T): Promise<unknown> => {
+      const t0 = performance.now();
+      try {
+        return await this.#scope.run(name, () => fn(payload));
+      } finally {
+        const ms = performance.now() - t0;
+        const records = (payload as { Records?: StreamRecordLike[] } | undefined)?.Records;
+        this.invocations.push(
+          name === 'outbox-relay' && Array.isArray(records)
+            ? {
+                fn: name,
+                ms,
+                outboxRecords: records.filter(
+                  (r) => r.eventName === 'INSERT' && r.dynamodb?.NewImage?.entity?.S === 'event',
+                ).length,
+              }
+            : { fn: name, ms },
+        );
+      }
+    };
+  };
+
+  /** A bookmark: what is recorded from now on is {@link since} it. */
+  mark(): { calls: number; invocations: number } {
+    return { calls: this.calls.length, invocations: this.invocations.length };
+  }
+
+  since(mark: { calls: number; invocations: number }) {
+    return { calls: this.calls.slice(mark.calls), invocations: this.invocations.slice(mark.invocations) };
+  }
+
+  /** The calls made while `run` ran (run nothing else meanwhile to attribute them to it). */
+  async during<T>(run: () => Promise<T>): Promise<{ result: T; calls: MeteredCall[] }> {
+    const from = this.calls.length;
+    const result = await run();
+    return { result, calls: this.calls.slice(from) };
+  }
+}
+
+const round = (n: number, digits = 3) => +n.toFixed(digits);
+
+/** Counts of metered calls by `service:command`, with the units summed. */
+export function tally(calls: readonly MeteredCall[]) {
+  const byCommand: Record<string, number> = {};
+  let readUnits = 0;
+  let writeUnits = 0;
+  let eventEntries = 0;
+  let eventChunks = 0;
+  let indexWriteUnits = 0;
+  let floorWriteUnits = 0;
+  let failed = 0;
+  for (const c of calls) {
+    byCommand[`${c.service}:${c.command}`] = (byCommand[`${c.service}:${c.command}`] ?? 0) + 1;
+    readUnits += c.readUnits;
+    writeUnits += c.writeUnits;
+    eventEntries += c.entries;
+    eventChunks += c.eventChunks ?? 0;
+    indexWriteUnits += c.indexWriteUnits ?? 0;
+    floorWriteUnits += c.floorWriteUnits ?? 0;
+    if (c.error) failed++;
+  }
+  return {
+    byCommand,
+    readUnits: round(readUnits),
+    writeUnits: round(writeUnits),
+    indexWriteUnits: round(indexWriteUnits),
+    floorWriteUnits,
+    eventEntries,
+    eventChunks,
+    failed,
+  };
+}
+
+/**
+ * Settles the cloud until nothing more happens: a consumer's writes (e.g. the CI versions
+ * apply-ci-updates commits) put new events in the stream after the relay had drained it.
+ */
+export async function settleAll(cloud: { settle(): Promise<void> }, meter: Meter): Promise<void> {
+  for (let i = 0; i < 20; i++) {
+    const mark = meter.mark();
+    await cloud.settle();
+    const { calls, invocations } = meter.since(mark);
+    if (calls.length === 0 && invocations.length === 0) return;
+  }
+}
