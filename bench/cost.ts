@@ -13,7 +13,12 @@ import { executionArnOf } from '../functions/adapters/sfn/execution-view.ts';
 import { httpFunctions } from '../functions/http/contract/index.ts';
 import { functionSpecs } from '../infra/functions.ts';
 import { createCis, runLifecycle, seedCabMember } from '../test/support/lifecycle.ts';
-import { type MeteredCall, type MeteredInvocation, settleAll } from '../test/support/metering.ts';
+import {
+  type MeteredCall,
+  type MeteredInvocation,
+  settleAll,
+  stateTransitions,
+} from '../test/support/metering.ts';
 import type { BenchResults, CostCount, CostPrice, CostResults, Row } from './results.ts';
 import { round, startBench, tally } from './support.ts';
 
@@ -80,16 +85,6 @@ export const PRICES = {
 } as const satisfies Record<string, CostPrice>;
 
 const HTTP_FUNCTIONS = new Set(Object.keys(httpFunctions));
-
-/** A state transition, as Step Functions bills it: each state entered, and each retry of a task. */
-export function stateTransitions(events: readonly HistoryEvent[]): number {
-  const entered = events.filter((e) => e.type?.endsWith('StateEntered')).length;
-  const taskStates = events.filter((e) => e.type === 'TaskStateEntered').length;
-  const scheduled = events.filter(
-    (e) => e.type === 'TaskScheduled' || e.type === 'LambdaFunctionScheduled',
-  ).length;
-  return entered + Math.max(0, scheduled - taskStates);
-}
 
 async function historyOf(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
   const events: HistoryEvent[] = [];

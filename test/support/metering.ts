@@ -30,6 +30,8 @@ export interface MeteredCall {
   readonly floorWriteUnits?: number;
   /** The function whose invocation made the call; absent outside any (set-up, the reconciler at start). */
   readonly origin?: string;
+  /** Of a GetItem: the sort key it read (e.g. `#WAIT`, the item a signal polls). */
+  readonly sortKey?: string;
   /** The error's name when the call failed (its units are then unknown to the caller: 0 here). */
   readonly error?: string;
 }
@@ -137,7 +139,9 @@ export class Meter {
             args.input.ReturnConsumedCapacity = 'INDEXES';
           }
           const entries = Array.isArray(args.input.Entries) ? args.input.Entries.length : 0;
+          const key = args.input.Key as { sk?: unknown } | undefined;
           const extra = {
+            ...(command === 'GetItemCommand' && typeof key?.sk === 'string' ? { sortKey: key.sk } : {}),
             ...(service === 'events' ? { eventChunks: eventChunks(args.input.Entries) } : {}),
             ...(service === 'dynamodb' && WRITE_COMMANDS.has(command)
               ? { floorWriteUnits: floorWriteUnits(command, args.input) }
@@ -287,4 +291,17 @@ export async function settleAll(cloud: { settle(): Promise<void> }, meter: Meter
     const { calls, invocations } = meter.since(mark);
     if (calls.length === 0 && invocations.length === 0) return;
   }
+}
+
+/**
+ * The state transitions Step Functions bills (Standard) for an execution, from its history: one
+ * per state entered, and one per retry of a task.
+ */
+export function stateTransitions(events: readonly { type?: string | undefined }[]): number {
+  const entered = events.filter((e) => e.type?.endsWith('StateEntered')).length;
+  const taskStates = events.filter((e) => e.type === 'TaskStateEntered').length;
+  const scheduled = events.filter(
+    (e) => e.type === 'TaskScheduled' || e.type === 'LambdaFunctionScheduled',
+  ).length;
+  return entered + Math.max(0, scheduled - taskStates);
 }
