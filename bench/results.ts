@@ -38,6 +38,8 @@ export interface CostCount {
 /** The cost part (item 3): one release lifecycle counted in AWS terms and priced. */
 export interface CostResults {
   readonly lifecycleUsd: number;
+  /** The lifecycle priced at every count's design minimum: the floor the goal is measured against. */
+  readonly minimumUsd: number;
   readonly goalUsd: number;
   readonly met: boolean;
   readonly shape: Record<string, unknown>;

@@ -28,6 +28,12 @@ export interface MeteredCall {
    * floor for the same writes.
    */
   readonly floorWriteUnits?: number;
+  /**
+   * Of DynamoDB writes: the table's share as AWS bills it, item by item (each written item's size
+   * rounded up to 1 KB, ×2 in a transaction). DynamoDB Local reports a transaction's table units
+   * on the items' summed size instead, fewer than AWS bills when they are many small items.
+   */
+  readonly awsTableWriteUnits?: number;
   /** The function whose invocation made the call; absent outside any (set-up, the reconciler at start). */
   readonly origin?: string;
   /** Of a GetItem: the sort key it read (e.g. `#WAIT`, the item a signal polls). */
@@ -87,6 +93,52 @@ function eventChunks(entries: unknown): number {
   }, 0);
 }
 
+/**
+ * An item's size as DynamoDB counts it (Developer Guide, "Item sizes and formats"): each
+ * attribute's name plus its value — a string's UTF-8 bytes, a number's (significant digits / 2) + 1,
+ * 1 byte for a boolean or null, 3 bytes plus 1 per element for a map or list, plus their contents.
+ * Document-client input (plain JavaScript values), as the store writes it.
+ */
+export function itemSize(item: Record<string, unknown>): number {
+  const valueSize = (v: unknown): number => {
+    if (v === null || v === undefined || typeof v === 'boolean') return 1;
+    if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
+    if (typeof v === 'number' || typeof v === 'bigint') {
+      const digits = String(v).replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+      return Math.ceil(Math.max(1, digits.length) / 2) + 1;
+    }
+    if (Array.isArray(v)) return 3 + v.reduce((n: number, e) => n + 1 + valueSize(e), 0);
+    if (v instanceof Set) return [...v].reduce((n: number, e) => n + valueSize(e), 0);
+    if (typeof v === 'object') {
+      return (
+        3 +
+        Object.entries(v as Record<string, unknown>)
+          .filter(([, e]) => e !== undefined)
+          .reduce((n, [k, e]) => n + 1 + Buffer.byteLength(k, 'utf8') + valueSize(e), 0)
+      );
+    }
+    return 0;
+  };
+  return Object.entries(item)
+    .filter(([, v]) => v !== undefined)
+    .reduce((n, [k, v]) => n + Buffer.byteLength(k, 'utf8') + valueSize(v), 0);
+}
+
+const kilobytes = (item: unknown) =>
+  item && typeof item === 'object'
+    ? Math.max(1, Math.ceil(itemSize(item as Record<string, unknown>) / 1024))
+    : 1;
+
+function awsTableWriteUnits(command: string, input: Record<string, unknown>): number {
+  if (command === 'TransactWriteItemsCommand') {
+    const items = (input.TransactItems ?? []) as { Put?: { Item?: unknown } }[];
+    // An update, delete or condition check is counted at 1 KB (the stored item is not known here).
+    return items.reduce((n, t) => n + 2 * kilobytes(t.Put?.Item), 0);
+  }
+  if (command === 'PutItemCommand') return kilobytes(input.Item);
+  return floorWriteUnits(command, input);
+}
+
 function floorWriteUnits(command: string, input: Record<string, unknown>): number {
   if (command === 'TransactWriteItemsCommand') {
     return 2 * (Array.isArray(input.TransactItems) ? input.TransactItems.length : 0);
@@ -144,7 +196,10 @@ export class Meter {
             ...(command === 'GetItemCommand' && typeof key?.sk === 'string' ? { sortKey: key.sk } : {}),
             ...(service === 'events' ? { eventChunks: eventChunks(args.input.Entries) } : {}),
             ...(service === 'dynamodb' && WRITE_COMMANDS.has(command)
-              ? { floorWriteUnits: floorWriteUnits(command, args.input) }
+              ? {
+                  floorWriteUnits: floorWriteUnits(command, args.input),
+                  awsTableWriteUnits: awsTableWriteUnits(command, args.input),
+                }
               : {}),
           };
           let result: { output: Record<string, unknown> };
@@ -257,6 +312,7 @@ export function tally(calls: readonly MeteredCall[]) {
   let eventChunks = 0;
   let indexWriteUnits = 0;
   let floorWriteUnits = 0;
+  let awsWriteUnits = 0;
   let failed = 0;
   for (const c of calls) {
     byCommand[`${c.service}:${c.command}`] = (byCommand[`${c.service}:${c.command}`] ?? 0) + 1;
@@ -266,6 +322,8 @@ export function tally(calls: readonly MeteredCall[]) {
     eventChunks += c.eventChunks ?? 0;
     indexWriteUnits += c.indexWriteUnits ?? 0;
     floorWriteUnits += c.floorWriteUnits ?? 0;
+    awsWriteUnits +=
+      c.awsTableWriteUnits === undefined ? c.writeUnits : c.awsTableWriteUnits + (c.indexWriteUnits ?? 0);
     if (c.error) failed++;
   }
   return {
@@ -274,6 +332,7 @@ export function tally(calls: readonly MeteredCall[]) {
     writeUnits: round(writeUnits),
     indexWriteUnits: round(indexWriteUnits),
     floorWriteUnits,
+    awsWriteUnits: round(awsWriteUnits),
     eventEntries,
     eventChunks,
     failed,
