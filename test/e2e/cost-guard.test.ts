@@ -283,6 +283,31 @@ function costOf(calls: readonly MeteredCall[], invocations: readonly MeteredInvo
   };
 }
 
+/** The measured costs as the source of EXPECTED, one row per operation and function. */
+function asTable(costs: Record<string, Cost>): string {
+  const q = (s: string) => `'${s.replaceAll("'", "\\'")}'`;
+  const calls = (c: Record<string, number>) =>
+    `{ ${Object.entries(c)
+      .map(([k, v]) => `${q(k)}: ${v}`)
+      .join(', ')} }`;
+  const row = (w: Work) => `calls: ${calls(w.calls)}, readUnits: ${w.readUnits}, writeUnits: ${w.writeUnits}`;
+  const lines = ['const EXPECTED: Record<string, Cost> = {'];
+  for (const [op, c] of Object.entries(costs)) {
+    lines.push(`  ${q(op)}: {`, `    request: { ${row(c.request)} },`);
+    const background = Object.entries(c.background);
+    if (background.length === 0) lines.push('    background: {},');
+    else {
+      lines.push('    background: {');
+      for (const [fn, w] of background)
+        lines.push(`      ${q(fn)}: { invocations: ${w.invocations}, ${row(w)} },`);
+      lines.push('    },');
+    }
+    lines.push(`    events: ${c.events},`, '  },');
+  }
+  lines.push('};');
+  return lines.join('\n');
+}
+
 async function measure<T>(name: string, run: () => Promise<T>): Promise<T> {
   await settleAll(t.cloud, meter);
   const mark = meter.mark();
@@ -397,9 +422,7 @@ describe('what each operation costs, counted', () => {
       (op) => JSON.stringify(EXPECTED[op]) !== JSON.stringify(measured[op]),
     );
     if (mismatched.length > 0) {
-      console.log(
-        `Measured costs (paste into EXPECTED if the change is meant):\n${JSON.stringify(measured, null, 2)}`,
-      );
+      console.log(`Measured costs (paste over EXPECTED if the change is meant):\n${asTable(measured)}`);
     }
     for (const op of Object.keys({ ...EXPECTED, ...measured }))
       expect(measured[op], op).toEqual(EXPECTED[op]);
