@@ -40,6 +40,8 @@ export interface CostResults {
   readonly lifecycleUsd: number;
   /** The lifecycle priced at every count's design minimum: the floor the goal is measured against. */
   readonly minimumUsd: number;
+  /** Every run's total (the section is the median run's). */
+  readonly runsUsd?: readonly number[];
   readonly goalUsd: number;
   readonly met: boolean;
   readonly shape: Record<string, unknown>;

@@ -34,6 +34,12 @@ export interface MeteredCall {
    * on the items' summed size instead, fewer than AWS bills when they are many small items.
    */
   readonly awsTableWriteUnits?: number;
+  /**
+   * Of DynamoDB reads: the least AWS bills for the call whatever it finds — 0.5 unit a key or
+   * Query eventually consistent, 1 strongly consistent, 2 a transactional read. DynamoDB Local
+   * reports 0 for a read that finds nothing.
+   */
+  readonly minimumReadUnits?: number;
   /** The function whose invocation made the call; absent outside any (set-up, the reconciler at start). */
   readonly origin?: string;
   /** Of a GetItem: the sort key it read (e.g. `#WAIT`, the item a signal polls). */
@@ -129,6 +135,19 @@ const kilobytes = (item: unknown) =>
     ? Math.max(1, Math.ceil(itemSize(item as Record<string, unknown>) / 1024))
     : 1;
 
+function minimumReadUnits(command: string, input: Record<string, unknown>): number {
+  const per = (consistent: unknown) => (consistent === true ? 1 : 0.5);
+  if (command === 'BatchGetItemCommand') {
+    return Object.values(
+      (input.RequestItems ?? {}) as Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }>,
+    ).reduce((n, r) => n + (r.Keys?.length ?? 0) * per(r.ConsistentRead), 0);
+  }
+  if (command === 'TransactGetItemsCommand') {
+    return 2 * (Array.isArray(input.TransactItems) ? input.TransactItems.length : 0);
+  }
+  return per(input.ConsistentRead);
+}
+
 function awsTableWriteUnits(command: string, input: Record<string, unknown>): number {
   if (command === 'TransactWriteItemsCommand') {
     const items = (input.TransactItems ?? []) as { Put?: { Item?: unknown } }[];
@@ -195,6 +214,9 @@ export class Meter {
           const extra = {
             ...(command === 'GetItemCommand' && typeof key?.sk === 'string' ? { sortKey: key.sk } : {}),
             ...(service === 'events' ? { eventChunks: eventChunks(args.input.Entries) } : {}),
+            ...(service === 'dynamodb' && READ_COMMANDS.test(command)
+              ? { minimumReadUnits: minimumReadUnits(command, args.input) }
+              : {}),
             ...(service === 'dynamodb' && WRITE_COMMANDS.has(command)
               ? {
                   floorWriteUnits: floorWriteUnits(command, args.input),
@@ -313,6 +335,7 @@ export function tally(calls: readonly MeteredCall[]) {
   let indexWriteUnits = 0;
   let floorWriteUnits = 0;
   let awsWriteUnits = 0;
+  let awsReadUnits = 0;
   let failed = 0;
   for (const c of calls) {
     byCommand[`${c.service}:${c.command}`] = (byCommand[`${c.service}:${c.command}`] ?? 0) + 1;
@@ -324,6 +347,7 @@ export function tally(calls: readonly MeteredCall[]) {
     floorWriteUnits += c.floorWriteUnits ?? 0;
     awsWriteUnits +=
       c.awsTableWriteUnits === undefined ? c.writeUnits : c.awsTableWriteUnits + (c.indexWriteUnits ?? 0);
+    awsReadUnits += Math.max(c.readUnits, c.minimumReadUnits ?? 0);
     if (c.error) failed++;
   }
   return {
@@ -333,6 +357,7 @@ export function tally(calls: readonly MeteredCall[]) {
     indexWriteUnits: round(indexWriteUnits),
     floorWriteUnits,
     awsWriteUnits: round(awsWriteUnits),
+    awsReadUnits: round(awsReadUnits),
     eventEntries,
     eventChunks,
     failed,
