@@ -35,6 +35,13 @@ export interface MeteredCall {
    */
   readonly awsTableWriteUnits?: number;
   /**
+   * Of DynamoDB writes: the indexes' share counted item by item — each written item's size rounded
+   * up to 1 KB for every index it has keys for, ×2 in a transaction (as DynamoDB Local reports it
+   * for one item). Local sums a transaction's items first, too; a moved index entry (delete and
+   * put) shows only in what it reports, so the larger of the two counts.
+   */
+  readonly awsIndexWriteUnits?: number;
+  /**
    * Of DynamoDB reads: the least AWS bills for the call whatever it finds — 0.5 unit a key or
    * Query eventually consistent, 1 strongly consistent, 2 a transactional read. DynamoDB Local
    * reports 0 for a read that finds nothing.
@@ -148,6 +155,20 @@ function minimumReadUnits(command: string, input: Record<string, unknown>): numb
   return per(input.ConsistentRead);
 }
 
+function awsIndexWriteUnits(command: string, input: Record<string, unknown>): number {
+  const perItem = (item: unknown, factor: number) => {
+    if (!item || typeof item !== 'object') return 0;
+    const indexes = Object.keys(item).filter((k) => /^gsi\d+pk$/.test(k)).length;
+    return indexes * kilobytes(item) * factor;
+  };
+  if (command === 'TransactWriteItemsCommand') {
+    const items = (input.TransactItems ?? []) as { Put?: { Item?: unknown } }[];
+    return items.reduce((n, t) => n + perItem(t.Put?.Item, 2), 0);
+  }
+  if (command === 'PutItemCommand') return perItem(input.Item, 1);
+  return 0;
+}
+
 function awsTableWriteUnits(command: string, input: Record<string, unknown>): number {
   if (command === 'TransactWriteItemsCommand') {
     const items = (input.TransactItems ?? []) as { Put?: { Item?: unknown } }[];
@@ -221,6 +242,7 @@ export class Meter {
               ? {
                   floorWriteUnits: floorWriteUnits(command, args.input),
                   awsTableWriteUnits: awsTableWriteUnits(command, args.input),
+                  awsIndexWriteUnits: awsIndexWriteUnits(command, args.input),
                 }
               : {}),
           };
@@ -336,6 +358,7 @@ export function tally(calls: readonly MeteredCall[]) {
   let floorWriteUnits = 0;
   let awsWriteUnits = 0;
   let awsReadUnits = 0;
+  let awsIndexWriteUnits = 0;
   let failed = 0;
   for (const c of calls) {
     byCommand[`${c.service}:${c.command}`] = (byCommand[`${c.service}:${c.command}`] ?? 0) + 1;
@@ -346,7 +369,10 @@ export function tally(calls: readonly MeteredCall[]) {
     indexWriteUnits += c.indexWriteUnits ?? 0;
     floorWriteUnits += c.floorWriteUnits ?? 0;
     awsWriteUnits +=
-      c.awsTableWriteUnits === undefined ? c.writeUnits : c.awsTableWriteUnits + (c.indexWriteUnits ?? 0);
+      c.awsTableWriteUnits === undefined
+        ? c.writeUnits
+        : c.awsTableWriteUnits + Math.max(c.indexWriteUnits ?? 0, c.awsIndexWriteUnits ?? 0);
+    awsIndexWriteUnits += Math.max(c.indexWriteUnits ?? 0, c.awsIndexWriteUnits ?? 0);
     awsReadUnits += Math.max(c.readUnits, c.minimumReadUnits ?? 0);
     if (c.error) failed++;
   }
@@ -358,6 +384,7 @@ export function tally(calls: readonly MeteredCall[]) {
     floorWriteUnits,
     awsWriteUnits: round(awsWriteUnits),
     awsReadUnits: round(awsReadUnits),
+    awsIndexWriteUnits: round(awsIndexWriteUnits),
     eventEntries,
     eventChunks,
     failed,
