@@ -214,6 +214,12 @@ export class Meter {
   readonly calls: MeteredCall[] = [];
   readonly invocations: MeteredInvocation[] = [];
   readonly #scope = new AsyncLocalStorage<string>();
+  #running = 0;
+
+  /** Invocations started and not yet over. */
+  get running(): number {
+    return this.#running;
+  }
 
   attach(service: MeteredCall['service'], client: MeterableClient): void {
     const record = (entry: MeteredCall) => this.calls.push(entry);
@@ -308,9 +314,11 @@ export class Meter {
   readonly wrapFunction = <T>(name: string, fn: (payload: T) => Promise<unknown>) => {
     return async (payload: T): Promise<unknown> => {
       const t0 = performance.now();
+      this.#running++;
       try {
         return await this.#scope.run(name, () => fn(payload));
       } finally {
+        this.#running--;
         const ms = performance.now() - t0;
         const records = (payload as { Records?: StreamRecordLike[] } | undefined)?.Records;
         this.invocations.push(
@@ -393,14 +401,21 @@ export function tally(calls: readonly MeteredCall[]) {
 
 /**
  * Settles the cloud until nothing more happens: a consumer's writes (e.g. the CI versions
- * apply-ci-updates commits) put new events in the stream after the relay had drained it.
+ * apply-ci-updates commits) put new events in the stream after the relay had drained it, and
+ * the local Step Functions engine runs a stage's record-stage task on its own time. Quiet means
+ * no function running and nothing recorded over a settle and `quietMs` more.
  */
-export async function settleAll(cloud: { settle(): Promise<void> }, meter: Meter): Promise<void> {
-  for (let i = 0; i < 20; i++) {
+export async function settleAll(
+  cloud: { settle(): Promise<void> },
+  meter: Meter,
+  quietMs = 30,
+): Promise<void> {
+  for (let i = 0; i < 50; i++) {
     const mark = meter.mark();
     await cloud.settle();
+    await new Promise((r) => setTimeout(r, quietMs));
     const { calls, invocations } = meter.since(mark);
-    if (calls.length === 0 && invocations.length === 0) return;
+    if (meter.running === 0 && calls.length === 0 && invocations.length === 0) return;
   }
 }
 
