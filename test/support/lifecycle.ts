@@ -28,7 +28,10 @@ export interface LifecycleApi {
 export interface LifecycleOptions {
   readonly tasks: number;
   readonly ciUpdatesPerTask: number;
-  /** Called around every step: `before` after the cloud settled, `after` once it settled again. */
+  /**
+   * Wraps every step: `run` performs its one API call and then settles the cloud, and is itself
+   * called on a settled cloud — so what happens within `run` is that step's cost, all of it.
+   */
   readonly step?: (name: string, run: () => Promise<void>) => Promise<void>;
 }
 
