@@ -109,13 +109,15 @@ function eventChunks(entries: unknown): number {
 /**
  * An item's size as DynamoDB counts it (Developer Guide, "Item sizes and formats"): each
  * attribute's name plus its value — a string's UTF-8 bytes, a number's (significant digits / 2) + 1,
- * 1 byte for a boolean or null, 3 bytes plus 1 per element for a map or list, plus their contents.
+ * 1 byte for a boolean or null, a binary's length, 3 bytes plus 1 per element for a map or list,
+ * plus their contents.
  * Document-client input (plain JavaScript values), as the store writes it.
  */
 export function itemSize(item: Record<string, unknown>): number {
   const valueSize = (v: unknown): number => {
     if (v === null || v === undefined || typeof v === 'boolean') return 1;
     if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
+    if (v instanceof Uint8Array) return v.byteLength;
     if (typeof v === 'number' || typeof v === 'bigint') {
       const digits = String(v).replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
       return Math.ceil(Math.max(1, digits.length) / 2) + 1;
