@@ -81,13 +81,64 @@ export interface LocalCloudResults {
   readonly command: string;
 }
 
+/** A published list price the cost part uses. */
+export interface CostPrice {
+  readonly name: string;
+  readonly usd: number;
+  readonly per: string;
+  readonly source: string;
+  readonly date: string;
+}
+
+/** One count of the lifecycle's cost, beside the minimum the design needs. */
+export interface CostCount {
+  readonly count: number;
+  readonly minimum: number;
+  readonly usd: number;
+  /** Why the count is above the minimum (or why it is at it). */
+  readonly reason: string;
+}
+
+/** The cost part (item 3): one release lifecycle counted in AWS terms and priced. */
+export interface CostResults {
+  readonly lifecycleUsd: number;
+  /** The lifecycle priced at every count's design minimum: the floor the goal is measured against. */
+  readonly minimumUsd: number;
+  /** Every run's total (the section is the median run's). */
+  readonly runsUsd?: readonly number[];
+  readonly goalUsd: number;
+  readonly met: boolean;
+  readonly shape: Record<string, unknown>;
+  readonly assumptions: readonly string[];
+  readonly prices: Record<string, CostPrice>;
+  readonly counts: Record<string, CostCount>;
+  readonly calls: Record<string, number>;
+  readonly failedCalls: number;
+  readonly scans: number;
+  readonly byOrigin: Record<string, unknown>;
+  readonly functions: Record<
+    string,
+    { invocations: number; ms: number; billedMs: number; gbSeconds: number }
+  >;
+  readonly executions: { readonly release: number; readonly change: number };
+  readonly steps: {
+    readonly name: string;
+    readonly readUnits: number;
+    readonly writeUnits: number;
+    readonly events: number;
+    readonly invocations: Record<string, number>;
+    readonly calls: Record<string, number>;
+  }[];
+  readonly setup: Record<string, unknown>;
+}
+
 export interface BenchResults {
   readonly machine: Record<string, unknown>;
   readonly startedAt: string;
   readonly durationSeconds?: number;
   overhead?: Record<string, OverheadFigure>;
   throughput?: Record<string, { c16: ThroughputFigure; c64: ThroughputFigure }>;
-  cost?: { lifecycleUsd: number } & Record<string, unknown>;
+  cost?: CostResults;
   scale?: Record<string, unknown>;
   lambda?: LambdaResults;
   localCloud?: LocalCloudResults;

@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../infra/local/cloud.ts';
+import { Meter } from '../test/support/metering.ts';
 import { joinTeam } from '../test/support/teams.ts';
 import { seedUser } from '../test/support/users.ts';
 
@@ -62,107 +63,8 @@ export async function timed(run: () => Promise<unknown>): Promise<number> {
   return performance.now() - t0;
 }
 
-/** One AWS SDK call the local cloud made, with the capacity DynamoDB says it consumed. */
-export interface MeteredCall {
-  readonly service: 'dynamodb' | 'sfn' | 'events';
-  readonly command: string;
-  readonly readUnits: number;
-  readonly writeUnits: number;
-  /** Entries of a PutEvents. */
-  readonly entries: number;
-}
-
-const CAPACITY_COMMANDS = new Set([
-  'GetItemCommand',
-  'PutItemCommand',
-  'UpdateItemCommand',
-  'DeleteItemCommand',
-  'QueryCommand',
-  'ScanCommand',
-  'BatchGetItemCommand',
-  'BatchWriteItemCommand',
-  'TransactGetItemsCommand',
-  'TransactWriteItemsCommand',
-]);
-
-interface Capacity {
-  CapacityUnits?: number;
-  ReadCapacityUnits?: number;
-  WriteCapacityUnits?: number;
-}
-
-/**
- * Records every call a client makes. On DynamoDB it asks each call for its consumed capacity
- * (`ReturnConsumedCapacity: TOTAL`, which costs nothing) and reads it from the answer: a read
- * command's units are read units, a write command's write units (a transaction's, as DynamoDB
- * reports them, already doubled).
- */
-export class Meter {
-  readonly calls: MeteredCall[] = [];
-
-  attach(
-    service: MeteredCall['service'],
-    client: {
-      middlewareStack: {
-        add: (mw: unknown, options: { step: 'initialize'; name: string; override?: boolean }) => void;
-      };
-    },
-  ): void {
-    const record = (entry: MeteredCall) => this.calls.push(entry);
-    client.middlewareStack.add(
-      (
-        next: (args: { input: Record<string, unknown> }) => Promise<{ output: Record<string, unknown> }>,
-        context: { commandName?: string },
-      ) =>
-        async (args: { input: Record<string, unknown> }) => {
-          const command = String(context.commandName ?? 'unknown');
-          if (service === 'dynamodb' && CAPACITY_COMMANDS.has(command)) {
-            args.input.ReturnConsumedCapacity = 'TOTAL';
-          }
-          const result = await next(args);
-          let read = 0;
-          let write = 0;
-          if (service === 'dynamodb') {
-            const consumed = result.output.ConsumedCapacity as Capacity | Capacity[] | undefined;
-            for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : []) {
-              const units = c.CapacityUnits ?? 0;
-              if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
-                read += c.ReadCapacityUnits ?? 0;
-                write += c.WriteCapacityUnits ?? 0;
-              } else if (/^(Get|Query|Scan|BatchGet|TransactGet)/.test(command)) read += units;
-              else write += units;
-            }
-          }
-          const entries = Array.isArray(args.input.Entries) ? args.input.Entries.length : 0;
-          record({ service, command, readUnits: read, writeUnits: write, entries });
-          return result;
-        },
-      { step: 'initialize', name: `benchMeter-${service}`, override: true },
-    );
-  }
-
-  /** The calls made while `run` ran (run nothing else meanwhile to attribute them to it). */
-  async during<T>(run: () => Promise<T>): Promise<{ result: T; calls: MeteredCall[] }> {
-    const from = this.calls.length;
-    const result = await run();
-    return { result, calls: this.calls.slice(from) };
-  }
-}
-
-/** Counts of metered calls by `service:command`, with the units summed. */
-export function tally(calls: readonly MeteredCall[]) {
-  const byCommand: Record<string, number> = {};
-  let readUnits = 0;
-  let writeUnits = 0;
-  let eventEntries = 0;
-  for (const c of calls) {
-    byCommand[`${c.service}:${c.command}`] = (byCommand[`${c.service}:${c.command}`] ?? 0) + 1;
-    readUnits += c.readUnits;
-    writeUnits += c.writeUnits;
-    eventEntries += c.entries;
-  }
-  return { byCommand, readUnits: round(readUnits), writeUnits: round(writeUnits), eventEntries };
-}
+// The meter lives with the tests (the cost guard uses it too); the bench parts import it from here.
+export { Meter, type MeteredCall, type MeteredInvocation, tally } from '../test/support/metering.ts';
 
 export interface Answer {
   readonly status: number;
@@ -192,8 +94,9 @@ export const BENCH_USERS = {
 
 /** Starts a local cloud (its own DynamoDB Local, in memory unless given a data dir) with the organisation. */
 export async function startBench(options: Partial<LocalCloudOptions> = {}): Promise<Bench> {
-  const cloud = await startLocalCloud({ schedules: false, ...options });
   const meter = new Meter();
+  // Every function's invocations are timed and the calls made in them attributed to it.
+  const cloud = await startLocalCloud({ schedules: false, wrapFunction: meter.wrapFunction, ...options });
   meter.attach('dynamodb', cloud.ports.clients.db as never);
   meter.attach('sfn', cloud.ports.clients.sfn as never);
   meter.attach('events', cloud.ports.clients.events as never);

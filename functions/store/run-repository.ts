@@ -2,6 +2,7 @@
  * DynamoDB adapter of a workflow run's store, for any kind of subject: one state item per
  * subject, its events beside it (committed in the same transaction), its index keys from the kind.
  */
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
@@ -81,6 +82,23 @@ export interface RunItemOptions<S extends RunSubject> {
    * with its creation, and on a save given the subject as it was read, the difference by key.
    */
   readonly links?: (subject: S) => (Record<string, unknown> & { pk: string; sk: string })[];
+  /**
+   * Attributes stored gzip-compressed (a Binary of their JSON): large, never in a key, a filter or
+   * an update expression, read whole with the subject (a release's planned tasks). Every index
+   * projects the whole item, so each write of the item costs its size in the table and again in
+   * each index it is in: smaller, it costs fewer write units (docs/decisions.md).
+   */
+  readonly packed?: readonly string[];
+}
+
+/** A packed attribute's stored form. */
+export function pack(value: unknown): Uint8Array {
+  return new Uint8Array(gzipSync(JSON.stringify(value)));
+}
+
+/** A packed attribute read back; an item written before it was packed holds the plain value. */
+export function unpack(value: unknown): unknown {
+  return value instanceof Uint8Array ? JSON.parse(gunzipSync(value).toString('utf8')) : value;
 }
 
 export class DynamoRunStore<S extends RunSubject> extends TableStore implements RunStore<S> {
@@ -97,18 +115,21 @@ export class DynamoRunStore<S extends RunSubject> extends TableStore implements 
     const index = indexKeys
       ? indexKeys(subject)
       : { gsi2pk: runStatusList(kind, subject.status), gsi2sk: `${subject.updatedAt}#${subject.id}` };
-    return {
+    const item: Record<string, unknown> & { pk: string; sk: string } = {
       ...keys.run(kind, subject.id),
       entity: kind,
       ...index,
       ...this.#options.queryAttributes?.(subject),
       ...(subject as unknown as Record<string, unknown>),
     };
+    for (const k of this.#options.packed ?? []) if (item[k] !== undefined) item[k] = pack(item[k]);
+    return item;
   }
 
   protected fromItem = (item: Record<string, unknown>): S => {
     const copy: Record<string, unknown> = { ...item };
     for (const k of ITEM_ONLY) delete copy[k];
+    for (const k of this.#options.packed ?? []) if (copy[k] !== undefined) copy[k] = unpack(copy[k]);
     if (this.#options.queryAttributes) {
       for (const k of Object.keys(this.#options.queryAttributes(copy as unknown as S))) delete copy[k];
     }

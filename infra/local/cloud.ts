@@ -99,7 +99,9 @@ export interface LocalCloudOptions {
   /**
    * Tests only: wraps each local function (`record-stage`, the rule targets, the scheduled
    * reconciler) to inject faults, e.g. a throttle on the first call, as they can happen to a
-   * Lambda function in AWS.
+   * Lambda function in AWS. Given, it also wraps the `outbox-relay` and the HTTP functions (by
+   * their names, e.g. `releases`; the payload is the API Gateway event), which the cost meter
+   * times and attributes calls to (test/support/metering.ts).
    */
   readonly wrapFunction?: <T>(
     name: string,
@@ -379,7 +381,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // A fresh install starts with the admin user and a release and a deployment team.
     await bootstrap(livePorts);
 
-    const relayHandler = createRelayHandler(currentPorts);
+    const relayHandler = wrap('outbox-relay', createRelayHandler(currentPorts)) as ReturnType<
+      typeof createRelayHandler
+    >;
     // With a data dir, what the relay checkpoints must survive a crash: in AWS, EventBridge and
     // Lambda's async queue hold an event durably once PutEvents answers; here both are in memory,
     // so a batch is checkpointed only once every delivery and function run it started is over
@@ -407,7 +411,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const startupReconciliation = await reconcile();
     const identity = await localIdentity({ dataDir: options.dataDir, issuer: LOCAL_ISSUER });
     // The API's functions are the stack's: each resource's handler module, found by its declaration.
-    const handlers = Object.fromEntries(await loadingHttp) as Record<HttpHandlerName, HttpLambda>;
+    const handlers = Object.fromEntries(
+      (await loadingHttp).map(([name, handler]) => {
+        if (!options.wrapFunction) return [name, handler];
+        // The gateway's context carries nothing but the request id, which the event holds too.
+        const wrapped = wrap(name, (event: Parameters<HttpLambda>[0]) =>
+          handler(event, { awsRequestId: event.requestContext.requestId }),
+        );
+        return [name, wrapped as HttpLambda];
+      }),
+    ) as Record<HttpHandlerName, HttpLambda>;
     const gateway = await startGateway({
       port: options.apiPort ?? 0,
       handlers,

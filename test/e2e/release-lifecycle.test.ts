@@ -32,7 +32,10 @@ describe('the default release workflow', () => {
     const id = created.body.id as string;
     // Started by the Release Created consumer, not by the request.
     await eventually(async () => expect((await executionState(id)).state).toBe('Assessment'));
-    const moved = await t.call('POST', `/releases/${id}/transitions`, { to: 'Development', expectedVersion: 1 });
+    const moved = await t.call('POST', `/releases/${id}/transitions`, {
+      to: 'Development',
+      expectedVersion: 1,
+    });
     expect(moved.status).toBe(200);
     expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: false } });
     expect(moved.headers['preference-applied']).toBeUndefined();

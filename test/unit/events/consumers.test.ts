@@ -296,7 +296,10 @@ describe('start-execution', () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec:rel_1', startDate: new Date() });
     const over = { ...releases, get: async () => ({ ...storedRelease, status: 'cancelled' }) as Release };
     await createStart(() => ({ clients, runs: { release: over, change: nothing } }))(event);
-    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, { stateMachineArn: 'arn:sm', name: 'rel_1' });
+    expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
+      stateMachineArn: 'arn:sm',
+      name: 'rel_1',
+    });
   });
 });
 
