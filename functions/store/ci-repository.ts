@@ -12,11 +12,11 @@ import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
 import { commit, commitOnce, type DerivedWrites, type StateWrite } from './commit.ts';
 import {
   CI_INBOUND_PREFIX,
-  CI_UPDATE_APPLIED_PREFIX,
   CI_VERSION_PREFIX,
   ciAtRange,
   ciIndexKeys,
   ciLists,
+  ciUpdateAppliedPrefix,
   keys,
 } from './keys.ts';
 import { type PartitionQuery, queryPage } from './query-page.ts';
@@ -218,7 +218,7 @@ export class DynamoCiStore extends TableStore implements CiStore {
     return found;
   }
 
-  async applied(releaseId: string): Promise<AppliedCiUpdate[]> {
+  async applied(releaseId: string, taskId?: string): Promise<AppliedCiUpdate[]> {
     const marks: AppliedCiUpdate[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -228,7 +228,7 @@ export class DynamoCiStore extends TableStore implements CiStore {
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           ExpressionAttributeValues: {
             ':pk': keys.release(releaseId).pk,
-            ':prefix': CI_UPDATE_APPLIED_PREFIX,
+            ':prefix': ciUpdateAppliedPrefix(taskId),
           },
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),
