@@ -14,11 +14,11 @@ import { batchGetItems } from './batch-get.ts';
 import { commit, commitOnce, type DerivedWrites, type StateWrite } from './commit.ts';
 import {
   CI_INBOUND_PREFIX,
-  CI_UPDATE_APPLIED_PREFIX,
   CI_VERSION_PREFIX,
   ciAtRange,
   ciIndexKeys,
   ciLists,
+  ciUpdateAppliedPrefix,
   keys,
 } from './keys.ts';
 import { type PartitionQuery, queryPage } from './query-page.ts';
@@ -210,7 +210,7 @@ export class DynamoCiStore extends TableStore implements CiStore {
     return found;
   }
 
-  async applied(releaseId: string): Promise<AppliedCiUpdate[]> {
+  async applied(releaseId: string, taskId?: string): Promise<AppliedCiUpdate[]> {
     const marks: AppliedCiUpdate[] = [];
     let start: Record<string, unknown> | undefined;
     do {
@@ -220,7 +220,7 @@ export class DynamoCiStore extends TableStore implements CiStore {
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
           ExpressionAttributeValues: {
             ':pk': keys.release(releaseId).pk,
-            ':prefix': CI_UPDATE_APPLIED_PREFIX,
+            ':prefix': ciUpdateAppliedPrefix(taskId),
           },
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),

@@ -103,7 +103,7 @@ export const keys = {
    */
   ciUpdateApplied: (releaseId: string, taskId: string, index: number) => ({
     pk: aggregatePk('release', releaseId),
-    sk: `${CI_UPDATE_APPLIED_PREFIX}${taskId}#${String(index).padStart(4, '0')}`,
+    sk: `${ciUpdateAppliedPrefix(taskId)}${String(index).padStart(4, '0')}`,
   }),
   /** An incident attributed to a release, beside it: one per service-desk reference (must not exist). */
   incident: (releaseId: string, reference: string) => ({
@@ -125,6 +125,9 @@ export const CI_AT_PREFIX = 'AT#';
 export const CI_INBOUND_PREFIX = 'IN#';
 /** Sort-key prefix of the applied-update marks in a release's partition. */
 export const CI_UPDATE_APPLIED_PREFIX = 'CIUPD#';
+/** The prefix of one task's applied-update marks (the `#` after its id: no other task's id matches), or of all. */
+export const ciUpdateAppliedPrefix = (taskId?: string) =>
+  taskId === undefined ? CI_UPDATE_APPLIED_PREFIX : `${CI_UPDATE_APPLIED_PREFIX}${taskId}#`;
 
 /** A version number as 10 digits, so that sort keys order as numbers. */
 const versionNumber = (version: number) => String(version).padStart(10, '0');

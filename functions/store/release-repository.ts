@@ -1,10 +1,10 @@
 /**
  * DynamoDB adapter of the release store: one state item per release, its events beside it.
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { DomainEvent } from '#domain/events';
 import type { Page } from '#domain/ports';
-import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
+import type { ReleaseFilter, ReleaseStanding, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
 import { commit } from './commit.ts';
 import { keys, releaseIndexKeys, releaseLists } from './keys.ts';
@@ -67,6 +67,17 @@ export function releaseQuery(filter: ReleaseFilter): PartitionQuery {
   };
 }
 
+/** The attributes of {@link ReleaseStanding}, as the release item stores them. */
+const STANDING_FIELDS = [
+  'id',
+  'status',
+  'teamId',
+  'releaseType',
+  'packageType',
+  'urgency',
+  'businessPriority',
+] as const satisfies readonly (keyof ReleaseStanding)[];
+
 export class DynamoReleaseStore extends DynamoRunStore<Release> implements ReleaseStore {
   constructor(db: DynamoDBDocumentClient, tableName: string) {
     super(db, tableName, {
@@ -92,6 +103,25 @@ export class DynamoReleaseStore extends DynamoRunStore<Release> implements Relea
    */
   async backfillIndexKeys(): Promise<number> {
     return this.backfill(releaseLists.all);
+  }
+
+  /**
+   * The release's standing: a GetItem projecting only those attributes, so the plan it holds (up to
+   * the item's 400 KB) is neither sent nor unmarshalled. DynamoDB still bills the whole item's read
+   * units: the projection saves time and transfer, not capacity.
+   */
+  async standing(id: string): Promise<ReleaseStanding | undefined> {
+    const fields = STANDING_FIELDS.map((_, i) => `#f${i}`);
+    const out = await this.db.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: keys.run('release', id),
+        ConsistentRead: true,
+        ProjectionExpression: fields.join(', '),
+        ExpressionAttributeNames: Object.fromEntries(STANDING_FIELDS.map((f, i) => [`#f${i}`, f])),
+      }),
+    );
+    return out.Item ? (out.Item as ReleaseStanding) : undefined;
   }
 
   async savePlan(

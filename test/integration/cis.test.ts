@@ -7,10 +7,12 @@ import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
+import { type CiWrite, updateCi } from '../../functions/domain/ci/ci.ts';
 import { editCi } from '../../functions/domain/ci/service.ts';
 import { createHandler } from '../../functions/http/cis.ts';
 import { DynamoCiStore } from '../../functions/store/ci-repository.ts';
 import { checkPointInTime, scenarioArbitrary, settableClock } from '../support/ci-property.ts';
+import { seedCi } from '../support/cis.ts';
 import { actor, sequentialIds } from '../support/fakes.ts';
 import { bodyOf, httpEvent } from '../support/http-events.ts';
 import { createTestTable, partitionItems } from '../support/table.ts';
@@ -130,6 +132,33 @@ describe('the CMDB store on DynamoDB Local', () => {
     expect(large).toEqual(small);
     // 500 sequential edits on DynamoDB Local take a while on a busy machine.
   }, 180_000);
+
+  it("lists one task's applied marks by their key prefix (task_1 is not task_10), or the release's", async () => {
+    const store = new DynamoCiStore(ports.clients.db, ports.config.tableName);
+    await seedCi(ports, 'ci_marks');
+    let n = 0;
+    for (const taskId of ['task_1', 'task_10', 'task_1', 'task_2']) {
+      const ci = (await store.get('ci_marks')) as NonNullable<Awaited<ReturnType<typeof store.get>>>;
+      const write = updateCi(ci, { set: { n: ci.version } }, 'admin', {
+        clock: { now: () => new Date() },
+        ids: { next: (prefix) => `${prefix}_marks_${++n}` },
+      }) as CiWrite;
+      const index = (await store.applied('rel_marks', taskId)).length;
+      await store.save(write, ci.version, ci, {
+        releaseId: 'rel_marks',
+        taskId,
+        index,
+        ciId: ci.id,
+        version: write.ci.version,
+        appliedAt: write.version.at,
+      });
+    }
+    const of = async (taskId?: string) =>
+      (await store.applied('rel_marks', taskId)).map((m) => `${m.taskId}#${m.index}`);
+    expect(await of('task_1')).toEqual(['task_1#0', 'task_1#1']);
+    expect(await of('task_10')).toEqual(['task_10#0']);
+    expect(await of()).toEqual(['task_1#0', 'task_1#1', 'task_10#0', 'task_2#0']);
+  });
 
   it('writes state, version, instant, inbound relation and event items in one transaction per change', async () => {
     const server = bodyOf<{ id: string }>(

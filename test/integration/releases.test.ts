@@ -81,6 +81,21 @@ describe('releases on DynamoDB Local', () => {
     });
   });
 
+  it("reads a release's standing without its plan (what a task move and a CI update read)", async () => {
+    const created = bodyOf(await create(validRelease({ businessPriority: 2 })));
+    const release = await ports.releases.get(String(created.id));
+    expect(await ports.releases.standing(String(created.id))).toEqual({
+      id: created.id,
+      status: 'active',
+      teamId: release?.teamId,
+      releaseType: release?.releaseType,
+      packageType: release?.packageType,
+      urgency: release?.urgency,
+      businessPriority: 2,
+    });
+    expect(await ports.releases.standing('rel_none')).toBeUndefined();
+  });
+
   it('lists newest first across at least three pages, without repeats', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 7; i++)

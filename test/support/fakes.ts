@@ -37,7 +37,7 @@ import type { Incident } from '#domain/metrics/incident';
 import type { Granularity } from '#domain/metrics/periods';
 import type { MetricsStore, StoredFact } from '#domain/metrics/ports';
 import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '#domain/ports';
-import type { ReleaseFilter, ReleaseStore } from '#domain/release/ports';
+import type { ReleaseFilter, ReleaseStanding, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
 import type { SlaStore } from '#domain/sla/ports';
 import type { Sla } from '#domain/sla/sla';
@@ -331,6 +331,22 @@ export class FakeReleaseStore extends FakeRunStore<Release> implements ReleaseSt
    * Newest first by creation, or by planned start (oldest first) when only the planned start is
    * filtered on; `plannedFrom` inclusive, `plannedTo` exclusive, as instants.
    */
+  async standing(id: string): Promise<ReleaseStanding | undefined> {
+    this.called('standing', id);
+    const r = this.subjects.get(id);
+    if (!r) return undefined;
+    const { status, teamId, releaseType, packageType, urgency, businessPriority } = copy(r);
+    return {
+      id,
+      status,
+      ...(teamId !== undefined ? { teamId } : {}),
+      releaseType,
+      packageType,
+      urgency,
+      businessPriority,
+    };
+  }
+
   async savePlan(release: Release, expectedVersion: number, events: readonly DomainEvent[]): Promise<void> {
     this.called('savePlan', release, expectedVersion, events);
     this.table.commit({
@@ -1418,9 +1434,13 @@ export class FakeCiStore extends Recorder implements CiStore {
       .map((x) => x.relation);
   }
 
-  async applied(releaseId: string): Promise<AppliedCiUpdate[]> {
-    this.called('applied', releaseId);
-    return [...this.marks.values()].filter((m) => m.releaseId === releaseId).map(copy);
+  async applied(releaseId: string, taskId?: string): Promise<AppliedCiUpdate[]> {
+    this.called('applied', releaseId, taskId);
+    const found = [...this.marks.values()].filter(
+      (m) => m.releaseId === releaseId && (taskId === undefined || m.taskId === taskId),
+    );
+    this.#read('applied', found.length);
+    return found.map(copy);
   }
 
   async versionsOfRelease(releaseId: string, page: PageRequest): Promise<Page<CiVersion>> {

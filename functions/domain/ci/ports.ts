@@ -56,8 +56,12 @@ export interface CiStore {
   list(filter: CiFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Ci>>;
   /** The relations other CIs hold to this one (at most `limit`). */
   dependents(id: string, limit: number): Promise<InboundRelation[]>;
-  /** The marks of the release's planned updates applied so far. */
-  applied(releaseId: string): Promise<AppliedCiUpdate[]>;
+  /**
+   * The marks of the release's planned updates applied so far; with `taskId`, only that task's
+   * (one task's marks are read per completed task: reading all of the release's would make
+   * applying a plan of N tasks read N²/2 marks).
+   */
+  applied(releaseId: string, taskId?: string): Promise<AppliedCiUpdate[]>;
   /** The versions the release's deployment tasks wrote, oldest first (an index: eventually consistent). */
   versionsOfRelease(
     releaseId: string,
@@ -74,5 +78,6 @@ export interface CiPorts {
 /** What applying a completed task's planned CI updates needs besides. */
 export interface ApplyCiUpdatePorts extends CiPorts {
   readonly tasks: Pick<TaskStore, 'get' | 'recordCiUpdateFailures'>;
-  readonly releases: Pick<ReleaseStore, 'get'>;
+  /** Only whether the release still runs: its standing, never its plan. */
+  readonly releases: Pick<ReleaseStore, 'standing'>;
 }

@@ -355,7 +355,7 @@ type UpdateResult = { kind: 'applied' | 'already' } | { kind: 'failed'; reason: 
 async function applyOne(task: Task, index: number, ports: ApplyCiUpdatePorts): Promise<UpdateResult> {
   const update = task.ciUpdates[index] as Task['ciUpdates'][number];
   const isApplied = async () =>
-    (await ports.cis.applied(task.releaseId)).some((m) => m.taskId === task.id && m.index === index);
+    (await ports.cis.applied(task.releaseId, task.id)).some((m) => m.taskId === task.id && m.index === index);
   for (let attempt = 1; ; attempt++) {
     const ci = await ports.cis.get(update.ciId);
     if (!ci) return { kind: 'failed', reason: `CI ${update.ciId} does not exist` };
@@ -409,12 +409,14 @@ export async function applyCiUpdates(taskId: string, ports: ApplyCiUpdatePorts):
   const task = await ports.tasks.get(taskId);
   if (!task) return { outcome: 'missing', ...none };
   if (task.status !== 'done') return { outcome: 'not-done', ...none };
-  const release = await ports.releases.get(task.releaseId);
+  const release = await ports.releases.standing(task.releaseId);
   if (!release) return { outcome: 'missing', ...none };
   if (release.status === 'cancelled' || release.status === 'backed-out')
     return { outcome: 'release-over', ...none };
   const marks = new Set(
-    (await ports.cis.applied(task.releaseId)).filter((m) => m.taskId === task.id).map((m) => m.index),
+    (await ports.cis.applied(task.releaseId, task.id))
+      .filter((m) => m.taskId === task.id)
+      .map((m) => m.index),
   );
   let applied = 0;
   let already = 0;

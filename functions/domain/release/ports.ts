@@ -18,7 +18,19 @@ import type {
 } from '../workflow-run/ports.ts';
 import type { Release, ReleaseStatus } from './release.ts';
 
+/**
+ * A release without its plan: what the many small acts on its tasks need (a task move: is it still
+ * running, and what its team's policies match on; a CI update: is it still running). A plan of
+ * thousands of tasks makes the release item hundreds of KB; these reads must not carry it.
+ */
+export type ReleaseStanding = Pick<
+  Release,
+  'id' | 'status' | 'teamId' | 'releaseType' | 'packageType' | 'urgency' | 'businessPriority'
+>;
+
 export interface ReleaseStore extends RunStore<Release> {
+  /** The release without its plan (a projection of its item), undefined when there is none. */
+  standing(id: string): Promise<ReleaseStanding | undefined>;
   /** Newest first (in planned-start order when only the planned start is filtered on). */
   list(filter: ReleaseFilter, page: { limit: number; cursor?: string | undefined }): Promise<Page<Release>>;
   /**

@@ -11,7 +11,7 @@ import type { PathStep } from './service.ts';
 import {
   type BlackoutWindow,
   type Interval,
-  intervalsIn,
+  intervalsOfAll,
   MAX_WINDOWS_PER_SLA,
   type Sla,
   windowsIn,
@@ -261,12 +261,15 @@ export function busyTime(
 ): { busy: { start: number; end: number }[]; truncated: boolean } {
   const busy: { start: number; end: number }[] = [];
   let truncated = false;
-  for (const sla of slas) {
-    for (const blackout of sla.blackouts) {
-      const found = intervalsIn(blackout, from, to, FREE_WINDOW_LIMITS.maxWindowsPerSla);
-      truncated ||= found.truncated;
-      busy.push(...found.intervals);
-    }
+  // All rules of all SLAs at once: one watchdog for the lot, not one per rule (intervalsOfAll).
+  for (const found of intervalsOfAll(
+    slas.flatMap((sla) => sla.blackouts),
+    from,
+    to,
+    FREE_WINDOW_LIMITS.maxWindowsPerSla,
+  )) {
+    truncated ||= found.truncated;
+    for (const interval of found.intervals) busy.push(interval);
   }
   return { busy, truncated };
 }

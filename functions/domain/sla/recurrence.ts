@@ -294,17 +294,15 @@ function fastForward(
   return steps > 0 ? startFloating + steps * step : startFloating;
 }
 
-/**
- * The occurrences whose interval `[start, end)` meets `[from, to)` (half-open: one that ends
- * exactly at `from` is not in it), earliest first, at most `limit` (then `truncated`).
- */
-export function occurrencesIn(
-  recurrence: Recurrence,
-  from: number,
-  to: number,
-  limit: number,
-  budgetMs: number = EXPANSION_MS,
-): { occurrences: Occurrence[]; truncated: boolean } {
+/** One rule's expansion, ready to run under a watchdog: `run` collects into `occurrences`. */
+interface Expansion {
+  readonly run: () => void;
+  readonly occurrences: Occurrence[];
+  /** More than `limit` occurrences met the range. */
+  readonly overLimit: () => boolean;
+}
+
+function expansion(recurrence: Recurrence, from: number, to: number, limit: number): Expansion {
   const { RRule } = rrule;
   const body = recurrence.rule.replace(/^RRULE:/i, '');
   const options = RRule.parseString(body);
@@ -325,10 +323,15 @@ export function occurrencesIn(
   const rule = new RRule({ ...options, until: new Date(until), dtstart: new Date(dtstart) });
   const occurrences: Occurrence[] = [];
   let truncated = false;
-  const finished = withinTime(() => {
-    rule.between(floatingFrom, floatingTo, true, accept);
-  }, budgetMs);
-  return { occurrences, truncated: truncated || !finished };
+  return {
+    run: () => {
+      occurrences.length = 0;
+      truncated = false;
+      rule.between(floatingFrom, floatingTo, true, accept);
+    },
+    occurrences,
+    overLimit: () => truncated,
+  };
 
   function accept(date: Date): boolean {
     const startFloating = date.getTime();
@@ -344,4 +347,57 @@ export function occurrencesIn(
     occurrences.push({ start, end });
     return true;
   }
+}
+
+/**
+ * The occurrences whose interval `[start, end)` meets `[from, to)` (half-open: one that ends
+ * exactly at `from` is not in it), earliest first, at most `limit` (then `truncated`).
+ */
+export function occurrencesIn(
+  recurrence: Recurrence,
+  from: number,
+  to: number,
+  limit: number,
+  budgetMs: number = EXPANSION_MS,
+): { occurrences: Occurrence[]; truncated: boolean } {
+  const one = expansion(recurrence, from, to, limit);
+  const finished = withinTime(one.run, budgetMs);
+  return { occurrences: one.occurrences, truncated: one.overLimit() || !finished };
+}
+
+/**
+ * {@link occurrencesIn} of many rules over one range, as if each ran alone: the same occurrences,
+ * and at least half the budget per rule. They run one after the other under one watchdog, because
+ * arming the watchdog costs more than expanding a typical rule over a week (a 90-day search over
+ * 500 rules armed it 6,500 times: 86% of its time). A rule the watchdog stopped before it had
+ * half its budget (the others before it used the time) runs again alone with its whole budget.
+ */
+export function occurrencesOfAll(
+  recurrences: readonly Recurrence[],
+  from: number,
+  to: number,
+  limit: number,
+  budgetMs: number = EXPANSION_MS,
+): { occurrences: Occurrence[]; truncated: boolean }[] {
+  const runs = recurrences.map((r) => expansion(r, from, to, limit));
+  const finished = runs.map(() => false);
+  let next = 0;
+  while (next < runs.length) {
+    let began = performance.now();
+    const completed = withinTime(() => {
+      for (; next < runs.length; next++) {
+        began = performance.now();
+        (runs[next] as Expansion).run();
+        finished[next] = true;
+      }
+    }, budgetMs);
+    if (completed) break;
+    // Stopped in rule `next`: after at least half its budget, it is cut short (a rule that slow
+    // is one of those the watchdog is for); stopped sooner, it runs again alone with its own.
+    if (performance.now() - began < budgetMs / 2) {
+      finished[next] = withinTime((runs[next] as Expansion).run, budgetMs);
+    }
+    next++;
+  }
+  return runs.map((r, i) => ({ occurrences: r.occurrences, truncated: r.overLimit() || !finished[i] }));
 }

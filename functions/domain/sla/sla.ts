@@ -15,6 +15,7 @@ import {
   localIso,
   type Occurrence,
   occurrencesIn,
+  occurrencesOfAll,
   parseDuration,
   parseLocalDateTime,
   RULE_PROBE_MS,
@@ -328,4 +329,35 @@ export function intervalsIn(
     limit,
   );
   return { intervals: found.occurrences, truncated: found.truncated };
+}
+
+/**
+ * {@link intervalsIn} of many blackouts over one range, in their order: the recurring ones
+ * expanded together under one watchdog (`occurrencesOfAll`), with the same answer and the same
+ * budget per rule as one by one.
+ */
+export function intervalsOfAll(
+  blackouts: readonly Blackout[],
+  fromMs: number,
+  toMs: number,
+  limit: number,
+): { intervals: Occurrence[]; truncated: boolean }[] {
+  const recurring = blackouts.filter(isRecurring);
+  const expanded = occurrencesOfAll(
+    recurring.map((blackout) => ({
+      rule: blackout.rrule,
+      startFloating: parseLocalDateTime(blackout.start) as number,
+      duration: parseDuration(blackout.duration) as Duration,
+      zone: blackout.tz,
+    })),
+    fromMs,
+    toMs,
+    limit,
+  );
+  let next = 0;
+  return blackouts.map((blackout) => {
+    if (!isRecurring(blackout)) return intervalsIn(blackout, fromMs, toMs, limit);
+    const found = expanded[next++] as { occurrences: Occurrence[]; truncated: boolean };
+    return { intervals: found.occurrences, truncated: found.truncated };
+  });
 }

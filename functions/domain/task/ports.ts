@@ -57,7 +57,8 @@ export interface TaskStore {
 
 export interface TaskPorts {
   readonly tasks: TaskStore;
-  readonly releases: Pick<ReleaseStore, 'get'>;
+  /** `get` to ready its plan; `standing` for a task move (no plan read). */
+  readonly releases: Pick<ReleaseStore, 'get' | 'standing'>;
   /** The release's team, whose access policies may narrow who deploys (its `deploy` rules). */
   readonly teams: { get(id: string, maxAgeMs?: number): Promise<Team | undefined> };
   readonly workflows: WorkflowDefinitions;

@@ -193,7 +193,8 @@ async function moveTask(
       current.version,
     );
   }
-  const release = await ports.releases.get(current.releaseId);
+  // Its standing, not its plan: a move of one task must not read a plan of thousands.
+  const release = await ports.releases.standing(current.releaseId);
   if (release?.status !== 'active') {
     throw new RuleViolationError(
       'release-not-active',

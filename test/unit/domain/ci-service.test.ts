@@ -526,6 +526,41 @@ describe('planned CI updates', () => {
     expect(await pendingCiUpdates(release, [], ports)).toEqual([]);
   });
 
+  it("reads per completed task only its own marks and the release's standing, never the whole plan's", async () => {
+    const ports = world();
+    const tasks = Array.from({ length: 6 }, (_, i) => {
+      ports.cis.seed(ciFixture(`ci_${i}`));
+      return planned(`Task ${i}`, [{ ciId: `ci_${i}`, set: { v: 2 } }]);
+    });
+    const release = await deploying(ports, tasks);
+    const ids = release.tasks.map((t) => t.id);
+    for (const [i, id] of ids.entries()) {
+      await complete(ports, id);
+      const reads = {
+        queries: ports.cis.count('applied'),
+        marks: ports.cis.reads.applied ?? 0,
+        releases: ports.releases.calls.length,
+      };
+      expect(await applyCiUpdates(id, ports)).toEqual({ outcome: 'applied', applied: 1, already: 0 });
+      // One Query of this task's marks (none yet), whatever the release's other tasks applied (i
+      // marks by now): applying a plan of N tasks reads N marks in all, not N²/2.
+      expect(ports.cis.count('applied') - reads.queries).toBe(1);
+      expect(ports.cis.calls.filter((c) => c.method === 'applied').at(-1)?.args).toEqual([release.id, id]);
+      expect(ports.cis.marks.size).toBe(i + 1);
+      expect((ports.cis.reads.applied ?? 0) - reads.marks).toBe(0);
+      expect(ports.releases.calls.slice(reads.releases).map((c) => c.method)).toEqual(['standing']);
+    }
+    // Redelivered: the task's one mark is read, found, nothing written.
+    const before = ports.cis.reads.applied ?? 0;
+    expect(await applyCiUpdates(ids[5] as string, ports)).toEqual({
+      outcome: 'applied',
+      applied: 0,
+      already: 1,
+    });
+    expect((ports.cis.reads.applied ?? 0) - before).toBe(1);
+    expect(await pendingCiUpdates(release, [], ports)).toEqual([]);
+  });
+
   it('acts on the table only: an unknown task, a release cancelled meanwhile', async () => {
     const ports = world();
     ports.cis.seed(ciFixture('ci_app'));

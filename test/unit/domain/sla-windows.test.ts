@@ -8,7 +8,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseDuration, ruleProblem } from '../../../functions/domain/sla/recurrence.ts';
-import { type Blackout, blackoutProblems, overlaps, windowsIn } from '../../../functions/domain/sla/sla.ts';
+import {
+  type Blackout,
+  blackoutProblems,
+  intervalsIn,
+  intervalsOfAll,
+  overlaps,
+  windowsIn,
+} from '../../../functions/domain/sla/sla.ts';
 
 const sla = (...blackouts: Blackout[]) => ({ id: 'sla_1', blackouts });
 const lastFriday = (tz: string): Blackout => ({
@@ -397,5 +404,44 @@ describe('rules that match too rarely', () => {
     const found = windowsIn(sla, '2026-12-01T00:00:00Z', '2026-12-02T00:00:00Z');
     expect(found).toEqual({ windows: [], truncated: true });
     expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  it('expanded together (the free-window search), give each rule the answer it has alone', () => {
+    const sterile: Blackout = {
+      rrule: 'FREQ=HOURLY;BYSETPOS=2',
+      start: '2026-01-01T00:00',
+      duration: 'PT1H',
+      tz: 'UTC',
+      reason: 'r',
+    };
+    const weekly = (day: string, hour: number): Blackout => ({
+      rrule: `FREQ=WEEKLY;BYDAY=${day}`,
+      start: `2026-01-05T${String(hour).padStart(2, '0')}:00`,
+      duration: 'PT2H',
+      tz: 'Europe/Berlin',
+      reason: 'w',
+    });
+    const blackouts = [
+      weekly('MO', 22),
+      { start: '2026-12-02T10:00:00Z', end: '2026-12-02T11:00:00Z', reason: 'one-off' },
+      sterile,
+      weekly('WE', 3),
+      weekly('SU', 23),
+    ];
+    const from = Date.parse('2026-11-28T00:00:00Z');
+    const to = Date.parse('2026-12-12T00:00:00Z');
+    const together = intervalsOfAll(blackouts, from, to, 100);
+    // The same as one at a time (the sterile rule alone: truncated, nothing found, as the test
+    // above shows), and the rules after it still expanded whole with their own budget.
+    expect(together.filter((_, i) => i !== 2)).toEqual(
+      blackouts.filter((_, i) => i !== 2).map((b) => intervalsIn(b, from, to, 100)),
+    );
+    expect(together.map((f) => [f.intervals.length, f.truncated])).toEqual([
+      [2, false],
+      [1, false],
+      [0, true],
+      [2, false],
+      [2, false],
+    ]);
   });
 });
