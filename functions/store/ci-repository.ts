@@ -11,6 +11,7 @@ import type { Ci, CiVersion, CiWrite } from '#domain/ci/ci';
 import type { AppliedCiUpdate, CiFilter, CiStore, InboundRelation } from '#domain/ci/ports';
 import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
 import { batchGetItems } from './batch-get.ts';
+import { ciAtKey, queryCiAt } from './ci-at.ts';
 import { commit, commitOnce, type DerivedWrites, type StateWrite } from './commit.ts';
 import {
   CI_INBOUND_PREFIX,
@@ -238,28 +239,4 @@ export class DynamoCiStore extends TableStore implements CiStore {
   ): Promise<Page<CiVersion>> {
     return queryPage(this.db, this.table, ciLists.releaseVersions(releaseId), page, versionFrom);
   }
-}
-
-/** The request scope's key of the CI `id` as it was at `instant` (ISO 8601). */
-export const ciAtKey = (id: string, instant: string) => `ci-at:${id}\u0000${instant}`;
-
-/** The item of the last version of CI `id` at or before `instant`: one Query, newest first, Limit 1. */
-export async function queryCiAt(
-  db: DynamoDBDocumentClient,
-  table: string,
-  id: string,
-  instant: string,
-): Promise<Record<string, unknown> | undefined> {
-  const range = ciAtRange(instant);
-  const out = await db.send(
-    new QueryCommand({
-      TableName: table,
-      KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': keys.ci(id).pk, ':from': range.from, ':to': range.to },
-      ScanIndexForward: false,
-      Limit: 1,
-      ConsistentRead: true,
-    }),
-  );
-  return out.Items?.[0];
 }

@@ -9,7 +9,7 @@ import type { IdempotencyRequest, IdempotentWrite, Page } from '#domain/ports';
 import type { UserRepository } from '#domain/user/service';
 import type { User } from '#domain/user/user';
 import { batchGetItems } from './batch-get.ts';
-import { ciAtKey, queryCiAt } from './ci-repository.ts';
+import { ciAtKey, queryCiAt } from './ci-at.ts';
 import { commitOnce } from './commit.ts';
 import { keys, LIST } from './keys.ts';
 import { queryPage } from './query-page.ts';

@@ -28,6 +28,7 @@ const OVER_GOAL: Partial<Record<FunctionName, number>> = {
   metrics: 268_000, // 254,637
   cis: 267_000, // 253,787
   kb: 265_000, // 251,757
+  workflows: 264_000, // 251,136 once the caller's read-ahead, the packed plan and the release's standing landed
 };
 
 /** The inputs that weigh most in a bundle, for the failure message. */
