@@ -51,6 +51,8 @@ export interface MeteredCall {
   readonly origin?: string;
   /** Of a GetItem: the sort key it read (e.g. `#WAIT`, the item a signal polls). */
   readonly sortKey?: string;
+  /** Of a GetItem: the partition key it read (e.g. `TEAM#…`). */
+  readonly partitionKey?: string;
   /** The error's name when the call failed (its units are then unknown to the caller: 0 here). */
   readonly error?: string;
 }
@@ -239,9 +241,10 @@ export class Meter {
             args.input.ReturnConsumedCapacity = 'INDEXES';
           }
           const entries = Array.isArray(args.input.Entries) ? args.input.Entries.length : 0;
-          const key = args.input.Key as { sk?: unknown } | undefined;
+          const key = args.input.Key as { pk?: unknown; sk?: unknown } | undefined;
           const extra = {
             ...(command === 'GetItemCommand' && typeof key?.sk === 'string' ? { sortKey: key.sk } : {}),
+            ...(command === 'GetItemCommand' && typeof key?.pk === 'string' ? { partitionKey: key.pk } : {}),
             ...(service === 'events' ? { eventChunks: eventChunks(args.input.Entries) } : {}),
             ...(service === 'dynamodb' && READ_COMMANDS.test(command)
               ? { minimumReadUnits: minimumReadUnits(command, args.input) }
