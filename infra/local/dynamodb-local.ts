@@ -4,7 +4,8 @@
  *
  * It listens on 127.0.0.1 only: DynamoDB Local itself has no host option and checks no credentials,
  * so it is started through `dynamodb/LoopbackDynamoDbLocal.java` (see there), and persisted data is
- * kept readable by the owner only.
+ * kept readable by the owner only. With a data dir that launcher also makes DynamoDB Local commit a
+ * transaction before answering it, so a SIGKILL loses no acknowledged write.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';

@@ -11,17 +11,30 @@
 // `LoopbackDynamoDbLocal listening on 127.0.0.1:<port>` on standard output: the caller counts the
 // server as its own only after that line.
 //
+// With -dbPath it also makes every write durable before it is acknowledged: DynamoDB Local answers
+// a TransactWriteItems before its SQLite COMMIT has run (see commitBeforeAnswering below and
+// docs/decisions.md, "DynamoDB Local acknowledged transactions before committing them").
+//
 // Run with Java's single-file source launcher (no JDK needed, only the jdk.compiler module):
 //   java -Djava.library.path=<lib> -cp <DynamoDBLocal.jar>:<DynamoDBLocal_lib/*> LoopbackDynamoDbLocal.java <args>
 
+import com.almworks.sqlite4java.SQLiteJob;
+import com.almworks.sqlite4java.SQLiteQueue;
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.util.concurrent.ExecutionException;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import software.amazon.dynamodb.services.local.main.ServerRunner;
+import software.amazon.dynamodb.services.local.server.AbstractLocalDynamoDBServerHandler;
 import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
+import software.amazon.dynamodb.services.local.server.LocalDynamoDBRequestHandler;
+import software.amazon.dynamodb.services.local.shared.access.LocalDBClient;
+import software.amazon.dynamodb.services.local.shared.access.sqlite.SQLiteDBAccess;
 
 public final class LoopbackDynamoDbLocal {
   private static final String LOOPBACK = "127.0.0.1";
@@ -57,6 +70,8 @@ public final class LoopbackDynamoDbLocal {
       throw new IllegalStateException("DynamoDB Local has no Jetty connector to restrict; refusing to start");
     }
 
+    commitBeforeAnswering(proxy);
+
     running = proxy;
     // safeStart() is Jetty's start() and lets a bind failure end this process with an error;
     // start() would print it, stop the server and exit 0. Telemetry is skipped on purpose (the
@@ -71,6 +86,81 @@ public final class LoopbackDynamoDbLocal {
     }
     System.out.flush();
     proxy.join();
+  }
+
+  /**
+   * Makes DynamoDB Local run every SQLite job to its end before the request that queued it answers.
+   *
+   * All its database work goes through one sqlite4java SQLiteQueue (a single thread, jobs in order)
+   * held in SQLiteDBAccess's `queue` field, and its callers wait for each job's result, except
+   * SQLiteDBAccess.commitTransaction and rollbackTransaction (TransactWriteItems, ExecuteTransaction):
+   * they queue the COMMIT (or ROLLBACK) and return at once, so the answer can leave before the commit
+   * is on disk, and a SIGKILL then loses an acknowledged transaction (the SQLite journal rolls it
+   * back on the next open). Readers never noticed, since their jobs queue behind the COMMIT.
+   *
+   * The database is opened here, before the port is bound (DynamoDB Local would open it on the first
+   * request), and its queue swapped for one whose execute() waits for the job. In memory nothing
+   * survives a kill anyway, so nothing changes there.
+   */
+  private static void commitBeforeAnswering(DynamoDBProxyServer proxy) throws Exception {
+    Object serverHandler = field(DynamoDBProxyServer.class, "serverHandler").get(proxy);
+    Object primary = field(AbstractLocalDynamoDBServerHandler.class, "primaryHandler").get(serverHandler);
+    if (!(primary instanceof LocalDynamoDBRequestHandler handler)) {
+      throw new IllegalStateException("Unexpected DynamoDB Local request handler "
+          + (primary == null ? "null" : primary.getClass().getName()) + "; refusing to start");
+    }
+    if ((boolean) field(LocalDynamoDBRequestHandler.class, "runInMemory").get(handler)) return;
+    // Without -sharedDb there is a database per access key and region, opened on first use: this
+    // could not reach them ahead of time, so it insists on the one shared database.
+    if (!(boolean) field(LocalDynamoDBRequestHandler.class, "sharedDb").get(handler)) {
+      throw new IllegalStateException("-dbPath needs -sharedDb here (see commitBeforeAnswering); refusing to start");
+    }
+    // The one database of -sharedDb, whatever the credentials (the key is fixed).
+    Method getHandler = LocalDynamoDBRequestHandler.class.getDeclaredMethod("getHandler", String.class);
+    getHandler.setAccessible(true);
+    Object client = getHandler.invoke(handler, "");
+    Object access = field(LocalDBClient.class, "dbAccess").get(client);
+    if (!(access instanceof SQLiteDBAccess)) {
+      throw new IllegalStateException("Unexpected DynamoDB Local storage "
+          + (access == null ? "null" : access.getClass().getName()) + "; refusing to start");
+    }
+    Field queueField = field(SQLiteDBAccess.class, "queue");
+    SQLiteQueue original = (SQLiteQueue) queueField.get(access);
+    File database = original.getDatabaseFile();
+    if (database == null) throw new IllegalStateException("DynamoDB Local opened no database file; refusing to start");
+    // Nothing else uses the database yet (no request can arrive before the port is bound): finish
+    // what it queued while opening, close it, and reopen the same file behind the waiting queue.
+    original.stop(true).join();
+    queueField.set(access, new WaitingQueue(database).start());
+  }
+
+  /** An SQLiteQueue whose execute() returns only once the job has run (or failed, or was cancelled). */
+  private static final class WaitingQueue extends SQLiteQueue {
+    WaitingQueue(File database) {
+      super(database);
+    }
+
+    @Override
+    public <T, J extends SQLiteJob<T>> J execute(J job) {
+      J queued = super.execute(job);
+      // A job that queues another from the database thread cannot wait for it (it runs after).
+      if (!isDatabaseThread()) {
+        try {
+          queued.get();
+        } catch (ExecutionException e) {
+          // The caller reads the outcome itself (get()), or ignored it before too: not ours to report.
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return queued;
+    }
+  }
+
+  private static Field field(Class<?> owner, String name) throws NoSuchFieldException {
+    Field field = owner.getDeclaredField(name);
+    field.setAccessible(true);
+    return field;
   }
 
   /** Stops the server and exits once `in` (the parent's pipe) reaches end-of-file. */
