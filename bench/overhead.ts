@@ -14,9 +14,11 @@ import { keys } from '../functions/store/keys.ts';
 import type { BenchResults, OverheadFigure, Row, ThroughputFigure } from './results.ts';
 import { type Bench, benchRelease, pool, round, spread, startBench, timed } from './support.ts';
 
-const N = Number(process.env.BENCH_OVERHEAD_N ?? 300);
-const THROUGHPUT_OPS = Number(process.env.BENCH_THROUGHPUT_OPS ?? 640);
+const N = Number(process.env.BENCH_OVERHEAD_N ?? 200);
+const THROUGHPUT_OPS = Number(process.env.BENCH_THROUGHPUT_OPS ?? 512);
 const CONCURRENCY = [16, 64] as const;
+/** `BENCH_OPS=moveRelease,getRelease` measures only those operations (default all). */
+const ONLY = process.env.BENCH_OPS?.split(',').map((o) => o.trim());
 
 /** One measured operation: its API call and its raw baseline, each on its own fresh input `i`. */
 interface Operation {
@@ -345,12 +347,13 @@ async function throughputOf(op: Operation, concurrency: number): Promise<Through
 }
 
 export async function run(results: BenchResults): Promise<Row[]> {
-  const b = await startBench();
+  // Unmetered: the meter's own work would be charged to the API side only.
+  const b = await startBench({ metered: false });
   const rows: Row[] = [];
   try {
     const overhead: Record<string, OverheadFigure> = {};
     const throughput: Record<string, { c16: ThroughputFigure; c64: ThroughputFigure }> = {};
-    for (const op of await operations(b)) {
+    for (const op of (await operations(b)).filter((o) => !ONLY || ONLY.includes(o.key))) {
       const figure = await overheadOf(op);
       overhead[op.key] = { operation: op.name, ...figure };
       rows.push(

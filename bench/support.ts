@@ -92,14 +92,27 @@ export const BENCH_USERS = {
   tech: ['deployment'],
 } as const satisfies Record<string, readonly ('release' | 'change' | 'deployment')[]>;
 
-/** Starts a local cloud (its own DynamoDB Local, in memory unless given a data dir) with the organisation. */
-export async function startBench(options: Partial<LocalCloudOptions> = {}): Promise<Bench> {
+/**
+ * Starts a local cloud (its own DynamoDB Local, in memory unless given a data dir) with the
+ * organisation. `metered: false` leaves the meter detached: timed comparisons must not charge the
+ * API for the meter's own work (the raw client is never metered).
+ */
+export async function startBench(
+  options: Partial<LocalCloudOptions> & { metered?: boolean } = {},
+): Promise<Bench> {
+  const { metered = true, ...cloudOptions } = options;
   const meter = new Meter();
   // Every function's invocations are timed and the calls made in them attributed to it.
-  const cloud = await startLocalCloud({ schedules: false, wrapFunction: meter.wrapFunction, ...options });
-  meter.attach('dynamodb', cloud.ports.clients.db as never);
-  meter.attach('sfn', cloud.ports.clients.sfn as never);
-  meter.attach('events', cloud.ports.clients.events as never);
+  const cloud = await startLocalCloud({
+    schedules: false,
+    ...(metered ? { wrapFunction: meter.wrapFunction } : {}),
+    ...cloudOptions,
+  });
+  if (metered) {
+    meter.attach('dynamodb', cloud.ports.clients.db as never);
+    meter.attach('sfn', cloud.ports.clients.sfn as never);
+    meter.attach('events', cloud.ports.clients.events as never);
+  }
   const now = new Date().toISOString();
   for (const [id, processes] of Object.entries(BENCH_USERS)) {
     await seedUser(cloud.ports, {
