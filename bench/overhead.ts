@@ -72,10 +72,12 @@ async function operations(b: Bench): Promise<Operation[]> {
           {
             Put: {
               TableName: table,
+              // As large as an event, but not one: the relay publishes only `entity = event`
+              // items (the raw side is the store's work alone, not the outbox's).
               Item: {
                 pk: item.pk,
-                sk: `EVT#${ulidLike(n, 'evt')}`,
-                entity: 'event',
+                sk: `BENCH#${ulidLike(n, 'evt')}`,
+                entity: 'bench-event',
                 type: 'Bench',
                 data: item,
               },
