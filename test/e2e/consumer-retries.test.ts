@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregatePk, WAIT_SK } from '../../functions/store/keys.ts';
 import type { LocalCloudOptions } from '../../infra/local/cloud.ts';
 import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
+import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 /** A test cloud whose record-stage waits for `openGate()`, and which records the consumer's attempts. */
 async function cloudWithHeldExecutions(asyncInvoke: LocalCloudOptions['asyncInvoke']) {
@@ -55,13 +55,7 @@ async function createRelease(t: TestCloud): Promise<string> {
 
 /** Moves the release out of its first stage while its execution cannot take the signal yet. */
 async function moveWhileHeld(t: TestCloud, id: string) {
-  const moved = await t.call(
-    'POST',
-    `/releases/${id}/transitions`,
-    { to: 'Development', expectedVersion: 1 },
-    'rm',
-    WAIT,
-  );
+  const moved = await t.moveWaiting(id, 'Development', 1);
   expect(moved.status).toBe(200);
   // The API waited its few seconds, saw the execution not ready and left the rest to the consumer.
   expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: false } });

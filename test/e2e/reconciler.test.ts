@@ -11,7 +11,7 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
 import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
+import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -133,13 +133,7 @@ describe('executions moved by forged signals', () => {
       );
       expect(wait.Item?.entry).toBe(1);
     });
-    const moved = await t.call(
-      'POST',
-      `/releases/${id}/transitions`,
-      { to: 'Development', expectedVersion: 1 },
-      'rm',
-      WAIT,
-    );
+    const moved = await t.moveWaiting(id, 'Development', 1);
     expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: false } });
     expect((await t.execution(id)).state).toBe('Assessment');
   });
@@ -161,13 +155,7 @@ describe('after a crash that lost the execution’s progress', () => {
     // What the crash left on disk: the execution as it was before the transition was answered.
     const snapshot = join(dataDir, 'stepfunctions-before');
     await cp(join(dataDir, 'stepfunctions'), snapshot, { recursive: true });
-    const moved = await first.call(
-      'POST',
-      `/releases/${id}/transitions`,
-      { to: 'Development', expectedVersion: 1 },
-      'rm',
-      WAIT,
-    );
+    const moved = await first.moveWaiting(id, 'Development', 1);
     expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: true } });
     await first.cloud.settle();
     await first.stop();
@@ -179,13 +167,7 @@ describe('after a crash that lost the execution’s progress', () => {
     try {
       expect(second.cloud.startupReconciliation.outcomes.resend).toBe(1);
       await eventually(async () => expect((await second.execution(id)).state).toBe('Development'));
-      const next = await second.call(
-        'POST',
-        `/releases/${id}/transitions`,
-        { to: 'Testing', expectedVersion: 2 },
-        'rm',
-        WAIT,
-      );
+      const next = await second.moveWaiting(id, 'Testing', 2);
       expect(next.body, JSON.stringify(next.body)).toMatchObject({
         stage: 'Testing',
         execution: { inStep: true },

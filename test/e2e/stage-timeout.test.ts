@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
+import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -60,13 +60,7 @@ describe('stage timeouts', () => {
     );
 
     // A manual move from where the timeout left it goes on as usual.
-    const moved = await t.call(
-      'POST',
-      `/releases/${id}/transitions`,
-      { to: 'Build', expectedVersion: 2 },
-      'rm',
-      WAIT,
-    );
+    const moved = await t.moveWaiting(id, 'Build', 2);
     expect(moved.body).toMatchObject({ stage: 'Build', execution: { inStep: true } });
     expect((await t.execution(id, arn)).state).toBe('Build');
   }, 30_000);

@@ -12,7 +12,7 @@ import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
 import type { RecordStagePayload } from '../../functions/steps/record-stage.ts';
 import { STAGE_FAILED_ERROR, TASK_RETRY } from '../../workflows/compile.ts';
 import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
+import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 /** A fault armed for one release: record-stage throws on entering `stage`, `times` times. */
 interface Fault {
@@ -84,13 +84,7 @@ describe('a throttled record-stage', () => {
     faults.set(id, fault);
 
     const started = Date.now();
-    const moved = await t.call(
-      'POST',
-      `/releases/${id}/transitions`,
-      { to: 'Development', expectedVersion: 1 },
-      'rm',
-      WAIT,
-    );
+    const moved = await t.moveWaiting(id, 'Development', 1);
     const answeredIn = Date.now() - started;
     expect(moved.status, JSON.stringify(moved.body)).toBe(200);
     // The first retry waits at most 1 s (IntervalSeconds 1, full jitter): within the API's wait for
@@ -107,13 +101,7 @@ describe('a throttled record-stage', () => {
     expect((await describeExecution(id)).status).toBe('RUNNING');
 
     // The retried task recorded its new token: the next move lands as usual.
-    const next = await t.call(
-      'POST',
-      `/releases/${id}/transitions`,
-      { to: 'Testing', expectedVersion: 2 },
-      'rm',
-      WAIT,
-    );
+    const next = await t.moveWaiting(id, 'Testing', 2);
     expect(next.body).toMatchObject({ stage: 'Testing', execution: { inStep: true } });
     expect((await t.execution(id)).state).toBe('Testing');
   });
@@ -133,13 +121,7 @@ describe('a throttled record-stage', () => {
     // and where the execution goes after them, not how long they wait.
     vi.spyOn(Math, 'random').mockReturnValue(0);
 
-    const moved = await t.call(
-      'POST',
-      `/releases/${id}/transitions`,
-      { to: 'Development', expectedVersion: 1 },
-      'rm',
-      WAIT,
-    );
+    const moved = await t.moveWaiting(id, 'Development', 1);
     expect(moved.status, JSON.stringify(moved.body)).toBe(200);
     expect(moved.body).toMatchObject({ stage: 'Development', version: 2 });
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
+import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -61,13 +61,7 @@ describe('transitions', () => {
       { step: 'initialize', name: 'fault-injection' },
     );
     try {
-      const moved = await t.call(
-        'POST',
-        `/releases/${id}/transitions`,
-        { to: 'Development', expectedVersion: 1 },
-        'rm',
-        WAIT,
-      );
+      const moved = await t.moveWaiting(id, 'Development', 1);
       expect(moved.status).toBe(200);
       expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: false } });
       expect(failures).toBe(1);
@@ -79,13 +73,7 @@ describe('transitions', () => {
       expect(release.body).toMatchObject({ stage: 'Development', version: 2 });
 
       // And the next transition goes through normally.
-      const next = await t.call(
-        'POST',
-        `/releases/${id}/transitions`,
-        { to: 'Testing', expectedVersion: 2 },
-        'rm',
-        WAIT,
-      );
+      const next = await t.moveWaiting(id, 'Testing', 2);
       expect(next.body).toMatchObject({ stage: 'Testing', execution: { inStep: true } });
     } finally {
       t.cloud.ports.clients.sfn.middlewareStack.remove('fault-injection');

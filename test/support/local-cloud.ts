@@ -31,6 +31,12 @@ export interface TestCloud {
     as?: string,
   ): Promise<{ status: number; headers: Record<string, string>; text: string }>;
   tokenFor(user: string, options?: { admin?: boolean }): Promise<string>;
+  /** Moves release `id` as `rm`, answered once its execution is in the new stage (`Prefer: wait`). */
+  moveWaiting(
+    id: string,
+    to: string,
+    expectedVersion: number,
+  ): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }>;
   /** The execution's history and the state it is in, read with @aws-sdk/client-sfn. */
   execution(
     releaseId: string,
@@ -79,7 +85,7 @@ export async function startTestCloud(
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  return {
+  const test: TestCloud = {
     cloud,
     sfn,
     tokenFor,
@@ -105,6 +111,9 @@ export async function startTestCloud(
         body: (text ? JSON.parse(text) : {}) as Record<string, unknown>,
         headers: Object.fromEntries(res.headers),
       };
+    },
+    moveWaiting(id, to, expectedVersion) {
+      return test.call('POST', `/releases/${id}/transitions`, { to, expectedVersion }, 'rm', WAIT);
     },
     async fetchText(path, headers = {}, as = 'rm') {
       const res = await fetch(`${cloud.apiUrl}${path}`, {
@@ -137,6 +146,7 @@ export async function startTestCloud(
       await cloud.stop();
     },
   };
+  return test;
 }
 
 /** `Prefer: wait=5`: a move answers once its execution is in the new stage (`execution.inStep`). */

@@ -317,18 +317,18 @@ export function intervalsIn(
     const end = Date.parse(blackout.end);
     return { intervals: start < toMs && fromMs < end ? [{ start, end }] : [], truncated: false };
   }
-  const found = occurrencesIn(
-    {
-      rule: blackout.rrule,
-      startFloating: parseLocalDateTime(blackout.start) as number,
-      duration: parseDuration(blackout.duration) as Duration,
-      zone: blackout.tz,
-    },
-    fromMs,
-    toMs,
-    limit,
-  );
+  const found = occurrencesIn(ruleOf(blackout), fromMs, toMs, limit);
   return { intervals: found.occurrences, truncated: found.truncated };
+}
+
+/** A recurring blackout as the recurrence expander takes it (its fields already validated). */
+function ruleOf(blackout: RecurringBlackout) {
+  return {
+    rule: blackout.rrule,
+    startFloating: parseLocalDateTime(blackout.start) as number,
+    duration: parseDuration(blackout.duration) as Duration,
+    zone: blackout.tz,
+  };
 }
 
 /**
@@ -343,17 +343,7 @@ export function intervalsOfAll(
   limit: number,
 ): { intervals: Occurrence[]; truncated: boolean }[] {
   const recurring = blackouts.filter(isRecurring);
-  const expanded = occurrencesOfAll(
-    recurring.map((blackout) => ({
-      rule: blackout.rrule,
-      startFloating: parseLocalDateTime(blackout.start) as number,
-      duration: parseDuration(blackout.duration) as Duration,
-      zone: blackout.tz,
-    })),
-    fromMs,
-    toMs,
-    limit,
-  );
+  const expanded = occurrencesOfAll(recurring.map(ruleOf), fromMs, toMs, limit);
   let next = 0;
   return blackouts.map((blackout) => {
     if (!isRecurring(blackout)) return intervalsIn(blackout, fromMs, toMs, limit);
