@@ -16,7 +16,6 @@ import { commit, commitOnce, type DerivedWrites, type StateWrite } from './commi
 import {
   CI_INBOUND_PREFIX,
   CI_VERSION_PREFIX,
-  ciAtRange,
   ciIndexKeys,
   ciLists,
   ciUpdateAppliedPrefix,

@@ -333,8 +333,9 @@ async function measure<T>(name: string, run: () => Promise<T>): Promise<T> {
   const polled = calls.filter((c) => c.origin !== undefined && HTTP.has(c.origin) && isSignalPoll(c));
   if (polled.length > 0) polls[name] = polled.length;
   for (const c of calls.filter((x) => x.origin !== undefined && HTTP.has(x.origin) && isCachedRead(x))) {
-    const read = (cachedReads[name] ??= {});
+    const read = cachedReads[name] ?? {};
     read[c.partitionKey as string] = (read[c.partitionKey as string] ?? 0) + 1;
+    cachedReads[name] = read;
   }
   const signalled = calls.filter(
     (c) => c.origin === 'signal-execution' && c.command === 'SendTaskSuccessCommand',
