@@ -55,9 +55,17 @@ async function createRelease(t: TestCloud): Promise<string> {
 
 /** Moves the release out of its first stage while its execution cannot take the signal yet. */
 async function moveWhileHeld(t: TestCloud, id: string) {
-  const moved = await t.moveWaiting(id, 'Development', 1);
+  // Asked to wait 3 s: within the consumer's first two attempts (about 0 and 1 s), before its last.
+  const moved = await t.call(
+    'POST',
+    `/releases/${id}/transitions`,
+    { to: 'Development', expectedVersion: 1 },
+    'rm',
+    { prefer: 'wait=3' },
+  );
   expect(moved.status).toBe(200);
-  // The API waited its few seconds, saw the execution not ready and left the rest to the consumer.
+  expect(moved.headers['preference-applied']).toBe('wait=3');
+  // The API waited its seconds, saw the execution not ready and left the rest to the consumer.
   expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: false } });
 }
 

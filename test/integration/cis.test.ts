@@ -11,6 +11,7 @@ import { type CiWrite, updateCi } from '../../functions/domain/ci/ci.ts';
 import { editCi } from '../../functions/domain/ci/service.ts';
 import { createHandler } from '../../functions/http/cis.ts';
 import { DynamoCiStore } from '../../functions/store/ci-repository.ts';
+import { DynamoUserStore } from '../../functions/store/user-repository.ts';
 import { checkPointInTime, scenarioArbitrary, settableClock } from '../support/ci-property.ts';
 import { seedCi } from '../support/cis.ts';
 import { actor, sequentialIds } from '../support/fakes.ts';
@@ -102,7 +103,12 @@ describe('the CMDB store on DynamoDB Local', () => {
       );
       for (let v = 1; v < versions; v++) await editCi(created.id, { set: { n: v } }, v, rm, ports);
       const { db, read } = counting(ports.clients.db);
-      const counted = { ...ports, cis: new DynamoCiStore(db, ports.config.tableName) } as AppPorts;
+      // The caller's store too: `?at=` is read ahead with the caller (its Query, in parallel).
+      const counted = {
+        ...ports,
+        cis: new DynamoCiStore(db, ports.config.tableName),
+        users: new DynamoUserStore(db, ports.config.tableName),
+      } as AppPorts;
       const countedHandler = createHandler(() => counted);
       const page = await countedHandler(
         httpEvent('GET /cis/{id}/history', `/cis/${created.id}/history`, {

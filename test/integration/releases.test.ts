@@ -63,7 +63,8 @@ describe('releases on DynamoDB Local', () => {
       title: 'Payroll 4.2',
     });
     expect(res.headers?.location).toBe(`/releases/${created.id}`);
-    expect(started).toContain(created.id);
+    // The answer does not start the execution: the Release Created consumer does (not run here).
+    expect(started).not.toContain(created.id);
 
     const got = await handler(httpEvent('GET /releases/{id}', `/releases/${created.id}`, { user: 'tech' }));
     expect(got.statusCode).toBe(200);

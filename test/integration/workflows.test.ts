@@ -393,6 +393,8 @@ describe('the workflow catalog', () => {
       ports,
     );
     const v1Arn = release.workflow.stateMachineArn;
+    // What the Release Created consumer does (no consumers run here).
+    await ports.executions.start('release', release);
     expect(release.workflow).toMatchObject({ id: 'pinned', version: 1, initialStage: 'Build' });
     expect(v1Arn).toMatch(/:stateMachine:release-desk-pinned:1$/);
 
