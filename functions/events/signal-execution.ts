@@ -1,11 +1,14 @@
 /**
  * Stage-entered consumer (`Release Stage Entered`, `Change State Changed`): makes sure the
- * subject's execution receives the accepted transition. The API signals right away; this is the
- * retry that makes a failed or early signal land. The event is parsed with its schema first: a
- * malformed one throws {@link MalformedEventError} (retried, then set aside with that reason). A
- * well-formed event is only a hint: the signal sent is the one the table committed under the
- * event's id, so a forged or altered event moves nothing. Throwing when the execution has not
- * reached the stage yet lets the invocation be retried.
+ * subject's execution receives the accepted transition. It is what signals a move (the API does
+ * only when asked to wait, `Prefer: wait`), and the retry that makes a failed or early signal
+ * land. The event is parsed with its schema first: a malformed one throws
+ * {@link MalformedEventError} (retried, then set aside with that reason). A well-formed event is
+ * only a hint: the signal sent is the one the table committed under the event's id, so a forged
+ * or altered event moves nothing. When the execution has not reached the stage the move leaves
+ * (the move before it is still on its way, as when a client moves twice in quick succession), it
+ * waits for it a few seconds ({@link NOT_READY_WAIT_MS}) before throwing, which lets Lambda retry
+ * the invocation — in AWS a minute later at the earliest, too late for a client's next moves.
  */
 import { signalStage } from '#adapters/sfn/stage-signal';
 import type { Clients } from '#app/clients';
@@ -28,13 +31,18 @@ export class ExecutionNotReadyError extends Error {
   }
 }
 
+/** How long one invocation waits for the execution to reach the stage a move leaves. */
+export const NOT_READY_WAIT_MS = 5_000;
+
 export function createHandler(
   deps: () => {
     clients: Pick<Clients, 'sfn'>;
     runs: Readonly<Record<RunKind, Pick<RunStore<RunSubject>, 'event' | 'get'>>>;
     waits: Pick<WaitStore, 'waiting'>;
   },
+  options: { notReadyWaitMs?: number } = {},
 ) {
+  const waitMs = options.notReadyWaitMs ?? NOT_READY_WAIT_MS;
   return async (event: unknown): Promise<void> => {
     const { kind, detail } = parseRunEvent(event, 'entered');
     const { id } = detail.subject;
@@ -60,9 +68,21 @@ export function createHandler(
       );
     }
     const data = committed.data;
-    const outcome = await signalStage({ waits, sfn: clients.sfn }, { kind, id }, data.signal, {
-      terminal: data.status !== 'active',
-    });
+    const send = () =>
+      signalStage({ waits, sfn: clients.sfn }, { kind, id }, data.signal, {
+        terminal: data.status !== 'active',
+      });
+    let outcome = await send();
+    // Not there yet: look again, 50 ms then doubling up to 1 s, for a few seconds at most.
+    for (
+      let delay = 50, waited = 0;
+      outcome === 'not-ready' && waited < waitMs;
+      delay = Math.min(delay * 2, 1_000)
+    ) {
+      await new Promise((r) => setTimeout(r, delay));
+      waited += delay;
+      outcome = await send();
+    }
     if (outcome === 'not-ready') throw new ExecutionNotReadyError(id, data.signal.entry);
     logger.info('Stage signal', { kind, id, entry: data.signal.entry, outcome });
   };

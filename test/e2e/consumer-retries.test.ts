@@ -73,8 +73,9 @@ describe('a transition the API could not signal', () => {
   let held: Awaited<ReturnType<typeof cloudWithHeldExecutions>>;
 
   beforeAll(async () => {
-    // Attempts at about 0 s, 1 s and 5 s after the event: the first two while the API still waits
-    // (about 3 s), the last once the execution has caught up. Lambda's count: 2 retries.
+    // Each attempt waits up to 5 s for the execution (NOT_READY_WAIT_MS), then fails; Lambda
+    // retries it 1 s later, then 4 s later. The gate opens after the first attempt has failed, so
+    // the second lands. Lambda's count: 2 retries.
     held = await cloudWithHeldExecutions({ retryDelaysMs: [1_000, 4_000] });
   });
   afterAll(async () => held?.t.stop());
@@ -161,4 +162,30 @@ describe('a consumer that fails for good', () => {
     await eventually(async () => expect((await t.execution(id)).state).toBe('Development'));
     expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({ stage: 'Development' });
   });
+});
+
+describe('moves in quick succession, nobody waiting (Prefer: wait not sent)', () => {
+  let t: TestCloud;
+  beforeAll(async () => {
+    // Lambda's retries as in AWS (a minute and two later): only the first attempt counts here.
+    t = await startTestCloud({ schedules: false, asyncInvoke: { retryDelaysMs: [60_000, 120_000] } });
+  });
+  afterAll(async () => t?.stop());
+
+  it('each reach the execution in order through the first attempt of their consumer', async () => {
+    const id = await createRelease(t);
+    let version = 1;
+    // Straight after the create: the execution may not even have started yet.
+    for (const to of ['Development', 'Testing', 'Deployment', 'Audit']) {
+      const moved = await t.call('POST', `/releases/${id}/transitions`, { to, expectedVersion: version });
+      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+      expect(moved.body).toMatchObject({ stage: to, execution: { inStep: false } });
+      version = moved.body.version as number;
+    }
+    await eventually(async () => expect((await t.execution(id)).state).toBe('Audit'), 15_000);
+    const { events } = await t.execution(id);
+    expect(events.filter((e) => e.type === 'TaskSucceeded')).toHaveLength(4);
+    expect(t.cloud.bus.failedInvocations()).toEqual([]);
+    expect(t.cloud.bus.deadLetters()).toEqual([]);
+  }, 40_000);
 });
