@@ -17,6 +17,12 @@ import { parseRunEvent } from './delivered.ts';
 
 export { MalformedEventError } from './delivered.ts';
 
+/**
+ * How long after a subject ended its execution may still be started: a day, well inside the 90
+ * days Step Functions refuses a reused name (StartExecution: "You can reuse names after 90 days").
+ */
+export const ENDED_START_WINDOW_MS = 24 * 60 * 60 * 1000;
+
 export function createHandler(
   deps: () => {
     clients: Pick<Clients, 'sfn'>;
@@ -40,6 +46,17 @@ export function createHandler(
     // already ran is refused by Step Functions (the name is the id) and counts as started.
     if (subject.status === 'failed') {
       logger.info('Subject failed; its execution is not started again', { kind, id });
+      return;
+    }
+    // An ended subject's execution is started only while Step Functions still knows the name
+    // (90 days for a Standard execution): a created event replayed later (from a dead-letter queue,
+    // say) must not start a new execution for a release that is long over.
+    if (subject.status !== 'active' && Date.now() - Date.parse(subject.updatedAt) > ENDED_START_WINDOW_MS) {
+      logger.info('Subject ended long ago; its execution is not started', {
+        kind,
+        id,
+        status: subject.status,
+      });
       return;
     }
     const executionArn = await startExecution(clients.sfn, kind, subject);

@@ -41,15 +41,18 @@ interface WorkGroupClaim {
 const MAX_KEPT_TEAMS = 1_000;
 
 export class DynamoTeamStore extends TableStore implements TeamStore {
-  /** Teams as last read or written by this process, with when: `get` with `maxAgeMs` answers from here. */
+  /** Teams as last read by this process, with when: `get` with `maxAgeMs` answers from here. */
   readonly #recent = new Map<string, { team: Team; at: number }>();
+  /** Writes of this process begun, ever: a read that overlapped one is not kept (it may predate it). */
+  #writes = 0;
 
   async get(id: string, maxAgeMs?: number): Promise<Team | undefined> {
     const now = Date.now();
     const kept = this.#recent.get(id);
     if (maxAgeMs !== undefined && kept && now - kept.at <= maxAgeMs) return kept.team;
+    const writes = this.#writes;
     const team = await this.read(keys.team(id), fromItem);
-    this.#keep(id, team, now);
+    if (writes === this.#writes) this.#keep(id, team, now);
     return team;
   }
 
@@ -116,6 +119,7 @@ export class DynamoTeamStore extends TableStore implements TeamStore {
     ];
     // Whatever happens, what this process kept of these teams is no longer known to be current.
     const forget = () => {
+      this.#writes++;
       for (const { team } of change.teams) this.#recent.delete(team.id);
     };
     forget();

@@ -688,10 +688,12 @@ describe('IAM least privilege', () => {
     }
   });
 
-  it('lets releases and the consumers start and signal executions of every workflow version', () => {
+  it('lets the consumers start, and releases and the consumers signal, executions of every workflow version', () => {
     const onVersions = sorted([...defaultMachinesAndVersions(), ...PUBLISHED_MACHINES]);
-    for (const name of ['releases', 'start-execution'] as const) {
-      expect(grantsOf(functionStatements(name))['states:StartExecution'], name).toEqual(onVersions);
+    expect(grantsOf(functionStatements('start-execution'))['states:StartExecution']).toEqual(onVersions);
+    // The API no longer starts executions (the Release Created / Change Recorded consumer does).
+    for (const name of ['releases', 'changes'] as const) {
+      expect(grantsOf(functionStatements(name))['states:StartExecution'], name).toBeUndefined();
     }
     for (const name of ['releases', 'signal-execution'] as const) {
       expect(grantsOf(functionStatements(name))['states:SendTaskSuccess'], name).toEqual(onVersions);

@@ -406,3 +406,33 @@ describe('bootstrap', () => {
     expect(await snapshot()).toEqual(before);
   });
 });
+
+describe('teams kept for a few seconds (TEAM_STALENESS_MS) by another function instance', () => {
+  it('answer as read until asked as stored; the writing instance forgets at once', async () => {
+    const created = bodyOf<TeamBody>(
+      await createTeam({
+        name: 'Kept',
+        kind: 'deployment',
+        members: ['ann'],
+        workGroups: [{ name: 'Kept ops' }],
+      }),
+    );
+    // Another function instance: its own store over the same table.
+    const other = createPorts(ports.config).teams;
+    expect((await other.get(created.id, 5_000))?.members).toEqual(['ann']);
+    const patched = await patchTeam(created.id, {
+      members: ['ann', 'bob'],
+      expectedVersion: created.version,
+    });
+    expect(patched.statusCode).toBe(200);
+    // Within the stated staleness the other instance may answer as it read (it does here)...
+    expect((await other.get(created.id, 5_000))?.members).toEqual(['ann']);
+    // ...but never when asked as stored, which then refreshes what it keeps.
+    expect((await other.get(created.id))?.members).toEqual(['ann', 'bob']);
+    expect((await other.get(created.id, 5_000))?.members).toEqual(['ann', 'bob']);
+    // The writing instance forgot its own: it answers the new team at once.
+    expect((await ports.teams.get(created.id, 5_000))?.members).toEqual(['ann', 'bob']);
+    // And with no staleness allowed, a kept team is read again.
+    expect((await other.get(created.id, 0))?.members).toEqual(['ann', 'bob']);
+  });
+});

@@ -1,7 +1,7 @@
 /**
  * Starts a subject's Step Functions execution. Idempotent: the execution name is the subject's id
  * and the input is derived from the subject alone, so StartExecution returns the same execution
- * when called again (from the API and from the created event's consumer).
+ * when called again (by the created event's consumer on a redelivery, or by the reconciler).
  */
 import { ExecutionAlreadyExists, type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { ExecutionStarter } from '#domain/workflow-run/ports';
@@ -29,7 +29,7 @@ export async function startExecution(
   }
 }
 
-/** Best effort from the API: a failure is logged and left to the created event's consumer to retry. */
+/** Best effort (the reconciler's): a failure is logged and left to the created event's consumer to retry. */
 export function sfnExecutionStarter(sfn: SFNClient): ExecutionStarter {
   return {
     async start(kind, subject) {

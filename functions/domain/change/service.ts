@@ -74,8 +74,15 @@ export interface RecordChangeInput extends Omit<NewChange, 'cabTeamId'> {
 }
 
 /** The board an RFC is voted on by: it must exist and be a change advisory board. */
-async function boardOf(cabTeamId: string, ports: Pick<ChangePorts, 'teams'>): Promise<Team> {
-  const board = await ports.teams.get(cabTeamId, TEAM_STALENESS_MS);
+async function boardOf(
+  cabTeamId: string,
+  ports: Pick<ChangePorts, 'teams'>,
+  read: 'recent' | 'stored' = 'recent',
+): Promise<Team> {
+  const board =
+    read === 'stored'
+      ? await ports.teams.get(cabTeamId)
+      : await ports.teams.get(cabTeamId, TEAM_STALENESS_MS);
   if (!board) {
     throw new RuleViolationError('unknown-cab-team', `Team ${cabTeamId} does not exist.`, { cabTeamId });
   }
@@ -361,7 +368,8 @@ export async function voteOnChange(
   authorize(actor, changeAccess.vote);
   for (let attempt = 0; ; attempt++) {
     const current = await getChange(id, actor, ports);
-    const board = await boardOf(current.cabTeamId, ports);
+    // As stored: a member removed from the board a moment ago must not vote.
+    const board = await boardOf(current.cabTeamId, ports, 'stored');
     const { change, event } = recordVote(current, vote, board, actor, ports);
     try {
       await ports.changes.save(change, current.version, [event]);

@@ -979,8 +979,8 @@ async function acceptOverride(
 ): Promise<string> {
   // An outsider learns nothing about the release from its refusal (the move's own check says so).
   requireTeam('release', release, actor);
-  const team =
-    release.teamId !== undefined ? await ports.teams.get(release.teamId, TEAM_STALENESS_MS) : undefined;
+  // Read as stored, not as kept for a few seconds: an overrider just removed must not override.
+  const team = release.teamId !== undefined ? await ports.teams.get(release.teamId) : undefined;
   if (!team || !mayOverrideBlackout(team, actor.id)) {
     throw new ForbiddenError(
       team

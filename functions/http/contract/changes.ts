@@ -200,7 +200,7 @@ export const changeRoutes = resource(
     name: 'changes',
     description: 'RFCs (requests for change) and their CAB votes',
     table: 'write',
-    stepFunctions: ['StartExecution', 'SendTaskSuccess', 'DescribeExecution', 'GetExecutionHistory'],
+    stepFunctions: ['SendTaskSuccess', 'DescribeExecution', 'GetExecutionHistory'],
     workflowCatalog: 'resolve',
   },
   {
@@ -209,7 +209,7 @@ export const changeRoutes = resource(
       path: '/changes',
       summary: 'Record an RFC',
       description:
-        'Change managers (the `change` process). Records the RFC in the first state of its change workflow — the one of its `type` unless `workflowId` names a published change workflow — and starts its Step Functions execution (name = RFC id). Its board is `cabTeamId` (default `team_cab`). Send `Idempotency-Key` to make retries safe.',
+        'Change managers (the `change` process). Records the RFC in the first state of its change workflow — the one of its `type` unless `workflowId` names a published change workflow — and its Step Functions execution (name = RFC id) is started moments after the answer, by the `Change Recorded` consumer. Its board is `cabTeamId` (default `team_cab`). Send `Idempotency-Key` to make retries safe.',
       access: changeAccess.record,
       body: CreateChangeBody,
       idempotent: true,
@@ -258,7 +258,7 @@ export const changeRoutes = resource(
       path: '/changes/{id}/transitions',
       summary: 'Move an RFC to another state of its change workflow',
       description:
-        "Holders of a process the transition allows (`change` by default). Checks the workflow (allowed moves, processes, gates, reasons): entering `Approved` needs the CAB's approvals for the RFC's risk and no rejection (409 `transition-gate-failed` saying how many are missing or who rejected). Commits the move with its `Change State Changed` event and signals the execution waiting in the state left.",
+        "Holders of a process the transition allows (`change` by default). Checks the workflow (allowed moves, processes, gates, reasons): entering `Approved` needs the CAB's approvals for the RFC's risk and no rejection (409 `transition-gate-failed` saying how many are missing or who rejected). Commits the move with its `Change State Changed` event and answers; the execution waiting in the state left is signalled just after (with `Prefer: wait=N`, before the answer, which then waits up to N seconds for it: `execution.inStep`).",
       readAhead: 'change',
       waitable: true,
       access: changeAccess.read,

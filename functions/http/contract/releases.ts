@@ -444,7 +444,7 @@ export const releaseRoutes = resource(
     name: 'releases',
     description: 'Releases resource',
     table: 'write',
-    stepFunctions: ['StartExecution', 'SendTaskSuccess', 'DescribeExecution', 'GetExecutionHistory'],
+    stepFunctions: ['SendTaskSuccess', 'DescribeExecution', 'GetExecutionHistory'],
     workflowCatalog: 'resolve',
   },
   {
@@ -453,7 +453,7 @@ export const releaseRoutes = resource(
       path: '/releases',
       summary: 'Create a release',
       description:
-        "Creates a release in its workflow's first stage and starts its Step Functions execution (name = release id). The release belongs to `teamId`, a release team the caller is a member of (default: the caller's only release team). Each planned task names a work group of a deployment team and, optionally, a technician of that team (422 `invalid-deployment-tasks` naming each bad field otherwise); the tasks become ready for technicians when the release enters its workflow's deploy stage (or, managed by change, when the RFC reaches the trigger state). Send `Idempotency-Key` to make retries safe.",
+        "Creates a release in its workflow's first stage; its Step Functions execution (name = release id) is started moments after the answer, by the `Release Created` consumer. The release belongs to `teamId`, a release team the caller is a member of (default: the caller's only release team). Each planned task names a work group of a deployment team and, optionally, a technician of that team (422 `invalid-deployment-tasks` naming each bad field otherwise); the tasks become ready for technicians when the release enters its workflow's deploy stage (or, managed by change, when the RFC reaches the trigger state). Send `Idempotency-Key` to make retries safe.",
       access: releaseAccess.create,
       body: CreateReleaseBody,
       idempotent: true,

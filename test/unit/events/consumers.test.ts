@@ -294,12 +294,26 @@ describe('start-execution', () => {
 
   it('starts the execution of a release cancelled before it ran (the move is then signalled to it)', async () => {
     sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:exec:rel_1', startDate: new Date() });
-    const over = { ...releases, get: async () => ({ ...storedRelease, status: 'cancelled' }) as Release };
+    const justNow = new Date(Date.now() - 60_000).toISOString();
+    const over = {
+      ...releases,
+      get: async () => ({ ...storedRelease, status: 'cancelled', updatedAt: justNow }) as Release,
+    };
     await createStart(() => ({ clients, runs: { release: over, change: nothing } }))(event);
     expect(sfn).toHaveReceivedCommandWith(StartExecutionCommand, {
       stateMachineArn: 'arn:sm',
       name: 'rel_1',
     });
+  });
+
+  it('does not start the execution of a release that ended more than a day ago (a late replay)', async () => {
+    const longAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000).toISOString();
+    const over = {
+      ...releases,
+      get: async () => ({ ...storedRelease, status: 'closed', updatedAt: longAgo }) as Release,
+    };
+    await createStart(() => ({ clients, runs: { release: over, change: nothing } }))(event);
+    expect(sfn).toHaveReceivedCommandTimes(StartExecutionCommand, 0);
   });
 });
 
