@@ -1,5 +1,7 @@
 /**
- * Builders of API Gateway HTTP API (payload 2.0) events, as the authorizer would pass them.
+ * Builders of API Gateway HTTP API (payload 2.0) events, as the JWT authorizer would pass them:
+ * every claim a string, a list of groups as `"[a b]"` (infra/local/gateway.ts `apiGatewayClaims`
+ * makes the same shape locally; docs/decisions.md "JWT claims as API Gateway passes them").
  */
 import type { HttpEvent } from '../../functions/http/edge/handler.ts';
 
@@ -10,6 +12,18 @@ export interface RequestOptions {
   readonly query?: Record<string, string>;
   readonly headers?: Record<string, string>;
   readonly groups?: string[];
+  /** Claims as strings, set over the ones `user` and `groups` make (e.g. a raw `cognito:groups`). */
+  readonly claims?: Record<string, string>;
+}
+
+/** The claims API Gateway would hand on for `user` in `groups`. */
+export function claimsFor(options: RequestOptions): Record<string, string> {
+  if (!options.user) return { ...(options.claims ?? {}) };
+  return {
+    sub: options.user,
+    ...(options.groups ? { 'cognito:groups': `[${options.groups.join(' ')}]` } : {}),
+    ...(options.claims ?? {}),
+  };
 }
 
 export function httpEvent(routeKey: string, path: string, options: RequestOptions = {}): HttpEvent {
@@ -50,9 +64,7 @@ export function httpEvent(routeKey: string, path: string, options: RequestOption
         principalId: '',
         integrationLatency: 0,
         jwt: {
-          claims: options.user
-            ? { sub: options.user, ...(options.groups ? { 'cognito:groups': options.groups } : {}) }
-            : {},
+          claims: claimsFor(options),
           scopes: [],
         },
       },

@@ -144,15 +144,26 @@ export function userIdOf(claims: Record<string, unknown> | undefined): string {
   return name;
 }
 
-/** Whether the token's `cognito:groups` (a list, or API Gateway's `[a b]` string form) has `admin`. */
-export function inAdminGroup(claims: Record<string, unknown> | undefined): boolean {
+/**
+ * The token's `cognito:groups`. API Gateway's HTTP API JWT authorizer hands every claim to Lambda
+ * as a string, and a list as its items between brackets, space-separated (`"[admin ops]"`); a
+ * single group may also come bare (`"admin"`). A real array is accepted too, for a direct invoke
+ * that passes the decoded token. Only the outer brackets are list syntax: Cognito group names
+ * have no whitespace but may hold brackets or commas, so neither is stripped or split inside.
+ * See docs/decisions.md ("JWT claims as API Gateway passes them").
+ */
+export function groupsOf(claims: Record<string, unknown> | undefined): string[] {
   const groups = claims?.['cognito:groups'];
-  const list = Array.isArray(groups)
-    ? groups.map(String)
-    : String(groups ?? '')
-        .replace(/[[\]]/g, '')
-        .split(/[ ,]+/);
-  return list.includes('admin');
+  if (Array.isArray(groups)) return groups.map(String);
+  if (typeof groups !== 'string') return [];
+  const text = groups.trim();
+  const inner = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  return inner.split(/\s+/).filter((group) => group !== '');
+}
+
+/** Whether the token names `admin` among its groups (exactly: `administrators` is not `admin`). */
+export function inAdminGroup(claims: Record<string, unknown> | undefined): boolean {
+  return groupsOf(claims).includes('admin');
 }
 
 /** The caller: anonymous on public routes, else the user the token names (looked up once). */

@@ -12,8 +12,10 @@ import type { HttpEvent, HttpResult } from '../../../functions/http/edge/handler
 import {
   baseVersion,
   edgeState,
+  groupsOf,
   idempotencyKey,
   identifyCaller,
+  inAdminGroup,
   jsonBody,
   MAX_BODY_BYTES,
   problemResponses,
@@ -151,6 +153,46 @@ describe('identifyCaller (auth and actor)', () => {
     resolveDeclaration(routes).before?.(request);
     const state = await run(identifyCaller(users({})), request);
     expect(state).toMatchObject({ registered: false, actor: { id: 'carol', admin: true } });
+  });
+
+  it('reads cognito:groups as API Gateway hands it on: "[a b]", a bare name, or a real array', () => {
+    const groups = (value: unknown) => ({ 'cognito:groups': value });
+    expect(groupsOf(groups('[admin ops]'))).toEqual(['admin', 'ops']);
+    expect(inAdminGroup(groups('[admin ops]'))).toBe(true);
+    expect(inAdminGroup(groups('[ops admin]'))).toBe(true);
+    expect(inAdminGroup(groups('[ops]'))).toBe(false);
+    expect(inAdminGroup(groups('admin'))).toBe(true);
+    expect(groupsOf(groups('[]'))).toEqual([]);
+    expect(inAdminGroup(groups('[]'))).toBe(false);
+    // Only the exact group counts: names merely containing the letters do not.
+    expect(inAdminGroup(groups('[administrators]'))).toBe(false);
+    expect(inAdminGroup(groups('[sysadmin ops]'))).toBe(false);
+    expect(inAdminGroup(groups('[admin,ops]'))).toBe(false);
+    // A direct invoke with the decoded token's array still works.
+    expect(inAdminGroup(groups(['ops', 'admin']))).toBe(true);
+    expect(inAdminGroup(groups(['administrators']))).toBe(false);
+    expect(inAdminGroup({})).toBe(false);
+    expect(inAdminGroup(undefined)).toBe(false);
+  });
+
+  it('makes an administrator of "[admin ops]" in the real event shape, and not of "[administrators]"', async () => {
+    const admin = requestOf(
+      httpEvent('GET /widgets', '/widgets', { user: 'carol', claims: { 'cognito:groups': '[admin ops]' } }),
+    );
+    resolveDeclaration(routes).before?.(admin);
+    expect(admin.event.requestContext.authorizer.jwt.claims['cognito:groups']).toBe('[admin ops]');
+    expect((await run(identifyCaller(users({})), admin)).actor).toMatchObject({ id: 'carol', admin: true });
+    const lookalike = requestOf(
+      httpEvent('GET /widgets', '/widgets', {
+        user: 'dan',
+        claims: { 'cognito:groups': '[administrators]' },
+      }),
+    );
+    resolveDeclaration(routes).before?.(lookalike);
+    expect((await run(identifyCaller(users({})), lookalike)).actor).toMatchObject({
+      id: 'dan',
+      admin: false,
+    });
   });
 
   it('refuses a token without a user (401) and lets a public route through anonymously', async () => {
