@@ -215,8 +215,26 @@ export class ExecutionRunner {
       return;
     }
     const id = this.record.history.length + 1;
-    this.record.history.push({ timestamp, id, previousEventId: id - 1, ...event });
+    this.record.history.push({
+      timestamp,
+      id,
+      previousEventId: this.#previousEventId(event.type, id),
+      ...event,
+    });
     this.#deps.onChange(this.record);
+  }
+
+  /**
+   * AWS links each event to the one before it, except two that start a chain of their own: the first
+   * state's `*StateEntered` and `ExecutionAborted` both say 0 (docs/decisions.md, "Step Functions history
+   * as AWS records it").
+   */
+  #previousEventId(type: string, id: number): number {
+    if (type === 'ExecutionAborted') return 0;
+    if (type.endsWith('StateEntered') && !this.record.history.some((e) => e.type.endsWith('StateEntered'))) {
+      return 0;
+    }
+    return id - 1;
   }
 
   #end(

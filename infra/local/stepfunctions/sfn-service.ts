@@ -69,6 +69,13 @@ function sameJson(a: string, b: string): boolean {
 
 /** One page of `items` per `maxResults`/`nextToken` (an opaque offset), as the List actions page. */
 function page<T>(items: readonly T[], input: Input): { items: T[]; nextToken?: string } {
+  // AWS's range is 0..1000 (0 = the default); beyond it, its request validation answers, not a clamp.
+  if (typeof input.maxResults === 'number' && input.maxResults > 1000) {
+    throw new SfnServiceError(
+      'ValidationException',
+      `1 validation error detected: Value '${input.maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`,
+    );
+  }
   const requested = typeof input.maxResults === 'number' && input.maxResults > 0 ? input.maxResults : 100;
   const size = Math.min(requested, 1000);
   let start = 0;

@@ -206,6 +206,8 @@ describe('waitForTaskToken tasks', () => {
     const last = (await history(executionArn)).at(-1);
     expect(last?.type).toBe('ExecutionAborted');
     expect(last?.executionAbortedEventDetails).toEqual({ error: 'Operator', cause: 'stopped by hand' });
+    // As AWS records it: ExecutionAborted starts its own chain.
+    expect(last?.previousEventId).toBe(0);
     await expect(
       harness.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })),
     ).rejects.toBeInstanceOf(TaskTimedOut);
