@@ -657,11 +657,12 @@ export class ExecutionRunner {
           detailsField: 'taskFailedEventDetails',
           details: { ...base, error, cause },
         }),
-      timedOut: (error, cause) =>
+      // AWS's TaskTimedOut carries the error (States.Timeout) and the resource, no cause.
+      timedOut: (error) =>
         emit({
           type: 'TaskTimedOut',
           detailsField: 'taskTimedOutEventDetails',
-          details: { ...base, error, cause },
+          details: { ...base, error },
         }),
     };
   }

@@ -244,7 +244,10 @@ describe('TimeoutSeconds on a waiting task', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(JSON.parse(done.output ?? '{}').timeout.Error).toBe('States.Timeout');
     const events = await history(executionArn ?? '');
-    expect(events.find((event) => event.type === 'TaskTimedOut')?.taskTimedOutEventDetails).toMatchObject({
+    // As AWS records it: the error and the resource, no cause.
+    expect(events.find((event) => event.type === 'TaskTimedOut')?.taskTimedOutEventDetails).toEqual({
+      resourceType: 'lambda',
+      resource: 'invoke.waitForTaskToken',
       error: 'States.Timeout',
     });
     expect(
