@@ -466,11 +466,8 @@ export class StepFunctionsService {
 
   async sendTaskFailure(input: Input) {
     const token = requiredString(input, 'taskToken');
-    const task = this.#tokens.fail(
-      token,
-      optionalString(input, 'error') ?? '',
-      optionalString(input, 'cause') ?? '',
-    );
+    // Without error or cause, AWS records neither (no empty strings): TaskFailed has no such keys.
+    const task = this.#tokens.fail(token, optionalString(input, 'error'), optionalString(input, 'cause'));
     await this.#persistExecution(this.#executions.get(task.executionArn));
     return {};
   }

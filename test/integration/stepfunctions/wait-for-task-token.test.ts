@@ -195,6 +195,44 @@ describe('waitForTaskToken tasks', () => {
     });
   });
 
+  it('SendTaskFailure without error or cause: TaskFailed has neither key and the Catch output holds nulls', async () => {
+    const { stateMachineArn: arn } = await harness.client.send(
+      new CreateStateMachineCommand({
+        name: 'bare-failure',
+        roleArn: 'arn:aws:iam::000000000000:role/sfn',
+        definition: JSON.stringify({
+          StartAt: 'Wait',
+          States: {
+            Wait: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+              Parameters: {
+                FunctionName: RECORD_STAGE_FN,
+                Payload: { subject: 'bare', stage: 'A', 'taskToken.$': '$$.Task.Token' },
+              },
+              Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Caught' }],
+              End: true,
+            },
+            Caught: { Type: 'Pass', End: true },
+          },
+        }),
+      }),
+    );
+    const { executionArn = '' } = await harness.client.send(
+      new StartExecutionCommand({ stateMachineArn: arn, input: '{}' }),
+    );
+    const token = String((await invocationFor('bare', 'A')).payload.taskToken);
+    await harness.client.send(new SendTaskFailureCommand({ taskToken: token }));
+    const done = await finished(executionArn);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(JSON.parse(done.output ?? '{}')).toEqual({ failure: { Error: null, Cause: null } });
+    const failed = (await history(executionArn)).find((event) => event.type === 'TaskFailed');
+    expect(failed?.taskFailedEventDetails).toEqual({
+      resourceType: 'lambda',
+      resource: 'invoke.waitForTaskToken',
+    });
+  });
+
   it('stop: StopExecution aborts a waiting execution and retires its token', async () => {
     const executionArn = await start('stop');
     const token = String((await invocationFor('stop', 'A')).payload.taskToken);
