@@ -1,6 +1,7 @@
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
+  DescribeStateMachineCommand,
   GetExecutionHistoryCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -146,6 +147,41 @@ describe('GetExecutionHistory', () => {
     );
     expect(rest.events?.map((event) => event.id)).toEqual([4, 3, 2, 1]);
     expect(rest.nextToken).toBeUndefined();
+  });
+
+  it('describes executions and state machines with the redrive and encryption fields AWS gives', async () => {
+    const succeededArn = await run(
+      'describe-succeeded',
+      { StartAt: 'One', States: { One: { Type: 'Pass', End: true } } },
+      {},
+    );
+    expect(
+      await harness.client.send(new DescribeExecutionCommand({ executionArn: succeededArn })),
+    ).toMatchObject({
+      status: 'SUCCEEDED',
+      redriveCount: 0,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven',
+    });
+    // REDRIVABLE in AWS; NOT_REDRIVABLE here while there is no RedriveExecution (docs/decisions.md).
+    const failedArn = await run(
+      'describe-failed',
+      { StartAt: 'Stop', States: { Stop: { Type: 'Fail', Error: 'Nope', Cause: 'on purpose' } } },
+      {},
+    );
+    expect(
+      await harness.client.send(new DescribeExecutionCommand({ executionArn: failedArn })),
+    ).toMatchObject({
+      status: 'FAILED',
+      redriveCount: 0,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution was started before the launch of RedriveExecution',
+    });
+    const { stateMachineArn } = await harness.client.send(
+      new DescribeExecutionCommand({ executionArn: failedArn }),
+    );
+    const machine = await harness.client.send(new DescribeStateMachineCommand({ stateMachineArn }));
+    expect(machine.encryptionConfiguration).toEqual({ type: 'AWS_OWNED_KEY' });
   });
 
   it('answers maxResults above 1000 with a ValidationException, as AWS does', async () => {

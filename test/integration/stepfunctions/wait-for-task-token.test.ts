@@ -236,6 +236,12 @@ describe('waitForTaskToken tasks', () => {
   it('stop: StopExecution aborts a waiting execution and retires its token', async () => {
     const executionArn = await start('stop');
     const token = String((await invocationFor('stop', 'A')).payload.taskToken);
+    expect(await describeExecution(executionArn)).toMatchObject({
+      status: 'RUNNING',
+      redriveCount: 0,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution is RUNNING and cannot be redriven',
+    });
     await harness.client.send(
       new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'stopped by hand' }),
     );
