@@ -233,6 +233,19 @@ describe('waitForTaskToken tasks', () => {
     });
   });
 
+  it('SendTaskFailure without error or cause, uncaught: the execution fails without error or cause', async () => {
+    const executionArn = await start('bare-uncaught');
+    const token = String((await invocationFor('bare-uncaught', 'A')).payload.taskToken);
+    await harness.client.send(new SendTaskFailureCommand({ taskToken: token }));
+    const done = await finished(executionArn);
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toBeUndefined();
+    expect(done.cause).toBeUndefined();
+    const last = (await history(executionArn)).at(-1);
+    expect(last?.type).toBe('ExecutionFailed');
+    expect(last?.executionFailedEventDetails).toEqual({});
+  });
+
   it('stop: StopExecution aborts a waiting execution and retires its token', async () => {
     const executionArn = await start('stop');
     const token = String((await invocationFor('stop', 'A')).payload.taskToken);
