@@ -41,7 +41,7 @@ type EngineEvent = {
   timestamp: number;
   input?: unknown;
   output?: unknown;
-  Error?: string;
+  Error?: string | null;
   Cause?: unknown;
   index?: number;
   state?: { name: string; type: string; input?: unknown; output?: unknown };
@@ -215,8 +215,26 @@ export class ExecutionRunner {
       return;
     }
     const id = this.record.history.length + 1;
-    this.record.history.push({ timestamp, id, previousEventId: id - 1, ...event });
+    this.record.history.push({
+      timestamp,
+      id,
+      previousEventId: this.#previousEventId(event.type, id),
+      ...event,
+    });
     this.#deps.onChange(this.record);
+  }
+
+  /**
+   * AWS links each event to the one before it, except two that start a chain of their own: the first
+   * state's `*StateEntered` and `ExecutionAborted` both say 0 (docs/decisions.md, "Step Functions history
+   * as AWS records it").
+   */
+  #previousEventId(type: string, id: number): number {
+    if (type === 'ExecutionAborted') return 0;
+    if (type.endsWith('StateEntered') && !this.record.history.some((e) => e.type.endsWith('StateEntered'))) {
+      return 0;
+    }
+    return id - 1;
   }
 
   #end(
@@ -315,12 +333,18 @@ export class ExecutionRunner {
         return;
       }
       case 'ExecutionFailed': {
-        const error = event.Error ?? 'States.Runtime';
-        const cause = typeof event.Cause === 'string' ? event.Cause : JSON.stringify(event.Cause ?? '');
+        // null: a SendTaskFailure without error/cause, which AWS records as absent.
+        const error = event.Error === null ? undefined : (event.Error ?? 'States.Runtime');
+        const cause =
+          event.Cause === null
+            ? undefined
+            : typeof event.Cause === 'string'
+              ? event.Cause
+              : JSON.stringify(event.Cause ?? '');
         this.#emit({
           type: 'ExecutionFailed',
           detailsField: 'executionFailedEventDetails',
-          details: { error, cause },
+          details: errorDetails(error, cause),
         });
         this.#end('FAILED', { error, cause });
         return;
@@ -391,7 +415,7 @@ export class ExecutionRunner {
       result = { ok: true, output: toJson(run()) };
     } catch (error) {
       const failure = failureFromInvokeError(error);
-      result = { ok: false, error: failure.name, cause: failure.message, timedOut: failure.timedOut };
+      result = { ok: false, error: failure.error, cause: failure.failureCause, timedOut: failure.timedOut };
     }
     this.record.taskOutcomes.push({ ...outcome, result });
     this.#deps.onChange(this.record);
@@ -600,7 +624,7 @@ export class ExecutionRunner {
           emit({
             type: 'LambdaFunctionFailed',
             detailsField: 'lambdaFunctionFailedEventDetails',
-            details: { error, cause },
+            details: errorDetails(error, cause),
           }),
         timedOut: (error, cause) =>
           emit({
@@ -637,13 +661,14 @@ export class ExecutionRunner {
         emit({
           type: 'TaskFailed',
           detailsField: 'taskFailedEventDetails',
-          details: { ...base, error, cause },
+          details: { ...base, ...errorDetails(error, cause) },
         }),
-      timedOut: (error, cause) =>
+      // AWS's TaskTimedOut carries the error (States.Timeout) and the resource, no cause.
+      timedOut: (error) =>
         emit({
           type: 'TaskTimedOut',
           detailsField: 'taskTimedOutEventDetails',
-          details: { ...base, error, cause },
+          details: { ...base, error },
         }),
     };
   }
@@ -654,8 +679,13 @@ interface TaskEvents {
   started(): void;
   submitted(output: unknown): void;
   succeeded(output: unknown): void;
-  failed(error: string, cause: string): void;
-  timedOut(error: string, cause: string): void;
+  failed(error: string | undefined, cause: string | undefined): void;
+  timedOut(error: string | undefined, cause: string | undefined): void;
+}
+
+/** `error`/`cause` as AWS records them: a key only for a value given. */
+function errorDetails(error: string | undefined, cause: string | undefined): Record<string, string> {
+  return { ...(error === undefined ? {} : { error }), ...(cause === undefined ? {} : { cause }) };
 }
 
 /** Finds a state by name anywhere in the definition (top level, branches, Map processors). */

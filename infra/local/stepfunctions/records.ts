@@ -34,7 +34,14 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' |
 /** How a task attempt ended. */
 export type TaskResult =
   | { readonly ok: true; readonly output: unknown }
-  | { readonly ok: false; readonly error: string; readonly cause: string; readonly timedOut: boolean };
+  | {
+      readonly ok: false;
+      /** Absent when `SendTaskFailure` named no error (AWS then records none either). */
+      readonly error?: string | undefined;
+      /** Absent when `SendTaskFailure` gave no cause. */
+      readonly cause?: string | undefined;
+      readonly timedOut: boolean;
+    };
 
 /** One finished task attempt, replayed (instead of invoking anything) when the execution resumes. */
 export interface TaskOutcome {

@@ -67,8 +67,32 @@ function sameJson(a: string, b: string): boolean {
   }
 }
 
+/** What AWS reports for a state machine created without a customer managed KMS key. */
+const awsOwnedKey = Object.freeze({ type: 'AWS_OWNED_KEY' });
+
+/**
+ * `redriveStatus` and its reason as `DescribeExecution` gives them. A running or succeeded execution
+ * gets AWS's own reason. A failed, timed-out or aborted one is REDRIVABLE in AWS, but this service has no
+ * `RedriveExecution`, so it stays NOT_REDRIVABLE with the reason AWS gives for executions that predate
+ * `RedriveExecution` (docs/decisions.md, "Step Functions history as AWS records it").
+ */
+function redriveStatus(status: ExecutionStatus): { redriveStatus: string; redriveStatusReason: string } {
+  const reason =
+    status === 'RUNNING' || status === 'SUCCEEDED'
+      ? `Execution is ${status} and cannot be redriven`
+      : 'Execution was started before the launch of RedriveExecution';
+  return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: reason };
+}
+
 /** One page of `items` per `maxResults`/`nextToken` (an opaque offset), as the List actions page. */
 function page<T>(items: readonly T[], input: Input): { items: T[]; nextToken?: string } {
+  // AWS's range is 0..1000 (0 = the default); beyond it, its request validation answers, not a clamp.
+  if (typeof input.maxResults === 'number' && input.maxResults > 1000) {
+    throw new SfnServiceError(
+      'ValidationException',
+      `1 validation error detected: Value '${input.maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`,
+    );
+  }
   const requested = typeof input.maxResults === 'number' && input.maxResults > 0 ? input.maxResults : 100;
   const size = Math.min(requested, 1000);
   let start = 0;
@@ -295,6 +319,7 @@ export class StepFunctionsService {
       type: machine.type,
       loggingConfiguration: { level: 'OFF', includeExecutionData: false },
       tracingConfiguration: { enabled: false },
+      encryptionConfiguration: awsOwnedKey,
     };
     if (version) {
       return {
@@ -398,7 +423,7 @@ export class StepFunctionsService {
       input: record.input,
       inputDetails: { included: true },
       redriveCount: 0,
-      redriveStatus: 'NOT_REDRIVABLE',
+      ...redriveStatus(record.status),
       ...(record.stopDate === undefined ? {} : { stopDate: seconds(record.stopDate) }),
       ...(record.output === undefined ? {} : { output: record.output, outputDetails: { included: true } }),
       ...(record.error === undefined ? {} : { error: record.error }),
@@ -459,11 +484,8 @@ export class StepFunctionsService {
 
   async sendTaskFailure(input: Input) {
     const token = requiredString(input, 'taskToken');
-    const task = this.#tokens.fail(
-      token,
-      optionalString(input, 'error') ?? '',
-      optionalString(input, 'cause') ?? '',
-    );
+    // Without error or cause, AWS records neither (no empty strings): TaskFailed has no such keys.
+    const task = this.#tokens.fail(token, optionalString(input, 'error'), optionalString(input, 'cause'));
     await this.#persistExecution(this.#executions.get(task.executionArn));
     return {};
   }
@@ -498,6 +520,7 @@ export class StepFunctionsService {
       revisionId: record.revisionId,
       loggingConfiguration: { level: 'OFF', includeExecutionData: false },
       tracingConfiguration: { enabled: false },
+      encryptionConfiguration: awsOwnedKey,
     };
   }
 

@@ -7,10 +7,20 @@ export class TaskFailure extends Error {
   /** True when the task failed with `States.Timeout` because its `TimeoutSeconds` elapsed. */
   readonly timedOut: boolean;
 
-  constructor(error: string, cause: string, timedOut = false) {
+  /** The Step Functions error, absent when `SendTaskFailure` named none. */
+  readonly error: string | undefined;
+  /** The cause, absent when `SendTaskFailure` gave none. */
+  readonly failureCause: string | undefined;
+
+  constructor(error: string | undefined, cause: string | undefined, timedOut = false) {
     super(cause);
-    this.name = error;
+    this.error = error;
+    this.failureCause = cause;
     this.timedOut = timedOut;
+    // The engine builds a Catch output as { Error: name, Cause: message }: AWS gives
+    // { "Error": null, "Cause": null } for a SendTaskFailure without them, so null stands in here.
+    Object.defineProperty(this, 'name', { value: error ?? null, writable: true, configurable: true });
+    Object.defineProperty(this, 'message', { value: cause ?? null, writable: true, configurable: true });
   }
 }
 

@@ -115,9 +115,14 @@ export class TaskTokenRegistry {
    * `SendTaskFailure`: the task fails with `error` as its error name and `cause` as its cause. Returns the
    * task it settled.
    */
-  fail(token: string, error: string, cause: string): PendingTask {
+  fail(token: string, error: string | undefined, cause: string | undefined): PendingTask {
     const settlers = this.#take(token);
-    settlers.onResult?.({ ok: false, error, cause, timedOut: false });
+    settlers.onResult?.({
+      ok: false,
+      ...(error === undefined ? {} : { error }),
+      ...(cause === undefined ? {} : { cause }),
+      timedOut: false,
+    });
     settlers.reject(new TaskFailure(error, cause));
     return settlers.task;
   }

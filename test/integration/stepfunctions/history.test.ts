@@ -1,6 +1,7 @@
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
+  DescribeStateMachineCommand,
   GetExecutionHistoryCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
@@ -77,7 +78,8 @@ describe('GetExecutionHistory', () => {
     ]);
     events.forEach((event, index) => {
       expect(event.id).toBe(index + 1);
-      expect(event.previousEventId).toBe(index);
+      // As AWS records it: the first state's StateEntered starts its own chain (previousEventId 0).
+      expect(event.previousEventId).toBe(event.type === 'PassStateEntered' ? 0 : index);
       expect(event.timestamp).toBeInstanceOf(Date);
     });
     const [started, passEntered, passExited, , scheduled, taskStarted, succeeded, taskExited] = events;
@@ -145,6 +147,66 @@ describe('GetExecutionHistory', () => {
     );
     expect(rest.events?.map((event) => event.id)).toEqual([4, 3, 2, 1]);
     expect(rest.nextToken).toBeUndefined();
+  });
+
+  it('describes executions and state machines with the redrive and encryption fields AWS gives', async () => {
+    const succeededArn = await run(
+      'describe-succeeded',
+      { StartAt: 'One', States: { One: { Type: 'Pass', End: true } } },
+      {},
+    );
+    expect(
+      await harness.client.send(new DescribeExecutionCommand({ executionArn: succeededArn })),
+    ).toMatchObject({
+      status: 'SUCCEEDED',
+      redriveCount: 0,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven',
+    });
+    // REDRIVABLE in AWS; NOT_REDRIVABLE here while there is no RedriveExecution (docs/decisions.md).
+    const failedArn = await run(
+      'describe-failed',
+      { StartAt: 'Stop', States: { Stop: { Type: 'Fail', Error: 'Nope', Cause: 'on purpose' } } },
+      {},
+    );
+    expect(
+      await harness.client.send(new DescribeExecutionCommand({ executionArn: failedArn })),
+    ).toMatchObject({
+      status: 'FAILED',
+      redriveCount: 0,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution was started before the launch of RedriveExecution',
+    });
+    const { stateMachineArn } = await harness.client.send(
+      new DescribeExecutionCommand({ executionArn: failedArn }),
+    );
+    const machine = await harness.client.send(new DescribeStateMachineCommand({ stateMachineArn }));
+    expect(machine.encryptionConfiguration).toEqual({ type: 'AWS_OWNED_KEY' });
+  });
+
+  it('answers maxResults above 1000 with a ValidationException, as AWS does', async () => {
+    const executionArn = await run(
+      'history-max-results',
+      { StartAt: 'One', States: { One: { Type: 'Pass', End: true } } },
+      {},
+    );
+    const error = await harness.client
+      .send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1001 }))
+      .catch((caught: unknown) => caught);
+    expect(error).toMatchObject({
+      name: 'ValidationException',
+      message:
+        "1 validation error detected: Value '1001' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000",
+    });
+    const { events = [] } = await harness.client.send(
+      new GetExecutionHistoryCommand({ executionArn, maxResults: 1000 }),
+    );
+    expect(events.map((event) => event.type)).toEqual([
+      'ExecutionStarted',
+      'PassStateEntered',
+      'PassStateExited',
+      'ExecutionSucceeded',
+    ]);
   });
 
   it('uses LambdaFunction* events for a plain Lambda ARN and fails the task with the thrown error name', async () => {

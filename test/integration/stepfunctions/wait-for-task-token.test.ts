@@ -195,9 +195,66 @@ describe('waitForTaskToken tasks', () => {
     });
   });
 
+  it('SendTaskFailure without error or cause: TaskFailed has neither key and the Catch output holds nulls', async () => {
+    const { stateMachineArn: arn } = await harness.client.send(
+      new CreateStateMachineCommand({
+        name: 'bare-failure',
+        roleArn: 'arn:aws:iam::000000000000:role/sfn',
+        definition: JSON.stringify({
+          StartAt: 'Wait',
+          States: {
+            Wait: {
+              Type: 'Task',
+              Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+              Parameters: {
+                FunctionName: RECORD_STAGE_FN,
+                Payload: { subject: 'bare', stage: 'A', 'taskToken.$': '$$.Task.Token' },
+              },
+              Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Caught' }],
+              End: true,
+            },
+            Caught: { Type: 'Pass', End: true },
+          },
+        }),
+      }),
+    );
+    const { executionArn = '' } = await harness.client.send(
+      new StartExecutionCommand({ stateMachineArn: arn, input: '{}' }),
+    );
+    const token = String((await invocationFor('bare', 'A')).payload.taskToken);
+    await harness.client.send(new SendTaskFailureCommand({ taskToken: token }));
+    const done = await finished(executionArn);
+    expect(done.status).toBe('SUCCEEDED');
+    expect(JSON.parse(done.output ?? '{}')).toEqual({ failure: { Error: null, Cause: null } });
+    const failed = (await history(executionArn)).find((event) => event.type === 'TaskFailed');
+    expect(failed?.taskFailedEventDetails).toEqual({
+      resourceType: 'lambda',
+      resource: 'invoke.waitForTaskToken',
+    });
+  });
+
+  it('SendTaskFailure without error or cause, uncaught: the execution fails without error or cause', async () => {
+    const executionArn = await start('bare-uncaught');
+    const token = String((await invocationFor('bare-uncaught', 'A')).payload.taskToken);
+    await harness.client.send(new SendTaskFailureCommand({ taskToken: token }));
+    const done = await finished(executionArn);
+    expect(done.status).toBe('FAILED');
+    expect(done.error).toBeUndefined();
+    expect(done.cause).toBeUndefined();
+    const last = (await history(executionArn)).at(-1);
+    expect(last?.type).toBe('ExecutionFailed');
+    expect(last?.executionFailedEventDetails).toEqual({});
+  });
+
   it('stop: StopExecution aborts a waiting execution and retires its token', async () => {
     const executionArn = await start('stop');
     const token = String((await invocationFor('stop', 'A')).payload.taskToken);
+    expect(await describeExecution(executionArn)).toMatchObject({
+      status: 'RUNNING',
+      redriveCount: 0,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: 'Execution is RUNNING and cannot be redriven',
+    });
     await harness.client.send(
       new StopExecutionCommand({ executionArn, error: 'Operator', cause: 'stopped by hand' }),
     );
@@ -206,6 +263,8 @@ describe('waitForTaskToken tasks', () => {
     const last = (await history(executionArn)).at(-1);
     expect(last?.type).toBe('ExecutionAborted');
     expect(last?.executionAbortedEventDetails).toEqual({ error: 'Operator', cause: 'stopped by hand' });
+    // As AWS records it: ExecutionAborted starts its own chain.
+    expect(last?.previousEventId).toBe(0);
     await expect(
       harness.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' })),
     ).rejects.toBeInstanceOf(TaskTimedOut);
@@ -242,7 +301,10 @@ describe('TimeoutSeconds on a waiting task', () => {
     expect(done.status).toBe('SUCCEEDED');
     expect(JSON.parse(done.output ?? '{}').timeout.Error).toBe('States.Timeout');
     const events = await history(executionArn ?? '');
-    expect(events.find((event) => event.type === 'TaskTimedOut')?.taskTimedOutEventDetails).toMatchObject({
+    // As AWS records it: the error and the resource, no cause.
+    expect(events.find((event) => event.type === 'TaskTimedOut')?.taskTimedOutEventDetails).toEqual({
+      resourceType: 'lambda',
+      resource: 'invoke.waitForTaskToken',
       error: 'States.Timeout',
     });
     expect(
