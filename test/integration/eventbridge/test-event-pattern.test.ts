@@ -57,6 +57,24 @@ describe('TestEventPattern on the local endpoint', () => {
     ).toBe(false);
   });
 
+  it('answers as AWS for the edge cases of the user guide (null under anything-but, dotted keys)', async () => {
+    const withState = { ...event, detail: { state: null } };
+    expect(
+      (await test({ detail: { state: [{ 'anything-but': { prefix: 'init' } }] } }, withState)).Result,
+    ).toBe(true);
+    expect((await test({ 'detail.state': ['terminated'] })).Result).toBe(true);
+  });
+
+  it('refuses what AWS refuses: an empty prefix, a too complex wildcard', async () => {
+    await expect(test({ source: [{ prefix: '' }] })).rejects.toMatchObject({
+      name: 'InvalidEventPatternException',
+    });
+    await expect(test({ source: [{ wildcard: '*:*:*:*:*:event-bus/*' }] })).rejects.toMatchObject({
+      name: 'InvalidEventPatternException',
+      message: expect.stringContaining('Rule is too complex'),
+    });
+  });
+
   it('rejects a malformed pattern with InvalidEventPatternException', async () => {
     await expect(test({ source: 'aws.ec2' })).rejects.toMatchObject({
       name: 'InvalidEventPatternException',
