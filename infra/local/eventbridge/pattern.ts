@@ -16,7 +16,14 @@
  * - A field absent from the event matches only `exists: false`. `exists` looks at leaf values only:
  *   a field whose value is an object (or an empty array) does not "exist" as a leaf.
  * - `anything-but` needs the field present; its `prefix`/`suffix`/`equals-ignore-case`/`wildcard`
- *   forms match string values only.
+ *   forms take a string or a list of strings and match every value they do not exclude, so `null`, numbers
+ *   and booleans (which no string filter can exclude) match them.
+ * - `prefix` and `suffix` must not be empty (AWS refuses them); `wildcard` must not hold `**`, nor be so
+ *   ambiguous that more than {@link MAX_WILDCARD_COMPLEXITY} of its prefixes can match one value at once
+ *   (AWS refuses `*:*:*:*:*:event-bus/*` as too complex).
+ * - EventBridge joins field names with `.` when it compiles a pattern, so a key `"a.b"` in the pattern or
+ *   in the event is the same field as `{ "a": { "b": … } }` ("Considerations when creating event
+ *   patterns", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern.html).
  */
 import { BlockList, isIP } from 'node:net';
 import type { EventPattern } from '../../rules.ts';
@@ -56,6 +63,13 @@ export type CompiledPattern = (event: unknown) => boolean;
 /** EventBridge limits numeric matching to this range (documented). */
 const NUMERIC_LIMIT = 5e9;
 
+/**
+ * The most wildcard prefixes that may match one value at once. AWS's matcher (Event Ruler) measures a
+ * rule's wildcards this way and refuses rules above a limit; 10 is the smallest that accepts every wildcard
+ * example of the user guide and refuses its too-complex one (see docs/decisions.md).
+ */
+const MAX_WILDCARD_COMPLEXITY = 10;
+
 const compiled = new WeakMap<object, CompiledPattern>();
 
 /**
@@ -88,7 +102,8 @@ export function matchesPattern(pattern: EventPattern, event: unknown): boolean {
   return compilePattern(pattern)(event);
 }
 
-function compileObject(pattern: Record<string, unknown>, path: string): ObjectMatcher {
+function compileObject(source: Record<string, unknown>, path: string): ObjectMatcher {
+  const pattern = nestDottedKeys(source);
   const keys = Object.keys(pattern);
   if (keys.length === 0)
     throw new InvalidEventPatternError(path, 'an object in a pattern must name at least one field');
@@ -117,10 +132,39 @@ function compileObject(pattern: Record<string, unknown>, path: string): ObjectMa
   return { fields, or };
 }
 
+/**
+ * `{ "a.b": x }` as `{ "a": { "b": x } }`, merged with the pattern's own `"a"` object when there is one.
+ * When two keys name the same leaf the later one wins, as the user guide says of repeated fields.
+ */
+function nestDottedKeys(pattern: Record<string, unknown>): Record<string, unknown> {
+  if (!Object.keys(pattern).some(isDottedKey)) return pattern;
+  const nested: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(pattern)) {
+    const segments = isDottedKey(key) ? key.split('.') : [key];
+    let into = nested;
+    for (const segment of segments.slice(0, -1)) {
+      const existing = into[segment];
+      const next: Record<string, unknown> = isPlainObject(existing) ? { ...existing } : {};
+      into[segment] = next;
+      into = next;
+    }
+    const last = segments[segments.length - 1] as string;
+    const existing = into[last];
+    into[last] = isPlainObject(existing) && isPlainObject(value) ? { ...existing, ...value } : value;
+  }
+  return nested;
+}
+
+/** A key that names a path: dots between non-empty names (`$or` and odd keys like `"a."` stay literal). */
+function isDottedKey(key: string): boolean {
+  return key.includes('.') && key.split('.').every((segment) => segment.length > 0);
+}
+
 function compileLeaf(key: string, alternatives: readonly unknown[], path: string): FieldMatcher {
   if (alternatives.length === 0) throw new InvalidEventPatternError(path, 'empty arrays are not allowed');
   const tests: LeafTest[] = [];
   const exists: boolean[] = [];
+  const wildcards: string[] = [];
   alternatives.forEach((alternative, i) => {
     const at = `${path}[${i}]`;
     if (isLeaf(alternative)) {
@@ -146,7 +190,11 @@ function compileLeaf(key: string, alternatives: readonly unknown[], path: string
       return;
     }
     tests.push(compileOperator(operator, operand, `${at}.${operator}`));
+    wildcards.push(...wildcardsOf(operator, operand));
   });
+  if (wildcards.length > 0 && wildcardComplexity(wildcards) > MAX_WILDCARD_COMPLEXITY) {
+    throw new InvalidEventPatternError(path, 'Rule is too complex - try using fewer wildcard characters');
+  }
   return { kind: 'leaf', key, tests, exists };
 }
 
@@ -177,11 +225,19 @@ function compileOperator(operator: string, operand: unknown, path: string): Leaf
 function compileAffix(operator: 'prefix' | 'suffix', operand: unknown, path: string): LeafTest {
   const test = (value: string, affix: string) =>
     operator === 'prefix' ? value.startsWith(affix) : value.endsWith(affix);
-  if (typeof operand === 'string') return (leaf) => typeof leaf === 'string' && test(leaf, operand);
+  if (typeof operand === 'string') {
+    requireNonEmpty(operand, operator, path);
+    return (leaf) => typeof leaf === 'string' && test(leaf, operand);
+  }
   if (isPlainObject(operand)) {
     const keys = Object.keys(operand);
     if (keys.length === 1 && keys[0] === 'equals-ignore-case') {
-      const affix = requireString(operand['equals-ignore-case'], `${path}.equals-ignore-case`).toLowerCase();
+      const at = `${path}.equals-ignore-case`;
+      const affix = requireNonEmpty(
+        requireString(operand['equals-ignore-case'], at),
+        operator,
+        at,
+      ).toLowerCase();
       return (leaf) => typeof leaf === 'string' && test(leaf.toLowerCase(), affix);
     }
   }
@@ -215,20 +271,23 @@ function compileAnythingBut(operand: unknown, path: string): LeafTest {
       const [operator, inner] = entry;
       const at = `${path}.${operator}`;
       switch (operator) {
+        // A string filter cannot exclude a non-string value, so `null`, numbers and booleans match.
         case 'prefix':
         case 'suffix': {
-          if (typeof inner !== 'string')
-            throw new InvalidEventPatternError(at, `${operator} must be a string`);
-          const affix = compileAffix(operator, inner, at);
-          return (leaf) => typeof leaf === 'string' && !affix(leaf);
+          const affixes = requireStrings(inner, at).map((affix) => requireNonEmpty(affix, operator, at));
+          const excludes = (value: string) =>
+            affixes.some((affix) =>
+              operator === 'prefix' ? value.startsWith(affix) : value.endsWith(affix),
+            );
+          return (leaf) => typeof leaf !== 'string' || !excludes(leaf);
         }
         case 'equals-ignore-case': {
           const excluded = new Set(requireStrings(inner, at).map((s) => s.toLowerCase()));
-          return (leaf) => typeof leaf === 'string' && !excluded.has(leaf.toLowerCase());
+          return (leaf) => typeof leaf !== 'string' || !excluded.has(leaf.toLowerCase());
         }
         case 'wildcard': {
           const regexes = requireStrings(inner, at).map((w) => compileWildcard(w, at));
-          return (leaf) => typeof leaf === 'string' && !regexes.some((r) => r.test(leaf));
+          return (leaf) => typeof leaf !== 'string' || !regexes.some((r) => r.test(leaf));
         }
       }
     }
@@ -322,7 +381,7 @@ function compileWildcard(wildcard: string, path: string): RegExp {
 
 function matchObject(matcher: ObjectMatcher, context: Record<string, unknown> | undefined): boolean {
   for (const field of matcher.fields) {
-    const value = context?.[field.key];
+    const value = fieldValue(context, field.key);
     if (field.kind === 'object') {
       if (!objectCandidates(value).some((candidate) => matchObject(field.matcher, candidate))) return false;
     } else if (!matchLeaf(field, value)) {
@@ -336,6 +395,31 @@ function matchLeaf(field: Extract<FieldMatcher, { kind: 'leaf' }>, value: unknow
   const leaves = leafValues(value);
   for (const wanted of field.exists) if (wanted === leaves.length > 0) return true;
   return field.tests.some((test) => leaves.some(test));
+}
+
+/**
+ * The event's value for `key`. Event keys are joined with dots too, so `{ "a.b": 1 }` holds `a` as
+ * `{ "b": 1 }`; when both spellings are present the field has both (merged when `a` is an object).
+ */
+function fieldValue(context: Record<string, unknown> | undefined, key: string): unknown {
+  if (!context) return undefined;
+  const value = context[key];
+  let dotted: Record<string, unknown> | undefined;
+  for (const name in context) {
+    if (name.length > key.length + 1 && name.charCodeAt(key.length) === 46 && name.startsWith(key)) {
+      dotted ??= {};
+      dotted[name.slice(key.length + 1)] = context[name];
+    }
+  }
+  if (!dotted) return value;
+  if (value === undefined) return dotted;
+  if (!isPlainObject(value)) return [value, dotted];
+  // Both spellings describe one object: its fields are the union (a field named both ways has both values).
+  const merged: Record<string, unknown> = { ...value };
+  for (const [name, inner] of Object.entries(dotted)) {
+    merged[name] = name in merged ? [merged[name], inner] : inner;
+  }
+  return merged;
 }
 
 /** The objects a nested pattern is tried against: the value, or each object in an array value. */
@@ -375,6 +459,83 @@ function requireStrings(value: unknown, path: string): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string')) return value;
   throw new InvalidEventPatternError(path, 'must be a string or a non-empty list of strings');
+}
+
+function requireNonEmpty(value: string, operator: string, path: string): string {
+  if (value === '')
+    throw new InvalidEventPatternError(path, `Null or empty ${operator} value is not allowed`);
+  return value;
+}
+
+/** The wildcard strings of an alternative, for the complexity check. */
+function wildcardsOf(operator: string, operand: unknown): string[] {
+  if (operator === 'wildcard' && typeof operand === 'string') return [operand];
+  if (operator === 'anything-but' && isPlainObject(operand)) {
+    const inner = operand.wildcard;
+    if (typeof inner === 'string') return [inner];
+    if (Array.isArray(inner)) return inner.filter((w): w is string => typeof w === 'string');
+  }
+  return [];
+}
+
+/**
+ * The largest number of wildcard prefixes (`a*`, `a*b`, …, over all the given wildcards) that one value
+ * can match at the same time: Event Ruler's measure of how much work a wildcard costs per value. Explores
+ * the subsets of prefixes reachable over the wildcards' own characters plus one other character.
+ */
+function wildcardComplexity(wildcards: readonly string[]): number {
+  const tokens = wildcards.map(wildcardTokens);
+  const alphabet = [...new Set(tokens.flat().filter((t) => t !== STAR)), '\u0000'];
+  const initial = tokens.map((t) => {
+    const state = new Array<boolean>(t.length + 1).fill(false);
+    state[0] = true;
+    for (let k = 1; k <= t.length && t[k - 1] === STAR; k++) state[k] = true;
+    return state;
+  });
+  const keyOf = (states: boolean[][]) => states.map((s) => s.map(Number).join('')).join('|');
+  const seen = new Set([keyOf(initial)]);
+  const queue = [initial];
+  let max = 0;
+  // A bound on the exploration keeps validation fast on pathological input; reaching it means "too complex".
+  while (queue.length > 0) {
+    if (seen.size > 10_000) return Number.POSITIVE_INFINITY;
+    const states = queue.shift() as boolean[][];
+    const active = states.reduce((sum, s) => sum + s.slice(1).filter(Boolean).length, 0);
+    if (active > max) max = active;
+    for (const char of alphabet) {
+      const next = states.map((state, i) => {
+        const t = tokens[i] as string[];
+        const after = new Array<boolean>(t.length + 1).fill(false);
+        for (let k = 1; k <= t.length; k++) {
+          after[k] =
+            t[k - 1] === STAR
+              ? Boolean(state[k] || after[k - 1])
+              : t[k - 1] === char && Boolean(state[k - 1]);
+        }
+        return after;
+      });
+      const key = keyOf(next);
+      if (!seen.has(key)) {
+        seen.add(key);
+        queue.push(next);
+      }
+    }
+  }
+  return max;
+}
+
+/** A wildcard star among the tokens; two characters, so no literal character token equals it. */
+const STAR = '**';
+
+/** A wildcard as a list of literal characters and {@link STAR}s (escapes resolved). */
+function wildcardTokens(wildcard: string): string[] {
+  const tokens: string[] = [];
+  for (let i = 0; i < wildcard.length; i++) {
+    const char = wildcard.charAt(i);
+    if (char === '\\') tokens.push(wildcard.charAt(++i));
+    else tokens.push(char === '*' ? STAR : char);
+  }
+  return tokens;
 }
 
 function requireNumericRange(value: number, path: string): void {

@@ -1,5 +1,6 @@
 /**
- * HTTP front of the local bus. Speaks the AWS JSON 1.1 protocol for PutEvents, so the real
+ * HTTP front of the local bus. Speaks the AWS JSON 1.1 protocol for PutEvents and TestEventPattern
+ * (the latter answered by the same matcher the bus routes with, {@link ./pattern.ts}), so the real
  * `@aws-sdk/client-eventbridge` (and `aws events put-events --endpoint-url`) work unchanged; signatures
  * are not checked. Plain-HTTP extras for people:
  * - `GET /_local/events/stream`: Server-Sent Events, one `data:` line of JSON per accepted event;
@@ -14,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { LocalEventBus } from './bus.ts';
+import { compilePattern, InvalidEventPatternError } from './pattern.ts';
 import { type PutEventsEntry, PutEventsValidationError } from './put-events.ts';
 
 /** A running local EventBridge endpoint. */
@@ -123,7 +125,7 @@ async function handleAwsJson(
     sendAwsError(res, 413, 'ValidationException', 'Request body is too large.');
     return;
   }
-  if (target !== 'AWSEvents.PutEvents') {
+  if (target !== 'AWSEvents.PutEvents' && target !== 'AWSEvents.TestEventPattern') {
     sendAwsError(
       res,
       400,
@@ -137,6 +139,12 @@ async function handleAwsJson(
     input = body.length > 0 ? JSON.parse(body) : {};
   } catch {
     sendAwsError(res, 400, 'SerializationException', 'Request body is not valid JSON.');
+    return;
+  }
+  if (target === 'AWSEvents.TestEventPattern') {
+    const answer = testEventPattern(input);
+    if ('error' in answer) sendAwsError(res, 400, answer.error, answer.message);
+    else send(res, 200, JSON_11, JSON.stringify({ Result: answer.result }));
     return;
   }
   const entries = (input as { Entries?: unknown } | null)?.Entries;
@@ -157,6 +165,70 @@ async function handleAwsJson(
       sendAwsError(res, 400, 'ValidationException', error.message);
     else throw error;
   }
+}
+
+/** TestEventPattern's documented limit on the pattern's length. */
+const MAX_PATTERN_LENGTH = 4096;
+
+/**
+ * The envelope fields TestEventPattern insists on. The API reference also lists `resources`, but AWS
+ * accepts events without it (LocalStack's parity tests, recorded against AWS, say so: see
+ * docs/decisions.md), so it is not required here either.
+ */
+const REQUIRED_EVENT_FIELDS = ['id', 'account', 'source', 'time', 'region', 'detail-type'] as const;
+
+type TestEventPatternAnswer = { result: boolean } | { error: string; message: string };
+
+/**
+ * AWSEvents.TestEventPattern: `{ EventPattern, Event }` (both JSON text) → whether the event matches.
+ * A bad pattern is `InvalidEventPatternException` with the matcher's "Event pattern is not valid.
+ * Reason: …"; an event that is not JSON or lacks an envelope field is AWS's
+ * `ValidationException: Parameter Event is not valid.`
+ */
+export function testEventPattern(input: unknown): TestEventPatternAnswer {
+  const { EventPattern: patternText, Event: eventText } = (input ?? {}) as Record<string, unknown>;
+  for (const [name, value] of [
+    ['eventPattern', patternText],
+    ['event', eventText],
+  ] as const) {
+    if (typeof value !== 'string') {
+      return {
+        error: 'ValidationException',
+        message: `1 validation error detected: Value null at '${name}' failed to satisfy constraint: Member must not be null`,
+      };
+    }
+  }
+  if ((patternText as string).length > MAX_PATTERN_LENGTH) {
+    return {
+      error: 'ValidationException',
+      message: `1 validation error detected: Value at 'eventPattern' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PATTERN_LENGTH}`,
+    };
+  }
+  let matcher: (event: unknown) => boolean;
+  try {
+    matcher = compilePattern(JSON.parse(patternText as string));
+  } catch (error) {
+    const message =
+      error instanceof InvalidEventPatternError
+        ? error.message
+        : `Event pattern is not valid. Reason: ${errorMessage(error)}`;
+    return { error: 'InvalidEventPatternException', message };
+  }
+  let event: unknown;
+  try {
+    event = JSON.parse(eventText as string);
+  } catch {
+    return { error: 'ValidationException', message: 'Parameter Event is not valid.' };
+  }
+  if (
+    typeof event !== 'object' ||
+    event === null ||
+    Array.isArray(event) ||
+    REQUIRED_EVENT_FIELDS.some((field) => !(field in event))
+  ) {
+    return { error: 'ValidationException', message: 'Parameter Event is not valid.' };
+  }
+  return { result: matcher(event) };
 }
 
 function openStream(

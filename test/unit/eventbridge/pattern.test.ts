@@ -377,6 +377,141 @@ const cases: readonly Case[] = [
       }),
     ],
   },
+  // --- anything-but and non-string values (content filtering, "Anything-but matching"): a string
+  // filter cannot exclude null, a number or a boolean, so those values match every anything-but form;
+  // the field must still be present ---
+  {
+    name: 'anything-but a string matches a null value',
+    pattern: { detail: { state: [{ 'anything-but': 'initializing' }] } },
+    matches: [withDetail({ state: null }), withDetail({ state: 12 }), withDetail({ state: false })],
+    nonMatches: [withDetail({ state: 'initializing' }), withDetail({})],
+  },
+  {
+    name: 'anything-but a list of strings matches a null value',
+    pattern: { detail: { state: [{ 'anything-but': ['stopped', 'overloaded'] }] } },
+    matches: [withDetail({ state: null })],
+    nonMatches: [withDetail({ state: 'stopped' }), withDetail({})],
+  },
+  {
+    name: 'anything-but prefix matches null and numbers',
+    pattern: { detail: { state: [{ 'anything-but': { prefix: 'init' } }] } },
+    matches: [withDetail({ state: null }), withDetail({ state: 12 }), withDetail({ state: true })],
+    nonMatches: [withDetail({ state: 'init' }), withDetail({})],
+  },
+  {
+    name: 'anything-but suffix matches null and numbers',
+    pattern: { detail: { FileName: [{ 'anything-but': { suffix: '.txt' } }] } },
+    matches: [withDetail({ FileName: null }), withDetail({ FileName: 7 })],
+    nonMatches: [withDetail({ FileName: 'a.txt' }), withDetail({})],
+  },
+  {
+    name: 'anything-but equals-ignore-case matches null',
+    pattern: { detail: { state: [{ 'anything-but': { 'equals-ignore-case': ['Stopped', 'OverLoaded'] } }] } },
+    matches: [withDetail({ state: null })],
+    nonMatches: [withDetail({ state: 'stopped' }), withDetail({})],
+  },
+  {
+    name: 'anything-but wildcard matches null and numbers',
+    pattern: { detail: { FilePath: [{ 'anything-but': { wildcard: '*/dir/*' } }] } },
+    matches: [
+      withDetail({ FilePath: null }),
+      withDetail({ FilePath: 123 }),
+      withDetail({ FilePath: 'dir/x' }),
+    ],
+    nonMatches: [withDetail({ FilePath: 'a/dir/b' }), withDetail({})],
+  },
+  {
+    name: 'anything-but an empty wildcard excludes only the empty string',
+    pattern: { detail: { FilePath: [{ 'anything-but': { wildcard: '' } }] } },
+    matches: [withDetail({ FilePath: 'dir/init/file' })],
+    nonMatches: [withDetail({ FilePath: '' })],
+  },
+  // --- anything-but with lists of prefixes and suffixes ---
+  {
+    name: 'anything-but a list of prefixes',
+    pattern: { detail: { state: [{ 'anything-but': { prefix: ['init', 'test'] } }] } },
+    matches: [withDetail({ state: 'post-init' }), withDetail({ state: 12 }), withDetail({ state: null })],
+    nonMatches: [withDetail({ state: 'initializing' }), withDetail({ state: 'testing' }), withDetail({})],
+  },
+  {
+    name: 'anything-but a list of suffixes',
+    pattern: { detail: { FileName: [{ 'anything-but': { suffix: ['.txt', '.md'] } }] } },
+    matches: [withDetail({ FileName: 'file.txt.bak' }), withDetail({ FileName: null })],
+    nonMatches: [withDetail({ FileName: 'a.txt' }), withDetail({ FileName: 'b.md' }), withDetail({})],
+  },
+  {
+    name: 'anything-but a list of wildcards',
+    pattern: { detail: { FilePath: [{ 'anything-but': { wildcard: ['*/dir/*', '*/lib/*'] } }] } },
+    matches: [withDetail({ FilePath: 'dir/post/dir' }), withDetail({ FilePath: 5 })],
+    nonMatches: [withDetail({ FilePath: 'a/dir/b' }), withDetail({ FilePath: 'a/lib/b' })],
+  },
+  // --- prefix matching example ("Prefix matching": Auto Scaling events from European regions) ---
+  {
+    name: 'prefix on region',
+    pattern: { source: ['aws.autoscaling'], region: [{ prefix: 'eu-' }] },
+    matches: [withTop({ source: 'aws.autoscaling', region: 'eu-west-1' })],
+    nonMatches: [
+      withTop({ source: 'aws.autoscaling', region: 'us-east-1' }),
+      withTop({ region: 'eu-west-1' }),
+    ],
+  },
+  // --- wildcard examples ("Wildcard matching") ---
+  {
+    name: 'wildcard with a star at the end or in the middle',
+    pattern: { detail: { FileName: [{ wildcard: 'dir/*.png' }] } },
+    matches: [withDetail({ FileName: 'dir/1.png' }), withDetail({ FileName: 'dir/a/b.png' })],
+    nonMatches: [withDetail({ FileName: 'other/1.png' }), withDetail({ FileName: 'dir/1.jpg' })],
+  },
+  {
+    name: 'wildcard repeated segments after one star',
+    pattern: { FileName: [{ wildcard: '/Users/*/dir/dir/dir/dir/dir/doc.txt' }] },
+    matches: [{ ...base, FileName: '/Users/ls_user/dir/dir/dir/dir/dir/doc.txt' }],
+    nonMatches: [{ ...base, FileName: '/Users/ls_user/dir/dir/doc.txt' }],
+  },
+  {
+    name: 'wildcard with stars around a word',
+    pattern: { detail: { title: [{ wildcard: '*Title*' }] } },
+    matches: [withDetail({ title: 'A Title here' }), withDetail({ title: 'Title' })],
+    nonMatches: [withDetail({ title: 'title' }), withDetail({ title: 12 })],
+  },
+  // --- dots in field names ("Considerations when creating event patterns": EventBridge joins field
+  // names with a dot, so a dotted key is the same field as the nested one, in the pattern and the event) ---
+  {
+    name: 'a dotted key in the pattern is a nested field',
+    pattern: { detail: { 'state.status': ['running'] } },
+    matches: [withDetail({ state: { status: 'running' } }), withDetail({ 'state.status': 'running' })],
+    nonMatches: [withDetail({ state: { status: 'stopped' } }), withDetail({ state: 'running' })],
+  },
+  {
+    name: 'a dotted key in the event is a nested field',
+    pattern: { detail: { state: { status: ['running'] } } },
+    matches: [withDetail({ 'state.status': 'running' }), withDetail({ state: { status: 'running' } })],
+    nonMatches: [withDetail({ 'state.status': 'stopped' }), withDetail({ 'state.other': 'running' })],
+  },
+  {
+    name: 'a dotted key at the top level',
+    pattern: { 'detail.state': ['terminated'] },
+    matches: [base, { ...base, detail: undefined, 'detail.state': 'terminated' }],
+    nonMatches: [withDetail({ state: 'running' })],
+  },
+  {
+    name: 'a dotted key merges with the nested object beside it',
+    pattern: { detail: { state: { code: [16] }, 'state.name': ['running'] } },
+    matches: [
+      withDetail({ state: { code: 16, name: 'running' } }),
+      withDetail({ state: { code: 16 }, 'state.name': 'running' }),
+    ],
+    nonMatches: [
+      withDetail({ state: { code: 16, name: 'stopped' } }),
+      withDetail({ state: { name: 'running' } }),
+    ],
+  },
+  {
+    name: 'exists false on a dotted key',
+    pattern: { detail: { 'state.status': [{ exists: false }] } },
+    matches: [withDetail({ state: {} }), withDetail({})],
+    nonMatches: [withDetail({ state: { status: 'x' } }), withDetail({ 'state.status': 'x' })],
+  },
 ];
 
 describe('matchesPattern', () => {
@@ -426,6 +561,35 @@ const invalidPatterns: readonly [string, unknown][] = [
   ['cidr that is not a network', { ip: [{ cidr: '10.0.0.0/33' }] }],
   ['cidr that is not an address', { ip: [{ cidr: 'example.com/8' }] }],
   ['$or with one alternative', { $or: [{ a: ['x'] }] }],
+  // AWS refuses these (content filtering: empty prefix/suffix, anything-but operand types, wildcards).
+  ['an empty prefix', { time: [{ prefix: '' }] }],
+  ['an empty suffix', { FileName: [{ suffix: '' }] }],
+  ['an empty prefix ignoring case', { s: [{ prefix: { 'equals-ignore-case': '' } }] }],
+  ['an empty suffix ignoring case', { s: [{ suffix: { 'equals-ignore-case': '' } }] }],
+  ['anything-but an empty prefix', { detail: { FileName: [{ 'anything-but': { prefix: '' } }] } }],
+  ['anything-but an empty suffix', { detail: { FileName: [{ 'anything-but': { suffix: '' } }] } }],
+  ['anything-but an empty prefix in a list', { s: [{ 'anything-but': { prefix: ['a', ''] } }] }],
+  ['anything-but null', { s: [{ 'anything-but': null }] }],
+  ['anything-but a list holding null', { s: [{ 'anything-but': ['a', null] }] }],
+  ['anything-but a prefix list holding a number', { s: [{ 'anything-but': { prefix: [123, 'test'] } }] }],
+  ['anything-but a suffix list holding null', { s: [{ 'anything-but': { suffix: [null, '.txt'] } }] }],
+  [
+    'anything-but a wildcard list holding a number',
+    { s: [{ 'anything-but': { wildcard: [123, '*/dir/*'] } }] },
+  ],
+  ['anything-but a numeric prefix', { s: [{ 'anything-but': { prefix: 1 } }] }],
+  [
+    'anything-but a prefix ignoring case',
+    { s: [{ 'anything-but': { prefix: { 'equals-ignore-case': 'a' } } }] },
+  ],
+  ['anything-but an empty prefix list', { s: [{ 'anything-but': { prefix: [] } }] }],
+  ['wildcard with stars at both ends of a pair', { s: [{ wildcard: '**' }] }],
+  ['a wildcard AWS finds too complex', { EventBusArn: [{ wildcard: '*:*:*:*:*:event-bus/*' }] }],
+  [
+    'anything-but a wildcard AWS finds too complex',
+    { s: [{ 'anything-but': { wildcard: '*:*:*:*:*:event-bus/*' } }] },
+  ],
+  ['anything-but a wildcard with consecutive stars', { s: [{ 'anything-but': { wildcard: 'a**' } }] }],
   ['$or with a non-object alternative', { $or: [{ a: ['x'] }, 'b'] }],
 ];
 
