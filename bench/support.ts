@@ -12,7 +12,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../infra/local/cloud.ts';
 import { Meter } from '../test/support/metering.ts';
 import { joinTeam } from '../test/support/teams.ts';
-import { seedUser } from '../test/support/users.ts';
+import { seedUser, userFixture } from '../test/support/users.ts';
 
 /** Median and 99th percentile of samples in milliseconds (nearest rank). */
 export interface Spread {
@@ -113,18 +113,8 @@ export async function startBench(
     meter.attach('sfn', cloud.ports.clients.sfn as never);
     meter.attach('events', cloud.ports.clients.events as never);
   }
-  const now = new Date().toISOString();
   for (const [id, processes] of Object.entries(BENCH_USERS)) {
-    await seedUser(cloud.ports, {
-      id,
-      processes: [...processes],
-      admin: false,
-      teamIds: [],
-      workGroupIds: [],
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    });
+    await seedUser(cloud.ports, userFixture(id, processes));
   }
   await joinTeam(cloud.ports, ['rm']);
   await joinTeam(cloud.ports, ['tech'], 'team_deployment');

@@ -17,7 +17,7 @@ import { seedCi } from '../support/cis.ts';
 import { actor, sequentialIds } from '../support/fakes.ts';
 import { bodyOf, httpEvent } from '../support/http-events.ts';
 import { createTestTable, partitionItems } from '../support/table.ts';
-import { seedUser } from '../support/users.ts';
+import { seedUser, userFixture } from '../support/users.ts';
 
 let ports: AppPorts;
 let drop: () => Promise<void>;
@@ -28,21 +28,11 @@ beforeAll(async () => {
   const table = await createTestTable();
   drop = table.drop;
   ports = createPorts(table.config);
-  const now = new Date().toISOString();
   for (const [id, processes] of [
     ['rm', ['release']],
     ['tech', ['deployment']],
   ] as const) {
-    await seedUser(ports, {
-      id,
-      processes: [...processes],
-      admin: false,
-      teamIds: [],
-      workGroupIds: [],
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    });
+    await seedUser(ports, userFixture(id, processes));
   }
   handler = createHandler(() => ports);
 });

@@ -6,7 +6,7 @@ import { configuredWorkflowCatalog } from '../support/configured-workflows.ts';
 import { bodyOf, httpEvent, validRelease } from '../support/http-events.ts';
 import { createTestTable, partitionItems } from '../support/table.ts';
 import { joinTeam } from '../support/teams.ts';
-import { seedUser } from '../support/users.ts';
+import { seedUser, userFixture } from '../support/users.ts';
 
 let ports: AppPorts;
 let drop: () => Promise<void>;
@@ -24,21 +24,11 @@ beforeAll(async () => {
     workflows: configuredWorkflowCatalog(table.config.defaultReleaseStateMachineArn),
     executions: { start: async (_kind, r) => void started.push(r.id) },
   };
-  const now = new Date().toISOString();
   for (const [id, processes] of [
     ['rm', ['release']],
     ['tech', ['deployment']],
   ] as const) {
-    await seedUser(ports, {
-      id,
-      processes: [...processes],
-      admin: false,
-      teamIds: [],
-      workGroupIds: [],
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    });
+    await seedUser(ports, userFixture(id, processes));
   }
   await joinTeam(ports, ['rm']);
   handler = createHandler(() => ports);

@@ -10,7 +10,7 @@
 import type { AppPorts } from '../../functions/app/ports.ts';
 import type { LocalCloud } from '../../infra/local/cloud.ts';
 import { joinTeam } from './teams.ts';
-import { seedUser } from './users.ts';
+import { seedUser, userFixture } from './users.ts';
 
 export interface LifecycleApi {
   readonly cloud: LocalCloud;
@@ -40,17 +40,7 @@ export const CAB_MEMBER = 'cab';
 
 /** Puts a CAB member (`cab`, process change) on the bootstrap change advisory board. */
 export async function seedCabMember(ports: AppPorts): Promise<void> {
-  const now = new Date().toISOString();
-  await seedUser(ports, {
-    id: CAB_MEMBER,
-    processes: ['change'],
-    admin: false,
-    teamIds: [],
-    workGroupIds: [],
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-  });
+  await seedUser(ports, userFixture(CAB_MEMBER, ['change']));
   await joinTeam(ports, [CAB_MEMBER], 'team_cab');
 }
 

@@ -9,7 +9,7 @@ import { currentStateOf, executionArnOf } from '../../functions/adapters/sfn/exe
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../infra/local/cloud.ts';
 import { assertResponseMatchesContract } from './openapi-validator.ts';
 import { joinTeam } from './teams.ts';
-import { seedUser } from './users.ts';
+import { seedUser, userFixture } from './users.ts';
 
 export interface TestCloud {
   readonly cloud: LocalCloud;
@@ -55,18 +55,8 @@ export async function startTestCloud(
     busRetry: { baseDelayMs: 20, maxDelayMs: 300 },
     ...options,
   });
-  const now = new Date().toISOString();
   for (const [id, processes] of Object.entries(users)) {
-    await seedUser(cloud.ports, {
-      id,
-      processes,
-      admin: false,
-      teamIds: [],
-      workGroupIds: [],
-      version: 1,
-      createdAt: now,
-      updatedAt: now,
-    });
+    await seedUser(cloud.ports, userFixture(id, processes));
   }
   await joinTeam(
     cloud.ports,
