@@ -745,8 +745,14 @@ export interface DemoChange {
   readonly urgency: 'low' | 'medium' | 'high';
   readonly ciNames: readonly string[];
   readonly cab: 'cab' | 'ecab';
-  /** The state the seed leaves it in (before a release takes it further, see `crmConnector`). */
+  /** The state the seed leaves it in. */
   readonly target: string;
+  /**
+   * It stops one state short of `target` until the release it manages exists (a release's tasks
+   * wait for their RFC to reach the trigger state after the release links it); that release's
+   * story takes it on.
+   */
+  readonly awaitsRelease?: boolean;
   /** For Rejected / Cancelled: the state it leaves from, and why. */
   readonly exit?: { from: string; reason: string };
   /** CAB members who vote approve when it waits for votes. */
@@ -767,7 +773,7 @@ export const changes: readonly DemoChange[] = [
     target: 'Closed',
     approvers: ['dora', 'felix'],
   },
-  // Taken from Assessed to Approved by the release it manages, once that release exists.
+  // Approved only once the release it manages links it (that release's tasks wait for it).
   {
     key: 'crmConnector',
     title: 'CRM connector 3.0 go-live',
@@ -777,7 +783,8 @@ export const changes: readonly DemoChange[] = [
     urgency: 'medium',
     ciNames: ['crm-connector'],
     cab: 'cab',
-    target: 'Assessed',
+    target: 'Approved',
+    awaitsRelease: true,
     approvers: ['grace'],
   },
   // Waits in Assessed with one of the three votes a high-risk RFC needs: felix and grace see it in their queue.

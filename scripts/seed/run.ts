@@ -310,7 +310,8 @@ export async function seedDemoOrganisation(options: SeedOptions): Promise<SeedRe
       existingChanges.set(c.title, current);
     }
     changeIds[c.key] = current.id;
-    await driveChange(c, c.target);
+    const path = CHANGE_PATHS[c.type];
+    await driveChange(c, c.awaitsRelease ? (path[path.indexOf(c.target) - 1] as string) : c.target);
   }
 
   /** Moves an RFC forward along its workflow to `target` (never back), voting where it waits for votes. */
