@@ -446,6 +446,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           res.end(JSON.stringify(identity.jwks));
           return true;
         }
+        // The reconciler by hand, as `aws lambda invoke` runs it in AWS (docs/operations.md): local
+        // only, like the bus's /_local endpoints, and harmless — it is what every start-up runs.
+        if (req.method === 'POST' && req.url === '/_local/reconcile') {
+          const answer = (status: number, body: unknown) => {
+            res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+            res.end(JSON.stringify(body));
+          };
+          reconcile().then(
+            (summary) => answer(200, summary),
+            (error: Error) => answer(500, { message: error.message }),
+          );
+          return true;
+        }
         return false;
       },
     });
