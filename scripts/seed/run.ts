@@ -445,11 +445,9 @@ export async function seedDemoOrganisation(options: SeedOptions): Promise<SeedRe
         const move = (now.allowedTransitions as { to: string; unmetGates: string[] }[] | undefined)?.find(
           (m) => m.to === next,
         );
-        return move && move.unmetGates.length === 0
-          ? now
-          : move && next === 'Deployment' && r.override
-            ? now
-            : undefined;
+        // A blackout an emergency release overrides is an unmet gate the move itself lifts.
+        const overridden = next === 'Deployment' && r.override !== undefined;
+        return move && (move.unmetGates.length === 0 || overridden) ? now : undefined;
       });
       release = (
         await must(
