@@ -5,6 +5,7 @@
  */
 
 export type { InvokeFunction } from './execution-runner.ts';
+export type { ExecutionStatusEvent, PublishEvent } from './sfn-service.ts';
 export {
   DEFAULT_STEP_FUNCTIONS_PORT,
   type LocalStepFunctions,
