@@ -46,7 +46,11 @@ describe('a stage timeout of the default release workflow under SFN_TIME_SCALE',
 
     await eventually(async () => {
       const release = await t.call('GET', `/releases/${id}`);
-      expect(release.body).toMatchObject({ stage: 'Cancelled', status: 'cancelled', updatedBy: 'system:timeout' });
+      expect(release.body).toMatchObject({
+        stage: 'Cancelled',
+        status: 'cancelled',
+        updatedBy: 'system:timeout',
+      });
     }, 20_000);
     const elapsed = Date.now() - begun;
     expect(elapsed).toBeGreaterThanOrEqual(3_000);

@@ -198,7 +198,11 @@ function addHeartbeatTimeout(handlers: unknown): void {
   if (!Array.isArray(handlers)) return;
   for (const handler of handlers) {
     const errors = isObject(handler) ? handler.ErrorEquals : undefined;
-    if (Array.isArray(errors) && errors.includes('States.Timeout') && !errors.includes('States.HeartbeatTimeout'))
+    if (
+      Array.isArray(errors) &&
+      errors.includes('States.Timeout') &&
+      !errors.includes('States.HeartbeatTimeout')
+    )
       errors.push('States.HeartbeatTimeout');
   }
 }
@@ -224,7 +228,8 @@ export function engineDefinition(definition: StateMachineDefinition, timeScale =
       if (!isObject(state)) continue;
       if (state.Type === 'Wait') {
         const parameters: JsonObject = { [`${LOCAL_KEYS.input}.$`]: '$' };
-        if (typeof state.SecondsPath === 'string') parameters[`${LOCAL_KEYS.waitSeconds}.$`] = state.SecondsPath;
+        if (typeof state.SecondsPath === 'string')
+          parameters[`${LOCAL_KEYS.waitSeconds}.$`] = state.SecondsPath;
         if (typeof state.TimestampPath === 'string')
           parameters[`${LOCAL_KEYS.waitTimestamp}.$`] = state.TimestampPath;
         const { Comment, InputPath, OutputPath, Next, End } = state;

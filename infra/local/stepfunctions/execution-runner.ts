@@ -24,7 +24,6 @@ import {
 import { type NewHistoryEvent, notTruncated, payloadText, type RecordedHistoryEvent } from './history.ts';
 import type { ExecutionRecord, ExecutionStatus, TaskOutcome, TaskResult, WaitingTask } from './records.ts';
 import { failureFromInvokeError, TaskFailure } from './task-failure.ts';
-import { scaledMs } from './time-scale.ts';
 import {
   mintTaskToken,
   type PendingTask,
@@ -32,6 +31,7 @@ import {
   TASK_TOKEN_SENTINEL,
   type TaskTokenRegistry,
 } from './task-tokens.ts';
+import { scaledMs } from './time-scale.ts';
 
 /** Invokes a Lambda function locally: by name or ARN, with a JSON payload; resolves with its result. */
 export type InvokeFunction = (functionNameOrArn: string, payload: unknown) => Promise<unknown>;
@@ -253,7 +253,9 @@ export class ExecutionRunner {
     const { parameters: input, waitSeconds, waitTimestamp } = unwrapParameters(raw);
     const asks = (this.#waitAsks.get(wait.name) ?? 0) + 1;
     this.#waitAsks.set(wait.name, asks);
-    const entered = this.#recorded.filter((event) => event.type === 'WaitStateEntered' && event.details?.name === wait.name);
+    const entered = this.#recorded.filter(
+      (event) => event.type === 'WaitStateEntered' && event.details?.name === wait.name,
+    );
     if (asks < entered.length) return input;
     const enteredAt = asks === entered.length ? (entered.at(-1)?.timestamp ?? Date.now()) : Date.now();
     const seconds = wait.seconds ?? waitSeconds;
@@ -261,13 +263,19 @@ export class ExecutionRunner {
     let end: number;
     if (seconds !== undefined) {
       if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
-        throw new TaskFailure('States.Runtime', `The SecondsPath of '${wait.name}' must give a non-negative integer`);
+        throw new TaskFailure(
+          'States.Runtime',
+          `The SecondsPath of '${wait.name}' must give a non-negative integer`,
+        );
       }
       end = enteredAt + scaledMs(seconds, this.#timeScale);
     } else {
       const at = typeof timestamp === 'string' ? Date.parse(timestamp) : Number.NaN;
       if (Number.isNaN(at)) {
-        throw new TaskFailure('States.Runtime', `The TimestampPath of '${wait.name}' must give an ISO 8601 timestamp`);
+        throw new TaskFailure(
+          'States.Runtime',
+          `The TimestampPath of '${wait.name}' must give an ISO 8601 timestamp`,
+        );
       }
       end = enteredAt + Math.max(0, at - enteredAt) * this.#timeScale;
     }
@@ -280,11 +288,14 @@ export class ExecutionRunner {
   #sleep(ms: number): Promise<void> {
     if (!(ms > 0)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#timers.delete(timer);
-        this.#sleeps.delete(reject);
-        resolve();
-      }, Math.min(maxTimerMs, ms));
+      const timer = setTimeout(
+        () => {
+          this.#timers.delete(timer);
+          this.#sleeps.delete(reject);
+          resolve();
+        },
+        Math.min(maxTimerMs, ms),
+      );
       this.#timers.add(timer);
       this.#sleeps.add(reject);
     });
@@ -500,7 +511,10 @@ export class ExecutionRunner {
     const pick = (value: unknown, fixed: number | undefined, field: string): number | undefined => {
       if (value === undefined) return fixed;
       if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-        throw new TaskFailure('States.Runtime', `The ${field} of '${task.name}' must give a positive integer`);
+        throw new TaskFailure(
+          'States.Runtime',
+          `The ${field} of '${task.name}' must give a positive integer`,
+        );
       }
       return value;
     };

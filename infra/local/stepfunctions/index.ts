@@ -5,10 +5,10 @@
  */
 
 export type { InvokeFunction } from './execution-runner.ts';
-export type { ExecutionStatusEvent, PublishEvent } from './sfn-service.ts';
 export {
   DEFAULT_STEP_FUNCTIONS_PORT,
   type LocalStepFunctions,
   type LocalStepFunctionsOptions,
   startLocalStepFunctions,
 } from './server.ts';
+export type { ExecutionStatusEvent, PublishEvent } from './sfn-service.ts';

@@ -97,7 +97,8 @@ function redriveState(record: ExecutionRecord, machineExists: boolean, now = Dat
   }
   if (!machineExists) return no('State machine is in DELETING status');
   if (record.history.length >= HISTORY_EVENT_LIMIT) return no('Execution history event limit exceeded');
-  if (now - (record.stopDate ?? now) > REDRIVABLE_PERIOD_MS) return no('Execution redrivable period exceeded');
+  if (now - (record.stopDate ?? now) > REDRIVABLE_PERIOD_MS)
+    return no('Execution redrivable period exceeded');
   return { redriveStatus: 'REDRIVABLE' };
 }
 
@@ -586,7 +587,10 @@ export class StepFunctionsService {
     }
     const state = this.#redriveState(record);
     if (state.redriveStatus !== 'REDRIVABLE') {
-      throw new SfnServiceError('ExecutionNotRedrivable', state.redriveStatusReason ?? 'Execution is not redrivable');
+      throw new SfnServiceError(
+        'ExecutionNotRedrivable',
+        state.redriveStatusReason ?? 'Execution is not redrivable',
+      );
     }
     // Where the re-run starts again: the last state entered (a Task that failed, timed out or was
     // waiting when stopped; a Fail state); everything after it stays in the history but is not replayed.

@@ -262,7 +262,10 @@ describe('SFN_TIME_SCALE', () => {
     const events = await history(executionArn);
     expect(events.map((e) => e.type)).toEqual([
       'ExecutionStarted',
-      ...['Fixed', 'FromInput', 'Until', 'UntilFromInput'].flatMap(() => ['WaitStateEntered', 'WaitStateExited']),
+      ...['Fixed', 'FromInput', 'Until', 'UntilFromInput'].flatMap(() => [
+        'WaitStateEntered',
+        'WaitStateExited',
+      ]),
       'ExecutionSucceeded',
     ]);
     // Each wait of 100 s lasted about 1 s of real time; history timestamps are wall-clock times.

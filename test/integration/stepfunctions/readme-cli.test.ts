@@ -46,7 +46,9 @@ function readmeCalls(): CliCall[] {
         if (value !== true) i++;
         if (flag === '--endpoint-url') continue;
         input[camel(flag.slice(2))] =
-          typeof value === 'string' ? value.replace(/^\$([A-Z_]+)$/, (_, name: string) => variables.get(name) ?? '') : value;
+          typeof value === 'string'
+            ? value.replace(/^\$([A-Z_]+)$/, (_, name: string) => variables.get(name) ?? '')
+            : value;
       }
       calls.push({ line: line.trim(), operation: pascal(command), input });
     }
@@ -74,13 +76,22 @@ describe("the README's aws stepfunctions examples", () => {
       ]),
     );
     // The state machine and the execution the README names.
-    const executionArn = calls.find((call) => call.operation === 'DescribeExecution')?.input.executionArn as string;
+    const executionArn = calls.find((call) => call.operation === 'DescribeExecution')?.input
+      .executionArn as string;
     const [, , , , , , machineName, executionName] = executionArn.split(':');
     const { stateMachineArn } = await harness.client.send(
-      new sfn.CreateStateMachineCommand({ name: machineName, definition: twoStageDefinition, roleArn: 'arn:aws:iam::0:role/r' }),
+      new sfn.CreateStateMachineCommand({
+        name: machineName,
+        definition: twoStageDefinition,
+        roleArn: 'arn:aws:iam::0:role/r',
+      }),
     );
     await harness.client.send(
-      new sfn.StartExecutionCommand({ stateMachineArn, name: executionName, input: '{"subject":{"id":"readme"}}' }),
+      new sfn.StartExecutionCommand({
+        stateMachineArn,
+        name: executionName,
+        input: '{"subject":{"id":"readme"}}',
+      }),
     );
     await waitFor(() => harness.invocations[0]);
 

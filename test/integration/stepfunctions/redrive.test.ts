@@ -21,8 +21,8 @@ import {
   type Invocation,
   RECORD_STAGE_FN,
   type SfnHarness,
-  startHarness,
   stageInvocations,
+  startHarness,
   tempDir,
   twoStageDefinition,
   waitFor,
@@ -155,13 +155,16 @@ describe('RedriveExecution', () => {
       previousEventId: before.length,
       executionRedrivenEventDetails: { redriveCount: 1 },
     });
-    after.forEach((event, index) => expect(event.id).toBe(index + 1));
+    expect(after.map((event) => event.id)).toEqual(after.map((_, index) => index + 1));
 
     // Listed with its redrive fields, and by redriveFilter.
     const listed = async (redriveFilter?: 'REDRIVEN' | 'NOT_REDRIVEN') =>
       (
         await harness.client.send(
-          new ListExecutionsCommand({ stateMachineArn: machineArn, ...(redriveFilter ? { redriveFilter } : {}) }),
+          new ListExecutionsCommand({
+            stateMachineArn: machineArn,
+            ...(redriveFilter ? { redriveFilter } : {}),
+          }),
         )
       ).executions ?? [];
     expect((await listed('REDRIVEN')).map((e) => e.executionArn)).toEqual([executionArn]);
@@ -180,9 +183,13 @@ describe('RedriveExecution', () => {
     const machineArn = await createMachine(harness.client, flakyDefinition);
     const executionArn = await start(harness.client, machineArn, {});
     await settled(harness.client, executionArn);
-    const first = await harness.client.send(new RedriveExecutionCommand({ executionArn, clientToken: 'once' }));
+    const first = await harness.client.send(
+      new RedriveExecutionCommand({ executionArn, clientToken: 'once' }),
+    );
     await settled(harness.client, executionArn);
-    const again = await harness.client.send(new RedriveExecutionCommand({ executionArn, clientToken: 'once' }));
+    const again = await harness.client.send(
+      new RedriveExecutionCommand({ executionArn, clientToken: 'once' }),
+    );
     expect(again.redriveDate).toEqual(first.redriveDate);
     expect(await harness.client.send(new DescribeExecutionCommand({ executionArn }))).toMatchObject({
       status: 'FAILED',
@@ -206,7 +213,10 @@ describe('RedriveExecution', () => {
     const running = await start(harness.client, waitingMachine, { subject: { id: 'r' } });
     expect(
       await failure(harness.client.send(new RedriveExecutionCommand({ executionArn: running }))),
-    ).toMatchObject({ name: 'ExecutionNotRedrivable', message: 'Execution is RUNNING and cannot be redriven' });
+    ).toMatchObject({
+      name: 'ExecutionNotRedrivable',
+      message: 'Execution is RUNNING and cannot be redriven',
+    });
     await harness.client.send(new StopExecutionCommand({ executionArn: running }));
   });
 
@@ -232,7 +242,10 @@ describe('RedriveExecution', () => {
     await harness.client.send(
       new SendTaskSuccessCommand({ taskToken: newToken, output: JSON.stringify({ to: 'Cancelled' }) }),
     );
-    expect(await settled(harness.client, executionArn)).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1 });
+    expect(await settled(harness.client, executionArn)).toMatchObject({
+      status: 'SUCCEEDED',
+      redriveCount: 1,
+    });
   });
 
   it('restarts a task that timed out', async () => {
@@ -242,7 +255,10 @@ describe('RedriveExecution', () => {
         Approve: {
           Type: 'Task',
           Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
-          Parameters: { FunctionName: RECORD_STAGE_FN, Payload: { 'taskToken.$': '$$.Task.Token', stage: 'T' } },
+          Parameters: {
+            FunctionName: RECORD_STAGE_FN,
+            Payload: { 'taskToken.$': '$$.Task.Token', stage: 'T' },
+          },
           TimeoutSeconds: 50,
           End: true,
         },
@@ -258,10 +274,15 @@ describe('RedriveExecution', () => {
     const before = tokens();
     await harness.client.send(new RedriveExecutionCommand({ executionArn }));
     const token = await waitFor(() =>
-      tokens() > before ? (stageInvocations(harness.invocations, 'T').at(-1)?.payload.taskToken as string) : undefined,
+      tokens() > before
+        ? (stageInvocations(harness.invocations, 'T').at(-1)?.payload.taskToken as string)
+        : undefined,
     );
     await harness.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"done":true}' }));
-    expect(await settled(harness.client, executionArn)).toMatchObject({ status: 'SUCCEEDED', output: '{"done":true}' });
+    expect(await settled(harness.client, executionArn)).toMatchObject({
+      status: 'SUCCEEDED',
+      output: '{"done":true}',
+    });
   });
 
   it('keeps a redriven execution across a restart of the service', async () => {
@@ -270,7 +291,9 @@ describe('RedriveExecution', () => {
     try {
       const machineArn = await createMachine(durable.client, twoStageDefinition, 'redrive-durable');
       const executionArn = await start(durable.client, machineArn, { subject: { id: 'd' } }, 'durable');
-      const first = await waitFor(() => stageInvocations(durable.invocations, 'A')[0]?.payload.taskToken as string);
+      const first = await waitFor(
+        () => stageInvocations(durable.invocations, 'A')[0]?.payload.taskToken as string,
+      );
       await durable.client.send(new SendTaskSuccessCommand({ taskToken: first, output: '{"to":"StageB"}' }));
       await waitFor(() => stageInvocations(durable.invocations, 'B')[0]);
       await durable.client.send(new StopExecutionCommand({ executionArn }));
@@ -290,11 +313,13 @@ describe('RedriveExecution', () => {
       const scheduled = beforeRestart.filter((e) => e.type === 'TaskScheduled').at(-1);
       const waitingToken = JSON.parse(scheduled?.taskScheduledEventDetails?.parameters ?? '{}').Payload
         .taskToken as string;
-      await durable.client.send(new SendTaskSuccessCommand({ taskToken: waitingToken, output: '{"to":"x"}' }));
+      await durable.client.send(
+        new SendTaskSuccessCommand({ taskToken: waitingToken, output: '{"to":"x"}' }),
+      );
       const done = await settled(durable.client, executionArn);
       expect(done).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1 });
       const events = await history(durable.client, executionArn);
-      events.forEach((event, index) => expect(event.id).toBe(index + 1));
+      expect(events.map((event) => event.id)).toEqual(events.map((_, index) => index + 1));
       expect(events.filter((e) => e.type === 'ExecutionRedriven')).toHaveLength(1);
       expect(events.map((e) => e.type).slice(-5)).toEqual([
         'TaskSucceeded',

@@ -133,7 +133,9 @@ describe('Step Functions Execution Status Change', () => {
   it('is ABORTED when stopped and TIMED_OUT when the execution times out', async () => {
     const waiting = await run(twoStageDefinition, { subject: { id: 'x' } });
     await statuses(waiting, 1);
-    await harness.client.send(new StopExecutionCommand({ executionArn: waiting, error: 'Stop', cause: 'now' }));
+    await harness.client.send(
+      new StopExecutionCommand({ executionArn: waiting, error: 'Stop', cause: 'now' }),
+    );
     const [, aborted] = await statuses(waiting, 2);
     expect(aborted?.detail).toMatchObject({ status: 'ABORTED', error: 'Stop', cause: 'now' });
 
