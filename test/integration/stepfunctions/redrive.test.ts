@@ -285,6 +285,31 @@ describe('RedriveExecution', () => {
     });
   });
 
+  it('redrives an execution that timed out as a whole, which gets its TimeoutSeconds again', async () => {
+    const machineArn = await createMachine(harness.client, {
+      TimeoutSeconds: 20,
+      StartAt: 'Long',
+      States: { Long: { Type: 'Wait', Seconds: 10_000, End: true } },
+    });
+    const executionArn = await start(harness.client, machineArn, {});
+    expect(await settled(harness.client, executionArn)).toMatchObject({
+      status: 'TIMED_OUT',
+      redriveStatus: 'REDRIVABLE',
+    });
+    await harness.client.send(new RedriveExecutionCommand({ executionArn }));
+    expect(await settled(harness.client, executionArn)).toMatchObject({
+      status: 'TIMED_OUT',
+      redriveCount: 1,
+    });
+    expect((await history(harness.client, executionArn)).map((e) => e.type)).toEqual([
+      'ExecutionStarted',
+      'WaitStateEntered',
+      'ExecutionTimedOut',
+      'ExecutionRedriven',
+      'ExecutionTimedOut',
+    ]);
+  });
+
   it('keeps a redriven execution across a restart of the service', async () => {
     const dir = await tempDir();
     let durable = await startHarness({ dataDir: dir.path });
