@@ -72,6 +72,8 @@ const awsOwnedKey = Object.freeze({ type: 'AWS_OWNED_KEY' });
 
 /** How long after it stopped an execution can be redriven (the RedriveExecution API reference). */
 export const REDRIVABLE_PERIOD_MS = 14 * 24 * 60 * 60 * 1000;
+/** AWS's maximum open time of an execution (one year), past which it cannot be redriven. */
+const MAX_EXECUTION_TIME_MS = 365 * 24 * 60 * 60 * 1000;
 /** AWS's history quota: an execution with this many events cannot be redriven. */
 const HISTORY_EVENT_LIMIT = 25_000;
 /** RedriveExecution answers a repeated client token for the last 10 redrives. */
@@ -97,6 +99,8 @@ function redriveState(record: ExecutionRecord, machineExists: boolean, now = Dat
   }
   if (!machineExists) return no('State machine is in DELETING status');
   if (record.history.length >= HISTORY_EVENT_LIMIT) return no('Execution history event limit exceeded');
+  if (now - record.startDate > MAX_EXECUTION_TIME_MS)
+    return no('Execution has exceeded the max execution time');
   if (now - (record.stopDate ?? now) > REDRIVABLE_PERIOD_MS)
     return no('Execution redrivable period exceeded');
   return { redriveStatus: 'REDRIVABLE' };
