@@ -89,7 +89,11 @@ export interface RedriveState {
  * `redriveStatus` and its reason as DescribeExecution gives them, with AWS's reasons
  * (docs/decisions.md, "Local Step Functions: redrive, stop, heartbeats, time scale, status events").
  */
-export function redriveState(record: ExecutionRecord, machineExists: boolean, now = Date.now()): RedriveState {
+export function redriveState(
+  record: ExecutionRecord,
+  machineExists: boolean,
+  now = Date.now(),
+): RedriveState {
   const no = (redriveStatusReason: string): RedriveState => ({
     redriveStatus: 'NOT_REDRIVABLE',
     redriveStatusReason,
