@@ -174,9 +174,9 @@ describe('SendTaskFailure', () => {
 describe('HeartbeatSeconds', () => {
   it('keeps a task alive while heartbeats come, and records heartbeatInSeconds', async () => {
     const { executionArn, token } = await startWaiting(callbackMachine({ HeartbeatSeconds: 100 }));
-    // 2 s of real time: twice the (scaled) heartbeat, beaten every 300 ms.
-    for (let i = 0; i < 7; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 300));
+    // 2.5 s of real time, more than twice the (scaled) heartbeat, beaten every 250 ms.
+    for (let i = 0; i < 10; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
       await harness.client.send(new SendTaskHeartbeatCommand({ taskToken: token }));
     }
     await harness.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"to":"Done"}' }));
