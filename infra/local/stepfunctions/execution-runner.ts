@@ -5,8 +5,13 @@
  *
  * Resuming re-runs the definition from the start with the same input: each Task state takes its
  * recorded results in order (no function is invoked), the task that was waiting re-registers its SAME
- * token, and the first `history.length` events the replay produces are the ones already recorded, so
- * they are dropped instead of appended again.
+ * token, and the first events the replay produces are the ones already recorded, so they are dropped
+ * instead of appended again. A redrive (RedriveExecution) is the same re-run: the service has removed
+ * the failed attempts of the state it restarts from and marked what followed that state as not
+ * reproduced (`notReplayed`), so the replay ends where the state was entered and the rest is new.
+ *
+ * Wait states and the task clocks (TimeoutSeconds, HeartbeatSeconds) run on timers scaled by
+ * `SFN_TIME_SCALE`; Waits are run as Task overrides because the engine's own Wait cannot be scaled.
  *
  * What `SendTaskSuccess`/`SendTaskFailure` says is recorded as the task's result at once, before the
  * engine takes it up, so the service can persist it before answering; a resume replays it like any other.
