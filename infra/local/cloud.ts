@@ -79,6 +79,8 @@ export interface LocalCloudOptions {
   readonly dataDir?: string | undefined;
   readonly apiPort?: number;
   readonly sfnPort?: number;
+  /** Step Functions time scale (infra/local/stepfunctions/time-scale.ts); default `SFN_TIME_SCALE` or 1. */
+  readonly sfnTimeScale?: number;
   readonly eventsPort?: number;
   readonly dynamoPort?: number;
   /** Use this DynamoDB Local instead of starting one (the test run shares one). */
@@ -341,6 +343,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const stepFunctionRuns = { started: 0, running: 0 };
     const sfnService = await startLocalStepFunctions({
       port: options.sfnPort ?? 0,
+      ...(options.sfnTimeScale !== undefined ? { timeScale: options.sfnTimeScale } : {}),
+      // Execution status changes go on the bus like any PutEvents, to the default bus as in AWS.
+      publishEvent: (event) => bus.putEvents([event]),
       ...(options.dataDir ? { dataDir: join(options.dataDir, 'stepfunctions') } : {}),
       invokeFunction: async (nameOrArn, payload) => {
         const name = nameOrArn.split(':function:').pop()?.split(':')[0] ?? nameOrArn;

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
 import { JavaMissingError, PortInUseError } from './dynamodb-local.ts';
 import { createFaultInjector, type FaultInjector, FaultSpecError } from './faults.ts';
+import { parseTimeScale, TIME_SCALE_VARIABLE } from './stepfunctions/time-scale.ts';
 
 /** How often the parent process is checked for. */
 const PARENT_POLL_MS = 1_000;
@@ -54,6 +55,15 @@ const dynamoPort = port('DYNAMODB_PORT', 8000);
 const sfnPort = port('SFN_PORT', 8083);
 const eventsPort = port('EVENTS_PORT', 8088);
 
+// SFN_TIME_SCALE: how fast Step Functions waits and timeouts run (infra/local/stepfunctions/time-scale.ts).
+let sfnTimeScale: number;
+try {
+  sfnTimeScale = parseTimeScale(process.env[TIME_SCALE_VARIABLE]);
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
+}
+
 // FAULTS / FAULTS_SEED: fault injection for trying the retries out (docs/operations.md).
 let faults: FaultInjector;
 try {
@@ -81,7 +91,7 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal
 watchParent(() => void stop('The parent process is gone'));
 
 try {
-  cloud = await startLocalCloud({ dataDir, apiPort, dynamoPort, sfnPort, eventsPort, faults });
+  cloud = await startLocalCloud({ dataDir, apiPort, dynamoPort, sfnPort, eventsPort, faults, sfnTimeScale });
   const local = (url: string) => url.replace('127.0.0.1', 'localhost');
   // The helper scripts must reach this instance: give them its settings, spelled out.
   const quoted = (v: string) => (/[\s"'$`\\]/.test(v) ? `'${v.replace(/'/g, `'\\''`)}'` : v);
@@ -101,6 +111,10 @@ Get a token (in another terminal, with these same settings):
   curl -H "Authorization: Bearer $TOKEN" ${local(cloud.apiUrl)}/releases
 
 Press Ctrl-C to stop.`);
+  if (sfnTimeScale !== 1)
+    console.log(
+      `\n${TIME_SCALE_VARIABLE}=${sfnTimeScale}: Step Functions waits and timeouts run ${1 / sfnTimeScale} times as fast.`,
+    );
   if (faults.enabled)
     console.log(
       `\nFAULTS are on: ${JSON.stringify(faults.faults)} (FAULTS_SEED=${faults.seed}). Dead letters: GET ${local(cloud.eventsEndpoint)}/_local/dead-letters, replay with ${eventsEnv}npm run replay-dead-letters.`,

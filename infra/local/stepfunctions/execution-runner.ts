@@ -5,15 +5,28 @@
  *
  * Resuming re-runs the definition from the start with the same input: each Task state takes its
  * recorded results in order (no function is invoked), the task that was waiting re-registers its SAME
- * token, and the first `history.length` events the replay produces are the ones already recorded, so
- * they are dropped instead of appended again.
+ * token, and the first events the replay produces are the ones already recorded, so they are dropped
+ * instead of appended again. A redrive (RedriveExecution) is the same re-run: the service has removed
+ * the failed attempts of the state it restarts from and marked what followed that state as not
+ * reproduced (`notReplayed`), so the replay ends where the state was entered and the rest is new.
+ *
+ * Wait states and the task clocks (TimeoutSeconds, HeartbeatSeconds) run on timers scaled by
+ * `SFN_TIME_SCALE`; Waits are run as Task overrides because the engine's own Wait cannot be scaled.
  *
  * What `SendTaskSuccess`/`SendTaskFailure` says is recorded as the task's result at once, before the
  * engine takes it up, so the service can persist it before answering; a resume replays it like any other.
  */
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
-import { engineDefinition, readDefinition, type TaskStateInfo, taskStates } from './definition.ts';
-import { type NewHistoryEvent, notTruncated, payloadText } from './history.ts';
+import {
+  engineDefinition,
+  readDefinition,
+  type TaskStateInfo,
+  taskStates,
+  unwrapParameters,
+  type WaitStateInfo,
+  waitStates,
+} from './definition.ts';
+import { type NewHistoryEvent, notTruncated, payloadText, type RecordedHistoryEvent } from './history.ts';
 import type { ExecutionRecord, ExecutionStatus, TaskOutcome, TaskResult, WaitingTask } from './records.ts';
 import { failureFromInvokeError, TaskFailure } from './task-failure.ts';
 import {
@@ -23,6 +36,7 @@ import {
   TASK_TOKEN_SENTINEL,
   type TaskTokenRegistry,
 } from './task-tokens.ts';
+import { scaledMs } from './time-scale.ts';
 
 /** Invokes a Lambda function locally: by name or ARN, with a JSON payload; resolves with its result. */
 export type InvokeFunction = (functionNameOrArn: string, payload: unknown) => Promise<unknown>;
@@ -34,6 +48,23 @@ export interface ExecutionRunnerDeps {
   readonly tokens: TaskTokenRegistry;
   /** Called whenever the record changed and should be persisted (when convenient: nobody waits for it). */
   readonly onChange: (record: ExecutionRecord) => void;
+  /** Called once when the execution ends (SUCCEEDED, FAILED, TIMED_OUT or ABORTED), after `onChange`. */
+  readonly onEnd?: (record: ExecutionRecord) => void;
+  /** `SFN_TIME_SCALE`: the factor applied to waits and timeouts (1 = real time). */
+  readonly timeScale?: number;
+}
+
+/** The limits of one task attempt, from the definition or its `*Path` fields. */
+interface TaskLimits {
+  readonly timeoutSeconds?: number;
+  readonly heartbeatSeconds?: number;
+}
+
+/** The running timers of one task attempt: `expired` rejects on a timeout or a missed heartbeat. */
+interface TaskClock {
+  readonly expired: Promise<never>;
+  beat(): void;
+  stop(): void;
 }
 
 type EngineEvent = {
@@ -83,9 +114,17 @@ export class ExecutionRunner {
   readonly record: ExecutionRecord;
   readonly #deps: ExecutionRunnerDeps;
   readonly #tasks: Map<string, TaskStateInfo>;
+  readonly #waits: Map<string, WaitStateInfo>;
+  readonly #timeScale: number;
+  /** Heartbeat resets of the task attempts waiting now, by token. */
+  readonly #beats = new Map<string, () => void>();
+  /** Sleeps of Wait states in progress, rejected when the runner closes. */
+  readonly #sleeps = new Set<(error: Error) => void>();
   readonly #replay = new Map<string, TaskOutcome[]>();
   readonly #restored = new Map<string, { waiting: WaitingTask; pending: PendingTask }[]>();
   readonly #recordedEventCount: number;
+  /** The recorded events this run reproduces before it adds any (see #replayable). */
+  readonly #recorded: readonly RecordedHistoryEvent[];
   readonly #waitAsks = new Map<string, number>();
   readonly #timers = new Set<NodeJS.Timeout>();
   #replayedEventCount = 0;
@@ -97,7 +136,10 @@ export class ExecutionRunner {
     this.record = record;
     this.#deps = deps;
     this.#tasks = taskStates(readDefinition(record.definition));
-    this.#recordedEventCount = record.history.length;
+    this.#waits = waitStates(readDefinition(record.definition));
+    this.#timeScale = deps.timeScale ?? 1;
+    this.#recorded = this.#replayable();
+    this.#recordedEventCount = this.#recorded.length;
     for (const outcome of record.taskOutcomes) {
       const queue = this.#replay.get(outcome.state) ?? [];
       queue.push(outcome);
@@ -105,8 +147,12 @@ export class ExecutionRunner {
     }
     // Registered now, not when the replay reaches them, so the token works as soon as the service is up.
     for (const waiting of record.waitingTasks) {
-      const pending = deps.tokens.register(waiting.token, record.executionArn, waiting.state, (result) =>
-        this.#recordTokenResult(waiting, result),
+      const pending = deps.tokens.register(
+        waiting.token,
+        record.executionArn,
+        waiting.state,
+        (result) => this.#recordTokenResult(waiting, result),
+        () => this.#beats.get(waiting.token)?.(),
       );
       const queue = this.#restored.get(waiting.state) ?? [];
       queue.push({ waiting, pending });
@@ -127,7 +173,7 @@ export class ExecutionRunner {
   /** Starts (or resumes) the engine run. */
   start(): void {
     const definition = readDefinition(this.record.definition);
-    const machine = new StateMachine(engineDefinition(definition), {
+    const machine = new StateMachine(engineDefinition(definition, this.#timeScale), {
       validationOptions: { noValidate: true },
     });
     const taskResourceLocalHandlers: TaskHandlers = {};
@@ -135,15 +181,15 @@ export class ExecutionRunner {
       taskResourceLocalHandlers[task.name] = async (parameters) =>
         (await this.#runTask(task, parameters)) as JsonValue;
     }
+    for (const wait of this.#waits.values()) {
+      taskResourceLocalHandlers[wait.name] = async (parameters) =>
+        (await this.#runWait(wait, parameters)) as JsonValue;
+    }
     const run = machine.run(JSON.parse(this.record.input), {
       overrides: {
         taskResourceLocalHandlers,
-        // Replayed retries and waits already happened before the restart: no pause for them.
+        // Replayed retries already happened before the restart: no pause for them.
         retryIntervalOverrides: new Proxy({}, { get: () => (this.#replaying ? 0 : undefined) }),
-        waitTimeOverrides: new Proxy(
-          {},
-          { get: (_target, name) => this.#waitOverride(String(name), definition) },
-        ),
       },
       context: {
         Execution: {
@@ -189,23 +235,75 @@ export class ExecutionRunner {
     this.#abort?.();
   }
 
+  /**
+   * The recorded events a re-run reproduces, in order: all of them, except what followed the states
+   * redrives restarted from (see ExecutionRecord.notReplayed).
+   */
+  #replayable() {
+    const skipped = new Set(this.record.notReplayed ?? []);
+    return this.record.history.filter((event) => !skipped.has(event.id));
+  }
+
   get #replaying(): boolean {
     return this.#replayedEventCount < this.#recordedEventCount;
   }
 
-  #waitOverride(stateName: string, definition: ReturnType<typeof readDefinition>): number | undefined {
-    const asks = (this.#waitAsks.get(stateName) ?? 0) + 1;
-    this.#waitAsks.set(stateName, asks);
-    const entered = this.record.history
-      .slice(0, this.#recordedEventCount)
-      .filter((event) => event.type === 'WaitStateEntered' && event.details?.name === stateName);
-    if (asks < entered.length) return 0;
-    if (asks > entered.length) return undefined;
-    // The wait in progress at the restart: with a fixed `Seconds`, only what is left of it.
-    const enteredAt = entered.at(-1)?.timestamp ?? Date.now();
-    const state = findState(definition, stateName);
-    const seconds = state && typeof state.Seconds === 'number' ? state.Seconds : undefined;
-    return seconds === undefined ? undefined : Math.max(0, enteredAt + seconds * 1000 - Date.now());
+  /**
+   * A Wait state (run as a Task override, see engineDefinition): waits `Seconds`/`SecondsPath` scaled by
+   * `SFN_TIME_SCALE`, or until a `Timestamp`/`TimestampPath` whose distance from the moment the state
+   * was entered is scaled the same way. A wait replayed on resume is over already; the one in progress
+   * at the restart waits only what is left of it.
+   */
+  async #runWait(wait: WaitStateInfo, raw: unknown): Promise<unknown> {
+    const { parameters: input, waitSeconds, waitTimestamp } = unwrapParameters(raw);
+    const asks = (this.#waitAsks.get(wait.name) ?? 0) + 1;
+    this.#waitAsks.set(wait.name, asks);
+    const entered = this.#recorded.filter(
+      (event) => event.type === 'WaitStateEntered' && event.details?.name === wait.name,
+    );
+    if (asks < entered.length) return input;
+    const enteredAt = asks === entered.length ? (entered.at(-1)?.timestamp ?? Date.now()) : Date.now();
+    const seconds = wait.seconds ?? waitSeconds;
+    const timestamp = wait.timestamp ?? waitTimestamp;
+    let end: number;
+    if (seconds !== undefined) {
+      if (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0) {
+        throw new TaskFailure(
+          'States.Runtime',
+          `The SecondsPath of '${wait.name}' must give a non-negative integer`,
+        );
+      }
+      end = enteredAt + scaledMs(seconds, this.#timeScale);
+    } else {
+      const at = typeof timestamp === 'string' ? Date.parse(timestamp) : Number.NaN;
+      if (Number.isNaN(at)) {
+        throw new TaskFailure(
+          'States.Runtime',
+          `The TimestampPath of '${wait.name}' must give an ISO 8601 timestamp`,
+        );
+      }
+      end = enteredAt + Math.max(0, at - enteredAt) * this.#timeScale;
+    }
+    await this.#sleep(end - Date.now());
+    this.#assertOpen();
+    return input;
+  }
+
+  /** Sleeps `ms` (none when not positive); rejects with {@link RunnerClosed} if the runner closes first. */
+  #sleep(ms: number): Promise<void> {
+    if (!(ms > 0)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => {
+          this.#timers.delete(timer);
+          this.#sleeps.delete(reject);
+          resolve();
+        },
+        Math.min(maxTimerMs, ms),
+      );
+      this.#timers.add(timer);
+      this.#sleeps.add(reject);
+    });
   }
 
   #emit(event: NewHistoryEvent, timestamp = Date.now()): void {
@@ -251,11 +349,15 @@ export class ExecutionRunner {
     this.#deps.onChange(this.record);
     this.#closed = true;
     this.#release();
+    this.#deps.onEnd?.(this.record);
   }
 
   #release(): void {
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    for (const reject of this.#sleeps) reject(new RunnerClosed());
+    this.#sleeps.clear();
+    this.#beats.clear();
     // Settles overrides still waiting (e.g. a Parallel branch the engine abandoned), freeing engine timers.
     this.#deps.tokens.cancelExecution(this.record.executionArn, new RunnerClosed());
     for (const queue of this.#restored.values()) {
@@ -290,7 +392,7 @@ export class ExecutionRunner {
       case 'StateEntered':
         if (!event.state) return;
         this.#emit({
-          type: `${event.state.type}StateEntered`,
+          type: `${this.#stateType(event.state)}StateEntered`,
           detailsField: 'stateEnteredEventDetails',
           details: {
             name: event.state.name,
@@ -302,7 +404,7 @@ export class ExecutionRunner {
       case 'StateExited':
         if (!event.state) return;
         this.#emit({
-          type: `${event.state.type}StateExited`,
+          type: `${this.#stateType(event.state)}StateExited`,
           detailsField: 'stateExitedEventDetails',
           details: {
             name: event.state.name,
@@ -366,22 +468,28 @@ export class ExecutionRunner {
     }
   }
 
+  /** The state's ASL type: Wait states run as Tasks in the engine (see engineDefinition). */
+  #stateType(state: { name: string; type: string }): string {
+    return state.type === 'Task' && this.#waits.has(state.name) ? 'Wait' : state.type;
+  }
+
   #assertOpen(): void {
     if (this.#closed) throw new RunnerClosed();
   }
 
-  async #runTask(task: TaskStateInfo, parameters: unknown): Promise<unknown> {
+  async #runTask(task: TaskStateInfo, raw: unknown): Promise<unknown> {
     // Let the event log catch up first, so TaskScheduled lands after the state's *StateEntered.
     await nextMacrotask();
     this.#assertOpen();
+    const { parameters, limits } = this.#taskLimits(task, raw);
     const recorded = this.#replay.get(task.name)?.shift();
-    if (recorded) return this.#replayOutcome(task, recorded);
+    if (recorded) return this.#replayOutcome(task, recorded, limits);
     switch (task.kind) {
       case 'waitForTaskToken':
-        return this.#runWaitForToken(task, parameters);
+        return this.#runWaitForToken(task, parameters, limits);
       case 'invoke':
       case 'function':
-        return this.#runInvoke(task, parameters);
+        return this.#runInvoke(task, parameters, limits);
       default:
         throw new TaskFailure(
           'States.Runtime',
@@ -390,8 +498,44 @@ export class ExecutionRunner {
     }
   }
 
-  #replayOutcome(task: TaskStateInfo, outcome: TaskOutcome): unknown {
-    const events = this.#taskEvents(task);
+  /**
+   * The task's own parameters and limits: `TimeoutSecondsPath`/`HeartbeatSecondsPath` values arrive
+   * wrapped with the parameters (see engineDefinition) and must be positive integers, as in AWS.
+   */
+  #taskLimits(task: TaskStateInfo, raw: unknown): { parameters: unknown; limits: TaskLimits } {
+    if (!task.dynamicTimeouts) {
+      return {
+        parameters: raw,
+        limits: {
+          ...(task.timeoutSeconds === undefined ? {} : { timeoutSeconds: task.timeoutSeconds }),
+          ...(task.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: task.heartbeatSeconds }),
+        },
+      };
+    }
+    const unwrapped = unwrapParameters(raw);
+    const pick = (value: unknown, fixed: number | undefined, field: string): number | undefined => {
+      if (value === undefined) return fixed;
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+        throw new TaskFailure(
+          'States.Runtime',
+          `The ${field} of '${task.name}' must give a positive integer`,
+        );
+      }
+      return value;
+    };
+    const timeoutSeconds = pick(unwrapped.timeoutSeconds, task.timeoutSeconds, 'TimeoutSecondsPath');
+    const heartbeatSeconds = pick(unwrapped.heartbeatSeconds, task.heartbeatSeconds, 'HeartbeatSecondsPath');
+    return {
+      parameters: unwrapped.parameters,
+      limits: {
+        ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }),
+        ...(heartbeatSeconds === undefined ? {} : { heartbeatSeconds }),
+      },
+    };
+  }
+
+  #replayOutcome(task: TaskStateInfo, outcome: TaskOutcome, limits: TaskLimits): unknown {
+    const events = this.#taskEvents(task, limits);
     events.scheduled(outcome.parameters);
     events.started();
     if (outcome.submittedOutput !== undefined) events.submitted(outcome.submittedOutput);
@@ -422,11 +566,11 @@ export class ExecutionRunner {
     return this.#finish(result, events);
   }
 
-  async #runInvoke(task: TaskStateInfo, parameters: unknown): Promise<unknown> {
-    const events = this.#taskEvents(task);
+  async #runInvoke(task: TaskStateInfo, parameters: unknown, limits: TaskLimits): Promise<unknown> {
+    const events = this.#taskEvents(task, limits);
     events.scheduled(parameters);
     events.started();
-    const deadline = task.timeoutSeconds === undefined ? undefined : Date.now() + task.timeoutSeconds * 1000;
+    const deadline = this.#deadline(limits.timeoutSeconds);
     let value: unknown;
     let thrown: unknown;
     try {
@@ -434,7 +578,12 @@ export class ExecutionRunner {
         task.kind === 'invoke'
           ? lambdaInvokeArguments(parameters)
           : { functionName: task.resource, payload: parameters };
-      value = await this.#withDeadline(this.#deps.invokeFunction(functionName, payload), deadline);
+      const clock = this.#startClock(deadline, undefined);
+      try {
+        value = await this.#race(this.#deps.invokeFunction(functionName, payload), clock);
+      } finally {
+        clock.stop();
+      }
     } catch (error) {
       thrown = error ?? new Error('invokeFunction failed');
     }
@@ -449,38 +598,47 @@ export class ExecutionRunner {
     );
   }
 
-  async #runWaitForToken(task: TaskStateInfo, rawParameters: unknown): Promise<unknown> {
-    const events = this.#taskEvents(task);
+  async #runWaitForToken(task: TaskStateInfo, rawParameters: unknown, limits: TaskLimits): Promise<unknown> {
+    const events = this.#taskEvents(task, limits);
     const restored = this.#restored.get(task.name)?.shift();
     if (restored) {
       const { waiting, pending } = restored;
       events.scheduled(waiting.parameters);
       events.started();
       if (waiting.submittedOutput !== undefined) events.submitted(waiting.submittedOutput);
-      return this.#awaitToken(task, waiting, pending, events);
+      // The heartbeat clock starts again with the resume; the deadline is the one recorded.
+      const clock = this.#startClock(waiting.deadline, waiting.heartbeatMs, waiting.token);
+      return this.#awaitToken(task, waiting, pending, events, clock);
     }
     const token = mintTaskToken(this.record.executionArn);
     const parameters = replaceSentinel(rawParameters, token);
+    const deadline = this.#deadline(limits.timeoutSeconds);
+    const heartbeatMs =
+      limits.heartbeatSeconds === undefined ? undefined : scaledMs(limits.heartbeatSeconds, this.#timeScale);
     const waiting: WaitingTask = {
       state: task.name,
       token,
       parameters,
-      ...(task.timeoutSeconds === undefined ? {} : { deadline: Date.now() + task.timeoutSeconds * 1000 }),
+      ...(deadline === undefined ? {} : { deadline }),
+      ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
     };
-    const pending = this.#deps.tokens.register(token, this.record.executionArn, task.name, (result) =>
-      this.#recordTokenResult(waiting, result),
+    const pending = this.#deps.tokens.register(
+      token,
+      this.record.executionArn,
+      task.name,
+      (result) => this.#recordTokenResult(waiting, result),
+      () => this.#beats.get(token)?.(),
     );
     this.record.waitingTasks.push(waiting);
     events.scheduled(parameters);
     events.started();
     this.#deps.onChange(this.record);
+    // Both clocks run from the start of the task, also while its function is being invoked.
+    const clock = this.#startClock(deadline, heartbeatMs, token);
     let invokeError: unknown;
     try {
       const { functionName, payload } = lambdaInvokeArguments(parameters);
-      const result = await this.#withDeadline(
-        this.#deps.invokeFunction(functionName, payload),
-        waiting.deadline,
-      );
+      const result = await this.#race(this.#deps.invokeFunction(functionName, payload), clock);
       this.#assertOpen();
       waiting.submittedOutput = lambdaInvokeResult(result);
       this.#addSubmittedOutput(waiting);
@@ -491,6 +649,7 @@ export class ExecutionRunner {
     }
     // A result the token's sender was already told about stands, even if the invocation then failed.
     if (invokeError !== undefined && this.#recordedOutcome(token) === undefined) {
+      clock.stop();
       this.#assertOpen();
       this.#deps.tokens.cancel(token, new RunnerClosed());
       this.#dropWaiting(waiting);
@@ -502,18 +661,28 @@ export class ExecutionRunner {
         events,
       );
     }
-    return this.#awaitToken(task, waiting, pending, events);
+    return this.#awaitToken(task, waiting, pending, events, clock);
   }
 
-  async #awaitToken(task: TaskStateInfo, waiting: WaitingTask, pending: PendingTask, events: TaskEvents) {
+  async #awaitToken(
+    task: TaskStateInfo,
+    waiting: WaitingTask,
+    pending: PendingTask,
+    events: TaskEvents,
+    clock: TaskClock,
+  ) {
     let output: unknown;
     let thrown: unknown;
     try {
-      output = await this.#withDeadline(pending.promise, waiting.deadline, () =>
-        this.#deps.tokens.cancel(waiting.token, new RunnerClosed()),
-      );
+      output = await this.#race(pending.promise, clock);
     } catch (error) {
       thrown = error ?? new Error('task failed');
+    } finally {
+      clock.stop();
+    }
+    // A timed-out token is spent: a late SendTaskSuccess/Failure gets TaskTimedOut, as in AWS.
+    if (thrown instanceof TaskFailure && thrown.timedOut) {
+      this.#deps.tokens.cancel(waiting.token, new RunnerClosed());
     }
     if (thrown instanceof RunnerClosed) throw thrown;
     this.#assertOpen();
@@ -568,38 +737,69 @@ export class ExecutionRunner {
     this.record.waitingTasks = this.record.waitingTasks.filter((item) => item !== waiting);
   }
 
-  /** Races `work` against the task's deadline; on expiry rejects with `States.Timeout`. */
-  #withDeadline<T>(work: Promise<T>, deadline: number | undefined, onTimeout?: () => void): Promise<T> {
-    if (deadline === undefined) return work;
-    return new Promise<T>((resolve, reject) => {
+  /** When a task attempt starting now times out (epoch ms), `TimeoutSeconds` scaled by SFN_TIME_SCALE. */
+  #deadline(timeoutSeconds: number | undefined): number | undefined {
+    return timeoutSeconds === undefined ? undefined : Date.now() + scaledMs(timeoutSeconds, this.#timeScale);
+  }
+
+  /**
+   * Starts a task attempt's clocks: the deadline (`States.Timeout`) and, with `heartbeatMs`, the
+   * heartbeat clock (`States.HeartbeatTimeout`) that each `SendTaskHeartbeat` of `token` starts again.
+   */
+  #startClock(deadline: number | undefined, heartbeatMs: number | undefined, token?: string): TaskClock {
+    const { promise, reject } = Promise.withResolvers<never>();
+    promise.catch(() => {});
+    const timers = new Set<NodeJS.Timeout>();
+    const arm = (ms: number, error: string) => {
       const timer = setTimeout(
         () => {
           this.#timers.delete(timer);
-          onTimeout?.();
-          reject(new TaskFailure('States.Timeout', 'Task timed out', true));
+          reject(new TaskFailure(error, 'Task timed out', true));
         },
-        Math.min(maxTimerMs, Math.max(0, deadline - Date.now())),
+        Math.min(maxTimerMs, Math.max(0, ms)),
       );
+      timers.add(timer);
       this.#timers.add(timer);
-      work.then(
-        (value) => {
-          clearTimeout(timer);
-          this.#timers.delete(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          this.#timers.delete(timer);
-          reject(error);
-        },
-      );
-    });
+      return timer;
+    };
+    const disarm = (timer: NodeJS.Timeout | undefined) => {
+      if (timer === undefined) return;
+      clearTimeout(timer);
+      timers.delete(timer);
+      this.#timers.delete(timer);
+    };
+    if (deadline !== undefined) arm(deadline - Date.now(), 'States.Timeout');
+    let heartbeat = heartbeatMs === undefined ? undefined : arm(heartbeatMs, 'States.HeartbeatTimeout');
+    const beat = () => {
+      if (heartbeatMs === undefined) return;
+      disarm(heartbeat);
+      heartbeat = arm(heartbeatMs, 'States.HeartbeatTimeout');
+    };
+    if (token !== undefined) this.#beats.set(token, beat);
+    return {
+      expired: promise,
+      beat,
+      stop: () => {
+        for (const timer of [...timers]) disarm(timer);
+        if (token !== undefined && this.#beats.get(token) === beat) this.#beats.delete(token);
+      },
+    };
   }
 
-  #taskEvents(task: TaskStateInfo): TaskEvents {
+  /** Races `work` against the clock; on expiry rejects with its `States.Timeout`/`HeartbeatTimeout`. */
+  async #race<T>(work: Promise<T>, clock: TaskClock): Promise<T> {
+    return await Promise.race([work, clock.expired]);
+  }
+
+  #taskEvents(task: TaskStateInfo, limits: TaskLimits): TaskEvents {
     const emit = (event: NewHistoryEvent) => this.#emit(event);
-    const timeout = task.timeoutSeconds === undefined ? {} : { timeoutInSeconds: task.timeoutSeconds };
+    const timeout = {
+      ...(limits.timeoutSeconds === undefined ? {} : { timeoutInSeconds: limits.timeoutSeconds }),
+      ...(limits.heartbeatSeconds === undefined ? {} : { heartbeatInSeconds: limits.heartbeatSeconds }),
+    };
     if (task.kind === 'function') {
+      // LambdaFunctionScheduled has a timeout but no heartbeat field.
+      const { heartbeatInSeconds: _heartbeat, ...lambdaTimeout } = timeout;
       return {
         scheduled: (input) =>
           emit({
@@ -609,7 +809,7 @@ export class ExecutionRunner {
               resource: task.resource,
               input: payloadText(input),
               inputDetails: notTruncated,
-              ...timeout,
+              ...lambdaTimeout,
             },
           }),
         started: () => emit({ type: 'LambdaFunctionStarted' }),
@@ -686,20 +886,4 @@ interface TaskEvents {
 /** `error`/`cause` as AWS records them: a key only for a value given. */
 function errorDetails(error: string | undefined, cause: string | undefined): Record<string, string> {
   return { ...(error === undefined ? {} : { error }), ...(cause === undefined ? {} : { cause }) };
-}
-
-/** Finds a state by name anywhere in the definition (top level, branches, Map processors). */
-function findState(definition: unknown, name: string): Record<string, unknown> | undefined {
-  const states = (definition as { States?: Record<string, Record<string, unknown>> }).States ?? {};
-  if (states[name]) return states[name];
-  for (const state of Object.values(states)) {
-    const nested = [...((state.Branches as unknown[]) ?? []), state.ItemProcessor ?? state.Iterator].filter(
-      Boolean,
-    );
-    for (const child of nested) {
-      const found = findState(child, name);
-      if (found) return found;
-    }
-  }
-  return undefined;
 }

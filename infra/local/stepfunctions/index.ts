@@ -11,3 +11,4 @@ export {
   type LocalStepFunctionsOptions,
   startLocalStepFunctions,
 } from './server.ts';
+export type { ExecutionStatusEvent, PublishEvent } from './sfn-service.ts';

@@ -60,6 +60,8 @@ export interface WaitingTask {
   readonly parameters: unknown;
   /** Epoch ms after which the attempt fails with `States.Timeout` (from `TimeoutSeconds`). */
   readonly deadline?: number;
+  /** `HeartbeatSeconds` in real ms (scaled); the heartbeat clock starts again on resume. */
+  readonly heartbeatMs?: number;
   submittedOutput?: unknown;
 }
 
@@ -84,4 +86,15 @@ export interface ExecutionRecord {
   history: RecordedHistoryEvent[];
   taskOutcomes: TaskOutcome[];
   waitingTasks: WaitingTask[];
+  /** How many times `RedriveExecution` restarted it (absent: never). */
+  redriveCount?: number;
+  /** When it was last redriven (epoch ms). */
+  redriveDate?: number;
+  /** The client tokens of the last 10 redrives, which a repeated `RedriveExecution` is answered from. */
+  redriveClientTokens?: string[];
+  /**
+   * Ids of history events a re-run does not reproduce: what followed the state a redrive restarted from
+   * (the failure, and `ExecutionRedriven`). A resume drops the events it reproduces and must skip these.
+   */
+  notReplayed?: number[];
 }

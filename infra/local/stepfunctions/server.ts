@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { SfnDataDir } from './data-dir.ts';
 import type { InvokeFunction } from './execution-runner.ts';
 import { SfnServiceError } from './service-error.ts';
-import { StepFunctionsService } from './sfn-service.ts';
+import { type PublishEvent, StepFunctionsService } from './sfn-service.ts';
+import { parseTimeScale, TIME_SCALE_VARIABLE } from './time-scale.ts';
 
 /** The port `npm start` uses unless `SFN_PORT` says otherwise (DESIGN §3). */
 export const DEFAULT_STEP_FUNCTIONS_PORT = 8083;
@@ -26,6 +27,16 @@ export interface LocalStepFunctionsOptions {
   readonly region?: string;
   /** Account in ARNs; default `000000000000`. */
   readonly accountId?: string;
+  /**
+   * Factor for Wait states, task timeouts and heartbeats and execution timeouts (0.01: an hour lasts
+   * 36 s); default: the `SFN_TIME_SCALE` environment variable, else 1.
+   */
+  readonly timeScale?: number;
+  /**
+   * Receives each `Step Functions Execution Status Change` event (the local cloud puts them on its
+   * EventBridge bus, as AWS puts them on the default bus); none are sent without it.
+   */
+  readonly publishEvent?: PublishEvent;
 }
 
 /** A running local Step Functions endpoint. */
@@ -106,9 +117,15 @@ async function handleRequest(
 export async function startLocalStepFunctions(
   options: LocalStepFunctionsOptions,
 ): Promise<LocalStepFunctions> {
+  const timeScale = options.timeScale ?? parseTimeScale(process.env[TIME_SCALE_VARIABLE]);
+  if (!(timeScale > 0) || !Number.isFinite(timeScale)) {
+    throw new RangeError(`timeScale must be a positive number, not ${timeScale}`);
+  }
   const service = new StepFunctionsService({
     scope: { region: options.region ?? 'local', accountId: options.accountId ?? '000000000000' },
     invokeFunction: options.invokeFunction,
+    timeScale,
+    ...(options.publishEvent ? { publishEvent: options.publishEvent } : {}),
     ...(options.dataDir ? { dataDir: new SfnDataDir(options.dataDir) } : {}),
   });
   await service.load();

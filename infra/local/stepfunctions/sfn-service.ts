@@ -70,19 +70,57 @@ function sameJson(a: string, b: string): boolean {
 /** What AWS reports for a state machine created without a customer managed KMS key. */
 const awsOwnedKey = Object.freeze({ type: 'AWS_OWNED_KEY' });
 
-/**
- * `redriveStatus` and its reason as `DescribeExecution` gives them. A running or succeeded execution
- * gets AWS's own reason. A failed, timed-out or aborted one is REDRIVABLE in AWS, but this service has no
- * `RedriveExecution`, so it stays NOT_REDRIVABLE with the reason AWS gives for executions that predate
- * `RedriveExecution` (docs/decisions.md, "Step Functions history as AWS records it").
- */
-function redriveStatus(status: ExecutionStatus): { redriveStatus: string; redriveStatusReason: string } {
-  const reason =
-    status === 'RUNNING' || status === 'SUCCEEDED'
-      ? `Execution is ${status} and cannot be redriven`
-      : 'Execution was started before the launch of RedriveExecution';
-  return { redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: reason };
+/** How long after it stopped an execution can be redriven (the RedriveExecution API reference). */
+export const REDRIVABLE_PERIOD_MS = 14 * 24 * 60 * 60 * 1000;
+/** AWS's maximum open time of an execution (one year), past which it cannot be redriven. */
+const MAX_EXECUTION_TIME_MS = 365 * 24 * 60 * 60 * 1000;
+/** AWS's history quota: an execution with this many events cannot be redriven. */
+const HISTORY_EVENT_LIMIT = 25_000;
+/** RedriveExecution answers a repeated client token for the last 10 redrives. */
+const REMEMBERED_CLIENT_TOKENS = 10;
+
+/** Whether `RedriveExecution` would accept the execution now, and AWS's reason when it would not. */
+export interface RedriveState {
+  readonly redriveStatus: 'REDRIVABLE' | 'NOT_REDRIVABLE';
+  readonly redriveStatusReason?: string;
 }
+
+/**
+ * `redriveStatus` and its reason as DescribeExecution gives them, with AWS's reasons
+ * (docs/decisions.md, "Local Step Functions: redrive, stop, heartbeats, time scale, status events").
+ */
+export function redriveState(
+  record: ExecutionRecord,
+  machineExists: boolean,
+  now = Date.now(),
+): RedriveState {
+  const no = (redriveStatusReason: string): RedriveState => ({
+    redriveStatus: 'NOT_REDRIVABLE',
+    redriveStatusReason,
+  });
+  if (record.status === 'RUNNING' || record.status === 'SUCCEEDED') {
+    return no(`Execution is ${record.status} and cannot be redriven`);
+  }
+  if (!machineExists) return no('State machine is in DELETING status');
+  if (record.history.length >= HISTORY_EVENT_LIMIT) return no('Execution history event limit exceeded');
+  if (now - record.startDate > MAX_EXECUTION_TIME_MS)
+    return no('Execution has exceeded the max execution time');
+  if (now - (record.stopDate ?? now) > REDRIVABLE_PERIOD_MS)
+    return no('Execution redrivable period exceeded');
+  return { redriveStatus: 'REDRIVABLE' };
+}
+
+/** One `Step Functions Execution Status Change` event, as the service hands it to the event bus. */
+export interface ExecutionStatusEvent {
+  readonly Source: 'aws.states';
+  readonly DetailType: 'Step Functions Execution Status Change';
+  readonly Resources: string[];
+  readonly Detail: string;
+  readonly Time: Date;
+}
+
+/** Puts an event on the local EventBridge (best effort, as AWS delivers these events). */
+export type PublishEvent = (event: ExecutionStatusEvent) => unknown;
 
 /** One page of `items` per `maxResults`/`nextToken` (an opaque offset), as the List actions page. */
 function page<T>(items: readonly T[], input: Input): { items: T[]; nextToken?: string } {
@@ -112,6 +150,10 @@ export interface StepFunctionsServiceOptions {
   readonly scope: ArnScope;
   readonly invokeFunction: InvokeFunction;
   readonly dataDir?: SfnDataDir;
+  /** `SFN_TIME_SCALE` (see time-scale.ts); default 1. */
+  readonly timeScale?: number;
+  /** Where `Step Functions Execution Status Change` events go; none are sent without it. */
+  readonly publishEvent?: PublishEvent;
 }
 
 /** The local Step Functions service: API actions by name, plus start-up loading and shutdown. */
@@ -119,6 +161,8 @@ export class StepFunctionsService {
   readonly #scope: ArnScope;
   readonly #invokeFunction: InvokeFunction;
   readonly #dataDir: SfnDataDir | undefined;
+  readonly #timeScale: number;
+  readonly #publishEvent: PublishEvent | undefined;
   readonly #machines = new Map<string, StateMachineRecord>();
   readonly #executions = new Map<string, ExecutionRecord>();
   readonly #runners = new Map<string, ExecutionRunner>();
@@ -131,6 +175,8 @@ export class StepFunctionsService {
     this.#scope = options.scope;
     this.#invokeFunction = options.invokeFunction;
     this.#dataDir = options.dataDir;
+    this.#timeScale = options.timeScale ?? 1;
+    this.#publishEvent = options.publishEvent;
     this.#tokens = new TaskTokenRegistry((arn) => this.#executions.has(arn));
     this.#actions = {
       CreateStateMachine: (input) => this.createStateMachine(input),
@@ -148,6 +194,7 @@ export class StepFunctionsService {
       SendTaskFailure: (input) => this.sendTaskFailure(input),
       SendTaskHeartbeat: (input) => this.sendTaskHeartbeat(input),
       StopExecution: (input) => this.stopExecution(input),
+      RedriveExecution: (input) => this.redriveExecution(input),
       DescribeStateMachineForExecution: (input) => this.describeStateMachineForExecution(input),
     };
   }
@@ -409,6 +456,7 @@ export class StepFunctionsService {
       this.#starting.delete(execArn);
     }
     this.#run(record);
+    this.#publishStatus(record);
     return { executionArn: execArn, startDate: seconds(record.startDate) };
   }
 
@@ -422,8 +470,9 @@ export class StepFunctionsService {
       startDate: seconds(record.startDate),
       input: record.input,
       inputDetails: { included: true },
-      redriveCount: 0,
-      ...redriveStatus(record.status),
+      redriveCount: record.redriveCount ?? 0,
+      ...(record.redriveDate === undefined ? {} : { redriveDate: seconds(record.redriveDate) }),
+      ...this.#redriveState(record),
       ...(record.stopDate === undefined ? {} : { stopDate: seconds(record.stopDate) }),
       ...(record.output === undefined ? {} : { output: record.output, outputDetails: { included: true } }),
       ...(record.error === undefined ? {} : { error: record.error }),
@@ -438,8 +487,22 @@ export class StepFunctionsService {
     if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${arn}'`);
     this.#machineOrVersion(arn);
     const statusFilter = optionalString(input, 'statusFilter');
+    // PENDING_REDRIVE is a status of a Map Run's child executions: AWS wants a mapRunArn with it.
+    if (statusFilter === 'PENDING_REDRIVE') {
+      throw new SfnServiceError(
+        'ValidationException',
+        'The PENDING_REDRIVE statusFilter can only be used with a mapRunArn',
+      );
+    }
     if (statusFilter !== undefined && !executionStatuses.includes(statusFilter as ExecutionStatus)) {
       throw new SfnServiceError('ValidationException', `Invalid statusFilter '${statusFilter}'`);
+    }
+    const redriveFilter = optionalString(input, 'redriveFilter');
+    if (redriveFilter !== undefined && redriveFilter !== 'REDRIVEN' && redriveFilter !== 'NOT_REDRIVEN') {
+      throw new SfnServiceError(
+        'ValidationException',
+        `1 validation error detected: Value '${redriveFilter}' at 'redriveFilter' failed to satisfy constraint: Member must satisfy enum value set: [REDRIVEN, NOT_REDRIVEN]`,
+      );
     }
     const matching = [...this.#executions.values()]
       .filter((record) =>
@@ -448,6 +511,10 @@ export class StepFunctionsService {
           : record.stateMachineVersionArn === arn,
       )
       .filter((record) => statusFilter === undefined || record.status === statusFilter)
+      .filter(
+        (record) =>
+          redriveFilter === undefined || (redriveFilter === 'REDRIVEN') === (record.redriveCount ?? 0) > 0,
+      )
       .sort((a, b) => b.startDate - a.startDate);
     const { items, nextToken } = page(matching, input);
     return {
@@ -459,6 +526,8 @@ export class StepFunctionsService {
         startDate: seconds(record.startDate),
         ...(record.stopDate === undefined ? {} : { stopDate: seconds(record.stopDate) }),
         ...(record.stateMachineVersionArn ? { stateMachineVersionArn: record.stateMachineVersionArn } : {}),
+        redriveCount: record.redriveCount ?? 0,
+        ...(record.redriveDate === undefined ? {} : { redriveDate: seconds(record.redriveDate) }),
       })),
       ...(nextToken ? { nextToken } : {}),
     };
@@ -509,6 +578,72 @@ export class StepFunctionsService {
     return { stopDate: seconds(record.stopDate ?? Date.now()) };
   }
 
+  /**
+   * `RedriveExecution`: restarts a FAILED, TIMED_OUT or ABORTED execution (stopped within 14 days) from
+   * the state that did not complete, with the same ARN, input and definition. The re-run replays what
+   * the states before it did (nothing is invoked again) and keeps the history, adding `ExecutionRedriven`.
+   * A repeated call with one of the last 10 client tokens answers as that redrive did.
+   */
+  async redriveExecution(input: Input) {
+    const arn = requiredString(input, 'executionArn');
+    await this.#starting.get(arn)?.catch(() => {});
+    const record = this.#execution(arn);
+    const clientToken = optionalString(input, 'clientToken');
+    if (clientToken !== undefined && record.redriveClientTokens?.includes(clientToken)) {
+      await this.#persistExecution(record);
+      return { redriveDate: seconds(record.redriveDate) };
+    }
+    const state = this.#redriveState(record);
+    if (state.redriveStatus !== 'REDRIVABLE') {
+      throw new SfnServiceError(
+        'ExecutionNotRedrivable',
+        state.redriveStatusReason ?? 'Execution is not redrivable',
+      );
+    }
+    // Where the re-run starts again: the last state entered (a Task that failed, timed out or was
+    // waiting when stopped; a Fail state); everything after it stays in the history but is not replayed.
+    const lastEntered = record.history.findLastIndex((event) => event.type.endsWith('StateEntered'));
+    const restartState = lastEntered < 0 ? undefined : record.history[lastEntered]?.details?.name;
+    const skipped = new Set(record.notReplayed ?? []);
+    for (const event of record.history.slice(lastEntered + 1)) skipped.add(event.id);
+    // The attempts that ended the execution are dropped, so the restarted state runs (and retries) anew.
+    while (record.taskOutcomes.length > 0) {
+      const last = record.taskOutcomes.at(-1);
+      if (!last || last.state !== restartState || last.result.ok) break;
+      record.taskOutcomes.pop();
+    }
+    const now = Date.now();
+    const redriveCount = (record.redriveCount ?? 0) + 1;
+    const id = record.history.length + 1;
+    record.history.push({
+      timestamp: now,
+      type: 'ExecutionRedriven',
+      id,
+      previousEventId: id - 1,
+      detailsField: 'executionRedrivenEventDetails',
+      details: { redriveCount },
+    });
+    skipped.add(id);
+    record.notReplayed = [...skipped].sort((a, b) => a - b);
+    record.status = 'RUNNING';
+    record.redriveCount = redriveCount;
+    record.redriveDate = now;
+    record.waitingTasks = [];
+    delete record.stopDate;
+    delete record.output;
+    delete record.error;
+    delete record.cause;
+    if (clientToken !== undefined) {
+      record.redriveClientTokens = [...(record.redriveClientTokens ?? []), clientToken].slice(
+        -REMEMBERED_CLIENT_TOKENS,
+      );
+    }
+    await this.#persistExecution(record);
+    this.#run(record);
+    this.#publishStatus(record);
+    return { redriveDate: seconds(now) };
+  }
+
   describeStateMachineForExecution(input: Input) {
     const record = this.#execution(requiredString(input, 'executionArn'));
     return {
@@ -531,7 +666,9 @@ export class StepFunctionsService {
       region: this.#scope.region,
       invokeFunction: this.#invokeFunction,
       tokens: this.#tokens,
+      timeScale: this.#timeScale,
       onChange: (changed) => this.#dataDir?.saveExecution(changed),
+      onEnd: (ended) => this.#publishStatus(ended),
     });
     this.#runners.set(record.executionArn, runner);
     runner.start();
@@ -540,6 +677,51 @@ export class StepFunctionsService {
         this.#runners.delete(record.executionArn);
       }
     });
+  }
+
+  #redriveState(record: ExecutionRecord): RedriveState {
+    return redriveState(record, this.#machines.has(record.stateMachineArn));
+  }
+
+  /**
+   * Sends `Step Functions Execution Status Change` for the execution's status now, shaped as AWS's
+   * (dates in epoch ms, absent values null); best effort, as AWS's delivery of these events is.
+   */
+  #publishStatus(record: ExecutionRecord): void {
+    if (!this.#publishEvent) return;
+    const redrive = this.#redriveState(record);
+    const detail = {
+      executionArn: record.executionArn,
+      stateMachineArn: record.stateMachineArn,
+      name: record.name,
+      status: record.status,
+      startDate: record.startDate,
+      stopDate: record.stopDate ?? null,
+      input: record.input,
+      output: record.output ?? null,
+      inputDetails: { included: true },
+      outputDetails: record.output === undefined ? null : { included: true },
+      error: record.error ?? null,
+      cause: record.cause ?? null,
+      redriveCount: record.redriveCount ?? 0,
+      redriveDate: record.redriveDate ?? null,
+      redriveStatus: redrive.redriveStatus,
+      redriveStatusReason: redrive.redriveStatusReason ?? null,
+    };
+    const time = new Date(record.stopDate ?? record.redriveDate ?? record.startDate);
+    try {
+      void Promise.resolve(
+        this.#publishEvent({
+          Source: 'aws.states',
+          DetailType: 'Step Functions Execution Status Change',
+          Resources: [record.executionArn],
+          Detail: JSON.stringify(detail),
+          Time: time,
+        }),
+      ).catch(() => {});
+    } catch {
+      // Best effort: a bus that is closing must not fail the execution or the action.
+    }
   }
 
   #publish(machine: StateMachineRecord, description: string | undefined): StateMachineVersionRecord {

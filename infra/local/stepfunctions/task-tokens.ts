@@ -63,6 +63,7 @@ export type TaskResultListener = (result: TaskResult) => void;
 interface Settlers {
   readonly task: PendingTask;
   readonly onResult: TaskResultListener | undefined;
+  readonly onHeartbeat: (() => void) | undefined;
   resolve(output: unknown): void;
   reject(error: Error): void;
 }
@@ -86,6 +87,7 @@ export class TaskTokenRegistry {
     executionArn: string,
     stateName: string,
     onResult?: TaskResultListener,
+    onHeartbeat?: () => void,
   ): PendingTask {
     const existing = this.#waiting.get(token);
     if (existing) return existing.task;
@@ -93,7 +95,7 @@ export class TaskTokenRegistry {
     // Nobody may be awaiting yet (a task restored after a restart): keep a rejection from being "unhandled".
     promise.catch(() => {});
     const task: PendingTask = { token, executionArn, stateName, promise };
-    this.#waiting.set(token, { task, onResult, resolve, reject });
+    this.#waiting.set(token, { task, onResult, onHeartbeat, resolve, reject });
     return task;
   }
 
@@ -127,9 +129,9 @@ export class TaskTokenRegistry {
     return settlers.task;
   }
 
-  /** `SendTaskHeartbeat`: only checks the token (HeartbeatSeconds is not enforced locally). */
+  /** `SendTaskHeartbeat`: checks the token and starts the task's heartbeat clock (HeartbeatSeconds) again. */
   heartbeat(token: string): void {
-    this.#lookup(token);
+    this.#lookup(token).onHeartbeat?.();
   }
 
   /** Removes a token and rejects its task with `reason` (timeouts, stopped or finished executions). */

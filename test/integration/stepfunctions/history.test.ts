@@ -163,7 +163,7 @@ describe('GetExecutionHistory', () => {
       redriveStatus: 'NOT_REDRIVABLE',
       redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven',
     });
-    // REDRIVABLE in AWS; NOT_REDRIVABLE here while there is no RedriveExecution (docs/decisions.md).
+    // A failed execution can be redriven (RedriveExecution), as in AWS: no reason is given then.
     const failedArn = await run(
       'describe-failed',
       { StartAt: 'Stop', States: { Stop: { Type: 'Fail', Error: 'Nope', Cause: 'on purpose' } } },
@@ -174,12 +174,12 @@ describe('GetExecutionHistory', () => {
     ).toMatchObject({
       status: 'FAILED',
       redriveCount: 0,
-      redriveStatus: 'NOT_REDRIVABLE',
-      redriveStatusReason: 'Execution was started before the launch of RedriveExecution',
+      redriveStatus: 'REDRIVABLE',
     });
-    const { stateMachineArn } = await harness.client.send(
+    const { stateMachineArn, redriveStatusReason } = await harness.client.send(
       new DescribeExecutionCommand({ executionArn: failedArn }),
     );
+    expect(redriveStatusReason).toBeUndefined();
     const machine = await harness.client.send(new DescribeStateMachineCommand({ stateMachineArn }));
     expect(machine.encryptionConfiguration).toEqual({ type: 'AWS_OWNED_KEY' });
   });

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
-import { startLocalStepFunctions } from '#local/stepfunctions/index';
+import { type PublishEvent, startLocalStepFunctions } from '#local/stepfunctions/index';
 
 /** One call the service made to `invokeFunction`. */
 export interface Invocation {
@@ -24,11 +24,18 @@ export interface SfnHarness {
 
 /** Starts the service; `respond` decides what each invoked function returns (default `{ ok: true }`). */
 export async function startHarness(
-  options: { dataDir?: string; respond?: (invocation: Invocation) => unknown } = {},
+  options: {
+    dataDir?: string;
+    respond?: (invocation: Invocation) => unknown;
+    timeScale?: number;
+    publishEvent?: PublishEvent;
+  } = {},
 ): Promise<SfnHarness> {
   const invocations: Invocation[] = [];
   const sfn = await startLocalStepFunctions({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+    ...(options.publishEvent ? { publishEvent: options.publishEvent } : {}),
     invokeFunction: async (functionName, payload) => {
       const invocation = { functionName, payload: payload as Record<string, unknown> };
       invocations.push(invocation);
