@@ -23,6 +23,8 @@ import {
   validateEntry,
   validateRequest,
 } from './put-events.ts';
+import { busNameOf, DEFAULT_BUS, type MatchedTarget, RuleRegistry } from './rules.ts';
+import { deliverToTarget, type RuleDelivery } from './targets.ts';
 
 /** The account and region every local event carries. */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -107,6 +109,8 @@ export interface LocalEventBusOptions {
   readonly dataDir?: string;
   /** How many recent events to keep for {@link LocalEventBus.recentEvents}. Default 500. */
   readonly recentEventsLimit?: number;
+  /** How many deliveries to user rules' targets to keep for {@link LocalEventBus.ruleDeliveries}. Default 500. */
+  readonly ruleDeliveriesLimit?: number;
   /** Told about every dead letter as it happens (e.g. to log it). */
   readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
   /**
@@ -115,9 +119,6 @@ export interface LocalEventBusOptions {
    */
   readonly beforeDelivery?: (rule: BusRule) => void;
 }
-
-/** The default bus receives entries without `EventBusName`; it exists but has no rules here, as in AWS. */
-const DEFAULT_BUS = 'default';
 
 interface CompiledRule {
   readonly rule: BusRule;
@@ -140,6 +141,9 @@ export class LocalEventBus {
   readonly #onDeadLetter: ((deadLetter: DeadLetter) => void) | undefined;
   readonly #functions: LocalAsyncLambda | undefined;
   readonly #beforeDelivery: ((rule: BusRule) => void) | undefined;
+  readonly #registry: RuleRegistry;
+  readonly #deliveries: RuleDelivery[] = [];
+  readonly #deliveriesLimit: number;
   #closed = false;
 
   /** @throws {InvalidEventPatternError} when a rule's pattern is malformed. */
@@ -167,6 +171,15 @@ export class LocalEventBus {
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     if (!(this.#retry.maxAttempts >= 1)) throw new RangeError('retry.maxAttempts must be at least 1');
     this.#recentLimit = options.recentEventsLimit ?? 500;
+    this.#deliveriesLimit = options.ruleDeliveriesLimit ?? 500;
+    this.#registry = new RuleRegistry({
+      busName: this.name,
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      stackRules: options.rules,
+      stackTargetArn: (target) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${target}`,
+      dataDir: options.dataDir,
+    });
     this.#onDeadLetter = options.onDeadLetter;
     this.#beforeDelivery = options.beforeDelivery;
     if (options.dataDir) {
@@ -178,6 +191,21 @@ export class LocalEventBus {
   /** The rules of this bus, as given. */
   get rules(): readonly BusRule[] {
     return this.#rules.map((r) => r.rule);
+  }
+
+  /**
+   * The rule operations of the EventBridge API (PutRule, ListRules, PutTargets, …): the rules a user
+   * adds locally on this bus or the default one, beside the stack's (listed, read-only).
+   */
+  get ruleRegistry(): RuleRegistry {
+    return this.#registry;
+  }
+
+  /** The last `limit` deliveries to user rules' targets (default: all kept), oldest first; `rule` filters by name. */
+  ruleDeliveries(options: { rule?: string; limit?: number } = {}): RuleDelivery[] {
+    const all = options.rule ? this.#deliveries.filter((d) => d.rule === options.rule) : this.#deliveries;
+    const count = options.limit === undefined ? all.length : Math.max(0, Math.floor(options.limit));
+    return count === 0 ? [] : all.slice(-count);
   }
 
   /**
@@ -292,8 +320,13 @@ export class LocalEventBus {
       detail,
     };
     const matched = busName === this.name ? this.#rules.filter((r) => r.matches(event)) : [];
+    // Rules users put (PutRule) on this bus or the default one, each target a delivery of its own.
+    const userTargets = this.#registry.matching(busName, event);
     this.#remember(event);
-    const info: AcceptedEventInfo = { eventBusName: busName, matchedRules: matched.map((r) => r.rule.name) };
+    const info: AcceptedEventInfo = {
+      eventBusName: busName,
+      matchedRules: [...matched.map((r) => r.rule.name), ...new Set(userTargets.map((t) => t.rule.Name))],
+    };
     for (const listener of this.#listeners) {
       try {
         listener(structuredClone(event), info);
@@ -302,7 +335,22 @@ export class LocalEventBus {
       }
     }
     for (const rule of matched) this.#track(this.#deliver(rule, event));
+    for (const target of userTargets) this.#track(this.#deliver(this.#userTarget(target), event));
     return { EventId: event.id };
+  }
+
+  /** A user rule's target as the delivery loop takes it: same retries, same dead letters. */
+  #userTarget(matched: MatchedTarget): CompiledRule {
+    return {
+      rule: { name: matched.rule.Name, eventPattern: {}, target: matched.target.Arn },
+      matches: () => true,
+      invoke: async (event) => {
+        const delivery = await deliverToTarget(matched, event, this.#functions);
+        this.#deliveries.push(delivery);
+        if (this.#deliveries.length > this.#deliveriesLimit)
+          this.#deliveries.splice(0, this.#deliveries.length - this.#deliveriesLimit);
+      },
+    };
   }
 
   #remember(event: LocalEvent): void {
@@ -358,13 +406,6 @@ export class LocalEventBus {
       // The dead letter is kept in memory; a full disk or a failing hook must not lose it or crash the bus.
     }
   }
-}
-
-/** The bus name an entry addresses: a plain name, or the name at the end of an event-bus ARN. */
-function busNameOf(eventBusName: string | undefined): string {
-  if (!eventBusName) return DEFAULT_BUS;
-  const arn = /^arn:[^:]+:events:[^:]*:[^:]*:event-bus\/(.+)$/.exec(eventBusName);
-  return arn?.[1] ?? eventBusName;
 }
 
 function loadDeadLetters(file: string): DeadLetter[] {
