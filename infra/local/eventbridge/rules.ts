@@ -126,16 +126,6 @@ export class RuleRegistry {
     return matched;
   }
 
-  /** The user rules that `event` on `busName` matches, by name (for watchers), enabled only. */
-  matchingRuleNames(busName: string, event: unknown): string[] {
-    const names: string[] = [];
-    for (const [key, rule] of this.#rules) {
-      if (rule.EventBusName === busName && rule.State !== 'DISABLED' && this.#compiled.get(key)?.(event))
-        names.push(rule.Name);
-    }
-    return names;
-  }
-
   /** AWSEvents.PutRule: creates or replaces a rule (its targets stay); answers `{ RuleArn }`. */
   putRule(input: unknown): { RuleArn: string } {
     const request = record(input);
@@ -462,7 +452,10 @@ export class RuleRegistry {
     }
   }
 
-  /** Applies a change, then writes every user rule to disk; a failed write undoes nothing in memory. */
+  /**
+   * Applies a change, then writes every user rule to disk (whole, then renamed over the old file, so
+   * a crash leaves the old or the new file, never half of one) before the operation answers.
+   */
   #commit(change: () => void): void {
     change();
     if (!this.#file) return;
