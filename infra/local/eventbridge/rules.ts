@@ -537,7 +537,8 @@ function page<T, R>(
   if (token !== undefined) {
     const decoded = Number(Buffer.from(String(token), 'base64url').toString('utf8').replace(/^o:/, ''));
     if (!String(token).length || !Number.isInteger(decoded) || decoded < 0) {
-      throw new EventBridgeApiError('ValidationException', 'The nextToken provided is invalid.');
+      // "Using an expired pagination token results in an HTTP 400 InvalidToken error." (API_ListRules)
+      throw new EventBridgeApiError('InvalidToken', 'The NextToken is invalid or has expired.');
     }
     start = decoded;
   }

@@ -219,6 +219,9 @@ describe('PutRule, DescribeRule, ListRules', () => {
     );
     expect(second.Rules?.map((r) => r.Name)).toEqual(['zz-c']);
     expect(second.NextToken).toBeUndefined();
+    await expect(
+      client.send(new ListRulesCommand({ EventBusName: BUS, NextToken: 'not-a-token' })),
+    ).rejects.toMatchObject({ name: 'InvalidToken', $metadata: { httpStatusCode: 400 } });
     // The default bus has only what was put on it.
     expect((await client.send(new ListRulesCommand({}))).Rules).toEqual([]);
   });
