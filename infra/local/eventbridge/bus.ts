@@ -78,6 +78,8 @@ export interface DeadLetter {
   readonly error: string;
   readonly attempts: number;
   readonly failedAt: string;
+  /** The bus the event was put on, when it is not this bus (a user rule on `default`); replayed there. */
+  readonly eventBusName?: string;
 }
 
 /** What subscribers learn about an accepted event besides the event itself. */
@@ -277,7 +279,7 @@ export class LocalEventBus {
     const letters = this.#deadLetters.splice(0, this.#deadLetters.length);
     const seen = new Set<string>();
     const eventIds: string[] = [];
-    for (const { event } of letters) {
+    for (const { event, eventBusName } of letters) {
       if (seen.has(event.id)) continue;
       seen.add(event.id);
       const result = this.#accept({
@@ -286,7 +288,7 @@ export class LocalEventBus {
         Detail: JSON.stringify(event.detail),
         Resources: [...event.resources],
         Time: new Date(event.time),
-        EventBusName: this.name,
+        EventBusName: eventBusName ?? this.name,
       });
       if (result.EventId) eventIds.push(result.EventId);
     }
@@ -335,7 +337,8 @@ export class LocalEventBus {
       }
     }
     for (const rule of matched) this.#track(this.#deliver(rule, event));
-    for (const target of userTargets) this.#track(this.#deliver(this.#userTarget(target), event));
+    for (const target of userTargets)
+      this.#track(this.#deliver(this.#userTarget(target), event, target.rule.EventBusName));
     return { EventId: event.id };
   }
 
@@ -365,7 +368,7 @@ export class LocalEventBus {
     void delivery.finally(() => this.#inflight.delete(delivery));
   }
 
-  async #deliver({ rule, invoke }: CompiledRule, event: LocalEvent): Promise<void> {
+  async #deliver({ rule, invoke }: CompiledRule, event: LocalEvent, eventBusName?: string): Promise<void> {
     // Targets run after PutEvents has answered, as in AWS.
     await new Promise((resolve) => setImmediate(resolve));
     const { maxAttempts, baseDelayMs, maxDelayMs } = this.#retry;
@@ -391,6 +394,7 @@ export class LocalEventBus {
       error: lastError instanceof Error ? lastError.message : String(lastError),
       attempts: attempt,
       failedAt: new Date().toISOString(),
+      ...(eventBusName && eventBusName !== this.name ? { eventBusName } : {}),
     });
   }
 

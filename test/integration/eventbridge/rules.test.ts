@@ -510,6 +510,21 @@ describe('what the targets of a user rule receive', () => {
     );
   });
 
+  it('replays a dead letter of a rule on the default bus onto the default bus', async () => {
+    hook.status = 500;
+    await client.send(new PutRuleCommand({ Name: 'orders', EventPattern: PATTERN }));
+    await client.send(new PutTargetsCommand({ Rule: 'orders', Targets: [{ Id: 'hook', Arn: hook.url }] }));
+    await put({ orderId: 'o-6' }, ''); // no EventBusName: the default bus
+    await bus.idle();
+    expect(bus.deadLetters()).toMatchObject([{ rule: 'orders', eventBusName: 'default' }]);
+    hook.status = 200;
+    hook.bodies.length = 0;
+    expect(bus.replayDeadLetters().replayed).toBe(1);
+    await bus.idle();
+    expect(hook.bodies).toMatchObject([{ detail: { orderId: 'o-6' } }]);
+    expect(bus.deadLetters()).toEqual([]);
+  });
+
   it('stops delivering while the rule is disabled, and starts again once enabled', async () => {
     await ruleWithTarget({});
     await client.send(new DisableRuleCommand({ Name: 'orders', EventBusName: BUS }));
