@@ -1,6 +1,7 @@
 /**
  * The rule operations of the local EventBridge (PutRule, ListRules, DescribeRule, DeleteRule,
- * EnableRule, DisableRule, PutTargets, ListTargetsByRule, RemoveTargets) for rules a user adds
+ * EnableRule, DisableRule, PutTargets, ListTargetsByRule, RemoveTargets, ListRuleNamesByTarget) for
+ * rules a user adds
  * locally, beside the stack's own rules (`infra/rules.ts`), which are listed and described as AWS
  * would list the stack's deployed rules but cannot be changed here (they belong to the stack).
  *
@@ -325,6 +326,27 @@ export class RuleRegistry {
       : this.#user(bus, ruleName).Targets.map((t) => ({ ...t }));
     return page(targets, request.NextToken, limit, (Targets, NextToken) => ({
       Targets,
+      ...(NextToken ? { NextToken } : {}),
+    }));
+  }
+
+  /** AWSEvents.ListRuleNamesByTarget: the bus's rules (the stack's too) with a target of that ARN, in name order. */
+  listRuleNamesByTarget(input: unknown): { RuleNames: string[]; NextToken?: string } {
+    const request = record(input);
+    const checks = new Checks();
+    checks.string(request.TargetArn, 'targetArn', { min: 1, max: 1600, required: true });
+    checks.bus(request.EventBusName);
+    const limit = checks.limit(request.Limit);
+    checks.string(request.NextToken, 'nextToken', { min: 1, max: 2048 });
+    checks.throwIfAny();
+    const bus = this.#bus(request.EventBusName);
+    const names = this.#namesOn(bus).filter((name) => {
+      const stack = bus === this.#options.busName ? this.#stack.get(name) : undefined;
+      if (stack) return this.#options.stackTargetArn(stack.target) === request.TargetArn;
+      return this.#user(bus, name).Targets.some((t) => t.Arn === request.TargetArn);
+    });
+    return page(names, request.NextToken, limit, (RuleNames, NextToken) => ({
+      RuleNames,
       ...(NextToken ? { NextToken } : {}),
     }));
   }

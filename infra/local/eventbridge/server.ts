@@ -2,7 +2,7 @@
  * HTTP front of the local bus. Speaks the AWS JSON 1.1 protocol for PutEvents and TestEventPattern
  * (the latter answered by the same matcher the bus routes with, {@link ./pattern.ts}) and for the rule
  * operations (PutRule, ListRules, DescribeRule, DeleteRule, EnableRule, DisableRule, PutTargets,
- * ListTargetsByRule, RemoveTargets: {@link ./rules.ts}), so the real `@aws-sdk/client-eventbridge`
+ * ListTargetsByRule, RemoveTargets, ListRuleNamesByTarget: {@link ./rules.ts}), so the real `@aws-sdk/client-eventbridge`
  * (and `aws events … --endpoint-url`) work unchanged; signatures are not checked. Plain-HTTP extras
  * for people:
  * - `GET /_local/events/stream`: Server-Sent Events, one `data:` line of JSON per accepted event;
@@ -202,6 +202,7 @@ const RULE_OPERATIONS: Readonly<Record<string, (rules: RuleRegistry, input: unkn
   PutTargets: (rules, input) => rules.putTargets(input),
   ListTargetsByRule: (rules, input) => rules.listTargetsByRule(input),
   RemoveTargets: (rules, input) => rules.removeTargets(input),
+  ListRuleNamesByTarget: (rules, input) => rules.listRuleNamesByTarget(input),
 };
 
 /** TestEventPattern's documented limit on the pattern's length. */

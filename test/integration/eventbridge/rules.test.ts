@@ -14,6 +14,7 @@ import {
   DisableRuleCommand,
   EnableRuleCommand,
   EventBridgeClient,
+  ListRuleNamesByTargetCommand,
   ListRulesCommand,
   ListTargetsByRuleCommand,
   PutEventsCommand,
@@ -370,6 +371,34 @@ describe('PutTargets, ListTargetsByRule, RemoveTargets, DeleteRule', () => {
     });
     // Deleting a rule that does not exist is a silent success in AWS.
     await client.send(new DeleteRuleCommand({ Name: 'orders', EventBusName: BUS }));
+  });
+
+  it("lists the rules that deliver to a target ARN, the stack's among them", async () => {
+    const queue = 'arn:aws:sqs:local:000000000000:orders';
+    for (const name of ['b-orders', 'a-orders', 'other']) {
+      await client.send(new PutRuleCommand({ Name: name, EventBusName: BUS, EventPattern: PATTERN }));
+      const Arn = name === 'other' ? 'arn:aws:sqs:local:000000000000:other' : queue;
+      await client.send(
+        new PutTargetsCommand({ Rule: name, EventBusName: BUS, Targets: [{ Id: 'q', Arn }] }),
+      );
+    }
+    const byQueue = await client.send(
+      new ListRuleNamesByTargetCommand({ TargetArn: queue, EventBusName: BUS }),
+    );
+    expect(byQueue.RuleNames).toEqual(['a-orders', 'b-orders']);
+    const byFunction = await client.send(
+      new ListRuleNamesByTargetCommand({
+        TargetArn: 'arn:aws:lambda:local:000000000000:function:create-deployment-tasks',
+        EventBusName: BUS,
+      }),
+    );
+    expect(byFunction.RuleNames).toEqual(
+      stackRules
+        .filter((r) => r.target === 'create-deployment-tasks')
+        .map((r) => r.name)
+        .sort(),
+    );
+    expect((await client.send(new ListRuleNamesByTargetCommand({ TargetArn: queue }))).RuleNames).toEqual([]);
   });
 
   it('refuses a sixth target with LimitExceededException, and targets of a rule that does not exist', async () => {
