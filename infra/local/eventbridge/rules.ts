@@ -594,6 +594,11 @@ class Checks {
         `Value '${value}' at '${at}' failed to satisfy constraint: Member must have length less than or equal to 64`,
       );
     }
+    if (value.length < 1) {
+      this.add(
+        `Value '${value}' at '${at}' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+      );
+    }
     if (!NAME_PATTERN.test(value)) {
       this.add(
         `Value '${value}' at '${at}' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+`,
