@@ -322,7 +322,8 @@ export class RuleRegistry {
     const bus = this.#bus(request.EventBusName);
     const stack = bus === this.#options.busName ? this.#stack.get(ruleName) : undefined;
     const targets = stack
-      ? [{ Id: stack.target, Arn: this.#options.stackTargetArn(stack.target) }]
+      ? // CDK's Rule.addTarget names a rule's first target `Target0`; the stack adds one per rule.
+        [{ Id: 'Target0', Arn: this.#options.stackTargetArn(stack.target) }]
       : this.#user(bus, ruleName).Targets.map((t) => ({ ...t }));
     return page(targets, request.NextToken, limit, (Targets, NextToken) => ({
       Targets,

@@ -306,7 +306,7 @@ describe('PutRule, DescribeRule, ListRules', () => {
       new ListTargetsByRuleCommand({ Rule: 'start-release-execution', EventBusName: BUS }),
     );
     expect(targets.Targets).toEqual([
-      { Id: 'start-execution', Arn: 'arn:aws:lambda:local:000000000000:function:start-execution' },
+      { Id: 'Target0', Arn: 'arn:aws:lambda:local:000000000000:function:start-execution' },
     ]);
     // A rule of the same name on the default bus is another rule, and the user's.
     await client.send(new PutRuleCommand({ Name: 'start-release-execution', EventPattern: PATTERN }));
