@@ -7,6 +7,10 @@
  * is done once Lambda has queued the event, and the function's own errors are retried by Lambda
  * ({@link LocalAsyncLambda}) and end in the function's on-failure destination, never in the rule's
  * dead-letter list. The rule's retries and dead letters are for failures to deliver.
+ *
+ * Beside the stack's rules, rules a user puts through the API ({@link RuleRegistry}, on this bus or
+ * the `default` one) are matched on the same PutEvents path; their targets ({@link deliverToTarget})
+ * get the same retries and dead letters, and each delivery is kept for {@link LocalEventBus.ruleDeliveries}.
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
