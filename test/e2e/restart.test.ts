@@ -6,6 +6,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  DescribeRuleCommand,
+  EventBridgeClient,
+  PutRuleCommand,
+  PutTargetsCommand,
+} from '@aws-sdk/client-eventbridge';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
@@ -42,6 +48,13 @@ afterAll(async () => {
   await cloud?.stop();
   await rm(dataDir, { recursive: true, force: true });
 });
+
+const events = (c: LocalCloud) =>
+  new EventBridgeClient({
+    endpoint: c.eventsEndpoint,
+    region: 'local',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
 
 async function call(
   c: LocalCloud,
@@ -85,6 +98,25 @@ describe('npm start on the same data dir', () => {
     await cloud.settle();
     const before = [...published];
     expect(before.filter((e) => e.startsWith('Release Created:'))).toHaveLength(1);
+    // A rule of a subscriber's own, put on the local bus before the restart (README "Your own rules").
+    const subscriber = events(cloud);
+    await subscriber.send(
+      new PutRuleCommand({
+        Name: 'my-stage-watch',
+        EventBusName: 'release-desk',
+        EventPattern: JSON.stringify({ source: ['release-desk'], 'detail-type': ['Release Stage Entered'] }),
+      }),
+    );
+    await subscriber.send(
+      new PutTargetsCommand({
+        Rule: 'my-stage-watch',
+        EventBusName: 'release-desk',
+        Targets: [
+          { Id: 'queue', Arn: 'arn:aws:sqs:local:000000000000:my-stage-watch', InputPath: '$.detail.data' },
+        ],
+      }),
+    );
+    subscriber.destroy();
     await cloud.stop();
     cloud = undefined;
 
@@ -114,6 +146,19 @@ describe('npm start on the same data dir', () => {
     await eventually(() =>
       expect(published.filter((e) => e.startsWith('Release Stage Entered:'))).toHaveLength(1),
     );
+    // The subscriber's rule came back with the data dir and got the move.
+    const after = events(cloud);
+    const rule = await after.send(
+      new DescribeRuleCommand({ Name: 'my-stage-watch', EventBusName: 'release-desk' }),
+    );
+    after.destroy();
+    expect(rule.State).toBe('ENABLED');
+    const deliveries = (await (
+      await fetch(`${cloud.eventsEndpoint}/_local/rules/deliveries?rule=my-stage-watch`)
+    ).json()) as {
+      deliveries: { input: { to?: string } }[];
+    };
+    expect(deliveries.deliveries.map((d) => d.input.to)).toEqual(['Development']);
     // Two starts of a persisted DynamoDB Local (Java) take a while on a busy 2-core machine.
   }, 120_000);
 });

@@ -7,6 +7,10 @@
  * is done once Lambda has queued the event, and the function's own errors are retried by Lambda
  * ({@link LocalAsyncLambda}) and end in the function's on-failure destination, never in the rule's
  * dead-letter list. The rule's retries and dead letters are for failures to deliver.
+ *
+ * Beside the stack's rules, rules a user puts through the API ({@link RuleRegistry}, on this bus or
+ * the `default` one) are matched on the same PutEvents path; their targets ({@link deliverToTarget})
+ * get the same retries and dead letters, and each delivery is kept for {@link LocalEventBus.ruleDeliveries}.
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,6 +27,8 @@ import {
   validateEntry,
   validateRequest,
 } from './put-events.ts';
+import { busNameOf, DEFAULT_BUS, type MatchedTarget, RuleRegistry } from './rules.ts';
+import { deliverToTarget, type RuleDelivery } from './targets.ts';
 
 /** The account and region every local event carries. */
 export const LOCAL_ACCOUNT = '000000000000';
@@ -76,6 +82,8 @@ export interface DeadLetter {
   readonly error: string;
   readonly attempts: number;
   readonly failedAt: string;
+  /** The bus the event was put on, when it is not this bus (a user rule on `default`); replayed there. */
+  readonly eventBusName?: string;
 }
 
 /** What subscribers learn about an accepted event besides the event itself. */
@@ -107,6 +115,8 @@ export interface LocalEventBusOptions {
   readonly dataDir?: string;
   /** How many recent events to keep for {@link LocalEventBus.recentEvents}. Default 500. */
   readonly recentEventsLimit?: number;
+  /** How many deliveries to user rules' targets to keep for {@link LocalEventBus.ruleDeliveries}. Default 500. */
+  readonly ruleDeliveriesLimit?: number;
   /** Told about every dead letter as it happens (e.g. to log it). */
   readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
   /**
@@ -115,9 +125,6 @@ export interface LocalEventBusOptions {
    */
   readonly beforeDelivery?: (rule: BusRule) => void;
 }
-
-/** The default bus receives entries without `EventBusName`; it exists but has no rules here, as in AWS. */
-const DEFAULT_BUS = 'default';
 
 interface CompiledRule {
   readonly rule: BusRule;
@@ -140,6 +147,9 @@ export class LocalEventBus {
   readonly #onDeadLetter: ((deadLetter: DeadLetter) => void) | undefined;
   readonly #functions: LocalAsyncLambda | undefined;
   readonly #beforeDelivery: ((rule: BusRule) => void) | undefined;
+  readonly #registry: RuleRegistry;
+  readonly #deliveries: RuleDelivery[] = [];
+  readonly #deliveriesLimit: number;
   #closed = false;
 
   /** @throws {InvalidEventPatternError} when a rule's pattern is malformed. */
@@ -167,6 +177,15 @@ export class LocalEventBus {
     this.#retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     if (!(this.#retry.maxAttempts >= 1)) throw new RangeError('retry.maxAttempts must be at least 1');
     this.#recentLimit = options.recentEventsLimit ?? 500;
+    this.#deliveriesLimit = options.ruleDeliveriesLimit ?? 500;
+    this.#registry = new RuleRegistry({
+      busName: this.name,
+      region: LOCAL_REGION,
+      account: LOCAL_ACCOUNT,
+      stackRules: options.rules,
+      stackTargetArn: (target) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${target}`,
+      dataDir: options.dataDir,
+    });
     this.#onDeadLetter = options.onDeadLetter;
     this.#beforeDelivery = options.beforeDelivery;
     if (options.dataDir) {
@@ -178,6 +197,21 @@ export class LocalEventBus {
   /** The rules of this bus, as given. */
   get rules(): readonly BusRule[] {
     return this.#rules.map((r) => r.rule);
+  }
+
+  /**
+   * The rule operations of the EventBridge API (PutRule, ListRules, PutTargets, …): the rules a user
+   * adds locally on this bus or the default one, beside the stack's (listed, read-only).
+   */
+  get ruleRegistry(): RuleRegistry {
+    return this.#registry;
+  }
+
+  /** The last `limit` deliveries to user rules' targets (default: all kept), oldest first; `rule` filters by name. */
+  ruleDeliveries(options: { rule?: string; limit?: number } = {}): RuleDelivery[] {
+    const all = options.rule ? this.#deliveries.filter((d) => d.rule === options.rule) : this.#deliveries;
+    const count = options.limit === undefined ? all.length : Math.max(0, Math.floor(options.limit));
+    return count === 0 ? [] : all.slice(-count);
   }
 
   /**
@@ -249,7 +283,7 @@ export class LocalEventBus {
     const letters = this.#deadLetters.splice(0, this.#deadLetters.length);
     const seen = new Set<string>();
     const eventIds: string[] = [];
-    for (const { event } of letters) {
+    for (const { event, eventBusName } of letters) {
       if (seen.has(event.id)) continue;
       seen.add(event.id);
       const result = this.#accept({
@@ -258,7 +292,7 @@ export class LocalEventBus {
         Detail: JSON.stringify(event.detail),
         Resources: [...event.resources],
         Time: new Date(event.time),
-        EventBusName: this.name,
+        EventBusName: eventBusName ?? this.name,
       });
       if (result.EventId) eventIds.push(result.EventId);
     }
@@ -292,8 +326,13 @@ export class LocalEventBus {
       detail,
     };
     const matched = busName === this.name ? this.#rules.filter((r) => r.matches(event)) : [];
+    // Rules users put (PutRule) on this bus or the default one, each target a delivery of its own.
+    const userTargets = this.#registry.matching(busName, event);
     this.#remember(event);
-    const info: AcceptedEventInfo = { eventBusName: busName, matchedRules: matched.map((r) => r.rule.name) };
+    const info: AcceptedEventInfo = {
+      eventBusName: busName,
+      matchedRules: [...matched.map((r) => r.rule.name), ...new Set(userTargets.map((t) => t.rule.Name))],
+    };
     for (const listener of this.#listeners) {
       try {
         listener(structuredClone(event), info);
@@ -302,7 +341,23 @@ export class LocalEventBus {
       }
     }
     for (const rule of matched) this.#track(this.#deliver(rule, event));
+    for (const target of userTargets)
+      this.#track(this.#deliver(this.#userTarget(target), event, target.rule.EventBusName));
     return { EventId: event.id };
+  }
+
+  /** A user rule's target as the delivery loop takes it: same retries, same dead letters. */
+  #userTarget(matched: MatchedTarget): CompiledRule {
+    return {
+      rule: { name: matched.rule.Name, eventPattern: {}, target: matched.target.Arn },
+      matches: () => true,
+      invoke: async (event) => {
+        const delivery = await deliverToTarget(matched, event, this.#functions);
+        this.#deliveries.push(delivery);
+        if (this.#deliveries.length > this.#deliveriesLimit)
+          this.#deliveries.splice(0, this.#deliveries.length - this.#deliveriesLimit);
+      },
+    };
   }
 
   #remember(event: LocalEvent): void {
@@ -317,7 +372,7 @@ export class LocalEventBus {
     void delivery.finally(() => this.#inflight.delete(delivery));
   }
 
-  async #deliver({ rule, invoke }: CompiledRule, event: LocalEvent): Promise<void> {
+  async #deliver({ rule, invoke }: CompiledRule, event: LocalEvent, eventBusName?: string): Promise<void> {
     // Targets run after PutEvents has answered, as in AWS.
     await new Promise((resolve) => setImmediate(resolve));
     const { maxAttempts, baseDelayMs, maxDelayMs } = this.#retry;
@@ -343,6 +398,7 @@ export class LocalEventBus {
       error: lastError instanceof Error ? lastError.message : String(lastError),
       attempts: attempt,
       failedAt: new Date().toISOString(),
+      ...(eventBusName && eventBusName !== this.name ? { eventBusName } : {}),
     });
   }
 
@@ -358,13 +414,6 @@ export class LocalEventBus {
       // The dead letter is kept in memory; a full disk or a failing hook must not lose it or crash the bus.
     }
   }
-}
-
-/** The bus name an entry addresses: a plain name, or the name at the end of an event-bus ARN. */
-function busNameOf(eventBusName: string | undefined): string {
-  if (!eventBusName) return DEFAULT_BUS;
-  const arn = /^arn:[^:]+:events:[^:]*:[^:]*:event-bus\/(.+)$/.exec(eventBusName);
-  return arn?.[1] ?? eventBusName;
 }
 
 function loadDeadLetters(file: string): DeadLetter[] {

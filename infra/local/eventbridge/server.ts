@@ -1,15 +1,19 @@
 /**
  * HTTP front of the local bus. Speaks the AWS JSON 1.1 protocol for PutEvents and TestEventPattern
- * (the latter answered by the same matcher the bus routes with, {@link ./pattern.ts}), so the real
- * `@aws-sdk/client-eventbridge` (and `aws events put-events --endpoint-url`) work unchanged; signatures
- * are not checked. Plain-HTTP extras for people:
+ * (the latter answered by the same matcher the bus routes with, {@link ./pattern.ts}) and for the rule
+ * operations (PutRule, ListRules, DescribeRule, DeleteRule, EnableRule, DisableRule, PutTargets,
+ * ListTargetsByRule, RemoveTargets, ListRuleNamesByTarget: {@link ./rules.ts}), so the real `@aws-sdk/client-eventbridge`
+ * (and `aws events … --endpoint-url`) work unchanged; signatures are not checked. Plain-HTTP extras
+ * for people:
  * - `GET /_local/events/stream`: Server-Sent Events, one `data:` line of JSON per accepted event;
  * - `GET /_local/events?limit=N`: `{ events }`, the most recent accepted events, oldest first;
  * - `GET /_local/dead-letters`: `{ deadLetters }`, deliveries that failed every attempt;
  * - `POST /_local/dead-letters/replay`: puts every dead-lettered event on the bus again and empties
  *   the list (`npm run replay-dead-letters`); answers `{ replayed, eventIds }`;
  * - `GET /_local/failed-invocations`: `{ failedInvocations }`, events that Lambda-function targets
- *   received but kept failing on (Lambda's on-failure destination records).
+ *   received but kept failing on (Lambda's on-failure destination records);
+ * - `GET /_local/rules/deliveries?rule=NAME&limit=N`: `{ deliveries }`, what the targets of rules you
+ *   put received ({@link ./targets.ts}), oldest first.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -17,6 +21,7 @@ import type { AddressInfo } from 'node:net';
 import type { LocalEventBus } from './bus.ts';
 import { compilePattern, InvalidEventPatternError } from './pattern.ts';
 import { type PutEventsEntry, PutEventsValidationError } from './put-events.ts';
+import { EventBridgeApiError, type RuleRegistry } from './rules.ts';
 
 /** A running local EventBridge endpoint. */
 export interface LocalEventBridge {
@@ -109,8 +114,15 @@ async function handle(
     sendJson(res, 200, { failedInvocations: bus.failedInvocations() });
     return;
   }
+  if (req.method === 'GET' && url.pathname === '/_local/rules/deliveries') {
+    const rule = url.searchParams.get('rule') ?? undefined;
+    const requested = Number(url.searchParams.get('limit') ?? DEFAULT_EVENTS_LIMIT);
+    const limit = Number.isFinite(requested) && requested >= 0 ? requested : DEFAULT_EVENTS_LIMIT;
+    sendJson(res, 200, { deliveries: bus.ruleDeliveries({ ...(rule ? { rule } : {}), limit }) });
+    return;
+  }
   sendJson(res, 404, {
-    message: `No route for ${req.method} ${url.pathname}. AWS calls are POST / with X-Amz-Target; see also GET /_local/events, /_local/events/stream, /_local/dead-letters, /_local/failed-invocations.`,
+    message: `No route for ${req.method} ${url.pathname}. AWS calls are POST / with X-Amz-Target; see also GET /_local/events, /_local/events/stream, /_local/dead-letters, /_local/failed-invocations, /_local/rules/deliveries.`,
   });
 }
 
@@ -125,7 +137,10 @@ async function handleAwsJson(
     sendAwsError(res, 413, 'ValidationException', 'Request body is too large.');
     return;
   }
-  if (target !== 'AWSEvents.PutEvents' && target !== 'AWSEvents.TestEventPattern') {
+  const operation = target.startsWith('AWSEvents.') ? target.slice('AWSEvents.'.length) : '';
+  // Own keys only: `AWSEvents.toString` must not reach Object.prototype.
+  const ruleOperation = Object.hasOwn(RULE_OPERATIONS, operation) ? RULE_OPERATIONS[operation] : undefined;
+  if (target !== 'AWSEvents.PutEvents' && target !== 'AWSEvents.TestEventPattern' && !ruleOperation) {
     sendAwsError(
       res,
       400,
@@ -139,6 +154,15 @@ async function handleAwsJson(
     input = body.length > 0 ? JSON.parse(body) : {};
   } catch {
     sendAwsError(res, 400, 'SerializationException', 'Request body is not valid JSON.');
+    return;
+  }
+  if (ruleOperation) {
+    try {
+      send(res, 200, JSON_11, JSON.stringify(ruleOperation(bus.ruleRegistry, input)));
+    } catch (error) {
+      if (error instanceof EventBridgeApiError) sendAwsError(res, error.status, error.type, error.message);
+      else throw error;
+    }
     return;
   }
   if (target === 'AWSEvents.TestEventPattern') {
@@ -166,6 +190,20 @@ async function handleAwsJson(
     else throw error;
   }
 }
+
+/** The rule operations, each answered by the bus's rule registry. */
+const RULE_OPERATIONS: Readonly<Record<string, (rules: RuleRegistry, input: unknown) => unknown>> = {
+  PutRule: (rules, input) => rules.putRule(input),
+  ListRules: (rules, input) => rules.listRules(input),
+  DescribeRule: (rules, input) => rules.describeRule(input),
+  DeleteRule: (rules, input) => rules.deleteRule(input),
+  EnableRule: (rules, input) => rules.setState(input, 'ENABLED'),
+  DisableRule: (rules, input) => rules.setState(input, 'DISABLED'),
+  PutTargets: (rules, input) => rules.putTargets(input),
+  ListTargetsByRule: (rules, input) => rules.listTargetsByRule(input),
+  RemoveTargets: (rules, input) => rules.removeTargets(input),
+  ListRuleNamesByTarget: (rules, input) => rules.listRuleNamesByTarget(input),
+};
 
 /** TestEventPattern's documented limit on the pattern's length. */
 const MAX_PATTERN_LENGTH = 4096;

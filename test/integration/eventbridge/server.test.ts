@@ -106,18 +106,22 @@ describe('local EventBridge over the AWS JSON 1.1 protocol', () => {
     });
   });
 
-  it('rejects operations it does not implement with UnknownOperationException', async () => {
-    const response = await fetch(server.endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': 'AWSEvents.ListRules' },
-      body: '{}',
-    });
-    expect(response.status).toBe(400);
-    expect(await response.json()).toEqual({
-      __type: 'UnknownOperationException',
-      message: expect.stringContaining('AWSEvents.ListRules'),
-    });
-  });
+  // ListRules, the example here before, is implemented now (rules.test.ts); archives are not.
+  it.each(['AWSEvents.CreateArchive', 'AWSEvents.toString'])(
+    'rejects operations it does not implement with UnknownOperationException (%s)',
+    async (operation) => {
+      const response = await fetch(server.endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': operation },
+        body: '{}',
+      });
+      expect(response.status).toBe(400);
+      expect(await response.json()).toEqual({
+        __type: 'UnknownOperationException',
+        message: expect.stringContaining(operation),
+      });
+    },
+  );
 
   it('lists recent events and dead letters over plain HTTP', async () => {
     await client.send(

@@ -512,6 +512,371 @@ const cases: readonly Case[] = [
     matches: [withDetail({ state: {} }), withDetail({})],
     nonMatches: [withDetail({ state: { status: 'x' } }), withDetail({ 'state.status': 'x' })],
   },
+  // === Every example of the user guide's pattern pages, one group per page and section. ===
+  // "Comparison operators for use in event patterns" (the summary table, one case per row):
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html
+  {
+    name: 'operators table: And (Location is "New York" and Day is "Monday")',
+    pattern: { Location: ['New York'], Day: ['Monday'] },
+    matches: [{ Location: 'New York', Day: 'Monday' }],
+    nonMatches: [{ Location: 'New York', Day: 'Tuesday' }, { Location: 'New York' }],
+  },
+  {
+    name: 'operators table: Anything-but (begins with): Region is not in the US',
+    pattern: { Region: [{ 'anything-but': { prefix: 'us-' } }] },
+    matches: [{ Region: 'eu-west-1' }],
+    nonMatches: [{ Region: 'us-east-1' }, {}],
+  },
+  {
+    name: 'operators table: Anything-but (ends with): FileName does not end with .png',
+    pattern: { FileName: [{ 'anything-but': { suffix: '.png' } }] },
+    matches: [{ FileName: 'image.jpg' }],
+    nonMatches: [{ FileName: 'image.png' }],
+  },
+  {
+    name: 'operators table: Anything-but (ignore case): state is not "initializing" in any casing',
+    pattern: { state: [{ 'anything-but': { 'equals-ignore-case': 'initializing' } }] },
+    matches: [{ state: 'running' }],
+    nonMatches: [{ state: 'INITIALIZING' }, { state: 'Initializing' }],
+  },
+  {
+    name: 'operators table: Anything-but using a wildcard: FilePath does not include /lib/',
+    pattern: { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] },
+    matches: [{ FilePath: '/usr/bin/env' }],
+    nonMatches: [{ FilePath: '/usr/lib/libc.so' }],
+  },
+  {
+    name: 'operators table: Begins with: Region is in the US',
+    pattern: { Region: [{ prefix: 'us-' }] },
+    matches: [{ Region: 'us-west-2' }],
+    nonMatches: [{ Region: 'eu-west-1' }, { Region: 'US-WEST-2' }],
+  },
+  {
+    name: 'operators table: Begins with (ignore case): service starts with "eventb"',
+    pattern: { service: [{ prefix: { 'equals-ignore-case': 'eventb' } }] },
+    matches: [{ service: 'EventBridge' }, { service: 'EVENTBRIDGE' }],
+    nonMatches: [{ service: 'Events' }],
+  },
+  {
+    name: 'operators table: Empty: LastName is empty',
+    pattern: { LastName: [''] },
+    matches: [{ LastName: '' }],
+    nonMatches: [{ LastName: 'Doe' }, { LastName: null }, {}],
+  },
+  {
+    name: 'operators table: Equals: Name is "Alice"',
+    pattern: { Name: ['Alice'] },
+    matches: [{ Name: 'Alice' }],
+    nonMatches: [{ Name: 'alice' }, { Name: 'Bob' }],
+  },
+  {
+    name: 'operators table: Equals (ignore case): Name is "Alice"',
+    pattern: { Name: [{ 'equals-ignore-case': 'alice' }] },
+    matches: [{ Name: 'Alice' }, { Name: 'ALICE' }],
+    nonMatches: [{ Name: 'Alicia' }],
+  },
+  {
+    name: 'operators table: Ends with: FileName ends with .png',
+    pattern: { FileName: [{ suffix: '.png' }] },
+    matches: [{ FileName: 'photo.png' }],
+    nonMatches: [{ FileName: 'photo.PNG' }, { FileName: 'photo.jpg' }],
+  },
+  {
+    name: 'operators table: Ends with (ignore case): service ends with "tbridge"',
+    pattern: { service: [{ suffix: { 'equals-ignore-case': 'tBridge' } }] },
+    matches: [{ service: 'EventBridge' }, { service: 'EVENTBRIDGE' }],
+    nonMatches: [{ service: 'EventBus' }],
+  },
+  {
+    name: 'operators table: Exists: ProductName exists',
+    pattern: { ProductName: [{ exists: true }] },
+    matches: [{ ProductName: 'Widget' }, { ProductName: '' }],
+    nonMatches: [{}, { ProductName: { en: 'Widget' } }],
+  },
+  {
+    name: 'operators table: Does not exist: ProductName does not exist',
+    pattern: { ProductName: [{ exists: false }] },
+    matches: [{}, { Other: 'x' }],
+    nonMatches: [{ ProductName: 'Widget' }],
+  },
+  {
+    name: 'operators table: Not: Weather is anything but "Raining"',
+    pattern: { Weather: [{ 'anything-but': ['Raining'] }] },
+    matches: [{ Weather: 'Sunny' }],
+    nonMatches: [{ Weather: 'Raining' }, {}],
+  },
+  {
+    name: 'operators table: Null: UserID is null',
+    pattern: { UserID: [null] },
+    matches: [{ UserID: null }],
+    nonMatches: [{ UserID: '' }, { UserID: 'u-1' }, {}],
+  },
+  {
+    name: 'operators table: Numeric (equals): Price is 100',
+    pattern: { Price: [{ numeric: ['=', 100] }] },
+    matches: [{ Price: 100 }, { Price: 100.0 }],
+    nonMatches: [{ Price: 100.5 }, { Price: '100' }],
+  },
+  {
+    name: 'operators table: Numeric (range): Price is more than 10 and at most 20',
+    pattern: { Price: [{ numeric: ['>', 10, '<=', 20] }] },
+    matches: [{ Price: 20 }, { Price: 10.5 }],
+    nonMatches: [{ Price: 10 }, { Price: 20.01 }],
+  },
+  {
+    name: 'operators table: Or: PaymentType is "Credit" or "Debit"',
+    pattern: { PaymentType: ['Credit', 'Debit'] },
+    matches: [{ PaymentType: 'Credit' }, { PaymentType: 'Debit' }],
+    nonMatches: [{ PaymentType: 'Cash' }],
+  },
+  {
+    name: 'operators table: Or (multiple fields): Location is "New York", or Day is "Monday"',
+    pattern: { $or: [{ Location: ['New York'] }, { Day: ['Monday'] }] },
+    matches: [
+      { Location: 'New York', Day: 'Friday' },
+      { Location: 'Paris', Day: 'Monday' },
+    ],
+    nonMatches: [{ Location: 'Paris', Day: 'Friday' }],
+  },
+  {
+    name: 'operators table: Wildcard: a .png file within the folder "dir"',
+    pattern: { FileName: [{ wildcard: 'dir/*.png' }] },
+    matches: [{ FileName: 'dir/photo.png' }],
+    nonMatches: [{ FileName: 'other/photo.png' }, { FileName: 'dir/photo.jpg' }],
+  },
+  // "Content filtering in Amazon EventBridge event patterns", each section's example:
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-content-based-filtering.html
+  // (the full text of its earlier versions: awsdocs/amazon-eventbridge-user-guide,
+  // doc_source/eb-event-patterns-content-based-filtering.md and content-filtering-with-event-patterns.md)
+  {
+    name: 'content filtering, prefix matching: "time" starting with 2017-10-02',
+    pattern: { time: [{ prefix: '2017-10-02' }] },
+    matches: [withTop({ time: '2017-10-02T18:43:48Z' })],
+    nonMatches: [base],
+  },
+  {
+    name: 'content filtering, prefix matching ignoring case: service starting with EventB',
+    pattern: { detail: { service: [{ prefix: { 'equals-ignore-case': 'EventB' } }] } },
+    matches: [
+      withDetail({ service: 'EventBridge' }),
+      withDetail({ service: 'EVENTB' }),
+      withDetail({ service: 'eventb' }),
+    ],
+    nonMatches: [withDetail({ service: 'Event' })],
+  },
+  {
+    name: 'content filtering, suffix matching ignoring case: FileName ending with .png or .PNG',
+    pattern: { detail: { FileName: [{ suffix: { 'equals-ignore-case': '.png' } }] } },
+    matches: [
+      withDetail({ FileName: 'a.png' }),
+      withDetail({ FileName: 'a.PNG' }),
+      withDetail({ FileName: 'a.Png' }),
+    ],
+    nonMatches: [withDetail({ FileName: 'a.png.txt' })],
+  },
+  {
+    name: 'content filtering, anything-but: all events but CloudTrail API calls',
+    pattern: { 'detail-type': [{ 'anything-but': 'AWS API Call via CloudTrail' }] },
+    matches: [base],
+    nonMatches: [withTop({ 'detail-type': 'AWS API Call via CloudTrail' })],
+  },
+  {
+    name: 'content filtering, anything-but a list: events not from EC2 or S3',
+    pattern: { source: [{ 'anything-but': ['aws.ec2', 'aws.s3'] }] },
+    matches: [withTop({ source: 'aws.autoscaling' }), withTop({ source: 'my.app' })],
+    nonMatches: [base, withTop({ source: 'aws.s3' })],
+  },
+  {
+    name: 'content filtering, anything-but a prefix: only your own events (source not aws.)',
+    pattern: { source: [{ 'anything-but': { prefix: 'aws.' } }] },
+    matches: [withTop({ source: 'release-desk' })],
+    nonMatches: [base, withTop({ source: 'aws.states' })],
+  },
+  {
+    name: 'content filtering, numeric matching: every numeric field must hold',
+    pattern: {
+      detail: {
+        'c-count': [{ numeric: ['>', 0, '<=', 5] }],
+        'd-count': [{ numeric: ['<', 10] }],
+        'x-limit': [{ numeric: ['=', 3.018e2] }],
+      },
+    },
+    matches: [withDetail({ 'c-count': 5, 'd-count': 7, 'x-limit': 301.8 })],
+    nonMatches: [
+      withDetail({ 'c-count': 5, 'd-count': 10, 'x-limit': 301.8 }),
+      withDetail({ 'c-count': 0, 'd-count': 7, 'x-limit': 301.8 }),
+      withDetail({ 'c-count': 5, 'd-count': 7 }),
+    ],
+  },
+  {
+    name: 'content filtering, IP address matching: sourceIPAddress in 10.0.0.0/24',
+    pattern: { detail: { sourceIPAddress: [{ cidr: '10.0.0.0/24' }] } },
+    matches: [withDetail({ sourceIPAddress: '10.0.0.0' }), withDetail({ sourceIPAddress: '10.0.0.255' })],
+    nonMatches: [withDetail({ sourceIPAddress: '10.0.1.0' }), withDetail({ sourceIPAddress: '11.0.0.1' })],
+  },
+  {
+    name: 'content filtering, IP address matching: an IPv6 /64',
+    pattern: { detail: { sourceIPAddress: [{ cidr: '2001:0db8:1234:1a00::/64' }] } },
+    matches: [
+      withDetail({ sourceIPAddress: '2001:db8:1234:1a00::1' }),
+      withDetail({ sourceIPAddress: '2001:db8:1234:1a00:ffff::9' }),
+    ],
+    nonMatches: [withDetail({ sourceIPAddress: '2001:db8:1234:1a01::1' })],
+  },
+  {
+    name: 'content filtering, exists matching: detail.state exists (the page events)',
+    pattern: { detail: { state: [{ exists: true }] } },
+    matches: [
+      {
+        version: '0',
+        id: '7bf73129-1428-4cd3-a780-95db273d1602',
+        'detail-type': 'EC2 Instance State-change Notification',
+        source: 'aws.ec2',
+        account: '123456789012',
+        time: '2015-11-11T21:29:54Z',
+        region: 'us-east-1',
+        resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-abcd1111'],
+        detail: { 'instance-id': 'i-abcd1111', state: 'pending' },
+      },
+    ],
+    nonMatches: [
+      {
+        'detail-type': ['EC2 Instance State-change Notification'],
+        resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-02ebd4584a2ebd341'],
+        detail: { 'c-count': { c1: 100 } },
+      },
+    ],
+  },
+  {
+    name: 'content filtering, exists matching: no detail.c-count leaf (the page events)',
+    pattern: { detail: { 'c-count': [{ exists: false }] } },
+    matches: [
+      {
+        'detail-type': ['EC2 Instance State-change Notification'],
+        resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-02ebd4584a2ebd341'],
+        detail: { state: ['initializing', 'running'] },
+      },
+      {
+        'detail-type': ['EC2 Instance State-change Notification'],
+        resources: ['arn:aws:ec2:us-east-1:123456789012:instance/i-02ebd4584a2ebd341'],
+        detail: { state: ['initializing', 'running'], 'c-count': { c1: 100 } },
+      },
+    ],
+    nonMatches: [withDetail({ 'c-count': 3 })],
+  },
+  {
+    name: 'content filtering, existence matching example: events with a description',
+    pattern: { detail: { description: [{ exists: true }] } },
+    matches: [withDetail({ description: 'text to index' })],
+    nonMatches: [base],
+  },
+  {
+    name: 'content filtering, complex example with multiple matching',
+    pattern: {
+      time: [{ prefix: '2017-10-02' }],
+      detail: {
+        state: [{ 'anything-but': 'initializing' }],
+        'c-count': [{ numeric: ['>', 0, '<=', 5] }],
+        'd-count': [{ numeric: ['<', 10] }],
+        'x-limit': [{ 'anything-but': [100, 200, 300] }],
+      },
+    },
+    matches: [
+      withTop({
+        time: '2017-10-02T18:43:48Z',
+        detail: { state: 'running', 'c-count': 5, 'd-count': 7, 'x-limit': 301.8 },
+      }),
+    ],
+    nonMatches: [
+      withTop({
+        time: '2017-10-02T18:43:48Z',
+        detail: { state: 'initializing', 'c-count': 5, 'd-count': 7, 'x-limit': 301.8 },
+      }),
+      withTop({
+        time: '2017-10-02T18:43:48Z',
+        detail: { state: 'running', 'c-count': 5, 'd-count': 7, 'x-limit': 200 },
+      }),
+      withTop({
+        time: '2017-10-03T18:43:48Z',
+        detail: { state: 'running', 'c-count': 5, 'd-count': 7, 'x-limit': 301.8 },
+      }),
+    ],
+  },
+  {
+    name: 'content filtering, equals-ignore-case on detail-type',
+    pattern: { 'detail-type': [{ 'equals-ignore-case': 'ec2 instance state-change notification' }] },
+    matches: [base],
+    nonMatches: [withTop({ 'detail-type': 'EC2 Instance Launch Successful' })],
+  },
+  {
+    name: 'content filtering, $or over numeric fields of detail',
+    pattern: {
+      detail: {
+        $or: [
+          { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] },
+          { 'd-count': [{ numeric: ['<', 10] }] },
+          { 'x-limit': [{ numeric: ['=', 3.018e2] }] },
+        ],
+      },
+    },
+    matches: [withDetail({ 'c-count': 1 }), withDetail({ 'd-count': 9 }), withDetail({ 'x-limit': 301.8 })],
+    nonMatches: [withDetail({ 'c-count': 6, 'd-count': 10, 'x-limit': 1 })],
+  },
+  // "Amazon EventBridge event patterns" / "Create event patterns" (matching values, AND across fields):
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern.html
+  {
+    name: 'event patterns: several values of one field (EC2 or Fargate)',
+    pattern: { source: ['aws.ec2', 'aws.fargate'] },
+    matches: [base, withTop({ source: 'aws.fargate' })],
+    nonMatches: [withTop({ source: 'aws.s3' })],
+  },
+  // "Matching null values and empty strings": the page's event and both patterns.
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-null-values.html
+  {
+    name: 'null values page: eventVersion "" and responseElements null both match their pattern',
+    pattern: { detail: { eventVersion: [''], responseElements: [null] } },
+    matches: [
+      {
+        version: '0',
+        id: '3e3c153a-8339-4e30-8c35-687ebef853fe',
+        'detail-type': 'EC2 Instance Launch Successful',
+        source: 'aws.autoscaling',
+        account: '123456789012',
+        time: '2015-11-11T21:31:47Z',
+        region: 'us-east-1',
+        resources: [],
+        detail: { eventVersion: '', responseElements: null },
+      },
+    ],
+    nonMatches: [withDetail({ eventVersion: null, responseElements: '' })],
+  },
+  // "Arrays in Amazon EventBridge event patterns": the page's resources (an autoscaling group first).
+  // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-arrays.html
+  {
+    name: 'arrays page: the first pattern value matches the second event value',
+    pattern: {
+      resources: [
+        'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
+        'arn:aws:ec2:us-east-1:111122223333:instance/i-b188560f',
+        'arn:aws:ec2:us-east-1:444455556666:instance/i-b188560f',
+      ],
+    },
+    matches: [
+      withTop({
+        resources: [
+          'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:eb56d16b-bbf0-401d-b893-d5978ed4a025:autoScalingGroupName/ASGTerminate',
+          'arn:aws:ec2:us-east-1:123456789012:instance/i-b188560f',
+        ],
+      }),
+    ],
+    nonMatches: [
+      withTop({
+        resources: [
+          'arn:aws:autoscaling:us-east-1:123456789012:autoScalingGroup:eb56d16b-bbf0-401d-b893-d5978ed4a025:autoScalingGroupName/ASGTerminate',
+        ],
+      }),
+    ],
+  },
 ];
 
 describe('matchesPattern', () => {
@@ -520,6 +885,17 @@ describe('matchesPattern', () => {
     expect(nonMatches.length).toBeGreaterThan(0);
     for (const event of matches) expect(matchesPattern(pattern, event), JSON.stringify(event)).toBe(true);
     for (const event of nonMatches) expect(matchesPattern(pattern, event), JSON.stringify(event)).toBe(false);
+  });
+
+  // "Content filtering", note on repeated keys: "if you include a key more than once the last reference
+  // will be the one used" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns-content-based-filtering.html).
+  it('uses the last of a key given twice, as the pattern text is parsed', () => {
+    const pattern = JSON.parse(
+      '{ "detail": { "location": [ { "prefix": "us-" } ], "location": [ { "anything-but": "us-east" } ] } }',
+    ) as EventPattern;
+    expect(matchesPattern(pattern, withDetail({ location: 'eu-west' }))).toBe(true);
+    expect(matchesPattern(pattern, withDetail({ location: 'us-west' }))).toBe(true);
+    expect(matchesPattern(pattern, withDetail({ location: 'us-east' }))).toBe(false);
   });
 
   it('matches the rules module patterns against the events they are written for', async () => {
