@@ -62,6 +62,7 @@ function world(
     stageSignals: base.stageSignals,
     clock: base.clock,
     ids: base.ids,
+    meter: base.meter,
     cmdb: {
       changesOf: async () => ({
         versions: options.versions ?? [
