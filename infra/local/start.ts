@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
 import { JavaMissingError, PortInUseError } from './dynamodb-local.ts';
 import { createFaultInjector, type FaultInjector, FaultSpecError } from './faults.ts';
+import { logFormat, prettyLogs } from './log-format.ts';
 
 /** How often the parent process is checked for. */
 const PARENT_POLL_MS = 1_000;
@@ -46,6 +47,14 @@ function port(name: string, fallback: number): number {
     process.exit(2);
   }
   return value;
+}
+
+// LOG_FORMAT=pretty: the functions' JSON log lines rendered one readable line each (docs/operations.md).
+try {
+  if (logFormat() === 'pretty') prettyLogs();
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
 }
 
 const dataDir = resolve(process.env.DATA_DIR ?? '.data');
