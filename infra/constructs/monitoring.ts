@@ -86,6 +86,7 @@ export const RECONCILER_METRICS = [
 
 /** Every outcome of an execution, as the dashboard shows them. */
 export const EXECUTION_OUTCOME_METRICS = [
+  'ExecutionsStarted',
   'ExecutionsSucceeded',
   'ExecutionsFailed',
   'ExecutionsTimedOut',
@@ -200,7 +201,10 @@ export class Monitoring extends Construct {
     this.dashboard = this.buildDashboard(props);
   }
 
-  /** The dashboard: one row per concern, the alarms last. */
+  /**
+   * The dashboard, read top to bottom (docs/operations.md, "Reading the dashboard"): the alarms
+   * first, then the API, the functions, events and dead letters, executions, Release Desk's own metrics.
+   */
   private buildDashboard(props: MonitoringProps): Dashboard {
     const period = DASHBOARD_PERIOD;
     const graph = (title: string, left: IMetric[], width = 8) =>
@@ -224,6 +228,7 @@ export class Monitoring extends Construct {
           height: 2,
         }),
       ],
+      [new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 6 })],
       [
         graph('API requests', [props.httpApi.metricCount({ period, statistic: Stats.SUM })], 6),
         graph(
@@ -252,6 +257,15 @@ export class Monitoring extends Construct {
         ),
       ],
       [
+        ...(props.outboxRelay
+          ? [
+              graph(
+                'Outbox relay iterator age',
+                [props.outboxRelay.metric('IteratorAge', { period, statistic: Stats.MAXIMUM })],
+                6,
+              ),
+            ]
+          : []),
         graph(
           'Dead-letter queue depths',
           queues.map(([path, dlq]) =>
@@ -261,7 +275,7 @@ export class Monitoring extends Construct {
               label: path,
             }),
           ),
-          12,
+          props.outboxRelay ? 6 : 12,
         ),
         graph(
           'Execution outcomes (default workflows)',
@@ -297,7 +311,6 @@ export class Monitoring extends Construct {
           RECONCILER_METRICS.map((m) => own(m)),
         ),
       ],
-      [new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 6 })],
     ];
     return new Dashboard(this, 'Dashboard', {
       dashboardName: props.stackName,
