@@ -8,6 +8,7 @@ import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { monotonicUlid } from '../../../functions/app/ids.ts';
 import { logger } from '../../../functions/app/logger.ts';
+import type { AppPorts } from '../../../functions/app/ports.ts';
 import {
   busEventCorrelation,
   emfDocument,
@@ -19,6 +20,10 @@ import {
   stepCorrelation,
   withTelemetry,
 } from '../../../functions/app/telemetry.ts';
+import { createHandler as applyCiUpdatesHandler } from '../../../functions/events/apply-ci-updates.ts';
+import { createHandler as usersHandler } from '../../../functions/http/users.ts';
+import { inMemoryPorts } from '../../support/fakes.ts';
+import { httpEvent } from '../../support/http-events.ts';
 
 describe('correlation ids', () => {
   const http = (headers: Record<string, string>, id?: string) => ({
@@ -104,6 +109,9 @@ describe('log lines of an invocation', () => {
     vi.spyOn(process.stdout, 'write').mockImplementation(capture as typeof process.stdout.write);
     vi.spyOn(process.stderr, 'write').mockImplementation(capture as typeof process.stderr.write);
     logger.setLogLevel('INFO');
+    // Refreshing the debug sampling (as injectLambdaContext does on every invocation but the first)
+    // puts the level back to the initial one, SILENT in tests: these tests need theirs to hold.
+    vi.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined);
   });
   afterEach(() => {
     logger.setLogLevel((process.env.POWERTOOLS_LOG_LEVEL as 'SILENT') ?? 'SILENT');
@@ -154,6 +162,78 @@ describe('log lines of an invocation', () => {
     for (const key of ['function', 'correlation_id', 'request_id', 'subject_id', 'step']) {
       expect(lines[1]).not.toHaveProperty(key);
     }
+  });
+
+  it('of a deployed consumer carry its name, the event and its subject', async () => {
+    const handler = applyCiUpdatesHandler(() => inMemoryPorts());
+    await handler({
+      version: '0',
+      id: 'eb-1',
+      'detail-type': 'Deployment Task Completed',
+      source: 'release-desk',
+      account: '000000000000',
+      time: '2026-11-26T10:00:00Z',
+      region: 'local',
+      resources: ['task/tsk_gone'],
+      detail: {
+        id: 'evt_7',
+        occurredAt: '2026-11-26T10:00:00.000Z',
+        actor: 'tech',
+        subject: { kind: 'task', id: 'tsk_gone' },
+        data: {
+          taskId: 'tsk_gone',
+          releaseId: 'rel_1',
+          workGroupId: 'wg_dep',
+          assignee: 'tech',
+          version: 3,
+          notes: null,
+          ciIds: [],
+          ciUpdates: [],
+        },
+      },
+    });
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'Planned CI updates',
+        function: 'apply-ci-updates',
+        correlation_id: 'evt_7',
+        event_id: 'evt_7',
+        subject_id: 'tsk_gone',
+        taskId: 'tsk_gone',
+        outcome: 'missing',
+      }),
+    ]);
+  });
+
+  it('of an API request that fails carry its request and correlation ids (the 500 names the request)', async () => {
+    const broken = new Proxy(
+      {},
+      {
+        get: () => () => {
+          throw new Error('table unreachable');
+        },
+      },
+    );
+    const handler = usersHandler(() => ({ users: broken }) as unknown as AppPorts);
+    const event = httpEvent('GET /users/{id}', '/users/bea', { user: 'admin', groups: ['admin'] });
+    const answer = await handler(
+      { ...event, headers: { ...event.headers, 'x-correlation-id': 'ticket-981' } },
+      lambdaContext('aws-req-9'),
+    );
+    expect(answer.statusCode).toBe(500);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 'ERROR',
+        message: 'Unhandled error',
+        function: 'users',
+        function_request_id: 'aws-req-9',
+        correlation_id: 'ticket-981',
+        request_id: event.requestContext.requestId,
+        subject_id: 'bea',
+        error: expect.objectContaining({ message: 'table unreachable' }),
+      }),
+    ]);
   });
 
   it('of invocations running at once (the local cloud) each carry their own ids', async () => {
