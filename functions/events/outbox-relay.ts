@@ -151,7 +151,7 @@ export function createHandler(
 
 /** A stream batch concerns many subjects: only its first record's sequence number ties its lines. */
 function relayCorrelation(streamEvent: DynamoDBStreamEvent): Correlation {
-  return { correlation_id: streamEvent.Records?.[0]?.dynamodb?.SequenceNumber };
+  return { correlation_id: streamEvent?.Records?.[0]?.dynamodb?.SequenceNumber };
 }
 
 export const handler = createHandler(environmentPorts);
