@@ -35,6 +35,7 @@ import { StoredWorkflowCatalog } from '../adapters/workflow-catalog.ts';
 import { type Clients, createClients } from './clients.ts';
 import { type Config, readConfig } from './config.ts';
 import { ulidIds } from './ids.ts';
+import { meter } from './telemetry.ts';
 
 // The task use cases' ports (TaskPorts) are a subset of these.
 export interface AppPorts
@@ -123,6 +124,7 @@ export function createPorts(config: Config, clients: Clients = createClients(con
     stageSignals: sfnStageSignals({ waits, sfn: clients.sfn }),
     clock,
     ids,
+    meter,
   };
 }
 

@@ -1,10 +1,11 @@
 /**
- * The scope of one HTTP request, across the awaits of its middlewares and its use case
- * (AsyncLocalStorage: the local cloud serves many requests at once in one process, so a module
- * variable would mix them up). The edge opens it; the store keeps in it the items it read ahead
- * with the caller (`getWith` in functions/store/user-repository.ts) until the use case asks for them.
+ * What the store read ahead for one HTTP request, across the awaits of its middlewares and its use
+ * case: kept in the scope of the invocation (functions/app/invocation.ts; the local cloud serves
+ * many requests at once in one process, so a module variable would mix them up). The store keeps
+ * there the items it read ahead with the caller (`getWith` in functions/store/user-repository.ts)
+ * until the use case asks for them.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
+import { currentInvocation } from './invocation.ts';
 
 /** What the `{id}` path parameter of a route names, read together with the caller. */
 export type ReadAheadKind = 'release' | 'change' | 'task' | 'ci';
@@ -17,18 +18,11 @@ export interface ReadAhead {
   readonly at?: string;
 }
 
-const scope = new AsyncLocalStorage<Map<string, Promise<unknown>>>();
-
-/** Runs one request's handling in a scope of its own. */
-export function inRequestScope<T>(run: () => Promise<T>): Promise<T> {
-  return scope.run(new Map(), run);
-}
-
 /** Keeps a read made ahead for the request, under the key the reader will ask for it by. */
 export function offerRead(key: string, value: Promise<unknown>): void {
   // A rejection surfaces where the read is taken (or not at all if it never is).
   value.catch(() => undefined);
-  scope.getStore()?.set(key, value);
+  currentInvocation()?.reads.set(key, value);
 }
 
 /**
@@ -36,7 +30,7 @@ export function offerRead(key: string, value: Promise<unknown>): void {
  * goes to the table again. Undefined outside a request or when nothing was read ahead.
  */
 export function takeRead<T>(key: string): Promise<T> | undefined {
-  const reads = scope.getStore();
+  const reads = currentInvocation()?.reads;
   const value = reads?.get(key);
   if (value === undefined) return undefined;
   reads?.delete(key);

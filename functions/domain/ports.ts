@@ -31,3 +31,25 @@ export interface IdempotencyRequest {
   readonly key: string;
   readonly fingerprint: string;
 }
+
+/**
+ * The business facts counted for the operators' dashboard (CloudWatch, namespace `ReleaseDesk`):
+ * each is counted by the use case that committed it, once per commit, never by an entity.
+ */
+export const BUSINESS_METRICS = [
+  'ReleasesCreated',
+  'Transitions',
+  'Approvals',
+  'TasksCompleted',
+  'TasksFailed',
+  'CiUpdatesApplied',
+  'BackOuts',
+  'BlackoutOverrides',
+  'DeadLetters',
+] as const;
+export type BusinessMetric = (typeof BUSINESS_METRICS)[number];
+
+/** Counts business facts; what it counts in one invocation is published once, at its end. */
+export interface Meter {
+  count(metric: BusinessMetric, value?: number): void;
+}

@@ -10,6 +10,7 @@
  */
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
+import { busEventCorrelation, withTelemetry } from '#app/telemetry';
 import { type ApplyCiUpdatePorts, applyCiUpdates, CiUpdatesFailedError } from '#domain/ci/service';
 import { DeploymentTaskCompleted } from '#domain/task/events';
 import { MalformedEventError, parseDelivered } from './delivered.ts';
@@ -17,7 +18,7 @@ import { MalformedEventError, parseDelivered } from './delivered.ts';
 export { CiUpdatesFailedError, MalformedEventError };
 
 export function createHandler(deps: () => ApplyCiUpdatePorts) {
-  return async (event: unknown): Promise<void> => {
+  return withTelemetry('apply-ci-updates', busEventCorrelation, async (event: unknown): Promise<void> => {
     const { detail } = parseDelivered(event, [DeploymentTaskCompleted]);
     if (detail.subject.kind !== 'task') {
       throw new MalformedEventError(
@@ -27,7 +28,7 @@ export function createHandler(deps: () => ApplyCiUpdatePorts) {
     const taskId = detail.subject.id;
     const result = await applyCiUpdates(taskId, deps());
     logger.info('Planned CI updates', { taskId, ...result });
-  };
+  });
 }
 
 export const handler = createHandler(environmentPorts);

@@ -13,6 +13,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 
 import type { Clients } from '#app/clients';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
+import { type Correlation, withTelemetry } from '#app/telemetry';
 import { type DomainEvent, EVENT_SOURCE, eventDetail } from '#domain/events';
 import { toEvent } from '#store/run-repository';
 import { truncatedData } from './delivered.ts';
@@ -99,47 +100,58 @@ export function toEntry(event: DomainEvent, eventBusName: string): PutEventsRequ
 export function createHandler(
   deps: () => { clients: Pick<Clients, 'events'>; config: { eventBusName: string } },
 ) {
-  return async (streamEvent: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
-    const { clients, config } = deps();
-    const failed = new Set<string>();
-    const outbox = streamEvent.Records.flatMap(
-      (record): { record: DynamoDBRecord; event?: DomainEvent }[] => {
-        try {
-          const event = eventOf(record);
-          return event ? [{ record, event }] : [];
-        } catch (error) {
-          // Never published: it stops the stream here, which retries it and then sets it aside (DLQ).
-          logger.error('Outbox item is not an event; not published', { error: error as Error });
-          failed.add(record.dynamodb?.SequenceNumber ?? '');
-          return [{ record }];
+  return withTelemetry(
+    'outbox-relay',
+    relayCorrelation,
+    async (streamEvent: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => {
+      const { clients, config } = deps();
+      const failed = new Set<string>();
+      const outbox = streamEvent.Records.flatMap(
+        (record): { record: DynamoDBRecord; event?: DomainEvent }[] => {
+          try {
+            const event = eventOf(record);
+            return event ? [{ record, event }] : [];
+          } catch (error) {
+            // Never published: it stops the stream here, which retries it and then sets it aside (DLQ).
+            logger.error('Outbox item is not an event; not published', { error: error as Error });
+            failed.add(record.dynamodb?.SequenceNumber ?? '');
+            return [{ record }];
+          }
+        },
+      );
+      const pending = outbox.flatMap((p) => (p.event ? [{ record: p.record, event: p.event }] : []));
+      for (const whole of batchesOf(pending, (p) => toEntry(p.event, config.eventBusName))) {
+        let batch = whole;
+        for (let attempt = 1; attempt <= ATTEMPTS && batch.length > 0; attempt++) {
+          try {
+            const out = await clients.events.send(
+              new PutEventsCommand({ Entries: batch.map((b) => b.entry) }),
+            );
+            batch = batch.filter((_, n) => out.Entries?.[n]?.ErrorCode !== undefined);
+          } catch (error) {
+            logger.warn('PutEvents failed', { attempt, error: error as Error });
+          }
+          if (batch.length > 0 && attempt < ATTEMPTS)
+            await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
         }
-      },
-    );
-    const pending = outbox.flatMap((p) => (p.event ? [{ record: p.record, event: p.event }] : []));
-    for (const whole of batchesOf(pending, (p) => toEntry(p.event, config.eventBusName))) {
-      let batch = whole;
-      for (let attempt = 1; attempt <= ATTEMPTS && batch.length > 0; attempt++) {
-        try {
-          const out = await clients.events.send(new PutEventsCommand({ Entries: batch.map((b) => b.entry) }));
-          batch = batch.filter((_, n) => out.Entries?.[n]?.ErrorCode !== undefined);
-        } catch (error) {
-          logger.warn('PutEvents failed', { attempt, error: error as Error });
-        }
-        if (batch.length > 0 && attempt < ATTEMPTS)
-          await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        for (const b of batch) failed.add(b.item.record.dynamodb?.SequenceNumber ?? '');
       }
-      for (const b of batch) failed.add(b.item.record.dynamodb?.SequenceNumber ?? '');
-    }
-    if (failed.size > 0) {
-      // Report the earliest failure: the stream retries from there, keeping order per shard.
-      const first = outbox.find((p) => failed.has(p.record.dynamodb?.SequenceNumber ?? ''));
-      logger.error('Events not published; the batch will be retried', { failed: failed.size });
-      return {
-        batchItemFailures: first ? [{ itemIdentifier: first.record.dynamodb?.SequenceNumber ?? '' }] : [],
-      };
-    }
-    return { batchItemFailures: [] };
-  };
+      if (failed.size > 0) {
+        // Report the earliest failure: the stream retries from there, keeping order per shard.
+        const first = outbox.find((p) => failed.has(p.record.dynamodb?.SequenceNumber ?? ''));
+        logger.error('Events not published; the batch will be retried', { failed: failed.size });
+        return {
+          batchItemFailures: first ? [{ itemIdentifier: first.record.dynamodb?.SequenceNumber ?? '' }] : [],
+        };
+      }
+      return { batchItemFailures: [] };
+    },
+  );
+}
+
+/** A stream batch concerns many subjects: only its first record's sequence number ties its lines. */
+function relayCorrelation(streamEvent: DynamoDBStreamEvent): Correlation {
+  return { correlation_id: streamEvent?.Records?.[0]?.dynamodb?.SequenceNumber };
 }
 
 export const handler = createHandler(environmentPorts);

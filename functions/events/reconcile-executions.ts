@@ -10,6 +10,7 @@ import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { Clients } from '#app/clients';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
+import { requestCorrelation, withTelemetry } from '#app/telemetry';
 import type { Clock, IdGenerator } from '#domain/ports';
 import type { WorkflowStore } from '#domain/workflow/service';
 import type {
@@ -185,7 +186,9 @@ export async function reconcileAll(deps: ReconcilerDeps): Promise<ReconcileSumma
 }
 
 export function createHandler(deps: () => ReconcilerDeps) {
-  return async (): Promise<ReconcileSummary> => reconcileAll(deps());
+  return withTelemetry('reconcile-executions', requestCorrelation, async (_event: unknown) =>
+    reconcileAll(deps()),
+  );
 }
 
 export const handler = createHandler(environmentPorts);

@@ -9,6 +9,7 @@
  */
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
+import { busEventCorrelation, withTelemetry } from '#app/telemetry';
 import { IncidentAttributed } from '#domain/metrics/events';
 import { type MetricsPorts, refreshReleaseMetrics } from '#domain/metrics/service';
 import { ReleaseBackedOut, ReleaseStageEntered } from '#domain/release/events';
@@ -20,21 +21,25 @@ export { MalformedEventError };
 export const METRICS_EVENTS = [ReleaseStageEntered, ReleaseBackedOut, IncidentAttributed] as const;
 
 export function createHandler(deps: () => Pick<MetricsPorts, 'metrics' | 'releases' | 'workflows'>) {
-  return async (event: unknown): Promise<void> => {
-    const { type, detail } = parseDelivered(event, METRICS_EVENTS);
-    if (detail.subject.kind !== 'release') {
-      throw new MalformedEventError(
-        `"${type}": detail.subject.kind is "${detail.subject.kind}", not "release".`,
-      );
-    }
-    const releaseId = detail.subject.id;
-    const outcome = await refreshReleaseMetrics(releaseId, deps());
-    if (outcome === 'missing') {
-      logger.warn('No such release; nothing to count', { releaseId, type, eventId: detail.id });
-      return;
-    }
-    logger.info('Release metrics', { releaseId, type, eventId: detail.id, outcome });
-  };
+  return withTelemetry(
+    'record-release-metrics',
+    busEventCorrelation,
+    async (event: unknown): Promise<void> => {
+      const { type, detail } = parseDelivered(event, METRICS_EVENTS);
+      if (detail.subject.kind !== 'release') {
+        throw new MalformedEventError(
+          `"${type}": detail.subject.kind is "${detail.subject.kind}", not "release".`,
+        );
+      }
+      const releaseId = detail.subject.id;
+      const outcome = await refreshReleaseMetrics(releaseId, deps());
+      if (outcome === 'missing') {
+        logger.warn('No such release; nothing to count', { releaseId, type, eventId: detail.id });
+        return;
+      }
+      logger.info('Release metrics', { releaseId, type, eventId: detail.id, outcome });
+    },
+  );
 }
 
 export const handler = createHandler(environmentPorts);

@@ -14,6 +14,7 @@ import { signalStage } from '#adapters/sfn/stage-signal';
 import type { Clients } from '#app/clients';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
+import { busEventCorrelation, withTelemetry } from '#app/telemetry';
 import { COMMITTED_MOVE } from '#domain/workflow-run/events';
 import type { RunStore, WaitStore } from '#domain/workflow-run/ports';
 import { type RunKind, type RunSubject, SUBJECT_KINDS } from '#domain/workflow-run/run';
@@ -43,7 +44,7 @@ export function createHandler(
   options: { notReadyWaitMs?: number } = {},
 ) {
   const waitMs = options.notReadyWaitMs ?? NOT_READY_WAIT_MS;
-  return async (event: unknown): Promise<void> => {
+  return withTelemetry('signal-execution', busEventCorrelation, async (event: unknown): Promise<void> => {
     const { kind, detail } = parseRunEvent(event, 'entered');
     const { id } = detail.subject;
     const eventId = detail.id;
@@ -85,7 +86,7 @@ export function createHandler(
     }
     if (outcome === 'not-ready') throw new ExecutionNotReadyError(id, data.signal.entry);
     logger.info('Stage signal', { kind, id, entry: data.signal.entry, outcome });
-  };
+  });
 }
 
 export const handler = createHandler(environmentPorts);

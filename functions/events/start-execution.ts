@@ -11,6 +11,7 @@ import { startExecution } from '#adapters/sfn/execution-starter';
 import type { Clients } from '#app/clients';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
+import { busEventCorrelation, withTelemetry } from '#app/telemetry';
 import type { RunStore } from '#domain/workflow-run/ports';
 import { type RunKind, type RunSubject, SUBJECT_KINDS } from '#domain/workflow-run/run';
 import { parseRunEvent } from './delivered.ts';
@@ -29,7 +30,7 @@ export function createHandler(
     runs: Readonly<Record<RunKind, Pick<RunStore<RunSubject>, 'get' | 'event'>>>;
   },
 ) {
-  return async (event: unknown): Promise<void> => {
+  return withTelemetry('start-execution', busEventCorrelation, async (event: unknown): Promise<void> => {
     const { kind, detail } = parseRunEvent(event, 'created');
     const { id } = detail.subject;
     const eventId = detail.id;
@@ -61,7 +62,7 @@ export function createHandler(
     }
     const executionArn = await startExecution(clients.sfn, kind, subject);
     logger.info('Execution started', { kind, id, executionArn: executionArn ?? 'already started' });
-  };
+  });
 }
 
 export const handler = createHandler(environmentPorts);

@@ -14,6 +14,7 @@
 import type { CloudFormationCustomResourceEvent, Context } from 'aws-lambda';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
+import { requestCorrelation, withTelemetry } from '#app/telemetry';
 import type { TeamPorts } from '#domain/team/service';
 import { ensureBootstrap as bootstrap } from '#domain/team/service';
 import { BOOTSTRAP } from '#domain/team/team';
@@ -87,41 +88,42 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
 export function createHandler(ports: () => Ports, options: BootstrapHandlerOptions = {}) {
   const respond = options.respond ?? putResponse;
   const margin = options.marginMs ?? 5_000;
-  return async (
-    event: CloudFormationCustomResourceEvent,
-    context: Pick<Context, 'getRemainingTimeInMillis'>,
-  ) => {
-    const physicalId = 'PhysicalResourceId' in event ? event.PhysicalResourceId : BOOTSTRAP_PHYSICAL_ID;
-    const base = {
-      PhysicalResourceId: physicalId,
-      StackId: event.StackId,
-      RequestId: event.RequestId,
-      LogicalResourceId: event.LogicalResourceId,
-    };
-    let body: CustomResourceResponse;
-    if (event.RequestType === 'Delete') {
-      body = { ...base, Status: 'SUCCESS', Reason: 'Nothing to delete: the table keeps its data.' };
-    } else {
-      const adminUser = (event.ResourceProperties as BootstrapProperties).AdminUser;
-      try {
-        const budget = Math.max(1_000, context.getRemainingTimeInMillis() - margin);
-        const created = await withDeadline(runBootstrap(ports(), adminUser), budget);
-        logger.info('Bootstrap done', { requestType: event.RequestType, created });
-        body = {
-          ...base,
-          Status: 'SUCCESS',
-          Reason: created.length > 0 ? `Created ${created.join(', ')}` : 'Everything already existed.',
-          Data: { Created: created.join(','), AdminUser: adminUser ?? BOOTSTRAP.adminUserId },
-        };
-      } catch (error) {
-        logger.error('Bootstrap failed', { requestType: event.RequestType, error });
-        // CloudFormation shows the reason in the stack events; keep it short and free of data.
-        const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        body = { ...base, Status: 'FAILED', Reason: reason.slice(0, 500) };
+  return withTelemetry(
+    'bootstrap',
+    requestCorrelation,
+    async (event: CloudFormationCustomResourceEvent, context: Pick<Context, 'getRemainingTimeInMillis'>) => {
+      const physicalId = 'PhysicalResourceId' in event ? event.PhysicalResourceId : BOOTSTRAP_PHYSICAL_ID;
+      const base = {
+        PhysicalResourceId: physicalId,
+        StackId: event.StackId,
+        RequestId: event.RequestId,
+        LogicalResourceId: event.LogicalResourceId,
+      };
+      let body: CustomResourceResponse;
+      if (event.RequestType === 'Delete') {
+        body = { ...base, Status: 'SUCCESS', Reason: 'Nothing to delete: the table keeps its data.' };
+      } else {
+        const adminUser = (event.ResourceProperties as BootstrapProperties).AdminUser;
+        try {
+          const budget = Math.max(1_000, context.getRemainingTimeInMillis() - margin);
+          const created = await withDeadline(runBootstrap(ports(), adminUser), budget);
+          logger.info('Bootstrap done', { requestType: event.RequestType, created });
+          body = {
+            ...base,
+            Status: 'SUCCESS',
+            Reason: created.length > 0 ? `Created ${created.join(', ')}` : 'Everything already existed.',
+            Data: { Created: created.join(','), AdminUser: adminUser ?? BOOTSTRAP.adminUserId },
+          };
+        } catch (error) {
+          logger.error('Bootstrap failed', { requestType: event.RequestType, error });
+          // CloudFormation shows the reason in the stack events; keep it short and free of data.
+          const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+          body = { ...base, Status: 'FAILED', Reason: reason.slice(0, 500) };
+        }
       }
-    }
-    await respond(event.ResponseURL, body);
-  };
+      await respond(event.ResponseURL, body);
+    },
+  );
 }
 
 export const handler = createHandler(() => environmentPorts());

@@ -8,6 +8,7 @@
 
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
+import { stepCorrelation, withTelemetry } from '#app/telemetry';
 import type { Clock, IdGenerator } from '#domain/ports';
 import type { RunStore, WaitStore, WorkflowDefinitions } from '#domain/workflow-run/ports';
 import type { RunKind, RunSubject } from '#domain/workflow-run/run';
@@ -32,35 +33,39 @@ export interface RecordStageDeps {
 }
 
 export function createHandler(deps: () => RecordStageDeps) {
-  return async (payload: RecordStagePayload): Promise<{ recorded: boolean }> => {
-    const d = deps();
-    const { kind, id } = payload.subject;
-    if (payload.taskToken !== undefined) {
-      const fresh = await d.waits.record(
+  return withTelemetry(
+    'record-stage',
+    stepCorrelation,
+    async (payload: RecordStagePayload): Promise<{ recorded: boolean }> => {
+      const d = deps();
+      const { kind, id } = payload.subject;
+      if (payload.taskToken !== undefined) {
+        const fresh = await d.waits.record(
+          kind,
+          id,
+          { stage: payload.stage, entry: payload.entry, taskToken: payload.taskToken },
+          d.clock.now().toISOString(),
+        );
+        if (!fresh) {
+          logger.info('Stale stage record ignored', { subject: payload.subject, entry: payload.entry });
+          return { recorded: false };
+        }
+      }
+      const outcome = await followExecution(
         kind,
         id,
-        { stage: payload.stage, entry: payload.entry, taskToken: payload.taskToken },
-        d.clock.now().toISOString(),
+        { stage: payload.stage, entry: payload.entry, terminal: payload.terminal === true },
+        { ...d, runs: d.runs[kind] as RunStore<RunSubject> },
       );
-      if (!fresh) {
-        logger.info('Stale stage record ignored', { subject: payload.subject, entry: payload.entry });
-        return { recorded: false };
+      if (outcome === 'diverged') {
+        logger.error('Subject and execution diverged: the execution moved without a transition or timeout', {
+          subject: payload.subject,
+          execution: { stage: payload.stage, entry: payload.entry },
+        });
       }
-    }
-    const outcome = await followExecution(
-      kind,
-      id,
-      { stage: payload.stage, entry: payload.entry, terminal: payload.terminal === true },
-      { ...d, runs: d.runs[kind] as RunStore<RunSubject> },
-    );
-    if (outcome === 'diverged') {
-      logger.error('Subject and execution diverged: the execution moved without a transition or timeout', {
-        subject: payload.subject,
-        execution: { stage: payload.stage, entry: payload.entry },
-      });
-    }
-    return { recorded: true };
-  };
+      return { recorded: true };
+    },
+  );
 }
 
 export const handler = createHandler(environmentPorts);

@@ -10,6 +10,11 @@
  * - server errors (5xx) of the HTTP API;
  * - releases the reconciler found apart from their executions and could not repair.
  *
+ * And one CloudWatch dashboard (`<stack name>`) to read them by: the API (requests, latency, 4xx,
+ * 5xx), the functions (errors, throttles, duration), the dead-letter queues' depths, the default
+ * workflows' execution outcomes, the business facts the functions count (EMF, namespace
+ * `ReleaseDesk`, functions/app/telemetry.ts) and the reconciler's divergences, with every alarm.
+ *
  * CloudWatch publishes to an encrypted topic only with `kms:Decrypt` and `kms:GenerateDataKey*` on
  * a customer managed key, which an AWS managed key's policy cannot grant
  * (https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
@@ -18,9 +23,15 @@ import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
+  AlarmStatusWidget,
   ComparisonOperator,
+  Dashboard,
+  GraphWidget,
   type IMetric,
+  type IWidget,
   Metric,
+  Stats,
+  TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -66,6 +77,25 @@ export const ALARM_POLICY = {
   },
 } as const;
 
+/** The reconciler's own metrics (functions/events/reconcile-executions.ts), beside the business ones. */
+export const RECONCILER_METRICS = [
+  'ReleaseExecutionDivergences',
+  'ReleaseExecutionsEnded',
+  'ReleaseExecutionRepairs',
+] as const;
+
+/** Every outcome of an execution, as the dashboard shows them. */
+export const EXECUTION_OUTCOME_METRICS = [
+  'ExecutionsStarted',
+  'ExecutionsSucceeded',
+  'ExecutionsFailed',
+  'ExecutionsTimedOut',
+  'ExecutionsAborted',
+] as const;
+
+/** The period of the dashboard's graphs. */
+export const DASHBOARD_PERIOD = Duration.minutes(5);
+
 /** The execution outcomes of a default workflow that need a person. */
 export const EXECUTION_FAILURE_METRICS = [
   'ExecutionsFailed',
@@ -92,6 +122,8 @@ export class Monitoring extends Construct {
   /** Where every alarm (and its return to OK) is published. */
   readonly topic: Topic;
   readonly alarms: Alarm[] = [];
+  /** The operators' dashboard (docs/operations.md, "Reading logs and the dashboard"). */
+  readonly dashboard: Dashboard;
   private readonly stackName: string;
 
   constructor(scope: Construct, id: string, props: MonitoringProps) {
@@ -166,6 +198,132 @@ export class Monitoring extends Construct {
       }),
       policy: ALARM_POLICY.divergences,
     });
+    this.dashboard = this.buildDashboard(props);
+  }
+
+  /**
+   * The dashboard, read top to bottom (docs/operations.md, "Reading the dashboard"): the alarms
+   * first, then the API, the functions, events and dead letters, executions, Release Desk's own metrics.
+   */
+  private buildDashboard(props: MonitoringProps): Dashboard {
+    const period = DASHBOARD_PERIOD;
+    const graph = (title: string, left: IMetric[], width = 8) =>
+      new GraphWidget({ title, left, width, height: 6, period });
+    const fns = props.functions;
+    const own = (metricName: string, label = metricName) =>
+      new Metric({
+        namespace: 'ReleaseDesk',
+        metricName,
+        dimensionsMap: { service: props.serviceName },
+        statistic: Stats.SUM,
+        period,
+        label,
+      });
+    const queues = this.deadLetterQueues();
+    const rows: IWidget[][] = [
+      [
+        new TextWidget({
+          markdown: `# ${props.stackName}\nLogs: CloudWatch Logs Insights on the functions' log groups, \`filter correlation_id = "…"\` follows one request or event across functions (docs/operations.md).`,
+          width: 24,
+          height: 2,
+        }),
+      ],
+      [new AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24, height: 6 })],
+      [
+        graph('API requests', [props.httpApi.metricCount({ period, statistic: Stats.SUM })], 6),
+        graph(
+          'API latency',
+          [
+            props.httpApi.metricLatency({ period, statistic: Stats.p(50), label: 'p50' }),
+            props.httpApi.metricLatency({ period, statistic: Stats.p(99), label: 'p99' }),
+          ],
+          6,
+        ),
+        graph('API 4xx', [props.httpApi.metricClientError({ period, statistic: Stats.SUM })], 6),
+        graph('API 5xx', [props.httpApi.metricServerError({ period, statistic: Stats.SUM })], 6),
+      ],
+      [
+        graph(
+          'Function errors',
+          fns.map(([name, fn]) => fn.metricErrors({ period, statistic: Stats.SUM, label: name })),
+        ),
+        graph(
+          'Function throttles',
+          fns.map(([name, fn]) => fn.metricThrottles({ period, statistic: Stats.SUM, label: name })),
+        ),
+        graph(
+          'Function duration p99',
+          fns.map(([name, fn]) => fn.metricDuration({ period, statistic: Stats.p(99), label: name })),
+        ),
+      ],
+      [
+        ...(props.outboxRelay
+          ? [
+              graph(
+                'Outbox relay iterator age',
+                [props.outboxRelay.metric('IteratorAge', { period, statistic: Stats.MAXIMUM })],
+                6,
+              ),
+            ]
+          : []),
+        graph(
+          'Dead-letter queue depths',
+          queues.map(([path, dlq]) =>
+            dlq.queue.metricApproximateNumberOfMessagesVisible({
+              period,
+              statistic: Stats.MAXIMUM,
+              label: path,
+            }),
+          ),
+          props.outboxRelay ? 6 : 12,
+        ),
+        graph(
+          'Execution outcomes (default workflows)',
+          [...props.stateMachines].flatMap(([workflowId, sm]) =>
+            EXECUTION_OUTCOME_METRICS.map(
+              (metricName) =>
+                new Metric({
+                  namespace: 'AWS/States',
+                  metricName,
+                  dimensionsMap: { StateMachineArn: sm.stateMachineArn },
+                  statistic: Stats.SUM,
+                  period,
+                  label: `${workflowId} ${metricName.replace('Executions', '').toLowerCase()}`,
+                }),
+            ),
+          ),
+          12,
+        ),
+      ],
+      [
+        graph(
+          'Releases and moves',
+          (['ReleasesCreated', 'Transitions', 'Approvals', 'BlackoutOverrides', 'BackOuts'] as const).map(
+            (m) => own(m),
+          ),
+        ),
+        graph(
+          'Deployment',
+          (['TasksCompleted', 'TasksFailed', 'CiUpdatesApplied', 'DeadLetters'] as const).map((m) => own(m)),
+        ),
+        graph(
+          'Releases apart from their executions',
+          RECONCILER_METRICS.map((m) => own(m)),
+        ),
+      ],
+    ];
+    return new Dashboard(this, 'Dashboard', {
+      dashboardName: props.stackName,
+      widgets: rows,
+    });
+  }
+
+  /** Every dead-letter and on-failure queue in the stack, with its path. */
+  private deadLetterQueues(): [string, DeadLetterQueue][] {
+    return Stack.of(this)
+      .node.findAll()
+      .filter((c): c is DeadLetterQueue => c instanceof DeadLetterQueue)
+      .map((dlq) => [dlq.node.path.split('/').slice(1).join('/'), dlq]);
   }
 
   /** Every dead-letter and on-failure queue in the stack, found rather than listed, so none is missed. */

@@ -22,6 +22,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { readConfig } from '../../functions/app/config.ts';
 import { logger } from '../../functions/app/logger.ts';
 import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
+import { meter } from '../../functions/app/telemetry.ts';
 import { ensureBootstrap as bootstrap } from '../../functions/domain/team/service.ts';
 import { createHandler as createRelayHandler } from '../../functions/events/outbox-relay.ts';
 import { type ReconcileSummary, reconcileAll } from '../../functions/events/reconcile-executions.ts';
@@ -300,13 +301,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...(options.asyncInvoke ? { override: options.asyncInvoke } : {}),
       functionArn: localFunctionArn,
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-      onFailedInvocation: (record) =>
+      onFailedInvocation: (record) => {
+        // In AWS the on-failure queue's depth shows it; here the DeadLetters metric (when enabled).
+        meter.count('DeadLetters');
         logger.error('Asynchronous invocation failed for good; see GET /_local/failed-invocations', {
           function: record.requestContext.functionArn,
           condition: record.requestContext.condition,
           attempts: record.requestContext.approximateInvokeCount,
           error: record.responsePayload.errorMessage,
-        }),
+        });
+      },
     });
     // Closed after the bus (stops run in reverse), so that no delivery is left without it.
     stops.push(() => lambda.close());
@@ -324,13 +328,15 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       beforeDelivery: (rule) => {
         if (strikes('target:error')) throw new InjectedTargetFault(rule.target);
       },
-      onDeadLetter: (letter) =>
+      onDeadLetter: (letter) => {
+        meter.count('DeadLetters');
         logger.error('Event delivery failed for good; see GET /_local/dead-letters', {
           rule: letter.rule,
           target: letter.target,
           attempts: letter.attempts,
           error: letter.error,
-        }),
+        });
+      },
     });
     stops.push(() => bus.close());
     const events = await startLocalEventBridge({ port: options.eventsPort ?? 0, bus });

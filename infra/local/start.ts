@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
 import { JavaMissingError, PortInUseError } from './dynamodb-local.ts';
 import { createFaultInjector, type FaultInjector, FaultSpecError } from './faults.ts';
+import { logFormat, prettyLogs } from './log-format.ts';
 import { parseTimeScale, TIME_SCALE_VARIABLE } from './stepfunctions/time-scale.ts';
 
 /** How often the parent process is checked for. */
@@ -47,6 +48,14 @@ function port(name: string, fallback: number): number {
     process.exit(2);
   }
   return value;
+}
+
+// LOG_FORMAT=pretty: the functions' JSON log lines rendered one readable line each (docs/operations.md).
+try {
+  if (logFormat() === 'pretty') prettyLogs();
+} catch (error) {
+  console.error((error as Error).message);
+  process.exit(2);
 }
 
 const dataDir = resolve(process.env.DATA_DIR ?? '.data');

@@ -14,6 +14,7 @@ import type { App, CfnElement } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUSINESS_METRICS } from '../../functions/domain/ports.ts';
 import { BOOTSTRAP } from '../../functions/domain/team/team.ts';
 import { MAX_BODY_BYTES } from '../../functions/http/edge/middlewares.ts';
 import {
@@ -22,7 +23,7 @@ import {
   CORS_ALLOW_HEADERS,
   CORS_EXPOSE_HEADERS,
 } from '../../infra/constructs/api.ts';
-import { ITERATOR_AGE_THRESHOLD_MS } from '../../infra/constructs/monitoring.ts';
+import { ITERATOR_AGE_THRESHOLD_MS, RECONCILER_METRICS } from '../../infra/constructs/monitoring.ts';
 import { STATE_MACHINE_LOG_PREFIX } from '../../infra/constructs/workflows.ts';
 import { deployedFunctions } from '../../infra/functions.ts';
 import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
@@ -816,5 +817,158 @@ describe("the README's AWS section, followed on the synthesized template", () =>
     expect((client?.Properties as { ExplicitAuthFlows?: string[] } | undefined)?.ExplicitAuthFlows).toContain(
       'ALLOW_ADMIN_USER_PASSWORD_AUTH',
     );
+  });
+});
+
+describe('telemetry: the dashboard, the alarms it needs and tracing', () => {
+  /** The dashboard's body as CloudFormation writes it, its tokens replaced by their logical ids. */
+  function dashboardOf(s: Synthesized): {
+    name: unknown;
+    widgets: { type: string; properties: { title?: string; metrics?: unknown[][]; alarms?: unknown[] } }[];
+  } {
+    const [[, dashboard] = []] = ofType(s, 'AWS::CloudWatch::Dashboard');
+    const body = prop<{ 'Fn::Join': [string, unknown[]] }>(dashboard, 'DashboardBody')
+      ['Fn::Join'][1].map((part) => {
+        if (typeof part === 'string') return part;
+        const token = part as { Ref?: string; 'Fn::GetAtt'?: string[] };
+        return token.Ref ?? token['Fn::GetAtt']?.join('.') ?? JSON.stringify(part);
+      })
+      .join('');
+    return { name: dashboard?.Properties?.DashboardName, ...JSON.parse(body) };
+  }
+  const graphs = (s: Synthesized) => {
+    const byTitle = new Map<string, unknown[][]>();
+    for (const w of dashboardOf(s).widgets) {
+      if (w.type === 'metric' && w.properties.title && w.properties.metrics) {
+        byTitle.set(w.properties.title, w.properties.metrics);
+      }
+    }
+    return byTitle;
+  };
+  /** `[namespace, metric name, …dimensions]` of each line of a graph. */
+  const lines = (metrics: unknown[][] | undefined) =>
+    (metrics ?? []).map((m) => m.filter((part) => typeof part === 'string'));
+
+  it('has one dashboard per stage, named after its stack', () => {
+    for (const s of [byDefault, staging]) {
+      expect(ofType(s, 'AWS::CloudWatch::Dashboard')).toHaveLength(1);
+      expect(dashboardOf(s).name).toBe(s.stack.stackName);
+    }
+  });
+
+  it('graphs the API: requests, latency p50 and p99, 4xx, 5xx', () => {
+    const g = graphs(byDefault);
+    const api = logicalId(byDefault, byDefault.stack.api.httpApi);
+    expect(lines(g.get('API requests'))).toEqual([['AWS/ApiGateway', 'Count', 'ApiId', api]]);
+    expect(lines(g.get('API 4xx'))).toEqual([['AWS/ApiGateway', '4xx', 'ApiId', api]]);
+    expect(lines(g.get('API 5xx'))).toEqual([['AWS/ApiGateway', '5xx', 'ApiId', api]]);
+    expect(g.get('API latency')?.map((m) => m.at(-1))).toEqual([
+      expect.objectContaining({ stat: 'p50' }),
+      expect.objectContaining({ stat: 'p99' }),
+    ]);
+  });
+
+  it('graphs errors, throttles and duration of every function, and the depth of every dead-letter queue', () => {
+    const s = byDefault;
+    const g = graphs(s);
+    const functions = ofType(s, 'AWS::Lambda::Function')
+      .filter(([, r]) => r.Properties?.Runtime === 'nodejs24.x')
+      .map(([id]) => id);
+    expect(functions).toHaveLength(deployedFunctions.length);
+    for (const [title, metric] of [
+      ['Function errors', 'Errors'],
+      ['Function throttles', 'Throttles'],
+      ['Function duration p99', 'Duration'],
+    ] as const) {
+      expect(lines(g.get(title)).sort()).toEqual(
+        functions.map((id) => ['AWS/Lambda', metric, 'FunctionName', id]).sort(),
+      );
+    }
+    expect(lines(g.get('Outbox relay iterator age'))).toEqual([
+      ['AWS/Lambda', 'IteratorAge', 'FunctionName', logicalId(s, s.stack.handlers.get('outbox-relay'))],
+    ]);
+    const queues = ofType(s, 'AWS::SQS::Queue').map(([id]) => id);
+    expect(lines(g.get('Dead-letter queue depths')).sort()).toEqual(
+      queues
+        .map((id) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', `${id}.QueueName`])
+        .sort(),
+    );
+  });
+
+  it('graphs every outcome of every default workflow’s executions', () => {
+    const s = byDefault;
+    const outcomes = lines(graphs(s).get('Execution outcomes (default workflows)'));
+    const machines = [...s.stack.workflows.stateMachines.values()].map((sm) => logicalId(s, sm));
+    expect(machines).toHaveLength(Object.keys(defaultWorkflows).length);
+    const metrics = [
+      'ExecutionsStarted',
+      'ExecutionsSucceeded',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
+      'ExecutionsAborted',
+    ];
+    expect(outcomes).toHaveLength(machines.length * metrics.length);
+    for (const machine of machines) {
+      for (const metric of metrics) {
+        expect(outcomes).toContainEqual(['AWS/States', metric, 'StateMachineArn', machine]);
+      }
+    }
+  });
+
+  it('graphs every business metric the functions count and the reconciler’s, by the stage’s service', () => {
+    for (const s of [byDefault, staging]) {
+      const service = s.stack.settings.eventBusName;
+      const shown = [...graphs(s).values()]
+        .flatMap(lines)
+        .filter(([namespace]) => namespace === 'ReleaseDesk');
+      expect(shown.sort()).toEqual(
+        [...BUSINESS_METRICS, ...RECONCILER_METRICS]
+          .map((m) => ['ReleaseDesk', m, 'service', service])
+          .sort(),
+      );
+    }
+  });
+
+  it('shows every alarm, and alarms on dead letters, API 5xx, throttles and divergences', () => {
+    const s = byDefault;
+    const alarmIds = ofType(s, 'AWS::CloudWatch::Alarm').map(([id]) => id);
+    // First after the title: where to start.
+    const widget = dashboardOf(s).widgets[1];
+    expect(widget?.type).toBe('alarm');
+    expect(widget?.properties.alarms?.map(String).sort()).toEqual(alarmIds.map((id) => `${id}.Arn`).sort());
+    const alarms = ofType(s, 'AWS::CloudWatch::Alarm').map(([, r]) => r.Properties ?? {});
+    const on = (namespace: string, metric: string) =>
+      alarms.filter((a) => a.Namespace === namespace && a.MetricName === metric).length;
+    expect(on('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toBe(ofType(s, 'AWS::SQS::Queue').length);
+    expect(on('AWS/ApiGateway', '5xx')).toBe(1);
+    expect(on('AWS/Lambda', 'Throttles')).toBe(deployedFunctions.length);
+    expect(on('ReleaseDesk', 'ReleaseExecutionDivergences')).toBe(1);
+  });
+
+  it('traces every function and every state machine, with the X-Ray permissions that needs', () => {
+    for (const s of [byDefault, staging]) {
+      for (const [id, fn] of ofType(s, 'AWS::Lambda::Function').filter(
+        ([, r]) => r.Properties?.Runtime === 'nodejs24.x',
+      )) {
+        expect(fn.Properties?.TracingConfig, id).toEqual({ Mode: 'Active' });
+        const actions = roleStatements(s, id).flatMap((st) => asArray(st.Action));
+        expect(actions, id).toEqual(
+          expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']),
+        );
+      }
+      const machines = ofType(s, 'AWS::StepFunctions::StateMachine');
+      expect(machines.length).toBeGreaterThanOrEqual(Object.keys(defaultWorkflows).length);
+      for (const [id, sm] of machines) {
+        expect(sm.Properties?.TracingConfiguration, id).toEqual({ Enabled: true });
+        const role = prop<{ 'Fn::GetAtt': string[] }>(sm, 'RoleArn')['Fn::GetAtt'][0];
+        const actions = ofType(s, 'AWS::IAM::Policy')
+          .filter(([, r]) => JSON.stringify(r.Properties?.Roles).includes(JSON.stringify({ Ref: role })))
+          .flatMap(([, r]) => asArray(prop<{ Statement: Statement[] }>(r, 'PolicyDocument').Statement))
+          .flatMap((st) => asArray(st.Action));
+        expect(actions, id).toEqual(
+          expect.arrayContaining(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']),
+        );
+      }
+    }
   });
 });

@@ -36,7 +36,15 @@ import type { ReleaseFact } from '#domain/metrics/fact';
 import type { Incident } from '#domain/metrics/incident';
 import type { Granularity } from '#domain/metrics/periods';
 import type { MetricsStore, StoredFact } from '#domain/metrics/ports';
-import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '#domain/ports';
+import type {
+  BusinessMetric,
+  Clock,
+  IdempotencyRequest,
+  IdempotentWrite,
+  IdGenerator,
+  Meter,
+  Page,
+} from '#domain/ports';
 import type { ReleaseFilter, ReleaseStanding, ReleaseStore } from '#domain/release/ports';
 import type { Release } from '#domain/release/release';
 import type { SlaStore } from '#domain/sla/ports';
@@ -1550,6 +1558,21 @@ export class FakeMetricsStore extends Recorder implements MetricsStore {
 // ---------------------------------------------------------------------------------------------
 // One world
 
+/** A meter that keeps what the use cases counted, by metric (tests assert exact counts). */
+export class FakeMeter implements Meter {
+  readonly counts = new Map<BusinessMetric, number>();
+  count(metric: BusinessMetric, value = 1): void {
+    if (value > 0) this.counts.set(metric, (this.counts.get(metric) ?? 0) + value);
+  }
+  /** What was counted, as a plain object (only metrics counted at least once). */
+  counted(): Partial<Record<BusinessMetric, number>> {
+    return Object.fromEntries(this.counts);
+  }
+  reset(): void {
+    this.counts.clear();
+  }
+}
+
 /** Every port of every use case, in memory, sharing one table; the default workflows stored. */
 export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> } = {}) {
   const table = new FakeTable();
@@ -1598,6 +1621,7 @@ export function inMemoryPorts(options: { clock?: ReturnType<typeof fixedClock> }
     executionViewer: stepFunctions,
     inspector: stepFunctions,
     stageSignals: stepFunctions,
+    meter: new FakeMeter(),
   };
 }
 

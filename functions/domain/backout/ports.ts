@@ -3,7 +3,7 @@
  * in the CMDB (and what changed it since), the restore writes, and the back-out procedures of the
  * knowledge base.
  */
-import type { Clock, IdGenerator } from '../ports.ts';
+import type { Clock, IdGenerator, Meter } from '../ports.ts';
 import type { ReleaseStore } from '../release/ports.ts';
 import type { StageSignals, WorkflowDefinitions } from '../workflow-run/ports.ts';
 import type { CiRestore, CiVersionChange, CurrentCi } from './plan.ts';
@@ -47,4 +47,6 @@ export interface BackoutPorts {
   readonly procedures: BackoutProcedures;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Counts each back-out once it is committed. */
+  readonly meter: Meter;
 }

@@ -125,6 +125,7 @@ export async function backOutRelease(
       eventMeta(ports.ids, now, actor.id, id),
     );
     await ports.releases.save(moved.subject, release.version, [...moved.events, event]);
+    ports.meter.count('BackOuts');
     await ports.stageSignals.signal('release', id, moved.signal, { terminal: true });
     return { release: moved.subject, versions: written };
   }
@@ -142,5 +143,6 @@ export async function backOutRelease(
     eventMeta(ports.ids, now, actor.id, id),
   );
   await ports.releases.save(next, release.version, [event]);
+  ports.meter.count('BackOuts');
   return { release: next, versions: written };
 }

@@ -3,7 +3,7 @@
  * releases linked to an RFC), the boards that vote, and the workflow run's ports.
  */
 import type { CiStore } from '../ci/ports.ts';
-import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { Clock, IdGenerator, Meter, Page } from '../ports.ts';
 import type { SlaStore } from '../sla/ports.ts';
 import type { Team } from '../team/team.ts';
 import type {
@@ -61,4 +61,6 @@ export interface ChangePorts {
   readonly cis: Pick<CiStore, 'dependents'>;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Counts what the use cases committed: moves and CAB votes. */
+  readonly meter: Meter;
 }

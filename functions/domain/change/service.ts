@@ -351,6 +351,7 @@ export async function moveChange(
     actor,
     { ...ports, runs: ports.changes },
   );
+  ports.meter.count('Transitions');
   return { detail: await detailOf(change, actor, ports), executionInStep };
 }
 
@@ -373,6 +374,7 @@ export async function voteOnChange(
     const { change, event } = recordVote(current, vote, board, actor, ports);
     try {
       await ports.changes.save(change, current.version, [event]);
+      ports.meter.count('Approvals');
       return detailOf(change, actor, ports);
     } catch (error) {
       if (!(error instanceof VersionConflictError) || attempt >= 4) throw error;

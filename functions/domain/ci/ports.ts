@@ -3,7 +3,7 @@
  * instant, the relations pointing at a CI, and the marks of planned updates applied), and — to
  * apply a release's planned updates — the tasks and releases they belong to.
  */
-import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Page } from '../ports.ts';
+import type { Clock, IdempotencyRequest, IdempotentWrite, IdGenerator, Meter, Page } from '../ports.ts';
 import type { ReleaseStore } from '../release/ports.ts';
 import type { TaskStore } from '../task/ports.ts';
 import type { Ci, CiRelationType, CiVersion, CiWrite } from './ci.ts';
@@ -80,4 +80,6 @@ export interface ApplyCiUpdatePorts extends CiPorts {
   readonly tasks: Pick<TaskStore, 'get' | 'recordCiUpdateFailures'>;
   /** Only whether the release still runs: its standing, never its plan. */
   readonly releases: Pick<ReleaseStore, 'standing'>;
+  /** Counts the updates this delivery applied (none on a redelivery: the marks say they were). */
+  readonly meter: Meter;
 }

@@ -437,6 +437,8 @@ export async function applyCiUpdates(taskId: string, ports: ApplyCiUpdatePorts):
     } else if (result.kind === 'applied') applied++;
     else already++;
   }
+  // Committed whatever follows: a failed update does not take back the ones applied.
+  ports.meter.count('CiUpdatesApplied', applied);
   await recordFailures(task, failures, ports);
   if (failures.length > 0) throw new CiUpdatesFailedError(task.id, failures);
   return { outcome: 'applied', applied, already };

@@ -5,7 +5,7 @@
 import type { Change } from '../change/change.ts';
 import type { CiStore } from '../ci/ports.ts';
 import type { DomainEvent } from '../events.ts';
-import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { Clock, IdGenerator, Meter, Page } from '../ports.ts';
 import type { SlaStore } from '../sla/ports.ts';
 import type { Task, TasksReadiness } from '../task/task.ts';
 import type { Team } from '../team/team.ts';
@@ -93,4 +93,6 @@ export interface ReleasePorts {
   readonly executionViewer: ExecutionViewer;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Counts what the use cases committed: releases created, moves, approvals, blackout overrides. */
+  readonly meter: Meter;
 }

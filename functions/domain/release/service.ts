@@ -122,6 +122,8 @@ export async function createRelease(
     { runs: ports.releases },
     idempotency,
   );
+  // A replayed Idempotency-Key committed nothing new.
+  if (!replayed) ports.meter.count('ReleasesCreated');
   // The blackouts it meets, so that whoever plans it sees them at once — read after the commit (a
   // create is never refused for a blackout, only the deploy stage is), so a failed read must not
   // turn a stored release into an error a client would retry: the answer then goes without them.
@@ -803,6 +805,8 @@ export async function moveRelease(
             ),
           ],
   );
+  ports.meter.count('Transitions');
+  if (override !== undefined) ports.meter.count('BlackoutOverrides');
   return {
     release,
     tasks,
@@ -934,6 +938,7 @@ export async function approveReleaseMove(
     eventMeta(ports.ids, now, actor.id, id),
   );
   await ports.releases.save(next, current.version, [event], current);
+  ports.meter.count('Approvals');
   return next;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { ChangeStore } from '../change/ports.ts';
 import type { DomainEvent } from '../events.ts';
-import type { Clock, IdGenerator, Page } from '../ports.ts';
+import type { Clock, IdGenerator, Meter, Page } from '../ports.ts';
 import type { ReleaseStore } from '../release/ports.ts';
 import type { Team } from '../team/team.ts';
 import type { WorkflowDefinitions } from '../workflow-run/ports.ts';
@@ -64,6 +64,8 @@ export interface TaskPorts {
   readonly workflows: WorkflowDefinitions;
   readonly clock: Clock;
   readonly ids: IdGenerator;
+  /** Counts the tasks completed and failed, once each move is committed. */
+  readonly meter: Meter;
 }
 
 /**

@@ -213,6 +213,9 @@ async function moveTask(
   }
   const { task, event } = move(current);
   await ports.tasks.save(task, expectedVersion, event);
+  if (task.status !== current.status && (task.status === 'done' || task.status === 'failed')) {
+    ports.meter.count(task.status === 'done' ? 'TasksCompleted' : 'TasksFailed');
+  }
   return task;
 }
 

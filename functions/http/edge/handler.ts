@@ -7,7 +7,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
-import { inRequestScope } from '#app/request-scope';
+import { httpCorrelation, withTelemetry } from '#app/telemetry';
 import type { Actor } from '#domain/actor';
 import type { IdempotencyRequest } from '#domain/ports';
 import {
@@ -236,9 +236,14 @@ export function httpHandler<P extends EdgePorts, R extends Record<string, RouteD
     .use(idempotencyKey())
     .use(baseVersion());
   return Object.assign(
-    // Each request in a scope of its own: what the store reads ahead for it stays with it.
-    (event: HttpEvent, context?: { awsRequestId?: string }) =>
-      inRequestScope(() => handler(event, (context ?? {}) as never)),
+    // Each request in a scope of its own: what the store reads ahead for it stays with it; its
+    // log lines carry its correlation ids and what it counted is published once it is answered.
+    withTelemetry(
+      resource.handler,
+      httpCorrelation,
+      (event: HttpEvent, context?: { awsRequestId?: string }): Promise<HttpResult> =>
+        handler(event, (context ?? {}) as never),
+    ),
     {
       servedRoutes: resource.list.map((r) => r.routeKey),
     },

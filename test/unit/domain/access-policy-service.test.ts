@@ -214,8 +214,11 @@ describe('moves that need approvals', () => {
       w,
     );
     expect(current.approvals).toMatchObject([{ to: 'Deployment', by: 'sam', comment: 'Tested in staging' }]);
+    const approvals = w.meter.counted().Approvals;
     const twice = await refusal(approveReleaseMove(release.id, { to: 'Deployment' }, sam, w));
     expect(twice.code).toBe('already-approved');
+    expect(approvals).toBe(1);
+    expect(w.meter.counted().Approvals).toBe(1);
     const stranger = await refusal(approveReleaseMove(release.id, { to: 'Deployment' }, outsider, w));
     expect(stranger).toBeInstanceOf(ForbiddenError);
     expect(stranger.details).toMatchObject({ rule: 'p1-full-two-approvers' });

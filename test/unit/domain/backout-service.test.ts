@@ -62,6 +62,7 @@ function world(
     stageSignals: base.stageSignals,
     clock: base.clock,
     ids: base.ids,
+    meter: base.meter,
     cmdb: {
       changesOf: async () => ({
         versions: options.versions ?? [
@@ -120,6 +121,7 @@ describe('backOutRelease', () => {
     });
     // The back-out's own signal, then the Release Stage Entered consumer's (already done).
     expect(ports.base.stepFunctions.count('signal')).toBe(2);
+    expect(ports.base.meter.counted()).toEqual({ BackOuts: 1 });
   });
 
   it('records the back-out of a closed release without restarting its ended execution', async () => {
@@ -135,6 +137,7 @@ describe('backOutRelease', () => {
     expect(ports.base.table.events.map((e) => e.type)).toEqual(['Release Backed Out']);
     expect(ports.base.table.events[0]?.data).toMatchObject({ stageBefore: 'Closure', executionEnded: true });
     expect(ports.base.stepFunctions.count('signal')).toBe(0);
+    expect(ports.base.meter.counted()).toEqual({ BackOuts: 1 });
   });
 
   it('backs out a failed release (its execution ended outside the API) like a closed one', async () => {

@@ -534,9 +534,12 @@ describe('the CAB votes', () => {
   it('records a member’s vote with its Change Approval Recorded event', async () => {
     const ports = world();
     const change = await assessed(ports);
+    // The move that brought it to Assessed was counted; then the vote.
+    expect(ports.meter.counted()).toEqual({ Transitions: 1 });
     ports.clock.advance(60_000);
     const events = ports.table.events.length;
     const detail = await voteOnChange(change.id, { decision: 'approve', comment: 'Looks safe' }, m1, ports);
+    expect(ports.meter.counted()).toEqual({ Transitions: 1, Approvals: 1 });
     const at = '2026-11-26T10:01:00.000Z';
     expect(detail.change).toMatchObject({
       version: 3,
@@ -638,6 +641,8 @@ describe('the CAB votes', () => {
     await vote(ports, change.id, m1, 'approve', 'First');
     const error = await refusal(vote(ports, change.id, m1, 'reject', 'Changed my mind'));
     expect(error).toBeInstanceOf(ConflictError);
+    // A refused vote is not counted.
+    expect(ports.meter.counted().Approvals).toBe(1);
     expect(error).toMatchObject({
       code: 'already-voted',
       details: { vote: { by: 'm1', decision: 'approve', comment: 'First', at: T0 } },

@@ -468,10 +468,13 @@ describe('planned CI updates', () => {
       { taskId, index: 2, ciId: 'ci_app' },
     ]);
     await complete(ports, taskId);
+    ports.meter.reset();
     // Delivered twice at once, then again.
     const outcomes = await Promise.all([applyCiUpdates(taskId, ports), applyCiUpdates(taskId, ports)]);
     expect(outcomes.reduce((n, o) => n + o.applied, 0)).toBe(3);
     expect(await applyCiUpdates(taskId, ports)).toEqual({ outcome: 'applied', applied: 0, already: 3 });
+    // Counted as applied: three, however often and however concurrently it was delivered.
+    expect(ports.meter.counted()).toEqual({ CiUpdatesApplied: 3 });
     const app = await getCi('ci_app', undefined, rm, ports);
     expect(app).toMatchObject({ version: 3, attributes: { version: '4.2.0', flag: true } });
     const history = await ciHistory('ci_app', { limit: 10 }, rm, ports);

@@ -304,6 +304,7 @@ describe('the noOpenBlackout gate', () => {
       [oneOff('2026-12-01T22:00:00Z', '2026-12-02T02:00:00Z', 'Year-end close')],
     );
     inTesting(w);
+    w.meter.reset();
     const out = await moveRelease(
       'rel_t',
       { ...toDeployment, override: { reason: '  Payroll is broken  ' } },
@@ -311,6 +312,8 @@ describe('the noOpenBlackout gate', () => {
       w,
     );
     expect(out.release).toMatchObject({ stage: 'Deployment', version: 6 });
+    // The dashboard's counts: one move, one override.
+    expect(w.meter.counted()).toEqual({ Transitions: 1, BlackoutOverrides: 1 });
     const history = w.table.eventsOf({ kind: 'release', id: 'rel_t' });
     expect(history.map((e) => e.type)).toEqual(['Release Stage Entered', 'Blackout Overridden']);
     expect(history[1]).toMatchObject({

@@ -384,9 +384,12 @@ describe('createRelease', () => {
       createRelease(input({ title: 'Other' }), rm, ports, key('k1', 'body-2')),
     ).rejects.toBeInstanceOf(IdempotencyKeyReusedError);
     expect(ports.releases.subjects.size).toBe(1);
+    // Counted once: the replay and the refusal committed nothing.
+    expect(ports.meter.counted()).toEqual({ ReleasesCreated: 1 });
     // Another key is another request.
     expect((await createRelease(input(), rm, ports, key('k2'))).replayed).toBe(false);
     expect(ports.stepFunctions.count('start')).toBe(2);
+    expect(ports.meter.counted()).toEqual({ ReleasesCreated: 2 });
   });
 });
 
@@ -572,6 +575,9 @@ describe('reading releases', () => {
     const release = await created(ports);
     await moveRelease(release.id, { to: 'Development', expectedVersion: 1 }, rm, ports);
     await moveRelease(release.id, { to: 'Testing', expectedVersion: 2 }, rm, ports);
+    // A stale version commits nothing and counts nothing.
+    await refusal(moveRelease(release.id, { to: 'Deployment', expectedVersion: 2 }, rm, ports));
+    expect(ports.meter.counted()).toEqual({ ReleasesCreated: 1, Transitions: 2 });
     const first = await releaseHistory(release.id, { limit: 2 }, tech, ports);
     expect(first.items.map((e) => e.type)).toEqual(['Release Created', 'Release Stage Entered']);
     const rest = await releaseHistory(release.id, { limit: 2, cursor: first.nextCursor }, tech, ports);

@@ -328,6 +328,7 @@ describe('technicians', () => {
   it('start takes a ready task, complete carries its CI updates, fail says why, retry puts it back', async () => {
     const { ports, release, ids } = await readyWorld();
     const id = ids[0] as string;
+    ports.meter.reset();
     const before = { tasks: ports.tasks.calls.length, releases: ports.releases.calls.length };
     const started = await startDeploymentTask(id, 1, tech, ports);
     expect(started).toMatchObject({ status: 'in_progress', assignee: 'tech', version: 2, updatedBy: 'tech' });
@@ -341,6 +342,8 @@ describe('technicians', () => {
     await startDeploymentTask(id, 4, tech, ports);
     const done = await completeDeploymentTask(id, 'All nodes on 4.2.0', 5, tech, ports);
     expect(done).toMatchObject({ status: 'done', notes: 'All nodes on 4.2.0', version: 6 });
+    // Starts and retries are not counted; each completion and failure once.
+    expect(ports.meter.counted()).toEqual({ TasksFailed: 1, TasksCompleted: 1 });
     expect(ports.table.eventsOf({ kind: 'task', id }).map((e) => [e.type, e.actor])).toEqual([
       ['Deployment Task Started', 'tech'],
       ['Deployment Task Failed', 'tech'],
