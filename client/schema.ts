@@ -1156,17 +1156,17 @@ export interface components {
              * @description RFCs the release implements, each once; each must exist (422 listing those that do not).
              * @default []
              */
-            changeIds: string[];
+            changeIds?: string[];
             /** @default [] */
-            kbArticleIds: string[];
+            kbArticleIds?: string[];
             /**
              * @default {
              *       "managedByChange": false
              *     }
              */
-            deployment: {
+            deployment?: {
                 /** @default false */
-                managedByChange: boolean;
+                managedByChange?: boolean;
                 /**
                  * @description The RFC that manages the deployment: one of changeIds; by default the only one.
                  * @example chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC
@@ -1176,7 +1176,7 @@ export interface components {
                 changeTriggerState?: string;
             };
             /** @default [] */
-            tasks: {
+            tasks?: {
                 title: string;
                 description?: string;
                 /**
@@ -1190,9 +1190,9 @@ export interface components {
                  */
                 technicianId?: string;
                 /** @default [] */
-                ciIds: string[];
+                ciIds?: string[];
                 /** @default [] */
-                ciUpdates: {
+                ciUpdates?: {
                     /** @example ci_payroll_app */
                     ciId: string;
                     /**
@@ -1228,7 +1228,7 @@ export interface components {
             changeIds?: string[];
             deployment?: {
                 /** @default false */
-                managedByChange: boolean;
+                managedByChange?: boolean;
                 /**
                  * @description The RFC that manages the deployment: one of changeIds; by default the only one.
                  * @example chg_01JD7Q3M8Y2N5V6W7X8Y9Z0ABC
@@ -1257,9 +1257,9 @@ export interface components {
                  */
                 technicianId?: string;
                 /** @default [] */
-                ciIds: string[];
+                ciIds?: string[];
                 /** @default [] */
-                ciUpdates: {
+                ciUpdates?: {
                     /** @example ci_payroll_app */
                     ciId: string;
                     /**
@@ -1489,7 +1489,7 @@ export interface components {
             /** @enum {string} */
             urgency: "low" | "medium" | "high";
             /** @default [] */
-            ciIds: string[];
+            ciIds?: string[];
             /**
              * Format: date-time
              * @example 2026-12-01T20:00:00Z
@@ -1649,7 +1649,7 @@ export interface components {
                 [key: string]: unknown;
             };
             /** @default [] */
-            relations: components["schemas"]["CiRelation"][];
+            relations?: components["schemas"]["CiRelation"][];
         };
         CiRelation: {
             /** @enum {string} */
@@ -1819,7 +1819,7 @@ export interface components {
                 timeoutSeconds?: number;
                 onTimeout?: string;
                 /** @default [] */
-                transitions: {
+                transitions?: {
                     to: string;
                     processes?: ("change" | "release" | "deployment")[];
                     gates?: ("allDeploymentTasksDone" | "allCiUpdatesApplied" | "cabApproval" | "noOpenBlackout")[];
@@ -1931,7 +1931,7 @@ export interface components {
             kind: "release" | "deployment" | "cab";
             description?: string;
             /** @default [] */
-            workGroups: {
+            workGroups?: {
                 /**
                  * @description Keep an existing group (or choose an id on creation). Left out: the id of the same-named group, else a new one.
                  * @example wg_release
@@ -1944,7 +1944,7 @@ export interface components {
              * @description User ids (existing users), at most 50.
              * @default []
              */
-            members: string[];
+            members?: string[];
             /**
              * @description Release teams only.
              * @example release-default
@@ -2021,7 +2021,7 @@ export interface components {
             /** @description Granting `release` grants `deployment` too; the stored list includes it. */
             processes: ("change" | "release" | "deployment")[];
             /** @default false */
-            admin: boolean;
+            admin?: boolean;
         };
         UserPage: {
             items: components["schemas"]["User"][];
@@ -2032,7 +2032,7 @@ export interface components {
             /** @description Granting `release` grants `deployment` too; the stored list includes it. */
             processes: ("change" | "release" | "deployment")[];
             /** @default false */
-            admin: boolean;
+            admin?: boolean;
             /** @description Required to replace an existing user (or send If-Match); left out to create one. */
             expectedVersion?: number;
         };
@@ -2070,12 +2070,12 @@ export interface components {
              * @description The configuration items it is about, each once.
              * @default []
              */
-            ciIds: string[];
+            ciIds?: string[];
             /**
              * @description The releases it is about, each once; each must exist (422 listing those that do not).
              * @default []
              */
-            releaseIds: string[];
+            releaseIds?: string[];
             script?: components["schemas"]["Script"];
         };
         /** @description Required for a `install-script` article, and only there. */
@@ -2131,12 +2131,12 @@ export interface components {
              * @description The configuration items (or services, which are CIs) it covers, each once, at most 90; each must exist (422 `unknown-cis` listing those that do not).
              * @default []
              */
-            ciIds: string[];
+            ciIds?: string[];
             /**
              * @description Its blackout periods, at most 50.
              * @default []
              */
-            blackouts: components["schemas"]["Blackout"][];
+            blackouts?: components["schemas"]["Blackout"][];
         };
         Blackout: {
             /**

@@ -46,7 +46,11 @@ async function openapiTypescript() {
 export async function renderClientTypes(openapi: object): Promise<string> {
   const { default: openapiTS, astToString } = await openapiTypescript();
   // biome-ignore lint/suspicious/noExplicitAny: openapi-typescript's own document type is stricter than what zod-to-openapi builds.
-  const ast = await openapiTS(openapi as any);
+  const ast = await openapiTS(openapi as any, {
+    // A field with a default may be left out of a request (the server fills it in); by default
+    // openapi-typescript would type it as required, right for answers, wrong for request bodies.
+    defaultNonNullable: false,
+  });
   return `${HEADER}${astToString(ast)}`;
 }
 
