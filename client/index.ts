@@ -30,12 +30,18 @@ export interface ReleaseDeskClientOptions extends Omit<ClientOptions, 'baseUrl'>
   readonly token?: TokenSource;
 }
 
-export type ReleaseDeskClient = Client<paths>;
+/**
+ * The media types answers are typed by: JSON and problems. The one route with another
+ * representation (the calendar's `text/calendar`) answers it with `parseAs: 'text'`, as a string.
+ */
+export type AnswerMedia = 'application/json' | 'application/problem+json';
+
+export type ReleaseDeskClient = Client<paths, AnswerMedia>;
 
 /** A client that sends `Authorization: Bearer <token>` on every request. */
 export function createReleaseDeskClient(options: ReleaseDeskClientOptions): ReleaseDeskClient {
   const { token, ...rest } = options;
-  const client = createClient<paths>(rest);
+  const client = createClient<paths, AnswerMedia>(rest);
   if (token !== undefined) client.use(bearer(token));
   return client;
 }

@@ -30,15 +30,6 @@ export interface TestCloud {
     as?: string,
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }>;
-  /**
-   * A GET as a client that is not after JSON (a calendar app): its own headers, the answer's
-   * status, headers and body as text, checked against the contract like every answer.
-   */
-  fetchText(
-    path: string,
-    headers?: Record<string, string>,
-    as?: string,
-  ): Promise<{ status: number; headers: Record<string, string>; text: string }>;
   tokenFor(user: string, options?: { admin?: boolean }): Promise<string>;
   /** Moves release `id` as `rm`, answered once its execution is in the new stage (`Prefer: wait`). */
   moveWaiting(
@@ -135,15 +126,6 @@ export async function startTestCloud(
         body: (data ?? error) as Record<string, unknown>,
         headers: Object.fromEntries(response.headers),
       };
-    },
-    async fetchText(path, headers = {}, as = 'rm') {
-      const res = await fetch(`${cloud.apiUrl}${path}`, {
-        headers: { authorization: `Bearer ${await tokenFor(as, { admin: as === 'admin' })}`, ...headers },
-      });
-      const text = await res.text();
-      const answered = Object.fromEntries(res.headers);
-      assertResponseMatchesContract('GET', path, { status: res.status, headers: answered, body: text });
-      return { status: res.status, headers: answered, text };
     },
     async execution(releaseId, stateMachineArn = cloud.ports.config.defaultReleaseStateMachineArn as string) {
       const executionArn = executionArnOf(stateMachineArn, releaseId);
