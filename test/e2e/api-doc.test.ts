@@ -64,6 +64,12 @@ describe('docs/api.md', () => {
   });
 
   it('runs every shell example, each printing what the text says', async () => {
+    // What a reader needs too; missing, the examples cannot run, and the failure says so plainly.
+    const missing: string[] = [];
+    for (const tool of ['curl', 'jq', 'aws']) {
+      await run('bash', ['-c', `command -v ${tool}`]).catch(() => missing.push(tool));
+    }
+    expect(missing, 'docs/api.md runs its examples with curl, jq and the AWS CLI: install them').toEqual([]);
     const shell = blocks.filter((b) => b.lang === 'sh').map((b) => b.text);
     const script = shell
       .join(`echo ${MARK}\n`)
@@ -103,11 +109,19 @@ describe('docs/api.md', () => {
       },
       { status: 403 },
     ]);
-    const [first, second] = json(pages as string) as [{ ids: string[]; more: boolean }, string[]];
+    const [first, second, bad] = json(pages as string) as [
+      { ids: string[]; more: boolean },
+      string[],
+      unknown,
+    ];
     expect(first).toMatchObject({ more: true });
     expect(first.ids).toHaveLength(1);
     expect(second).toHaveLength(1);
     expect(second[0]).not.toBe(first.ids[0]);
+    expect(bad).toEqual({
+      status: 400,
+      errors: [{ path: 'cursor', message: 'is not a cursor this list returned' }],
+    });
     expect((typescript as string).split('\n')).toEqual([
       expect.stringMatching(/^rel_\w+ Assessment 1$/),
       '422 urn:release-desk:problem:transition-not-allowed',
