@@ -128,7 +128,7 @@ const functionOf = (definition: EventDefinition) => definition.emittedBy?.split(
 const fileOf = (definition: EventDefinition) => definition.emittedBy?.match(/\(([^)]+)\)/)?.[1] ?? '';
 
 /** The example of a type: the first sample event its rule pattern matches (else its first). */
-function exampleOf(definition: EventDefinition, pattern: Node, delivered: readonly LocalEvent[]) {
+export function exampleOf(definition: EventDefinition, pattern: Node, delivered: readonly LocalEvent[]) {
   const ofType = delivered.filter((e) => e['detail-type'] === definition.type);
   const matches = compilePattern(pattern);
   const event = ofType.find((e) => matches(e)) ?? ofType[0];

@@ -1,6 +1,7 @@
 /**
  * Writes the OpenAPI document the API serves at GET /openapi.json: to the file named as the first
- * argument, else to stdout. `npm run lint:openapi` lints what it writes with Redocly.
+ * argument, else to stdout. The committed copy (`openapi.json` at the root, which
+ * `npm run lint:openapi` lints with Redocly) is written by `npm run generate` (scripts/generate.ts).
  */
 import { writeFileSync } from 'node:fs';
 import { buildOpenApiDocument } from '../functions/http/contract/openapi.ts';

@@ -7,15 +7,17 @@
  * the release until the move resets them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { components } from '../../client/index.ts';
 import type { LocalEvent } from '../../infra/local/eventbridge/bus.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { type CreateRelease, releaseBody } from '../support/api-bodies.ts';
+import { eventually, ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { RELEASE_TEAM } from '../support/teams.ts';
 
 let t: TestCloud;
 const seen: LocalEvent[] = [];
 let stopWatching: () => void;
 
-const POLICIES = [
+const POLICIES: components['schemas']['PolicyRule'][] = [
   {
     id: 'emergency-ops-only',
     description: 'Emergency releases only by work group Emergency ops',
@@ -32,32 +34,27 @@ const POLICIES = [
   },
 ];
 
-const release = (over: Record<string, unknown> = {}) => ({
-  title: 'Payroll 4.2',
-  releaseType: 'minor',
-  packageType: 'delta',
-  urgency: 'medium',
-  businessPriority: 2,
-  plannedStart: '2026-12-01T20:00:00Z',
-  plannedEnd: '2026-12-01T23:00:00Z',
-  ...over,
-});
+// As a client sends it: without the fields that have defaults.
+const release = (over: Partial<CreateRelease> = {}): CreateRelease => {
+  const { tasks: _tasks, ...body } = releaseBody(over);
+  return over.tasks ? { ...body, tasks: over.tasks } : body;
+};
+const at = (id: string) => ({ params: { path: { id } } });
 
 beforeAll(async () => {
   t = await startTestCloud({}, { rm: ['release'], sam: ['release'], ann: ['release'], eve: ['release'] });
   stopWatching = t.cloud.bus.subscribe((e) => seen.push(e));
-  const ops = await t.call(
-    'POST',
-    '/teams',
-    {
-      name: 'Emergency ops',
-      kind: 'deployment',
-      workGroups: [{ id: 'wg_emergency_ops', name: 'Emergency ops' }],
-      members: ['eve'],
-    },
-    'admin',
+  await ok(
+    t.api('admin').POST('/teams', {
+      body: {
+        name: 'Emergency ops',
+        kind: 'deployment',
+        workGroups: [{ id: 'wg_emergency_ops', name: 'Emergency ops' }],
+        members: ['eve'],
+      },
+    }),
+    201,
   );
-  expect(ops.status, JSON.stringify(ops.body)).toBe(201);
 });
 
 afterAll(async () => {
@@ -67,22 +64,11 @@ afterAll(async () => {
 
 describe('access policies of a release team', () => {
   it('are set by an administrator and published', async () => {
-    const team = await t.call('GET', `/teams/${RELEASE_TEAM}`, undefined, 'admin');
-    const refused = await t.call(
-      'PATCH',
-      `/teams/${RELEASE_TEAM}`,
-      { policies: POLICIES, expectedVersion: team.body.version },
-      'rm',
-    );
-    expect(refused.status).toBe(403);
-    const set = await t.call(
-      'PATCH',
-      `/teams/${RELEASE_TEAM}`,
-      { policies: POLICIES, expectedVersion: team.body.version },
-      'admin',
-    );
-    expect(set.status, JSON.stringify(set.body)).toBe(200);
-    expect(set.body.policies).toEqual(POLICIES);
+    const team = await ok(t.api('admin').GET('/teams/{id}', at(RELEASE_TEAM)));
+    const body = { policies: POLICIES, expectedVersion: team.version };
+    await refused(t.api('rm').PATCH('/teams/{id}', { ...at(RELEASE_TEAM), body }), 403);
+    const set = await ok(t.api('admin').PATCH('/teams/{id}', { ...at(RELEASE_TEAM), body }), 200);
+    expect(set.policies).toEqual(POLICIES);
     await eventually(() => {
       const changes = seen
         .filter((e) => e['detail-type'] === 'Team Updated')
@@ -93,80 +79,52 @@ describe('access policies of a release team', () => {
   });
 
   it('refuse an emergency release outside Emergency ops, naming the rule, and let its member create one', async () => {
-    const refused = await t.call('POST', '/releases', release({ releaseType: 'emergency' }), 'rm');
-    expect(refused.status).toBe(403);
-    expect(String(refused.body.type)).toContain('forbidden');
-    expect(refused.body).toMatchObject({ rule: 'emergency-ops-only', action: 'create' });
-    const created = await t.call('POST', '/releases', release({ releaseType: 'emergency' }), 'eve');
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const body = release({ releaseType: 'emergency' });
+    const forbidden = await refused(t.api('rm').POST('/releases', { body }), 403);
+    expect(String(forbidden.type)).toContain('forbidden');
+    expect(forbidden).toMatchObject({ rule: 'emergency-ops-only', action: 'create' });
+    await ok(t.api('eve').POST('/releases', { body }), 201);
   });
 
   it('hold a priority-1 full package out of Deployment until two distinct approvers approve', async () => {
-    const created = await t.call(
-      'POST',
-      '/releases',
-      release({ packageType: 'full', businessPriority: 1 }),
-      'rm',
+    const rm = t.api('rm');
+    const created = await ok(
+      rm.POST('/releases', { body: release({ packageType: 'full', businessPriority: 1 }) }),
+      201,
     );
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    const id = created.body.id as string;
-    let version = created.body.version as number;
+    const id = created.id;
+    let version = created.version;
+    const transition = (to: string, expectedVersion: number) =>
+      rm.POST('/releases/{id}/transitions', { ...at(id), body: { to, expectedVersion } });
     for (const to of ['Development', 'Testing']) {
-      const moved = await t.call(
-        'POST',
-        `/releases/${id}/transitions`,
-        { to, expectedVersion: version },
-        'rm',
-      );
-      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
-      version = moved.body.version as number;
+      version = (await ok(transition(to, version), 200)).version;
     }
-    const waiting = await t.call(
-      'POST',
-      `/releases/${id}/transitions`,
-      { to: 'Deployment', expectedVersion: version },
-      'rm',
-    );
-    expect(waiting.status).toBe(409);
-    expect(waiting.body).toMatchObject({ rule: 'p1-full-two-approvers', required: 2, have: 0 });
+    const waiting = await refused(transition('Deployment', version), 409);
+    expect(waiting).toMatchObject({ rule: 'p1-full-two-approvers', required: 2, have: 0 });
 
-    const first = await t.call(
-      'POST',
-      `/releases/${id}/approvals`,
-      { to: 'Deployment', comment: 'Tested' },
-      'sam',
-    );
-    expect(first.status, JSON.stringify(first.body)).toBe(201);
-    expect(first.body.approvals).toMatchObject([{ to: 'Deployment', by: 'sam', comment: 'Tested' }]);
-    const half = await t.call('GET', `/releases/${id}`, undefined, 'rm');
-    expect(
-      (half.body.allowedTransitions as { to: string; approvals?: unknown }[]).find(
-        (m) => m.to === 'Deployment',
-      )?.approvals,
-    ).toEqual({ rule: 'p1-full-two-approvers', required: 2, have: 1 });
-    const again = await t.call('POST', `/releases/${id}/approvals`, { to: 'Deployment' }, 'sam');
-    expect(again.status).toBe(409);
-    expect(String(again.body.type)).toContain('already-approved');
-    const second = await t.call('POST', `/releases/${id}/approvals`, { to: 'Deployment' }, 'ann');
-    expect(second.status, JSON.stringify(second.body)).toBe(201);
-    const read = await t.call('GET', `/releases/${id}`, undefined, 'rm');
-    expect((read.body.approvals as { by: string }[]).map((a) => a.by)).toEqual(['sam', 'ann']);
+    const approve = (as: string, body: components['schemas']['ReleaseApproval']) =>
+      t.api(as).POST('/releases/{id}/approvals', { ...at(id), body });
+    const first = await ok(approve('sam', { to: 'Deployment', comment: 'Tested' }), 201);
+    expect(first.approvals).toMatchObject([{ to: 'Deployment', by: 'sam', comment: 'Tested' }]);
+    const half = await ok(rm.GET('/releases/{id}', at(id)));
+    expect(half.allowedTransitions?.find((m) => m.to === 'Deployment')?.approvals).toEqual({
+      rule: 'p1-full-two-approvers',
+      required: 2,
+      have: 1,
+    });
+    const again = await refused(approve('sam', { to: 'Deployment' }), 409);
+    expect(String(again.type)).toContain('already-approved');
+    await ok(approve('ann', { to: 'Deployment' }), 201);
+    const read = await ok(rm.GET('/releases/{id}', at(id)));
+    expect((read.approvals ?? []).map((a) => a.by)).toEqual(['sam', 'ann']);
     // Offered with what it lacks until then: nothing now.
-    const offered = (read.body.allowedTransitions as { to: string; approvals?: unknown }[]).find(
-      (m) => m.to === 'Deployment',
-    );
+    const offered = read.allowedTransitions?.find((m) => m.to === 'Deployment');
     expect(offered).toBeDefined();
     expect(offered?.approvals).toBeUndefined();
 
-    const entered = await t.call(
-      'POST',
-      `/releases/${id}/transitions`,
-      { to: 'Deployment', expectedVersion: read.body.version },
-      'rm',
-    );
-    expect(entered.status, JSON.stringify(entered.body)).toBe(200);
-    expect(entered.body.stage).toBe('Deployment');
-    expect(entered.body.approvals).toBeUndefined();
+    const entered = await ok(transition('Deployment', read.version), 200);
+    expect(entered.stage).toBe('Deployment');
+    expect(entered.approvals).toBeUndefined();
     await eventually(() => {
       const approvals = seen.filter(
         (e) => e['detail-type'] === 'Release Approval Recorded' && e.resources.includes(`release/${id}`),

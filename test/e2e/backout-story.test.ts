@@ -6,8 +6,9 @@
  * updates backed out in one call.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import type { components } from '../../client/index.ts';
+import { type PlannedTask, releaseBody } from '../support/api-bodies.ts';
+import { eventually, ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { joinTeam } from '../support/teams.ts';
 
 let t: TestCloud;
@@ -19,60 +20,57 @@ beforeAll(async () => {
 
 afterAll(async () => t?.stop());
 
-const call = (method: string, path: string, body?: unknown, as = 'rm') => t.call(method, path, body, as);
+const rm = () => t.api('rm');
+const at = (id: string) => ({ params: { path: { id } } });
 
 async function newCi(name: string, attributes: Record<string, unknown>) {
-  const created = await call('POST', '/cis', { type: 'application', name, attributes, relations: [] });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return created.body.id as string;
+  return (
+    await ok(rm().POST('/cis', { body: { type: 'application', name, attributes, relations: [] } }), 201)
+  ).id;
 }
 
 async function move(id: string, to: string) {
-  const current = await call('GET', `/releases/${id}`);
-  return call('POST', `/releases/${id}/transitions`, { to, expectedVersion: current.body.version });
+  const current = await ok(rm().GET('/releases/{id}', at(id)));
+  return ok(
+    rm().POST('/releases/{id}/transitions', { ...at(id), body: { to, expectedVersion: current.version } }),
+    200,
+  );
 }
 
+const backout = (id: string, body: components['schemas']['Backout']) =>
+  rm().POST('/releases/{id}/backout', { ...at(id), body });
+
 /** A release planning `tasks`, moved into Deployment with every task completed by the technician. */
-async function deployed(
-  tasks: { title: string; ciIds: string[]; ciUpdates: { ciId: string; set: Record<string, unknown> }[] }[],
-) {
-  const created = await call(
-    'POST',
-    '/releases',
-    validRelease({ tasks: tasks.map((task) => ({ ...task, workGroupId: 'wg_deployment' })) }),
+async function deployed(tasks: Omit<PlannedTask, 'workGroupId'>[]) {
+  const created = await ok(
+    rm().POST('/releases', {
+      body: releaseBody({ tasks: tasks.map((task) => ({ ...task, workGroupId: 'wg_deployment' })) }),
+    }),
+    201,
   );
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const id = created.body.id as string;
-  for (const to of ['Development', 'Testing', 'Deployment']) expect((await move(id, to)).status).toBe(200);
-  let ready: { id: string; version: number; status: string }[] = [];
+  const id = created.id;
+  for (const to of ['Development', 'Testing', 'Deployment']) await move(id, to);
+  let ready: components['schemas']['ReleaseTask'][] = [];
   await eventually(async () => {
-    ready = (await call('GET', `/releases/${id}/tasks`)).body.items as typeof ready;
+    ready = (await ok(rm().GET('/releases/{id}/tasks', at(id)))).items;
     expect(ready.every((x) => x.status === 'ready')).toBe(true);
   });
+  const tech = t.api('tech');
   for (const task of ready) {
-    expect(
-      (await call('POST', `/tasks/${task.id}/start`, { expectedVersion: task.version }, 'tech')).status,
-    ).toBe(200);
-    const done = await call(
-      'POST',
-      `/tasks/${task.id}/complete`,
-      { expectedVersion: task.version + 1 },
-      'tech',
+    // Once ready, a task has its version.
+    const version = task.version as number;
+    await ok(tech.POST('/tasks/{id}/start', { ...at(task.id), body: { expectedVersion: version } }), 200);
+    await ok(
+      tech.POST('/tasks/{id}/complete', { ...at(task.id), body: { expectedVersion: version + 1 } }),
+      200,
     );
-    expect(done.status, JSON.stringify(done.body)).toBe(200);
   }
   return id;
 }
 
-const attributesOf = async (ci: string) =>
-  (await call('GET', `/cis/${ci}`)).body.attributes as Record<string, unknown>;
+const attributesOf = async (ci: string) => (await ok(rm().GET('/cis/{id}', at(ci)))).attributes;
 const historyOf = async (ci: string) =>
-  (await call('GET', `/cis/${ci}/history?limit=100`)).body.items as {
-    version: number;
-    releaseId?: string;
-    taskId?: string;
-    backoutOf?: string;
-  }[];
+  (await ok(rm().GET('/cis/{id}/history', { params: { path: { id: ci }, query: { limit: 100 } } }))).items;
 
 describe('the CMDB story: deploy, update the CMDB, back out', () => {
   it('reverts every attribute 3 tasks changed on 5 CIs, after the procedure is acknowledged; history only grows', async () => {
@@ -113,37 +111,29 @@ describe('the CMDB story: deploy, update the CMDB, back out', () => {
     expect(appHistory[0]).toMatchObject({ version: 2, releaseId, taskId: expect.stringMatching(/^task_/) });
     // The planning view: each CI now, its last change naming the release, and a release planning
     // the same CI shows as a collision.
-    const rival = await call(
-      'POST',
-      '/releases',
-      validRelease({
-        title: 'Payroll DB tuning',
-        tasks: [
-          {
-            title: 'Tune',
-            workGroupId: 'wg_deployment',
-            ciIds: [db],
-            ciUpdates: [{ ciId: db, set: { workMem: '64MB' } }],
-          },
-        ],
+    const rival = await ok(
+      rm().POST('/releases', {
+        body: releaseBody({
+          title: 'Payroll DB tuning',
+          tasks: [
+            {
+              title: 'Tune',
+              workGroupId: 'wg_deployment',
+              ciIds: [db],
+              ciUpdates: [{ ciId: db, set: { workMem: '64MB' } }],
+            },
+          ],
+        }),
       }),
+      201,
     );
-    expect(rival.status).toBe(201);
-    const planning = await call('GET', `/releases/${releaseId}/cis`);
-    expect(planning.status).toBe(200);
-    const planned = planning.body.items as {
-      ciId: string;
-      ci: { version: number };
-      recentChanges: { releaseId?: string }[];
-      plannedBy: { sets: string[] }[];
-      collisions: { releaseId: string }[];
-    }[];
+    const planned = (await ok(rm().GET('/releases/{id}/cis', at(releaseId)), 200)).items;
     expect(planned.map((c) => c.ciId)).toEqual([...cis].sort());
     const dbView = planned.find((c) => c.ciId === db);
     expect(dbView).toMatchObject({
       ci: { version: 2 },
       plannedBy: [{ sets: ['version'] }],
-      collisions: [{ releaseId: rival.body.id }],
+      collisions: [{ releaseId: rival.id }],
     });
     expect(dbView?.recentChanges[0]).toMatchObject({ releaseId });
     expect(planned.find((c) => c.ciId === app)?.collisions).toEqual([]);
@@ -152,46 +142,52 @@ describe('the CMDB story: deploy, update the CMDB, back out', () => {
     );
 
     // The back-out procedure, linked to the release.
-    const procedure = await call('POST', '/kb', {
-      kind: 'backout-procedure',
-      title: 'Back out payroll 4.2',
-      body: 'Stop the batch, reinstall 4.1, restore the DB snapshot.',
-      ciIds: [app],
-      releaseIds: [releaseId],
-    });
-    expect(procedure.status, JSON.stringify(procedure.body)).toBe(201);
-    const article = { id: procedure.body.id as string, version: procedure.body.version as number };
+    const procedure = await ok(
+      rm().POST('/kb', {
+        body: {
+          kind: 'backout-procedure',
+          title: 'Back out payroll 4.2',
+          body: 'Stop the batch, reinstall 4.1, restore the DB snapshot.',
+          ciIds: [app],
+          releaseIds: [releaseId],
+        },
+      }),
+      201,
+    );
+    const article = { id: procedure.id, version: procedure.version };
 
-    const none = await call('POST', `/releases/${releaseId}/backout`, {
-      acknowledgedArticles: [],
-      reason: 'Payslips wrong',
-    });
-    expect(none.status).toBe(422);
-    expect(none.body).toMatchObject({
+    const none = await refused(
+      backout(releaseId, { acknowledgedArticles: [], reason: 'Payslips wrong' }),
+      422,
+    );
+    expect(none).toMatchObject({
       type: 'urn:release-desk:problem:backout-procedures-not-acknowledged',
       articles: [{ id: article.id, version: 1, acknowledgedVersion: null }],
     });
     // The procedure is revised: an acknowledgement of version 1 is stale now.
-    const revised = await call('PATCH', `/kb/${article.id}`, {
-      body: 'Also clear the queue.',
-      expectedVersion: 1,
-    });
-    expect(revised.status, JSON.stringify(revised.body)).toBe(200);
-    const stale = await call('POST', `/releases/${releaseId}/backout`, {
-      acknowledgedArticles: [article],
-      reason: 'Payslips wrong',
-    });
-    expect(stale.status).toBe(422);
-    expect(stale.body).toMatchObject({ articles: [{ id: article.id, version: 2, acknowledgedVersion: 1 }] });
+    await ok(
+      rm().PATCH('/kb/{id}', {
+        ...at(article.id),
+        body: { body: 'Also clear the queue.', expectedVersion: 1 },
+      }),
+      200,
+    );
+    const stale = await refused(
+      backout(releaseId, { acknowledgedArticles: [article], reason: 'Payslips wrong' }),
+      422,
+    );
+    expect(stale).toMatchObject({ articles: [{ id: article.id, version: 2, acknowledgedVersion: 1 }] });
     for (const ci of cis) expect((await historyOf(ci)).length).toBe(lengths[ci]);
 
-    const backedOut = await call('POST', `/releases/${releaseId}/backout`, {
-      acknowledgedArticles: [{ id: article.id, version: 2 }],
-      reason: 'Payslips wrong',
-    });
-    expect(backedOut.status, JSON.stringify(backedOut.body)).toBe(200);
-    expect(backedOut.body).toMatchObject({ stage: 'Backed Out', status: 'backed-out' });
-    expect(backedOut.body.versions).toHaveLength(5);
+    const backedOut = await ok(
+      backout(releaseId, {
+        acknowledgedArticles: [{ id: article.id, version: 2 }],
+        reason: 'Payslips wrong',
+      }),
+      200,
+    );
+    expect(backedOut).toMatchObject({ stage: 'Backed Out', status: 'backed-out' });
+    expect(backedOut.versions).toHaveLength(5);
     for (const ci of cis) {
       expect(await attributesOf(ci)).toEqual(before[ci]);
       const history = await historyOf(ci);
@@ -200,16 +196,17 @@ describe('the CMDB story: deploy, update the CMDB, back out', () => {
     }
     // Its execution too: Backed Out.
     await eventually(async () => expect((await t.execution(releaseId)).state).toBe('Backed Out'));
-    const trail = (await call('GET', `/releases/${releaseId}/history?limit=100`)).body.items as {
-      type: string;
-    }[];
+    const trail = (
+      await ok(
+        rm().GET('/releases/{id}/history', { params: { path: { id: releaseId }, query: { limit: 100 } } }),
+      )
+    ).items;
     expect(trail.filter((e) => e.type === 'Release Backed Out')).toHaveLength(1);
     // Once.
-    const again = await call('POST', `/releases/${releaseId}/backout`, {
-      acknowledgedArticles: [{ id: article.id, version: 2 }],
-      reason: 'Twice',
-    });
-    expect(again.status).toBe(422);
+    await refused(
+      backout(releaseId, { acknowledgedArticles: [{ id: article.id, version: 2 }], reason: 'Twice' }),
+      422,
+    );
   });
 
   it('reports a CI something else changed since as a 409 conflict, restores with force', async () => {
@@ -218,32 +215,28 @@ describe('the CMDB story: deploy, update the CMDB, back out', () => {
       { title: 'Ledger', ciIds: [ci], ciUpdates: [{ ciId: ci, set: { version: '1.1' } }] },
     ]);
     await eventually(async () => expect(await attributesOf(ci)).toEqual({ version: '1.1' }));
-    const current = await call('GET', `/cis/${ci}`);
-    expect(
-      (
-        await call('PATCH', `/cis/${ci}`, {
-          set: { version: '1.1.1' },
-          expectedVersion: current.body.version,
-          reason: 'Hotfix',
-        })
-      ).status,
-    ).toBe(200);
-    const conflict = await call('POST', `/releases/${releaseId}/backout`, {
-      acknowledgedArticles: [],
-      reason: 'Broken',
-    });
-    expect(conflict.status).toBe(409);
-    expect(conflict.body).toMatchObject({
+    const current = await ok(rm().GET('/cis/{id}', at(ci)));
+    await ok(
+      rm().PATCH('/cis/{id}', {
+        ...at(ci),
+        body: { set: { version: '1.1.1' }, expectedVersion: current.version, reason: 'Hotfix' },
+      }),
+      200,
+    );
+    const conflict = await refused(backout(releaseId, { acknowledgedArticles: [], reason: 'Broken' }), 409);
+    expect(conflict).toMatchObject({
       type: 'urn:release-desk:problem:backout-conflicts',
       conflicts: [{ ciId: ci, attribute: 'version', releaseValue: '1.1', found: '1.1.1' }],
     });
     expect(await attributesOf(ci)).toEqual({ version: '1.1.1' });
-    const forced = await call('POST', `/releases/${releaseId}/backout`, {
-      acknowledgedArticles: [],
-      reason: 'Broken',
-      force: { reason: 'The hotfix goes with it' },
-    });
-    expect(forced.status, JSON.stringify(forced.body)).toBe(200);
+    await ok(
+      backout(releaseId, {
+        acknowledgedArticles: [],
+        reason: 'Broken',
+        force: { reason: 'The hotfix goes with it' },
+      }),
+      200,
+    );
     expect(await attributesOf(ci)).toEqual({ version: '1.0' });
   });
 
@@ -263,12 +256,8 @@ describe('the CMDB story: deploy, update the CMDB, back out', () => {
       for (const ci of [cis[0], cis[59], cis[119]] as string[])
         expect(await attributesOf(ci)).toEqual({ version: '2' });
     }, 20_000);
-    const out = await call('POST', `/releases/${releaseId}/backout`, {
-      acknowledgedArticles: [],
-      reason: 'Fleet rollback',
-    });
-    expect(out.status, JSON.stringify(out.body).slice(0, 500)).toBe(200);
-    expect(out.body.versions).toHaveLength(120);
+    const out = await ok(backout(releaseId, { acknowledgedArticles: [], reason: 'Fleet rollback' }), 200);
+    expect(out.versions).toHaveLength(120);
     for (const ci of [cis[0], cis[30], cis[119]] as string[])
       expect(await attributesOf(ci)).toEqual({ version: '1' });
   }, 120_000);

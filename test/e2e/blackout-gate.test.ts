@@ -7,8 +7,9 @@
  * with a planned window shows its conflicts and its own free windows.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { components } from '../../client/index.ts';
 import type { LocalEvent } from '../../infra/local/eventbridge/bus.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { eventually, ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { RELEASE_TEAM } from '../support/teams.ts';
 
 let t: TestCloud;
@@ -27,30 +28,32 @@ const blackout = { start: iso(base - 2 * HOUR), end: iso(base + 2 * HOUR) };
 beforeAll(async () => {
   t = await startTestCloud({}, { rm: ['release'], rm2: ['release'], tech: ['deployment'] });
   stopWatching = t.cloud.bus.subscribe((e) => seen.push(e));
-  const created = async (name: string, relations: { type: string; ciId: string }[]) => {
-    const res = await t.call('POST', '/cis', { type: 'application', name, attributes: {}, relations }, 'rm');
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body.id as string;
-  };
+  const created = async (name: string, relations: components['schemas']['CiRelation'][]) =>
+    (
+      await ok(
+        t.api('rm').POST('/cis', { body: { type: 'application', name, attributes: {}, relations } }),
+        201,
+      )
+    ).id;
   db = await created('pay-db', []);
   app = await created('pay-app', [{ type: 'depends-on', ciId: db }]);
-  const sla = await t.call(
-    'POST',
-    '/slas',
-    { name: 'Payroll', ciIds: [app], blackouts: [{ ...blackout, reason: 'Payroll run' }] },
-    'admin',
+  const admin = t.api('admin');
+  const sla = await ok(
+    admin.POST('/slas', {
+      body: { name: 'Payroll', ciIds: [app], blackouts: [{ ...blackout, reason: 'Payroll run' }] },
+    }),
+    201,
   );
-  expect(sla.status, JSON.stringify(sla.body)).toBe(201);
-  slaId = sla.body.id as string;
-  const team = await t.call('GET', `/teams/${RELEASE_TEAM}`, undefined, 'admin');
-  const allowed = await t.call(
-    'PATCH',
-    `/teams/${RELEASE_TEAM}`,
-    { blackoutOverriders: ['rm'], expectedVersion: team.body.version },
-    'admin',
+  slaId = sla.id;
+  const team = await ok(admin.GET('/teams/{id}', at(RELEASE_TEAM)));
+  const allowed = await ok(
+    admin.PATCH('/teams/{id}', {
+      ...at(RELEASE_TEAM),
+      body: { blackoutOverriders: ['rm'], expectedVersion: team.version },
+    }),
+    200,
   );
-  expect(allowed.status, JSON.stringify(allowed.body)).toBe(200);
-  expect(allowed.body.blackoutOverriders).toEqual(['rm']);
+  expect(allowed.blackoutOverriders).toEqual(['rm']);
 });
 
 afterAll(async () => {
@@ -58,28 +61,37 @@ afterAll(async () => {
   await t?.stop();
 });
 
-async function release(releaseType: 'emergency' | 'minor') {
-  const res = await t.call('POST', '/releases', {
-    title: `Payroll hotfix (${releaseType})`,
-    releaseType,
-    packageType: 'delta',
-    urgency: 'high',
-    businessPriority: 1,
-    plannedStart: iso(base),
-    plannedEnd: iso(base + HOUR),
-    tasks: [{ title: 'Patch the database', workGroupId: 'wg_deployment', ciIds: [db], ciUpdates: [] }],
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body;
+function at(id: string) {
+  return { params: { path: { id } } };
 }
+
+async function release(releaseType: 'emergency' | 'minor') {
+  return ok(
+    t.api().POST('/releases', {
+      body: {
+        title: `Payroll hotfix (${releaseType})`,
+        releaseType,
+        packageType: 'delta',
+        urgency: 'high',
+        businessPriority: 1,
+        plannedStart: iso(base),
+        plannedEnd: iso(base + HOUR),
+        tasks: [{ title: 'Patch the database', workGroupId: 'wg_deployment', ciIds: [db], ciUpdates: [] }],
+      },
+    }),
+    201,
+  );
+}
+
+const transition = (id: string, body: components['schemas']['Transition'], as = 'rm') =>
+  t.api(as).POST('/releases/{id}/transitions', { ...at(id), body });
 
 async function toTesting(id: string) {
   for (const [to, expectedVersion] of [
     ['Development', 1],
     ['Testing', 2],
   ] as const) {
-    const res = await t.call('POST', `/releases/${id}/transitions`, { to, expectedVersion });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    await ok(transition(id, { to, expectedVersion }), 200);
   }
 }
 
@@ -99,105 +111,82 @@ describe('a release meets a blackout', () => {
   it('shows the conflict through the dependency when it is created and read', async () => {
     const created = await release('minor');
     expect(created.blackoutConflicts).toEqual([expect.objectContaining(expectedConflict())]);
-    const read = await t.call('GET', `/releases/${created.id}`);
-    expect(read.body.blackoutConflicts).toEqual(created.blackoutConflicts);
+    const read = await ok(t.api().GET('/releases/{id}', at(created.id)));
+    expect(read.blackoutConflicts).toEqual(created.blackoutConflicts);
     // In a list, no conflicts are computed.
-    const list = await t.call('GET', '/releases?limit=5');
-    expect((list.body.items as Record<string, unknown>[])[0]).not.toHaveProperty('blackoutConflicts');
+    const list = await ok(t.api().GET('/releases', { params: { query: { limit: 5 } } }));
+    expect(list.items[0]).not.toHaveProperty('blackoutConflicts');
   });
 
   it('proposes the next free windows after the blackout, and says so when none fits', async () => {
     const created = await release('minor');
-    const res = await t.call('GET', `/releases/${created.id}/next-windows?duration=PT3H&count=2&horizon=P2D`);
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body).toMatchObject({ duration: 'PT3H', ciIds: [db], truncated: false });
-    expect(res.body.items).toEqual([
+    const windowsOf = (query: { duration: string; count?: number; horizon?: string; after?: string }) =>
+      t.api().GET('/releases/{id}/next-windows', { params: { path: { id: created.id }, query } });
+    const found = await ok(windowsOf({ duration: 'PT3H', count: 2, horizon: 'P2D' }), 200);
+    expect(found).toMatchObject({ duration: 'PT3H', ciIds: [db], truncated: false });
+    expect(found.items).toEqual([
       { start: blackout.end, end: iso(base + 5 * HOUR), latestStart: expect.any(String) },
     ]);
-    const none = await t.call(
-      'GET',
-      `/releases/${created.id}/next-windows?duration=PT3H&horizon=PT4H&after=${encodeURIComponent(blackout.start)}`,
-    );
-    expect(none.body.items).toEqual([]);
-    expect(none.body.detail).toMatch(/^No window of PT3H free of blackouts/);
-    const bad = await t.call('GET', `/releases/${created.id}/next-windows?duration=soon`);
-    expect(bad.status).toBe(400);
-    expect(JSON.stringify(bad.body)).toContain('duration');
+    const none = await ok(windowsOf({ duration: 'PT3H', horizon: 'PT4H', after: blackout.start }));
+    expect(none.items).toEqual([]);
+    expect(none.detail).toMatch(/^No window of PT3H free of blackouts/);
+    const bad = await refused(windowsOf({ duration: 'soon' }), 400);
+    expect(JSON.stringify(bad)).toContain('duration');
   });
 
   it('shows an RFC’s conflicts for its planned window and its next free windows', async () => {
-    const rfc = await t.call(
-      'POST',
-      '/changes',
-      {
-        title: 'Patch the database',
-        type: 'normal',
-        risk: 'low',
-        impact: 'low',
-        urgency: 'low',
-        ciIds: [db],
-        plannedStart: iso(base + HOUR),
-        plannedEnd: iso(base + 3 * HOUR),
-      },
-      'admin',
+    const rfc = await ok(
+      t.api('admin').POST('/changes', {
+        body: {
+          title: 'Patch the database',
+          type: 'normal',
+          risk: 'low',
+          impact: 'low',
+          urgency: 'low',
+          ciIds: [db],
+          plannedStart: iso(base + HOUR),
+          plannedEnd: iso(base + 3 * HOUR),
+        },
+      }),
+      201,
     );
-    expect(rfc.status, JSON.stringify(rfc.body)).toBe(201);
-    expect(rfc.body.blackoutConflicts).toEqual([expect.objectContaining(expectedConflict())]);
-    const windows = await t.call(
-      'GET',
-      `/changes/${rfc.body.id}/next-windows?duration=PT2H&count=1`,
-      undefined,
-      'tech',
+    expect(rfc.blackoutConflicts).toEqual([expect.objectContaining(expectedConflict())]);
+    const windows = await ok(
+      t.api('tech').GET('/changes/{id}/next-windows', {
+        params: { path: { id: rfc.id }, query: { duration: 'PT2H', count: 1 } },
+      }),
+      200,
     );
-    expect(windows.status, JSON.stringify(windows.body)).toBe(200);
-    expect(windows.body.items).toEqual([
+    expect(windows.items).toEqual([
       expect.objectContaining({ start: blackout.end, end: iso(base + 4 * HOUR) }),
     ]);
   });
 
   it('keeps a normal release out of Deployment, naming the SLA and window; no override for it', async () => {
     const created = await release('minor');
-    await toTesting(created.id as string);
-    const refused = await t.call('POST', `/releases/${created.id}/transitions`, {
-      to: 'Deployment',
-      expectedVersion: 3,
-    });
-    expect(refused.status).toBe(409);
-    expect(refused.body.type).toBe('urn:release-desk:problem:transition-gate-failed');
-    expect(refused.body.detail).toContain(
-      `SLA "Payroll" (${slaId}) blackout ${blackout.start} to ${blackout.end}`,
+    await toTesting(created.id);
+    const gated = await refused(transition(created.id, { to: 'Deployment', expectedVersion: 3 }), 409);
+    expect(gated.type).toBe('urn:release-desk:problem:transition-gate-failed');
+    expect(gated.detail).toContain(`SLA "Payroll" (${slaId}) blackout ${blackout.start} to ${blackout.end}`);
+    const overridden = await refused(
+      transition(created.id, { to: 'Deployment', expectedVersion: 3, override: { reason: 'Hurry' } }),
+      422,
     );
-    const overridden = await t.call('POST', `/releases/${created.id}/transitions`, {
-      to: 'Deployment',
-      expectedVersion: 3,
-      override: { reason: 'Hurry' },
-    });
-    expect(overridden.status).toBe(422);
-    expect(overridden.body.type).toBe('urn:release-desk:problem:override-not-emergency');
+    expect(overridden.type).toBe('urn:release-desk:problem:override-not-emergency');
   });
 
   it('lets the allowed member override for an emergency release: audited and evented; not another member', async () => {
     const created = await release('emergency');
-    const id = created.id as string;
+    const id = created.id;
     await toTesting(id);
-    const other = await t.call(
-      'POST',
-      `/releases/${id}/transitions`,
-      { to: 'Deployment', expectedVersion: 3, override: { reason: 'Payroll is down' } },
-      'rm2',
+    const override = { to: 'Deployment', expectedVersion: 3, override: { reason: 'Payroll is down' } };
+    await refused(transition(id, override, 'rm2'), 403);
+    const moved = await ok(transition(id, override), 200);
+    expect(moved.stage).toBe('Deployment');
+    const history = await ok(
+      t.api().GET('/releases/{id}/history', { params: { path: { id }, query: { limit: 20 } } }),
     );
-    expect(other.status).toBe(403);
-    const ok = await t.call('POST', `/releases/${id}/transitions`, {
-      to: 'Deployment',
-      expectedVersion: 3,
-      override: { reason: 'Payroll is down' },
-    });
-    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
-    expect(ok.body.stage).toBe('Deployment');
-    const history = await t.call('GET', `/releases/${id}/history?limit=20`);
-    const entry = (
-      history.body.items as { type: string; actor: string; data: Record<string, unknown> }[]
-    ).find((e) => e.type === 'Blackout Overridden');
+    const entry = history.items.find((e) => e.type === 'Blackout Overridden');
     expect(entry).toMatchObject({
       actor: 'rm',
       data: {

@@ -7,8 +7,10 @@
  * reads, with the events expected; and narrowed to a team or a CI.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { components, operations } from '../../client/index.ts';
+import { releaseBody } from '../support/api-bodies.ts';
 import { type ParsedEvent, parseICalendar } from '../support/icalendar.ts';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 const ci: Record<string, string> = {};
@@ -17,85 +19,89 @@ let payroll = '';
 let early = '';
 let rfc = '';
 
-const RANGE = 'from=2026-12-01T00:00:00Z&to=2027-01-01T00:00:00Z';
+const RANGE = { from: '2026-12-01T00:00:00Z', to: '2027-01-01T00:00:00Z' };
+type CalendarQuery = operations['getCalendar']['parameters']['query'];
+
+/** The calendar as JSON. */
+const calendar = (query: CalendarQuery, as = 'tech') => t.api(as).GET('/calendar', { params: { query } });
+/** The calendar as a client that is not after JSON (a calendar app) reads it: text. */
+const feed = (query: CalendarQuery, headers: Record<string, string> = {}, as = 'tech') =>
+  t.api(as).GET('/calendar', { params: { query }, headers, parseAs: 'text' });
 
 beforeAll(async () => {
   t = await startTestCloud({}, { rm: ['release'], tech: ['deployment'], nobody: [] });
   // db ← app (depends-on) ← web (depends-on): changing db impacts the web shop.
-  const create = async (name: string, relations: { type: string; ciId: string }[]) => {
-    const res = await t.call('POST', '/cis', { type: 'application', name, attributes: {}, relations }, 'rm');
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    ci[name] = res.body.id as string;
+  const create = async (name: string, relations: components['schemas']['CiRelation'][]) => {
+    const created = await ok(
+      t.api('rm').POST('/cis', { body: { type: 'application', name, attributes: {}, relations } }),
+      201,
+    );
+    ci[name] = created.id;
   };
   await create('db', []);
   await create('app', [{ type: 'depends-on', ciId: ci.db as string }]);
   await create('web', [{ type: 'depends-on', ciId: ci.app as string }]);
-  const sla = await t.call(
-    'POST',
-    '/slas',
-    {
-      name: 'Web shop',
-      ciIds: [ci.web],
-      blackouts: [
-        {
-          start: '2026-12-24T00:00:00+01:00',
-          end: '2026-12-27T00:00:00+01:00',
-          tz: 'Europe/Berlin',
-          reason: 'Christmas sales, no changes',
-        },
-        {
-          rrule: 'FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=22',
-          start: '2026-01-01T22:00',
-          duration: 'PT6H',
-          tz: 'Europe/Berlin',
-          reason: 'month-end batch',
-        },
-      ],
-    },
-    'admin',
+  const sla = await ok(
+    t.api('admin').POST('/slas', {
+      body: {
+        name: 'Web shop',
+        ciIds: [ci.web as string],
+        blackouts: [
+          {
+            start: '2026-12-24T00:00:00+01:00',
+            end: '2026-12-27T00:00:00+01:00',
+            tz: 'Europe/Berlin',
+            reason: 'Christmas sales, no changes',
+          },
+          {
+            rrule: 'FREQ=MONTHLY;BYDAY=-1FR;BYHOUR=22',
+            start: '2026-01-01T22:00',
+            duration: 'PT6H',
+            tz: 'Europe/Berlin',
+            reason: 'month-end batch',
+          },
+        ],
+      },
+    }),
+    201,
   );
-  expect(sla.status, JSON.stringify(sla.body)).toBe(201);
-  slaId = sla.body.id as string;
-  const release = async (body: Record<string, unknown>) => {
-    const res = await t.call('POST', '/releases', {
-      releaseType: 'minor',
-      packageType: 'delta',
-      urgency: 'medium',
-      businessPriority: 2,
-      tasks: [],
-      ...body,
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body.id as string;
-  };
+  slaId = sla.id;
+  const release = async (body: Parameters<typeof releaseBody>[0]) =>
+    (await ok(t.api('rm').POST('/releases', { body: releaseBody(body) }), 201)).id;
   payroll = await release({
     title: 'Payroll 4.2; DB upgrade',
     plannedStart: '2026-12-24T10:00:00Z',
     plannedEnd: '2026-12-24T12:00:00Z',
-    tasks: [{ title: 'Upgrade the database', workGroupId: 'wg_deployment', ciIds: [ci.db], ciUpdates: [] }],
+    tasks: [
+      {
+        title: 'Upgrade the database',
+        workGroupId: 'wg_deployment',
+        ciIds: [ci.db as string],
+        ciUpdates: [],
+      },
+    ],
   });
   early = await release({
     title: 'Data centre move',
     plannedStart: '2026-11-28T08:00:00Z',
     plannedEnd: '2026-12-02T18:00:00Z',
   });
-  const change = await t.call(
-    'POST',
-    '/changes',
-    {
-      title: 'Shop certificate renewal',
-      type: 'normal',
-      risk: 'low',
-      impact: 'low',
-      urgency: 'low',
-      ciIds: [ci.web],
-      plannedStart: '2026-12-26T09:00:00Z',
-      plannedEnd: '2026-12-26T10:00:00Z',
-    },
-    'admin',
+  const change = await ok(
+    t.api('admin').POST('/changes', {
+      body: {
+        title: 'Shop certificate renewal',
+        type: 'normal',
+        risk: 'low',
+        impact: 'low',
+        urgency: 'low',
+        ciIds: [ci.web as string],
+        plannedStart: '2026-12-26T09:00:00Z',
+        plannedEnd: '2026-12-26T10:00:00Z',
+      },
+    }),
+    201,
   );
-  expect(change.status, JSON.stringify(change.body)).toBe(201);
-  rfc = change.body.id as string;
+  rfc = change.id;
 });
 
 afterAll(async () => {
@@ -106,14 +112,13 @@ type Item = Record<string, unknown> & { kind: string; uid: string; start: string
 
 describe('GET /calendar', () => {
   it('answers releases, RFC windows and blackout windows together, with their conflicts, as JSON', async () => {
-    const res = await t.call('GET', `/calendar?${RANGE}`, undefined, 'tech');
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body).toMatchObject({
+    const answer = await ok(calendar(RANGE), 200);
+    expect(answer).toMatchObject({
       from: '2026-12-01T00:00:00.000Z',
       to: '2027-01-01T00:00:00.000Z',
       truncated: false,
     });
-    const items = res.body.items as Item[];
+    const items = answer.items as Item[];
     expect(items.map((i) => [i.kind, i.uid])).toEqual([
       // Began before the range and ends in it.
       ['release', `release-${early}@release-desk`],
@@ -158,15 +163,15 @@ describe('GET /calendar', () => {
   });
 
   it('answers the same as an iCalendar feed to Accept: text/calendar, which parses with the expected events', async () => {
-    const json = (await t.call('GET', `/calendar?${RANGE}`, undefined, 'tech')).body.items as Item[];
-    const res = await t.fetchText(`/calendar?${RANGE}`, { accept: 'text/calendar' }, 'tech');
-    expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toBe('text/calendar; charset=utf-8');
-    expect(res.headers.vary).toBe('Accept');
-    const feed = parseICalendar(Buffer.from(res.text, 'utf8'));
-    expect(feed).toMatchObject({ version: '2.0', prodId: '-//Release Desk//Change Calendar//EN' });
-    expect(feed.events.map((e) => e.uid)).toEqual(json.map((i) => i.uid));
-    const byUid = new Map(feed.events.map((e) => [e.uid, e] as [string, ParsedEvent]));
+    const json = (await ok(calendar(RANGE))).items as Item[];
+    const { data: text, response } = await feed(RANGE, { accept: 'text/calendar' });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/calendar; charset=utf-8');
+    expect(response.headers.get('vary')).toBe('Accept');
+    const ics = parseICalendar(Buffer.from(text as string, 'utf8'));
+    expect(ics).toMatchObject({ version: '2.0', prodId: '-//Release Desk//Change Calendar//EN' });
+    expect(ics.events.map((e) => e.uid)).toEqual(json.map((i) => i.uid));
+    const byUid = new Map(ics.events.map((e) => [e.uid, e] as [string, ParsedEvent]));
     const release = byUid.get(`release-${payroll}@release-desk`);
     expect(release).toMatchObject({
       start: '2026-12-24T10:00:00.000Z',
@@ -201,30 +206,26 @@ describe('GET /calendar', () => {
       end: '2026-12-26T03:00:00.000Z',
     });
     // Every event is stamped with when the feed was read.
-    const stamp = Date.parse(feed.events[0]?.dtstamp as string);
+    const stamp = Date.parse(ics.events[0]?.dtstamp as string);
     expect(Math.abs(stamp - Date.now())).toBeLessThan(60_000);
   });
 
   it('answers the feed to ?format=ics (for calendar apps that send no Accept), the same events', async () => {
-    const byHeader = parseICalendar(
-      (await t.fetchText(`/calendar?${RANGE}`, { accept: 'text/calendar' })).text,
-    );
-    const res = await t.fetchText(`/calendar?${RANGE}&format=ics`);
-    expect(res.status).toBe(200);
-    expect(res.headers['content-type']).toBe('text/calendar; charset=utf-8');
-    const byQuery = parseICalendar(res.text);
+    const byHeader = parseICalendar((await ok(feed(RANGE, { accept: 'text/calendar' }, 'rm'))) as string);
+    const { data: text, response } = await feed({ ...RANGE, format: 'ics' }, {}, 'rm');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/calendar; charset=utf-8');
+    const byQuery = parseICalendar(text as string);
     const strip = (events: readonly ParsedEvent[]) =>
       events.map(({ component: _c, dtstamp: _d, ...rest }) => rest);
     expect(strip(byQuery.events)).toEqual(strip(byHeader.events));
     // Subscribing needs the same bearer token as any other call.
-    const anonymous = await fetch(`${t.cloud.apiUrl}/calendar?${RANGE}&format=ics`);
+    const anonymous = await fetch(`${t.cloud.apiUrl}/calendar?${new URLSearchParams(RANGE)}&format=ics`);
     expect(anonymous.status).toBe(401);
   });
 
   it('narrows to a CI: the plans touching it and the blackouts reaching it, with the path', async () => {
-    const res = await t.call('GET', `/calendar?${RANGE}&ci=${ci.db}`, undefined, 'tech');
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    const items = res.body.items as Item[];
+    const items = (await ok(calendar({ ...RANGE, ci: ci.db as string }), 200)).items as Item[];
     expect(items.map((i) => i.kind)).toEqual(['blackout', 'release', 'blackout']);
     expect(items[0]).toMatchObject({
       appliesTo: [
@@ -238,30 +239,30 @@ describe('GET /calendar', () => {
       ],
       appliesCount: 1,
     });
-    const feed = parseICalendar((await t.fetchText(`/calendar?${RANGE}&ci=${ci.db}&format=ics`)).text);
-    expect(feed.name).toBe(`Release Desk change calendar (CI ${ci.db})`);
-    expect(feed.events).toHaveLength(3);
+    const ics = parseICalendar(
+      (await ok(feed({ ...RANGE, ci: ci.db as string, format: 'ics' }, {}, 'rm'))) as string,
+    );
+    expect(ics.name).toBe(`Release Desk change calendar (CI ${ci.db})`);
+    expect(ics.events).toHaveLength(3);
   });
 
   it('narrows to a team: its releases, every blackout; unknown teams and CIs are 404, bad ranges 400', async () => {
-    const team = await t.call('GET', `/calendar?${RANGE}&team=team_release`, undefined, 'tech');
-    expect(team.status).toBe(200);
-    expect((team.body.items as Item[]).map((i) => i.kind)).toEqual([
-      'release',
-      'blackout',
-      'release',
-      'blackout',
-    ]);
-    expect((await t.call('GET', `/calendar?${RANGE}&team=team_ghost`)).status).toBe(404);
-    expect((await t.call('GET', `/calendar?${RANGE}&ci=ci_ghost`)).status).toBe(404);
-    const long = await t.call('GET', '/calendar?from=2026-01-01T00:00:00Z&to=2027-06-01T00:00:00Z');
-    expect(long.status).toBe(400);
-    expect(long.body.errors).toEqual([{ path: 'to', message: 'must be at most 400 days after from' }]);
-    const reversed = await t.fetchText(
-      '/calendar?from=2027-01-01T00:00:00Z&to=2026-01-01T00:00:00Z&format=ics',
+    const team = await ok(calendar({ ...RANGE, team: 'team_release' }), 200);
+    expect((team.items as Item[]).map((i) => i.kind)).toEqual(['release', 'blackout', 'release', 'blackout']);
+    await refused(calendar({ ...RANGE, team: 'team_ghost' }, 'rm'), 404);
+    await refused(calendar({ ...RANGE, ci: 'ci_ghost' }, 'rm'), 404);
+    const long = await refused(
+      calendar({ from: '2026-01-01T00:00:00Z', to: '2027-06-01T00:00:00Z' }, 'rm'),
+      400,
     );
-    expect(reversed.status).toBe(400);
-    expect(reversed.headers['content-type']).toBe('application/problem+json');
-    expect((await t.call('GET', `/calendar?${RANGE}`, undefined, 'nobody')).status).toBe(403);
+    expect(long.errors).toEqual([{ path: 'to', message: 'must be at most 400 days after from' }]);
+    const reversed = await feed(
+      { from: '2027-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z', format: 'ics' },
+      {},
+      'rm',
+    );
+    expect(reversed.response.status).toBe(400);
+    expect(reversed.response.headers.get('content-type')).toBe('application/problem+json');
+    await refused(calendar(RANGE, 'nobody'), 403);
   });
 });

@@ -6,9 +6,10 @@
  */
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { components } from '../../client/index.ts';
 import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
-import { validRelease } from '../support/http-events.ts';
-import { startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
+import { releaseBody } from '../support/api-bodies.ts';
+import { ok, refused, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -25,19 +26,22 @@ beforeAll(async () => {
     },
   );
   // The bootstrap board `team_cab` (admin alone) gets three more members.
-  const board = await t.call('GET', '/teams/team_cab', undefined, 'admin');
-  const joined = await t.call(
-    'PATCH',
-    '/teams/team_cab',
-    { members: ['admin', 'carol', 'dave', 'erin'], expectedVersion: board.body.version },
-    'admin',
+  const admin = t.api('admin');
+  const board = await ok(admin.GET('/teams/{id}', { params: { path: { id: 'team_cab' } } }));
+  await ok(
+    admin.PATCH('/teams/{id}', {
+      params: { path: { id: 'team_cab' } },
+      body: { members: ['admin', 'carol', 'dave', 'erin'], expectedVersion: board.version },
+    }),
+    200,
   );
-  expect(joined.status, JSON.stringify(joined.body)).toBe(200);
 });
 
 afterAll(async () => t?.stop());
 
-const rfc = (over: Record<string, unknown> = {}) => ({
+const rfc = (
+  over: Partial<components['schemas']['CreateChange']> = {},
+): components['schemas']['CreateChange'] => ({
   title: 'Upgrade payroll database',
   type: 'normal',
   risk: 'medium',
@@ -47,41 +51,42 @@ const rfc = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 
-async function record(over: Record<string, unknown> = {}, as = 'cm') {
-  const created = await t.call('POST', '/changes', rfc(over), as);
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return created.body as { id: string; version: number; state: string; workflow: { id: string } };
+const at = (id: string) => ({ params: { path: { id } } });
+
+async function record(over: Partial<components['schemas']['CreateChange']> = {}, as = 'cm') {
+  return ok(t.api(as).POST('/changes', { body: rfc(over) }), 201);
 }
 
 /** The RFC's recorded state and its execution's waiting state, read with the SFN client. */
 async function states(id: string) {
-  const change = await t.call('GET', `/changes/${id}`, undefined, 'cm');
+  const change = await ok(t.api('cm').GET('/changes/{id}', at(id)));
   const machine = (await t.cloud.ports.changes.get(id))?.workflow.stateMachineArn as string;
   const { state } = await t.execution(id, machine);
   const described = await t.sfn.send(
     new DescribeExecutionCommand({ executionArn: executionArnOf(machine, id) }),
   );
   return {
-    recorded: change.body.state as string,
+    recorded: change.state,
     waiting: state,
     status: described.status,
-    body: change.body,
+    body: change,
   };
 }
 
 async function move(id: string, to: string, as = 'cm', reason?: string) {
-  const current = await t.call('GET', `/changes/${id}`, undefined, as);
-  return t.call(
-    'POST',
-    `/changes/${id}/transitions`,
-    { to, expectedVersion: current.body.version, ...(reason ? { reason } : {}) },
-    as,
-    WAIT,
-  );
+  const current = await ok(t.api(as).GET('/changes/{id}', at(id)));
+  return t.api(as).POST('/changes/{id}/transitions', {
+    ...at(id),
+    body: { to, expectedVersion: current.version, ...(reason ? { reason } : {}) },
+    headers: WAIT,
+  });
 }
 
 const vote = (id: string, as: string, decision: 'approve' | 'reject', comment = `${as} looked at it`) =>
-  t.call('POST', `/changes/${id}/approvals`, { decision, comment }, as);
+  t.api(as).POST('/changes/{id}/approvals', { ...at(id), body: { decision, comment } });
+
+/** The answer's status. */
+const status = async (pending: Promise<{ response: Response }>) => (await pending).response.status;
 
 describe('the three change workflows', () => {
   it.each([
@@ -98,12 +103,11 @@ describe('the three change workflows', () => {
         if (to === 'Approved' && type !== 'standard') {
           // Normal medium risk: two approvals; emergency: the policy's one.
           for (const member of type === 'normal' ? ['carol', 'dave'] : ['carol']) {
-            expect((await vote(created.id, member, 'approve')).status).toBe(201);
+            await ok(vote(created.id, member, 'approve'), 201);
           }
         }
-        const moved = await move(created.id, to);
-        expect(moved.status, JSON.stringify(moved.body)).toBe(200);
-        expect(moved.body).toMatchObject({ state: to, execution: { inStep: true } });
+        const moved = await ok(move(created.id, to), 200);
+        expect(moved).toMatchObject({ state: to, execution: { inStep: true } });
         const now = await states(created.id);
         expect(now.recorded).toBe(to);
         expect(now.waiting).toBe(now.recorded);
@@ -111,10 +115,12 @@ describe('the three change workflows', () => {
       const final = await states(created.id);
       expect(final.body).toMatchObject({ state: 'Closed', status: 'closed' });
       expect(final.status).toBe('SUCCEEDED');
-      const history = await t.call('GET', `/changes/${created.id}/history?limit=100`, undefined, 'cm');
-      const moves = (history.body.items as { type: string; from?: string; to?: string }[]).filter(
-        (e) => e.type === 'Change State Changed',
+      const history = await ok(
+        t
+          .api('cm')
+          .GET('/changes/{id}/history', { params: { path: { id: created.id }, query: { limit: 100 } } }),
       );
+      const moves = history.items.filter((e) => e.type === 'Change State Changed');
       expect(moves.map((m) => m.to)).toEqual(path);
     },
   );
@@ -124,46 +130,43 @@ describe('the change advisory board', () => {
   it('refuses the requester’s own approval, a second vote, too few approvals and any rejection', async () => {
     // carol, a board member, requests it: she may not approve it herself.
     const created = await record({}, 'carol');
-    expect((await vote(created.id, 'dave', 'approve')).status).toBe(422); // still Recorded: no vote awaited
-    expect((await move(created.id, 'Assessed', 'cm')).status).toBe(200);
-    const own = await vote(created.id, 'carol', 'approve');
-    expect(own.status).toBe(403);
-    expect(own.body.detail).toMatch(/segregation of duties/);
+    await refused(vote(created.id, 'dave', 'approve'), 422); // still Recorded: no vote awaited
+    await ok(move(created.id, 'Assessed', 'cm'), 200);
+    const own = await refused(vote(created.id, 'carol', 'approve'), 403);
+    expect(own.detail).toMatch(/segregation of duties/);
 
-    const first = await vote(created.id, 'dave', 'approve');
-    expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({
+    const first = await ok(vote(created.id, 'dave', 'approve'), 201);
+    expect(first).toMatchObject({
       approvals: [{ by: 'dave', decision: 'approve', comment: 'dave looked at it' }],
       approval: { required: 2, approvals: 1, missing: 1, rejectedBy: [], awaitingVotes: true },
     });
-    const again = await vote(created.id, 'dave', 'reject');
-    expect(again.status).toBe(409);
-    expect(again.body).toMatchObject({ type: 'urn:release-desk:problem:already-voted' });
+    const again = await refused(vote(created.id, 'dave', 'reject'), 409);
+    expect(again).toMatchObject({ type: 'urn:release-desk:problem:already-voted' });
 
     // Medium risk needs two distinct approvers: one is not enough.
-    const tooFew = await move(created.id, 'Approved');
-    expect(tooFew.status).toBe(409);
-    expect(tooFew.body).toMatchObject({
+    const tooFew = await refused(move(created.id, 'Approved'), 409);
+    expect(tooFew).toMatchObject({
       type: 'urn:release-desk:problem:transition-gate-failed',
       gates: ['cabApproval'],
       cabApproval: { approvals: 1, required: 2, missing: 1 },
     });
-    expect(tooFew.body.detail).toMatch(/1 of the 2 CAB approvals/);
+    expect(tooFew.detail).toMatch(/1 of the 2 CAB approvals/);
 
     // A rejection blocks it however many approve.
-    expect((await vote(created.id, 'erin', 'reject', 'Rollback untested')).status).toBe(201);
-    expect((await vote(created.id, 'admin', 'approve')).status).toBe(201);
-    const rejected = await move(created.id, 'Approved');
-    expect(rejected.status).toBe(409);
-    expect(rejected.body).toMatchObject({ cabApproval: { rejectedBy: ['erin'] } });
-    expect(rejected.body.detail).toMatch(/rejected it: erin/);
+    await ok(vote(created.id, 'erin', 'reject', 'Rollback untested'), 201);
+    await ok(vote(created.id, 'admin', 'approve'), 201);
+    const rejected = await refused(move(created.id, 'Approved'), 409);
+    expect(rejected).toMatchObject({ cabApproval: { rejectedBy: ['erin'] } });
+    expect(rejected.detail).toMatch(/rejected it: erin/);
     const state = await states(created.id);
     expect(state).toMatchObject({ recorded: 'Assessed', waiting: 'Assessed' });
 
-    const trail = await t.call('GET', `/changes/${created.id}/history?limit=100`, undefined, 'cm');
-    const votes = (trail.body.items as { type: string; actor: string; data: { decision: string } }[]).filter(
-      (e) => e.type === 'Change Approval Recorded',
+    const trail = await ok(
+      t
+        .api('cm')
+        .GET('/changes/{id}/history', { params: { path: { id: created.id }, query: { limit: 100 } } }),
     );
+    const votes = trail.items.filter((e) => e.type === 'Change Approval Recorded');
     expect(votes.map((v) => `${v.actor}:${v.data.decision}`)).toEqual([
       'dave:approve',
       'erin:reject',
@@ -173,67 +176,71 @@ describe('the change advisory board', () => {
 
   it('lets a medium-risk normal RFC into Approved with two distinct approvers, and keeps its queue', async () => {
     const created = await record();
-    expect((await move(created.id, 'Assessed')).status).toBe(200);
+    await ok(move(created.id, 'Assessed'), 200);
     const queue = async (as: string) => {
-      const page = await t.call('GET', '/changes?awaitingApprovalBy=me&limit=100', undefined, as);
-      expect(page.status, JSON.stringify(page.body)).toBe(200);
-      return (page.body.items as { id: string }[]).map((c) => c.id);
+      const page = await ok(
+        t.api(as).GET('/changes', { params: { query: { awaitingApprovalBy: 'me', limit: 100 } } }),
+        200,
+      );
+      return page.items.map((c) => c.id);
     };
     expect(await queue('carol')).toContain(created.id);
     expect(await queue('dave')).toContain(created.id);
     expect(await queue('cm')).not.toContain(created.id); // not on the board
-    expect((await vote(created.id, 'carol', 'approve')).status).toBe(201);
+    await ok(vote(created.id, 'carol', 'approve'), 201);
     expect(await queue('carol')).not.toContain(created.id); // voted
-    expect((await vote(created.id, 'dave', 'approve')).status).toBe(201);
-    const approved = await move(created.id, 'Approved');
-    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
-    expect(approved.body).toMatchObject({ state: 'Approved', approval: { approvals: 2, missing: 0 } });
+    await ok(vote(created.id, 'dave', 'approve'), 201);
+    const approved = await ok(move(created.id, 'Approved'), 200);
+    expect(approved).toMatchObject({ state: 'Approved', approval: { approvals: 2, missing: 0 } });
     expect(await queue('erin')).not.toContain(created.id); // no longer waiting for votes
     // Approved: no more edits.
-    const edit = await t.call(
-      'PATCH',
-      `/changes/${created.id}`,
-      { title: 'Later', expectedVersion: approved.body.version },
-      'cm',
+    const edit = await refused(
+      t.api('cm').PATCH('/changes/{id}', {
+        ...at(created.id),
+        body: { title: 'Later', expectedVersion: approved.version },
+      }),
+      422,
     );
-    expect(edit.status).toBe(422);
-    expect(edit.body).toMatchObject({ type: 'urn:release-desk:problem:change-not-editable' });
+    expect(edit).toMatchObject({ type: 'urn:release-desk:problem:change-not-editable' });
   });
 });
 
 describe('who records and moves RFCs', () => {
   it('a deployment-only user cannot record an RFC or create a release; a change manager records and moves RFCs but cannot create releases', async () => {
-    expect((await t.call('POST', '/changes', rfc(), 'tech')).status).toBe(403);
-    expect((await t.call('POST', '/releases', validRelease(), 'tech')).status).toBe(403);
-    expect((await t.call('POST', '/releases', validRelease(), 'cm')).status).toBe(403);
+    await refused(t.api('tech').POST('/changes', { body: rfc() }), 403);
+    await refused(t.api('tech').POST('/releases', { body: releaseBody() }), 403);
+    await refused(t.api('cm').POST('/releases', { body: releaseBody() }), 403);
     // Nor move one: a release is its release team's to move.
-    const release = await t.call('POST', '/releases', validRelease(), 'rm');
-    const moveRelease = await t.call(
-      'POST',
-      `/releases/${release.body.id}/transitions`,
-      { to: 'Development', expectedVersion: release.body.version },
-      'cm',
+    const release = await ok(t.api('rm').POST('/releases', { body: releaseBody() }), 201);
+    await refused(
+      t.api('cm').POST('/releases/{id}/transitions', {
+        ...at(release.id),
+        body: { to: 'Development', expectedVersion: release.version },
+      }),
+      403,
     );
-    expect(moveRelease.status).toBe(403);
     const created = await record({ type: 'standard' }, 'cm');
-    expect((await move(created.id, 'Approved', 'cm')).status).toBe(200);
+    await ok(move(created.id, 'Approved', 'cm'), 200);
     // Release managers read RFCs but do not move them (the change workflow's transitions need `change`).
-    expect((await t.call('GET', `/changes/${created.id}`, undefined, 'rm')).status).toBe(200);
-    expect((await move(created.id, 'Implementing', 'rm')).status).toBe(403);
+    expect(await status(t.api('rm').GET('/changes/{id}', at(created.id)))).toBe(200);
+    await refused(move(created.id, 'Implementing', 'rm'), 403);
   });
 
   it('edits an RFC until its approval, with optimistic locking', async () => {
     const created = await record();
-    const stale = await t.call('PATCH', `/changes/${created.id}`, { risk: 'high', expectedVersion: 9 }, 'cm');
-    expect(stale.status).toBe(409);
-    const edited = await t.call(
-      'PATCH',
-      `/changes/${created.id}`,
-      { risk: 'high', impact: 'high', expectedVersion: created.version },
-      'cm',
+    const cm = t.api('cm');
+    await refused(
+      cm.PATCH('/changes/{id}', { ...at(created.id), body: { risk: 'high', expectedVersion: 9 } }),
+      409,
     );
-    expect(edited.status, JSON.stringify(edited.body)).toBe(200);
-    expect(edited.body).toMatchObject({
+    const edited = await ok(
+      cm.PATCH('/changes/{id}', {
+        ...at(created.id),
+        body: { risk: 'high', impact: 'high', expectedVersion: created.version },
+      }),
+      200,
+    );
+    expect(edited).toMatchObject({
       risk: 'high',
       impact: 'high',
       urgency: 'high',
@@ -245,68 +252,66 @@ describe('who records and moves RFCs', () => {
 
 describe('releases link RFCs', () => {
   it('refuses unknown RFCs and trigger states by name, and shows the link on both sides', async () => {
-    const unknown = await t.call('POST', '/releases', validRelease({ changeIds: ['chg_nope', 'chg_gone'] }));
-    expect(unknown.status).toBe(422);
-    expect(unknown.body).toMatchObject({ unknownChangeIds: ['chg_nope', 'chg_gone'] });
+    const rm = t.api('rm');
+    const create = (body: Parameters<typeof releaseBody>[0]) =>
+      rm.POST('/releases', { body: releaseBody(body) });
+    const unknown = await refused(create({ changeIds: ['chg_nope', 'chg_gone'] }), 422);
+    expect(unknown).toMatchObject({ unknownChangeIds: ['chg_nope', 'chg_gone'] });
 
     const change = await record();
-    const badTrigger = await t.call(
-      'POST',
-      '/releases',
-      validRelease({
+    const badTrigger = await refused(
+      create({
         changeIds: [change.id],
         deployment: { managedByChange: true, changeTriggerState: 'Deployed' },
       }),
+      422,
     );
-    expect(badTrigger.status).toBe(422);
-    expect(badTrigger.body).toMatchObject({
+    expect(badTrigger).toMatchObject({
       validStates: ['Recorded', 'Assessed', 'Approved', 'Scheduled', 'Implementing', 'Reviewed'],
     });
     // The same RFC twice is bad input, named by its place.
-    const twice = await t.call('POST', '/releases', validRelease({ changeIds: [change.id, change.id] }));
-    expect(twice.status).toBe(400);
-    expect(twice.body).toMatchObject({
+    const twice = await refused(create({ changeIds: [change.id, change.id] }), 400);
+    expect(twice).toMatchObject({
       errors: [{ path: 'changeIds.1', message: 'repeats the id of item 0' }],
     });
 
     const other = await record({ type: 'standard' });
-    const several = await t.call(
-      'POST',
-      '/releases',
-      validRelease({
+    const several = await refused(
+      create({
         changeIds: [change.id, other.id],
         deployment: { managedByChange: true, changeTriggerState: 'Approved' },
       }),
+      422,
     );
-    expect(several.status).toBe(422);
-    expect(several.body).toMatchObject({ type: 'urn:release-desk:problem:managing-change-required' });
+    expect(several).toMatchObject({ type: 'urn:release-desk:problem:managing-change-required' });
 
-    const release = await t.call(
-      'POST',
-      '/releases',
-      validRelease({
+    const release = await ok(
+      create({
         changeIds: [change.id],
         deployment: { managedByChange: true, changeTriggerState: 'Approved' },
       }),
+      201,
     );
-    expect(release.status, JSON.stringify(release.body)).toBe(201);
-    expect(release.body).toMatchObject({
+    expect(release).toMatchObject({
       changeIds: [change.id],
       deployment: { managedByChange: true, changeId: change.id, changeTriggerState: 'Approved' },
     });
-    const linked = await t.call('GET', `/changes/${change.id}`, undefined, 'rm');
-    expect(linked.body.releaseIds).toEqual([release.body.id]);
+    const linked = await ok(rm.GET('/changes/{id}', at(change.id)));
+    expect(linked.releaseIds).toEqual([release.id]);
 
     // Relinked to the other RFC by PATCH: the first RFC no longer lists it.
-    const relinked = await t.call('PATCH', `/releases/${release.body.id}`, {
-      changeIds: [other.id],
-      deployment: { managedByChange: false },
-      expectedVersion: release.body.version,
-    });
-    expect(relinked.status, JSON.stringify(relinked.body)).toBe(200);
-    expect((await t.call('GET', `/changes/${change.id}`, undefined, 'rm')).body.releaseIds).toEqual([]);
-    expect((await t.call('GET', `/changes/${other.id}`, undefined, 'rm')).body.releaseIds).toEqual([
-      release.body.id,
-    ]);
+    await ok(
+      rm.PATCH('/releases/{id}', {
+        ...at(release.id),
+        body: {
+          changeIds: [other.id],
+          deployment: { managedByChange: false },
+          expectedVersion: release.version,
+        },
+      }),
+      200,
+    );
+    expect((await ok(rm.GET('/changes/{id}', at(change.id)))).releaseIds).toEqual([]);
+    expect((await ok(rm.GET('/changes/{id}', at(other.id)))).releaseIds).toEqual([release.id]);
   });
 });

@@ -8,8 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_BUS_NAME } from '../../infra/rules.ts';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { type PlannedTask, releaseBody } from '../support/api-bodies.ts';
+import { eventually, ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { partitionItems } from '../support/table.ts';
 import { joinTeam } from '../support/teams.ts';
 
@@ -41,65 +41,63 @@ beforeAll(async () => {
 
 afterAll(async () => t?.stop());
 
-type Version = { version: number; releaseId?: string; taskId?: string; actor: string; changes: unknown };
-const historyOf = async (ciId: string) =>
-  (await t.call('GET', `/cis/${ciId}/history?limit=100`, undefined, 'tech')).body.items as Version[];
+const at = (id: string) => ({ params: { path: { id } } });
 
-async function ci(name: string, attributes: Record<string, unknown>, as = 'rm') {
-  const res = await t.call('POST', '/cis', { type: 'application', name, attributes }, as);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { id: string; version: number };
-}
+const historyOf = async (ciId: string) =>
+  (
+    await ok(
+      t.api('tech').GET('/cis/{id}/history', { params: { path: { id: ciId }, query: { limit: 100 } } }),
+    )
+  ).items;
+
+const ci = (name: string, attributes: Record<string, unknown>, as = 'rm') =>
+  ok(t.api(as).POST('/cis', { body: { type: 'application', name, attributes } }), 201);
 
 async function move(id: string, to: string) {
-  const current = await t.call('GET', `/releases/${id}`);
-  const res = await t.call('POST', `/releases/${id}/transitions`, {
-    to,
-    expectedVersion: current.body.version,
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const current = await ok(t.api().GET('/releases/{id}', at(id)));
+  await ok(
+    t.api().POST('/releases/{id}/transitions', { ...at(id), body: { to, expectedVersion: current.version } }),
+    200,
+  );
 }
 
-type TaskView = { id: string; status: string; version: number; ciUpdateFailures?: unknown[] };
-
 /** A release planning these tasks, moved into Deployment with its tasks ready. */
-async function deploying(tasks: Record<string, unknown>[]) {
-  const created = await t.call('POST', '/releases', validRelease({ tasks }));
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const id = created.body.id as string;
+async function deploying(tasks: PlannedTask[]) {
+  const created = await ok(t.api().POST('/releases', { body: releaseBody({ tasks }) }), 201);
+  const id = created.id;
   for (const to of ['Development', 'Testing', 'Deployment']) await move(id, to);
   await eventually(async () => {
-    const tasks = (await t.call('GET', `/releases/${id}/tasks`)).body.items as TaskView[];
+    const tasks = (await ok(t.api().GET('/releases/{id}/tasks', at(id)))).items;
     expect(tasks.every((x) => x.status === 'ready')).toBe(true);
   });
-  return { id, tasks: created.body.tasks as { id: string }[] };
+  return { id, tasks: created.tasks };
 }
 
 async function complete(taskId: string) {
-  expect((await t.call('POST', `/tasks/${taskId}/start`, { expectedVersion: 1 }, 'tech')).status).toBe(200);
-  const done = await t.call('POST', `/tasks/${taskId}/complete`, { expectedVersion: 2 }, 'tech');
-  expect(done.status).toBe(200);
+  const tech = t.api('tech');
+  await ok(tech.POST('/tasks/{id}/start', { ...at(taskId), body: { expectedVersion: 1 } }), 200);
+  await ok(tech.POST('/tasks/{id}/complete', { ...at(taskId), body: { expectedVersion: 2 } }), 200);
 }
 
 describe('planned CI updates', () => {
   it('refuses a plan naming CIs that do not exist (422 listing them)', async () => {
     const app = await ci('known-app', {});
-    const res = await t.call(
-      'POST',
-      '/releases',
-      validRelease({
-        tasks: [
-          {
-            title: 'Upgrade',
-            workGroupId: 'wg_deployment',
-            ciIds: [app.id, 'ci_ghost', 'ci_phantom'],
-            ciUpdates: [{ ciId: 'ci_phantom', set: { version: '1' } }],
-          },
-        ],
+    const problem = await refused(
+      t.api().POST('/releases', {
+        body: releaseBody({
+          tasks: [
+            {
+              title: 'Upgrade',
+              workGroupId: 'wg_deployment',
+              ciIds: [app.id, 'ci_ghost', 'ci_phantom'],
+              ciUpdates: [{ ciId: 'ci_phantom', set: { version: '1' } }],
+            },
+          ],
+        }),
       }),
+      422,
     );
-    expect(res.status).toBe(422);
-    expect(res.body).toMatchObject({
+    expect(problem).toMatchObject({
       type: 'urn:release-desk:problem:unknown-cis',
       unknownCiIds: ['ci_ghost', 'ci_phantom'],
     });
@@ -170,7 +168,7 @@ describe('planned CI updates', () => {
       [1, undefined, undefined, 'rm', expect.any(Object)],
     ]);
     expect((await historyOf(db.id)).map((v) => v.version)).toEqual([2, 1]);
-    expect((await t.call('GET', `/cis/${app.id}`)).body).toMatchObject({
+    expect(await ok(t.api().GET('/cis/{id}', at(app.id)))).toMatchObject({
       version: 3,
       attributes: { version: '4.2.0', patched: true },
     });
@@ -193,15 +191,13 @@ describe('planned CI updates', () => {
     ]);
     const taskId = tasks[0]?.id as string;
     // Retired after the plan was made.
-    expect(
-      (
-        await t.call('PATCH', `/cis/${gone.id}`, {
-          status: 'retired',
-          expectedVersion: 1,
-          reason: 'Decommissioned',
-        })
-      ).status,
-    ).toBe(200);
+    await ok(
+      t.api().PATCH('/cis/{id}', {
+        ...at(gone.id),
+        body: { status: 'retired', expectedVersion: 1, reason: 'Decommissioned' },
+      }),
+      200,
+    );
     const failedBefore = t.cloud.bus.failedInvocations().length;
     await complete(taskId);
     await eventually(() => {
@@ -209,11 +205,11 @@ describe('planned CI updates', () => {
     });
     const failed = t.cloud.bus.failedInvocations().at(-1);
     expect(JSON.stringify(failed)).toContain(`CI ${gone.id} is retired`);
-    const task = await t.call('GET', `/tasks/${taskId}`, undefined, 'tech');
-    expect(task.body.ciUpdateFailures).toEqual([
+    const task = await ok(t.api('tech').GET('/tasks/{id}', at(taskId)));
+    expect(task.ciUpdateFailures).toEqual([
       { index: 1, ciId: gone.id, reason: `CI ${gone.id} is retired`, at: expect.any(String) },
     ]);
-    const listed = (await t.call('GET', `/releases/${releaseId}/tasks`)).body.items as TaskView[];
+    const listed = (await ok(t.api().GET('/releases/{id}/tasks', at(releaseId)))).items;
     expect(listed[0]?.ciUpdateFailures).toHaveLength(1);
     // The update that could be applied was applied, once.
     expect((await historyOf(kept.id)).map((v) => v.version)).toEqual([2, 1]);

@@ -8,8 +8,8 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregatePk, WAIT_SK } from '../../functions/store/keys.ts';
 import type { LocalCloudOptions } from '../../infra/local/cloud.ts';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { releaseBody } from '../support/api-bodies.ts';
+import { eventually, ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 /** A test cloud whose record-stage waits for `openGate()`, and which records the consumer's attempts. */
 async function cloudWithHeldExecutions(asyncInvoke: LocalCloudOptions['asyncInvoke']) {
@@ -47,26 +47,23 @@ async function cloudWithHeldExecutions(asyncInvoke: LocalCloudOptions['asyncInvo
   return { t, openGate, signalAttempts };
 }
 
+const at = (id: string) => ({ params: { path: { id } } });
+
 async function createRelease(t: TestCloud): Promise<string> {
-  const created = await t.call('POST', '/releases', validRelease());
-  expect(created.status).toBe(201);
-  return created.body.id as string;
+  return (await ok(t.api().POST('/releases', { body: releaseBody() }), 201)).id;
 }
 
 /** Moves the release out of its first stage while its execution cannot take the signal yet. */
 async function moveWhileHeld(t: TestCloud, id: string) {
   // Asked to wait 3 s: within the consumer's first two attempts (about 0 and 1 s), before its last.
-  const moved = await t.call(
-    'POST',
-    `/releases/${id}/transitions`,
-    { to: 'Development', expectedVersion: 1 },
-    'rm',
-    { prefer: 'wait=3' },
-  );
-  expect(moved.status).toBe(200);
-  expect(moved.headers['preference-applied']).toBe('wait=3');
+  const moved = await t.api().POST('/releases/{id}/transitions', {
+    params: { path: { id }, header: { Prefer: 'wait=3' } },
+    body: { to: 'Development', expectedVersion: 1 },
+  });
+  expect(moved.response.status).toBe(200);
+  expect(moved.response.headers.get('preference-applied')).toBe('wait=3');
   // The API waited its seconds, saw the execution not ready and left the rest to the consumer.
-  expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: false } });
+  expect(moved.data).toMatchObject({ stage: 'Development', execution: { inStep: false } });
 }
 
 describe('a transition the API could not signal', () => {
@@ -91,8 +88,8 @@ describe('a transition the API could not signal', () => {
     await t.cloud.settle();
 
     await eventually(async () => expect((await t.execution(id)).state).toBe('Development'));
-    const release = await t.call('GET', `/releases/${id}`);
-    expect(release.body).toMatchObject({ stage: 'Development', version: 2 });
+    const release = await ok(t.api().GET('/releases/{id}', at(id)));
+    expect(release).toMatchObject({ stage: 'Development', version: 2 });
     // Refused while not ready, then accepted once, within Lambda's 1 + 2 attempts.
     expect(signalAttempts.at(-1)).toBe('ok');
     expect(signalAttempts.slice(0, -1).every((a) => a === 'ExecutionNotReadyError')).toBe(true);
@@ -160,7 +157,7 @@ describe('a consumer that fails for good', () => {
     expect((await t.execution(id)).state).toBe('Assessment');
     await t.cloud.reconcile();
     await eventually(async () => expect((await t.execution(id)).state).toBe('Development'));
-    expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({ stage: 'Development' });
+    expect(await ok(t.api().GET('/releases/{id}', at(id)))).toMatchObject({ stage: 'Development' });
   });
 });
 
@@ -177,10 +174,12 @@ describe('moves in quick succession, nobody waiting (Prefer: wait not sent)', ()
     let version = 1;
     // Straight after the create: the execution may not even have started yet.
     for (const to of ['Development', 'Testing', 'Deployment', 'Audit']) {
-      const moved = await t.call('POST', `/releases/${id}/transitions`, { to, expectedVersion: version });
-      expect(moved.status, JSON.stringify(moved.body)).toBe(200);
-      expect(moved.body).toMatchObject({ stage: to, execution: { inStep: false } });
-      version = moved.body.version as number;
+      const moved = await ok(
+        t.api().POST('/releases/{id}/transitions', { ...at(id), body: { to, expectedVersion: version } }),
+        200,
+      );
+      expect(moved).toMatchObject({ stage: to, execution: { inStep: false } });
+      version = moved.version;
     }
     await eventually(async () => expect((await t.execution(id)).state).toBe('Audit'), 15_000);
     const { events } = await t.execution(id);

@@ -12,8 +12,8 @@ import { DynamoWorkflowStore } from '../../functions/store/workflow-repository.t
 import { compileWorkflow } from '../../workflows/compile.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
 import type { WorkflowDefinition } from '../../workflows/definition.ts';
-import { validRelease } from '../support/http-events.ts';
-import { startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
+import { releaseBody } from '../support/api-bodies.ts';
+import { ok, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -38,8 +38,9 @@ afterAll(async () => t?.stop());
 
 describe('default workflows', () => {
   it('adopt a newly deployed revision of their machine as the next version, once per process', async () => {
-    const before = await t.call('GET', '/workflows/release-fast-track');
-    expect(before.body).toMatchObject({ latestVersion: 1 });
+    const fastTrack = () =>
+      ok(t.api().GET('/workflows/{id}', { params: { path: { id: 'release-fast-track' } } }));
+    expect(await fastTrack()).toMatchObject({ latestVersion: 1 });
     const arn = t.cloud.ports.config.defaultWorkflowStateMachines['release-fast-track'] as string;
     // A deploy that changed the fast track: the stack updates its machine.
     const changed = { ...defaultWorkflows['release-fast-track'], description: 'Deployed again, changed.' };
@@ -50,7 +51,7 @@ describe('default workflows', () => {
     );
     await t.sfn.send(new UpdateStateMachineCommand({ stateMachineArn: arn, definition }));
     // The running process keeps what it checked.
-    expect((await t.call('GET', '/workflows/release-fast-track')).body).toMatchObject({ latestVersion: 1 });
+    expect(await fastTrack()).toMatchObject({ latestVersion: 1 });
     // A new process of the OLD code (mid-deployment) does not pair its definition with the new ASL…
     const old = createPorts(t.cloud.ports.config);
     expect((await old.workflows.workflowFor('release', 'release-fast-track', undefined)).version).toBe(1);
@@ -70,12 +71,15 @@ describe('default workflows', () => {
   it('published through the API get a machine of the API’s own; the stack’s machine stays as deployed', async () => {
     const arn = t.cloud.ports.config.defaultWorkflowStateMachines['release-default'] as string;
     const deployed = await t.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
-    const release = await t.call('POST', '/releases', validRelease());
-    expect(release.body.workflow).toEqual({ id: 'release-default', version: 1 });
+    const create = () => ok(t.api().POST('/releases', { body: releaseBody() }), 201);
+    const release = await create();
+    expect(release.workflow).toEqual({ id: 'release-default', version: 1 });
     const definition = { ...defaultWorkflows['release-default'], description: 'Our own take' };
-    const published = await t.call('POST', '/workflows', { id: 'release-default', definition }, 'admin');
-    expect(published.status).toBe(200);
-    expect(published.body).toMatchObject({
+    const published = await ok(
+      t.api('admin').POST('/workflows', { body: { id: 'release-default', definition } }),
+      200,
+    );
+    expect(published).toMatchObject({
       latestVersion: 2,
       stateMachineArn: expect.stringMatching(/:stateMachine:release-desk-release-default$/),
     });
@@ -83,18 +87,15 @@ describe('default workflows', () => {
     expect(after.revisionId).toBe(deployed.revisionId);
     expect(after.definition).toBe(deployed.definition);
     // New releases run on version 2; the earlier one keeps version 1 and still moves.
-    expect((await t.call('POST', '/releases', validRelease())).body.workflow).toEqual({
-      id: 'release-default',
-      version: 2,
-    });
-    const moved = await t.call(
-      'POST',
-      `/releases/${release.body.id}/transitions`,
-      { to: 'Development', expectedVersion: 1 },
-      'rm',
-      WAIT,
+    expect((await create()).workflow).toEqual({ id: 'release-default', version: 2 });
+    const moved = await ok(
+      t.api().POST('/releases/{id}/transitions', {
+        params: { path: { id: release.id } },
+        body: { to: 'Development', expectedVersion: 1 },
+        headers: WAIT,
+      }),
     );
-    expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: true } });
+    expect(moved).toMatchObject({ stage: 'Development', execution: { inStep: true } });
     // And a new process does not take the stack's machine back over the administrator's version.
     const fresh = createPorts(t.cloud.ports.config);
     expect((await fresh.workflows.workflowFor('release', 'release-default', undefined)).version).toBe(2);

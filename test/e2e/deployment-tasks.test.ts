@@ -6,11 +6,12 @@
  * every task is done.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { operations } from '../../client/index.ts';
 import type { LocalEvent } from '../../infra/local/eventbridge/bus.ts';
 import { EVENT_BUS_NAME } from '../../infra/rules.ts';
+import { type PlannedTask, releaseBody, taskBody } from '../support/api-bodies.ts';
 import { seedCi } from '../support/cis.ts';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
+import { eventually, ok, refused, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
 import { joinTeam } from '../support/teams.ts';
 
 let t: TestCloud;
@@ -36,82 +37,89 @@ beforeAll(async () => {
   await joinTeam(t.cloud.ports, ['tech', 'tech2'], 'team_deployment');
   // The CI the planned tasks update (planned tasks must name existing CIs).
   await seedCi(t.cloud.ports, 'ci_payroll');
-  const net = await t.call(
-    'POST',
-    '/teams',
-    { name: 'Network', kind: 'deployment', workGroups: [{ name: 'Network engineers' }], members: ['netty'] },
-    'admin',
+  const net = await ok(
+    t.api('admin').POST('/teams', {
+      body: {
+        name: 'Network',
+        kind: 'deployment',
+        workGroups: [{ name: 'Network engineers' }],
+        members: ['netty'],
+      },
+    }),
+    201,
   );
-  expect(net.status).toBe(201);
-  netGroup = (net.body.workGroups as { id: string }[])[0]?.id as string;
+  netGroup = net.workGroups[0]?.id as string;
 });
 
 afterAll(async () => t?.stop());
 
-const task = (title: string, over: Record<string, unknown> = {}) => ({
-  title,
-  workGroupId: 'wg_deployment',
-  ciIds: ['ci_payroll'],
-  ciUpdates: [{ ciId: 'ci_payroll', set: { version: '4.2.0' } }],
-  ...over,
-});
+const task = (title: string, over: Partial<PlannedTask> = {}) =>
+  taskBody({ title, workGroupId: 'wg_deployment', ...over });
+const at = (id: string) => ({ params: { path: { id } } });
 
 async function move(id: string, to: string, as = 'rm') {
-  const current = await t.call('GET', `/releases/${id}`, undefined, as);
-  return t.call(
-    'POST',
-    `/releases/${id}/transitions`,
-    { to, expectedVersion: current.body.version },
-    as,
-    WAIT,
-  );
+  const current = await ok(t.api(as).GET('/releases/{id}', at(id)));
+  return t.api(as).POST('/releases/{id}/transitions', {
+    ...at(id),
+    body: { to, expectedVersion: current.version },
+    headers: WAIT,
+  });
 }
 
-async function readyEvents(id: string) {
-  const history = await t.call('GET', `/releases/${id}/history?limit=100`);
-  return (history.body.items as { type: string; data: Record<string, unknown> }[]).filter(
-    (e) => e.type === 'Deployment Tasks Ready',
-  );
-}
+const historyOf = async (id: string) =>
+  (await ok(t.api().GET('/releases/{id}/history', { params: { path: { id }, query: { limit: 100 } } })))
+    .items;
+const readyEvents = async (id: string) =>
+  (await historyOf(id)).filter((e) => e.type === 'Deployment Tasks Ready');
 
-type TaskView = { id: string; status: string; version: number; assignee?: string; title: string };
-const tasksOf = async (id: string) => (await t.call('GET', `/releases/${id}/tasks`)).body.items as TaskView[];
+const tasksOf = async (id: string) => (await ok(t.api().GET('/releases/{id}/tasks', at(id)))).items;
+const queue = (as: string, query: NonNullable<operations['listTasks']['parameters']['query']>) =>
+  t.api(as).GET('/tasks', { params: { query } });
+
+/** A technician's moves of a task, each from the version read. */
+const taskMoves = (as: string) => {
+  const api = t.api(as);
+  return {
+    start: (id: string, expectedVersion: number) =>
+      api.POST('/tasks/{id}/start', { ...at(id), body: { expectedVersion } }),
+    complete: (id: string, expectedVersion: number, notes?: string) =>
+      api.POST('/tasks/{id}/complete', { ...at(id), body: { expectedVersion, ...(notes ? { notes } : {}) } }),
+    fail: (id: string, expectedVersion: number, reason: string) =>
+      api.POST('/tasks/{id}/fail', { ...at(id), body: { expectedVersion, reason } }),
+    retry: (id: string, expectedVersion: number) =>
+      api.POST('/tasks/{id}/retry', { ...at(id), body: { expectedVersion } }),
+  };
+};
 
 describe('path (a): tasks become ready when the release enters its deploy stage', () => {
   let releaseId: string;
 
   it('keeps the tasks planned before the deploy stage, and nobody can queue them', async () => {
-    const created = await t.call(
-      'POST',
-      '/releases',
-      validRelease({ tasks: [task('Upgrade app nodes', { technicianId: 'tech' }), task('Smoke test')] }),
+    const created = await ok(
+      t.api().POST('/releases', {
+        body: releaseBody({
+          tasks: [task('Upgrade app nodes', { technicianId: 'tech' }), task('Smoke test')],
+        }),
+      }),
+      201,
     );
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    releaseId = created.body.id as string;
-    for (const to of ['Development', 'Testing']) expect((await move(releaseId, to)).status).toBe(200);
+    releaseId = created.id;
+    for (const to of ['Development', 'Testing']) await ok(move(releaseId, to), 200);
     // Give the bus time to deliver the moves: none of them readies anything.
     await new Promise((r) => setTimeout(r, 300));
     expect((await tasksOf(releaseId)).map((x) => x.status)).toEqual(['planned', 'planned']);
-    const queue = await t.call('GET', '/tasks?group=wg_deployment', undefined, 'tech');
-    expect(queue.body.items).toEqual([]);
+    expect((await ok(queue('tech', { group: 'wg_deployment' }))).items).toEqual([]);
     expect(await readyEvents(releaseId)).toEqual([]);
   });
 
   it('readies them once on entering Deployment, though the trigger races itself and is delivered again', async () => {
-    const moved = await move(releaseId, 'Deployment');
-    expect(moved.status).toBe(200);
-    const version = moved.body.version;
+    const moved = await ok(move(releaseId, 'Deployment'), 200);
+    const version = moved.version;
     await eventually(async () => {
       expect((await tasksOf(releaseId)).map((x) => x.status)).toEqual(['ready', 'ready']);
     });
     // The trigger once more, twice over, from the event the table committed.
-    const committed = (await t.call('GET', `/releases/${releaseId}/history?limit=100`)).body.items as {
-      id: string;
-      type: string;
-      occurredAt: string;
-      actor: string;
-      data: Record<string, unknown>;
-    }[];
+    const committed = await historyOf(releaseId);
     const entered = committed.findLast((e) => e.type === 'Release Stage Entered');
     const entry = {
       EventBusName: EVENT_BUS_NAME,
@@ -148,126 +156,104 @@ describe('path (a): tasks become ready when the release enters its deploy stage'
       ['ready', 1, 'tech'],
       ['ready', 1, null],
     ]);
-    expect((await t.call('GET', `/releases/${releaseId}`)).body.version).toBe(version);
+    expect((await ok(t.api().GET('/releases/{id}', at(releaseId)))).version).toBe(version);
     // The plan is fixed now.
-    const late = await t.call('PATCH', `/releases/${releaseId}`, { tasks: [], expectedVersion: version });
-    expect(late.status).toBe(422);
-    expect(late.body.type).toBe('urn:release-desk:problem:tasks-already-ready');
+    const late = await refused(
+      t.api().PATCH('/releases/{id}', { ...at(releaseId), body: { tasks: [], expectedVersion: version } }),
+      422,
+    );
+    expect(late.type).toBe('urn:release-desk:problem:tasks-already-ready');
   });
 
   it("shows the work group's queue to its technicians, and to nobody else (403)", async () => {
-    const queue = await t.call('GET', '/tasks?group=wg_deployment&status=ready', undefined, 'tech2');
-    expect(queue.status).toBe(200);
-    expect((queue.body.items as TaskView[]).map((x) => x.title)).toEqual(['Upgrade app nodes', 'Smoke test']);
-    expect((await t.call('GET', '/tasks?group=wg_deployment', undefined, 'netty')).status).toBe(403);
-    expect((await t.call('GET', `/tasks?group=${netGroup}`, undefined, 'tech')).status).toBe(403);
-    const mine = await t.call('GET', '/tasks?assignee=me', undefined, 'tech');
-    expect((mine.body.items as TaskView[]).map((x) => x.title)).toEqual(['Upgrade app nodes']);
+    const ready = await ok(queue('tech2', { group: 'wg_deployment', status: 'ready' }), 200);
+    expect(ready.items.map((x) => x.title)).toEqual(['Upgrade app nodes', 'Smoke test']);
+    await refused(queue('netty', { group: 'wg_deployment' }), 403);
+    await refused(queue('tech', { group: netGroup }), 403);
+    const mine = await ok(queue('tech', { assignee: 'me' }));
+    expect(mine.items.map((x) => x.title)).toEqual(['Upgrade app nodes']);
     // Outside a named group, only one's own groups' tasks.
-    const theirs = await t.call('GET', `/tasks?release=${releaseId}`, undefined, 'netty');
-    expect(theirs.body.items).toEqual([]);
+    expect((await ok(queue('netty', { release: releaseId }))).items).toEqual([]);
   });
 
   it('refuses a technician outside the work group on every task action (403), changing nothing', async () => {
     const [upgrade] = await tasksOf(releaseId);
     const id = upgrade?.id as string;
-    expect((await t.call('GET', `/tasks/${id}`, undefined, 'netty')).status).toBe(403);
-    for (const [action, body] of [
-      ['start', { expectedVersion: 1 }],
-      ['complete', { expectedVersion: 1 }],
-      ['fail', { expectedVersion: 1, reason: 'Not mine' }],
-      ['retry', { expectedVersion: 1 }],
+    await refused(t.api('netty').GET('/tasks/{id}', at(id)), 403);
+    const netty = taskMoves('netty');
+    for (const [action, attempt] of [
+      ['start', () => netty.start(id, 1)],
+      ['complete', () => netty.complete(id, 1)],
+      ['fail', () => netty.fail(id, 1, 'Not mine')],
+      ['retry', () => netty.retry(id, 1)],
     ] as const) {
-      const res = await t.call('POST', `/tasks/${id}/${action}`, body, 'netty');
-      expect(res.status, action).toBe(403);
+      expect((await attempt()).response.status, action).toBe(403);
     }
-    expect((await t.call('GET', `/tasks/${id}`, undefined, 'tech')).body).toMatchObject({
+    expect(await ok(t.api('tech').GET('/tasks/{id}', at(id)))).toMatchObject({
       status: 'ready',
       version: 1,
     });
   });
 
   it('a failed task keeps the release in Deployment (409 listing it); after retry and complete it moves on', async () => {
-    const [upgrade, smoke] = (await tasksOf(releaseId)) as [TaskView, TaskView];
-    const start = await t.call('POST', `/tasks/${upgrade.id}/start`, { expectedVersion: 1 }, 'tech');
-    expect(start.status).toBe(200);
-    expect(start.body).toMatchObject({ status: 'in_progress', assignee: 'tech', version: 2 });
+    const [upgrade, smoke] = (await tasksOf(releaseId)).map((x) => ({ id: x.id })) as [
+      { id: string },
+      { id: string },
+    ];
+    const tech = taskMoves('tech');
+    const tech2 = taskMoves('tech2');
+    const start = await ok(tech.start(upgrade.id, 1), 200);
+    expect(start).toMatchObject({ status: 'in_progress', assignee: 'tech', version: 2 });
     // Someone else's task is not taken over; completing a ready task is not a move.
-    expect((await t.call('POST', `/tasks/${upgrade.id}/start`, { expectedVersion: 2 }, 'tech2')).status).toBe(
-      409,
-    );
-    expect(
-      (await t.call('POST', `/tasks/${smoke.id}/complete`, { expectedVersion: 1 }, 'tech2')).status,
-    ).toBe(422);
-    const failed = await t.call(
-      'POST',
-      `/tasks/${upgrade.id}/fail`,
-      { expectedVersion: 2, reason: 'Node 3 did not come back' },
-      'tech',
-    );
-    expect(failed.body).toMatchObject({ status: 'failed', failureReason: 'Node 3 did not come back' });
-    for (const [id, version] of [[smoke.id, 1]] as const) {
-      await t.call('POST', `/tasks/${id}/start`, { expectedVersion: version }, 'tech2');
-      await t.call(
-        'POST',
-        `/tasks/${id}/complete`,
-        { expectedVersion: version + 1, notes: 'Green' },
-        'tech2',
-      );
-    }
+    await refused(tech2.start(upgrade.id, 2), 409);
+    await refused(tech2.complete(smoke.id, 1), 422);
+    const failed = await ok(tech.fail(upgrade.id, 2, 'Node 3 did not come back'));
+    expect(failed).toMatchObject({ status: 'failed', failureReason: 'Node 3 did not come back' });
+    await ok(tech2.start(smoke.id, 1));
+    await ok(tech2.complete(smoke.id, 2, 'Green'));
 
-    const held = await move(releaseId, 'Audit');
-    expect(held.status).toBe(409);
-    expect(held.body).toMatchObject({
+    const held = await refused(move(releaseId, 'Audit'), 409);
+    expect(held).toMatchObject({
       type: 'urn:release-desk:problem:transition-gate-failed',
       gates: ['allDeploymentTasksDone'],
       allDeploymentTasksDone: { tasks: [{ id: upgrade.id, title: 'Upgrade app nodes', status: 'failed' }] },
     });
-    expect((await t.call('GET', `/releases/${releaseId}`)).body).toMatchObject({
+    expect(await ok(t.api().GET('/releases/{id}', at(releaseId)))).toMatchObject({
       stage: 'Deployment',
       allowedTransitions: expect.arrayContaining([
         expect.objectContaining({ to: 'Audit', unmetGates: ['allDeploymentTasksDone'] }),
       ]),
     });
 
-    expect(
-      (await t.call('POST', `/tasks/${upgrade.id}/retry`, { expectedVersion: 3 }, 'tech2')).body,
-    ).toMatchObject({
+    expect(await ok(tech2.retry(upgrade.id, 3))).toMatchObject({
       status: 'ready',
       assignee: 'tech',
       version: 4,
     });
-    await t.call('POST', `/tasks/${upgrade.id}/start`, { expectedVersion: 4 }, 'tech');
-    const done = await t.call(
-      'POST',
-      `/tasks/${upgrade.id}/complete`,
-      { expectedVersion: 5, notes: 'On 4.2.0' },
-      'tech',
-    );
-    expect(done.body).toMatchObject({ status: 'done', notes: 'On 4.2.0', version: 6 });
+    await ok(tech.start(upgrade.id, 4));
+    const done = await ok(tech.complete(upgrade.id, 5, 'On 4.2.0'));
+    expect(done).toMatchObject({ status: 'done', notes: 'On 4.2.0', version: 6 });
     expect((await tasksOf(releaseId)).map((x) => x.status)).toEqual(['done', 'done']);
 
-    const audit = await move(releaseId, 'Audit');
-    expect(audit.status, JSON.stringify(audit.body)).toBe(200);
-    expect(audit.body).toMatchObject({ stage: 'Audit', execution: { inStep: true } });
-    const history = await t.call('GET', `/tasks?release=${releaseId}`, undefined, 'tech');
-    expect((history.body.items as TaskView[]).map((x) => x.status)).toEqual(['done', 'done']);
+    const audit = await ok(move(releaseId, 'Audit'), 200);
+    expect(audit).toMatchObject({ stage: 'Audit', execution: { inStep: true } });
+    const history = await ok(queue('tech', { release: releaseId }));
+    expect(history.items.map((x) => x.status)).toEqual(['done', 'done']);
   });
 });
 
 describe('who may plan and work', () => {
   it('refuses a deployment-only user creating a release (403), and a task planned outside a deployment team (422)', async () => {
-    const technician = await t.call('POST', '/releases', validRelease({ tasks: [task('X')] }), 'tech');
-    expect(technician.status).toBe(403);
-    const bad = await t.call(
-      'POST',
-      '/releases',
-      validRelease({
-        tasks: [task('X', { workGroupId: 'wg_release' }), task('Y', { technicianId: 'netty' })],
+    await refused(t.api('tech').POST('/releases', { body: releaseBody({ tasks: [task('X')] }) }), 403);
+    const bad = await refused(
+      t.api().POST('/releases', {
+        body: releaseBody({
+          tasks: [task('X', { workGroupId: 'wg_release' }), task('Y', { technicianId: 'netty' })],
+        }),
       }),
+      422,
     );
-    expect(bad.status).toBe(422);
-    expect(bad.body).toMatchObject({
+    expect(bad).toMatchObject({
       type: 'urn:release-desk:problem:invalid-deployment-tasks',
       errors: [
         {
@@ -284,16 +270,16 @@ describe('many tasks', () => {
   // 150 tasks: more than one transaction holds (97 beside the mark and the event), readied in
   // chunks by two racing deliveries of the trigger (every invocation here is doubled).
   it.each([60, 150])('creates the %i tasks of one release once', async (count) => {
-    const created = await t.call(
-      'POST',
-      '/releases',
-      validRelease({ tasks: Array.from({ length: count }, (_, i) => task(`Node ${i + 1}`)) }),
+    const created = await ok(
+      t.api().POST('/releases', {
+        body: releaseBody({ tasks: Array.from({ length: count }, (_, i) => task(`Node ${i + 1}`)) }),
+      }),
+      201,
     );
-    expect(created.status).toBe(201);
-    const id = created.body.id as string;
+    const id = created.id;
     for (const to of ['Development', 'Testing']) await move(id, to);
     const started = Date.now();
-    expect((await move(id, 'Deployment')).status).toBe(200);
+    await ok(move(id, 'Deployment'), 200);
     await eventually(async () => {
       const tasks = await tasksOf(id);
       expect(tasks.filter((x) => x.status === 'ready')).toHaveLength(count);
@@ -303,16 +289,11 @@ describe('many tasks', () => {
     const listed: string[] = [];
     let cursor: string | undefined;
     do {
-      const page = await t.call(
-        'GET',
-        `/tasks?release=${id}&limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-        undefined,
-        'tech',
-      );
-      listed.push(...(page.body.items as TaskView[]).map((x) => x.id));
-      cursor = page.body.nextCursor as string | undefined;
+      const page = await ok(queue('tech', { release: id, limit: 25, ...(cursor ? { cursor } : {}) }));
+      listed.push(...page.items.map((x) => x.id));
+      cursor = page.nextCursor;
     } while (cursor);
-    expect(listed).toEqual((created.body.tasks as { id: string }[]).map((x) => x.id));
+    expect(listed).toEqual(created.tasks.map((x) => x.id));
     console.info(`${count} tasks ready ${elapsed} ms after the move into Deployment`);
   });
 });

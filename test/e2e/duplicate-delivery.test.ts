@@ -12,8 +12,8 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalEvent } from '../../infra/local/eventbridge/bus.ts';
 import { consumerAsyncInvoke, EVENT_BUS_NAME, rules } from '../../infra/rules.ts';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { releaseBody } from '../support/api-bodies.ts';
+import { eventually, ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { joinTeam } from '../support/teams.ts';
 
 let t: TestCloud;
@@ -38,11 +38,7 @@ beforeAll(async () => {
 
 afterAll(async () => t?.stop());
 
-async function ok(method: string, path: string, body?: unknown, as = 'rm') {
-  const res = await t.call(method, path, body, as);
-  expect(res.status, `${method} ${path}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
-  return res.body;
-}
+const at = (id: string) => ({ params: { path: { id } } });
 
 async function snapshot(): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
@@ -63,52 +59,58 @@ async function snapshot(): Promise<Record<string, unknown>[]> {
 
 describe('every event delivered twice more to every consumer', () => {
   it('leaves the table as it was', async () => {
-    const ci = await ok('POST', '/cis', { type: 'application', name: 'dup-app', attributes: { v: 1 } });
+    const rm = t.api('rm');
+    const cm = t.api('cm');
+    const tech = t.api('tech');
+    const ci = await ok(
+      rm.POST('/cis', { body: { type: 'application', name: 'dup-app', attributes: { v: 1 } } }),
+    );
     const created = await ok(
-      'POST',
-      '/releases',
-      validRelease({
-        tasks: [
-          {
-            title: 'Upgrade',
-            workGroupId: 'wg_deployment',
-            ciIds: [ci.id],
-            ciUpdates: [{ ciId: ci.id, set: { v: 2 } }],
-          },
-        ],
+      rm.POST('/releases', {
+        body: releaseBody({
+          tasks: [
+            {
+              title: 'Upgrade',
+              workGroupId: 'wg_deployment',
+              ciIds: [ci.id],
+              ciUpdates: [{ ciId: ci.id, set: { v: 2 } }],
+            },
+          ],
+        }),
       }),
     );
-    const id = created.id as string;
+    const id = created.id;
     for (const to of ['Development', 'Testing', 'Deployment']) {
-      const current = await ok('GET', `/releases/${id}`);
-      await ok('POST', `/releases/${id}/transitions`, { to, expectedVersion: current.version });
+      const current = await ok(rm.GET('/releases/{id}', at(id)));
+      await ok(
+        rm.POST('/releases/{id}/transitions', { ...at(id), body: { to, expectedVersion: current.version } }),
+      );
     }
     let taskId = '';
     await eventually(async () => {
-      const items = (await ok('GET', `/releases/${id}/tasks`)).items as { id: string; status: string }[];
+      const items = (await ok(rm.GET('/releases/{id}/tasks', at(id)))).items;
       expect(items.map((x) => x.status)).toEqual(['ready']);
       taskId = items[0]?.id as string;
     });
-    await ok('POST', `/tasks/${taskId}/start`, { expectedVersion: 1 }, 'tech');
-    await ok('POST', `/tasks/${taskId}/complete`, { expectedVersion: 2 }, 'tech');
-    await eventually(async () => expect((await ok('GET', `/cis/${ci.id}`)).version).toBe(2));
+    await ok(tech.POST('/tasks/{id}/start', { ...at(taskId), body: { expectedVersion: 1 } }));
+    await ok(tech.POST('/tasks/{id}/complete', { ...at(taskId), body: { expectedVersion: 2 } }));
+    await eventually(async () => expect((await ok(rm.GET('/cis/{id}', at(ci.id)))).version).toBe(2));
     const rfc = await ok(
-      'POST',
-      '/changes',
-      { title: 'Patch', type: 'normal', risk: 'low', impact: 'low', urgency: 'low', ciIds: [ci.id] },
-      'cm',
+      cm.POST('/changes', {
+        body: { title: 'Patch', type: 'normal', risk: 'low', impact: 'low', urgency: 'low', ciIds: [ci.id] },
+      }),
     );
     await eventually(async () => {
-      const change = await ok('GET', `/changes/${rfc.id}`, undefined, 'cm');
+      const change = await ok(cm.GET('/changes/{id}', at(rfc.id)));
       expect(change.allowedTransitions).not.toEqual([]);
     });
-    const change = await ok('GET', `/changes/${rfc.id}`, undefined, 'cm');
+    const change = await ok(cm.GET('/changes/{id}', at(rfc.id)));
     const next = (change.allowedTransitions as ({ to: string } | string)[])[0];
     await ok(
-      'POST',
-      `/changes/${rfc.id}/transitions`,
-      { to: typeof next === 'string' ? next : next?.to, expectedVersion: change.version },
-      'cm',
+      cm.POST('/changes/{id}/transitions', {
+        ...at(rfc.id),
+        body: { to: (typeof next === 'string' ? next : next?.to) as string, expectedVersion: change.version },
+      }),
     );
     await t.cloud.settle();
 

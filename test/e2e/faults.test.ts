@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFaultInjector, type FaultInjector } from '../../infra/local/faults.ts';
 import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { eventually, ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { assertResponseMatchesContract } from '../support/openapi-validator.ts';
 import { joinTeam } from '../support/teams.ts';
 import { versionGuarded } from '../support/version-guarded.ts';
@@ -161,17 +161,22 @@ describe('under injected faults', () => {
         for (const ci of cis) expect((await acknowledged('GET', `/cis/${ci}`)).body.version).toBe(2);
     }, 60_000);
 
-    const releases = (await t.call('GET', '/releases?limit=100')).body.items as { id: string }[];
+    // Faults off: what is read now goes through the typed client.
+    const api = t.api();
+    const at = (id: string) => ({ params: { path: { id } } });
+    const releases = (await ok(api.GET('/releases', { params: { query: { limit: 100 } } }))).items;
     expect(releases.map((r) => r.id).sort()).toEqual(stories.map((s) => s.id).sort());
     for (const { id, cis, tasks } of stories) {
-      const release = await t.call('GET', `/releases/${id}`);
-      expect(release.body).toMatchObject({ stage: 'Deployment', status: 'active' });
-      const listed = (await t.call('GET', `/releases/${id}/tasks`)).body.items as TaskView[];
+      expect(await ok(api.GET('/releases/{id}', at(id)))).toMatchObject({
+        stage: 'Deployment',
+        status: 'active',
+      });
+      const listed = (await ok(api.GET('/releases/{id}/tasks', at(id)))).items;
       expect(listed.map((x) => [x.id, x.status])).toEqual(tasks.map((x) => [x, 'done']));
       for (const ci of cis) {
-        const history = (await t.call('GET', `/cis/${ci}/history?limit=100`)).body.items as {
-          version: number;
-        }[];
+        const history = (
+          await ok(api.GET('/cis/{id}/history', { params: { path: { id: ci }, query: { limit: 100 } } }))
+        ).items;
         expect(history.map((v) => v.version)).toEqual([2, 1]);
       }
       expect((await t.execution(id)).state).toBe('Deployment');

@@ -9,8 +9,8 @@ import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localDynamoClient } from '../../infra/local/dynamodb-local.ts';
-import { validRelease } from '../support/http-events.ts';
-import { startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { releaseBody } from '../support/api-bodies.ts';
+import { ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 let admin: DynamoDBDocumentClient;
@@ -88,7 +88,8 @@ const jsonish = fc.oneof(
 
 describe('invariants', () => {
   it('5: bad input anywhere — every route of the OpenAPI document — is a 4xx problem, never a 5xx, and stores nothing', async () => {
-    const release = (await t.call('POST', '/releases', validRelease())).body.id as string;
+    // Created well formed (typed); what follows is sent malformed, raw.
+    const release = (await ok(t.api().POST('/releases', { body: releaseBody() }), 201)).id;
     await t.cloud.settle();
     const doc = (await (await fetch(`${t.cloud.apiUrl}/openapi.json`)).json()) as {
       paths: Record<
@@ -171,21 +172,21 @@ describe('invariants', () => {
       const text = await readFile(join('functions', file), 'utf8');
       expect(text, file).not.toMatch(/\bScan(Command|Input)\b|\bpaginateScan\b/);
     }
-    await t.call('GET', '/releases?limit=5');
-    await t.call('GET', '/teams');
+    await ok(t.api().GET('/releases', { params: { query: { limit: 5 } } }));
+    await ok(t.api().GET('/teams'));
     expect(scans).toEqual([]);
   });
 
   it('1: a refused change leaves neither state nor event behind', async () => {
-    const created = await t.call('POST', '/releases', validRelease({ tasks: [] }));
-    const id = created.body.id as string;
+    const { id } = await ok(t.api().POST('/releases', { body: releaseBody({ tasks: [] }) }), 201);
+    const at = { params: { path: { id } } };
     const refused = await Promise.all([
-      t.call('POST', `/releases/${id}/transitions`, { to: 'Closure', expectedVersion: 1 }),
-      t.call('PATCH', `/releases/${id}`, { title: 'stale', expectedVersion: 9 }),
+      t.api().POST('/releases/{id}/transitions', { ...at, body: { to: 'Closure', expectedVersion: 1 } }),
+      t.api().PATCH('/releases/{id}', { ...at, body: { title: 'stale', expectedVersion: 9 } }),
     ]);
-    expect(refused.map((r) => r.status)).toEqual([422, 409]);
-    const history = await t.call('GET', `/releases/${id}/history`);
-    expect((history.body.items as { type: string }[]).map((e) => e.type)).toEqual(['Release Created']);
-    expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({ version: 1, stage: 'Assessment' });
+    expect(refused.map((r) => r.response.status)).toEqual([422, 409]);
+    const history = await ok(t.api().GET('/releases/{id}/history', at));
+    expect(history.items.map((e) => e.type)).toEqual(['Release Created']);
+    expect(await ok(t.api().GET('/releases/{id}', at))).toMatchObject({ version: 1, stage: 'Assessment' });
   });
 });

@@ -7,10 +7,11 @@
  * docs/decisions.md): once it is, this file must create its CIs first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { components, operations } from '../../client/index.ts';
 import type { LocalEvent } from '../../infra/local/eventbridge/bus.ts';
+import { releaseBody } from '../support/api-bodies.ts';
 import { seedCi } from '../support/cis.ts';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { eventually, ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 let releaseId: string;
@@ -23,9 +24,11 @@ beforeAll(async () => {
   // The CIs articles link are the CMDB's (an unknown one is 422 unknown-cis).
   for (const id of ['ci_payroll_app', 'ci_payroll_db', 'ci_ledger', 'ci_ledger_db'])
     await seedCi(t.cloud.ports, id);
-  const release = await t.call('POST', '/releases', validRelease({ title: 'Payroll 4.2' }), 'rm');
-  expect(release.status, JSON.stringify(release.body)).toBe(201);
-  releaseId = release.body.id as string;
+  const release = await ok(
+    t.api('rm').POST('/releases', { body: releaseBody({ title: 'Payroll 4.2' }) }),
+    201,
+  );
+  releaseId = release.id;
 });
 
 afterAll(async () => {
@@ -33,28 +36,14 @@ afterAll(async () => {
   await t?.stop();
 });
 
-type Article = {
-  id: string;
-  version: number;
-  latestVersion?: number;
-  kind: string;
-  title: string;
-  body: string;
-  updatedBy: string;
-};
-type ArticlePage = { items: Article[]; nextCursor?: string };
+const at = (id: string) => ({ params: { path: { id } } });
 
-async function publish(body: Record<string, unknown>, as = 'rm'): Promise<Article> {
-  const res = await t.call('POST', '/kb', body, as);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as unknown as Article;
-}
+const publish = (body: components['schemas']['CreateArticle'], as = 'rm') =>
+  ok(t.api(as).POST('/kb', { body }), 201);
 
-const list = async (query: string, as = 'tech') => {
-  const res = await t.call('GET', `/kb?${query}`, undefined, as);
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
-  return (res.body as unknown as ArticlePage).items.map((a) => a.id);
-};
+type ListQuery = NonNullable<operations['listArticles']['parameters']['query']>;
+const list = async (query: ListQuery, as = 'tech') =>
+  (await ok(t.api(as).GET('/kb', { params: { query } }), 200)).items.map((a) => a.id);
 
 describe('knowledge base', () => {
   it('publishes an article, edits it twice, and reads every version back', async () => {
@@ -67,48 +56,53 @@ describe('knowledge base', () => {
     });
     expect(v1).toMatchObject({ version: 1, latestVersion: 1, updatedBy: 'rm' });
 
-    const v2 = await t.call(
-      'PATCH',
-      `/kb/${v1.id}`,
-      { body: '1. Stop payroll-app. 2. Reinstall 4.1. 3. Start it.', expectedVersion: 1 },
-      'cm',
+    const v2 = await ok(
+      t.api('cm').PATCH('/kb/{id}', {
+        ...at(v1.id),
+        body: { body: '1. Stop payroll-app. 2. Reinstall 4.1. 3. Start it.', expectedVersion: 1 },
+      }),
+      200,
     );
-    expect(v2.status, JSON.stringify(v2.body)).toBe(200);
-    expect(v2.body).toMatchObject({ version: 2, updatedBy: 'cm' });
-    const v3 = await t.call(
-      'PATCH',
-      `/kb/${v1.id}`,
-      {
-        title: 'Back out payroll 4.2 (tested)',
-        ciIds: ['ci_payroll_app', 'ci_payroll_db'],
-        expectedVersion: 2,
-      },
-      'rm',
+    expect(v2).toMatchObject({ version: 2, updatedBy: 'cm' });
+    const v3 = await ok(
+      t.api('rm').PATCH('/kb/{id}', {
+        ...at(v1.id),
+        body: {
+          title: 'Back out payroll 4.2 (tested)',
+          ciIds: ['ci_payroll_app', 'ci_payroll_db'],
+          expectedVersion: 2,
+        },
+      }),
+      200,
     );
-    expect(v3.status, JSON.stringify(v3.body)).toBe(200);
-    expect(v3.body).toMatchObject({ version: 3, title: 'Back out payroll 4.2 (tested)' });
+    expect(v3).toMatchObject({ version: 3, title: 'Back out payroll 4.2 (tested)' });
     // Editing from a version read before the last edit: 409, nothing written.
-    const stale = await t.call('PATCH', `/kb/${v1.id}`, { title: 'Lost', expectedVersion: 2 }, 'cm');
-    expect(stale.status).toBe(409);
+    await refused(
+      t.api('cm').PATCH('/kb/{id}', { ...at(v1.id), body: { title: 'Lost', expectedVersion: 2 } }),
+      409,
+    );
 
-    const first = await t.call('GET', `/kb/${v1.id}?version=1`, undefined, 'tech');
-    expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({
+    const tech = t.api('tech');
+    const first = await ok(
+      tech.GET('/kb/{id}', { params: { path: { id: v1.id }, query: { version: 1 } } }),
+      200,
+    );
+    expect(first).toMatchObject({
       version: 1,
       latestVersion: 3,
       title: 'Back out payroll 4.2',
       body: '1. Stop payroll-app. 2. Reinstall 4.1.',
       ciIds: ['ci_payroll_app'],
     });
-    const current = await t.call('GET', `/kb/${v1.id}`, undefined, 'tech');
-    expect(current.body).toMatchObject({
+    const current = await ok(tech.GET('/kb/{id}', at(v1.id)));
+    expect(current).toMatchObject({
       version: 3,
       latestVersion: 3,
       ciIds: ['ci_payroll_app', 'ci_payroll_db'],
     });
-    expect((await t.call('GET', `/kb/${v1.id}?version=4`, undefined, 'tech')).status).toBe(404);
-    const versions = await t.call('GET', `/kb/${v1.id}/versions`, undefined, 'tech');
-    expect((versions.body as unknown as ArticlePage).items.map((a) => a.version)).toEqual([3, 2, 1]);
+    await refused(tech.GET('/kb/{id}', { params: { path: { id: v1.id }, query: { version: 4 } } }), 404);
+    const versions = await ok(tech.GET('/kb/{id}/versions', at(v1.id)));
+    expect(versions.items.map((a) => a.version)).toEqual([3, 2, 1]);
 
     await eventually(() => {
       const ours = seen.filter((e) => (e.detail as { subject?: { id?: string } }).subject?.id === v1.id);
@@ -149,41 +143,42 @@ describe('knowledge base', () => {
       ciIds: ['ci_ledger_db'],
       releaseIds: [],
     });
-    expect(await list('ci=ci_ledger')).toEqual([script.id, procedure.id]);
-    expect(await list('ci=ci_ledger_db')).toEqual([knownError.id, script.id]);
-    expect(await list(`release=${releaseId}`)).toContain(procedure.id);
-    expect(await list(`release=${releaseId}`)).not.toContain(script.id);
-    expect(await list('kind=install-script')).toEqual([script.id]);
-    expect(await list('ci=ci_ledger&kind=backout-procedure')).toEqual([procedure.id]);
-    expect(await list(`ci=ci_ledger&release=${releaseId}`)).toEqual([procedure.id]);
+    expect(await list({ ci: 'ci_ledger' })).toEqual([script.id, procedure.id]);
+    expect(await list({ ci: 'ci_ledger_db' })).toEqual([knownError.id, script.id]);
+    expect(await list({ release: releaseId })).toContain(procedure.id);
+    expect(await list({ release: releaseId })).not.toContain(script.id);
+    expect(await list({ kind: 'install-script' })).toEqual([script.id]);
+    expect(await list({ ci: 'ci_ledger', kind: 'backout-procedure' })).toEqual([procedure.id]);
+    expect(await list({ ci: 'ci_ledger', release: releaseId })).toEqual([procedure.id]);
 
     // Unlinked by an edit: it leaves the CI's list at once.
-    const edited = await t.call('PATCH', `/kb/${knownError.id}`, { ciIds: [], expectedVersion: 1 }, 'rm');
-    expect(edited.status).toBe(200);
-    expect(await list('ci=ci_ledger_db')).toEqual([script.id]);
+    await ok(
+      t.api('rm').PATCH('/kb/{id}', { ...at(knownError.id), body: { ciIds: [], expectedVersion: 1 } }),
+      200,
+    );
+    expect(await list({ ci: 'ci_ledger_db' })).toEqual([script.id]);
   });
 
   it('refuses what is not an article: a missing script, an unknown release', async () => {
-    const noScript = await t.call(
-      'POST',
-      '/kb',
-      { kind: 'install-script', title: 'Install', body: 'Run it', ciIds: [], releaseIds: [] },
-      'rm',
+    const rm = t.api('rm');
+    const noScript = await refused(
+      rm.POST('/kb', {
+        body: { kind: 'install-script', title: 'Install', body: 'Run it', ciIds: [], releaseIds: [] },
+      }),
+      400,
     );
-    expect(noScript.status).toBe(400);
     // Stored against the CIs it installs on: it names one at least.
-    expect(noScript.body.errors).toEqual([
+    expect(noScript.errors).toEqual([
       expect.objectContaining({ path: 'script' }),
       expect.objectContaining({ path: 'ciIds' }),
     ]);
-    const unknown = await t.call(
-      'POST',
-      '/kb',
-      { kind: 'release-instructions', title: 'Notes', body: 'Text', releaseIds: ['rel_nope'] },
-      'rm',
+    const unknown = await refused(
+      rm.POST('/kb', {
+        body: { kind: 'release-instructions', title: 'Notes', body: 'Text', releaseIds: ['rel_nope'] },
+      }),
+      422,
     );
-    expect(unknown.status).toBe(422);
-    expect(unknown.body).toMatchObject({ unknownReleaseIds: ['rel_nope'] });
+    expect(unknown).toMatchObject({ unknownReleaseIds: ['rel_nope'] });
   });
 
   it('a deployment-only technician reads but does not write; a user without a process does neither', async () => {
@@ -194,19 +189,21 @@ describe('knowledge base', () => {
       ciIds: [],
       releaseIds: [releaseId],
     });
-    expect((await t.call('GET', `/kb/${article.id}`, undefined, 'tech')).status).toBe(200);
-    expect((await t.call('GET', '/kb', undefined, 'tech')).status).toBe(200);
-    const write = await t.call(
-      'POST',
-      '/kb',
-      { kind: 'known-error', title: 'Mine', body: 'Text', ciIds: [], releaseIds: [] },
-      'tech',
+    const tech = t.api('tech');
+    await ok(tech.GET('/kb/{id}', at(article.id)), 200);
+    await ok(tech.GET('/kb'), 200);
+    await refused(
+      tech.POST('/kb', {
+        body: { kind: 'known-error', title: 'Mine', body: 'Text', ciIds: [], releaseIds: [] },
+      }),
+      403,
     );
-    expect(write.status).toBe(403);
-    const edit = await t.call('PATCH', `/kb/${article.id}`, { title: 'Mine', expectedVersion: 1 }, 'tech');
-    expect(edit.status).toBe(403);
-    expect((await t.call('GET', `/kb/${article.id}`, undefined, 'tech')).body).toMatchObject({ version: 1 });
-    expect((await t.call('GET', '/kb', undefined, 'nobody')).status).toBe(403);
-    expect((await t.call('GET', `/kb/${article.id}`, undefined, 'nobody')).status).toBe(403);
+    await refused(
+      tech.PATCH('/kb/{id}', { ...at(article.id), body: { title: 'Mine', expectedVersion: 1 } }),
+      403,
+    );
+    expect(await ok(tech.GET('/kb/{id}', at(article.id)))).toMatchObject({ version: 1 });
+    await refused(t.api('nobody').GET('/kb'), 403);
+    await refused(t.api('nobody').GET('/kb/{id}', at(article.id)), 403);
   });
 });

@@ -6,10 +6,11 @@
  * every event was put on the bus twice more.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { components } from '../../client/index.ts';
 import { recountReleaseMetrics } from '../../functions/domain/metrics/service.ts';
 import { EVENT_BUS_NAME } from '../../infra/rules.ts';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { releaseBody } from '../support/api-bodies.ts';
+import { eventually, ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { RELEASE_TEAM } from '../support/teams.ts';
 
 let t: TestCloud;
@@ -33,25 +34,29 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
-type Entry = { id: string; type: string; occurredAt: string; actor: string; data: Record<string, unknown> };
+type Entry = components['schemas']['HistoryEntry'];
+const at = (id: string) => ({ params: { path: { id } } });
 
 async function move(id: string, to: string, reason?: string) {
-  const current = await t.call('GET', `/releases/${id}`);
-  const res = await t.call('POST', `/releases/${id}/transitions`, {
-    to,
-    expectedVersion: current.body.version,
-    ...(reason ? { reason } : {}),
-  });
-  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  const current = await ok(t.api().GET('/releases/{id}', at(id)));
+  await ok(
+    t.api().POST('/releases/{id}/transitions', {
+      ...at(id),
+      body: { to, expectedVersion: current.version, ...(reason ? { reason } : {}) },
+    }),
+    200,
+  );
 }
 
 const history = async (id: string) =>
-  (await t.call('GET', `/releases/${id}/history?limit=100`)).body.items as Entry[];
+  (await ok(t.api().GET('/releases/{id}/history', { params: { path: { id }, query: { limit: 100 } } })))
+    .items;
 
 const day = (offsetDays: number) => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 // Yesterday to tomorrow: the releases below are deployed now, in one or two months of the range.
 const range = { from: day(-1), to: day(1) };
-const query = `/metrics/releases?from=${range.from}&to=${range.to}`;
+const metricsOf = (as = 'rm', groupBy?: 'week' | 'month') =>
+  t.api(as).GET('/metrics/releases', { params: { query: { ...range, ...(groupBy ? { groupBy } : {}) } } });
 
 describe('metrics on the local cloud', () => {
   const ids: { onTime?: string; backedOut?: string } = {};
@@ -62,35 +67,42 @@ describe('metrics on the local cloud', () => {
       plannedStart: new Date(now - 3_600_000).toISOString(),
       plannedEnd: new Date(now + 3 * 3_600_000).toISOString(),
     };
-    const a = await t.call('POST', '/releases', validRelease({ title: 'On time', ...window }));
-    const b = await t.call('POST', '/releases', validRelease({ title: 'Backed out', ...window }));
-    expect([a.status, b.status]).toEqual([201, 201]);
-    ids.onTime = a.body.id as string;
-    ids.backedOut = b.body.id as string;
+    const a = await ok(
+      t.api().POST('/releases', { body: releaseBody({ title: 'On time', ...window }) }),
+      201,
+    );
+    const b = await ok(
+      t.api().POST('/releases', { body: releaseBody({ title: 'Backed out', ...window }) }),
+      201,
+    );
+    ids.onTime = a.id;
+    ids.backedOut = b.id;
     for (const id of [ids.onTime, ids.backedOut]) {
       for (const to of ['Development', 'Testing', 'Deployment']) await move(id, to);
     }
     // Deployed: the first moves out of Deployment, onwards and into Backed Out.
     await move(ids.onTime, 'Audit');
-    const backout = await t.call('POST', `/releases/${ids.backedOut}/backout`, {
-      acknowledgedArticles: [],
-      reason: 'Smoke test failed',
-    });
-    expect(backout.status, JSON.stringify(backout.body)).toBe(200);
-    // A change manager attributes the incident (any team's release).
-    const incident = await t.call(
-      'POST',
-      `/releases/${ids.onTime}/incidents`,
-      {
-        reference: 'INC0012345',
-        severity: 'critical',
-        occurredAt: new Date().toISOString(),
-        summary: 'Payslips show last month’s tax rate',
-      },
-      'cm',
+    await ok(
+      t.api().POST('/releases/{id}/backout', {
+        ...at(ids.backedOut),
+        body: { acknowledgedArticles: [], reason: 'Smoke test failed' },
+      }),
+      200,
     );
-    expect(incident.status, JSON.stringify(incident.body)).toBe(201);
-    expect(incident.body).toMatchObject({
+    // A change manager attributes the incident (any team's release).
+    const incident = await ok(
+      t.api('cm').POST('/releases/{id}/incidents', {
+        ...at(ids.onTime),
+        body: {
+          reference: 'INC0012345',
+          severity: 'critical',
+          occurredAt: new Date().toISOString(),
+          summary: 'Payslips show last month’s tax rate',
+        },
+      }),
+      201,
+    );
+    expect(incident).toMatchObject({
       reference: 'INC0012345',
       teamId: RELEASE_TEAM,
       attributedBy: 'cm',
@@ -123,24 +135,22 @@ describe('metrics on the local cloud', () => {
       leadTime: { medianSeconds: leadTimes[0], p90Seconds: leadTimes[1] },
     };
     await eventually(async () => {
-      const metrics = await t.call('GET', query, undefined, 'tech');
-      expect(metrics.status).toBe(200);
-      expect(metrics.body.total).toEqual(expected);
-      expect(metrics.body.teams).toEqual([{ teamId: RELEASE_TEAM, ...expected }]);
+      const metrics = await ok(metricsOf('tech'), 200);
+      expect(metrics.total).toEqual(expected);
+      expect(metrics.teams).toEqual([{ teamId: RELEASE_TEAM, ...expected }]);
     }, 20_000);
   });
 
   it('equals the recount from the releases’ histories', async () => {
-    const metrics = await t.call('GET', query);
-    expect(await recountReleaseMetrics(range, t.cloud.ports)).toEqual(metrics.body);
-    const byWeek = await t.call('GET', `${query}&groupBy=week`);
-    expect(byWeek.status).toBe(200);
-    expect(byWeek.body.total).toEqual(metrics.body.total);
-    expect(await recountReleaseMetrics({ ...range, groupBy: 'week' }, t.cloud.ports)).toEqual(byWeek.body);
+    const metrics = await ok(metricsOf());
+    expect(await recountReleaseMetrics(range, t.cloud.ports)).toEqual(metrics);
+    const byWeek = await ok(metricsOf('rm', 'week'), 200);
+    expect(byWeek.total).toEqual(metrics.total);
+    expect(await recountReleaseMetrics({ ...range, groupBy: 'week' }, t.cloud.ports)).toEqual(byWeek);
   });
 
   it('writes and changes nothing when every event is put on the bus twice more', async () => {
-    const before = await t.call('GET', query);
+    const before = await metricsOf();
     const facts = await Promise.all(
       [ids.onTime, ids.backedOut].map((id) => t.cloud.ports.metrics.fact(id as string)),
     );
@@ -175,33 +185,35 @@ describe('metrics on the local cloud', () => {
       expect(invocations.length - seen).toBe(2 * entries.length);
     }, 20_000);
     await new Promise((r) => setTimeout(r, 200));
-    const after = await t.call('GET', query);
-    expect({ status: after.status, body: after.body }).toEqual({ status: before.status, body: before.body });
+    const after = await metricsOf();
+    expect({ status: after.response.status, body: after.data }).toEqual({
+      status: before.response.status,
+      body: before.data,
+    });
     expect(
       await Promise.all([ids.onTime, ids.backedOut].map((id) => t.cloud.ports.metrics.fact(id as string))),
     ).toEqual(facts);
-    expect(await recountReleaseMetrics(range, t.cloud.ports)).toEqual(before.body);
+    expect(await recountReleaseMetrics(range, t.cloud.ports)).toEqual(before.data);
   });
 
   it('refuses an incident for a release never deployed, and one attributed twice', async () => {
-    const planned = await t.call('POST', '/releases', validRelease({ title: 'Planned' }));
-    const body = {
+    const planned = await ok(t.api().POST('/releases', { body: releaseBody({ title: 'Planned' }) }), 201);
+    const body: components['schemas']['AttributeIncident'] = {
       reference: 'INC0099999',
       severity: 'low',
       occurredAt: new Date().toISOString(),
       summary: 'Slow',
     };
-    const refused = await t.call('POST', `/releases/${planned.body.id}/incidents`, body);
-    expect(refused.status).toBe(422);
-    expect(refused.body.type).toContain('release-not-deployed');
-    const again = await t.call(
-      'POST',
-      `/releases/${ids.onTime}/incidents`,
-      { ...body, reference: 'INC0012345' },
-      'rm',
+    const notDeployed = await refused(
+      t.api().POST('/releases/{id}/incidents', { ...at(planned.id), body }),
+      422,
     );
-    expect(again.status).toBe(409);
-    const tech = await t.call('POST', `/releases/${ids.onTime}/incidents`, body, 'tech');
-    expect(tech.status).toBe(403);
+    expect(notDeployed.type).toContain('release-not-deployed');
+    const onTime = at(ids.onTime as string);
+    await refused(
+      t.api('rm').POST('/releases/{id}/incidents', { ...onTime, body: { ...body, reference: 'INC0012345' } }),
+      409,
+    );
+    await refused(t.api('tech').POST('/releases/{id}/incidents', { ...onTime, body }), 403);
   });
 });

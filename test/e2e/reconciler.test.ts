@@ -10,8 +10,8 @@ import { DescribeExecutionCommand, SendTaskSuccessCommand, StopExecutionCommand 
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { releaseBody } from '../support/api-bodies.ts';
+import { eventually, ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -20,13 +20,13 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
+const at = (id: string) => ({ params: { path: { id } } });
+const read = (id: string) => ok(t.api().GET('/releases/{id}', at(id)));
+
 const create = async (test: TestCloud = t) => {
-  const res = await test.call('POST', '/releases', validRelease());
-  expect(res.status).toBe(201);
-  await eventually(async () =>
-    expect((await test.execution(res.body.id as string)).state).toBe('Assessment'),
-  );
-  return res.body.id as string;
+  const { id } = await ok(test.api().POST('/releases', { body: releaseBody() }), 201);
+  await eventually(async () => expect((await test.execution(id)).state).toBe('Assessment'));
+  return id;
 };
 
 const forge = async (id: string, signal: Record<string, unknown>) => {
@@ -60,26 +60,26 @@ describe('the reconciler', () => {
     );
     const summary = await t.cloud.reconcile();
     expect(summary.outcomes.ended).toBe(1);
-    const read = await t.call('GET', `/releases/${id}`);
-    expect(read.body).toMatchObject({
+    expect(await read(id)).toMatchObject({
       status: 'failed',
       stage: 'Assessment',
       version: 2,
       executionEnd: { status: 'ABORTED', error: 'Operator', cause: 'Wrong release' },
       allowedTransitions: [],
     });
-    const history = await t.call('GET', `/releases/${id}/history`);
-    expect((history.body.items as { type: string; actor: string }[]).at(-1)).toMatchObject({
+    const history = await ok(t.api().GET('/releases/{id}/history', at(id)));
+    expect(history.items.at(-1)).toMatchObject({
       type: 'Release Execution Ended',
       actor: 'system:reconciler',
     });
     // Nothing more to do on the next pass; a failed release takes no more moves.
     expect((await t.cloud.reconcile()).outcomes.ended ?? 0).toBe(0);
-    const move = await t.call('POST', `/releases/${id}/transitions`, {
-      to: 'Development',
-      expectedVersion: 2,
-    });
-    expect(move.status).toBe(422);
+    await refused(
+      t
+        .api()
+        .POST('/releases/{id}/transitions', { ...at(id), body: { to: 'Development', expectedVersion: 2 } }),
+      422,
+    );
   });
 
   it('reports an execution moved by a forged signal and does not make the release follow it', async () => {
@@ -87,7 +87,7 @@ describe('the reconciler', () => {
     await forge(id, { to: 'Development', entry: 1, actor: 'mallory' });
     await eventually(async () => expect((await t.execution(id)).state).toBe('Development'));
     await t.cloud.settle();
-    expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({ stage: 'Assessment', version: 1 });
+    expect(await read(id)).toMatchObject({ stage: 'Assessment', version: 1 });
     // Once the execution waits in Development (its task recorded), the reconciler reports it.
     await eventually(async () => {
       const summary = await t.cloud.reconcile();
@@ -95,7 +95,7 @@ describe('the reconciler', () => {
         { kind: 'release', id, outcome: 'diverged', detail: expect.stringContaining('Development') },
       ]);
     });
-    expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({ stage: 'Assessment', version: 1 });
+    expect(await read(id)).toMatchObject({ stage: 'Assessment', version: 1 });
   });
 });
 
@@ -112,7 +112,7 @@ describe('executions moved by forged signals', () => {
     const summary = await t.cloud.reconcile();
     expect(summary.divergences.map((d) => d.id)).toContain(id);
     expect(summary.outcomes.follow ?? 0).toBe(0);
-    expect((await t.call('GET', `/releases/${id}`)).body).toMatchObject({
+    expect(await read(id)).toMatchObject({
       stage: 'Assessment',
       status: 'active',
       version: 1,

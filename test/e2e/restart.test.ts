@@ -14,8 +14,9 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReleaseDeskClient } from '../../client/index.ts';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
-import { validRelease } from '../support/http-events.ts';
+import { releaseBody } from '../support/api-bodies.ts';
 import { eventually } from '../support/local-cloud.ts';
 import { joinTeam } from '../support/teams.ts';
 import { seedUser } from '../support/users.ts';
@@ -56,25 +57,9 @@ const events = (c: LocalCloud) =>
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
 
-async function call(
-  c: LocalCloud,
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-) {
-  const res = await fetch(`${c.apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
-      ...headers,
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+/** The typed client of this start of the cloud (each start has its own port). */
+const api = (c: LocalCloud, token: string) => createReleaseDeskClient({ baseUrl: c.apiUrl, token });
+const at = (id: string) => ({ params: { path: { id } } });
 
 describe('npm start on the same data dir', () => {
   it('finds everything again, publishes nothing twice and resumes the waiting execution', async () => {
@@ -92,9 +77,9 @@ describe('npm start on the same data dir', () => {
     });
     await joinTeam(cloud.ports, ['rm']);
     const token = await cloud.identity.issue('rm');
-    const created = await call(cloud, token, 'POST', '/releases', validRelease({ tasks: [] }));
-    expect(created.status).toBe(201);
-    const id = created.body.id as string;
+    const created = await api(cloud, token).POST('/releases', { body: releaseBody({ tasks: [] }) });
+    expect(created.response.status).toBe(201);
+    const id = created.data?.id as string;
     await cloud.settle();
     const before = [...published];
     expect(before.filter((e) => e.startsWith('Release Created:'))).toHaveLength(1);
@@ -122,26 +107,22 @@ describe('npm start on the same data dir', () => {
 
     cloud = await start();
     // The token signed before the restart is still valid: the key lives in the data dir.
-    const read = await call(cloud, token, 'GET', `/releases/${id}`);
-    expect(read.status).toBe(200);
-    expect(read.body).toMatchObject({ id, stage: 'Assessment', version: 1 });
+    const read = await api(cloud, token).GET('/releases/{id}', at(id));
+    expect(read.response.status).toBe(200);
+    expect(read.data).toMatchObject({ id, stage: 'Assessment', version: 1 });
 
     await cloud.settle();
     expect(published).toEqual(before);
 
     // The execution waiting in Assessment before the restart takes the next transition.
-    const moved = await call(
-      cloud,
-      token,
-      'POST',
-      `/releases/${id}/transitions`,
-      { to: 'Development', expectedVersion: 1 },
-      { prefer: 'wait=5' },
-    );
-    expect(moved.status).toBe(200);
-    expect(moved.body).toMatchObject({ stage: 'Development', execution: { inStep: true } });
-    const execution = await call(cloud, token, 'GET', `/releases/${id}/execution`);
-    expect(execution.body).toMatchObject({ status: 'RUNNING', currentState: 'Development' });
+    const moved = await api(cloud, token).POST('/releases/{id}/transitions', {
+      params: { path: { id }, header: { Prefer: 'wait=5' } },
+      body: { to: 'Development', expectedVersion: 1 },
+    });
+    expect(moved.response.status).toBe(200);
+    expect(moved.data).toMatchObject({ stage: 'Development', execution: { inStep: true } });
+    const execution = await api(cloud, token).GET('/releases/{id}/execution', at(id));
+    expect(execution.data).toMatchObject({ status: 'RUNNING', currentState: 'Development' });
     await cloud.settle();
     await eventually(() =>
       expect(published.filter((e) => e.startsWith('Release Stage Entered:'))).toHaveLength(1),

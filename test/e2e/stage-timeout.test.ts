@@ -3,8 +3,9 @@
  * follows, with the move in its history as made by the system.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import type { components } from '../../client/index.ts';
+import { releaseBody } from '../support/api-bodies.ts';
+import { eventually, ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -13,7 +14,13 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
-const definition = {
+const at = (id: string) => ({ params: { path: { id } } });
+const publish = (body: components['schemas']['PublishWorkflow']) =>
+  ok(t.api('admin').POST('/workflows', { body }), 201);
+const createOn = (workflowId: string) =>
+  ok(t.api().POST('/releases', { body: releaseBody({ tasks: [], workflowId }) }), 201);
+
+const definition: components['schemas']['WorkflowDefinition'] = {
   name: 'Triage with a deadline',
   kind: 'release',
   initialStage: 'Triage',
@@ -33,24 +40,19 @@ const definition = {
 
 describe('stage timeouts', () => {
   it('move the release with its execution', async () => {
-    const published = await t.call('POST', '/workflows', { id: 'triage-deadline', definition }, 'admin');
-    expect(published.status, JSON.stringify(published.body)).toBe(201);
-    const created = await t.call(
-      'POST',
-      '/releases',
-      validRelease({ tasks: [], workflowId: 'triage-deadline' }),
-    );
-    expect(created.body).toMatchObject({ stage: 'Triage', version: 1 });
-    const id = created.body.id as string;
-    const arn = published.body.stateMachineVersionArn as string;
+    const published = await publish({ id: 'triage-deadline', definition });
+    const created = await createOn('triage-deadline');
+    expect(created).toMatchObject({ stage: 'Triage', version: 1 });
+    const id = created.id;
+    const arn = published.stateMachineVersionArn as string;
 
     await eventually(async () => {
-      const release = await t.call('GET', `/releases/${id}`);
-      expect(release.body).toMatchObject({ stage: 'Escalated', version: 2, updatedBy: 'system:timeout' });
+      const release = await ok(t.api().GET('/releases/{id}', at(id)));
+      expect(release).toMatchObject({ stage: 'Escalated', version: 2, updatedBy: 'system:timeout' });
     }, 15_000);
     expect((await t.execution(id, arn)).state).toBe('Escalated');
-    const history = await t.call('GET', `/releases/${id}/history`);
-    expect(history.body.items).toContainEqual(
+    const history = await ok(t.api().GET('/releases/{id}/history', at(id)));
+    expect(history.items).toContainEqual(
       expect.objectContaining({
         type: 'Release Stage Entered',
         from: 'Triage',
@@ -66,46 +68,34 @@ describe('stage timeouts', () => {
   }, 30_000);
 
   it('record a timeout into an exit, which ends the release with its execution', async () => {
-    const published = await t.call(
-      'POST',
-      '/workflows',
-      {
-        id: 'approval-or-lapse',
-        definition: {
-          name: 'Approve within a second',
-          kind: 'release',
-          initialStage: 'Awaiting approval',
-          stages: [
-            {
-              name: 'Awaiting approval',
-              timeoutSeconds: 1,
-              onTimeout: 'Cancelled',
-              transitions: [{ to: 'Approved' }, { to: 'Cancelled' }],
-            },
-            { name: 'Approved', terminal: true },
-            { name: 'Cancelled', terminal: true },
-          ],
-        },
+    await publish({
+      id: 'approval-or-lapse',
+      definition: {
+        name: 'Approve within a second',
+        kind: 'release',
+        initialStage: 'Awaiting approval',
+        stages: [
+          {
+            name: 'Awaiting approval',
+            timeoutSeconds: 1,
+            onTimeout: 'Cancelled',
+            transitions: [{ to: 'Approved' }, { to: 'Cancelled' }],
+          },
+          { name: 'Approved', terminal: true },
+          { name: 'Cancelled', terminal: true },
+        ],
       },
-      'admin',
-    );
-    expect(published.status, JSON.stringify(published.body)).toBe(201);
-    const created = await t.call(
-      'POST',
-      '/releases',
-      validRelease({ tasks: [], workflowId: 'approval-or-lapse' }),
-    );
-    const id = created.body.id as string;
-    await eventually(async () => {
-      const release = await t.call('GET', `/releases/${id}`);
-      expect(release.body).toMatchObject({ stage: 'Cancelled', status: 'cancelled', version: 2 });
-    }, 15_000);
-    const execution = await t.call('GET', `/releases/${id}/execution`);
-    expect(execution.body).toMatchObject({ status: 'SUCCEEDED', currentState: 'Cancelled' });
-    const refused = await t.call('POST', `/releases/${id}/transitions`, {
-      to: 'Approved',
-      expectedVersion: 2,
     });
-    expect(refused.status).toBe(422);
+    const { id } = await createOn('approval-or-lapse');
+    await eventually(async () => {
+      const release = await ok(t.api().GET('/releases/{id}', at(id)));
+      expect(release).toMatchObject({ stage: 'Cancelled', status: 'cancelled', version: 2 });
+    }, 15_000);
+    const execution = await ok(t.api().GET('/releases/{id}/execution', at(id)));
+    expect(execution).toMatchObject({ status: 'SUCCEEDED', currentState: 'Cancelled' });
+    await refused(
+      t.api().POST('/releases/{id}/transitions', { ...at(id), body: { to: 'Approved', expectedVersion: 2 } }),
+      422,
+    );
   }, 30_000);
 });

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createReleaseDeskClient } from '../../client/index.ts';
 import { type LocalCloud, startLocalCloud } from '../../infra/local/cloud.ts';
-import { validRelease } from '../support/http-events.ts';
+import { releaseBody } from '../support/api-bodies.ts';
 
 const run = promisify(execFile);
 let cloud: LocalCloud;
@@ -35,14 +36,8 @@ async function token(...args: string[]) {
   return { stdout, stderr };
 }
 
-async function call(bearer: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${cloud.apiUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${bearer}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
+/** The typed client with the token the script printed, as a user of it would make one. */
+const as = (token: string) => createReleaseDeskClient({ baseUrl: cloud.apiUrl, token });
 
 describe('the token script', () => {
   it('prints exactly one token for a new release manager who can act at once', async () => {
@@ -50,24 +45,22 @@ describe('the token script', () => {
     const lines = stdout.split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
-    const created = await call(lines[0] as string, 'POST', '/releases', validRelease({ tasks: [] }));
-    expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect(created.body).toMatchObject({ teamId: 'team_release', createdBy: 'carol' });
+    const created = await as(lines[0] as string).POST('/releases', { body: releaseBody({ tasks: [] }) });
+    expect(created.response.status, JSON.stringify(created.error)).toBe(201);
+    expect(created.data).toMatchObject({ teamId: 'team_release', createdBy: 'carol' });
   });
 
   it('makes a technician who may not create releases, and can change their processes later', async () => {
     const tech = (await token('--user', 'dan', '--process', 'deployment')).stdout.trim();
-    expect((await call(tech, 'POST', '/releases', validRelease())).status).toBe(403);
-    const admin = (await token('--user', 'admin')).stdout.trim();
-    const users = await call(admin, 'GET', '/users?limit=100');
-    const dan = (users.body.items as { id: string; processes: string[]; teamIds: string[] }[]).find(
-      (u) => u.id === 'dan',
-    );
+    expect((await as(tech).POST('/releases', { body: releaseBody() })).response.status).toBe(403);
+    const admin = as((await token('--user', 'admin')).stdout.trim());
+    const users = await admin.GET('/users', { params: { query: { limit: 100 } } });
+    const dan = users.data?.items.find((u) => u.id === 'dan');
     expect(dan).toMatchObject({ processes: ['deployment'], teamIds: ['team_deployment'] });
 
     await token('--user', 'dan', '--process', 'change,release');
-    const again = await call(admin, 'GET', '/users?limit=100');
-    const promoted = (again.body.items as { id: string; processes: string[] }[]).find((u) => u.id === 'dan');
+    const again = await admin.GET('/users', { params: { query: { limit: 100 } } });
+    const promoted = again.data?.items.find((u) => u.id === 'dan');
     expect(promoted?.processes).toEqual(['change', 'release', 'deployment']);
   });
 

@@ -11,8 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
 import type { RecordStagePayload } from '../../functions/steps/record-stage.ts';
 import { STAGE_FAILED_ERROR, TASK_RETRY } from '../../workflows/compile.ts';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { releaseBody } from '../support/api-bodies.ts';
+import { eventually, ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 /** A fault armed for one release: record-stage throws on entering `stage`, `times` times. */
 interface Fault {
@@ -59,10 +59,10 @@ const throttle = () =>
     $metadata: { httpStatusCode: 400, attempts: 3 },
   });
 
+const at = (id: string) => ({ params: { path: { id } } });
+
 async function createRelease(): Promise<string> {
-  const created = await t.call('POST', '/releases', validRelease({ tasks: [] }));
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const id = created.body.id as string;
+  const { id } = await ok(t.api().POST('/releases', { body: releaseBody({ tasks: [] }) }), 201);
   await eventually(async () => expect((await t.execution(id)).state).toBe('Assessment'));
   return id;
 }
@@ -93,8 +93,8 @@ describe('a throttled record-stage', () => {
     expect(answeredIn).toBeLessThan(3_000);
     expect(fault.attempts).toBe(2);
 
-    const release = await t.call('GET', `/releases/${id}`);
-    expect(release.body).toMatchObject({ stage: 'Development', status: 'active', version: 2 });
+    const release = await ok(t.api().GET('/releases/{id}', at(id)));
+    expect(release).toMatchObject({ stage: 'Development', status: 'active', version: 2 });
     const execution = await t.execution(id);
     expect(execution.state).toBe('Development');
     expect(taskFailures(execution.events)).toStrictEqual(['ProvisionedThroughputExceededException']);
@@ -137,16 +137,16 @@ describe('a throttled record-stage', () => {
     // Not silently live: the reconciler finds the ended execution and records the release as failed.
     const summary = await t.cloud.reconcile();
     expect(summary.outcomes.ended).toBeGreaterThanOrEqual(1);
-    const release = await t.call('GET', `/releases/${id}`);
-    expect(release.body).toMatchObject({
+    const release = await ok(t.api().GET('/releases/{id}', at(id)));
+    expect(release).toMatchObject({
       stage: 'Development',
       status: 'failed',
       version: 3,
       executionEnd: { status: 'FAILED', error: STAGE_FAILED_ERROR },
       allowedTransitions: [],
     });
-    const history = await t.call('GET', `/releases/${id}/history`);
-    expect((history.body.items as { type: string; actor: string }[]).at(-1)).toMatchObject({
+    const history = await ok(t.api().GET('/releases/{id}/history', at(id)));
+    expect(history.items.at(-1)).toMatchObject({
       type: 'Release Execution Ended',
       actor: 'system:reconciler',
     });

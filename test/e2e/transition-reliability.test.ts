@@ -3,8 +3,8 @@
  * SendTaskSuccess still lands exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { releaseBody } from '../support/api-bodies.ts';
+import { eventually, ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -13,10 +13,10 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.stop());
 
+const at = (id: string) => ({ params: { path: { id } } });
+
 async function newRelease(): Promise<string> {
-  const created = await t.call('POST', '/releases', validRelease({ tasks: [] }));
-  expect(created.status).toBe(201);
-  return created.body.id as string;
+  return (await ok(t.api().POST('/releases', { body: releaseBody({ tasks: [] }) }), 201)).id;
 }
 
 describe('transitions', () => {
@@ -24,21 +24,21 @@ describe('transitions', () => {
     const id = await newRelease();
     const results = await Promise.all(
       Array.from({ length: 50 }, () =>
-        t.call('POST', `/releases/${id}/transitions`, { to: 'Development', expectedVersion: 1 }),
+        t
+          .api()
+          .POST('/releases/{id}/transitions', { ...at(id), body: { to: 'Development', expectedVersion: 1 } }),
       ),
     );
-    const statuses = results.map((r) => r.status);
+    const statuses = results.map((r) => r.response.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(49);
-    for (const loser of results.filter((r) => r.status === 409)) {
-      expect(loser.body).toMatchObject({ status: 409, type: 'urn:release-desk:problem:version-conflict' });
+    for (const loser of results.filter((r) => r.response.status === 409)) {
+      expect(loser.error).toMatchObject({ status: 409, type: 'urn:release-desk:problem:version-conflict' });
     }
-    const release = await t.call('GET', `/releases/${id}`);
-    expect(release.body).toMatchObject({ stage: 'Development', version: 2 });
-    const history = await t.call('GET', `/releases/${id}/history`);
-    const entered = (history.body.items as { type: string }[]).filter(
-      (e) => e.type === 'Release Stage Entered',
-    );
+    const release = await ok(t.api().GET('/releases/{id}', at(id)));
+    expect(release).toMatchObject({ stage: 'Development', version: 2 });
+    const history = await ok(t.api().GET('/releases/{id}/history', at(id)));
+    const entered = history.items.filter((e) => e.type === 'Release Stage Entered');
     expect(entered).toHaveLength(1);
     await eventually(async () => expect((await t.execution(id)).state).toBe('Development'));
     const { events } = await t.execution(id);
@@ -69,8 +69,8 @@ describe('transitions', () => {
       await eventually(async () => expect((await t.execution(id)).state).toBe('Development'));
       const { events } = await t.execution(id);
       expect(events.filter((e) => e.type === 'TaskSucceeded')).toHaveLength(1);
-      const release = await t.call('GET', `/releases/${id}`);
-      expect(release.body).toMatchObject({ stage: 'Development', version: 2 });
+      const release = await ok(t.api().GET('/releases/{id}', at(id)));
+      expect(release).toMatchObject({ stage: 'Development', version: 2 });
 
       // And the next transition goes through normally.
       const next = await t.moveWaiting(id, 'Testing', 2);

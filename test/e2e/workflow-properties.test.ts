@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowDefinition } from '../../workflows/definition.ts';
-import { eventually, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
+import { eventually, ok, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
 import { transitionSequenceArbitrary, workflowDefinitionArbitrary } from '../support/workflow-arbitraries.ts';
 
 let t: TestCloud;
@@ -50,37 +50,43 @@ describe('random workflows, random transitions', () => {
     await fc.assert(
       fc.asyncProperty(releaseWorkflowWithWalk, async ({ def, steps }) => {
         run++;
-        const published = await t.call('POST', '/workflows', { id: `prop-${run}`, definition: def }, 'admin');
-        expect(published.status, JSON.stringify(published.body)).toBe(201);
-        const created = await t.call('POST', '/releases', {
-          title: `Property ${run}`,
-          releaseType: 'minor',
-          packageType: 'delta',
-          urgency: 'low',
-          businessPriority: 3,
-          plannedStart: '2026-12-01T20:00:00Z',
-          plannedEnd: '2026-12-01T23:00:00Z',
-          workflowId: `prop-${run}`,
-        });
-        expect(created.status, JSON.stringify(created.body)).toBe(201);
-        const id = created.body.id as string;
-        const arn = published.body.stateMachineVersionArn as string;
-        let stage = created.body.stage as string;
-        let version = created.body.version as number;
+        const published = await ok(
+          t.api('admin').POST('/workflows', { body: { id: `prop-${run}`, definition: def } }),
+          201,
+        );
+        const created = await ok(
+          t.api().POST('/releases', {
+            body: {
+              title: `Property ${run}`,
+              releaseType: 'minor',
+              packageType: 'delta',
+              urgency: 'low',
+              businessPriority: 3,
+              plannedStart: '2026-12-01T20:00:00Z',
+              plannedEnd: '2026-12-01T23:00:00Z',
+              workflowId: `prop-${run}`,
+            },
+          }),
+          201,
+        );
+        const id = created.id;
+        const arn = published.stateMachineVersionArn as string;
+        let stage = created.stage;
+        let version = created.version;
         expect(stage).toBe(def.initialStage);
 
         for (const step of steps) {
           const accepted = expectAccepted(def, stage, step.to);
-          const res = await t.call(
-            'POST',
-            `/releases/${id}/transitions`,
-            { to: step.to, expectedVersion: version, reason: 'property test' },
-            'rm',
-            WAIT,
-          );
+          const res = await t.api().POST('/releases/{id}/transitions', {
+            params: { path: { id } },
+            body: { to: step.to, expectedVersion: version, reason: 'property test' },
+            headers: WAIT,
+          });
+          const status = res.response.status;
+          const answer = res.data ?? res.error;
           if (accepted) {
-            expect(res.status, `${stage} → ${step.to}: ${JSON.stringify(res.body)}`).toBe(200);
-            expect(res.body).toMatchObject({
+            expect(status, `${stage} → ${step.to}: ${JSON.stringify(answer)}`).toBe(200);
+            expect(answer).toMatchObject({
               stage: step.to,
               version: version + 1,
               execution: { inStep: true },
@@ -88,14 +94,14 @@ describe('random workflows, random transitions', () => {
             stage = step.to;
             version++;
           } else {
-            expect([409, 422], `${stage} → ${step.to}: ${JSON.stringify(res.body)}`).toContain(res.status);
-            expect(res.body).toMatchObject({
-              status: res.status,
+            expect([409, 422], `${stage} → ${step.to}: ${JSON.stringify(answer)}`).toContain(status);
+            expect(answer).toMatchObject({
+              status,
               type: expect.stringMatching(/^urn:release-desk:problem:/),
             });
           }
-          const recorded = await t.call('GET', `/releases/${id}`);
-          expect(recorded.body).toMatchObject({ stage, version });
+          const recorded = await ok(t.api().GET('/releases/{id}', { params: { path: { id } } }));
+          expect(recorded).toMatchObject({ stage, version });
           // Accepted moves waited for the execution; a refusal may come before it even started.
           await eventually(async () => expect((await t.execution(id, arn)).state).toBe(stage));
         }

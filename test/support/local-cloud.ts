@@ -1,10 +1,13 @@
 /**
  * A local cloud for one test file: in memory, on the run's shared DynamoDB Local, with a token
- * for a release manager.
+ * for a release manager. Tests call the API through the typed client (`api(user)`, client/index.ts)
+ * so that a contract change breaks their compilation; `call()` stays for requests the contract
+ * would not let the client send (malformed bodies, unknown routes, bad tokens).
  */
 import { randomUUID } from 'node:crypto';
 import { GetExecutionHistoryCommand, type HistoryEvent, SFNClient } from '@aws-sdk/client-sfn';
 import { inject } from 'vitest';
+import { createReleaseDeskClient, type Problem, type ReleaseDeskClient } from '../../client/index.ts';
 import { currentStateOf, executionArnOf } from '../../functions/adapters/sfn/execution-view.ts';
 import { type LocalCloud, type LocalCloudOptions, startLocalCloud } from '../../infra/local/cloud.ts';
 import { assertResponseMatchesContract } from './openapi-validator.ts';
@@ -14,6 +17,12 @@ import { seedUser, userFixture } from './users.ts';
 export interface TestCloud {
   readonly cloud: LocalCloud;
   readonly sfn: SFNClient;
+  /**
+   * The typed client as `as` (`admin` with the administrator's claim), every answer checked
+   * against the contract like those of `call()`.
+   */
+  api(as?: string): ReleaseDeskClient;
+  /** An untyped request, for what the typed client cannot send: malformed input, unknown routes. */
   call(
     method: string,
     path: string,
@@ -21,15 +30,6 @@ export interface TestCloud {
     as?: string,
     headers?: Record<string, string>,
   ): Promise<{ status: number; body: Record<string, unknown>; headers: Record<string, string> }>;
-  /**
-   * A GET as a client that is not after JSON (a calendar app): its own headers, the answer's
-   * status, headers and body as text, checked against the contract like every answer.
-   */
-  fetchText(
-    path: string,
-    headers?: Record<string, string>,
-    as?: string,
-  ): Promise<{ status: number; headers: Record<string, string>; text: string }>;
   tokenFor(user: string, options?: { admin?: boolean }): Promise<string>;
   /** Moves release `id` as `rm`, answered once its execution is in the new stage (`Prefer: wait`). */
   moveWaiting(
@@ -75,10 +75,23 @@ export async function startTestCloud(
     region: 'local',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
+  const clients = new Map<string, ReleaseDeskClient>();
   const test: TestCloud = {
     cloud,
     sfn,
     tokenFor,
+    api(as = 'rm') {
+      let client = clients.get(as);
+      if (!client) {
+        client = createReleaseDeskClient({
+          baseUrl: cloud.apiUrl,
+          token: () => tokenFor(as, { admin: as === 'admin' }),
+        });
+        client.use(contractChecked);
+        clients.set(as, client);
+      }
+      return client;
+    },
     async call(method, path, body, as = 'rm', headers = {}) {
       const res = await fetch(`${cloud.apiUrl}${path}`, {
         method,
@@ -102,17 +115,17 @@ export async function startTestCloud(
         headers: Object.fromEntries(res.headers),
       };
     },
-    moveWaiting(id, to, expectedVersion) {
-      return test.call('POST', `/releases/${id}/transitions`, { to, expectedVersion }, 'rm', WAIT);
-    },
-    async fetchText(path, headers = {}, as = 'rm') {
-      const res = await fetch(`${cloud.apiUrl}${path}`, {
-        headers: { authorization: `Bearer ${await tokenFor(as, { admin: as === 'admin' })}`, ...headers },
+    async moveWaiting(id, to, expectedVersion) {
+      const { data, error, response } = await test.api().POST('/releases/{id}/transitions', {
+        params: { path: { id } },
+        body: { to, expectedVersion },
+        headers: WAIT,
       });
-      const text = await res.text();
-      const answered = Object.fromEntries(res.headers);
-      assertResponseMatchesContract('GET', path, { status: res.status, headers: answered, body: text });
-      return { status: res.status, headers: answered, text };
+      return {
+        status: response.status,
+        body: (data ?? error) as Record<string, unknown>,
+        headers: Object.fromEntries(response.headers),
+      };
     },
     async execution(releaseId, stateMachineArn = cloud.ports.config.defaultReleaseStateMachineArn as string) {
       const executionArn = executionArnOf(stateMachineArn, releaseId);
@@ -137,6 +150,50 @@ export async function startTestCloud(
     },
   };
   return test;
+}
+
+/** Checks every answer of the typed client against the contract, as `call()` does. */
+const contractChecked = {
+  async onResponse({ request, response }: { request: Request; response: Response }) {
+    const url = new URL(request.url);
+    assertResponseMatchesContract(request.method, `${url.pathname}${url.search}`, {
+      status: response.status,
+      headers: Object.fromEntries(response.headers),
+      body: await response.clone().text(),
+    });
+    return response;
+  },
+};
+
+/**
+ * The success body of a typed call; throws, naming the status and the problem, when the answer
+ * is a refusal or (given `status`) another success than the one expected.
+ */
+export async function ok<D>(
+  pending: Promise<{ data?: D; error?: unknown; response: Response }>,
+  status?: number,
+): Promise<D> {
+  const { data, error, response } = await pending;
+  if (error !== undefined || (status !== undefined && response.status !== status)) {
+    throw new Error(
+      `expected ${status ?? 'success'}, got ${response.status}: ${JSON.stringify(error ?? data)}`,
+    );
+  }
+  return data as D;
+}
+
+/**
+ * The problem of a refused typed call; throws when it was not refused with `status`.
+ */
+export async function refused(
+  pending: Promise<{ data?: unknown; error?: unknown; response: Response }>,
+  status: number,
+): Promise<Problem & Record<string, unknown>> {
+  const { data, error, response } = await pending;
+  if (response.status !== status || error === undefined) {
+    throw new Error(`expected ${status}, got ${response.status}: ${JSON.stringify(error ?? data)}`);
+  }
+  return error as Problem & Record<string, unknown>;
 }
 
 /** `Prefer: wait=5`: a move answers once its execution is in the new stage (`execution.inStep`). */

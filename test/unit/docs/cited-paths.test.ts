@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const SKIP = new Set(['node_modules', 'cdk.out', '.stryker-tmp', 'reports', '.data', '.git', 'coverage']);
-const TOP = ['functions', 'infra', 'workflows', 'test', 'docs', 'scripts', '.ci'];
+const TOP = ['functions', 'infra', 'workflows', 'test', 'docs', 'scripts', 'client', '.ci'];
 /** The files of a hypothetical example a document names on purpose (the knowledge base's articles). */
 const EXAMPLES: Readonly<Record<string, RegExp>> = { 'docs/adding-a-resource.md': /article/ };
 

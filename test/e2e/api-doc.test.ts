@@ -1,0 +1,138 @@
+/**
+ * docs/api.md, run: every `sh` block of it in one shell, in order (curl, jq, `npm run -s token`, the
+ * AWS CLI), against a local cloud whose addresses replace the defaults (`http://localhost:3000`,
+ * `:8083`, `:8088`); its `ts` block is docs/examples/client.ts, byte for byte (so it is type-checked
+ * with the rest), and runs in one of those blocks. What each block prints is checked here.
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { releaseBody } from '../support/api-bodies.ts';
+import { ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+
+const run = promisify(execFile);
+const root = new URL('../../', import.meta.url);
+const doc = readFileSync(new URL('docs/api.md', root), 'utf8');
+const blocks = [...doc.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)].map((m) => ({
+  lang: m[1] as string,
+  text: m[2] as string,
+}));
+const MARK = '@@block@@';
+
+/** The JSON values a block printed one after the other (jq's output), each over one or more lines. */
+function json(text: string): unknown[] {
+  const values: unknown[] = [];
+  let buffer = '';
+  for (const line of text.split('\n')) {
+    buffer += `${line}\n`;
+    try {
+      values.push(JSON.parse(buffer));
+      buffer = '';
+    } catch {
+      // Not a whole value yet: read on.
+    }
+  }
+  expect(buffer.trim(), `not JSON: ${buffer}`).toBe('');
+  return values;
+}
+
+let t: TestCloud;
+let dataDir: string;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'release-desk-api-doc-'));
+  // The token script reads the signing key from DATA_DIR.
+  t = await startTestCloud({ dataDir });
+  // A release of another user first, so that the page example has a second page to follow.
+  await ok(t.api('rm').POST('/releases', { body: releaseBody({ title: 'Ledger 7' }) }), 201);
+});
+
+afterAll(async () => {
+  await t?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('docs/api.md', () => {
+  it('shows docs/examples/client.ts as it is', () => {
+    const ts = blocks.filter((b) => b.lang === 'ts');
+    expect(ts).toHaveLength(1);
+    expect(ts[0]?.text).toBe(readFileSync(new URL('docs/examples/client.ts', root), 'utf8'));
+  });
+
+  it('runs every shell example, each printing what the text says', async () => {
+    // What a reader needs too; missing, the examples cannot run, and the failure says so plainly.
+    const missing: string[] = [];
+    for (const tool of ['curl', 'jq', 'aws']) {
+      await run('bash', ['-c', `command -v ${tool}`]).catch(() => missing.push(tool));
+    }
+    expect(missing, 'docs/api.md runs its examples with curl, jq and the AWS CLI: install them').toEqual([]);
+    const shell = blocks.filter((b) => b.lang === 'sh').map((b) => b.text);
+    const script = shell
+      .join(`echo ${MARK}\n`)
+      .replaceAll('http://localhost:3000', t.cloud.apiUrl)
+      .replaceAll('http://localhost:8083', t.cloud.sfnEndpoint)
+      .replaceAll('http://localhost:8088', t.cloud.eventsEndpoint);
+    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], {
+      cwd: root,
+      timeout: 120_000,
+      env: {
+        ...process.env,
+        DATA_DIR: dataDir,
+        PORT: new URL(t.cloud.apiUrl).port,
+        RELEASE_DESK_URL: t.cloud.apiUrl,
+      },
+    }).catch((error: { stdout: string; stderr: string }) => {
+      throw new Error(`the examples failed:\n${error.stderr}\n--- stdout ---\n${error.stdout}`);
+    });
+    const out = stdout.split(`${MARK}\n`);
+    expect(out).toHaveLength(shell.length);
+    const [auth, create, move, errors, pages, typescript, env, sfn, events] = out as string[];
+
+    expect(auth).toMatch(/^\{"status":"ok".*\}\n401\n$/);
+    expect(json(create as string)[0]).toMatchObject({ stage: 'Assessment', status: 'active', version: 1 });
+    expect(json(move as string)[0]).toMatchObject({
+      stage: 'Development',
+      version: 2,
+      execution: { inStep: true },
+    });
+    expect(json(errors as string)).toMatchObject([
+      { status: 400, errors: [{ path: 'releaseType' }] },
+      {
+        status: 422,
+        type: 'urn:release-desk:problem:transition-not-allowed',
+        from: 'Development',
+        to: 'Closure',
+      },
+      { status: 403 },
+    ]);
+    const [first, second, bad] = json(pages as string) as [
+      { ids: string[]; more: boolean },
+      string[],
+      unknown,
+    ];
+    expect(first).toMatchObject({ more: true });
+    expect(first.ids).toHaveLength(1);
+    expect(second).toHaveLength(1);
+    expect(second[0]).not.toBe(first.ids[0]);
+    expect(bad).toEqual({
+      status: 400,
+      errors: [{ path: 'cursor', message: 'is not a cursor this list returned' }],
+    });
+    expect((typescript as string).split('\n')).toEqual([
+      expect.stringMatching(/^rel_\w+ Assessment 1$/),
+      '422 urn:release-desk:problem:transition-not-allowed',
+      'Development true',
+      '3 releases',
+      '',
+    ]);
+    expect(env).toBe('');
+    expect(sfn).toMatch(/release-default/);
+    expect(sfn).toMatch(/"status": "RUNNING"/);
+    expect(events).toMatch(/"Result": true/);
+    expect(events).toMatch(/\n0\n$/);
+  });
+});
