@@ -26,7 +26,7 @@ export function createClients(config: Config): Clients {
   // Captured before the document client wraps it: that client shares its middleware stack.
   const dynamo = captureClient(
     new DynamoDBClient({
-    ...common,
+      ...common,
       ...(config.endpoints.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
     }),
   );

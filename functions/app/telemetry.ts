@@ -108,11 +108,11 @@ export function withTelemetry<E, R, C = unknown>(
   return (event, context) =>
     inInvocation(name, correlate(event), (invocation) =>
       traced(name, invocation.correlation, async () => {
-      // What injectLambdaContext({ resetKeys: true }) does, for plain handlers and middy chains alike.
-      if (isLambdaContext(context)) {
-        logger.refreshSampleRateCalculation();
-        logger.addContext(context);
-      }
+        // What injectLambdaContext({ resetKeys: true }) does, for plain handlers and middy chains alike.
+        if (isLambdaContext(context)) {
+          logger.refreshSampleRateCalculation();
+          logger.addContext(context);
+        }
         try {
           return await handler(event, context as C);
         } finally {

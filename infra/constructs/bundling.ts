@@ -15,7 +15,11 @@ export const REQUIRE_SHIM =
  * (infra/constructs/powertools-layer.ts) with its X-Ray SDK; stated here so the bench and the
  * test use the same list (docs/decisions.md, "Telemetry").
  */
-export const EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*', '@aws-lambda-powertools/*', 'aws-xray-sdk-core'];
+export const EXTERNAL_MODULES: readonly string[] = [
+  '@aws-sdk/*',
+  '@aws-lambda-powertools/*',
+  'aws-xray-sdk-core',
+];
 
 /** The options NodejsFunction turns into esbuild arguments (`--format`, `--target`, …). */
 export const LAMBDA_BUNDLING = {
