@@ -3,7 +3,7 @@
  * Tracer with the X-Ray SDK, left out of the bundles (infra/constructs/bundling.ts). Its ARN is
  * the public SSM parameter of the version in package.json, resolved by CloudFormation at deploy
  * time (a template parameter of type AWS::SSM::Parameter::Value<String>), so `cdk synth` stays
- * offline; test/infra/powertools-layer.test.ts fails when this version and package.json's differ.
+ * offline; test/unit/infra/powertools-layer.test.ts fails when this version and package.json's differ.
  */
 import { Stack } from 'aws-cdk-lib';
 import { type ILayerVersion, LayerVersion } from 'aws-cdk-lib/aws-lambda';
