@@ -22,19 +22,21 @@ const json = (path: string) => JSON.parse(readFileSync(join(PROJECT_ROOT, path),
 describe('the Powertools layer', () => {
   it('is the version of every @aws-lambda-powertools package in package.json and the lock file', () => {
     const manifest = json('package.json');
-    const declared = Object.entries({ ...manifest.dependencies, ...manifest.devDependencies }).filter(([name]) =>
-      name.startsWith('@aws-lambda-powertools/'),
+    const declared = Object.entries({ ...manifest.dependencies, ...manifest.devDependencies }).filter(
+      ([name]) => name.startsWith('@aws-lambda-powertools/'),
     );
     expect(declared.length).toBeGreaterThan(0);
     for (const [name, range] of declared) {
       expect(String(range).replace(/^[\^~]/, ''), name).toBe(POWERTOOLS_VERSION);
     }
-    const locked = Object.entries(json('package-lock.json').packages as Record<string, { version: string }>).filter(
-      ([path]) => path.startsWith('node_modules/@aws-lambda-powertools/'),
-    );
+    const locked = Object.entries(
+      json('package-lock.json').packages as Record<string, { version: string }>,
+    ).filter(([path]) => path.startsWith('node_modules/@aws-lambda-powertools/'));
     expect(locked.length).toBeGreaterThan(0);
     for (const [path, { version }] of locked) expect(version, path).toBe(POWERTOOLS_VERSION);
-    expect(POWERTOOLS_LAYER_PARAMETER).toBe(`/aws/service/powertools/typescript/generic/all/${POWERTOOLS_VERSION}`);
+    expect(POWERTOOLS_LAYER_PARAMETER).toBe(
+      `/aws/service/powertools/typescript/generic/all/${POWERTOOLS_VERSION}`,
+    );
   });
 
   describe('on a function as the stack builds it', () => {
@@ -47,7 +49,11 @@ describe('the Powertools layer', () => {
       description: 'health',
       environment: {},
     });
-    new HandlerFunction(stack, 'Other', { entry: 'functions/http/health.ts', description: 'other', environment: {} });
+    new HandlerFunction(stack, 'Other', {
+      entry: 'functions/http/health.ts',
+      description: 'other',
+      environment: {},
+    });
     const assembly = app.synth();
     const template = assembly.getStackByName('LayerTest').template as {
       Parameters: Record<string, { Type: string; Default: string }>;
@@ -56,7 +62,9 @@ describe('the Powertools layer', () => {
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
 
     it('resolves the ARN from the public SSM parameter at deploy time, once per stack', () => {
-      const parameters = Object.entries(template.Parameters).filter(([, p]) => p.Default === POWERTOOLS_LAYER_PARAMETER);
+      const parameters = Object.entries(template.Parameters).filter(
+        ([, p]) => p.Default === POWERTOOLS_LAYER_PARAMETER,
+      );
       expect(parameters).toHaveLength(1);
       expect(parameters[0]?.[1].Type).toBe('AWS::SSM::Parameter::Value<String>');
       expect(powertoolsLayer(stack)).toBe(powertoolsLayer(stack));
@@ -69,7 +77,10 @@ describe('the Powertools layer', () => {
 
     it('bundles the handler without Powertools, which it imports from the layer', () => {
       const code = functions[0]?.Properties.Code as { S3Key: string };
-      const bundle = readFileSync(join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+      const bundle = readFileSync(
+        join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs'),
+        'utf8',
+      );
       expect(bundle).toMatch(/from\s*"@aws-lambda-powertools\/logger"/);
       // Powertools' Logger code (its class and its sampling) is not in the bundle.
       expect(bundle).not.toContain('POWERTOOLS_LOGGER_SAMPLE_RATE');
