@@ -13,6 +13,7 @@ import type { Correlation } from './invocation.ts';
 export type TracerLike = Pick<
   Tracer,
   | 'provider'
+  | 'isTracingEnabled'
   | 'annotateColdStart'
   | 'addServiceNameAnnotation'
   | 'putAnnotation'
@@ -41,9 +42,11 @@ let current: TracerLike | null | undefined;
 /** The Tracer of this process, created on first use; undefined when tracing is off. */
 export function tracer(): TracerLike | undefined {
   if (current === undefined) {
-    current = tracingEnabled()
+    const created = tracingEnabled()
       ? new (load().Tracer)({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'release-desk' })
-      : null;
+      : undefined;
+    // Tracer has the last word (it also stays off under SAM local and Amplify's mock).
+    current = created?.isTracingEnabled() ? created : null;
   }
   return current ?? undefined;
 }

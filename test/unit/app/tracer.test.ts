@@ -58,6 +58,14 @@ describe('tracing is on in Lambda only', () => {
     await expect(recordStage(async () => 'done')(payload)).resolves.toBe('done');
     expect(tracer()).toBeUndefined();
   });
+
+  it('off when Tracer itself finds no Lambda execution environment (AWS_EXECUTION_ENV)', async () => {
+    vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', 'record-stage-fn');
+    vi.stubEnv('AWS_EXECUTION_ENV', undefined);
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+    await expect(recordStage(async () => 'done')(payload)).resolves.toBe('done');
+    expect(tracer()).toBeUndefined();
+  });
 });
 
 describe('in Lambda', () => {
