@@ -236,6 +236,11 @@ export async function run(results: BenchResults): Promise<Row[]> {
         figure: 'bare handler + DynamoDB client, vs bare (the SDK floor)',
         value: `${section.sdkFloor.coldInitRatio}× (${section.sdkFloor.coldInitMs} ms)`,
       },
+      {
+        part: 'lambda',
+        figure: 'from the Powertools layer, in no bundle: Logger; with Tracer and X-Ray SDK (minified)',
+        value: `${kb(logger.minifiedBytes)}; ${kb(loggerAndTracer.minifiedBytes)}`,
+      },
     );
     return rows;
   } finally {
