@@ -30,9 +30,10 @@ export function tracingEnabled(env: Record<string, string | undefined> = process
   return env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
 }
 
-// `require`, not `import`: the Tracer's CommonJS build loads the X-Ray SDK (CommonJS) as it was
-// written to, and only when tracing is on; esbuild leaves this call to run time, so the Tracer is
-// never in a bundle whatever the external list says.
+// `require`, not `import`: CommonJS resolution searches NODE_PATH, which in Lambda lists the
+// layer's /opt/nodejs/node_modules; the Tracer's CommonJS build loads the X-Ray SDK (CommonJS) as
+// it was written to, and only when tracing is on; esbuild leaves this call to run time, so the
+// Tracer is never in a bundle whatever the external list says.
 const load = (): typeof import('@aws-lambda-powertools/tracer') =>
   createRequire(import.meta.url)('@aws-lambda-powertools/tracer');
 
