@@ -11,6 +11,10 @@
  * inside the process) is reported too, and so is a bare handler that only creates a DynamoDB
  * DocumentClient: the floor for any function that uses the table. The AWS SDK is not in the bundles (the runtime has it):
  * the bundles import it from the project's node_modules, as Lambda imports it from the runtime's.
+ * Nor is Powertools (the Powertools layer has it, infra/constructs/powertools-layer.ts): the
+ * bundles import it from node_modules too, so cold init still includes loading it, but the sizes
+ * do not; `layer` says how much the functions load from the layer (Logger; Logger and Tracer with
+ * the X-Ray SDK, which only Lambda loads), bundled and minified as the functions are.
  */
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
@@ -66,8 +70,13 @@ function topInputs(metafile: Metafile, count = 6) {
     }));
 }
 
-async function bundle(name: string, entry: string, dir: string): Promise<Built> {
-  const result = await build(esbuildOptions(entry, PROJECT_ROOT));
+async function bundle(
+  name: string,
+  entry: string,
+  dir: string,
+  external: readonly string[] = EXTERNAL_MODULES,
+): Promise<Built> {
+  const result = await build({ ...esbuildOptions(entry, PROJECT_ROOT), external: [...external] });
   const code = result.outputFiles?.[0]?.contents;
   if (!code) throw new Error(`esbuild wrote no bundle for ${name}`);
   const file = join(dir, name.replaceAll(' ', '-'), 'index.mjs');
@@ -125,6 +134,25 @@ export async function run(results: BenchResults): Promise<Row[]> {
     );
     const bundles = [await bundle(BARE, bareEntry, dir), await bundle(SDK_FLOOR, sdkEntry, dir)];
     for (const name of deployedFunctions) bundles.push(await bundle(name, functionSpecs[name].entry, dir));
+    // What the functions load from the layer: bundled with only the runtime's SDK left out.
+    const layerEntry = (name: string, code: string) =>
+      writeFile(join(dir, name), code).then(() => join(dir, name));
+    const runtimeOnly = EXTERNAL_MODULES.filter((m) => m === '@aws-sdk/*');
+    const logger = await bundle(
+      'layer-logger',
+      await layerEntry('layer-logger.ts', "export { Logger } from '@aws-lambda-powertools/logger';\n"),
+      dir,
+      runtimeOnly,
+    );
+    const loggerAndTracer = await bundle(
+      'layer-tracer',
+      await layerEntry(
+        'layer-tracer.ts',
+        "export { Logger } from '@aws-lambda-powertools/logger';\nexport { Tracer } from '@aws-lambda-powertools/tracer';\n",
+      ),
+      dir,
+      runtimeOnly,
+    );
 
     const samples = new Map(bundles.map((b) => [b.name, { wall: [] as number[], imports: [] as number[] }]));
     await coldInit(bundles[0]?.file as string); // warm the file system cache, not measured
@@ -170,6 +198,7 @@ export async function run(results: BenchResults): Promise<Row[]> {
         coldInitRatio: round(median(SDK_FLOOR, 'wall') / bareMs, 2),
       },
       functions,
+      layer: { logger: logger.minifiedBytes, loggerAndTracer: loggerAndTracer.minifiedBytes },
       maxMinifiedBytes: Math.max(...figures.map((f) => f.minifiedBytes)),
       maxGzipBytes: Math.max(...figures.map((f) => f.gzipBytes)),
       maxColdInitRatio: Math.max(...figures.map((f) => f.coldInitRatio)),
@@ -206,6 +235,11 @@ export async function run(results: BenchResults): Promise<Row[]> {
         part: 'lambda',
         figure: 'bare handler + DynamoDB client, vs bare (the SDK floor)',
         value: `${section.sdkFloor.coldInitRatio}× (${section.sdkFloor.coldInitMs} ms)`,
+      },
+      {
+        part: 'lambda',
+        figure: 'from the Powertools layer, in no bundle: Logger; with Tracer and X-Ray SDK (minified)',
+        value: `${kb(logger.minifiedBytes)}; ${kb(loggerAndTracer.minifiedBytes)}`,
       },
     );
     return rows;

@@ -5,13 +5,15 @@
  * keys are reset after the invocation; the business facts the invocation's use cases counted
  * ({@link meter}) are published once, at its end, as one CloudWatch embedded metric format (EMF)
  * line: namespace `ReleaseDesk`, dimension `service` (the stage's POWERTOOLS_SERVICE_NAME), as
- * infra/constructs/monitoring.ts reads them. docs/decisions.md, "Telemetry", says why EMF is
- * written here rather than by Powertools Metrics.
+ * infra/constructs/monitoring.ts reads them. Where tracing is on (Lambda), the invocation is an
+ * X-Ray subsegment annotated with its correlation ids (functions/app/tracer.ts). docs/decisions.md,
+ * "Telemetry", says why EMF is written here rather than by Powertools Metrics.
  */
 import type { Context } from 'aws-lambda';
 import type { BusinessMetric, Meter } from '#domain/ports';
 import { type Correlation, currentInvocation, inInvocation } from './invocation.ts';
 import { logger } from './logger.ts';
+import { traced } from './tracer.ts';
 
 export type { Correlation } from './invocation.ts';
 
@@ -104,19 +106,21 @@ export function withTelemetry<E, R, C = unknown>(
   handler: (event: E, context: C) => Promise<R>,
 ): (event: E, context?: C) => Promise<R> {
   return (event, context) =>
-    inInvocation(name, correlate(event), async (invocation) => {
-      // What injectLambdaContext({ resetKeys: true }) does, for plain handlers and middy chains alike.
-      if (isLambdaContext(context)) {
-        logger.refreshSampleRateCalculation();
-        logger.addContext(context);
-      }
-      try {
-        return await handler(event, context as C);
-      } finally {
-        publish(invocation.counts);
-        logger.resetKeys();
-      }
-    });
+    inInvocation(name, correlate(event), (invocation) =>
+      traced(name, invocation.correlation, async () => {
+        // What injectLambdaContext({ resetKeys: true }) does, for plain handlers and middy chains alike.
+        if (isLambdaContext(context)) {
+          logger.refreshSampleRateCalculation();
+          logger.addContext(context);
+        }
+        try {
+          return await handler(event, context as C);
+        } finally {
+          publish(invocation.counts);
+          logger.resetKeys();
+        }
+      }),
+    );
 }
 
 const record = (value: unknown): Record<string, unknown> | undefined =>

@@ -11,9 +11,15 @@ export const REQUIRE_SHIM =
 
 /**
  * Not bundled: the AWS SDK v3 that the Lambda Node.js 24 runtime provides (the CDK default for
- * that runtime, stated here so the bench and the test use the same list; docs/decisions.md).
+ * that runtime), and Powertools, which every function gets from the Powertools layer
+ * (infra/constructs/powertools-layer.ts) with its X-Ray SDK; stated here so the bench and the
+ * test use the same list (docs/decisions.md, "Telemetry").
  */
-export const EXTERNAL_MODULES: readonly string[] = ['@aws-sdk/*'];
+export const EXTERNAL_MODULES: readonly string[] = [
+  '@aws-sdk/*',
+  '@aws-lambda-powertools/*',
+  'aws-xray-sdk-core',
+];
 
 /** The options NodejsFunction turns into esbuild arguments (`--format`, `--target`, …). */
 export const LAMBDA_BUNDLING = {

@@ -1,6 +1,6 @@
 /**
  * One Lambda handler module as a function: esbuild-bundled ESM for Node.js 24 on arm64, with its
- * own role (no managed policies), its own log group and X-Ray tracing.
+ * own role (no managed policies), its own log group, X-Ray tracing and the Powertools layer.
  */
 import { fileURLToPath } from 'node:url';
 import { Duration, Validations } from 'aws-cdk-lib';
@@ -10,6 +10,7 @@ import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-n
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { LAMBDA_BUNDLING } from './bundling.ts';
+import { powertoolsLayer } from './powertools-layer.ts';
 
 /** The repository root: handler entries in `infra/functions.ts` are relative to it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -56,6 +57,7 @@ export class HandlerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: Tracing.ACTIVE,
+      layers: [powertoolsLayer(this)],
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
       // The options of infra/constructs/bundling.ts, which the bundle-size test and the bench
       // rebuild with; only what is about the build machine is set here.

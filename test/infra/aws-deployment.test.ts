@@ -24,6 +24,7 @@ import {
   CORS_EXPOSE_HEADERS,
 } from '../../infra/constructs/api.ts';
 import { ITERATOR_AGE_THRESHOLD_MS, RECONCILER_METRICS } from '../../infra/constructs/monitoring.ts';
+import { POWERTOOLS_LAYER_PARAMETER } from '../../infra/constructs/powertools-layer.ts';
 import { STATE_MACHINE_LOG_PREFIX } from '../../infra/constructs/workflows.ts';
 import { deployedFunctions } from '../../infra/functions.ts';
 import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
@@ -44,7 +45,11 @@ type Statement = { Effect: string; Action: string | string[]; Resource?: unknown
 interface Synthesized {
   readonly app: App;
   readonly stack: ReleaseDeskStack;
-  readonly template: { Resources: Record<string, Resource>; Outputs?: Record<string, { Value: unknown }> };
+  readonly template: {
+    Parameters?: Record<string, { Type: string; Default?: string }>;
+    Resources: Record<string, Resource>;
+    Outputs?: Record<string, { Value: unknown }>;
+  };
   readonly error: unknown;
   readonly outdir: string;
 }
@@ -943,6 +948,20 @@ describe('telemetry: the dashboard, the alarms it needs and tracing', () => {
     expect(on('AWS/ApiGateway', '5xx')).toBe(1);
     expect(on('AWS/Lambda', 'Throttles')).toBe(deployedFunctions.length);
     expect(on('ReleaseDesk', 'ReleaseExecutionDivergences')).toBe(1);
+  });
+
+  it('runs every function with the Powertools layer, its ARN read from the public SSM parameter at deploy time', () => {
+    for (const s of [byDefault, staging]) {
+      const layer = Object.entries(s.template.Parameters ?? {}).filter(
+        ([, p]) => p.Default === POWERTOOLS_LAYER_PARAMETER,
+      );
+      expect(layer.map(([, p]) => p.Type)).toEqual(['AWS::SSM::Parameter::Value<String>']);
+      const ours = ofType(s, 'AWS::Lambda::Function').filter(
+        ([, r]) => r.Properties?.Runtime === 'nodejs24.x',
+      );
+      expect(ours).toHaveLength(deployedFunctions.length);
+      for (const [id, fn] of ours) expect(fn.Properties?.Layers, id).toEqual([{ Ref: layer[0]?.[0] }]);
+    }
   });
 
   it('traces every function and every state machine, with the X-Ray permissions that needs', () => {
