@@ -264,13 +264,7 @@ export class RuleRegistry {
     const ruleName = checks.name(request.Rule, 'rule', true) as string;
     checks.bus(request.EventBusName);
     const targets = request.Targets;
-    if (targets === undefined || targets === null) {
-      checks.add("Value null at 'targets' failed to satisfy constraint: Member must not be null");
-    } else if (!Array.isArray(targets) || targets.length < 1 || targets.length > 100) {
-      checks.add(
-        "Value at 'targets' failed to satisfy constraint: Member must have length less than or equal to 100, Member must have length greater than or equal to 1",
-      );
-    } else {
+    if (checks.list(targets, 'targets')) {
       targets.forEach((target, i) => {
         const at = `targets.${i + 1}.member`;
         const t = record(target);
@@ -359,13 +353,7 @@ export class RuleRegistry {
     const ruleName = checks.name(request.Rule, 'rule', true) as string;
     checks.bus(request.EventBusName);
     const ids = request.Ids;
-    if (ids === undefined || ids === null) {
-      checks.add("Value null at 'ids' failed to satisfy constraint: Member must not be null");
-    } else if (!Array.isArray(ids) || ids.length < 1 || ids.length > 100) {
-      checks.add(
-        "Value at 'ids' failed to satisfy constraint: Member must have length less than or equal to 100, Member must have length greater than or equal to 1",
-      );
-    } else {
+    if (checks.list(ids, 'ids')) {
       ids.forEach((id, i) => {
         checks.name(id, `ids.${i + 1}.member`, true);
       });
@@ -606,6 +594,21 @@ class Checks {
       );
     }
     return value;
+  }
+
+  /** A required list of 1 to 100 members (PutTargets' targets, RemoveTargets' ids). */
+  list(value: unknown, at: string): value is unknown[] {
+    if (value === undefined || value === null) {
+      this.add(`Value null at '${at}' failed to satisfy constraint: Member must not be null`);
+      return false;
+    }
+    if (!Array.isArray(value) || value.length < 1 || value.length > 100) {
+      this.add(
+        `Value at '${at}' failed to satisfy constraint: Member must have length less than or equal to 100, Member must have length greater than or equal to 1`,
+      );
+      return false;
+    }
+    return true;
   }
 
   bus(value: unknown): void {
