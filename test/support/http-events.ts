@@ -4,6 +4,7 @@
  * makes the same shape locally; docs/decisions.md "JWT claims as API Gateway passes them").
  */
 import type { HttpEvent } from '../../functions/http/edge/handler.ts';
+import { releaseBody, taskBody } from './api-bodies.ts';
 
 export interface RequestOptions {
   readonly user?: string | undefined;
@@ -77,24 +78,8 @@ export function bodyOf<T = Record<string, unknown>>(result: { body?: string | un
   return JSON.parse(result.body ?? 'null') as T;
 }
 
-export const validRelease = (overrides: Record<string, unknown> = {}) => ({
-  title: 'Payroll 4.2',
-  releaseType: 'minor',
-  packageType: 'delta',
-  urgency: 'medium',
-  businessPriority: 2,
-  plannedStart: '2026-12-01T20:00:00Z',
-  plannedEnd: '2026-12-01T23:00:00Z',
-  // No deployment tasks unless a test plans some (they need a deployment team's work group).
-  tasks: [],
-  ...overrides,
-});
+/** The e2e tests' release body (test/support/api-bodies.ts), open to any field a handler test needs. */
+export const validRelease = (overrides: Record<string, unknown> = {}) => ({ ...releaseBody(), ...overrides });
 
 /** A planned deployment task with a CI update, as a release would carry it. */
-export const plannedTask = (overrides: Record<string, unknown> = {}) => ({
-  title: 'Upgrade app nodes',
-  workGroupId: 'wg_ops',
-  ciIds: ['ci_payroll'],
-  ciUpdates: [{ ciId: 'ci_payroll', set: { version: '4.2.0' } }],
-  ...overrides,
-});
+export const plannedTask = (overrides: Record<string, unknown> = {}) => ({ ...taskBody(), ...overrides });
