@@ -134,7 +134,8 @@ function fill(template: string, values: Record<string, unknown>, json: boolean):
     if (char === '<') {
       const end = template.indexOf('>', i);
       const name = end > i ? template.slice(i + 1, end) : '';
-      if (name && name in values) {
+      // Own keys only: `<toString>` is not a variable of the transformer's InputPathsMap.
+      if (name && Object.hasOwn(values, name)) {
         const value = values[name];
         if (!json) out += typeof value === 'string' ? value : JSON.stringify(value ?? null);
         else if (inString)
@@ -162,9 +163,12 @@ export function select(event: unknown, path: string): unknown {
     const match = /^([^[\]]*)((?:\[\d+\])*)$/.exec(part);
     if (!match) return undefined;
     const [, key, indices] = match;
+    // Own keys only: `$.detail.__proto__` or `$.constructor` select nothing in an event's JSON.
     if (key)
       value =
-        value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+        value !== null && typeof value === 'object' && Object.hasOwn(value, key)
+          ? (value as Record<string, unknown>)[key]
+          : undefined;
     for (const index of (indices ?? '').match(/\d+/g) ?? []) {
       value = Array.isArray(value) ? value[Number(index)] : undefined;
     }

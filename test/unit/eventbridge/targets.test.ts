@@ -69,6 +69,17 @@ describe('targetInput', () => {
     ).toBe('i-abcd1111 is in state running');
   });
 
+  it("leaves a name that is not one of the template's variables as written, even an object's own method", () => {
+    expect(
+      input({
+        InputTransformer: {
+          InputPathsMap: { status: '$.detail.state' },
+          InputTemplate: '<toString> and <constructor> are <status>',
+        },
+      }),
+    ).toBe('<toString> and <constructor> are running');
+  });
+
   it('knows the predefined variables', () => {
     const shaped = input({
       InputTransformer: {
@@ -96,6 +107,10 @@ describe('select', () => {
     expect(select(event, '$.detail.items[5].sku')).toBeUndefined();
     expect(select(event, '$.resources[0]')).toBe(event.resources[0]);
     expect(select(event, 'detail')).toBeUndefined();
+    // Only the event's own keys: nothing inherited from Object.prototype.
+    expect(select(event, '$.constructor')).toBeUndefined();
+    expect(select(event, '$.detail.__proto__')).toBeUndefined();
+    expect(select(event, '$.detail.toString')).toBeUndefined();
   });
 });
 
