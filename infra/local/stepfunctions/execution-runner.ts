@@ -284,7 +284,11 @@ export class ExecutionRunner {
       }
       end = enteredAt + Math.max(0, at - enteredAt) * this.#timeScale;
     }
-    await this.#sleep(end - Date.now());
+    // One timer holds at most maxTimerMs: sleep again until the end (README, "A limit AWS does not have").
+    while (Date.now() < end) {
+      await this.#sleep(end - Date.now());
+      this.#assertOpen();
+    }
     this.#assertOpen();
     return input;
   }

@@ -23,6 +23,9 @@ function words(line: string): string[] {
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 const pascal = (command: string) => command.replace(/(^|-)([a-z])/g, (_, __, c: string) => c.toUpperCase());
 
+/** The integer members of the Step Functions requests the README's commands may carry. */
+const INTEGER_MEMBERS = new Set(['maxResults']);
+
 /** Every `aws stepfunctions` command of the README's sh blocks, with `$VAR`s set earlier in them. */
 function readmeCalls(): CliCall[] {
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
@@ -45,10 +48,13 @@ function readmeCalls(): CliCall[] {
         const value = next === undefined || next.startsWith('--') ? true : next;
         if (value !== true) i++;
         if (flag === '--endpoint-url') continue;
-        input[camel(flag.slice(2))] =
+        const member = camel(flag.slice(2));
+        const text =
           typeof value === 'string'
             ? value.replace(/^\$([A-Z_]+)$/, (_, name: string) => variables.get(name) ?? '')
             : value;
+        // The CLI sends an integer member as a JSON number, as the service model types it.
+        input[member] = INTEGER_MEMBERS.has(member) && typeof text === 'string' ? Number(text) : text;
       }
       calls.push({ line: line.trim(), operation: pascal(command), input });
     }
