@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseDefault } from '../../workflows/defaults/release-default.ts';
-import { validRelease } from '../support/http-events.ts';
-import { eventually, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
+import { releaseBody } from '../support/api-bodies.ts';
+import { eventually, ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
 
@@ -27,26 +27,26 @@ const withDeadline = {
 
 describe('a stage timeout of the default release workflow under SFN_TIME_SCALE', () => {
   it('fires in seconds and moves the release with its execution', async () => {
-    const published = await t.call(
-      'POST',
-      '/workflows',
-      { id: 'default-one-hour-assessment', definition: withDeadline },
-      'admin',
+    const published = await ok(
+      t.api('admin').POST('/workflows', {
+        body: { id: 'default-one-hour-assessment', definition: withDeadline },
+      }),
+      201,
     );
-    expect(published.status, JSON.stringify(published.body)).toBe(201);
     const begun = Date.now();
-    const created = await t.call(
-      'POST',
-      '/releases',
-      validRelease({ tasks: [], workflowId: 'default-one-hour-assessment' }),
+    const created = await ok(
+      t.api().POST('/releases', {
+        body: releaseBody({ tasks: [], workflowId: 'default-one-hour-assessment' }),
+      }),
+      201,
     );
-    expect(created.body).toMatchObject({ stage: 'Assessment', version: 1 });
-    const id = created.body.id as string;
-    const arn = published.body.stateMachineVersionArn as string;
+    expect(created).toMatchObject({ stage: 'Assessment', version: 1 });
+    const id = created.id;
+    const arn = published.stateMachineVersionArn as string;
 
     await eventually(async () => {
-      const release = await t.call('GET', `/releases/${id}`);
-      expect(release.body).toMatchObject({
+      const release = await ok(t.api().GET('/releases/{id}', { params: { path: { id } } }));
+      expect(release).toMatchObject({
         stage: 'Cancelled',
         status: 'cancelled',
         updatedBy: 'system:timeout',
