@@ -262,7 +262,15 @@ export class ExecutionRunner {
       (event) => event.type === 'WaitStateEntered' && event.details?.name === wait.name,
     );
     if (asks < entered.length) return input;
-    const enteredAt = asks === entered.length ? (entered.at(-1)?.timestamp ?? Date.now()) : Date.now();
+    // The wait in progress when the execution stopped resumes from its entry, unless a redrive came
+    // since: a redrive re-runs the unsuccessful step ("continues … from the unsuccessful step",
+    // API_RedriveExecution), so an aborted Wait waits its whole time again from the redrive.
+    const redrivenAt = this.record.history.findLast((event) => event.type === 'ExecutionRedriven')?.timestamp;
+    const resumedAt = entered.at(-1)?.timestamp;
+    const enteredAt =
+      asks === entered.length && resumedAt !== undefined
+        ? Math.max(resumedAt, redrivenAt ?? resumedAt)
+        : Date.now();
     const seconds = wait.seconds ?? waitSeconds;
     const timestamp = wait.timestamp ?? waitTimestamp;
     let end: number;

@@ -9,6 +9,7 @@ import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   type HistoryEvent,
+  RedriveExecutionCommand,
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
   SendTaskSuccessCommand,
@@ -278,6 +279,25 @@ describe('SFN_TIME_SCALE', () => {
       expect(lasted, name).toBeGreaterThanOrEqual(800);
       expect(lasted, name).toBeLessThan(10_000);
     }
+  });
+
+  it('waits the whole time again when an execution stopped in a Wait is redriven', async () => {
+    const executionArn = await start({
+      StartAt: 'Hold',
+      States: { Hold: { Type: 'Wait', Seconds: 200, End: true } },
+    });
+    await waitFor(async () =>
+      (await history(executionArn)).some((e) => e.type === 'WaitStateEntered') ? true : undefined,
+    );
+    await harness.client.send(new StopExecutionCommand({ executionArn }));
+    // Past the end the wait had when it was entered (2 s scaled).
+    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    const redriven = Date.now();
+    await harness.client.send(new RedriveExecutionCommand({ executionArn }));
+    expect((await finished(executionArn)).status).toBe('SUCCEEDED');
+    const exited = (await history(executionArn)).find((e) => e.type === 'WaitStateExited')?.timestamp;
+    // Re-run from the redrive, not over at once because its first end has passed.
+    expect((exited?.getTime() ?? 0) - redriven).toBeGreaterThanOrEqual(1_500);
   });
 
   it("scales the execution's own TimeoutSeconds", async () => {
