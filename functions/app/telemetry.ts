@@ -100,7 +100,12 @@ export const meter: Meter = {
  * the reconciler reports each pass's tally, so its graphs show that it ran.
  */
 export function countOperational(counts: Readonly<Partial<Record<OperationalMetric, number>>>): void {
-  tally(Object.entries(counts) as [OperationalMetric, number][]);
+  // Only numbers: Powertools throws on anything else, and publication runs in the wrapper's finally.
+  tally(
+    (Object.entries(counts) as [OperationalMetric, number | undefined][]).filter(
+      (entry): entry is [OperationalMetric, number] => typeof entry[1] === 'number',
+    ),
+  );
 }
 
 // The local cloud passes no context, or one with the request id only.

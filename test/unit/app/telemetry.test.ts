@@ -327,7 +327,8 @@ describe('metrics', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 
-  it('outside an invocation are published at once', () => {
+  it('outside an invocation are published at once (a count left undefined is none)', () => {
+    countOperational({ DeadLetters: undefined });
     countOperational({ DeadLetters: 1 });
     meter.count('Approvals');
     expect(published).toMatchObject([{ DeadLetters: 1 }, { Approvals: 1 }]);
