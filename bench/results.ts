@@ -46,10 +46,11 @@ export interface LambdaResults {
   };
   readonly functions: Record<string, LambdaFunctionFigure>;
   /**
-   * What the functions load from the Powertools layer, which no bundle counts (Logger, Tracer and
-   * the X-Ray SDK, bundled and minified as the functions are): the layer's share of their init.
+   * What the functions load from the Powertools layer, which no bundle counts (Logger and Metrics;
+   * with Tracer and the X-Ray SDK), bundled and minified as the functions are: the layer's share
+   * of their init.
    */
-  readonly layer?: { readonly logger: number; readonly loggerAndTracer: number };
+  readonly layer?: { readonly loggerAndMetrics: number; readonly withTracer: number };
   readonly maxMinifiedBytes: number;
   readonly maxGzipBytes: number;
   readonly maxColdInitRatio: number;

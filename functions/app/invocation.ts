@@ -6,7 +6,7 @@
  * invocation's lines. Nothing outlives its invocation, so there is nothing to clear between two.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { BusinessMetric } from '#domain/ports';
+import type { MetricName } from './telemetry.ts';
 
 /** Log keys naming what an invocation handles (snake case, as Powertools names its own keys). */
 export interface Correlation {
@@ -25,7 +25,8 @@ export interface Correlation {
 export interface Invocation {
   readonly functionName: string;
   readonly correlation: Correlation;
-  readonly counts: Map<BusinessMetric, number>;
+  /** What it counted, by metric (functions/app/telemetry.ts publishes them at its end). */
+  readonly counts: Map<MetricName, number>;
   /** What the store read ahead for the request (functions/app/request-scope.ts). */
   readonly reads: Map<string, Promise<unknown>>;
 }

@@ -8,6 +8,7 @@
 import { LogFormatter, Logger, LogItem } from '@aws-lambda-powertools/logger';
 import type { LogAttributes, UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { invocationKeys } from './invocation.ts';
+import { serviceName } from './service-name.ts';
 
 /**
  * Powertools' own keys (its PowertoolsLogFormatter, which the package does not export), then the
@@ -36,4 +37,6 @@ export class InvocationLogFormatter extends LogFormatter {
   }
 }
 
-export const logger = new Logger({ serviceName: 'release-desk', logFormatter: new InvocationLogFormatter() });
+// The stage's service name, as the Tracer and the metrics name it: a fixed one here would win over
+// POWERTOOLS_SERVICE_NAME and set a stage's log lines apart from its traces and metrics.
+export const logger = new Logger({ serviceName: serviceName(), logFormatter: new InvocationLogFormatter() });

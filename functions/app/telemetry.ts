@@ -2,94 +2,111 @@
  * Telemetry of every function, in one wrapper: each invocation runs in a scope of its own
  * (functions/app/invocation.ts) whose correlation ids every log line carries; in Lambda the
  * Powertools Logger gets the Lambda context, as `injectLambdaContext` gives it, and its appended
- * keys are reset after the invocation; the business facts the invocation's use cases counted
- * ({@link meter}) are published once, at its end, as one CloudWatch embedded metric format (EMF)
- * line: namespace `ReleaseDesk`, dimension `service` (the stage's POWERTOOLS_SERVICE_NAME), as
+ * keys are reset after the invocation; what the invocation counted (the use cases' business facts
+ * through {@link meter}, the platform's own through {@link countOperational}) is published once, at
+ * its end, by the function's one Powertools Metrics: one CloudWatch embedded metric format (EMF)
+ * line, namespace `ReleaseDesk`, dimension `service` (the stage's POWERTOOLS_SERVICE_NAME), as
  * infra/constructs/monitoring.ts reads them. Where tracing is on (Lambda), the invocation is an
- * X-Ray subsegment annotated with its correlation ids (functions/app/tracer.ts). docs/decisions.md,
- * "Telemetry", says why EMF is written here rather than by Powertools Metrics.
+ * X-Ray subsegment annotated with its correlation ids (functions/app/tracer.ts).
  */
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import type { BusinessMetric, Meter } from '#domain/ports';
 import { type Correlation, currentInvocation, inInvocation } from './invocation.ts';
 import { logger } from './logger.ts';
+import { serviceName } from './service-name.ts';
 import { traced } from './tracer.ts';
 
 export type { Correlation } from './invocation.ts';
 
-/** The namespace of every Release Desk metric (the reconciler's too). */
+/** The namespace of every Release Desk metric. */
 export const METRICS_NAMESPACE = 'ReleaseDesk';
 
-/** What the EMF line of one invocation is written to (stdout, which Lambda sends to CloudWatch Logs). */
-export type MetricsWriter = (line: string) => void;
+/**
+ * Metrics of the platform's own health rather than business facts, counted outside the use cases:
+ * the reconciler's pass (functions/events/reconcile-executions.ts) and record-stage's divergences
+ * (functions/steps/record-stage.ts), which the divergence alarm watches; and `DeadLetters`, which
+ * only the local cloud counts (infra/local/cloud.ts): in AWS no function sees a dead letter, the
+ * queues' depth shows them.
+ */
+export type OperationalMetric =
+  | 'ReleaseExecutionDivergences'
+  | 'ReleaseExecutionsEnded'
+  | 'ReleaseExecutionRepairs'
+  | 'DeadLetters';
 
-let writer: MetricsWriter = (line) => {
-  process.stdout.write(`${line}\n`);
-};
-
-/** Tests only: where the EMF lines go; returns the previous writer. */
-export function setMetricsWriter(next: MetricsWriter): MetricsWriter {
-  const previous = writer;
-  writer = next;
-  return previous;
-}
+/** Every metric a function publishes. */
+export type MetricName = BusinessMetric | OperationalMetric;
 
 /**
  * Whether metrics are published: POWERTOOLS_METRICS_DISABLED (Powertools' own switch) decides
- * when set; unset, only in Lambda, so that tests and scripts print no EMF. Read on each use: the
- * local cloud sets it after the modules loaded.
+ * when set; unset, only in Lambda, so that tests and scripts print no EMF (Powertools alone would
+ * publish wherever POWERTOOLS_DEV is unset). Read on each use: the local cloud sets it after the
+ * modules loaded.
  */
 export function metricsEnabled(env: Record<string, string | undefined> = process.env): boolean {
   const disabled = env.POWERTOOLS_METRICS_DISABLED;
   return disabled ? !/^(true|1)$/i.test(disabled) : env.AWS_LAMBDA_FUNCTION_NAME !== undefined;
 }
 
-/** One EMF document with the counts (those above zero), or undefined when there is none. */
-export function emfDocument(
-  counts: ReadonlyMap<BusinessMetric, number>,
-  service: string,
-  timestamp: number,
-): Record<string, unknown> | undefined {
-  const counted = [...counts].filter(([, value]) => value > 0);
-  if (counted.length === 0) return undefined;
-  return {
-    _aws: {
-      Timestamp: timestamp,
-      CloudWatchMetrics: [
-        {
-          Namespace: METRICS_NAMESPACE,
-          Dimensions: [['service']],
-          Metrics: counted.map(([name]) => ({ Name: name, Unit: 'Count' })),
-        },
-      ],
-    },
-    service,
-    ...Object.fromEntries(counted),
-  };
+let metrics: Metrics | undefined;
+
+/**
+ * The function's one Powertools Metrics, created on first publication (after the local cloud had
+ * its say about POWERTOOLS_METRICS_DISABLED, which Powertools reads once, when it is created). Its
+ * warnings go through the Logger, as JSON.
+ */
+function functionMetrics(): Metrics {
+  metrics ??= new Metrics({ namespace: METRICS_NAMESPACE, serviceName: serviceName(), logger });
+  return metrics;
 }
 
-function publish(counts: ReadonlyMap<BusinessMetric, number>): void {
-  if (!metricsEnabled()) return;
-  const document = emfDocument(counts, process.env.POWERTOOLS_SERVICE_NAME ?? 'release-desk', Date.now());
-  if (document) writer(JSON.stringify(document));
+/**
+ * Publishes `counts` as one EMF document, nothing when there is none (so Powertools has no empty
+ * store to warn about). Each name is added once, with its total (a name added twice would be an
+ * array of values), and published in the same synchronous step: where invocations share a process
+ * (the local cloud) none can add to another's document.
+ */
+function publish(counts: ReadonlyMap<MetricName, number>): void {
+  if (counts.size === 0 || !metricsEnabled()) return;
+  const m = functionMetrics();
+  for (const [name, value] of counts) m.addMetric(name, MetricUnit.Count, value);
+  m.publishStoredMetrics();
+}
+
+/** Adds to the running invocation's counts (published at its end); outside one, publishes at once. */
+function tally(counts: Iterable<readonly [MetricName, number]>): void {
+  const invocation = currentInvocation();
+  if (!invocation) {
+    publish(new Map(counts));
+    return;
+  }
+  for (const [name, value] of counts) invocation.counts.set(name, (invocation.counts.get(name) ?? 0) + value);
 }
 
 /**
  * The meter the composition root gives the use cases: a count adds to the running invocation's
- * counts (published at its end); outside an invocation (a script, the local cloud's start-up) it
- * is published at once.
+ * counts (published at its end); outside an invocation (a script) it is published at once. A
+ * count of zero is no fact: nothing is published for it.
  */
 export const meter: Meter = {
   count(metric, value = 1) {
-    if (value <= 0) return;
-    const invocation = currentInvocation();
-    if (!invocation) {
-      publish(new Map([[metric, value]]));
-      return;
-    }
-    invocation.counts.set(metric, (invocation.counts.get(metric) ?? 0) + value);
+    if (value > 0) tally([[metric, value]]);
   },
 };
+
+/**
+ * Counts the platform's own metrics, like {@link meter}, except that a zero is published as zero:
+ * the reconciler reports each pass's tally, so its graphs show that it ran.
+ */
+export function countOperational(counts: Readonly<Partial<Record<OperationalMetric, number>>>): void {
+  // Only numbers: Powertools throws on anything else, and publication runs in the wrapper's finally.
+  tally(
+    (Object.entries(counts) as [OperationalMetric, number | undefined][]).filter(
+      (entry): entry is [OperationalMetric, number] => typeof entry[1] === 'number',
+    ),
+  );
+}
 
 // The local cloud passes no context, or one with the request id only.
 const isLambdaContext = (context: unknown): context is Context =>
@@ -116,6 +133,7 @@ export function withTelemetry<E, R, C = unknown>(
         try {
           return await handler(event, context as C);
         } finally {
+          // Even when it failed: what it committed before counts.
           publish(invocation.counts);
           logger.resetKeys();
         }

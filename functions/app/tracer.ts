@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import type { Tracer } from '@aws-lambda-powertools/tracer';
 import type { Correlation } from './invocation.ts';
+import { serviceName } from './service-name.ts';
 
 /** The part of Powertools Tracer this module uses (a test may give a Tracer it observes). */
 export type TracerLike = Pick<
@@ -43,9 +44,7 @@ let current: TracerLike | null | undefined;
 /** The Tracer of this process, created on first use; undefined when tracing is off. */
 export function tracer(): TracerLike | undefined {
   if (current === undefined) {
-    const created = tracingEnabled()
-      ? new (load().Tracer)({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'release-desk' })
-      : undefined;
+    const created = tracingEnabled() ? new (load().Tracer)({ serviceName: serviceName() }) : undefined;
     // Tracer has the last word (it also stays off under SAM local and Amplify's mock).
     current = created?.isTracingEnabled() ? created : null;
   }

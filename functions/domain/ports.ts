@@ -45,7 +45,6 @@ export const BUSINESS_METRICS = [
   'CiUpdatesApplied',
   'BackOuts',
   'BlackoutOverrides',
-  'DeadLetters',
 ] as const;
 export type BusinessMetric = (typeof BUSINESS_METRICS)[number];
 

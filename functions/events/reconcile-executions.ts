@@ -3,14 +3,14 @@
  * and every running execution of one, is compared with its counterpart and repaired or reported
  * (`#domain/workflow-run/reconcile`). In AWS a scheduled EventBridge rule runs it every few
  * minutes; the local cloud runs it at start-up and on the same schedule. Divergences it cannot
- * repair are an error log line each and the `ReleaseExecutionDivergences` metric.
+ * repair are an error log line each and the `ReleaseExecutionDivergences` metric (which record-stage
+ * counts too, functions/steps/record-stage.ts).
  */
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { Clients } from '#app/clients';
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
-import { requestCorrelation, withTelemetry } from '#app/telemetry';
+import { countOperational, requestCorrelation, withTelemetry } from '#app/telemetry';
 import type { Clock, IdGenerator } from '#domain/ports';
 import type { WorkflowStore } from '#domain/workflow/service';
 import type {
@@ -21,18 +21,6 @@ import type {
 } from '#domain/workflow-run/ports';
 import { type ReconcileOutcome, reconcileSubject } from '#domain/workflow-run/reconcile';
 import { RUN_KINDS, type RunKind, type RunSubject, runKindOfExecution } from '#domain/workflow-run/run';
-
-let metrics: Metrics | undefined;
-// Created on first use, after the local cloud had its say about POWERTOOLS_METRICS_DISABLED.
-const reconcilerMetrics = () => {
-  // The service dimension is the stage's (POWERTOOLS_SERVICE_NAME, set by the stack), so each
-  // stage's alarm sees its own divergences.
-  metrics ??= new Metrics({
-    namespace: 'ReleaseDesk',
-    serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'release-desk',
-  });
-  return metrics;
-};
 
 export interface ReconcilerDeps {
   readonly runs: Readonly<Record<RunKind, RunStore<RunSubject>>>;
@@ -173,15 +161,14 @@ export async function reconcileAll(deps: ReconcilerDeps): Promise<ReconcileSumma
       logger.warn('Subject reconciled', { kind, id, outcome: outcome.outcome });
     }
   });
-  const m = reconcilerMetrics();
-  m.addMetric('ReleaseExecutionDivergences', MetricUnit.Count, divergences.length);
-  m.addMetric('ReleaseExecutionsEnded', MetricUnit.Count, outcomes.ended ?? 0);
-  m.addMetric(
-    'ReleaseExecutionRepairs',
-    MetricUnit.Count,
-    (outcomes.start ?? 0) + (outcomes.resend ?? 0) + (outcomes.follow ?? 0) + (outcomes.ended ?? 0),
-  );
-  m.publishStoredMetrics();
+  // Zeros too: each pass reports its tally, so the graphs show the reconciler ran. Published with
+  // the invocation's other counts, by the function's one Metrics (functions/app/telemetry.ts).
+  countOperational({
+    ReleaseExecutionDivergences: divergences.length,
+    ReleaseExecutionsEnded: outcomes.ended ?? 0,
+    ReleaseExecutionRepairs:
+      (outcomes.start ?? 0) + (outcomes.resend ?? 0) + (outcomes.follow ?? 0) + (outcomes.ended ?? 0),
+  });
   return { checked: subjects.size, outcomes, divergences };
 }
 

@@ -8,7 +8,7 @@
 
 import { logger } from '#app/logger';
 import { environmentPorts } from '#app/ports';
-import { stepCorrelation, withTelemetry } from '#app/telemetry';
+import { countOperational, stepCorrelation, withTelemetry } from '#app/telemetry';
 import type { Clock, IdGenerator } from '#domain/ports';
 import type { RunStore, WaitStore, WorkflowDefinitions } from '#domain/workflow-run/ports';
 import type { RunKind, RunSubject } from '#domain/workflow-run/run';
@@ -62,6 +62,9 @@ export function createHandler(deps: () => RecordStageDeps) {
           subject: payload.subject,
           execution: { stage: payload.stage, entry: payload.entry },
         });
+        // The metric the divergence alarm watches (infra/constructs/monitoring.ts): found here, it
+        // alarms now, not when the reconciler next runs.
+        countOperational({ ReleaseExecutionDivergences: 1 });
       }
       return { recorded: true };
     },

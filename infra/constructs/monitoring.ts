@@ -29,6 +29,7 @@ import {
   GraphWidget,
   type IMetric,
   type IWidget,
+  MathExpression,
   Metric,
   Stats,
   TextWidget,
@@ -41,6 +42,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { OperationalMetric } from '../../functions/app/telemetry.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { constructId } from './handlers.ts';
 
@@ -77,12 +79,15 @@ export const ALARM_POLICY = {
   },
 } as const;
 
-/** The reconciler's own metrics (functions/events/reconcile-executions.ts), beside the business ones. */
+/**
+ * The reconciler's own metrics (functions/events/reconcile-executions.ts; record-stage counts
+ * divergences too), beside the business ones.
+ */
 export const RECONCILER_METRICS = [
   'ReleaseExecutionDivergences',
   'ReleaseExecutionsEnded',
   'ReleaseExecutionRepairs',
-] as const;
+] as const satisfies readonly OperationalMetric[];
 
 /** Every outcome of an execution, as the dashboard shows them. */
 export const EXECUTION_OUTCOME_METRICS = [
@@ -169,11 +174,11 @@ export class Monitoring extends Construct {
       metric: props.httpApi.metricServerError({ period: ALARM_POLICY.api5xx.period, statistic: 'Sum' }),
       policy: ALARM_POLICY.api5xx,
     });
-    // The reconciler's metric (Powertools EMF: namespace ReleaseDesk, dimension service).
+    // Counted by the reconciler and record-stage (Powertools EMF: namespace ReleaseDesk, dimension service).
     this.add('ExecutionDivergences', {
       name: 'Release execution divergences',
       description:
-        'The reconciler found a release and its execution apart and could not repair it (DESIGN §6, invariant 10): see the reconcile-executions log for "Subject and execution diverged".',
+        'The reconciler or record-stage found a release and its execution apart, and the reconciler could not repair it (DESIGN §6, invariant 10): see the reconcile-executions and record-stage logs for "Subject and execution diverged".',
       metric: new Metric({
         namespace: 'ReleaseDesk',
         metricName: 'ReleaseExecutionDivergences',
@@ -220,6 +225,23 @@ export class Monitoring extends Construct {
         label,
       });
     const queues = this.deadLetterQueues();
+    // SUM of nothing is no expression: a stack without queues has no such line.
+    const deadLetters =
+      queues.length === 0
+        ? []
+        : [
+            new MathExpression({
+              expression: `SUM([${queues.map((_, i) => `q${i}`).join(',')}])`,
+              usingMetrics: Object.fromEntries(
+                queues.map(([, dlq], i) => [
+                  `q${i}`,
+                  dlq.queue.metricApproximateNumberOfMessagesVisible({ period, statistic: Stats.MAXIMUM }),
+                ]),
+              ),
+              label: 'Dead letters',
+              period,
+            }),
+          ];
     const rows: IWidget[][] = [
       [
         new TextWidget({
@@ -302,10 +324,12 @@ export class Monitoring extends Construct {
             (m) => own(m),
           ),
         ),
-        graph(
-          'Deployment',
-          (['TasksCompleted', 'TasksFailed', 'CiUpdatesApplied', 'DeadLetters'] as const).map((m) => own(m)),
-        ),
+        graph('Deployment', [
+          ...(['TasksCompleted', 'TasksFailed', 'CiUpdatesApplied'] as const).map((m) => own(m)),
+          // No function sees a dead letter in AWS (the local cloud counts its own, DeadLetters): what
+          // the dead-letter and on-failure queues hold is the count.
+          ...deadLetters,
+        ]),
         graph(
           'Releases apart from their executions',
           RECONCILER_METRICS.map((m) => own(m)),

@@ -22,7 +22,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import { readConfig } from '../../functions/app/config.ts';
 import { logger } from '../../functions/app/logger.ts';
 import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
-import { meter } from '../../functions/app/telemetry.ts';
+import { countOperational } from '../../functions/app/telemetry.ts';
 import { ensureBootstrap as bootstrap } from '../../functions/domain/team/service.ts';
 import { createHandler as createRelayHandler } from '../../functions/events/outbox-relay.ts';
 import { type ReconcileSummary, reconcileAll } from '../../functions/events/reconcile-executions.ts';
@@ -303,7 +303,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       onFailedInvocation: (record) => {
         // In AWS the on-failure queue's depth shows it; here the DeadLetters metric (when enabled).
-        meter.count('DeadLetters');
+        countOperational({ DeadLetters: 1 });
         logger.error('Asynchronous invocation failed for good; see GET /_local/failed-invocations', {
           function: record.requestContext.functionArn,
           condition: record.requestContext.condition,
@@ -329,7 +329,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         if (strikes('target:error')) throw new InjectedTargetFault(rule.target);
       },
       onDeadLetter: (letter) => {
-        meter.count('DeadLetters');
+        // In AWS the dead-letter queue's depth shows it; here the DeadLetters metric (when enabled).
+        countOperational({ DeadLetters: 1 });
         logger.error('Event delivery failed for good; see GET /_local/dead-letters', {
           rule: letter.rule,
           target: letter.target,

@@ -556,21 +556,24 @@ describe('operators are told', () => {
     });
   });
 
-  it('alarms on the metrics the reconciler emits, under the name and namespace it emits them', () => {
+  it('alarms on the metrics the reconciler and record-stage emit, under the name and namespace they emit them', () => {
     // The alarm is only as good as the name it watches: a renamed metric would leave it silent.
-    const source = readFileSync(
-      new URL('../../functions/events/reconcile-executions.ts', import.meta.url),
-      'utf8',
-    );
-    expect(source).toContain("namespace: 'ReleaseDesk'");
-    for (const a of alarms(byDefault).filter((al) => al.Namespace === 'ReleaseDesk')) {
-      expect(source).toContain(`addMetric('${String(a.MetricName)}', MetricUnit.Count`);
-    }
-    // What an operator is told to look for is what the reconciler logs.
+    // Both count through functions/app/telemetry.ts (countOperational), whose namespace it is;
+    // test/unit/app/telemetry.test.ts and test/unit/steps/record-stage.test.ts check what they publish.
+    const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
+    const reconciler = read('functions/events/reconcile-executions.ts');
+    const recordStage = read('functions/steps/record-stage.ts');
+    expect(read('functions/app/telemetry.ts')).toContain("METRICS_NAMESPACE = 'ReleaseDesk'");
+    const ours = alarms(byDefault).filter((al) => al.Namespace === 'ReleaseDesk');
+    expect(ours).not.toEqual([]);
+    for (const a of ours) expect(reconciler).toContain(`${String(a.MetricName)}:`);
+    expect(recordStage).toContain('countOperational({ ReleaseExecutionDivergences: 1 })');
+    // What an operator is told to look for is what both log.
     const divergence = alarms(byDefault).find((a) => a.MetricName === 'ReleaseExecutionDivergences');
     const quoted = /"([^"]+)"/.exec(String(divergence?.AlarmDescription))?.[1];
     expect(quoted).toBeDefined();
-    expect(source).toContain(`'${quoted}'`);
+    expect(reconciler).toContain(`'${quoted}'`);
+    expect(recordStage).toContain(`'${quoted}`);
   });
 
   it('alarms on executions ended outside the API, and on divergences, with the stage as service', () => {
@@ -853,6 +856,9 @@ describe('telemetry: the dashboard, the alarms it needs and tracing', () => {
   /** `[namespace, metric name, …dimensions]` of each line of a graph. */
   const lines = (metrics: unknown[][] | undefined) =>
     (metrics ?? []).map((m) => m.filter((part) => typeof part === 'string'));
+  /** A line's options or a math expression (the objects among its parts). */
+  const isRecord = (part: unknown): part is Record<string, unknown> =>
+    typeof part === 'object' && part !== null && !Array.isArray(part);
 
   it('has one dashboard per stage, named after its stack', () => {
     for (const s of [byDefault, staging]) {
@@ -932,6 +938,29 @@ describe('telemetry: the dashboard, the alarms it needs and tracing', () => {
           .sort(),
       );
     }
+  });
+
+  it('graphs the dead letters in AWS as the sum of every dead-letter and on-failure queue’s depth', () => {
+    // No function sees a dead letter in AWS, so no function counts one (only the local cloud does).
+    const deployment = graphs(byDefault).get('Deployment') ?? [];
+    const [expression, ...others] = deployment.filter((m) => m.some((p) => isRecord(p) && 'expression' in p));
+    expect(others).toEqual([]);
+    const math = expression?.find(isRecord) as { expression: string; label: string } | undefined;
+    expect(math?.label).toBe('Dead letters');
+    const ids = /^SUM\(\[(.*)\]\)$/.exec(math?.expression ?? '')?.[1]?.split(',') ?? [];
+    // Each id names one queue's visible messages, hidden: the sum is the line.
+    const summed = deployment
+      .filter((m) => m.some((p) => isRecord(p) && ids.includes(String(p.id)) && p.visible === false))
+      .map((m) => m.filter((p) => typeof p === 'string'));
+    expect(summed).toHaveLength(ids.length);
+    expect(summed.sort()).toEqual(
+      ofType(byDefault, 'AWS::SQS::Queue')
+        .map(([id]) => ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', `${id}.QueueName`])
+        .sort(),
+    );
+    expect(lines(deployment).filter(([namespace]) => namespace === 'ReleaseDesk')).not.toContainEqual(
+      expect.arrayContaining(['DeadLetters']),
+    );
   });
 
   it('shows every alarm, and alarms on dead letters, API 5xx, throttles and divergences', () => {

@@ -1,9 +1,12 @@
 /**
  * Telemetry of every function (functions/app/telemetry.ts): the correlation ids read from each
  * kind of event, the JSON log lines a handler invocation writes (with the Lambda context in AWS,
- * and nothing of one invocation on another's lines), and the business metrics published once per
- * invocation as one EMF line.
+ * and nothing of one invocation on another's lines), and the metrics (the business ones and the
+ * reconciler's) published once per invocation as one EMF line by Powertools Metrics.
  */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { monotonicUlid } from '../../../functions/app/ids.ts';
@@ -11,16 +14,19 @@ import { logger } from '../../../functions/app/logger.ts';
 import type { AppPorts } from '../../../functions/app/ports.ts';
 import {
   busEventCorrelation,
-  emfDocument,
+  countOperational,
   httpCorrelation,
   meter,
   metricsEnabled,
   requestCorrelation,
-  setMetricsWriter,
   stepCorrelation,
   withTelemetry,
 } from '../../../functions/app/telemetry.ts';
 import { createHandler as applyCiUpdatesHandler } from '../../../functions/events/apply-ci-updates.ts';
+import {
+  type ReconcilerDeps,
+  createHandler as reconcilerHandler,
+} from '../../../functions/events/reconcile-executions.ts';
 import { createHandler as usersHandler } from '../../../functions/http/users.ts';
 import { inMemoryPorts } from '../../support/fakes.ts';
 import { httpEvent } from '../../support/http-events.ts';
@@ -257,18 +263,25 @@ describe('log lines of an invocation', () => {
   });
 });
 
-describe('business metrics', () => {
+describe('metrics', () => {
   let published: Record<string, unknown>[];
-  let previous: ReturnType<typeof setMetricsWriter>;
   beforeEach(() => {
     published = [];
-    previous = setMetricsWriter((line) => published.push(JSON.parse(line)));
+    // Where Powertools Metrics writes EMF (its console, on stdout), as Lambda reads it.
+    vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => {
+      for (const line of String(chunk).split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const parsed = JSON.parse(line) as Record<string, unknown>;
+        if ('_aws' in parsed) published.push(parsed);
+      }
+      return true;
+    }) as typeof process.stdout.write);
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
     vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'release-desk-staging');
   });
   afterEach(() => {
-    setMetricsWriter(previous);
     vi.unstubAllEnvs();
+    vi.restoreAllMocks();
   });
 
   it('are published once per invocation, as one EMF document in namespace ReleaseDesk by service', async () => {
@@ -300,24 +313,54 @@ describe('business metrics', () => {
     });
   });
 
-  it('are published also when the handler fails (what it committed before counts), and not at all when nothing was counted', async () => {
+  it('are published also when the handler fails (what it committed before counts), and not at all, nor warned about, when nothing was counted', async () => {
+    // Powertools warns through the Logger when asked to publish an empty store.
+    const warn = vi.spyOn(logger, 'warn');
     const failing = withTelemetry('apply-ci-updates', busEventCorrelation, async () => {
       meter.count('CiUpdatesApplied', 3);
       throw new Error('one update failed');
     });
     await expect(failing({})).rejects.toThrow('one update failed');
     await withTelemetry('users', httpCorrelation, async () => 'nothing counted')({});
+    await withTelemetry('users', httpCorrelation, async () => 'nothing counted')({});
     expect(published.map((d) => d.CiUpdatesApplied)).toEqual([3]);
+    expect(warn).not.toHaveBeenCalled();
   });
 
-  it('outside an invocation are published at once', () => {
-    meter.count('DeadLetters');
-    expect(published).toMatchObject([{ DeadLetters: 1 }]);
+  it('outside an invocation are published at once (a count left undefined is none)', () => {
+    countOperational({ DeadLetters: undefined });
+    countOperational({ DeadLetters: 1 });
+    meter.count('Approvals');
+    expect(published).toMatchObject([{ DeadLetters: 1 }, { Approvals: 1 }]);
+  });
+
+  it('of invocations running at once (the local cloud) each go to their own document', async () => {
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handler = withTelemetry('releases', httpCorrelation, async (event: { n: number }) => {
+      meter.count('Transitions', event.n);
+      if (event.n === 1) await gate;
+      meter.count('Approvals', event.n);
+    });
+    const first = handler({ n: 1 });
+    await handler({ n: 2 });
+    release();
+    await first;
+    expect(published).toMatchObject([
+      { Transitions: 2, Approvals: 2 },
+      { Transitions: 1, Approvals: 1 },
+    ]);
   });
 
   it('are off when POWERTOOLS_METRICS_DISABLED says so, and by default outside Lambda', async () => {
     vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
     await withTelemetry('releases', httpCorrelation, async () => meter.count('ReleasesCreated'))({});
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
+    vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', undefined);
+    await withTelemetry('releases', httpCorrelation, async () => meter.count('ReleasesCreated'))({});
+    countOperational({ DeadLetters: 1 });
     expect(published).toEqual([]);
     expect(metricsEnabled({})).toBe(false);
     expect(metricsEnabled({ AWS_LAMBDA_FUNCTION_NAME: 'fn' })).toBe(true);
@@ -325,7 +368,67 @@ describe('business metrics', () => {
       false,
     );
     expect(metricsEnabled({ POWERTOOLS_METRICS_DISABLED: 'false' })).toBe(true);
-    expect(emfDocument(new Map([['Approvals', 0]]), 's', 0)).toBeUndefined();
+  });
+
+  describe('of the reconciler', () => {
+    const nothingToReconcile = (): ReconcilerDeps =>
+      ({
+        runs: {
+          release: { active: async () => ({ items: [] }) },
+          change: { active: async () => ({ items: [] }) },
+        },
+        workflowStore: { list: async () => ({ items: [] }) },
+        clients: { sfn: { send: async () => ({ executions: [] }) } },
+        config: { defaultWorkflowStateMachines: {} },
+      }) as unknown as ReconcilerDeps;
+
+    it('go with its invocation’s other counts into its one document, zeros included (the pass ran)', async () => {
+      await reconcilerHandler(nothingToReconcile)({ id: 'sched-1' });
+      expect(published).toEqual([
+        expect.objectContaining({
+          _aws: expect.objectContaining({
+            CloudWatchMetrics: [
+              expect.objectContaining({
+                Namespace: 'ReleaseDesk',
+                Dimensions: [['service']],
+                Metrics: [
+                  { Name: 'ReleaseExecutionDivergences', Unit: 'Count' },
+                  { Name: 'ReleaseExecutionsEnded', Unit: 'Count' },
+                  { Name: 'ReleaseExecutionRepairs', Unit: 'Count' },
+                ],
+              }),
+            ],
+          }),
+          service: 'release-desk-staging',
+          ReleaseExecutionDivergences: 0,
+          ReleaseExecutionsEnded: 0,
+          ReleaseExecutionRepairs: 0,
+        }),
+      ]);
+    });
+
+    it('follow the same switch: none outside Lambda by default', async () => {
+      vi.stubEnv('POWERTOOLS_METRICS_DISABLED', undefined);
+      vi.stubEnv('AWS_LAMBDA_FUNCTION_NAME', undefined);
+      await reconcilerHandler(nothingToReconcile)({ id: 'sched-1' });
+      expect(published).toEqual([]);
+    });
+  });
+
+  it('have one writer: only functions/app/telemetry.ts uses Powertools Metrics', async () => {
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
+    const sources = (await readdir(join(root, 'functions'), { recursive: true })).filter((f) =>
+      f.endsWith('.ts'),
+    );
+    const users = [];
+    for (const file of sources) {
+      if (
+        (await readFile(join(root, 'functions', file), 'utf8')).includes('@aws-lambda-powertools/metrics')
+      ) {
+        users.push(file);
+      }
+    }
+    expect(users).toEqual([join('app', 'telemetry.ts')]);
   });
 });
 
