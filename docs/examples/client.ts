@@ -3,7 +3,8 @@
 import { asProblem, createReleaseDeskClient } from '../../client/index.ts';
 
 const api = createReleaseDeskClient({
-  baseUrl: process.env.RELEASE_DESK_URL ?? 'http://localhost:3000',
+  // npm start's API: PORT as it takes it, or any address (AWS: the stack's ApiUrl) in RELEASE_DESK_URL.
+  baseUrl: process.env.RELEASE_DESK_URL ?? `http://localhost:${process.env.PORT ?? 3000}`,
   token: process.env.RELEASE_DESK_TOKEN ?? '',
 });
 

@@ -55,6 +55,12 @@ function clock(timestamp: unknown): string {
  * One readable line for a log line, or undefined when the line is not a log entry or EMF document
  * (it is then shown as it is).
  */
+/** A function's short name: a Lambda ARN (`arn:aws:lambda:…:function:<name>[:qualifier]`) as its name. */
+function functionName(v: unknown): string {
+  const name = String(v ?? '-');
+  return /^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:([^:]+)/.exec(name)?.[1] ?? name;
+}
+
 export function prettyLogLine(line: string): string | undefined {
   if (!line.startsWith('{')) return undefined;
   let entry: Record<string, unknown>;
@@ -88,7 +94,7 @@ export function prettyLogLine(line: string): string | undefined {
   return [
     clock(entry.timestamp),
     entry.level.padEnd(LEVEL_WIDTH),
-    String(entry.function ?? entry.function_name ?? entry.service ?? '-').padEnd(FUNCTION_WIDTH),
+    functionName(entry.function ?? entry.function_name ?? entry.service).padEnd(FUNCTION_WIDTH),
     String(entry.message),
     ...(ids.length > 0 ? [`[${ids.join(' ')}]`] : []),
     ...rest,

@@ -82,8 +82,8 @@ describe('docs/api.md', () => {
       env: {
         ...process.env,
         DATA_DIR: dataDir,
+        // As a reader who started `PORT=… npm start`: the examples find the API from PORT alone.
         PORT: new URL(t.cloud.apiUrl).port,
-        RELEASE_DESK_URL: t.cloud.apiUrl,
       },
     }).catch((error: { stdout: string; stderr: string }) => {
       throw new Error(`the examples failed:\n${error.stderr}\n--- stdout ---\n${error.stdout}`);

@@ -7,6 +7,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
+import { logger } from '#app/logger';
 import { httpCorrelation, withTelemetry } from '#app/telemetry';
 import type { Actor } from '#domain/actor';
 import type { IdempotencyRequest } from '#domain/ports';
@@ -241,8 +242,19 @@ export function httpHandler<P extends EdgePorts, R extends Record<string, RouteD
     withTelemetry(
       resource.handler,
       httpCorrelation,
-      (event: HttpEvent, context?: { awsRequestId?: string }): Promise<HttpResult> =>
-        handler(event, (context ?? {}) as never),
+      async (event: HttpEvent, context?: { awsRequestId?: string }): Promise<HttpResult> => {
+        const started = Date.now();
+        const result = await handler(event, (context ?? {}) as never);
+        // One line per answer, so a caller's x-correlation-id (or any request) can be found in the
+        // logs whatever the outcome (docs/operations.md, "Reading logs"). INFO: quiet locally.
+        logger.info('Answered', {
+          route: event.routeKey,
+          path: event.rawPath,
+          status: result.statusCode,
+          durationMs: Date.now() - started,
+        });
+        return result;
+      },
     ),
     {
       servedRoutes: resource.list.map((r) => r.routeKey),

@@ -239,6 +239,30 @@ describe('log lines of an invocation', () => {
         subject_id: 'bea',
         error: expect.objectContaining({ message: 'table unreachable' }),
       }),
+      expect.objectContaining({
+        level: 'INFO',
+        message: 'Answered',
+        function: 'users',
+        correlation_id: 'ticket-981',
+        route: 'GET /users/{id}',
+        path: '/users/bea',
+        status: 500,
+        durationMs: expect.any(Number),
+      }),
+    ]);
+  });
+
+  it("of an API request that succeeds: one line with its answer, found by the caller's x-correlation-id", async () => {
+    const users = { get: async () => undefined, getWith: async () => [undefined, undefined] };
+    const handler = usersHandler(() => ({ users }) as unknown as AppPorts);
+    const event = httpEvent('GET /users/{id}', '/users/bea', { user: 'admin', groups: ['admin'] });
+    const answer = await handler(
+      { ...event, headers: { ...event.headers, 'x-correlation-id': 'my-request-42' } },
+      lambdaContext('aws-req-10'),
+    );
+    const found = lines.filter((line) => line.correlation_id === 'my-request-42');
+    expect(found).toEqual([
+      expect.objectContaining({ level: 'INFO', message: 'Answered', status: answer.statusCode }),
     ]);
   });
 

@@ -51,6 +51,17 @@ describe('pretty log lines', () => {
     );
   });
 
+  it('show a function named by its Lambda ARN (a line written outside an invocation) by its name', () => {
+    const { function: _, ...outside } = entry;
+    const line = prettyLogLine(
+      JSON.stringify({
+        ...outside,
+        function_name: 'arn:aws:lambda:local:000000000000:function:reconcile-executions:$LATEST',
+      }),
+    );
+    expect(line).toMatch(/^06:40:01\.123 WARN +reconcile-executions +Stage-entered/);
+  });
+
   it('show an EMF document as its counts', () => {
     const emf = {
       _aws: {
