@@ -142,7 +142,10 @@ export interface LocalCloud {
    * functions Step Functions invoked (record-stage) have run: what the last writes set off is done.
    */
   settle(): Promise<void>;
-  /** Runs the reconciler once now (it also runs at start-up and every few minutes). */
+  /**
+   * Runs the reconciler once now (it also runs at start-up and every few minutes); with a run
+   * under way — scheduled, or `POST /_local/reconcile` — answers that run's summary instead.
+   */
   reconcile(): Promise<ReconcileSummary>;
   /** What the reconciler found at start-up. */
   readonly startupReconciliation: ReconcileSummary;
