@@ -4,6 +4,7 @@
  * rule patterns, table definition and state-machine definitions the CDK stack deploys.
  */
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import {
   CreateTableCommand,
@@ -23,10 +24,14 @@ import { readConfig } from '../../functions/app/config.ts';
 import { logger } from '../../functions/app/logger.ts';
 import { type AppPorts, createPorts } from '../../functions/app/ports.ts';
 import { countOperational } from '../../functions/app/telemetry.ts';
+import { requireAdmin } from '../../functions/domain/actor.ts';
 import { ensureBootstrap as bootstrap } from '../../functions/domain/team/service.ts';
+import { actorFor } from '../../functions/domain/user/user.ts';
 import { createHandler as createRelayHandler } from '../../functions/events/outbox-relay.ts';
 import { type ReconcileSummary, reconcileAll } from '../../functions/events/reconcile-executions.ts';
 import { type HttpHandlerName, httpFunctions } from '../../functions/http/contract/index.ts';
+import { inAdminGroup, userIdOf } from '../../functions/http/edge/middlewares.ts';
+import { INTERNAL_PROBLEM, problemType, toProblem } from '../../functions/http/edge/problem.ts';
 import {
   createHandler as createRecordStage,
   type RecordStagePayload,
@@ -60,8 +65,9 @@ import {
   noFaults,
   sfnFault,
 } from './faults.ts';
-import { type HttpLambda, startGateway } from './gateway.ts';
+import { answerProblem, type GatewayGate, type HttpLambda, startGateway } from './gateway.ts';
 import { type LocalIdentity, localIdentity } from './identity.ts';
+import { holdInstanceLock } from './instance-lock.ts';
 import { makePrivate } from './private-dir.ts';
 import { startLocalStepFunctions } from './stepfunctions/index.ts';
 import { type StreamRelay, startStreamRelay } from './stream-relay.ts';
@@ -136,7 +142,10 @@ export interface LocalCloud {
    * functions Step Functions invoked (record-stage) have run: what the last writes set off is done.
    */
   settle(): Promise<void>;
-  /** Runs the reconciler once now (it also runs at start-up and every few minutes). */
+  /**
+   * Runs the reconciler once now (it also runs at start-up and every few minutes); with a run
+   * under way — scheduled, or `POST /_local/reconcile` — answers that run's summary instead.
+   */
   reconcile(): Promise<ReconcileSummary>;
   /** What the reconciler found at start-up. */
   readonly startupReconciliation: ReconcileSummary;
@@ -247,7 +256,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   };
   try {
     // Task tokens, the signing key and the database live here: private to this user.
-    if (options.dataDir) makePrivate(options.dataDir);
+    if (options.dataDir) {
+      makePrivate(options.dataDir);
+      // Released last (stops run in reverse): the data dir is in use until everything has stopped.
+      const release = holdInstanceLock(options.dataDir);
+      stops.push(async () => release());
+    }
     // Handlers are bound to ports once those exist (below); the services only need the names.
     let ports: AppPorts | undefined;
     const currentPorts = () => {
@@ -295,6 +309,19 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const targets = Object.fromEntries(
       (await loadingTargets).map(([name, handler]) => [name, wrap(name as EventTargetName, handler)]),
     ) as Record<EventTargetName, LambdaHandler>;
+    // One reconciler run at a time, whoever asks (the schedule, start-up, `POST /_local/reconcile`,
+    // tests): a caller who finds a run under way gets that run's summary rather than starting a
+    // second pass that would race it, repairing the same subjects twice.
+    let reconciling: Promise<ReconcileSummary> | undefined;
+    const oneReconcilerRun = (run: () => Promise<ReconcileSummary>): Promise<ReconcileSummary> => {
+      reconciling ??= run().finally(() => {
+        reconciling = undefined;
+      });
+      return reconciling;
+    };
+    const scheduledReconciler = targets['reconcile-executions'];
+    targets['reconcile-executions'] = (event) =>
+      oneReconcilerRun(() => scheduledReconciler(event) as Promise<ReconcileSummary>);
     const lambda = new LocalAsyncLambda({
       functions: targets,
       config: CONSUMER_ASYNC_INVOKE,
@@ -430,7 +457,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stops.push(relay.stop);
 
     // Invariant 10 after a crash: repair or report what a restart left apart before serving.
-    const reconcile = () => reconcileAll(livePorts);
+    const reconcile = () => oneReconcilerRun(() => reconcileAll(livePorts));
     const startupReconciliation = await reconcile();
     const identity = await localIdentity({ dataDir: options.dataDir, issuer: LOCAL_ISSUER });
     // The API's functions are the stack's: each resource's handler module, found by its declaration.
@@ -444,12 +471,49 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
         return [name, wrapped as HttpLambda];
       }),
     ) as Record<HttpHandlerName, HttpLambda>;
+    /**
+     * The reconciler by hand, as `aws lambda invoke` runs it in AWS (docs/operations.md): an
+     * administrator's act there (IAM), so here it takes an administrator's token, checked as the
+     * API checks it. Without one, any local process — or a web page, since a bodiless POST needs
+     * no CORS preflight — could set it off.
+     */
+    const reconcileByHand = async (req: IncomingMessage, res: ServerResponse, gate: GatewayGate) => {
+      if (req.method !== 'POST') {
+        answerProblem(
+          res,
+          {
+            type: problemType('method-not-allowed'),
+            title: 'Method Not Allowed',
+            status: 405,
+            detail: `${req.method} is not allowed here; use POST.`,
+          },
+          { allow: 'POST' },
+        );
+        return;
+      }
+      const claims = await gate.authenticate();
+      if (!claims) return;
+      try {
+        const subject = userIdOf(claims);
+        requireAdmin(
+          actorFor({ subject, adminClaim: inAdminGroup(claims) }, await livePorts.users.get(subject)),
+        );
+      } catch (error) {
+        const mapped = toProblem(error);
+        if (!mapped) throw error;
+        answerProblem(res, mapped.problem, mapped.headers);
+        return;
+      }
+      const summary = await reconcile();
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      res.end(JSON.stringify(summary));
+    };
     const gateway = await startGateway({
       port: options.apiPort ?? 0,
       handlers,
       auth: { issuer: identity.issuer, audience: identity.audience, jwks: identity.jwks },
-      extras: (req, res) => {
-        if (req.method === 'GET' && req.url === '/.well-known/jwks.json') {
+      extras: (req, res, url, gate) => {
+        if (req.method === 'GET' && url.pathname === '/.well-known/jwks.json') {
           res.writeHead(200, {
             'content-type': 'application/json',
             'cache-control': 'no-store',
@@ -458,17 +522,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           res.end(JSON.stringify(identity.jwks));
           return true;
         }
-        // The reconciler by hand, as `aws lambda invoke` runs it in AWS (docs/operations.md): local
-        // only, like the bus's /_local endpoints, and harmless — it is what every start-up runs.
-        if (req.method === 'POST' && req.url === '/_local/reconcile') {
-          const answer = (status: number, body: unknown) => {
-            res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
-            res.end(JSON.stringify(body));
-          };
-          reconcile().then(
-            (summary) => answer(200, summary),
-            (error: Error) => answer(500, { message: error.message }),
-          );
+        if (url.pathname === '/_local/reconcile') {
+          reconcileByHand(req, res, gate).catch((error: Error) => {
+            logger.error('Running the reconciler by hand failed', { error });
+            if (!res.headersSent) answerProblem(res, INTERNAL_PROBLEM);
+            else res.end();
+          });
           return true;
         }
         return false;

@@ -21,8 +21,20 @@ export interface GatewayOptions {
   readonly host?: string;
   readonly handlers: Readonly<Partial<Record<HttpHandlerName, HttpLambda>>>;
   readonly auth: { readonly issuer: string; readonly audience: string; readonly jwks: JSONWebKeySet };
-  /** Extra local-only routes (e.g. the JWKS), answered before the API's routes. */
-  readonly extras?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /**
+   * Extra local-only routes (e.g. the JWKS), answered before the API's routes: true when answered.
+   * `url` is the request's, parsed as the API's routes are (match on its `pathname`).
+   */
+  readonly extras?: (req: IncomingMessage, res: ServerResponse, url: URL, gate: GatewayGate) => boolean;
+}
+
+/** The gateway's own checks, for the extra routes that need a token as the API's routes do. */
+export interface GatewayGate {
+  /**
+   * The caller's claims as the authorizer hands them to Lambda ({@link apiGatewayClaims}), after
+   * the very check the API's routes get; `undefined` once it has answered 401 problem+json.
+   */
+  authenticate(): Promise<Record<string, string> | undefined>;
 }
 
 export interface LocalGateway {
@@ -31,13 +43,22 @@ export interface LocalGateway {
   stop(): Promise<void>;
 }
 
+/** Answers a problem (RFC 9457) with the headers every answer of the API carries. */
+export function answerProblem(
+  res: ServerResponse,
+  problem: { type: string; title: string; status: number; detail: string },
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(problem.status, { 'content-type': PROBLEM_CONTENT_TYPE, ...headers, ...SECURITY_HEADERS });
+  res.end(JSON.stringify(problem));
+}
+
 function unauthorized(res: ServerResponse, detail: string): void {
-  res.writeHead(401, {
-    'content-type': PROBLEM_CONTENT_TYPE,
-    'www-authenticate': 'Bearer',
-    ...SECURITY_HEADERS,
-  });
-  res.end(JSON.stringify({ type: problemType('unauthorized'), title: 'Unauthorized', status: 401, detail }));
+  answerProblem(
+    res,
+    { type: problemType('unauthorized'), title: 'Unauthorized', status: 401, detail },
+    { 'www-authenticate': 'Bearer' },
+  );
 }
 
 /** Reads the body, stopping early (with `tooLarge`) past the limit so a huge upload can't exhaust memory. */
@@ -120,9 +141,27 @@ export function apiGatewayClaims(payload: Record<string, unknown>): Record<strin
 
 export async function startGateway(options: GatewayOptions): Promise<LocalGateway> {
   const verify = createJwtVerifier(options.auth);
+  // API Gateway's JWT authorizer: a 401 before any function runs, else the claims it hands on.
+  const authenticate = async (req: IncomingMessage, res: ServerResponse) => {
+    const token = bearerToken(req.headers.authorization);
+    if (!token) {
+      unauthorized(
+        res,
+        req.headers.authorization === undefined
+          ? 'Send Authorization: Bearer <token> (npm run -s token -- --user <name>).'
+          : 'The bearer token is not valid or has expired.',
+      );
+      return undefined;
+    }
+    try {
+      return apiGatewayClaims(await verify(token));
+    } catch {
+      unauthorized(res, 'The bearer token is not valid or has expired.');
+      return undefined;
+    }
+  };
   const server: Server = createServer(async (req, res) => {
     try {
-      if (options.extras?.(req, res)) return;
       // The path alone routes; a Host header that is no host (`a b`) must not make a 500.
       let url: URL;
       try {
@@ -130,26 +169,15 @@ export async function startGateway(options: GatewayOptions): Promise<LocalGatewa
       } catch {
         url = new URL(req.url ?? '/', 'http://127.0.0.1');
       }
+      if (options.extras?.(req, res, url, { authenticate: () => authenticate(req, res) })) return;
       const method = req.method ?? 'GET';
       const found = resolveRoute(method, url.pathname);
       const routeKey = 'routeKey' in found ? found.routeKey : '$default';
       const handlerName: HttpHandlerName = 'spec' in found ? found.spec.handler : 'fallback';
       let claims: Record<string, unknown> | undefined;
       if ('spec' in found && !found.spec.public) {
-        const token = bearerToken(req.headers.authorization);
-        if (!token) {
-          return unauthorized(
-            res,
-            req.headers.authorization === undefined
-              ? 'Send Authorization: Bearer <token> (npm run -s token -- --user <name>).'
-              : 'The bearer token is not valid or has expired.',
-          );
-        }
-        try {
-          claims = apiGatewayClaims(await verify(token));
-        } catch {
-          return unauthorized(res, 'The bearer token is not valid or has expired.');
-        }
+        claims = await authenticate(req, res);
+        if (!claims) return;
       }
       const { body, tooLarge } = await readBody(req);
       if (tooLarge) {

@@ -4,13 +4,15 @@
  * on; get new ones with `npm run token` (or `npm run seed`).
  *
  * `npm start` reads the key once, when it starts, so a rotation under a running instance would
- * leave it accepting only old tokens while the scripts sign new ones: the script refuses while the
- * API answers on PORT. The old private key is deleted, not kept: nothing may sign with it again.
+ * leave it accepting only old tokens while the scripts sign new ones: the script refuses while an
+ * instance runs on DATA_DIR (its lock, infra/local/instance-lock.ts). The old private key is
+ * deleted, not kept: nothing may sign with it again.
  */
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LOCAL_ISSUER } from './cloud.ts';
 import { localIdentity } from './identity.ts';
+import { runningInstance } from './instance-lock.ts';
 
 function fail(message: string): never {
   process.stderr.write(`rotate-signing-key: ${message}\n`);
@@ -19,7 +21,6 @@ function fail(message: string): never {
 
 const dataDir = resolve(process.env.DATA_DIR ?? '.data');
 const file = join(dataDir, 'signing-key.jwk.json');
-const port = process.env.PORT ?? 3000;
 
 let old: { kid?: string };
 try {
@@ -27,13 +28,10 @@ try {
 } catch {
   fail(`no signing key in ${dataDir} (give the same DATA_DIR as npm start; a first start makes one).`);
 }
-const running = await fetch(`http://127.0.0.1:${port}/health`).then(
-  () => true,
-  () => false,
-);
+const running = runningInstance(dataDir);
 if (running) {
   fail(
-    `Release Desk answers on port ${port}: stop it first (Ctrl-C), rotate, then npm start again (it reads the key when it starts).`,
+    `Release Desk runs on ${dataDir} (process ${running.pid}, since ${running.startedAt}): stop it first (Ctrl-C), rotate, then npm start again (it reads the key when it starts).`,
   );
 }
 await rm(file);

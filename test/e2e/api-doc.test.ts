@@ -4,41 +4,23 @@
  * `:8083`, `:8088`); its `ts` block is docs/examples/client.ts, byte for byte (so it is type-checked
  * with the rest), and runs in one of those blocks. What each block prints is checked here.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBody } from '../support/api-bodies.ts';
+import {
+  expectTools,
+  fencedBlocks,
+  jsonValues as json,
+  projectRoot as root,
+  runShellBlocks,
+} from '../support/doc-shell.ts';
 import { ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
-const run = promisify(execFile);
-const root = new URL('../../', import.meta.url);
 const doc = readFileSync(new URL('docs/api.md', root), 'utf8');
-const blocks = [...doc.matchAll(/^```(\w+)\n([\s\S]*?)^```$/gm)].map((m) => ({
-  lang: m[1] as string,
-  text: m[2] as string,
-}));
-const MARK = '@@block@@';
-
-/** The JSON values a block printed one after the other (jq's output), each over one or more lines. */
-function json(text: string): unknown[] {
-  const values: unknown[] = [];
-  let buffer = '';
-  for (const line of text.split('\n')) {
-    buffer += `${line}\n`;
-    try {
-      values.push(JSON.parse(buffer));
-      buffer = '';
-    } catch {
-      // Not a whole value yet: read on.
-    }
-  }
-  expect(buffer.trim(), `not JSON: ${buffer}`).toBe('');
-  return values;
-}
+const blocks = fencedBlocks(doc);
 
 let t: TestCloud;
 let dataDir: string;
@@ -64,32 +46,13 @@ describe('docs/api.md', () => {
   });
 
   it('runs every shell example, each printing what the text says', async () => {
-    // What a reader needs too; missing, the examples cannot run, and the failure says so plainly.
-    const missing: string[] = [];
-    for (const tool of ['curl', 'jq', 'aws']) {
-      await run('bash', ['-c', `command -v ${tool}`]).catch(() => missing.push(tool));
-    }
-    expect(missing, 'docs/api.md runs its examples with curl, jq and the AWS CLI: install them').toEqual([]);
+    await expectTools('docs/api.md', ['curl', 'jq', 'aws']);
     const shell = blocks.filter((b) => b.lang === 'sh').map((b) => b.text);
-    const script = shell
-      .join(`echo ${MARK}\n`)
-      .replaceAll('http://localhost:3000', t.cloud.apiUrl)
-      .replaceAll('http://localhost:8083', t.cloud.sfnEndpoint)
-      .replaceAll('http://localhost:8088', t.cloud.eventsEndpoint);
-    const { stdout } = await run('bash', ['-euo', 'pipefail', '-c', script], {
-      cwd: root,
-      timeout: 120_000,
-      env: {
-        ...process.env,
-        DATA_DIR: dataDir,
-        // As a reader who started `PORT=… npm start`: the examples find the API from PORT alone.
-        PORT: new URL(t.cloud.apiUrl).port,
-      },
-    }).catch((error: { stdout: string; stderr: string }) => {
-      throw new Error(`the examples failed:\n${error.stderr}\n--- stdout ---\n${error.stdout}`);
+    const out = await runShellBlocks(shell, t.cloud, {
+      DATA_DIR: dataDir,
+      // As a reader who started `PORT=… npm start`: the examples find the API from PORT alone.
+      PORT: new URL(t.cloud.apiUrl).port,
     });
-    const out = stdout.split(`${MARK}\n`);
-    expect(out).toHaveLength(shell.length);
     const [auth, create, move, errors, pages, typescript, env, sfn, events] = out as string[];
 
     expect(auth).toMatch(/^\{"status":"ok".*\}\n401\n$/);
