@@ -67,7 +67,7 @@ import {
 } from './faults.ts';
 import { answerProblem, type GatewayGate, type HttpLambda, startGateway } from './gateway.ts';
 import { type LocalIdentity, localIdentity } from './identity.ts';
-import { holdInstanceLock } from './instance-lock.ts';
+import { claimDataDir } from './instance-lock.ts';
 import { makePrivate } from './private-dir.ts';
 import { startLocalStepFunctions } from './stepfunctions/index.ts';
 import { type StreamRelay, startStreamRelay } from './stream-relay.ts';
@@ -259,7 +259,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     if (options.dataDir) {
       makePrivate(options.dataDir);
       // Released last (stops run in reverse): the data dir is in use until everything has stopped.
-      const release = holdInstanceLock(options.dataDir);
+      // Another live instance on it is refused before anything starts on it.
+      const release = claimDataDir(options.dataDir);
       stops.push(async () => release());
     }
     // Handlers are bound to ports once those exist (below); the services only need the names.

@@ -68,3 +68,31 @@ export function holdInstanceLock(dataDir: string): () => void {
     }
   };
 }
+
+/**
+ * Thrown when a local cloud starts on a data directory another live instance holds: two DynamoDB
+ * Locals on one database file block each other (requests then hang), and two relays publish the
+ * same outbox.
+ */
+export class DataDirInUseError extends Error {
+  readonly lock: InstanceLock;
+  constructor(lock: InstanceLock) {
+    super(
+      `DATA_DIR ${lock.dataDir} is in use by another npm start (pid ${lock.pid}, since ${lock.startedAt}). ` +
+        `Stop it first, or set DATA_DIR to another directory. (If no such process is yours, delete ${join(lock.dataDir, INSTANCE_LOCK_FILE)}.)`,
+    );
+    this.name = 'DataDirInUseError';
+    this.lock = lock;
+  }
+}
+
+/**
+ * Marks `dataDir` as in use by this process, refusing (DataDirInUseError) if another live process
+ * holds it; the returned function unmarks it. A lock of this very process (a test that starts a
+ * cloud again on the same directory) does not refuse.
+ */
+export function claimDataDir(dataDir: string): () => void {
+  const held = runningInstance(dataDir);
+  if (held && held.pid !== process.pid) throw new DataDirInUseError(held);
+  return holdInstanceLock(dataDir);
+}

@@ -10,6 +10,7 @@ import { resolve } from 'node:path';
 import { type LocalCloud, startLocalCloud } from './cloud.ts';
 import { JavaMissingError, PortInUseError } from './dynamodb-local.ts';
 import { createFaultInjector, type FaultInjector, FaultSpecError } from './faults.ts';
+import { DataDirInUseError } from './instance-lock.ts';
 import { logFormat, prettyLogs } from './log-format.ts';
 import { parseTimeScale, TIME_SCALE_VARIABLE } from './stepfunctions/time-scale.ts';
 
@@ -133,8 +134,9 @@ Press Ctrl-C to stop.`);
     console.error(error.message);
     process.exit(1);
   }
-  // Names the variable and the likely culprit (a DynamoDB Local left behind by a crash).
-  if (error instanceof PortInUseError) {
+  // Names the variable and the likely culprit (a DynamoDB Local left behind by a crash), or the
+  // process that holds the data dir.
+  if (error instanceof PortInUseError || error instanceof DataDirInUseError) {
     console.error(error.message);
     process.exit(1);
   }

@@ -54,9 +54,9 @@ interface Started {
   readonly closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-async function startScript(ports: Ports, options: { shell: boolean }): Promise<Started> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'release-desk-start-'));
-  cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
+async function startScript(ports: Ports, options: { shell: boolean; dataDir?: string }): Promise<Started> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'release-desk-start-')));
+  if (!options.dataDir) cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
   // Should the test fail, leave no DynamoDB Local running (the script itself is killed below).
   cleanups.push(() => killAll(processesWithArgs('-dbPath', join(dataDir, 'dynamodb'))));
   const env = {
@@ -171,4 +171,22 @@ describe('npm start (infra/local/start.ts)', () => {
     expect(started.output()).not.toContain('Release Desk is running');
     expect(processesWithArgs('-port', String(ports.DYNAMODB_PORT))).toEqual([]);
   }, 60_000);
+
+  it('refuses, with code 1 and the pid that holds it, a second start on a DATA_DIR in use', async () => {
+    const first = await startScript(await freePorts(), { shell: false });
+    await waitForBanner(first);
+    const otherPorts = await freePorts();
+    const second = await startScript(otherPorts, { shell: false, dataDir: first.dataDir });
+    expect(await within(second.closed, 30_000)).toBe(true);
+    expect(await second.closed).toEqual({ code: 1, signal: null });
+    expect(second.output()).toMatch(
+      new RegExp(`^DATA_DIR \\S+ is in use by another npm start \\(pid ${first.child.pid},`, 'm'),
+    );
+    expect(second.output()).not.toContain('Release Desk is running');
+    // Nothing of the second was started: no DynamoDB Local on its port, and the first still serves.
+    expect(processesWithArgs('-port', String(otherPorts.DYNAMODB_PORT))).toEqual([]);
+    expect(first.child.exitCode).toBeNull();
+    first.child.kill('SIGTERM');
+    expect(await within(first.closed, 30_000)).toBe(true);
+  }, 120_000);
 });
