@@ -28,6 +28,7 @@ import {
   createHandler as reconcilerHandler,
 } from '../../../functions/events/reconcile-executions.ts';
 import { createHandler as usersHandler } from '../../../functions/http/users.ts';
+import { captureEmf } from '../../support/emf.ts';
 import { inMemoryPorts } from '../../support/fakes.ts';
 import { httpEvent } from '../../support/http-events.ts';
 
@@ -290,18 +291,8 @@ describe('log lines of an invocation', () => {
 describe('metrics', () => {
   let published: Record<string, unknown>[];
   beforeEach(() => {
-    published = [];
-    // Where Powertools Metrics writes EMF (its console, on stdout), as Lambda reads it.
-    vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => {
-      for (const line of String(chunk).split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const parsed = JSON.parse(line) as Record<string, unknown>;
-        if ('_aws' in parsed) published.push(parsed);
-      }
-      return true;
-    }) as typeof process.stdout.write);
-    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-    vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'release-desk-staging');
+    // What Powertools Metrics writes, with metrics on as inside Lambda.
+    published = captureEmf();
   });
   afterEach(() => {
     vi.unstubAllEnvs();

@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RunSubject } from '../../../functions/domain/workflow-run/run.ts';
 import { createHandler, type RecordStageDeps } from '../../../functions/steps/record-stage.ts';
+import { captureEmf } from '../../support/emf.ts';
 
 /** A release in stage `Build`, its 3rd stage entry, whose workflow has no timeouts. */
 const subject = {
@@ -35,17 +36,8 @@ const deps = (): RecordStageDeps =>
 describe('record-stage', () => {
   let published: Record<string, unknown>[];
   beforeEach(() => {
-    published = [];
-    vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: unknown) => {
-      for (const line of String(chunk).split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const parsed = JSON.parse(line) as Record<string, unknown>;
-        if ('_aws' in parsed) published.push(parsed);
-      }
-      return true;
-    }) as typeof process.stdout.write);
-    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'false');
-    vi.stubEnv('POWERTOOLS_SERVICE_NAME', 'release-desk-staging');
+    // What Powertools Metrics writes, with metrics on as inside Lambda.
+    published = captureEmf();
   });
   afterEach(() => {
     vi.unstubAllEnvs();
