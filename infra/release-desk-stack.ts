@@ -4,14 +4,18 @@
  * first administrator and teams; the alarms. Every name that must be unique in an account comes
  * from the stage (`infra/stage.ts`), so stages deploy side by side.
  */
+import { existsSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { Aws, CfnOutput, CustomResource, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { BOOTSTRAP } from '../functions/domain/team/team.ts';
 import { routeTable } from '../functions/http/route-table.ts';
-import { Api } from './constructs/api.ts';
+import { Api, OAUTH_SCOPES } from './constructs/api.ts';
+import { ConsoleSite } from './constructs/console-site.ts';
 import { DataTable } from './constructs/data-table.ts';
 import { ReleaseDeskBus } from './constructs/event-bus.ts';
 import { EventSchemas } from './constructs/event-schemas.ts';
+import { PROJECT_ROOT } from './constructs/handler-function.ts';
 import { Handlers } from './constructs/handlers.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { OutboxRelay } from './constructs/outbox-relay.ts';
@@ -27,6 +31,21 @@ export interface ReleaseDeskStackProps extends StackProps {
   readonly functionSpecs?: Readonly<Record<FunctionName, FunctionSpec>>;
   /** Names and identities of the deployment. @default the default stack's (no stage) */
   readonly settings?: StageSettings;
+  /**
+   * The built console to deploy when `settings.console` is on. @default settings.consoleAssetsDir,
+   * else `console/dist` (what `npm run build:console` writes)
+   */
+  readonly consoleAssetsDir?: string;
+}
+
+/** Thrown when the console is on but its bundle has not been built. */
+export class ConsoleNotBuiltError extends Error {
+  constructor(dir: string) {
+    super(
+      `The console is on (-c console=true) but ${dir} has no index.html: run \`npm run build:console\` first.`,
+    );
+    this.name = 'ConsoleNotBuiltError';
+  }
 }
 
 /** The CloudFormation type of the bootstrap custom resource. */
@@ -41,6 +60,8 @@ export class ReleaseDeskStack extends Stack {
   readonly handlers: Handlers;
   readonly workflows: Workflows;
   readonly api: Api;
+  /** The operator console's bucket and distribution, when `settings.console` is on. */
+  readonly console: ConsoleSite | undefined;
   readonly monitoring: Monitoring;
   /** The relay's stream subscription and its dead-letter queue (when the relay is deployed). */
   readonly outboxRelay: OutboxRelay | undefined;
@@ -92,19 +113,45 @@ export class ReleaseDeskStack extends Stack {
         ?.addEnvironment('DEFAULT_RELEASE_STATE_MACHINE_ARN', this.workflows.defaultRelease.stateMachineArn);
     }
 
+    // Unique per stage and account (Cognito domain prefixes are global per region).
+    const authDomainPrefix = settings.authDomainPrefix ?? `${settings.eventBusName}-${Aws.ACCOUNT_ID}`;
+    // The site comes first: the console's app client redirects to its URL, the API's CORS names its origin.
+    this.console = settings.console
+      ? new ConsoleSite(this, 'Console', {
+          assetsDir: consoleAssetsDir(props.consoleAssetsDir ?? settings.consoleAssetsDir),
+          authDomainUrl: `https://${authDomainPrefix}.auth.${Aws.REGION}.amazoncognito.com`,
+        })
+      : undefined;
     this.api = new Api(this, 'Api', {
       routes: routeTable,
       handler: (name) => this.handlers.find(name),
       apiName: settings.stackName,
-      // Unique per stage and account (Cognito domain prefixes are global per region).
-      authDomainPrefix: settings.authDomainPrefix ?? `${settings.eventBusName}-${Aws.ACCOUNT_ID}`,
+      authDomainPrefix,
       callbackUrls: settings.callbackUrls,
       logoutUrls: settings.logoutUrls,
       adminUser: settings.adminUser,
       adminEmail: settings.adminEmail,
       throttle: settings.throttle,
       corsAllowOrigins: settings.corsAllowOrigins,
+      console: this.console ? { url: this.console.url, origin: this.console.origin } : undefined,
     });
+    if (this.console && this.api.consoleClient) {
+      this.console.publish({
+        apiUrl: this.api.url,
+        authDomain: this.api.hostedUiUrl,
+        clientId: this.api.consoleClient.userPoolClientId,
+        redirectUri: this.console.url,
+        scopes: [...OAUTH_SCOPES],
+      });
+      new CfnOutput(this, 'ConsoleUrl', {
+        value: this.console.url,
+        description: 'The operator console (sign in with the hosted UI)',
+      });
+      new CfnOutput(this, 'ConsoleClientId', {
+        value: this.api.consoleClient.userPoolClientId,
+        description: 'The console’s public app client (hosted UI, authorization code grant with PKCE)',
+      });
+    }
     this.bootstrap = this.addBootstrap(settings);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -150,4 +197,16 @@ export class ReleaseDeskStack extends Stack {
     resource.node.addDependency(this.api.adminUser);
     return resource;
   }
+}
+
+/** The console's built directory, checked: synthesis fails early, naming the build, when it is missing. */
+function consoleAssetsDir(dir: string | undefined): string {
+  const path =
+    dir === undefined
+      ? join(PROJECT_ROOT, 'console', 'dist')
+      : isAbsolute(dir)
+        ? dir
+        : join(PROJECT_ROOT, dir);
+  if (!existsSync(join(path, 'index.html'))) throw new ConsoleNotBuiltError(path);
+  return path;
 }

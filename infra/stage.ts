@@ -17,6 +17,8 @@
  * | `throttleRateLimit`  | `100` requests per second (steady) | the stage's default route throttling |
  * | `throttleBurstLimit` | `200` requests (burst)             |                                      |
  * | `corsAllowOrigins`   | none: CORS closed                  | comma-separated `https://` origins   |
+ * | `console`            | `false`: no console deployed       | `true` deploys the operator console  |
+ * | `consoleAssetsDir`   | `console/dist`                     | the built console's directory        |
  */
 import { EVENT_BUS_NAME } from './rules.ts';
 
@@ -75,6 +77,10 @@ export interface StageSettings {
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Browser origins the HTTP API answers CORS for; empty (the default) configures no CORS at all. */
   readonly corsAllowOrigins: readonly string[];
+  /** Whether the stack deploys the operator console (S3 + CloudFront, its own app client). */
+  readonly console: boolean;
+  /** The built console (`npm run build:console`), relative to the project; `undefined`: `console/dist`. */
+  readonly consoleAssetsDir: string | undefined;
 }
 
 /** Reads one context value (`app.node.tryGetContext`). */
@@ -139,6 +145,15 @@ function originList(context: ContextReader, key: string): readonly string[] {
   return [...new Set(origins)];
 }
 
+/** A flag from `-c key=true` (a string) or cdk.json (a boolean); off unless said. */
+function flag(context: ContextReader, key: string): boolean {
+  const value = context(key);
+  if (value === undefined || value === null || value === '') return false;
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new StageSettingsError(`Context value ${key} must be true or false.`);
+}
+
 function throttleSettings(context: ContextReader): StageSettings['throttle'] {
   const rateLimit = positiveInteger(context, 'throttleRateLimit', DEFAULT_THROTTLE.rateLimit);
   const burstLimit = positiveInteger(context, 'throttleBurstLimit', DEFAULT_THROTTLE.burstLimit);
@@ -198,5 +213,7 @@ export function stageSettings(context: ContextReader = () => undefined): StageSe
     logoutUrls: urlList(context, 'logoutUrls', DEFAULT_LOGOUT_URLS),
     throttle: throttleSettings(context),
     corsAllowOrigins: originList(context, 'corsAllowOrigins'),
+    console: flag(context, 'console'),
+    consoleAssetsDir: optionalString(context, 'consoleAssetsDir'),
   };
 }

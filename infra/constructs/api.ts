@@ -84,6 +84,11 @@ export interface ApiProps {
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Origins allowed cross-origin; empty configures no CORS (closed). */
   readonly corsAllowOrigins: readonly string[];
+  /**
+   * The operator console deployed with the stack: its app client signs in at the hosted UI and
+   * redirects to `url`; its `origin` joins the CORS allow-list. @default no console
+   */
+  readonly console?: { readonly url: string; readonly origin: string } | undefined;
 }
 
 /** The request headers a browser may send cross-origin: the ones the edge reads. */
@@ -101,6 +106,8 @@ export const CORS_EXPOSE_HEADERS = ['etag', 'location', 'preference-applied'] as
 export class Api extends Construct {
   readonly userPool: UserPool;
   readonly client: UserPoolClient;
+  /** The operator console's app client (hosted UI, code grant with PKCE), when it is deployed. */
+  readonly consoleClient: UserPoolClient | undefined;
   /** The hosted UI (classic managed login) where people sign in. */
   readonly domain: UserPoolDomain;
   /** The first administrator's Cognito user. */
@@ -167,6 +174,8 @@ export class Api extends Construct {
       idTokenValidity: Duration.hours(1),
       refreshTokenValidity: Duration.days(30),
     });
+    this.consoleClient = props.console ? this.addConsoleClient(props.console.url) : undefined;
+    const corsAllowOrigins = [...props.corsAllowOrigins, ...(props.console ? [props.console.origin] : [])];
     this.adminUser = this.addAdministrator(props.adminUser, props.adminEmail, adminGroup.groupName);
 
     this.httpApi = new HttpApi(this, 'HttpApi', {
@@ -174,10 +183,10 @@ export class Api extends Construct {
       description: 'Release Desk: ITIL release and deployment management',
       createDefaultStage: false,
       // Closed by default: no CORS configuration at all, not an empty one.
-      ...(props.corsAllowOrigins.length > 0
+      ...(corsAllowOrigins.length > 0
         ? {
             corsPreflight: {
-              allowOrigins: [...props.corsAllowOrigins],
+              allowOrigins: corsAllowOrigins,
               allowMethods: [
                 CorsHttpMethod.GET,
                 CorsHttpMethod.POST,
@@ -207,7 +216,13 @@ export class Api extends Construct {
     const authorizer = new HttpJwtAuthorizer(
       'CognitoJwt',
       `https://cognito-idp.${stack.region}.${stack.urlSuffix}/${this.userPool.userPoolId}`,
-      { jwtAudience: [this.client.userPoolClientId], identitySource: ['$request.header.Authorization'] },
+      {
+        // Cognito access tokens name their client as client_id: each client's is an audience.
+        jwtAudience: [this.client, ...(this.consoleClient ? [this.consoleClient] : [])].map(
+          (c) => c.userPoolClientId,
+        ),
+        identitySource: ['$request.header.Authorization'],
+      },
     );
     this.addRoutes(props, authorizer);
   }
@@ -239,6 +254,33 @@ export class Api extends Construct {
   /** Where the authorization code (with its `code_verifier`) is exchanged for tokens. */
   get tokenUrl(): string {
     return `${this.hostedUiUrl}/oauth2/token`;
+  }
+
+  /**
+   * The console's own public client: the hosted UI only (authorization code grant, which Cognito
+   * completes with PKCE when the authorize request carries a code_challenge; no secret, no
+   * password flows), redirecting to the console's URL and nowhere else. A client of its own keeps
+   * the console's redirect URIs and token lifetimes apart from the scripts' client.
+   */
+  private addConsoleClient(url: string): UserPoolClient {
+    return this.userPool.addClient('ConsoleClient', {
+      // Only refreshing tokens: a person signs in at the hosted UI, never with a password here.
+      authFlows: { userSrp: false },
+      generateSecret: false,
+      oAuth: {
+        flows: { authorizationCodeGrant: true },
+        scopes: [OAuthScope.OPENID, OAuthScope.EMAIL, OAuthScope.PROFILE],
+        callbackUrls: [url],
+        logoutUrls: [url],
+      },
+      supportedIdentityProviders: [UserPoolClientIdentityProvider.COGNITO],
+      preventUserExistenceErrors: true,
+      enableTokenRevocation: true,
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      // A working day: a browser keeps a refresh token, so it lives shorter than the scripts'.
+      refreshTokenValidity: Duration.hours(12),
+    });
   }
 
   /**

@@ -1,0 +1,331 @@
+/**
+ * CDK assertions on the operator console in AWS (issue 16): absent unless `console` is on; with it,
+ * a private bucket read only by the distribution through origin access control, security headers
+ * on every answer, the console's own public app client (code grant, no secret) redirecting to the
+ * console, its origin in the API's CORS allow-list and its client among the authorizer's
+ * audiences, `config.json` beside the assets, and a clean cdk-nag report. Synthesized without
+ * bundling the functions (the stack test checks the bundles); the console's "bundle" is a
+ * directory this file writes.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONSOLE_PATH, SPA_REWRITE_CODE } from '../../infra/constructs/console-site.ts';
+import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
+import { ConsoleNotBuiltError, type ReleaseDeskStack } from '../../infra/release-desk-stack.ts';
+import { StageSettingsError, stageSettings } from '../../infra/stage.ts';
+
+type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string | string[] };
+interface Synthesized {
+  readonly app: App;
+  readonly stack: ReleaseDeskStack;
+  readonly resources: Record<string, Resource>;
+  readonly outputs: Record<string, { Value: unknown }>;
+  readonly error: unknown;
+}
+
+const scratch = mkdtempSync(join(tmpdir(), 'release-desk-console-'));
+const assetsDir = join(scratch, 'dist');
+
+function synthesize(context: Record<string, unknown>): Synthesized {
+  const outdir = mkdtempSync(join(scratch, 'out-'));
+  const { app, stack } = createReleaseDeskApp({
+    outdir,
+    context: { ...context, 'aws:cdk:bundling-stacks': [] },
+  });
+  let error: unknown;
+  try {
+    app.synth();
+  } catch (e) {
+    // Reported by the cdk-nag test; the template is written before validation runs.
+    error = e;
+  }
+  const template = JSON.parse(readFileSync(join(outdir, stack.templateFile), 'utf8'));
+  return { app, stack, resources: template.Resources, outputs: template.Outputs ?? {}, error };
+}
+
+let off: Synthesized;
+let on: Synthesized;
+
+beforeAll(() => {
+  mkdirSync(assetsDir);
+  writeFileSync(join(assetsDir, 'index.html'), '<!doctype html><title>Release Desk</title>');
+  off = synthesize({});
+  on = synthesize({
+    console: 'true',
+    consoleAssetsDir: assetsDir,
+    corsAllowOrigins: 'https://desk.example.com',
+  });
+});
+
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+const ofType = (s: Synthesized, type: string) =>
+  Object.entries(s.resources).filter(([, r]) => r.Type === type);
+function only(s: Synthesized, type: string): [string, Record<string, unknown>] {
+  const found = ofType(s, type);
+  expect(found, type).toHaveLength(1);
+  const [id, resource] = found[0] as [string, Resource];
+  return [id, resource.Properties ?? {}];
+}
+/** The console's distribution domain as the template refers to it. */
+const domainOf = (s: Synthesized) => ({
+  'Fn::GetAtt': [only(s, 'AWS::CloudFront::Distribution')[0], 'DomainName'],
+});
+const consoleUrl = (s: Synthesized) => ({ 'Fn::Join': ['', ['https://', domainOf(s), CONSOLE_PATH]] });
+const consoleClient = (s: Synthesized) => {
+  const clients = ofType(s, 'AWS::Cognito::UserPoolClient').filter(([id]) => id.includes('ConsoleClient'));
+  expect(clients).toHaveLength(1);
+  return clients[0] as [string, Resource];
+};
+
+describe('the console is off by default', () => {
+  it('deploys no bucket, distribution, deployment or console client, and keeps CORS closed', () => {
+    for (const type of [
+      'AWS::S3::Bucket',
+      'AWS::CloudFront::Distribution',
+      'AWS::CloudFront::ResponseHeadersPolicy',
+      'Custom::CDKBucketDeployment',
+    ]) {
+      expect(ofType(off, type), type).toEqual([]);
+    }
+    expect(ofType(off, 'AWS::Cognito::UserPoolClient')).toHaveLength(1);
+    expect(off.stack.console).toBeUndefined();
+    expect(off.outputs.ConsoleUrl).toBeUndefined();
+    expect(only(off, 'AWS::ApiGatewayV2::Api')[1].CorsConfiguration).toBeUndefined();
+  });
+
+  it('reads the flag from context: true or false, nothing else', () => {
+    const context = (values: Record<string, unknown>) => (key: string) => values[key];
+    expect(stageSettings().console).toBe(false);
+    expect(stageSettings(context({ console: 'true' })).console).toBe(true);
+    expect(stageSettings(context({ console: true })).console).toBe(true);
+    expect(stageSettings(context({ console: 'false' })).console).toBe(false);
+    expect(() => stageSettings(context({ console: 'yes' }))).toThrow(StageSettingsError);
+  });
+
+  it('refuses to synthesize a console that was not built, naming the build', () => {
+    expect(() =>
+      createReleaseDeskApp(
+        { context: { console: 'true', 'aws:cdk:bundling-stacks': [] } },
+        { consoleAssetsDir: join(scratch, 'missing') },
+      ),
+    ).toThrow(ConsoleNotBuiltError);
+    expect(() => new ConsoleNotBuiltError('x').message).not.toThrow();
+    expect(new ConsoleNotBuiltError('x').message).toContain('npm run build:console');
+  });
+});
+
+describe('with console=true', () => {
+  it('keeps the bucket private: all public access blocked, encrypted, no website hosting, logged', () => {
+    const buckets = ofType(on, 'AWS::S3::Bucket');
+    expect(buckets).toHaveLength(2);
+    for (const [id, bucket] of buckets) {
+      expect(bucket.Properties?.PublicAccessBlockConfiguration, id).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(bucket.Properties?.BucketEncryption, id).toEqual({
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      });
+      expect(bucket.Properties?.WebsiteConfiguration, id).toBeUndefined();
+    }
+    const assets = on.stack.getLogicalId(on.stack.console?.bucket.node.defaultChild as never);
+    expect(on.resources[assets]?.Properties?.LoggingConfiguration).toMatchObject({ LogFilePrefix: 's3/' });
+  });
+
+  it('lets only this distribution read the bucket (origin access control, not an identity), over TLS only', () => {
+    const [oacId, oac] = only(on, 'AWS::CloudFront::OriginAccessControl');
+    expect(oac.OriginAccessControlConfig).toMatchObject({
+      OriginAccessControlOriginType: 's3',
+      SigningBehavior: 'always',
+      SigningProtocol: 'sigv4',
+    });
+    expect(ofType(on, 'AWS::CloudFront::CloudFrontOriginAccessIdentity')).toEqual([]);
+    const [distId, dist] = only(on, 'AWS::CloudFront::Distribution');
+    const config = dist.DistributionConfig as Record<string, unknown> & {
+      Origins: { OriginAccessControlId: unknown; S3OriginConfig: unknown }[];
+    };
+    expect(config.Origins).toHaveLength(1);
+    expect(config.Origins[0]?.OriginAccessControlId).toEqual({ 'Fn::GetAtt': [oacId, 'Id'] });
+    expect(config.Origins[0]?.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
+
+    const assets = on.stack.getLogicalId(on.stack.console?.bucket.node.defaultChild as never);
+    const policies = ofType(on, 'AWS::S3::BucketPolicy').filter(
+      ([, p]) => JSON.stringify(p.Properties?.Bucket) === JSON.stringify({ Ref: assets }),
+    );
+    expect(policies).toHaveLength(1);
+    const document = policies[0]?.[1].Properties?.PolicyDocument as
+      | { Statement: Record<string, unknown>[] }
+      | undefined;
+    const statements = document?.Statement ?? [];
+    // TLS only: every request over plain HTTP is denied.
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Deny',
+        Principal: { AWS: '*' },
+        Action: 's3:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      }),
+    );
+    // Reads: the CloudFront service, for this distribution only; nobody else is allowed anything.
+    const allows = statements.filter((s) => s.Effect === 'Allow');
+    expect(allows.length).toBeGreaterThan(0);
+    for (const allow of allows) {
+      if (JSON.stringify(allow.Principal) === JSON.stringify({ Service: 'cloudfront.amazonaws.com' })) {
+        expect(allow.Action).toBe('s3:GetObject');
+        expect(JSON.stringify(allow.Condition)).toContain(distId);
+      } else {
+        // The BucketDeployment's role writes the assets (its grant is an identity policy, so any
+        // Allow here must be CloudFront's).
+        throw new Error(`unexpected Allow in the bucket policy: ${JSON.stringify(allow)}`);
+      }
+    }
+  });
+
+  it('serves HTTPS only, index.html at the root, client-side routes rewritten to the console', () => {
+    const [, dist] = only(on, 'AWS::CloudFront::Distribution');
+    const config = dist.DistributionConfig as {
+      DefaultRootObject: string;
+      DefaultCacheBehavior: Record<string, unknown> & { FunctionAssociations: { EventType: string }[] };
+      Logging: Record<string, unknown>;
+      CustomErrorResponses?: unknown;
+    };
+    expect(config.DefaultRootObject).toBe('index.html');
+    expect(config.DefaultCacheBehavior.ViewerProtocolPolicy).toBe('redirect-to-https');
+    expect(config.DefaultCacheBehavior.AllowedMethods).toEqual(['GET', 'HEAD']);
+    expect(config.DefaultCacheBehavior.FunctionAssociations).toEqual([
+      expect.objectContaining({ EventType: 'viewer-request' }),
+    ]);
+    // A missing asset stays an error: no 403/404 turned into index.html.
+    expect(config.CustomErrorResponses).toBeUndefined();
+    expect(config.Logging).toMatchObject({ Prefix: 'cloudfront/' });
+    const [, fn] = only(on, 'AWS::CloudFront::Function');
+    expect(fn.FunctionCode).toBe(SPA_REWRITE_CODE);
+  });
+
+  it('rewrites as it says: / to /console/, routes to index.html, files untouched', () => {
+    const handler = new Function(`${SPA_REWRITE_CODE}; return handler;`)() as (e: {
+      request: { uri: string };
+    }) => { uri?: string; statusCode?: number; headers?: { location: { value: string } } };
+    const at = (uri: string) => handler({ request: { uri } });
+    expect(at('/')).toMatchObject({ statusCode: 301, headers: { location: { value: '/console/' } } });
+    expect(at('/console')).toMatchObject({ statusCode: 301 });
+    expect(at('/console/').uri).toBe('/console/index.html');
+    expect(at('/console/releases/rel_1').uri).toBe('/console/index.html');
+    expect(at('/console/app.js').uri).toBe('/console/app.js');
+    expect(at('/console/config.json').uri).toBe('/console/config.json');
+    expect(at('/elsewhere.txt').uri).toBe('/elsewhere.txt');
+  });
+
+  it('adds the security headers to every answer: HSTS, CSP, nosniff, DENY, referrer policy', () => {
+    const [policyId, policy] = only(on, 'AWS::CloudFront::ResponseHeadersPolicy');
+    const [, dist] = only(on, 'AWS::CloudFront::Distribution');
+    expect(
+      (dist.DistributionConfig as { DefaultCacheBehavior: { ResponseHeadersPolicyId: unknown } })
+        .DefaultCacheBehavior.ResponseHeadersPolicyId,
+    ).toEqual({ Ref: policyId });
+    const headers = (policy.ResponseHeadersPolicyConfig as { SecurityHeadersConfig: Record<string, unknown> })
+      .SecurityHeadersConfig;
+    expect(headers).toMatchObject({
+      StrictTransportSecurity: {
+        AccessControlMaxAgeSec: 63_072_000,
+        IncludeSubdomains: true,
+        Override: true,
+      },
+      ContentTypeOptions: { Override: true },
+      FrameOptions: { FrameOption: 'DENY', Override: true },
+      ReferrerPolicy: { ReferrerPolicy: 'no-referrer', Override: true },
+    });
+    const csp = JSON.stringify(
+      (headers.ContentSecurityPolicy as { ContentSecurityPolicy: unknown }).ContentSecurityPolicy,
+    );
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toMatch(/connect-src 'self' https:\/\/\*\.execute-api\./);
+    // The hosted UI's domain, where the console exchanges its code and refreshes its tokens.
+    expect(csp).toContain('.auth.');
+    expect(csp).toContain('amazoncognito.com');
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+  });
+
+  it('gives the console its own public client: hosted UI, code grant only, no secret, no password flows', () => {
+    const [, client] = consoleClient(on);
+    expect(client.Properties).toMatchObject({
+      GenerateSecret: false,
+      AllowedOAuthFlows: ['code'],
+      AllowedOAuthFlowsUserPoolClient: true,
+      AllowedOAuthScopes: ['openid', 'email', 'profile'],
+      SupportedIdentityProviders: ['COGNITO'],
+      ExplicitAuthFlows: ['ALLOW_REFRESH_TOKEN_AUTH'],
+      CallbackURLs: [consoleUrl(on)],
+      LogoutURLs: [consoleUrl(on)],
+      PreventUserExistenceErrors: 'ENABLED',
+      EnableTokenRevocation: true,
+    });
+    // One hosted UI domain for the pool, with or without the console.
+    expect(ofType(on, 'AWS::Cognito::UserPoolDomain')).toHaveLength(1);
+    expect(ofType(on, 'AWS::Cognito::UserPoolClient')).toHaveLength(2);
+  });
+
+  it("accepts the console's access tokens at the API and lets its origin call it cross-origin", () => {
+    const [clientId] = consoleClient(on);
+    const [, authorizer] = only(on, 'AWS::ApiGatewayV2::Authorizer');
+    expect((authorizer.JwtConfiguration as { Audience: unknown[] }).Audience).toContainEqual({
+      Ref: clientId,
+    });
+    expect((authorizer.JwtConfiguration as { Audience: unknown[] }).Audience).toHaveLength(2);
+    const cors = only(on, 'AWS::ApiGatewayV2::Api')[1].CorsConfiguration as Record<string, unknown>;
+    expect(cors.AllowOrigins).toEqual([
+      'https://desk.example.com',
+      { 'Fn::Join': ['', ['https://', domainOf(on)]] },
+    ]);
+    expect(cors.AllowCredentials).toBe(false);
+  });
+
+  it('deploys the assets under console/ with config.json (API, hosted UI, client) and invalidates them', () => {
+    const [, deployment] = only(on, 'Custom::CDKBucketDeployment');
+    expect(deployment).toMatchObject({
+      DestinationBucketKeyPrefix: 'console/',
+      DistributionPaths: ['/console/*'],
+      Prune: true,
+    });
+    expect(deployment.SourceObjectKeys as unknown[]).toHaveLength(2);
+    const markers = JSON.stringify(deployment.SourceMarkers);
+    const [clientId] = consoleClient(on);
+    expect(markers).toContain(clientId);
+    expect(markers).toContain(only(on, 'AWS::ApiGatewayV2::Api')[0]);
+    expect(markers).toContain(only(on, 'AWS::Cognito::UserPoolDomain')[0]);
+    expect(on.outputs.ConsoleUrl?.Value).toEqual(consoleUrl(on));
+    expect(on.outputs.ConsoleClientId?.Value).toEqual({ Ref: clientId });
+  });
+});
+
+describe('cdk-nag AwsSolutions with the console on', () => {
+  it('synthesizes without an unacknowledged finding', () => {
+    expect(on.error).toBeUndefined();
+    const report = new AwsSolutionsChecks().validateScope(on.app);
+    expect(
+      report.violations.map((v) => `${v.ruleName} at ${v.violatingResources.map((r) => r.constructPath)}`),
+    ).toEqual([]);
+  });
+
+  it("gives every acknowledgment of the console's a reason", () => {
+    const console = on.stack.node
+      .findAll()
+      .filter((c) => c.node.path.includes('/Console') || c.node.path.includes('BucketDeployment'));
+    const acknowledged = console
+      .flatMap((c) => c.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .flatMap((m) => Object.entries(m.data as Record<string, string>));
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const [id, reason] of acknowledged) expect(reason.length, id).toBeGreaterThan(30);
+  });
+});
