@@ -11,7 +11,7 @@ import type { Construct } from 'constructs';
 import { BOOTSTRAP } from '../functions/domain/team/team.ts';
 import { routeTable } from '../functions/http/route-table.ts';
 import { Api, OAUTH_SCOPES } from './constructs/api.ts';
-import { ConsoleSite } from './constructs/console-site.ts';
+import { CONSOLE_OUTPUTS, ConsoleSite } from './constructs/console-site.ts';
 import { DataTable } from './constructs/data-table.ts';
 import { ReleaseDeskBus } from './constructs/event-bus.ts';
 import { EventSchemas } from './constructs/event-schemas.ts';
@@ -143,11 +143,11 @@ export class ReleaseDeskStack extends Stack {
         redirectUri: this.console.url,
         scopes: [...OAUTH_SCOPES],
       });
-      new CfnOutput(this, 'ConsoleUrl', {
+      new CfnOutput(this, CONSOLE_OUTPUTS[0], {
         value: this.console.url,
         description: 'The operator console (sign in with the hosted UI)',
       });
-      new CfnOutput(this, 'ConsoleClientId', {
+      new CfnOutput(this, CONSOLE_OUTPUTS[1], {
         value: this.api.consoleClient.userPoolClientId,
         description: 'The console’s public app client (hosted UI, authorization code grant with PKCE)',
       });

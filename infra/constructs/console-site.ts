@@ -32,6 +32,9 @@ import { Construct } from 'constructs';
 /** Where the console lives on its distribution (and on the local cloud: `http://localhost:3000/console/`). */
 export const CONSOLE_PATH = '/console/';
 
+/** The stack outputs a deployment with the console adds (README, "The operator console"). */
+export const CONSOLE_OUTPUTS = ['ConsoleUrl', 'ConsoleClientId'] as const;
+
 /** What the console reads from `/console/config.json` to find the API and the hosted UI. */
 export interface ConsoleConfig {
   /** The API's base URL (ends in `/`). */

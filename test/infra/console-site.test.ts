@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_PATH, SPA_REWRITE_CODE } from '../../infra/constructs/console-site.ts';
+import { CONSOLE_OUTPUTS, CONSOLE_PATH, SPA_REWRITE_CODE } from '../../infra/constructs/console-site.ts';
 import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
 import { ConsoleNotBuiltError, type ReleaseDeskStack } from '../../infra/release-desk-stack.ts';
 import { StageSettingsError, stageSettings } from '../../infra/stage.ts';
@@ -306,6 +306,21 @@ describe('with console=true', () => {
     expect(markers).toContain(only(on, 'AWS::Cognito::UserPoolDomain')[0]);
     expect(on.outputs.ConsoleUrl?.Value).toEqual(consoleUrl(on));
     expect(on.outputs.ConsoleClientId?.Value).toEqual({ Ref: clientId });
+  });
+});
+
+describe("the README's console section, followed on the synthesized template", () => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const deploy = readme.slice(readme.indexOf('## Deploy to AWS'), readme.indexOf('## Architecture'));
+
+  it('names the context values, the build and the outputs a console deployment has', () => {
+    for (const value of ['console', 'consoleAssetsDir']) expect(deploy).toContain(`\`${value}\``);
+    expect(deploy).toContain('npm run build:console');
+    expect(deploy).toContain('-c console=true');
+    for (const output of CONSOLE_OUTPUTS) {
+      expect(deploy).toContain(`\`${output}\``);
+      expect(Object.keys(on.outputs), output).toContain(output);
+    }
   });
 });
 
