@@ -1,7 +1,8 @@
 /**
  * The Release Desk stack: table, event bus, handler functions, outbox relay, workflow state
  * machines and the HTTP API, wired from the same modules the local cloud uses; the bootstrap of the
- * first administrator and teams; the alarms. Every name that must be unique in an account comes
+ * first administrator and teams; the alarms; with `-c console=true`, the operator console
+ * (`infra/constructs/console-site.ts`). Every name that must be unique in an account comes
  * from the stage (`infra/stage.ts`), so stages deploy side by side.
  */
 import { existsSync } from 'node:fs';
