@@ -12,6 +12,8 @@
  * (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-jwt-authorizer.html).
  * Every protected route also requires one of the scopes access tokens carry (ID tokens carry none),
  * so an ID token, which names no `username`, is refused at the edge.
+ * With the operator console deployed, the console has a public client of its own (hosted UI only),
+ * whose id is a second audience of the authorizer and whose origin joins the CORS allow-list.
  *
  * Abuse limits: the `$default` stage throttles every route (steady rate and burst, from the stage
  * settings) before a function runs. CORS is closed unless the deployment names the browser origins
