@@ -11,12 +11,20 @@ export class ApiProblem extends Error {
   readonly status: number;
   readonly title: string;
   readonly detail: string;
-  constructor(status: number, title: string, detail: string) {
+  /** The bad fields a 400 or 422 names (`errors[]` of the problem). */
+  readonly errors: readonly { path: string; message: string }[];
+  constructor(
+    status: number,
+    title: string,
+    detail: string,
+    errors: readonly { path: string; message: string }[] = [],
+  ) {
     super(`${title}: ${detail}`);
     this.name = 'ApiProblem';
     this.status = status;
     this.title = title;
     this.detail = detail;
+    this.errors = errors;
   }
 }
 
@@ -48,11 +56,12 @@ export function usernameOf(token: string): string | undefined {
 async function toProblem(res: Response): Promise<ApiProblem> {
   const text = await res.text();
   try {
-    const body = JSON.parse(text) as { title?: unknown; detail?: unknown };
+    const body = JSON.parse(text) as { title?: unknown; detail?: unknown; errors?: unknown };
     return new ApiProblem(
       res.status,
       typeof body.title === 'string' ? body.title : res.statusText || `HTTP ${res.status}`,
       typeof body.detail === 'string' ? body.detail : '',
+      Array.isArray(body.errors) ? (body.errors as { path: string; message: string }[]) : [],
     );
   } catch {
     return new ApiProblem(res.status, res.statusText || `HTTP ${res.status}`, text.slice(0, 200));

@@ -31,10 +31,20 @@ function ProblemAlert({ error }: { error: unknown }) {
   if (!error) return null;
   const title = error instanceof ApiProblem ? error.title : 'Error';
   const detail = error instanceof ApiProblem ? error.detail : String((error as Error).message ?? error);
+  const fields = error instanceof ApiProblem ? error.errors : [];
   return (
     <div class="problem" role="alert">
       <strong>{title}</strong>
       {detail ? <span>: {detail}</span> : null}
+      {fields.length ? (
+        <ul>
+          {fields.map((f) => (
+            <li key={f.path}>
+              {f.path}: {f.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
     </div>
   );
 }
@@ -232,7 +242,8 @@ function WorkflowGraph({
   const at = new Map(layout.nodes.map((n) => [n.name, n]));
   const visited = new Set(history.flatMap((h) => [h.from, h.to]).filter(Boolean));
   return (
-    <figure class="graph">
+    // Focusable: a wide workflow scrolls sideways, and a keyboard user must be able to scroll it.
+    <figure class="graph" tabIndex={0}>
       <svg
         viewBox={`0 0 ${layout.width} ${layout.height}`}
         width={layout.width}
@@ -463,11 +474,18 @@ function ReleaseDetail({ id }: { id: string }) {
 function Queue() {
   const me = session.user();
   const queue = useLoad(async () => {
-    const [ready, mine] = await Promise.all([
-      api<Page<Task>>('GET', '/tasks?status=ready&limit=50'),
-      api<Page<Task>>('GET', '/tasks?assignee=me&limit=50'),
+    // A queue is a work group's: the caller's groups come from their own user record.
+    const user = await api<{ workGroupIds: string[] }>('GET', `/users/${encodeURIComponent(me ?? '')}`);
+    const [mine, ...queues] = await Promise.all([
+      api<Page<Task>>('GET', '/tasks?assignee=me&limit=100'),
+      ...user.workGroupIds.map((g) =>
+        api<Page<Task>>('GET', `/tasks?group=${encodeURIComponent(g)}&status=ready&limit=100`),
+      ),
     ]);
-    return { ready: ready.items, mine: mine.items.filter((t) => t.status === 'in_progress') };
+    return {
+      ready: queues.flatMap((q) => q.items),
+      mine: mine.items.filter((t) => t.status === 'in_progress'),
+    };
   }, []);
   const [error, setError] = useState<unknown>();
   const [notice, setNotice] = useState('');
