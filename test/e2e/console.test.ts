@@ -74,7 +74,7 @@ async function expectAccessible(page: Page, view: string): Promise<void> {
   await page.evaluate(await readFile(AXE, 'utf8'));
   const violations = await page.evaluate(async () => {
     const result = await (
-      window as unknown as {
+      globalThis as unknown as {
         axe: { run(): Promise<{ violations: { id: string; impact: string | null; help: string }[] }> };
       }
     ).axe.run();
@@ -162,7 +162,7 @@ describe('the operator console on the local cloud', () => {
 
     // A move that needs a reason is not sent without one.
     await page.getByRole('button', { name: 'Move to Assessment' }).click();
-    expect(await page.getByRole('alert').textContent()).toContain('A reason is needed');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('A reason is needed');
     await screenshot(page, 'release');
 
     await page.getByRole('link', { name: 'Releases', exact: true }).click();
@@ -196,7 +196,8 @@ describe('the operator console on the local cloud', () => {
     await screenshot(page, 'queue');
     await page.getByRole('button', { name: 'Complete Upgrade payroll nodes' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Upgrade payroll nodes: completed.');
-    expect(await page.getByText('In progress, held by me: none.').count()).toBe(1);
+    // The queue is read again after the move: polled, as the reload lands a moment later.
+    await expect.poll(() => page.getByText('In progress, held by me: none.').count()).toBe(1);
     const tasks = await ok(t.api().GET('/releases/{id}/tasks', { params: { path: { id: releaseId } } }));
     expect(tasks.items[0]).toMatchObject({ status: 'done', assignee: 'tech' });
     expect(errors).toEqual([]);
