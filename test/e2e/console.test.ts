@@ -7,6 +7,7 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +87,18 @@ async function expectAccessible(page: Page, view: string): Promise<void> {
   ).toEqual([]);
 }
 
+/** GET with a Host header of our choosing (fetch does not let one set it). */
+function statusWithHost(path: string, host: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${t.cloud.apiUrl}${path}`, { headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 const screenshot = (page: Page, name: string) =>
   page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
 
@@ -120,6 +133,9 @@ describe('the operator console on the local cloud', () => {
       });
     expect((await post('{"user":"rm"}', { origin: 'https://evil.example' })).status).toBe(403);
     expect((await post('{"user":"nobody"}')).status).toBe(404);
+    // A DNS-rebinding page reaches the port under its own host name: refused, the list too.
+    expect(await statusWithHost('/_local/console/users', 'rebound.example')).toBe(403);
+    expect(await statusWithHost('/_local/console/users', `localhost:${new URL(base).port}`)).toBe(200);
     expect((await post('user=rm', { 'content-type': 'text/plain' })).status).toBe(400);
     const signed = (await (await post('{"user":"rm"}')).json()) as { token: string };
     const me = await fetch(`${base}/releases/${releaseId}`, {
