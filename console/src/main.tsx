@@ -241,6 +241,9 @@ function WorkflowGraph({
   const taken = takenTransitions(history);
   const at = new Map(layout.nodes.map((n) => [n.name, n]));
   const visited = new Set(history.flatMap((h) => [h.from, h.to]).filter(Boolean));
+  // Gated edges carry a short mark (G1, G2…) on the drawing; the caption spells each one out.
+  const gated = layout.edges.filter((e) => e.gates.length > 0);
+  const gateMark = new Map(gated.map((e, i) => [edgeKey(e.from, e.to), `G${i + 1}`]));
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a wide workflow scrolls sideways, and a keyboard user must be able to scroll it (axe: scrollable-region-focusable, WCAG 2.1.1).
     <figure class="graph" tabIndex={0}>
@@ -279,20 +282,27 @@ function WorkflowGraph({
             ? `M${x1},${y1} L${x2},${y2}`
             : `M${x1},${y1} C${x1},${y1 + 40} ${x2},${y2 + 40} ${x2},${y2}`;
           const isTaken = taken.has(edgeKey(e.from, e.to));
+          const mark = gateMark.get(edgeKey(e.from, e.to));
           return (
-            <path
-              key={edgeKey(e.from, e.to)}
-              d={d}
-              class={isTaken ? 'edge taken' : 'edge'}
-              marker-end="url(#arrow)"
-              data-edge={edgeKey(e.from, e.to)}
-            >
-              <title>
-                {e.from} → {e.to}
-                {isTaken ? ' (taken)' : ''}
-                {e.gates.length ? `, gates: ${e.gates.join(', ')}` : ''}
-              </title>
-            </path>
+            <g key={edgeKey(e.from, e.to)}>
+              <path
+                d={d}
+                class={isTaken ? 'edge taken' : 'edge'}
+                marker-end="url(#arrow)"
+                data-edge={edgeKey(e.from, e.to)}
+              >
+                <title>
+                  {e.from} → {e.to}
+                  {isTaken ? ' (taken)' : ''}
+                  {e.gates.length ? `, gates: ${e.gates.join(', ')}` : ''}
+                </title>
+              </path>
+              {mark && forward ? (
+                <text x={(x1 + x2) / 2} y={(y1 + y2) / 2 - 6} text-anchor="middle" class="gate-mark">
+                  {mark}
+                </text>
+              ) : null}
+            </g>
           );
         })}
         {layout.nodes.map((n) => {
@@ -318,6 +328,15 @@ function WorkflowGraph({
       <figcaption id="graph-caption">
         Workflow: now in <strong>{current}</strong> (current). Taken transitions:{' '}
         {taken.size ? [...taken].join(', ') : 'none yet'}.
+        {gated.length ? (
+          <ul class="gates" data-testid="gates">
+            {gated.map((e) => (
+              <li key={edgeKey(e.from, e.to)}>
+                {gateMark.get(edgeKey(e.from, e.to))} {e.from} → {e.to}: gates {e.gates.join(', ')}
+              </li>
+            ))}
+          </ul>
+        ) : null}
       </figcaption>
     </figure>
   );

@@ -170,6 +170,10 @@ describe('the operator console on the local cloud', () => {
     expect(await page.locator('figcaption').textContent()).toContain(
       'Taken transitions: Assessment→Development',
     );
+    // Gates are on their edges: a mark on the drawing, spelled out under it.
+    expect(await page.getByTestId('gates').textContent()).toContain(
+      'Testing → Deployment: gates noOpenBlackout',
+    );
     // The API agrees with what the page shows, and the execution is in that state.
     expect((await ok(t.api().GET('/releases/{id}', { params: { path: { id: releaseId } } }))).stage).toBe(
       'Development',
