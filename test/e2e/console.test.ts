@@ -180,6 +180,13 @@ describe('the operator console on the local cloud', () => {
     );
     expect((await t.execution(releaseId)).state).toBe('Development');
 
+    // 200% zoom: the layout reflows into half the width; only the graph scrolls (in its own box).
+    await page.setViewportSize({ width: 640, height: 900 });
+    // A string: this file is type-checked without the DOM library.
+    expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(640);
+    await screenshot(page, 'release-200pct');
+    await page.setViewportSize({ width: 1280, height: 900 });
+
     // A move that needs a reason is not sent without one.
     await page.getByRole('button', { name: 'Move to Assessment' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('A reason is needed');
