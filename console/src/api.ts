@@ -151,6 +151,15 @@ export interface Release {
   readonly blackoutConflicts?: readonly unknown[];
 }
 
+export interface Change {
+  readonly id: string;
+  readonly title: string;
+  readonly type: string;
+  readonly state: string;
+  readonly risk: string;
+  readonly plannedStart?: string;
+}
+
 export interface HistoryEntry {
   readonly id: string;
   readonly type: string;

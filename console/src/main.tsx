@@ -8,6 +8,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import {
   ApiProblem,
   api,
+  type Change,
   type HistoryEntry,
   type LocalUser,
   localSignIn,
@@ -203,6 +204,76 @@ function Releases() {
                   <td>{r.status}</td>
                   <td>{r.teamId ?? '—'}</td>
                   <td>{r.plannedStart ? formatTime(r.plannedStart) : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )
+      ) : list.loading ? (
+        <p>Loading…</p>
+      ) : null}
+    </main>
+  );
+}
+
+const CHANGE_TYPES = ['', 'standard', 'normal', 'emergency'];
+
+/** RFCs with the API's filters (state, type); newest first. */
+function Changes() {
+  const [filters, setFilters] = useState({ state: '', type: '' });
+  const [applied, setApplied] = useState(filters);
+  const query = new URLSearchParams(
+    Object.entries({ ...applied, limit: '50' }).filter(([, v]) => v !== ''),
+  ).toString();
+  const list = useLoad(() => api<Page<Change>>('GET', `/changes?${query}`), [query]);
+  const field = (name: keyof typeof filters) => (e: Event) =>
+    setFilters({ ...filters, [name]: (e.currentTarget as HTMLInputElement).value });
+  return (
+    <main id="main">
+      <h1>RFCs</h1>
+      <form
+        class="filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setApplied(filters);
+        }}
+      >
+        <label for="filter-state">State</label>
+        <input id="filter-state" value={filters.state} onInput={field('state')} />
+        <label for="filter-type">Type</label>
+        <select id="filter-type" value={filters.type} onChange={field('type')}>
+          {CHANGE_TYPES.map((t) => (
+            <option value={t} key={t}>
+              {t || 'any'}
+            </option>
+          ))}
+        </select>
+        <button type="submit">Filter</button>
+      </form>
+      <ProblemAlert error={list.error} />
+      {list.data ? (
+        list.data.items.length === 0 ? (
+          <p>No RFCs match.</p>
+        ) : (
+          <table>
+            <caption class="visually-hidden">RFCs, newest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">Title</th>
+                <th scope="col">Type</th>
+                <th scope="col">State</th>
+                <th scope="col">Risk</th>
+                <th scope="col">Planned start</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((c) => (
+                <tr key={c.id}>
+                  <td>{c.title}</td>
+                  <td>{c.type}</td>
+                  <td>{c.state}</td>
+                  <td>{c.risk}</td>
+                  <td>{c.plannedStart ? formatTime(c.plannedStart) : '—'}</td>
                 </tr>
               ))}
             </tbody>
@@ -601,6 +672,9 @@ function App() {
           <a href="#/releases" aria-current={route.startsWith('#/releases') ? 'page' : undefined}>
             Releases
           </a>
+          <a href="#/changes" aria-current={route === '#/changes' ? 'page' : undefined}>
+            RFCs
+          </a>
           <a href="#/queue" aria-current={route === '#/queue' ? 'page' : undefined}>
             Technician queue
           </a>
@@ -622,6 +696,8 @@ function App() {
         <ReleaseDetail id={decodeURIComponent(releaseId)} />
       ) : route === '#/queue' ? (
         <Queue />
+      ) : route === '#/changes' ? (
+        <Changes />
       ) : (
         <Releases />
       )}

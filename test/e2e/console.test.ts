@@ -32,9 +32,22 @@ beforeAll(async () => {
     throw new Error(
       `The console's browser tests need chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH).`,
     );
-  t = await startTestCloud({ schedules: false }, { rm: ['release'], tech: ['deployment'] });
+  t = await startTestCloud({ schedules: false }, { rm: ['release', 'change'], tech: ['deployment'] });
   await joinTeam(t.cloud.ports, ['tech'], 'team_deployment');
   await seedCi(t.cloud.ports, 'ci_payroll');
+  await ok(
+    t.api().POST('/changes', {
+      body: {
+        title: 'Upgrade payroll database',
+        type: 'normal',
+        risk: 'medium',
+        impact: 'medium',
+        urgency: 'high',
+        ciIds: ['ci_payroll'],
+      },
+    }),
+    201,
+  );
   const created = await ok(
     t.api().POST('/releases', {
       body: releaseBody({
@@ -201,6 +214,14 @@ describe('the operator console on the local cloud', () => {
     await expect.poll(() => page.getByText('No releases match.').count()).toBe(1);
     await expectAccessible(page, 'releases');
     await screenshot(page, 'releases');
+
+    await page.getByRole('link', { name: 'RFCs' }).click();
+    await expect.poll(() => page.getByRole('cell', { name: 'Upgrade payroll database' }).count()).toBe(1);
+    await page.getByLabel('Type').selectOption('emergency');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.getByText('No RFCs match.').count()).toBe(1);
+    await expectAccessible(page, 'RFCs');
+    await screenshot(page, 'changes');
     expect(errors).toEqual([]);
   });
 
