@@ -293,6 +293,7 @@ function formatTime(iso: string): string {
 interface Execution {
   readonly status: string;
   readonly currentState: string | null;
+  readonly events: readonly { id: number; type: string; timestamp: string | null; state?: string }[];
 }
 
 interface Workflow {
@@ -545,6 +546,32 @@ function ReleaseDetail({ id }: { id: string }) {
           <p>No deployment tasks.</p>
         )}
       </section>
+      {'error' in execution ? null : (
+        <details>
+          <summary>Execution events ({execution.events.length})</summary>
+          <table data-testid="execution-events">
+            <caption class="visually-hidden">The execution's event history, oldest first</caption>
+            <thead>
+              <tr>
+                <th scope="col">#</th>
+                <th scope="col">Event</th>
+                <th scope="col">State</th>
+                <th scope="col">At</th>
+              </tr>
+            </thead>
+            <tbody>
+              {execution.events.map((e) => (
+                <tr key={e.id}>
+                  <td>{e.id}</td>
+                  <td>{e.type}</td>
+                  <td>{e.state ?? ''}</td>
+                  <td>{e.timestamp ? formatTime(e.timestamp) : '—'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </details>
+      )}
       <section aria-labelledby="history-heading">
         <h2 id="history-heading">History</h2>
         <ol class="timeline" data-testid="history">

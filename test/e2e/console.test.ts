@@ -192,6 +192,10 @@ describe('the operator console on the local cloud', () => {
       'Development',
     );
     expect((await t.execution(releaseId)).state).toBe('Development');
+    await page.getByText(/^Execution events/).click();
+    expect(await page.getByTestId('execution-events').textContent()).toMatch(
+      /TaskStateEntered\s*Development/,
+    );
 
     // 200% zoom: the layout reflows into half the width; only the graph scrolls (in its own box).
     await page.setViewportSize({ width: 640, height: 900 });
