@@ -148,7 +148,14 @@ export interface BenchResults {
   scale?: Record<string, unknown>;
   lambda?: LambdaResults;
   localCloud?: LocalCloudResults;
-  console?: Record<string, unknown>;
+  console?: ConsoleResults;
+}
+
+/** Issue 16: the operator console's assets (console/build.ts), all of them, raw and gzipped. */
+export interface ConsoleResults {
+  readonly bytes: number;
+  readonly gzipBytes: number;
+  readonly maxGzipBytes: number;
 }
 
 /** One line of the table `npm run bench` prints. */

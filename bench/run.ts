@@ -4,11 +4,12 @@
  * `bench/results.json`. Not part of `npm test`; at most 10 minutes on 2 cores.
  *
  * `BENCH_PARTS=overhead,cost` runs only those parts (default all: overhead, cost, scale, lambda,
- * local-cloud); the file then holds only their sections.
+ * local-cloud, console); the file then holds only their sections.
  */
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { run as consoleSize } from './console.ts';
 import { run as cost } from './cost.ts';
 import { run as lambda } from './lambda.ts';
 import { run as localCloud } from './local-cloud.ts';
@@ -22,6 +23,7 @@ const PARTS: Record<string, Part> = {
   scale,
   lambda,
   'local-cloud': localCloud,
+  console: consoleSize,
 };
 
 const wanted = (process.env.BENCH_PARTS ?? Object.keys(PARTS).join(','))

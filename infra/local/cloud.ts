@@ -47,6 +47,7 @@ import {
   schedules,
   rules as stackRules,
 } from '../rules.ts';
+import { consoleRoutes } from './console.ts';
 import { localDynamoClient, startDynamoDbLocal } from './dynamodb-local.ts';
 import {
   type AsyncInvokeConfig,
@@ -509,6 +510,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify(summary));
     };
+    // The operator console and its local sign-in (infra/local/console.ts), beside the API.
+    const consoleRoute = consoleRoutes({ users: livePorts.users, identity });
     const gateway = await startGateway({
       port: options.apiPort ?? 0,
       handlers,
@@ -531,7 +534,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
           });
           return true;
         }
-        return false;
+        return consoleRoute(req, res, url);
       },
     });
     stops.push(gateway.stop);

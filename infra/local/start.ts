@@ -112,6 +112,7 @@ try {
   console.log(`Release Desk is running on the embedded local cloud (data in ${dataDir}).
 
   API              ${local(cloud.apiUrl)}   (GET /health, GET /openapi.json)
+  Console          ${local(cloud.apiUrl)}/console/   (sign in by choosing a user)
   Step Functions   ${local(cloud.sfnEndpoint)}   (aws stepfunctions … --endpoint-url ${local(cloud.sfnEndpoint)})
   EventBridge      ${local(cloud.eventsEndpoint)}   (watch events: ${eventsEnv}npm run -s events)
   DynamoDB Local   ${local(cloud.dynamoEndpoint)}   (table ${cloud.tableName}, 127.0.0.1 only)

@@ -1,0 +1,186 @@
+/**
+ * The console's only way to the backend: the public API, with the signed-in user's bearer token.
+ * Errors come back as the API's problem+json, shown by its title and detail.
+ */
+
+const TOKEN_KEY = 'release-desk-token';
+const USER_KEY = 'release-desk-user';
+
+/** An answer that was not 2xx, as the API's problem+json says it. */
+export class ApiProblem extends Error {
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string;
+  /** The bad fields a 400 or 422 names (`errors[]` of the problem). */
+  readonly errors: readonly { path: string; message: string }[];
+  constructor(
+    status: number,
+    title: string,
+    detail: string,
+    errors: readonly { path: string; message: string }[] = [],
+  ) {
+    super(`${title}: ${detail}`);
+    this.name = 'ApiProblem';
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+    this.errors = errors;
+  }
+}
+
+/** The session: token and user name, in sessionStorage so they end with the tab. */
+export const session = {
+  token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  user: (): string | null => sessionStorage.getItem(USER_KEY),
+  set(token: string, user: string): void {
+    sessionStorage.setItem(TOKEN_KEY, token);
+    sessionStorage.setItem(USER_KEY, user);
+  },
+  clear(): void {
+    sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(USER_KEY);
+  },
+};
+
+/** The user name a token carries (Cognito's and the local identity's `username`), unverified. */
+export function usernameOf(token: string): string | undefined {
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const json = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { username?: unknown };
+    return typeof json.username === 'string' ? json.username : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function toProblem(res: Response): Promise<ApiProblem> {
+  const text = await res.text();
+  try {
+    const body = JSON.parse(text) as { title?: unknown; detail?: unknown; errors?: unknown };
+    return new ApiProblem(
+      res.status,
+      typeof body.title === 'string' ? body.title : res.statusText || `HTTP ${res.status}`,
+      typeof body.detail === 'string' ? body.detail : '',
+      Array.isArray(body.errors) ? (body.errors as { path: string; message: string }[]) : [],
+    );
+  } catch {
+    return new ApiProblem(res.status, res.statusText || `HTTP ${res.status}`, text.slice(0, 200));
+  }
+}
+
+/** Calls the API as the signed-in user; throws {@link ApiProblem} unless the answer is 2xx. */
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const token = session.token();
+  const res = await fetch(path, {
+    method,
+    headers: {
+      ...headers,
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!res.ok) throw await toProblem(res);
+  const text = await res.text();
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+/** The local cloud's sign-in (infra/local/console.ts): absent in AWS, where the list answers 404. */
+export const localSignIn = {
+  async users(): Promise<LocalUser[] | undefined> {
+    const res = await fetch('/_local/console/users');
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw await toProblem(res);
+    return ((await res.json()) as { items: LocalUser[] }).items;
+  },
+  async signIn(user: string): Promise<string> {
+    const res = await fetch('/_local/console/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user }),
+    });
+    if (!res.ok) throw await toProblem(res);
+    return ((await res.json()) as { token: string }).token;
+  },
+};
+
+export interface LocalUser {
+  readonly id: string;
+  readonly displayName?: string;
+  readonly processes: readonly string[];
+  readonly admin: boolean;
+}
+
+export interface AllowedTransition {
+  readonly to: string;
+  readonly gates?: readonly string[];
+  readonly unmetGates?: readonly string[];
+  readonly requiresReason?: boolean;
+  readonly terminal?: boolean;
+  readonly approvals?: { rule: string; required: number; have: number };
+}
+
+export interface ReleaseTask {
+  readonly id: string;
+  readonly title: string;
+  readonly workGroupId: string;
+  readonly status: string;
+  readonly assignee?: string;
+  readonly version?: number;
+}
+
+export interface Release {
+  readonly id: string;
+  readonly version: number;
+  readonly title: string;
+  readonly stage: string;
+  readonly status: string;
+  readonly teamId?: string;
+  readonly releaseType: string;
+  readonly urgency: string;
+  readonly plannedStart?: string;
+  readonly plannedEnd?: string;
+  readonly workflow: { id: string; version: number };
+  readonly tasks?: readonly ReleaseTask[];
+  readonly allowedTransitions?: readonly AllowedTransition[];
+  readonly blackoutConflicts?: readonly unknown[];
+}
+
+export interface Change {
+  readonly id: string;
+  readonly title: string;
+  readonly type: string;
+  readonly state: string;
+  readonly risk: string;
+  readonly plannedStart?: string;
+}
+
+export interface HistoryEntry {
+  readonly id: string;
+  readonly type: string;
+  readonly occurredAt: string;
+  readonly actor: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly reason?: string;
+}
+
+export interface Task {
+  readonly id: string;
+  readonly title: string;
+  readonly releaseId: string;
+  readonly workGroupId: string;
+  readonly status: string;
+  readonly version: number;
+  readonly assignee?: string;
+}
+
+export interface Page<T> {
+  readonly items: T[];
+  readonly nextCursor?: string;
+}
