@@ -377,8 +377,12 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     };
     // The functions Step Functions invokes, counted so that settle() waits for them too.
     const stepFunctionRuns = { started: 0, running: 0 };
+    // The console's origins, known once the gateway listens: the only pages that may call Step
+    // Functions from a browser (the console's Executions view).
+    const consoleOrigins: string[] = [];
     const sfnService = await startLocalStepFunctions({
       port: options.sfnPort ?? 0,
+      allowedOrigins: () => consoleOrigins,
       ...(options.sfnTimeScale !== undefined ? { timeScale: options.sfnTimeScale } : {}),
       // Execution status changes go on the bus like any PutEvents, to the default bus as in AWS.
       publishEvent: (event) => bus.putEvents([event]),
@@ -511,7 +515,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       res.end(JSON.stringify(summary));
     };
     // The operator console and its local sign-in (infra/local/console.ts), beside the API.
-    const consoleRoute = consoleRoutes({ users: livePorts.users, identity });
+    const consoleRoute = consoleRoutes({
+      users: livePorts.users,
+      identity,
+      sfnEndpoint: sfnService.endpoint,
+    });
     const gateway = await startGateway({
       port: options.apiPort ?? 0,
       handlers,
@@ -538,6 +546,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       },
     });
     stops.push(gateway.stop);
+    {
+      const port = new URL(gateway.url).port;
+      consoleOrigins.push(`http://localhost:${port}`, `http://127.0.0.1:${port}`);
+    }
 
     if (options.schedules !== false) {
       for (const schedule of schedules) {

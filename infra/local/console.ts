@@ -14,18 +14,25 @@ import { answerProblem } from './gateway.ts';
 import type { LocalIdentity } from './identity.ts';
 
 /**
- * Headers of every console asset: scripts, styles and connections from this origin only, no
- * framing (clickjacking), no sniffing, no referrer beyond the origin.
+ * Headers of every console asset: scripts, styles and connections from this origin only (plus the
+ * local Step Functions endpoint when given, for the Executions view), no framing (clickjacking),
+ * no sniffing, no referrer beyond the origin.
  */
-export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'content-security-policy':
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'same-origin',
-  'cache-control': 'no-cache',
-};
+export function consoleSecurityHeaders(sfnEndpoint?: string): Readonly<Record<string, string>> {
+  const connect = sfnEndpoint ? `'self' ${new URL(sfnEndpoint).origin}` : "'self'";
+  return {
+    'content-security-policy':
+      `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src ${connect}; ` +
+      "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'referrer-policy': 'same-origin',
+    'cache-control': 'no-cache',
+  };
+}
+
+/** The headers without a Step Functions endpoint: connections to this origin only. */
+export const CONSOLE_SECURITY_HEADERS = consoleSecurityHeaders();
 
 const MAX_SIGN_IN_BODY = 1024;
 
@@ -34,6 +41,12 @@ export interface ConsoleRoutesOptions {
   readonly identity: Pick<LocalIdentity, 'issue'>;
   /** Builds the assets; the default builds console/src with esbuild. */
   readonly build?: () => Promise<ConsoleAssets>;
+  /**
+   * The local Step Functions endpoint, told to the console in `/console/config.json` and allowed
+   * by its CSP; absent, the console hides its Executions view (as in AWS, where the browser has
+   * no Step Functions access).
+   */
+  readonly sfnEndpoint?: string;
 }
 
 /**
@@ -57,14 +70,27 @@ export function consoleRoutes(
     if (!res.headersSent) answerProblem(res, INTERNAL_PROBLEM);
     else res.end();
   };
+  const headers = consoleSecurityHeaders(options.sfnEndpoint);
   return (req, res, url) => {
+    if (url.pathname === '/console/config.json') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        methodNotAllowed(res, req.method, 'GET, HEAD');
+        return true;
+      }
+      // Only what the local console needs: the AWS fields (apiUrl, authDomain…) stay absent, so it
+      // uses its own origin and the local sign-in.
+      const body = JSON.stringify(options.sfnEndpoint ? { sfnEndpoint: options.sfnEndpoint } : {});
+      res.writeHead(200, { 'content-type': 'application/json', ...headers });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return true;
+    }
     if (url.pathname === '/console') {
-      res.writeHead(308, { location: '/console/', ...CONSOLE_SECURITY_HEADERS });
+      res.writeHead(308, { location: '/console/', ...headers });
       res.end();
       return true;
     }
     if (url.pathname.startsWith('/console/')) {
-      serveAsset(req, res, url, load).catch(fail(res));
+      serveAsset(req, res, url, load, headers).catch(fail(res));
       return true;
     }
     if (url.pathname === '/_local/console/users') {
@@ -97,6 +123,7 @@ async function serveAsset(
   res: ServerResponse,
   url: URL,
   load: () => Promise<ConsoleAssets>,
+  headers: Readonly<Record<string, string>>,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, req.method, 'GET, HEAD');
   const name = url.pathname.slice('/console/'.length) || 'index.html';
@@ -113,7 +140,7 @@ async function serveAsset(
   res.writeHead(200, {
     'content-type': asset.contentType,
     'content-length': String(asset.body.length),
-    ...CONSOLE_SECURITY_HEADERS,
+    ...headers,
   });
   res.end(req.method === 'HEAD' ? undefined : asset.body);
 }

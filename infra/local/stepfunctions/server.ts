@@ -37,6 +37,12 @@ export interface LocalStepFunctionsOptions {
    * EventBridge bus, as AWS puts them on the default bus); none are sent without it.
    */
   readonly publishEvent?: PublishEvent;
+  /**
+   * Browser origins allowed to call the endpoint (CORS), asked on each request because the local
+   * cloud learns its console's origin only after this endpoint is up; none when absent, so no web
+   * page can drive the local Step Functions unless named here.
+   */
+  readonly allowedOrigins?: () => readonly string[];
 }
 
 /** A running local Step Functions endpoint. */
@@ -72,11 +78,46 @@ function sendError(response: ServerResponse, error: SfnServiceError): void {
   send(response, error.statusCode, { __type: error.type, message: error.message }, error.type);
 }
 
+/** The headers a preflight may ask for: what the AWS JSON protocol sends from a browser. */
+const CORS_ALLOWED_HEADERS =
+  'content-type, x-amz-target, x-amz-user-agent, amz-sdk-invocation-id, amz-sdk-request';
+
+/**
+ * Answers CORS: the `Origin` gets access only when it is one of `allowedOrigins`; a preflight is
+ * answered here (true: nothing more to do). Others get no CORS headers, so their browser refuses.
+ */
+function cors(
+  request: IncomingMessage,
+  response: ServerResponse,
+  allowedOrigins: (() => readonly string[]) | undefined,
+): boolean {
+  const origin = request.headers.origin;
+  const allowed = typeof origin === 'string' && (allowedOrigins?.() ?? []).includes(origin);
+  if (allowed) {
+    response.setHeader('access-control-allow-origin', origin);
+    response.setHeader('vary', 'Origin');
+  }
+  if (request.method !== 'OPTIONS') return false;
+  if (allowed) {
+    response.writeHead(204, {
+      'access-control-allow-methods': 'POST',
+      'access-control-allow-headers': CORS_ALLOWED_HEADERS,
+      'access-control-max-age': '600',
+    });
+  } else {
+    response.writeHead(403, { 'content-type': 'text/plain' });
+  }
+  response.end(allowed ? undefined : 'This origin may not call the local Step Functions endpoint.');
+  return true;
+}
+
 async function handleRequest(
   service: StepFunctionsService,
   request: IncomingMessage,
   response: ServerResponse,
+  allowedOrigins?: () => readonly string[],
 ) {
+  if (cors(request, response, allowedOrigins)) return;
   try {
     const target = request.headers['x-amz-target'];
     const body = await readBody(request);
@@ -130,7 +171,7 @@ export async function startLocalStepFunctions(
   });
   await service.load();
   const server = createServer((request, response) => {
-    void handleRequest(service, request, response);
+    void handleRequest(service, request, response, options.allowedOrigins);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
