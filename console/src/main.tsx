@@ -18,6 +18,7 @@ import {
   type Task,
   usernameOf,
 } from './api.ts';
+import { Executions, ExecutionsNavLink } from './executions.tsx';
 import {
   edgeKey,
   layoutWorkflow,
@@ -705,6 +706,7 @@ function App() {
           <a href="#/queue" aria-current={route === '#/queue' ? 'page' : undefined}>
             Technician queue
           </a>
+          <ExecutionsNavLink route={route} />
         </nav>
         <span>
           Signed in as <strong>{session.user()}</strong>{' '}
@@ -719,7 +721,9 @@ function App() {
           </button>
         </span>
       </header>
-      {releaseId ? (
+      {route.startsWith('#/executions') ? (
+        <Executions route={route} />
+      ) : releaseId ? (
         <ReleaseDetail id={decodeURIComponent(releaseId)} />
       ) : route === '#/queue' ? (
         <Queue />

@@ -1,0 +1,408 @@
+/**
+ * The Executions view (issue 16): what the AWS Step Functions console shows — state machines, their
+ * executions by status, and an execution drawn as its ASL graph with the current state lit and the
+ * event history — for the local cloud, whose Step Functions endpoint the browser may call
+ * (`config.json`'s `sfnEndpoint`). In AWS there is none, and the view says so instead.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { ApiProblem } from './api.ts';
+import { type AslDefinition, aslToWorkflow, parseAsl } from './asl-graph.ts';
+import { edgeKey, layoutWorkflow, NODE_HEIGHT, NODE_WIDTH } from './graph.ts';
+import {
+  allPages,
+  consoleConfig,
+  type ExecutionDescription,
+  type ExecutionListItem,
+  type ExecutionStatus,
+  executionProgress,
+  type HistoryEvent,
+  type StateMachineListItem,
+  sfn,
+  stateNameOf,
+} from './sfn.ts';
+
+/** The Step Functions endpoint from config.json: undefined while loading, null when there is none. */
+function useSfnEndpoint(): string | null | undefined {
+  const [endpoint, setEndpoint] = useState<string | null | undefined>(undefined);
+  useEffect(() => {
+    let live = true;
+    consoleConfig().then((c) => live && setEndpoint(c.sfnEndpoint ?? null));
+    return () => {
+      live = false;
+    };
+  }, []);
+  return endpoint;
+}
+
+/** Runs `load` when `key` changes; the view's own small loader, to keep main.tsx untouched. */
+function useAsync<T>(load: () => Promise<T>, key: string) {
+  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, loading: false }),
+      (error: unknown) => live && setState({ error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [key]);
+  return state;
+}
+
+function Problem({ error }: { error: unknown }) {
+  if (!error) return null;
+  return (
+    <div class="problem" role="alert">
+      <strong>{error instanceof ApiProblem ? error.title : 'Error'}</strong>
+      <span>: {error instanceof ApiProblem ? error.detail : String((error as Error).message ?? error)}</span>
+    </div>
+  );
+}
+
+const date = (seconds: number | undefined) =>
+  seconds === undefined ? '' : new Date(seconds * 1000).toISOString();
+
+/** The nav link, shown only where the browser can reach Step Functions (the local cloud). */
+export function ExecutionsNavLink({ route }: { route: string }) {
+  const endpoint = useSfnEndpoint();
+  if (!endpoint) return null;
+  return (
+    <a href="#/executions" aria-current={route.startsWith('#/executions') ? 'page' : undefined}>
+      Executions
+    </a>
+  );
+}
+
+/** `#/executions`, `#/executions/machine/<arn>` and `#/executions/run/<arn>`. */
+export function Executions({ route }: { route: string }) {
+  const endpoint = useSfnEndpoint();
+  if (endpoint === undefined)
+    return (
+      <main id="main">
+        <h1>Executions</h1>
+        <p>Loading…</p>
+      </main>
+    );
+  if (endpoint === null)
+    return (
+      <main id="main">
+        <h1>Executions</h1>
+        <p>
+          This console has no Step Functions endpoint: in AWS the browser has no access to Step Functions, so
+          use the AWS Step Functions console (or a release's own execution panel) there.
+        </p>
+      </main>
+    );
+  const machine = /^#\/executions\/machine\/(.+)$/.exec(route)?.[1];
+  const run = /^#\/executions\/run\/(.+)$/.exec(route)?.[1];
+  if (run) return <ExecutionDetail endpoint={endpoint} arn={decodeURIComponent(run)} />;
+  if (machine) return <MachineExecutions endpoint={endpoint} arn={decodeURIComponent(machine)} />;
+  return <StateMachines endpoint={endpoint} />;
+}
+
+function StateMachines({ endpoint }: { endpoint: string }) {
+  const machines = useAsync(
+    () =>
+      allPages(async (nextToken) => {
+        const page = await sfn<{ stateMachines: StateMachineListItem[]; nextToken?: string }>(
+          endpoint,
+          'ListStateMachines',
+          { maxResults: 100, ...(nextToken ? { nextToken } : {}) },
+        );
+        return { items: page.stateMachines, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+      }),
+    endpoint,
+  );
+  return (
+    <main id="main">
+      <h1>State machines</h1>
+      <p>From the local Step Functions endpoint {endpoint}.</p>
+      <Problem error={machines.error} />
+      {machines.loading ? <p>Loading…</p> : null}
+      {machines.data ? (
+        <table>
+          <caption>State machines ({machines.data.length})</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Type</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {machines.data.map((m) => (
+              <tr key={m.stateMachineArn}>
+                <td>
+                  <a href={`#/executions/machine/${encodeURIComponent(m.stateMachineArn)}`}>{m.name}</a>
+                </td>
+                <td>{m.type}</td>
+                <td>{date(m.creationDate)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </main>
+  );
+}
+
+const STATUSES: readonly ('' | ExecutionStatus)[] = [
+  '',
+  'RUNNING',
+  'SUCCEEDED',
+  'FAILED',
+  'TIMED_OUT',
+  'ABORTED',
+];
+
+function MachineExecutions({ endpoint, arn }: { endpoint: string; arn: string }) {
+  const [status, setStatus] = useState<'' | ExecutionStatus>('');
+  const executions = useAsync(
+    () =>
+      allPages(async (nextToken) => {
+        const page = await sfn<{ executions: ExecutionListItem[]; nextToken?: string }>(
+          endpoint,
+          'ListExecutions',
+          {
+            stateMachineArn: arn,
+            maxResults: 100,
+            ...(status ? { statusFilter: status } : {}),
+            ...(nextToken ? { nextToken } : {}),
+          },
+        );
+        return { items: page.executions, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+      }, 1000),
+    `${arn} ${status}`,
+  );
+  const name = arn.split(':').pop();
+  return (
+    <main id="main">
+      <p>
+        <a href="#/executions">← All state machines</a>
+      </p>
+      <h1>Executions of {name}</h1>
+      <label for="execution-status">Status</label>{' '}
+      <select
+        id="execution-status"
+        value={status}
+        onChange={(e) => setStatus((e.currentTarget as HTMLSelectElement).value as '' | ExecutionStatus)}
+      >
+        {STATUSES.map((s) => (
+          <option value={s} key={s}>
+            {s || 'any'}
+          </option>
+        ))}
+      </select>
+      <Problem error={executions.error} />
+      {executions.loading ? <p>Loading…</p> : null}
+      {executions.data ? (
+        <table data-testid="executions">
+          <caption>
+            Executions ({executions.data.length}
+            {status ? `, ${status}` : ''})
+          </caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Status</th>
+              <th scope="col">Started</th>
+              <th scope="col">Ended</th>
+            </tr>
+          </thead>
+          <tbody>
+            {executions.data.map((x) => (
+              <tr key={x.executionArn}>
+                <td>
+                  <a href={`#/executions/run/${encodeURIComponent(x.executionArn)}`}>{x.name}</a>
+                </td>
+                <td>{x.status}</td>
+                <td>{date(x.startDate)}</td>
+                <td>{date(x.stopDate)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+    </main>
+  );
+}
+
+function ExecutionDetail({ endpoint, arn }: { endpoint: string; arn: string }) {
+  const data = useAsync(async () => {
+    const execution = await sfn<ExecutionDescription>(endpoint, 'DescribeExecution', { executionArn: arn });
+    const [machine, events] = await Promise.all([
+      sfn<{ definition: string; name: string }>(endpoint, 'DescribeStateMachine', {
+        stateMachineArn: execution.stateMachineArn,
+      }),
+      allPages(async (nextToken) => {
+        const page = await sfn<{ events: HistoryEvent[]; nextToken?: string }>(
+          endpoint,
+          'GetExecutionHistory',
+          {
+            executionArn: arn,
+            maxResults: 1000,
+            ...(nextToken ? { nextToken } : {}),
+          },
+        );
+        return { items: page.events, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
+      }),
+    ]);
+    return { execution, machine, asl: parseAsl(machine.definition), events };
+  }, arn);
+  const d = data.data;
+  const progress = d ? executionProgress(d.events, d.execution.status === 'RUNNING') : undefined;
+  return (
+    <main id="main">
+      {d ? (
+        <p>
+          <a href={`#/executions/machine/${encodeURIComponent(d.execution.stateMachineArn)}`}>
+            ← Executions of {d.machine.name}
+          </a>
+        </p>
+      ) : null}
+      <h1>Execution {d?.execution.name ?? arn.split(':').pop()}</h1>
+      <Problem error={data.error} />
+      {data.loading && !d ? <p>Loading…</p> : null}
+      {d && progress ? (
+        <>
+          <p data-testid="execution-summary">
+            Status <strong>{d.execution.status}</strong>
+            {progress.current ? (
+              <>
+                , in state <strong>{progress.current}</strong>
+              </>
+            ) : null}
+            ; started {date(d.execution.startDate)}
+            {d.execution.stopDate ? `, ended ${date(d.execution.stopDate)}` : ''}.
+            {d.execution.error ? ` Error ${d.execution.error}: ${d.execution.cause ?? ''}` : ''}
+          </p>
+          <AslGraph asl={d.asl} current={progress.current} done={progress.done} />
+          <h2 id="history-heading">Event history</h2>
+          <table data-testid="execution-history" aria-labelledby="history-heading">
+            <thead>
+              <tr>
+                <th scope="col">ID</th>
+                <th scope="col">Type</th>
+                <th scope="col">Timestamp</th>
+                <th scope="col">State</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.events.map((e) => (
+                <tr key={e.id}>
+                  <td>{e.id}</td>
+                  <td>{e.type}</td>
+                  <td>{date(e.timestamp)}</td>
+                  <td>{stateNameOf(e) ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      ) : null}
+    </main>
+  );
+}
+
+/** The ASL drawn with the release graph's layout and styles: current and done said in words too. */
+function AslGraph({
+  asl,
+  current,
+  done,
+}: {
+  asl: AslDefinition;
+  current?: string;
+  done: ReadonlySet<string>;
+}) {
+  const layout = layoutWorkflow(aslToWorkflow(asl));
+  const at = new Map(layout.nodes.map((n) => [n.name, n]));
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a wide graph scrolls sideways, and a keyboard user must be able to scroll it (axe: scrollable-region-focusable).
+    <figure class="graph" tabIndex={0} data-testid="asl-graph">
+      <svg
+        viewBox={`0 0 ${layout.width} ${layout.height}`}
+        width={layout.width}
+        height={layout.height}
+        role="img"
+        aria-labelledby="asl-graph-caption"
+      >
+        <title>The state machine's definition as a graph</title>
+        <defs>
+          <marker
+            id="asl-arrow"
+            viewBox="0 0 10 10"
+            refX="10"
+            refY="5"
+            markerWidth="7"
+            markerHeight="7"
+            orient="auto"
+          >
+            <path d="M0,0 L10,5 L0,10 z" class="arrow" />
+          </marker>
+        </defs>
+        {layout.edges.map((e) => {
+          const a = at.get(e.from);
+          const b = at.get(e.to);
+          if (!a || !b) return null;
+          const forward = b.column > a.column;
+          const x1 = forward ? a.x + NODE_WIDTH : a.x + NODE_WIDTH / 2;
+          const y1 = forward ? a.y + NODE_HEIGHT / 2 : a.y + NODE_HEIGHT;
+          const x2 = forward ? b.x : b.x + NODE_WIDTH / 2;
+          const y2 = forward ? b.y + NODE_HEIGHT / 2 : b.y + NODE_HEIGHT;
+          // A transition back bends below the nodes so it does not cross them.
+          const path = forward
+            ? `M${x1},${y1} L${x2},${y2}`
+            : `M${x1},${y1} C${x1},${y1 + 40} ${x2},${y2 + 40} ${x2},${y2}`;
+          const passed = done.has(e.from) && (done.has(e.to) || e.to === current);
+          return (
+            <path
+              key={edgeKey(e.from, e.to)}
+              d={path}
+              class={passed ? 'edge taken' : 'edge'}
+              marker-end="url(#asl-arrow)"
+              data-edge={edgeKey(e.from, e.to)}
+            >
+              <title>
+                {e.from} → {e.to}
+                {e.gates.length ? ` (${e.gates.join(', ')})` : ''}
+              </title>
+            </path>
+          );
+        })}
+        {layout.nodes.map((n) => {
+          const mark = n.name === current ? 'current' : done.has(n.name) ? 'done' : '';
+          return (
+            <g
+              key={n.name}
+              class={mark === 'current' ? 'node current' : mark === 'done' ? 'node visited' : 'node'}
+              data-state={n.name}
+            >
+              <rect x={n.x} y={n.y} width={NODE_WIDTH} height={NODE_HEIGHT} rx={6} />
+              <text x={n.x + NODE_WIDTH / 2} y={n.y + (mark ? 18 : 27)} text-anchor="middle">
+                {n.name}
+              </text>
+              {mark ? (
+                // The word says what the colour says, so colour is not the only signal.
+                <text x={n.x + NODE_WIDTH / 2} y={n.y + 36} text-anchor="middle" class="label">
+                  {mark}
+                </text>
+              ) : null}
+            </g>
+          );
+        })}
+      </svg>
+      <figcaption id="asl-graph-caption">
+        {current ? (
+          <>
+            Current state: <strong data-testid="current-state">{current}</strong>.{' '}
+          </>
+        ) : (
+          'No current state (the execution is not running). '
+        )}
+        Done: {done.size ? [...done].join(', ') : 'none yet'}.
+      </figcaption>
+    </figure>
+  );
+}

@@ -1,0 +1,138 @@
+/**
+ * The console's way to Step Functions: the AWS JSON 1.0 API, called straight from the browser.
+ * Only the local cloud allows that (its endpoint answers CORS for the console's origin and needs no
+ * signature); in AWS the browser has no Step Functions access, so the endpoint comes from
+ * `config.json` and, when absent, the Executions view is hidden.
+ */
+import { ApiProblem } from './api.ts';
+
+/** The console's `config.json`: the AWS fields (infra/constructs/console-site.ts) plus the local one. */
+export interface ConsoleConfigJson {
+  readonly apiUrl?: string;
+  readonly authDomain?: string;
+  readonly clientId?: string;
+  readonly redirectUri?: string;
+  readonly scopes?: readonly string[];
+  /** The local Step Functions endpoint; only the local cloud writes it. */
+  readonly sfnEndpoint?: string;
+}
+
+let config: Promise<ConsoleConfigJson> | undefined;
+
+/** `config.json` beside the page, read once; none (or unreadable) is an empty config. */
+export function consoleConfig(): Promise<ConsoleConfigJson> {
+  config ??= fetch('config.json', { cache: 'no-store' })
+    .then((res) => (res.ok ? (res.json() as Promise<ConsoleConfigJson>) : {}))
+    .catch(() => ({}));
+  return config;
+}
+
+/** Calls `AWSStepFunctions.<action>`; an error answer becomes an {@link ApiProblem} (type, message). */
+export async function sfn<T>(endpoint: string, action: string, input: Record<string, unknown>): Promise<T> {
+  const res = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AWSStepFunctions.${action}` },
+    body: JSON.stringify(input),
+  });
+  const text = await res.text();
+  if (!res.ok) {
+    let body: { __type?: string; message?: string; Message?: string } = {};
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      // not JSON: the status line is all there is to say
+    }
+    const type = (body.__type ?? res.statusText) || `HTTP ${res.status}`;
+    throw new ApiProblem(
+      res.status,
+      type.split('#').pop() as string,
+      body.message ?? body.Message ?? text.slice(0, 200),
+    );
+  }
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+export interface StateMachineListItem {
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly type: string;
+  readonly creationDate: number;
+}
+
+export type ExecutionStatus =
+  | 'RUNNING'
+  | 'SUCCEEDED'
+  | 'FAILED'
+  | 'TIMED_OUT'
+  | 'ABORTED'
+  | 'PENDING_REDRIVE';
+
+export interface ExecutionListItem {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: ExecutionStatus;
+  readonly startDate: number;
+  readonly stopDate?: number;
+}
+
+export interface ExecutionDescription extends ExecutionListItem {
+  readonly input?: string;
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+export interface HistoryEvent {
+  readonly id: number;
+  readonly previousEventId?: number;
+  readonly type: string;
+  /** Epoch seconds, as the JSON protocol sends dates. */
+  readonly timestamp: number;
+  readonly stateEnteredEventDetails?: { readonly name: string };
+  readonly stateExitedEventDetails?: { readonly name: string };
+}
+
+/** Follows `nextToken` until the end (or `max` items, so a huge history cannot hang the tab). */
+export async function allPages<T>(
+  page: (nextToken?: string) => Promise<{ items: T[]; nextToken?: string }>,
+  max = 5000,
+): Promise<T[]> {
+  const items: T[] = [];
+  let token: string | undefined;
+  do {
+    const got = await page(token);
+    items.push(...got.items);
+    token = got.nextToken;
+  } while (token && items.length < max);
+  return items;
+}
+
+/** The state's name an event is about (entered or exited), if any. */
+export const stateNameOf = (e: HistoryEvent): string | undefined =>
+  e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name;
+
+/**
+ * Where an execution is, from its history: states it left are done; the last state entered and
+ * not yet left is current (none once the execution ended).
+ */
+export function executionProgress(
+  events: readonly HistoryEvent[],
+  running: boolean,
+): { current?: string; done: Set<string> } {
+  const done = new Set<string>();
+  let current: string | undefined;
+  for (const e of events) {
+    if (e.stateEnteredEventDetails) current = e.stateEnteredEventDetails.name;
+    if (e.stateExitedEventDetails) {
+      done.add(e.stateExitedEventDetails.name);
+      if (current === e.stateExitedEventDetails.name) current = undefined;
+    }
+  }
+  // A terminal state (Succeed, Fail) may end the run without an exit event: it was reached, so done.
+  if (!running && current) {
+    done.add(current);
+    current = undefined;
+  }
+  return current === undefined ? { done } : { current, done };
+}
