@@ -278,7 +278,7 @@ function ExecutionDetail({ endpoint, arn }: { endpoint: string; arn: string }) {
             {d.execution.stopDate ? `, ended ${date(d.execution.stopDate)}` : ''}.
             {d.execution.error ? ` Error ${d.execution.error}: ${d.execution.cause ?? ''}` : ''}
           </p>
-          <AslGraph asl={d.asl} current={progress.current} done={progress.done} />
+          <AslGraph asl={d.asl} current={progress.current} done={progress.done} taken={progress.taken} />
           <h2 id="history-heading">Event history</h2>
           <table data-testid="execution-history" aria-labelledby="history-heading">
             <thead>
@@ -311,10 +311,12 @@ function AslGraph({
   asl,
   current,
   done,
+  taken,
 }: {
   asl: AslDefinition;
   current?: string;
   done: ReadonlySet<string>;
+  taken: ReadonlySet<string>;
 }) {
   const layout = layoutWorkflow(aslToWorkflow(asl));
   const at = new Map(layout.nodes.map((n) => [n.name, n]));
@@ -355,7 +357,7 @@ function AslGraph({
           const path = forward
             ? `M${x1},${y1} L${x2},${y2}`
             : `M${x1},${y1} C${x1},${y1 + 40} ${x2},${y2 + 40} ${x2},${y2}`;
-          const passed = done.has(e.from) && (done.has(e.to) || e.to === current);
+          const passed = taken.has(edgeKey(e.from, e.to));
           return (
             <path
               key={edgeKey(e.from, e.to)}
@@ -380,7 +382,13 @@ function AslGraph({
               data-state={n.name}
             >
               <rect x={n.x} y={n.y} width={NODE_WIDTH} height={NODE_HEIGHT} rx={6} />
-              <text x={n.x + NODE_WIDTH / 2} y={n.y + (mark ? 18 : 27)} text-anchor="middle">
+              {/* ASL names run longer than stage names: a smaller font keeps them inside the box. */}
+              <text
+                x={n.x + NODE_WIDTH / 2}
+                y={n.y + (mark ? 18 : 27)}
+                text-anchor="middle"
+                font-size={n.name.length > 16 ? 10 : undefined}
+              >
                 {n.name}
               </text>
               {mark ? (
@@ -401,7 +409,8 @@ function AslGraph({
         ) : (
           'No current state (the execution is not running). '
         )}
-        Done: {done.size ? [...done].join(', ') : 'none yet'}.
+        Done: {done.size ? [...done].join(', ') : 'none yet'}. Transitions taken:{' '}
+        {taken.size ? [...taken].join(', ') : 'none yet'}.
       </figcaption>
     </figure>
   );

@@ -119,11 +119,18 @@ export const stateNameOf = (e: HistoryEvent): string | undefined =>
 export function executionProgress(
   events: readonly HistoryEvent[],
   running: boolean,
-): { current?: string; done: Set<string> } {
+): { current?: string; done: Set<string>; taken: Set<string> } {
   const done = new Set<string>();
+  // Transitions made, as `from→to` (graph.ts edgeKey): one state entered after another.
+  const taken = new Set<string>();
   let current: string | undefined;
+  let previous: string | undefined;
   for (const e of events) {
-    if (e.stateEnteredEventDetails) current = e.stateEnteredEventDetails.name;
+    if (e.stateEnteredEventDetails) {
+      current = e.stateEnteredEventDetails.name;
+      if (previous) taken.add(`${previous}→${current}`);
+      previous = current;
+    }
     if (e.stateExitedEventDetails) {
       done.add(e.stateExitedEventDetails.name);
       if (current === e.stateExitedEventDetails.name) current = undefined;
@@ -134,5 +141,5 @@ export function executionProgress(
     done.add(current);
     current = undefined;
   }
-  return current === undefined ? { done } : { current, done };
+  return current === undefined ? { done, taken } : { current, done, taken };
 }

@@ -96,6 +96,13 @@ describe('the Executions view', () => {
     await expect.poll(() => page.getByTestId('current-state').textContent()).toBe(release.stage);
     expect(await page.locator('.node.current').textContent()).toBe(`${release.stage}current`);
     expect(await page.locator('[data-state="Assessment"]').textContent()).toBe('Assessmentdone');
+    // The path the execution took is marked; the choice's way back (its Default) was not taken.
+    expect(await page.locator('[data-edge="Route from Assessment→Development"]').getAttribute('class')).toBe(
+      'edge taken',
+    );
+    expect(await page.locator('[data-edge="Route from Assessment→Assessment"]').getAttribute('class')).toBe(
+      'edge',
+    );
     expect(await page.getByTestId('execution-summary').textContent()).toMatch(
       /Status RUNNING, in state Development/,
     );
