@@ -8,7 +8,11 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleAssets } from '../../../console/build.ts';
 import type { User } from '../../../functions/domain/user/user.ts';
-import { CONSOLE_SECURITY_HEADERS, consoleRoutes } from '../../../infra/local/console.ts';
+import {
+  CONSOLE_SECURITY_HEADERS,
+  consoleRoutes,
+  consoleSecurityHeaders,
+} from '../../../infra/local/console.ts';
 import { localIdentity } from '../../../infra/local/identity.ts';
 
 const user = (id: string, admin = false): User => ({
@@ -95,6 +99,19 @@ describe('the console assets', () => {
         expect(res.headers[name]).toBe(value);
     }
     expect(builds).toBe(1);
+  });
+
+  it('serve config.json without a Step Functions endpoint when none is given (the view stays hidden)', async () => {
+    const res = await send('GET', '/console/config.json');
+    expect(res.status).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({});
+    expect(res.headers['content-security-policy']).toContain("connect-src 'self';");
+  });
+
+  it('let the CSP connect to the Step Functions endpoint, and only it, when one is given', () => {
+    expect(consoleSecurityHeaders('http://127.0.0.1:8083')['content-security-policy']).toContain(
+      "connect-src 'self' http://127.0.0.1:8083;",
+    );
   });
 
   it('redirect /console to /console/, 404 an unknown file and refuse writes', async () => {

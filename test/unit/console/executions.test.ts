@@ -1,0 +1,79 @@
+/**
+ * The Executions view's pure parts: an ASL definition as the layout's input (console/src/asl-graph.ts)
+ * on the golden default release state machine, and where an execution is from its history
+ * (console/src/sfn.ts): current, done and the transitions taken.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { aslToWorkflow, parseAsl } from '../../../console/src/asl-graph.ts';
+import { layoutWorkflow } from '../../../console/src/graph.ts';
+import { executionProgress, type HistoryEvent } from '../../../console/src/sfn.ts';
+
+const golden = readFileSync(
+  join(import.meta.dirname, '..', 'workflows', 'golden', 'release-default.asl.json'),
+  'utf8',
+);
+
+describe('aslToWorkflow', () => {
+  it('makes every state a node and Next, Choices, Default and Catch its edges, from StartAt', () => {
+    const workflow = aslToWorkflow(parseAsl(golden));
+    expect(workflow.initialStage).toBe('Assessment');
+    const byName = new Map(workflow.stages.map((s) => [s.name, s]));
+    expect(byName.get('Assessment')?.transitions).toEqual([
+      { to: 'Route from Assessment', gates: [] },
+      { to: 'Workflow Failed', gates: [expect.stringMatching(/^catch/)] },
+    ]);
+    expect(byName.get('Route from Assessment')?.transitions?.map((t) => [t.to, t.gates?.[0]])).toEqual([
+      ['Development', 'choice'],
+      ['Cancelled', 'choice'],
+      ['Assessment', 'default'],
+    ]);
+    expect(byName.get('Closure')?.terminal).toBe(true);
+    expect(byName.get('Workflow Failed')?.terminal).toBe(true);
+    const layout = layoutWorkflow(workflow);
+    expect(layout.nodes).toHaveLength(Object.keys(JSON.parse(golden).States).length);
+    expect(layout.nodes.find((n) => n.name === 'Assessment')?.column).toBe(0);
+  });
+
+  it('refuses what is not ASL', () => {
+    expect(() => parseAsl('{"States":{}}')).toThrow(/StartAt/);
+  });
+});
+
+const entered = (id: number, name: string): HistoryEvent => ({
+  id,
+  type: 'TaskStateEntered',
+  timestamp: id,
+  stateEnteredEventDetails: { name },
+});
+const exited = (id: number, name: string): HistoryEvent => ({
+  id,
+  type: 'TaskStateExited',
+  timestamp: id,
+  stateExitedEventDetails: { name },
+});
+
+describe('executionProgress', () => {
+  const events = [
+    { id: 1, type: 'ExecutionStarted', timestamp: 1 },
+    entered(2, 'A'),
+    exited(3, 'A'),
+    entered(4, 'Route'),
+    exited(5, 'Route'),
+    entered(6, 'B'),
+  ];
+
+  it('names the state entered and not left as current, the ones left as done, the moves as taken', () => {
+    const p = executionProgress(events, true);
+    expect(p.current).toBe('B');
+    expect([...p.done]).toEqual(['A', 'Route']);
+    expect([...p.taken]).toEqual(['A→Route', 'Route→B']);
+  });
+
+  it('has no current state once the execution ended: the last one reached is done', () => {
+    const p = executionProgress(events, false);
+    expect(p.current).toBeUndefined();
+    expect(p.done.has('B')).toBe(true);
+  });
+});
