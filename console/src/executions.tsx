@@ -262,7 +262,7 @@ function ExecutionDetail({ endpoint, arn }: { endpoint: string; arn: string }) {
           </a>
         </p>
       ) : null}
-      <h1>Execution {d?.execution.name ?? arn.split(':').pop()}</h1>
+      <h1 class="execution-name">Execution {d?.execution.name ?? arn.split(':').pop()}</h1>
       <Problem error={data.error} />
       {data.loading && !d ? <p>Loading…</p> : null}
       {d && progress ? (
