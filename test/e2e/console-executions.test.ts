@@ -83,12 +83,16 @@ describe('the Executions view', () => {
     const { page, errors } = await newConsolePage(browser);
     await signInAs(page, consoleUrl, 'rm');
     await page.getByRole('link', { name: 'Executions' }).click();
+    await expect.poll(() => page.getByRole('link', { name: machineName, exact: true }).count()).toBe(1);
+    await expectAccessible(page, 'state machines');
+    await screenshot(page, 'state-machines');
     await page.getByRole('link', { name: machineName, exact: true }).click();
     await page.getByLabel('Status').selectOption('RUNNING');
     await expect
       .poll(() => page.getByTestId('executions').locator('caption').textContent())
       .toMatch(/RUNNING/);
     await expectAccessible(page, 'executions list');
+    await screenshot(page, 'executions');
     // By keyboard: the execution's link is focused and followed with Enter.
     await page.getByRole('link', { name: releaseId, exact: true }).focus();
     await page.keyboard.press('Enter');
