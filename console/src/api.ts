@@ -53,7 +53,7 @@ export function usernameOf(token: string): string | undefined {
   }
 }
 
-async function toProblem(res: Response): Promise<ApiProblem> {
+export async function toProblem(res: Response): Promise<ApiProblem> {
   const text = await res.text();
   try {
     const body = JSON.parse(text) as { title?: unknown; detail?: unknown; errors?: unknown };

@@ -18,6 +18,7 @@ import {
   type Task,
   usernameOf,
 } from './api.ts';
+import { Calendar } from './calendar.tsx';
 import {
   edgeKey,
   layoutWorkflow,
@@ -705,6 +706,9 @@ function App() {
           <a href="#/queue" aria-current={route === '#/queue' ? 'page' : undefined}>
             Technician queue
           </a>
+          <a href="#/calendar" aria-current={route === '#/calendar' ? 'page' : undefined}>
+            Change calendar
+          </a>
         </nav>
         <span>
           Signed in as <strong>{session.user()}</strong>{' '}
@@ -723,6 +727,8 @@ function App() {
         <ReleaseDetail id={decodeURIComponent(releaseId)} />
       ) : route === '#/queue' ? (
         <Queue />
+      ) : route === '#/calendar' ? (
+        <Calendar />
       ) : route === '#/changes' ? (
         <Changes />
       ) : (
