@@ -5,21 +5,15 @@
  * technician completes a task from the queue; an API problem shows as its title and detail; axe
  * finds no serious or critical violation on any view. Screenshots go to test/artifacts/.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
-import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_SECURITY_HEADERS } from '../../infra/local/console.ts';
 import { releaseBody, taskBody } from '../support/api-bodies.ts';
 import { seedCi } from '../support/cis.ts';
+import * as ui from '../support/console.ts';
 import { eventually, ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { joinTeam } from '../support/teams.ts';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
-const AXE = join(import.meta.dirname, '..', '..', 'node_modules', 'axe-core', 'axe.min.js');
 
 let t: TestCloud;
 let browser: Browser;
@@ -27,11 +21,6 @@ let consoleUrl: string;
 let releaseId: string;
 
 beforeAll(async () => {
-  // No skipping: without the browser this test fails, saying which one it needs.
-  if (!existsSync(CHROMIUM))
-    throw new Error(
-      `The console's browser tests need chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH).`,
-    );
   t = await startTestCloud({ schedules: false }, { rm: ['release', 'change'], tech: ['deployment'] });
   await joinTeam(t.cloud.ports, ['tech'], 'team_deployment');
   await seedCi(t.cloud.ports, 'ci_payroll');
@@ -60,8 +49,7 @@ beforeAll(async () => {
   releaseId = created.id;
   await t.cloud.settle();
   consoleUrl = `${t.cloud.apiUrl.replace('127.0.0.1', 'localhost')}/console/`;
-  browser = await chromium.launch({ executablePath: CHROMIUM });
-  await mkdir(ARTIFACTS, { recursive: true });
+  browser = await ui.launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -69,36 +57,9 @@ afterAll(async () => {
   await t?.stop();
 });
 
-/** A fresh tab with its own sessionStorage; fails the test on any page error or CSP violation. */
-async function newPage(): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(error.message));
-  page.on('console', (message) => {
-    // A problem the console shows on purpose is logged by nobody; only the browser's own errors
-    // (CSP refusals, failed loads other than expected 4xx answers) land here.
-    if (message.type() === 'error' && !/status of 4\d\d/.test(message.text())) errors.push(message.text());
-  });
-  return { page, errors };
-}
-
-/** axe-core in the page: evaluated, not injected as a tag, so the console's CSP stays in force. */
-async function expectAccessible(page: Page, view: string): Promise<void> {
-  await page.evaluate(await readFile(AXE, 'utf8'));
-  const violations = await page.evaluate(async () => {
-    const result = await (
-      globalThis as unknown as {
-        axe: { run(): Promise<{ violations: { id: string; impact: string | null; help: string }[] }> };
-      }
-    ).axe.run();
-    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help }));
-  });
-  expect(
-    violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
-    `axe on the ${view} view`,
-  ).toEqual([]);
-}
+// The helpers live in test/support/console.ts, shared with the other console browser tests.
+const newPage = () => ui.newPage(browser);
+const { expectAccessible, screenshot } = ui;
 
 /** GET with a Host header of our choosing (fetch does not let one set it). */
 function statusWithHost(path: string, host: string): Promise<number | undefined> {
@@ -112,15 +73,7 @@ function statusWithHost(path: string, host: string): Promise<number | undefined>
   });
 }
 
-const screenshot = (page: Page, name: string) =>
-  page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
-
-async function signIn(page: Page, user: string): Promise<void> {
-  await page.goto(consoleUrl);
-  await page.getByLabel('User').selectOption(user);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect.poll(() => page.getByText(`Signed in as ${user}`).count()).toBe(1);
-}
+const signIn = (page: Page, user: string) => ui.signIn(page, consoleUrl, user);
 
 describe('the operator console on the local cloud', () => {
   it('serves its assets with the security headers, offline (no other origin)', async () => {
