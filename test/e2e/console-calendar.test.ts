@@ -3,7 +3,8 @@
  * CI and a release is planned on that CI inside it (seeded through the API); a release manager
  * opens the calendar, moves to that week by keyboard, and sees the blackout, the release and the
  * conflict spelled out in text; narrowed to the CI and by month too; the .ics download carries
- * the feed. axe finds no serious or critical violation; screenshots go to test/artifacts/.
+ * the feed; an unknown CI shows the API's 404 problem. axe finds no serious or critical violation;
+ * screenshots go to test/artifacts/.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,6 +127,12 @@ describe('the change calendar in the console', () => {
     const ics = await readFile(path, 'utf8');
     expect(ics).toContain('BEGIN:VCALENDAR');
     expect(ics).toContain('SUMMARY:Release: Shop checkout 2.0');
+
+    // An unknown CI is the API's 404, shown as its problem's title and detail.
+    await page.getByLabel('CI').fill('ci_ghost');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await expect.poll(() => page.getByRole('alert').count()).toBe(1);
+    expect(await page.getByRole('alert').textContent()).toMatch(/^Not Found: .*ci_ghost/);
     expect(errors).toEqual([]);
   }, 90_000);
 });
