@@ -6,6 +6,7 @@
  * the feed; an unknown CI shows the API's 404 problem. axe finds no serious or critical violation;
  * screenshots go to test/artifacts/.
  */
+import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBody } from '../support/api-bodies.ts';
@@ -123,7 +124,6 @@ describe('the change calendar in the console', () => {
     ]);
     expect(download.suggestedFilename()).toMatch(/^change-calendar-\d{4}-\d{2}-\d{2}\.ics$/);
     const path = await download.path();
-    const { readFile } = await import('node:fs/promises');
     const ics = await readFile(path, 'utf8');
     expect(ics).toContain('BEGIN:VCALENDAR');
     expect(ics).toContain('SUMMARY:Release: Shop checkout 2.0');
