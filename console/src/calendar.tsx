@@ -243,7 +243,8 @@ export function Calendar() {
             {days.map((d) => {
               const here = onDay(d);
               return (
-                <li key={day(d)} class="day">
+                // An empty day takes one line, so a month stays short enough to scan.
+                <li key={day(d)} class={here.length ? 'day' : 'day quiet'}>
                   <h3>
                     {weekday(d)} {day(d)}
                   </h3>
