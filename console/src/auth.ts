@@ -7,6 +7,15 @@
 import { session, usernameOf } from './api.ts';
 import type { HostedUi } from './config.ts';
 
+/**
+ * The page's address bar and history, typed here because this module is also compiled into the
+ * Node program of the unit tests, which has no DOM.
+ */
+const page = globalThis as unknown as {
+  location: { search: string; pathname: string; hash: string; assign(url: string): void };
+  history: { replaceState(data: unknown, unused: string, url: string): void };
+};
+
 const VERIFIER_KEY = 'release-desk-pkce-verifier';
 const STATE_KEY = 'release-desk-pkce-state';
 
@@ -88,7 +97,7 @@ export function tokenRequest(
 export async function beginSignIn(
   ui: HostedUi,
   storage: Storage = sessionStorage,
-  navigate: (url: string) => void = (url) => location.assign(url),
+  navigate: (url: string) => void = (url) => page.location.assign(url),
 ): Promise<string> {
   const verifier = randomVerifier();
   const state = randomVerifier();
@@ -159,13 +168,13 @@ export function signInError(): unknown {
  * the code should not linger in history).
  */
 export async function resumeSignIn(ui: HostedUi | undefined): Promise<void> {
-  if (!ui || !location.search) return;
+  if (!ui || !page.location.search) return;
   try {
-    const token = await completeSignIn(ui, location.search);
+    const token = await completeSignIn(ui, page.location.search);
     if (token) session.set(token, usernameOf(token) ?? 'unknown');
   } catch (error) {
     startError = error;
   } finally {
-    history.replaceState(null, '', `${location.pathname}${location.hash}`);
+    page.history.replaceState(null, '', `${page.location.pathname}${page.location.hash}`);
   }
 }

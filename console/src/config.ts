@@ -68,7 +68,9 @@ export function hostedUiOf(config: ConsoleConfig): HostedUi | undefined {
   return {
     authDomain: base.replace(/\/+$/, ''),
     clientId,
-    redirectUri: config.redirectUri ?? `${globalThis.location?.origin ?? ''}/console/`,
+    redirectUri:
+      config.redirectUri ??
+      `${(globalThis as { location?: { origin: string } }).location?.origin ?? ''}/console/`,
     scopes: config.scopes?.length ? config.scopes : ['openid'],
   };
 }
