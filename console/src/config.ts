@@ -63,10 +63,9 @@ export function applyConfig(config: ConsoleConfig): void {
 export function hostedUiOf(config: ConsoleConfig): HostedUi | undefined {
   const { authDomain, clientId } = config;
   if (!authDomain || !clientId) return undefined;
-  // console-site.ts deploys a full URL; a bare host name (as Cognito's console shows the domain) works too.
-  const base = /^https?:\/\//.test(authDomain) ? authDomain : `https://${authDomain}`;
   return {
-    authDomain: base.replace(/\/+$/, ''),
+    // console-site.ts deploys the full base URL; a trailing slash is tolerated.
+    authDomain: authDomain.replace(/\/+$/, ''),
     clientId,
     redirectUri:
       config.redirectUri ??
