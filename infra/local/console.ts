@@ -29,11 +29,42 @@ export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
 
 const MAX_SIGN_IN_BODY = 1024;
 
+/**
+ * The console's `config.json` on the local cloud: by default it names no hosted UI, so the
+ * console offers the local sign-in and calls the API on its own origin. A test may name a hosted
+ * UI (a fake Cognito) to drive the AWS sign-in against the local cloud.
+ */
+export interface LocalConsoleConfig {
+  readonly apiUrl?: string;
+  readonly authDomain?: string;
+  readonly clientId?: string;
+  readonly redirectUri?: string;
+  readonly scopes?: readonly string[];
+}
+
+/**
+ * The security headers for a console whose hosted UI is at `authDomain`: the console POSTs codes
+ * to its token endpoint, so connect-src must name it (as console-site.ts does in AWS).
+ */
+export function consoleSecurityHeaders(authDomain?: string): Readonly<Record<string, string>> {
+  if (!authDomain) return CONSOLE_SECURITY_HEADERS;
+  const csp = CONSOLE_SECURITY_HEADERS['content-security-policy'] ?? '';
+  return {
+    ...CONSOLE_SECURITY_HEADERS,
+    'content-security-policy': csp.replace(
+      "connect-src 'self'",
+      `connect-src 'self' ${new URL(authDomain).origin}`,
+    ),
+  };
+}
+
 export interface ConsoleRoutesOptions {
   readonly users: Pick<UserRepository, 'get' | 'list'>;
   readonly identity: Pick<LocalIdentity, 'issue'>;
   /** Builds the assets; the default builds console/src with esbuild. */
   readonly build?: () => Promise<ConsoleAssets>;
+  /** Served as `/console/config.json`; the default names no hosted UI. */
+  readonly config?: LocalConsoleConfig;
 }
 
 /**
@@ -57,14 +88,20 @@ export function consoleRoutes(
     if (!res.headersSent) answerProblem(res, INTERNAL_PROBLEM);
     else res.end();
   };
+  const config = options.config ?? {};
+  const headers = consoleSecurityHeaders(config.authDomain);
   return (req, res, url) => {
     if (url.pathname === '/console') {
-      res.writeHead(308, { location: '/console/', ...CONSOLE_SECURITY_HEADERS });
+      res.writeHead(308, { location: '/console/', ...headers });
       res.end();
       return true;
     }
+    if (url.pathname === '/console/config.json') {
+      serveConfig(req, res, config);
+      return true;
+    }
     if (url.pathname.startsWith('/console/')) {
-      serveAsset(req, res, url, load).catch(fail(res));
+      serveAsset(req, res, url, load, headers).catch(fail(res));
       return true;
     }
     if (url.pathname === '/_local/console/users') {
@@ -92,11 +129,27 @@ function methodNotAllowed(res: ServerResponse, method: string | undefined, allow
   );
 }
 
+function serveConfig(req: IncomingMessage, res: ServerResponse, config: LocalConsoleConfig): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    methodNotAllowed(res, req.method, 'GET, HEAD');
+    return;
+  }
+  const body = JSON.stringify(config);
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
 async function serveAsset(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
   load: () => Promise<ConsoleAssets>,
+  headers: Readonly<Record<string, string>>,
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, req.method, 'GET, HEAD');
   const name = url.pathname.slice('/console/'.length) || 'index.html';
@@ -113,7 +166,7 @@ async function serveAsset(
   res.writeHead(200, {
     'content-type': asset.contentType,
     'content-length': String(asset.body.length),
-    ...CONSOLE_SECURITY_HEADERS,
+    ...headers,
   });
   res.end(req.method === 'HEAD' ? undefined : asset.body);
 }

@@ -5,6 +5,7 @@
  * technician completes a task from the queue; an API problem shows as its title and detail; axe
  * finds no serious or critical violation on any view. Screenshots go to test/artifacts/.
  */
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -219,5 +220,86 @@ describe('the operator console on the local cloud', () => {
       .poll(() => page.getByRole('alert').textContent())
       .toBe('Unauthorized: The bearer token is not valid or has expired.');
     await screenshot(page, 'problem');
+  });
+});
+
+describe('the operator console signing in at a hosted UI (authorization code + PKCE)', () => {
+  it('goes to the authorize endpoint with an S256 challenge, redeems the code with its verifier and ends signed in', async () => {
+    const { page, errors } = await newPage();
+    const origin = new URL(consoleUrl).origin;
+    // A fake Cognito answered by the browser's router on the console's own origin, so the page's
+    // real CSP (connect-src 'self') stays in force; a config.json naming it, as AWS deploys one.
+    const config = {
+      authDomain: origin,
+      clientId: 'console-client',
+      redirectUri: consoleUrl,
+      scopes: ['openid'],
+    };
+    let challenge = '';
+    let sentState = '';
+    const tokenBodies: URLSearchParams[] = [];
+    await page.route(`${origin}/console/config.json`, (route) => route.fulfill({ json: config }));
+    await page.route(`${origin}/oauth2/authorize?*`, (route) => {
+      const q = new URL(route.request().url()).searchParams;
+      expect(q.get('response_type')).toBe('code');
+      expect(q.get('client_id')).toBe('console-client');
+      expect(q.get('redirect_uri')).toBe(consoleUrl);
+      expect(q.get('code_challenge_method')).toBe('S256');
+      challenge = q.get('code_challenge') ?? '';
+      sentState = q.get('state') ?? '';
+      return route.fulfill({
+        status: 302,
+        headers: { location: `${consoleUrl}?code=the-code&state=${encodeURIComponent(sentState)}` },
+      });
+    });
+    await page.route(`${origin}/oauth2/token`, async (route) => {
+      const request = route.request();
+      expect(request.method()).toBe('POST');
+      expect(request.headers()['content-type']).toBe('application/x-www-form-urlencoded');
+      const body = new URLSearchParams(request.postData() ?? '');
+      tokenBodies.push(body);
+      const verifier = body.get('code_verifier') ?? '';
+      const digest = createHash('sha256').update(verifier).digest('base64url');
+      if (body.get('code') !== 'the-code' || digest !== challenge)
+        return route.fulfill({ status: 400, json: { error: 'invalid_grant' } });
+      return route.fulfill({
+        json: { access_token: await t.tokenFor('rm'), id_token: 'not-for-the-api', token_type: 'Bearer' },
+      });
+    });
+
+    await page.goto(consoleUrl);
+    // No local user list in this mode: the hosted UI is the way in.
+    expect(await page.getByLabel('User').count()).toBe(0);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByText('Signed in as rm').count()).toBe(1);
+    expect(tokenBodies).toHaveLength(1);
+    expect(tokenBodies[0]?.get('grant_type')).toBe('authorization_code');
+    expect(tokenBodies[0]?.get('redirect_uri')).toBe(consoleUrl);
+    // The code is gone from the address bar, and the API answers with the access token.
+    expect(new URL(page.url()).search).toBe('');
+    await expect.poll(() => page.getByText('Payroll 4.2 in the console').count()).toBeGreaterThan(0);
+    await screenshot(page, 'hosted-ui-signed-in');
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses a return whose state this tab did not send', async () => {
+    const { page } = await newPage();
+    const origin = new URL(consoleUrl).origin;
+    const config = {
+      authDomain: origin,
+      clientId: 'console-client',
+      redirectUri: consoleUrl,
+      scopes: ['openid'],
+    };
+    let redeemed = false;
+    await page.route(`${origin}/console/config.json`, (route) => route.fulfill({ json: config }));
+    await page.route(`${origin}/oauth2/token`, (route) => {
+      redeemed = true;
+      return route.fulfill({ json: { access_token: 'x' } });
+    });
+    await page.goto(`${consoleUrl}?code=stolen&state=forged`);
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('state this tab did not send');
+    expect(redeemed).toBe(false);
+    expect(await page.getByText('Signed in as').count()).toBe(0);
   });
 });

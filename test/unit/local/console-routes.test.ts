@@ -8,7 +8,11 @@ import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleAssets } from '../../../console/build.ts';
 import type { User } from '../../../functions/domain/user/user.ts';
-import { CONSOLE_SECURITY_HEADERS, consoleRoutes } from '../../../infra/local/console.ts';
+import {
+  CONSOLE_SECURITY_HEADERS,
+  consoleRoutes,
+  consoleSecurityHeaders,
+} from '../../../infra/local/console.ts';
 import { localIdentity } from '../../../infra/local/identity.ts';
 
 const user = (id: string, admin = false): User => ({
@@ -95,6 +99,20 @@ describe('the console assets', () => {
         expect(res.headers[name]).toBe(value);
     }
     expect(builds).toBe(1);
+  });
+
+  it('include a config.json naming no hosted UI, so the console keeps the local sign-in', async () => {
+    const res = await send('GET', '/console/config.json');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('application/json');
+    expect(JSON.parse(res.body)).toEqual({});
+  });
+
+  it('let connect-src reach a hosted UI the config names (as in AWS), and only then', () => {
+    expect(consoleSecurityHeaders()).toBe(CONSOLE_SECURITY_HEADERS);
+    expect(consoleSecurityHeaders('http://localhost:4567/')['content-security-policy']).toContain(
+      "connect-src 'self' http://localhost:4567;",
+    );
   });
 
   it('redirect /console to /console/, 404 an unknown file and refuse writes', async () => {
