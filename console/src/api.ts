@@ -3,6 +3,8 @@
  * Errors come back as the API's problem+json, shown by its title and detail.
  */
 
+import { apiUrlFor } from './config.ts';
+
 const TOKEN_KEY = 'release-desk-token';
 const USER_KEY = 'release-desk-user';
 
@@ -53,7 +55,7 @@ export function usernameOf(token: string): string | undefined {
   }
 }
 
-async function toProblem(res: Response): Promise<ApiProblem> {
+export async function toProblem(res: Response): Promise<ApiProblem> {
   const text = await res.text();
   try {
     const body = JSON.parse(text) as { title?: unknown; detail?: unknown; errors?: unknown };
@@ -76,7 +78,7 @@ export async function api<T>(
   headers: Record<string, string> = {},
 ): Promise<T> {
   const token = session.token();
-  const res = await fetch(path, {
+  const res = await fetch(apiUrlFor(path), {
     method,
     headers: {
       ...headers,

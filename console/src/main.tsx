@@ -18,6 +18,9 @@ import {
   type Task,
   usernameOf,
 } from './api.ts';
+import { beginSignIn, logoutUrl, noteSignInError, resumeSignIn, signInError } from './auth.ts';
+import { Calendar } from './calendar.tsx';
+import { applyConfig, hostedUi, loadConfig } from './config.ts';
 import { Executions, ExecutionsNavLink } from './executions.tsx';
 import {
   edgeKey,
@@ -81,7 +84,9 @@ function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
 }
 
 function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
-  const users = useLoad(() => localSignIn.users(), []);
+  const ui = hostedUi();
+  // In AWS there is no local sign-in to ask (its routes exist only on the local cloud).
+  const users = useLoad(() => (ui ? Promise.resolve(undefined) : localSignIn.users()), []);
   const [user, setUser] = useState('');
   const [token, setToken] = useState('');
   const [error, setError] = useState<unknown>();
@@ -108,7 +113,15 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   return (
     <main id="main">
       <h1>Sign in to Release Desk</h1>
-      <ProblemAlert error={error ?? users.error} />
+      <ProblemAlert error={error ?? users.error ?? signInError()} />
+      {ui ? (
+        <div class="card">
+          <h2>Sign in with your organisation's account</h2>
+          <button type="button" onClick={() => beginSignIn(ui).catch(setError)}>
+            Sign in
+          </button>
+        </div>
+      ) : null}
       {users.data ? (
         <form onSubmit={signInAs} class="card">
           <h2>Local cloud: choose a user</h2>
@@ -706,6 +719,9 @@ function App() {
           <a href="#/queue" aria-current={route === '#/queue' ? 'page' : undefined}>
             Technician queue
           </a>
+          <a href="#/calendar" aria-current={route === '#/calendar' ? 'page' : undefined}>
+            Change calendar
+          </a>
           <ExecutionsNavLink route={route} />
         </nav>
         <span>
@@ -714,7 +730,10 @@ function App() {
             type="button"
             onClick={() => {
               session.clear();
-              setSignedIn(false);
+              const ui = hostedUi();
+              // The hosted UI keeps its own session cookie: end it too, or "Sign in" comes straight back.
+              if (ui) location.assign(logoutUrl(ui));
+              else setSignedIn(false);
             }}
           >
             Sign out
@@ -727,6 +746,8 @@ function App() {
         <ReleaseDetail id={decodeURIComponent(releaseId)} />
       ) : route === '#/queue' ? (
         <Queue />
+      ) : route === '#/calendar' ? (
+        <Calendar />
       ) : route === '#/changes' ? (
         <Changes />
       ) : (
@@ -738,6 +759,13 @@ function App() {
 
 const root = document.getElementById('app');
 if (root) {
-  root.textContent = '';
-  render(<App />, root);
+  // The configuration decides where the API is and how to sign in, so it comes before the first render.
+  loadConfig()
+    .then(applyConfig)
+    .then(() => resumeSignIn(hostedUi()))
+    .catch(noteSignInError)
+    .finally(() => {
+      root.textContent = '';
+      render(<App />, root);
+    });
 }

@@ -518,7 +518,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const consoleRoute = consoleRoutes({
       users: livePorts.users,
       identity,
-      sfnEndpoint: sfnService.endpoint,
+      // The Executions view calls the local Step Functions endpoint itself (it answers CORS for us).
+      config: { sfnEndpoint: sfnService.endpoint },
     });
     const gateway = await startGateway({
       port: options.apiPort ?? 0,

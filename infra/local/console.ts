@@ -14,39 +14,64 @@ import { answerProblem } from './gateway.ts';
 import type { LocalIdentity } from './identity.ts';
 
 /**
- * Headers of every console asset: scripts, styles and connections from this origin only (plus the
- * local Step Functions endpoint when given, for the Executions view), no framing (clickjacking),
- * no sniffing, no referrer beyond the origin.
+ * Headers of every console asset: scripts, styles and connections from this origin only, no
+ * framing (clickjacking), no sniffing, no referrer beyond the origin.
  */
-export function consoleSecurityHeaders(sfnEndpoint?: string): Readonly<Record<string, string>> {
-  const connect = sfnEndpoint ? `'self' ${new URL(sfnEndpoint).origin}` : "'self'";
-  return {
-    'content-security-policy':
-      `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src ${connect}; ` +
-      "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    'x-content-type-options': 'nosniff',
-    'x-frame-options': 'DENY',
-    'referrer-policy': 'same-origin',
-    'cache-control': 'no-cache',
-  };
-}
-
-/** The headers without a Step Functions endpoint: connections to this origin only. */
-export const CONSOLE_SECURITY_HEADERS = consoleSecurityHeaders();
+export const CONSOLE_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+  'cache-control': 'no-cache',
+};
 
 const MAX_SIGN_IN_BODY = 1024;
+
+/**
+ * The console's `config.json` on the local cloud: by default it names no hosted UI, so the
+ * console offers the local sign-in and calls the API on its own origin. A test may name a hosted
+ * UI (a fake Cognito) to drive the AWS sign-in against the local cloud.
+ */
+export interface LocalConsoleConfig {
+  readonly apiUrl?: string;
+  readonly authDomain?: string;
+  readonly clientId?: string;
+  readonly redirectUri?: string;
+  readonly scopes?: readonly string[];
+  /**
+   * The local Step Functions endpoint, for the Executions view (allowed by the CSP too); AWS's
+   * config.json has none, so the view is hidden there (the browser has no Step Functions access).
+   */
+  readonly sfnEndpoint?: string;
+}
+
+/**
+ * The security headers for a console whose hosted UI is at `authDomain`: the console POSTs codes
+ * to its token endpoint, so connect-src must name it (as console-site.ts does in AWS).
+ */
+export function consoleSecurityHeaders(
+  authDomain?: string,
+  sfnEndpoint?: string,
+): Readonly<Record<string, string>> {
+  // The local Step Functions endpoint too, when the Executions view may call it.
+  const origins = [authDomain, sfnEndpoint].filter((u): u is string => !!u).map((u) => new URL(u).origin);
+  if (origins.length === 0) return CONSOLE_SECURITY_HEADERS;
+  const csp = CONSOLE_SECURITY_HEADERS['content-security-policy'] ?? '';
+  return {
+    ...CONSOLE_SECURITY_HEADERS,
+    'content-security-policy': csp.replace("connect-src 'self'", `connect-src 'self' ${origins.join(' ')}`),
+  };
+}
 
 export interface ConsoleRoutesOptions {
   readonly users: Pick<UserRepository, 'get' | 'list'>;
   readonly identity: Pick<LocalIdentity, 'issue'>;
   /** Builds the assets; the default builds console/src with esbuild. */
   readonly build?: () => Promise<ConsoleAssets>;
-  /**
-   * The local Step Functions endpoint, told to the console in `/console/config.json` and allowed
-   * by its CSP; absent, the console hides its Executions view (as in AWS, where the browser has
-   * no Step Functions access).
-   */
-  readonly sfnEndpoint?: string;
+  /** Served as `/console/config.json`; the default names no hosted UI. */
+  readonly config?: LocalConsoleConfig;
 }
 
 /**
@@ -70,23 +95,16 @@ export function consoleRoutes(
     if (!res.headersSent) answerProblem(res, INTERNAL_PROBLEM);
     else res.end();
   };
-  const headers = consoleSecurityHeaders(options.sfnEndpoint);
+  const config = options.config ?? {};
+  const headers = consoleSecurityHeaders(config.authDomain, config.sfnEndpoint);
   return (req, res, url) => {
-    if (url.pathname === '/console/config.json') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        methodNotAllowed(res, req.method, 'GET, HEAD');
-        return true;
-      }
-      // Only what the local console needs: the AWS fields (apiUrl, authDomain…) stay absent, so it
-      // uses its own origin and the local sign-in.
-      const body = JSON.stringify(options.sfnEndpoint ? { sfnEndpoint: options.sfnEndpoint } : {});
-      res.writeHead(200, { 'content-type': 'application/json', ...headers });
-      res.end(req.method === 'HEAD' ? undefined : body);
-      return true;
-    }
     if (url.pathname === '/console') {
       res.writeHead(308, { location: '/console/', ...headers });
       res.end();
+      return true;
+    }
+    if (url.pathname === '/console/config.json') {
+      serveConfig(req, res, config);
       return true;
     }
     if (url.pathname.startsWith('/console/')) {
@@ -116,6 +134,21 @@ function methodNotAllowed(res: ServerResponse, method: string | undefined, allow
     },
     { allow },
   );
+}
+
+function serveConfig(req: IncomingMessage, res: ServerResponse, config: LocalConsoleConfig): void {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    methodNotAllowed(res, req.method, 'GET, HEAD');
+    return;
+  }
+  const body = JSON.stringify(config);
+  res.writeHead(200, {
+    'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
 
 async function serveAsset(

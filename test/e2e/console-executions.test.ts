@@ -8,13 +8,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBody } from '../support/api-bodies.ts';
-import {
-  expectAccessible,
-  launchChromium,
-  newConsolePage,
-  screenshot,
-  signInAs,
-} from '../support/console.ts';
+import { expectAccessible, launchChromium, newPage, screenshot, signIn } from '../support/console.ts';
 import { eventually, ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
@@ -80,8 +74,8 @@ describe('the Executions view', () => {
       .split(':')
       .pop() as string;
 
-    const { page, errors } = await newConsolePage(browser);
-    await signInAs(page, consoleUrl, 'rm');
+    const { page, errors } = await newPage(browser);
+    await signIn(page, consoleUrl, 'rm');
     await page.getByRole('link', { name: 'Executions' }).click();
     await expect.poll(() => page.getByRole('link', { name: machineName, exact: true }).count()).toBe(1);
     await expectAccessible(page, 'state machines');

@@ -5,19 +5,14 @@
  * technician completes a task from the queue; an API problem shows as its title and detail; axe
  * finds no serious or critical violation on any view. Screenshots go to test/artifacts/.
  */
+import { createHash } from 'node:crypto';
 import { request } from 'node:http';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleSecurityHeaders } from '../../infra/local/console.ts';
 import { releaseBody, taskBody } from '../support/api-bodies.ts';
 import { seedCi } from '../support/cis.ts';
-import {
-  expectAccessible,
-  launchChromium,
-  newConsolePage,
-  screenshot,
-  signInAs,
-} from '../support/console.ts';
+import * as ui from '../support/console.ts';
 import { eventually, ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { joinTeam } from '../support/teams.ts';
 
@@ -27,8 +22,6 @@ let consoleUrl: string;
 let releaseId: string;
 
 beforeAll(async () => {
-  // No skipping: without the browser this test fails, saying which one it needs.
-  browser = await launchChromium();
   t = await startTestCloud({ schedules: false }, { rm: ['release', 'change'], tech: ['deployment'] });
   await joinTeam(t.cloud.ports, ['tech'], 'team_deployment');
   await seedCi(t.cloud.ports, 'ci_payroll');
@@ -57,6 +50,7 @@ beforeAll(async () => {
   releaseId = created.id;
   await t.cloud.settle();
   consoleUrl = `${t.cloud.apiUrl.replace('127.0.0.1', 'localhost')}/console/`;
+  browser = await ui.launchChromium();
 }, 120_000);
 
 afterAll(async () => {
@@ -64,7 +58,10 @@ afterAll(async () => {
   await t?.stop();
 });
 
-const newPage = () => newConsolePage(browser);
+// The helpers live in test/support/console.ts, shared with the other console browser tests.
+const newPage = () => ui.newPage(browser);
+const { expectAccessible, screenshot } = ui;
+
 /** GET with a Host header of our choosing (fetch does not let one set it). */
 function statusWithHost(path: string, host: string): Promise<number | undefined> {
   return new Promise((resolve, reject) => {
@@ -77,7 +74,7 @@ function statusWithHost(path: string, host: string): Promise<number | undefined>
   });
 }
 
-const signIn = (page: Page, user: string) => signInAs(page, consoleUrl, user);
+const signIn = (page: Page, user: string) => ui.signIn(page, consoleUrl, user);
 
 describe('the operator console on the local cloud', () => {
   it('serves its assets with the security headers, offline (no other origin)', async () => {
@@ -85,7 +82,7 @@ describe('the operator console on the local cloud', () => {
       const res = await fetch(`${consoleUrl}${path}`);
       expect(res.status, path).toBe(200);
       // The local console may also connect to the local Step Functions endpoint (Executions view).
-      for (const [name, value] of Object.entries(consoleSecurityHeaders(t.cloud.sfnEndpoint)))
+      for (const [name, value] of Object.entries(consoleSecurityHeaders(undefined, t.cloud.sfnEndpoint)))
         expect(res.headers.get(name), `${path} ${name}`).toBe(value);
       // No other origin is reached for (XML namespace names are identifiers, never fetched).
       const remote = (await res.text()).match(/https?:\/\/[^\s"'`)]+/g) ?? [];
@@ -224,5 +221,86 @@ describe('the operator console on the local cloud', () => {
       .poll(() => page.getByRole('alert').textContent())
       .toBe('Unauthorized: The bearer token is not valid or has expired.');
     await screenshot(page, 'problem');
+  });
+});
+
+describe('the operator console signing in at a hosted UI (authorization code + PKCE)', () => {
+  it('goes to the authorize endpoint with an S256 challenge, redeems the code with its verifier and ends signed in', async () => {
+    const { page, errors } = await newPage();
+    const origin = new URL(consoleUrl).origin;
+    // A fake Cognito answered by the browser's router on the console's own origin, so the page's
+    // real CSP (connect-src 'self') stays in force; a config.json naming it, as AWS deploys one.
+    const config = {
+      authDomain: origin,
+      clientId: 'console-client',
+      redirectUri: consoleUrl,
+      scopes: ['openid'],
+    };
+    let challenge = '';
+    let sentState = '';
+    const tokenBodies: URLSearchParams[] = [];
+    await page.route(`${origin}/console/config.json`, (route) => route.fulfill({ json: config }));
+    await page.route(`${origin}/oauth2/authorize?*`, (route) => {
+      const q = new URL(route.request().url()).searchParams;
+      expect(q.get('response_type')).toBe('code');
+      expect(q.get('client_id')).toBe('console-client');
+      expect(q.get('redirect_uri')).toBe(consoleUrl);
+      expect(q.get('code_challenge_method')).toBe('S256');
+      challenge = q.get('code_challenge') ?? '';
+      sentState = q.get('state') ?? '';
+      return route.fulfill({
+        status: 302,
+        headers: { location: `${consoleUrl}?code=the-code&state=${encodeURIComponent(sentState)}` },
+      });
+    });
+    await page.route(`${origin}/oauth2/token`, async (route) => {
+      const request = route.request();
+      expect(request.method()).toBe('POST');
+      expect(request.headers()['content-type']).toBe('application/x-www-form-urlencoded');
+      const body = new URLSearchParams(request.postData() ?? '');
+      tokenBodies.push(body);
+      const verifier = body.get('code_verifier') ?? '';
+      const digest = createHash('sha256').update(verifier).digest('base64url');
+      if (body.get('code') !== 'the-code' || digest !== challenge)
+        return route.fulfill({ status: 400, json: { error: 'invalid_grant' } });
+      return route.fulfill({
+        json: { access_token: await t.tokenFor('rm'), id_token: 'not-for-the-api', token_type: 'Bearer' },
+      });
+    });
+
+    await page.goto(consoleUrl);
+    // No local user list in this mode: the hosted UI is the way in.
+    expect(await page.getByLabel('User').count()).toBe(0);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByText('Signed in as rm').count()).toBe(1);
+    expect(tokenBodies).toHaveLength(1);
+    expect(tokenBodies[0]?.get('grant_type')).toBe('authorization_code');
+    expect(tokenBodies[0]?.get('redirect_uri')).toBe(consoleUrl);
+    // The code is gone from the address bar, and the API answers with the access token.
+    expect(new URL(page.url()).search).toBe('');
+    await expect.poll(() => page.getByText('Payroll 4.2 in the console').count()).toBeGreaterThan(0);
+    await screenshot(page, 'hosted-ui-signed-in');
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses a return whose state this tab did not send', async () => {
+    const { page } = await newPage();
+    const origin = new URL(consoleUrl).origin;
+    const config = {
+      authDomain: origin,
+      clientId: 'console-client',
+      redirectUri: consoleUrl,
+      scopes: ['openid'],
+    };
+    let redeemed = false;
+    await page.route(`${origin}/console/config.json`, (route) => route.fulfill({ json: config }));
+    await page.route(`${origin}/oauth2/token`, (route) => {
+      redeemed = true;
+      return route.fulfill({ json: { access_token: 'x' } });
+    });
+    await page.goto(`${consoleUrl}?code=stolen&state=forged`);
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('state this tab did not send');
+    expect(redeemed).toBe(false);
+    expect(await page.getByText('Signed in as').count()).toBe(0);
   });
 });

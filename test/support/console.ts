@@ -1,6 +1,6 @@
 /**
- * Helpers of the console's browser tests (test/e2e/console*.test.ts): Debian's chromium through
- * playwright-core, axe-core evaluated in the page, screenshots in test/artifacts/.
+ * Helpers of the console's browser tests (issue 16), shared by test/e2e/console*.test.ts: a fresh
+ * tab that records page errors, axe-core in the page, screenshots to test/artifacts/, local sign-in.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -9,11 +9,12 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
+const ARTIFACTS = join(import.meta.dirname, '..', 'artifacts');
 const AXE = join(import.meta.dirname, '..', '..', 'node_modules', 'axe-core', 'axe.min.js');
 
-/** Launches chromium; without it the test fails (no skipping), saying which browser it needs. */
+/** Debian's chromium, launched; with the artifacts directory ready. */
 export async function launchChromium(): Promise<Browser> {
+  // No skipping: without the browser a test fails, saying which one it needs.
   if (!existsSync(CHROMIUM))
     throw new Error(
       `The console's browser tests need chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH).`,
@@ -23,7 +24,7 @@ export async function launchChromium(): Promise<Browser> {
 }
 
 /** A fresh tab with its own sessionStorage; fails the test on any page error or CSP violation. */
-export async function newConsolePage(browser: Browser): Promise<{ page: Page; errors: string[] }> {
+export async function newPage(browser: Browser): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -56,8 +57,8 @@ export async function expectAccessible(page: Page, view: string): Promise<void> 
 export const screenshot = (page: Page, name: string) =>
   page.screenshot({ path: join(ARTIFACTS, `console-${name}.png`), fullPage: true });
 
-/** Signs in on the local cloud's sign-in by choosing `user`. */
-export async function signInAs(page: Page, consoleUrl: string, user: string): Promise<void> {
+/** Signs in on the local cloud by choosing `user`. */
+export async function signIn(page: Page, consoleUrl: string, user: string): Promise<void> {
   await page.goto(consoleUrl);
   await page.getByLabel('User').selectOption(user);
   await page.getByRole('button', { name: 'Sign in' }).click();
