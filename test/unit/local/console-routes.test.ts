@@ -115,6 +115,17 @@ describe('the console assets', () => {
     );
   });
 
+  it('let the CSP connect to the Step Functions endpoint beside the hosted UI, when config.json names them', () => {
+    expect(
+      consoleSecurityHeaders('https://x.auth.eu-west-1.amazoncognito.com', 'http://127.0.0.1:8083')[
+        'content-security-policy'
+      ],
+    ).toContain("connect-src 'self' https://x.auth.eu-west-1.amazoncognito.com http://127.0.0.1:8083;");
+    expect(consoleSecurityHeaders(undefined, 'http://127.0.0.1:8083')['content-security-policy']).toContain(
+      "connect-src 'self' http://127.0.0.1:8083;",
+    );
+  });
+
   it('redirect /console to /console/, 404 an unknown file and refuse writes', async () => {
     const redirect = await send('GET', '/console');
     expect([redirect.status, redirect.headers.location]).toEqual([308, '/console/']);
