@@ -7,7 +7,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ApiProblem } from './api.ts';
 import { type AslDefinition, aslToWorkflow, parseAsl } from './asl-graph.ts';
-import { edgeKey, layoutWorkflow, NODE_HEIGHT, NODE_WIDTH } from './graph.ts';
+import { edgeKey, edgePath, layoutWorkflow, NODE_HEIGHT, NODE_WIDTH } from './graph.ts';
 import {
   allPages,
   consoleConfig,
@@ -348,15 +348,7 @@ function AslGraph({
           const a = at.get(e.from);
           const b = at.get(e.to);
           if (!a || !b) return null;
-          const forward = b.column > a.column;
-          const x1 = forward ? a.x + NODE_WIDTH : a.x + NODE_WIDTH / 2;
-          const y1 = forward ? a.y + NODE_HEIGHT / 2 : a.y + NODE_HEIGHT;
-          const x2 = forward ? b.x : b.x + NODE_WIDTH / 2;
-          const y2 = forward ? b.y + NODE_HEIGHT / 2 : b.y + NODE_HEIGHT;
-          // A transition back bends below the nodes so it does not cross them.
-          const path = forward
-            ? `M${x1},${y1} L${x2},${y2}`
-            : `M${x1},${y1} C${x1},${y1 + 40} ${x2},${y2 + 40} ${x2},${y2}`;
+          const path = edgePath(a, b);
           const passed = taken.has(edgeKey(e.from, e.to));
           return (
             <path

@@ -89,3 +89,19 @@ export function takenTransitions(history: readonly { from?: string; to?: string 
 }
 
 export const edgeKey = (from: string, to: string) => `${from}→${to}`;
+
+/**
+ * The SVG path of an edge between two laid-out nodes: a straight line forwards; a move back (or
+ * sideways) bends below the nodes so that it does not cross them. Shared by the release's workflow
+ * graph and the execution's state graph.
+ */
+export function edgePath(a: GraphNode, b: GraphNode): string {
+  const forward = b.column > a.column;
+  const x1 = forward ? a.x + NODE_WIDTH : a.x + NODE_WIDTH / 2;
+  const y1 = forward ? a.y + NODE_HEIGHT / 2 : a.y + NODE_HEIGHT;
+  const x2 = forward ? b.x : b.x + NODE_WIDTH / 2;
+  const y2 = forward ? b.y + NODE_HEIGHT / 2 : b.y + NODE_HEIGHT;
+  return forward
+    ? `M${x1},${y1} L${x2},${y2}`
+    : `M${x1},${y1} C${x1},${y1 + 40} ${x2},${y2 + 40} ${x2},${y2}`;
+}
