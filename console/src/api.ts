@@ -55,7 +55,7 @@ export function usernameOf(token: string): string | undefined {
   }
 }
 
-export async function toProblem(res: Response): Promise<ApiProblem> {
+async function toProblem(res: Response): Promise<ApiProblem> {
   const text = await res.text();
   try {
     const body = JSON.parse(text) as { title?: unknown; detail?: unknown; errors?: unknown };
@@ -70,13 +70,16 @@ export async function toProblem(res: Response): Promise<ApiProblem> {
   }
 }
 
-/** Calls the API as the signed-in user; throws {@link ApiProblem} unless the answer is 2xx. */
-export async function api<T>(
+/**
+ * Calls the API as the signed-in user, at the configured API address (config.ts); throws
+ * {@link ApiProblem} unless the answer is 2xx. Every call of the console goes through here.
+ */
+export async function apiFetch(
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<T> {
+): Promise<Response> {
   const token = session.token();
   const res = await fetch(apiUrlFor(path), {
     method,
@@ -88,7 +91,17 @@ export async function api<T>(
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (!res.ok) throw await toProblem(res);
-  const text = await res.text();
+  return res;
+}
+
+/** {@link apiFetch} of a JSON answer. */
+export async function api<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<T> {
+  const text = await (await apiFetch(method, path, body, headers)).text();
   return (text ? JSON.parse(text) : {}) as T;
 }
 

@@ -3,8 +3,9 @@
  * windows and blackout windows — as a list per day, so it reflows at 200% zoom. A conflict is
  * spelled out ("conflict: <SLA> <window>"), never shown by colour alone. Times are UTC, as the API's.
  */
-import { useEffect, useState } from 'preact/hooks';
-import { ApiProblem, api, session, toProblem } from './api.ts';
+import { useState } from 'preact/hooks';
+import { api, apiFetch } from './api.ts';
+import { ProblemAlert, useLoad } from './ui.tsx';
 
 interface Conflict {
   readonly slaId: string;
@@ -70,19 +71,6 @@ const time = (iso: string) => `${new Date(iso).toISOString().replace('T', ' ').s
 const day = (d: Date) => d.toISOString().slice(0, 10);
 const weekday = (d: Date) => ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][d.getUTCDay()];
 
-function Problem({ error }: { error: unknown }) {
-  if (!error) return null;
-  // The same shape as main.tsx's alert; kept here so this view lives in its own file.
-  const title = error instanceof ApiProblem ? error.title : 'Error';
-  const detail = error instanceof ApiProblem ? error.detail : String((error as Error).message ?? error);
-  return (
-    <div class="problem" role="alert">
-      <strong>{title}</strong>
-      {detail ? <span>: {detail}</span> : null}
-    </div>
-  );
-}
-
 function Entry({ item }: { item: CalendarItem }) {
   const when = `${time(item.start)} – ${time(item.end)}`;
   if (item.kind === 'blackout')
@@ -133,7 +121,6 @@ export function Calendar() {
   const [anchor, setAnchor] = useState(() => new Date());
   const [filters, setFilters] = useState({ team: '', ci: '' });
   const [applied, setApplied] = useState(filters);
-  const [state, setState] = useState<{ data?: CalendarView; error?: unknown }>({});
   const [downloadError, setDownloadError] = useState<unknown>();
   const { from, to } = rangeOf(mode, anchor);
   const query = new URLSearchParams(
@@ -141,17 +128,7 @@ export function Calendar() {
       ([, v]) => v !== '',
     ),
   ).toString();
-  useEffect(() => {
-    let live = true;
-    setState({});
-    api<CalendarView>('GET', `/calendar?${query}`).then(
-      (data) => live && setState({ data }),
-      (error: unknown) => live && setState({ error }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [query]);
+  const state = useLoad(() => api<CalendarView>('GET', `/calendar?${query}`), [query]);
 
   // The feed wants the bearer token like every other call, and a calendar app subscribing to a URL
   // cannot send one (nor may a token go in the URL, where logs keep it): so the console fetches the
@@ -159,11 +136,9 @@ export function Calendar() {
   const download = async () => {
     setDownloadError(undefined);
     try {
-      const token = session.token();
-      const res = await fetch(`/calendar?${query}&format=ics`, {
-        headers: { accept: 'text/calendar', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      const res = await apiFetch('GET', `/calendar?${query}&format=ics`, undefined, {
+        accept: 'text/calendar',
       });
-      if (!res.ok) throw await toProblem(res);
       const url = URL.createObjectURL(await res.blob());
       const link = document.createElement('a');
       link.href = url;
@@ -229,7 +204,7 @@ export function Calendar() {
         The iCalendar feed needs your bearer token, which a calendar app subscribing to a link cannot send:
         "Download .ics" saves this range as a file to import instead.
       </p>
-      <Problem error={downloadError ?? state.error} />
+      <ProblemAlert error={downloadError ?? state.error} />
       <h2 data-testid="calendar-range">
         {title}{' '}
         <span class="when">

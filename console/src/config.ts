@@ -14,6 +14,8 @@ export interface ConsoleConfig {
   readonly clientId?: string;
   readonly redirectUri?: string;
   readonly scopes?: readonly string[];
+  /** The local Step Functions endpoint the browser may call; only the local cloud names one. */
+  readonly sfnEndpoint?: string;
 }
 
 /** The Cognito hosted UI (managed login) the console signs in with, when the config names one. */
@@ -86,4 +88,9 @@ export function hostedUi(): HostedUi | undefined {
 export function apiUrlFor(path: string, config: ConsoleConfig = current): string {
   if (!config.apiUrl) return path;
   return `${config.apiUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
+/** The Step Functions endpoint of the config in use (the Executions view), or undefined (AWS). */
+export function sfnEndpoint(): string | undefined {
+  return current.sfnEndpoint;
 }

@@ -4,13 +4,12 @@
  * event history — for the local cloud, whose Step Functions endpoint the browser may call
  * (`config.json`'s `sfnEndpoint`). In AWS there is none, and the view says so instead.
  */
-import { useEffect, useState } from 'preact/hooks';
-import { ApiProblem } from './api.ts';
+import { useState } from 'preact/hooks';
 import { type AslDefinition, aslToWorkflow, parseAsl } from './asl-graph.ts';
+import { sfnEndpoint } from './config.ts';
 import { edgeKey, edgePath, layoutWorkflow, NODE_HEIGHT, NODE_WIDTH } from './graph.ts';
 import {
   allPages,
-  consoleConfig,
   type ExecutionDescription,
   type ExecutionListItem,
   type ExecutionStatus,
@@ -20,54 +19,14 @@ import {
   sfn,
   stateNameOf,
 } from './sfn.ts';
-
-/** The Step Functions endpoint from config.json: undefined while loading, null when there is none. */
-function useSfnEndpoint(): string | null | undefined {
-  const [endpoint, setEndpoint] = useState<string | null | undefined>(undefined);
-  useEffect(() => {
-    let live = true;
-    consoleConfig().then((c) => live && setEndpoint(c.sfnEndpoint ?? null));
-    return () => {
-      live = false;
-    };
-  }, []);
-  return endpoint;
-}
-
-/** Runs `load` when `key` changes; the view's own small loader, to keep main.tsx untouched. */
-function useAsync<T>(load: () => Promise<T>, key: string) {
-  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
-  useEffect(() => {
-    let live = true;
-    setState((s) => ({ ...s, loading: true }));
-    load().then(
-      (data) => live && setState({ data, loading: false }),
-      (error: unknown) => live && setState({ error, loading: false }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [key]);
-  return state;
-}
-
-function Problem({ error }: { error: unknown }) {
-  if (!error) return null;
-  return (
-    <div class="problem" role="alert">
-      <strong>{error instanceof ApiProblem ? error.title : 'Error'}</strong>
-      <span>: {error instanceof ApiProblem ? error.detail : String((error as Error).message ?? error)}</span>
-    </div>
-  );
-}
+import { ArrowMarker, ProblemAlert, useLoad } from './ui.tsx';
 
 const date = (seconds: number | undefined) =>
   seconds === undefined ? '' : new Date(seconds * 1000).toISOString();
 
 /** The nav link, shown only where the browser can reach Step Functions (the local cloud). */
 export function ExecutionsNavLink({ route }: { route: string }) {
-  const endpoint = useSfnEndpoint();
-  if (!endpoint) return null;
+  if (!sfnEndpoint()) return null;
   return (
     <a href="#/executions" aria-current={route.startsWith('#/executions') ? 'page' : undefined}>
       Executions
@@ -77,15 +36,9 @@ export function ExecutionsNavLink({ route }: { route: string }) {
 
 /** `#/executions`, `#/executions/machine/<arn>` and `#/executions/run/<arn>`. */
 export function Executions({ route }: { route: string }) {
-  const endpoint = useSfnEndpoint();
-  if (endpoint === undefined)
-    return (
-      <main id="main">
-        <h1>Executions</h1>
-        <p>Loading…</p>
-      </main>
-    );
-  if (endpoint === null)
+  // config.json is read before the console renders (main.tsx), so the endpoint is known here.
+  const endpoint = sfnEndpoint();
+  if (!endpoint)
     return (
       <main id="main">
         <h1>Executions</h1>
@@ -103,7 +56,7 @@ export function Executions({ route }: { route: string }) {
 }
 
 function StateMachines({ endpoint }: { endpoint: string }) {
-  const machines = useAsync(
+  const machines = useLoad(
     () =>
       allPages(async (nextToken) => {
         const page = await sfn<{ stateMachines: StateMachineListItem[]; nextToken?: string }>(
@@ -113,13 +66,13 @@ function StateMachines({ endpoint }: { endpoint: string }) {
         );
         return { items: page.stateMachines, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
       }),
-    endpoint,
+    [endpoint],
   );
   return (
     <main id="main">
       <h1>State machines</h1>
       <p>From the local Step Functions endpoint {endpoint}.</p>
-      <Problem error={machines.error} />
+      <ProblemAlert error={machines.error} />
       {machines.loading ? <p>Loading…</p> : null}
       {machines.data ? (
         <table>
@@ -159,7 +112,7 @@ const STATUSES: readonly ('' | ExecutionStatus)[] = [
 
 function MachineExecutions({ endpoint, arn }: { endpoint: string; arn: string }) {
   const [status, setStatus] = useState<'' | ExecutionStatus>('');
-  const executions = useAsync(
+  const executions = useLoad(
     () =>
       allPages(async (nextToken) => {
         const page = await sfn<{ executions: ExecutionListItem[]; nextToken?: string }>(
@@ -174,7 +127,7 @@ function MachineExecutions({ endpoint, arn }: { endpoint: string; arn: string })
         );
         return { items: page.executions, ...(page.nextToken ? { nextToken: page.nextToken } : {}) };
       }, 1000),
-    `${arn} ${status}`,
+    [arn, status],
   );
   const name = arn.split(':').pop();
   return (
@@ -195,7 +148,7 @@ function MachineExecutions({ endpoint, arn }: { endpoint: string; arn: string })
           </option>
         ))}
       </select>
-      <Problem error={executions.error} />
+      <ProblemAlert error={executions.error} />
       {executions.loading ? <p>Loading…</p> : null}
       {executions.data ? (
         <table data-testid="executions">
@@ -230,7 +183,7 @@ function MachineExecutions({ endpoint, arn }: { endpoint: string; arn: string })
 }
 
 function ExecutionDetail({ endpoint, arn }: { endpoint: string; arn: string }) {
-  const data = useAsync(async () => {
+  const data = useLoad(async () => {
     const execution = await sfn<ExecutionDescription>(endpoint, 'DescribeExecution', { executionArn: arn });
     const [machine, events] = await Promise.all([
       sfn<{ definition: string; name: string }>(endpoint, 'DescribeStateMachine', {
@@ -250,7 +203,7 @@ function ExecutionDetail({ endpoint, arn }: { endpoint: string; arn: string }) {
       }),
     ]);
     return { execution, machine, asl: parseAsl(machine.definition), events };
-  }, arn);
+  }, [arn]);
   const d = data.data;
   const progress = d ? executionProgress(d.events, d.execution.status === 'RUNNING') : undefined;
   return (
@@ -263,7 +216,7 @@ function ExecutionDetail({ endpoint, arn }: { endpoint: string; arn: string }) {
         </p>
       ) : null}
       <h1 class="execution-name">Execution {d?.execution.name ?? arn.split(':').pop()}</h1>
-      <Problem error={data.error} />
+      <ProblemAlert error={data.error} />
       {data.loading && !d ? <p>Loading…</p> : null}
       {d && progress ? (
         <>
@@ -331,19 +284,7 @@ function AslGraph({
         aria-labelledby="asl-graph-caption"
       >
         <title>The state machine's definition as a graph</title>
-        <defs>
-          <marker
-            id="asl-arrow"
-            viewBox="0 0 10 10"
-            refX="10"
-            refY="5"
-            markerWidth="7"
-            markerHeight="7"
-            orient="auto"
-          >
-            <path d="M0,0 L10,5 L0,10 z" class="arrow" />
-          </marker>
-        </defs>
+        <ArrowMarker id="asl-arrow" />
         {layout.edges.map((e) => {
           const a = at.get(e.from);
           const b = at.get(e.to);

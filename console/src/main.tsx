@@ -4,7 +4,7 @@
  * it without rewrites. It talks to the public API only (api.ts).
  */
 import { render } from 'preact';
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import {
   ApiProblem,
   api,
@@ -30,29 +30,7 @@ import {
   takenTransitions,
   type WorkflowDefinitionLike,
 } from './graph.ts';
-
-/** An error as the console shows it: the problem's title and detail. */
-function ProblemAlert({ error }: { error: unknown }) {
-  if (!error) return null;
-  const title = error instanceof ApiProblem ? error.title : 'Error';
-  const detail = error instanceof ApiProblem ? error.detail : String((error as Error).message ?? error);
-  const fields = error instanceof ApiProblem ? error.errors : [];
-  return (
-    <div class="problem" role="alert">
-      <strong>{title}</strong>
-      {detail ? <span>: {detail}</span> : null}
-      {fields.length ? (
-        <ul>
-          {fields.map((f) => (
-            <li key={f.path}>
-              {f.path}: {f.message}
-            </li>
-          ))}
-        </ul>
-      ) : null}
-    </div>
-  );
-}
+import { ArrowMarker, ProblemAlert, useFilteredList, useLoad } from './ui.tsx';
 
 function useRoute(): string {
   const [hash, setHash] = useState(location.hash || '#/releases');
@@ -62,25 +40,6 @@ function useRoute(): string {
     return () => removeEventListener('hashchange', onChange);
   }, []);
   return hash;
-}
-
-/** Loads `load()` again whenever `deps` change or `reload()` is called. */
-function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
-  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
-  const [tick, setTick] = useState(0);
-  // The caller names what the load depends on (`deps`); `tick` is a reload asked for.
-  useEffect(() => {
-    let live = true;
-    setState((s) => ({ ...s, loading: true }));
-    load().then(
-      (data) => live && setState({ data, loading: false }),
-      (error: unknown) => live && setState({ error, loading: false }),
-    );
-    return () => {
-      live = false;
-    };
-  }, [...deps, tick]);
-  return { ...state, reload: useCallback(() => setTick((t) => t + 1), []) };
 }
 
 function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
@@ -160,24 +119,14 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
 const STATUSES = ['', 'active', 'closed', 'cancelled', 'backed-out', 'failed'];
 
 function Releases() {
-  const [filters, setFilters] = useState({ status: 'active', stage: '', teamId: '' });
-  const [applied, setApplied] = useState(filters);
-  const query = new URLSearchParams(
-    Object.entries({ ...applied, limit: '50' }).filter(([, v]) => v !== ''),
-  ).toString();
-  const list = useLoad(() => api<Page<Release>>('GET', `/releases?${query}`), [query]);
-  const field = (name: keyof typeof filters) => (e: Event) =>
-    setFilters({ ...filters, [name]: (e.currentTarget as HTMLInputElement).value });
+  const { filters, field, apply, list } = useFilteredList(
+    { status: 'active', stage: '', teamId: '' },
+    (query) => api<Page<Release>>('GET', `/releases?${query}`),
+  );
   return (
     <main id="main">
       <h1>Releases</h1>
-      <form
-        class="filters"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setApplied(filters);
-        }}
-      >
+      <form class="filters" onSubmit={apply}>
         <label for="filter-status">Status</label>
         <select id="filter-status" value={filters.status} onChange={field('status')}>
           {STATUSES.map((s) => (
@@ -234,24 +183,13 @@ const CHANGE_TYPES = ['', 'standard', 'normal', 'emergency'];
 
 /** RFCs with the API's filters (state, type); newest first. */
 function Changes() {
-  const [filters, setFilters] = useState({ state: '', type: '' });
-  const [applied, setApplied] = useState(filters);
-  const query = new URLSearchParams(
-    Object.entries({ ...applied, limit: '50' }).filter(([, v]) => v !== ''),
-  ).toString();
-  const list = useLoad(() => api<Page<Change>>('GET', `/changes?${query}`), [query]);
-  const field = (name: keyof typeof filters) => (e: Event) =>
-    setFilters({ ...filters, [name]: (e.currentTarget as HTMLInputElement).value });
+  const { filters, field, apply, list } = useFilteredList({ state: '', type: '' }, (query) =>
+    api<Page<Change>>('GET', `/changes?${query}`),
+  );
   return (
     <main id="main">
       <h1>RFCs</h1>
-      <form
-        class="filters"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setApplied(filters);
-        }}
-      >
+      <form class="filters" onSubmit={apply}>
         <label for="filter-state">State</label>
         <input id="filter-state" value={filters.state} onInput={field('state')} />
         <label for="filter-type">Type</label>
@@ -341,19 +279,7 @@ function WorkflowGraph({
         aria-labelledby="graph-caption"
       >
         <title>The release's workflow as a graph</title>
-        <defs>
-          <marker
-            id="arrow"
-            viewBox="0 0 10 10"
-            refX="10"
-            refY="5"
-            markerWidth="7"
-            markerHeight="7"
-            orient="auto"
-          >
-            <path d="M0,0 L10,5 L0,10 z" class="arrow" />
-          </marker>
-        </defs>
+        <ArrowMarker id="arrow" />
         {layout.edges.map((e) => {
           const a = at.get(e.from);
           const b = at.get(e.to);

@@ -2,30 +2,9 @@
  * The console's way to Step Functions: the AWS JSON 1.0 API, called straight from the browser.
  * Only the local cloud allows that (its endpoint answers CORS for the console's origin and needs no
  * signature); in AWS the browser has no Step Functions access, so the endpoint comes from
- * `config.json` and, when absent, the Executions view is hidden.
+ * `config.json` (config.ts, `sfnEndpoint`) and, when absent, the Executions view is hidden.
  */
 import { ApiProblem } from './api.ts';
-
-/** The console's `config.json`: the AWS fields (infra/constructs/console-site.ts) plus the local one. */
-export interface ConsoleConfigJson {
-  readonly apiUrl?: string;
-  readonly authDomain?: string;
-  readonly clientId?: string;
-  readonly redirectUri?: string;
-  readonly scopes?: readonly string[];
-  /** The local Step Functions endpoint; only the local cloud writes it. */
-  readonly sfnEndpoint?: string;
-}
-
-let config: Promise<ConsoleConfigJson> | undefined;
-
-/** `config.json` beside the page, read once; none (or unreadable) is an empty config. */
-export function consoleConfig(): Promise<ConsoleConfigJson> {
-  config ??= fetch('config.json', { cache: 'no-store' })
-    .then((res) => (res.ok ? (res.json() as Promise<ConsoleConfigJson>) : {}))
-    .catch(() => ({}));
-  return config;
-}
 
 /** Calls `AWSStepFunctions.<action>`; an error answer becomes an {@link ApiProblem} (type, message). */
 export async function sfn<T>(endpoint: string, action: string, input: Record<string, unknown>): Promise<T> {

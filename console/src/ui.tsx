@@ -1,0 +1,83 @@
+/**
+ * What every view of the console shares: the error alert (a problem's title and detail, as the API
+ * gave them), the loader hook, and the arrowhead of the graphs. A module of its own because
+ * main.tsx starts the app when it is loaded, so views cannot import from it.
+ */
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import { ApiProblem } from './api.ts';
+
+/** An error as the console shows it: the problem's title and detail, and each field it names. */
+export function ProblemAlert({ error }: { error: unknown }) {
+  if (!error) return null;
+  const title = error instanceof ApiProblem ? error.title : 'Error';
+  const detail = error instanceof ApiProblem ? error.detail : String((error as Error).message ?? error);
+  const fields = error instanceof ApiProblem ? error.errors : [];
+  return (
+    <div class="problem" role="alert">
+      <strong>{title}</strong>
+      {detail ? <span>: {detail}</span> : null}
+      {fields.length ? (
+        <ul>
+          {fields.map((f) => (
+            <li key={f.path}>
+              {f.path}: {f.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+/** Loads `load()` again whenever `deps` change or `reload()` is called; an answer to a stale load is dropped. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
+  const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  // The caller names what the load depends on (`deps`); `tick` is a reload asked for.
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, loading: false }),
+      (error: unknown) => live && setState({ error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  return { ...state, reload: useCallback(() => setTick((t) => t + 1), []) };
+}
+
+/**
+ * A list with filters the user edits and then applies (Filter button): the applied ones, empty
+ * values left out, plus `limit`, make the query string `load` is given.
+ */
+export function useFilteredList<F extends Record<string, string>, T>(
+  initial: F,
+  load: (query: string) => Promise<T>,
+) {
+  const [filters, setFilters] = useState(initial);
+  const [applied, setApplied] = useState(initial);
+  const query = new URLSearchParams(
+    Object.entries({ ...applied, limit: '50' }).filter(([, v]) => v !== ''),
+  ).toString();
+  const list = useLoad(() => load(query), [query]);
+  const field = (name: keyof F) => (e: Event) =>
+    setFilters({ ...filters, [name]: (e.currentTarget as HTMLInputElement).value });
+  const apply = (e: Event) => {
+    e.preventDefault();
+    setApplied(filters);
+  };
+  return { filters, field, apply, list };
+}
+
+/** The arrowhead of a graph's edges (`marker-end="url(#<id>)"`). */
+export function ArrowMarker({ id }: { id: string }) {
+  return (
+    <defs>
+      <marker id={id} viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto">
+        <path d="M0,0 L10,5 L0,10 z" class="arrow" />
+      </marker>
+    </defs>
+  );
+}
