@@ -28,11 +28,11 @@ import { ITERATOR_AGE_THRESHOLD_MS, RECONCILER_METRICS } from '../../infra/const
 import { POWERTOOLS_LAYER_PARAMETER } from '../../infra/constructs/powertools-layer.ts';
 import { STATE_MACHINE_LOG_PREFIX } from '../../infra/constructs/workflows.ts';
 import { deployedFunctions } from '../../infra/functions.ts';
-import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
 import { BOOTSTRAP_RESOURCE_TYPE, type ReleaseDeskStack } from '../../infra/release-desk-stack.ts';
 import { consumerAsyncInvoke, rules, schedules } from '../../infra/rules.ts';
 import { DEFAULT_THROTTLE, StageSettingsError, stageSettings } from '../../infra/stage.ts';
 import { defaultWorkflows } from '../../workflows/defaults/index.ts';
+import { synthesizeApp } from '../support/synth.ts';
 
 type Resource = {
   Type: string;
@@ -56,21 +56,7 @@ interface Synthesized {
 }
 
 function synthesize(context: Record<string, unknown>): Synthesized {
-  const outdir = mkdtempSync(join(tmpdir(), 'release-desk-aws-'));
-  // No stack is bundled: the assets do not matter here, and bundling 13 functions twice is slow.
-  const { app, stack } = createReleaseDeskApp({
-    outdir,
-    context: { ...context, 'aws:cdk:bundling-stacks': [] },
-  });
-  let error: unknown;
-  try {
-    app.synth();
-  } catch (e) {
-    // Reported by the cdk-nag test; the template is written before validation runs.
-    error = e;
-  }
-  const template = JSON.parse(readFileSync(join(outdir, stack.templateFile), 'utf8'));
-  return { app, stack, template, error, outdir };
+  return synthesizeApp<Synthesized['template']>(context, mkdtempSync(join(tmpdir(), 'release-desk-aws-')));
 }
 
 /** The staging stage, with an administrator of its own and a real callback URL. */

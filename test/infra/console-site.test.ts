@@ -17,6 +17,7 @@ import { CONSOLE_OUTPUTS, CONSOLE_PATH, SPA_REWRITE_CODE } from '../../infra/con
 import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
 import { ConsoleNotBuiltError, type ReleaseDeskStack } from '../../infra/release-desk-stack.ts';
 import { StageSettingsError, stageSettings } from '../../infra/stage.ts';
+import { synthesizeApp } from '../support/synth.ts';
 
 type Resource = { Type: string; Properties?: Record<string, unknown>; DependsOn?: string | string[] };
 interface Synthesized {
@@ -31,19 +32,10 @@ const scratch = mkdtempSync(join(tmpdir(), 'release-desk-console-'));
 const assetsDir = join(scratch, 'dist');
 
 function synthesize(context: Record<string, unknown>): Synthesized {
-  const outdir = mkdtempSync(join(scratch, 'out-'));
-  const { app, stack } = createReleaseDeskApp({
-    outdir,
-    context: { ...context, 'aws:cdk:bundling-stacks': [] },
-  });
-  let error: unknown;
-  try {
-    app.synth();
-  } catch (e) {
-    // Reported by the cdk-nag test; the template is written before validation runs.
-    error = e;
-  }
-  const template = JSON.parse(readFileSync(join(outdir, stack.templateFile), 'utf8'));
+  const { app, stack, template, error } = synthesizeApp<{
+    Resources: Record<string, Resource>;
+    Outputs?: Record<string, { Value: unknown }>;
+  }>(context, mkdtempSync(join(scratch, 'out-')));
   return { app, stack, resources: template.Resources, outputs: template.Outputs ?? {}, error };
 }
 
