@@ -81,3 +81,8 @@ export function ArrowMarker({ id }: { id: string }) {
     </defs>
   );
 }
+
+/** An instant as the console writes it everywhere: minutes, in UTC, said so. */
+export function formatTime(iso: string): string {
+  return `${new Date(iso).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+}
