@@ -36,6 +36,63 @@ describe('aslToWorkflow', () => {
     expect(layout.nodes.find((n) => n.name === 'Assessment')?.column).toBe(0);
   });
 
+  it("draws a Parallel's branches and a Map's item processor, each leading on to the state after it", () => {
+    const asl = parseAsl(
+      JSON.stringify({
+        StartAt: 'Fan out',
+        States: {
+          'Fan out': {
+            Type: 'Parallel',
+            Next: 'Each CI',
+            Branches: [
+              { StartAt: 'Notify', States: { Notify: { Type: 'Pass', End: true } } },
+              {
+                StartAt: 'Check',
+                States: {
+                  Check: { Type: 'Choice', Choices: [{ Next: 'Bad' }], Default: 'Good' },
+                  Good: { Type: 'Succeed' },
+                  Bad: { Type: 'Fail' },
+                },
+              },
+            ],
+          },
+          'Each CI': {
+            Type: 'Map',
+            End: true,
+            ItemProcessor: { StartAt: 'Update CI', States: { 'Update CI': { Type: 'Task', End: true } } },
+          },
+          Legacy: {
+            Type: 'Map',
+            Next: 'Fan out',
+            Iterator: { StartAt: 'Old item', States: { 'Old item': { Type: 'Pass', End: true } } },
+          },
+        },
+      }),
+    );
+    const byName = new Map(aslToWorkflow(asl).stages.map((s) => [s.name, s]));
+    expect(byName.get('Fan out')?.transitions).toEqual([
+      { to: 'Notify', gates: ['branch 1'] },
+      { to: 'Check', gates: ['branch 2'] },
+      { to: 'Each CI', gates: [] },
+    ]);
+    // A branch's end leads on to what follows the Parallel; a Fail ends the execution.
+    expect(byName.get('Notify')).toEqual({
+      name: 'Notify',
+      terminal: false,
+      transitions: [{ to: 'Each CI', gates: ['then'] }],
+    });
+    expect(byName.get('Good')?.transitions).toEqual([{ to: 'Each CI', gates: ['then'] }]);
+    expect(byName.get('Bad')).toEqual({ name: 'Bad', terminal: true, transitions: [] });
+    expect(byName.get('Each CI')?.transitions).toEqual([{ to: 'Update CI', gates: ['each item'] }]);
+    // The Map is last: its item processor's end is the execution's end.
+    expect(byName.get('Update CI')).toEqual({ name: 'Update CI', terminal: true, transitions: [] });
+    expect(byName.get('Old item')?.transitions).toEqual([{ to: 'Fan out', gates: ['then'] }]);
+    expect(byName.size).toBe(9);
+    const layout = layoutWorkflow(aslToWorkflow(asl));
+    expect(layout.nodes.find((n) => n.name === 'Notify')?.column).toBe(1);
+    expect(layout.nodes.find((n) => n.name === 'Update CI')?.column).toBe(2);
+  });
+
   it('refuses what is not ASL', () => {
     expect(() => parseAsl('{"States":{}}')).toThrow(/StartAt/);
   });
