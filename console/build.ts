@@ -1,6 +1,6 @@
 /**
  * Builds the operator console (console/src, Preact) into static assets with esbuild: one JS
- * bundle, one stylesheet and index.html. The local cloud serves them from memory at /console/
+ * bundle, one stylesheet, the icon and index.html. The local cloud serves them from memory at /console/
  * (infra/local/console.ts); `npm run build:console` writes them to console/dist/ for a deployment.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
@@ -46,6 +46,7 @@ export async function buildConsole(
   const assets = new Map<string, ConsoleAsset>([
     ['index.html', asset('index.html', await readFile(join(here, 'src', 'index.html')))],
     ['app.css', asset('app.css', await readFile(join(here, 'src', 'app.css')))],
+    ['favicon.svg', asset('favicon.svg', await readFile(join(here, 'src', 'favicon.svg')))],
     ['app.js', asset('app.js', Buffer.from(js.contents))],
   ]);
   if (options.outDir) {
@@ -59,6 +60,7 @@ const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   css: 'text/css; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
+  svg: 'image/svg+xml',
 };
 
 function asset(path: string, body: Buffer): ConsoleAsset {
