@@ -162,6 +162,56 @@ describe('a release meets a blackout', () => {
     ]);
   });
 
+  it('shows the conflicts of the new window when a release or an RFC is rescheduled into the blackout', async () => {
+    // Planned after the blackout (it ends at base + 2 h): clear; then moved into it.
+    const later = { plannedStart: iso(base + 3 * HOUR), plannedEnd: iso(base + 4 * HOUR) };
+    const into = { plannedStart: iso(base), plannedEnd: iso(base + HOUR) };
+    const planned = await ok(
+      t.api().POST('/releases', {
+        body: {
+          title: 'Payroll rescheduled',
+          releaseType: 'minor',
+          packageType: 'delta',
+          urgency: 'low',
+          businessPriority: 3,
+          ...later,
+          tasks: [{ title: 'Patch the database', workGroupId: 'wg_deployment', ciIds: [db], ciUpdates: [] }],
+        },
+      }),
+      201,
+    );
+    expect(planned.blackoutConflicts).toEqual([]);
+    const moved = await ok(
+      t.api().PATCH('/releases/{id}', { ...at(planned.id), body: { ...into, expectedVersion: 1 } }),
+      200,
+    );
+    expect(moved).toMatchObject({ version: 2, plannedStart: into.plannedStart });
+    expect(moved.blackoutConflicts).toEqual([expect.objectContaining(expectedConflict())]);
+    const rfc = await ok(
+      t.api('admin').POST('/changes', {
+        body: {
+          title: 'Patch the database later',
+          type: 'normal',
+          risk: 'low',
+          impact: 'low',
+          urgency: 'low',
+          ciIds: [db],
+          ...later,
+        },
+      }),
+      201,
+    );
+    expect(rfc.blackoutConflicts).toEqual([]);
+    const edited = await ok(
+      t.api('admin').PATCH('/changes/{id}', {
+        ...at(rfc.id),
+        body: { ...into, expectedVersion: rfc.version },
+      }),
+      200,
+    );
+    expect(edited.blackoutConflicts).toEqual([expect.objectContaining(expectedConflict())]);
+  });
+
   it('keeps a normal release out of Deployment, naming the SLA and window; no override for it', async () => {
     const created = await release('minor');
     await toTesting(created.id);

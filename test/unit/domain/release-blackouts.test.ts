@@ -5,7 +5,7 @@
  * the earliest free windows checked against a minute-by-minute count done here independently.
  */
 import { describe, expect, it } from 'vitest';
-import { moveChange, recordChange } from '../../../functions/domain/change/service.ts';
+import { editChange, moveChange, recordChange } from '../../../functions/domain/change/service.ts';
 import { ForbiddenError, GateFailedError, RuleViolationError } from '../../../functions/domain/errors.ts';
 import type { Release } from '../../../functions/domain/release/release.ts';
 import {
@@ -108,6 +108,51 @@ describe('blackout conflicts while planning', () => {
     );
     expect(moved.blackouts?.conflicts).toEqual([]);
     expect((await getReleaseWithMoves(release.id, rm, w)).blackouts?.conflicts).toEqual([]);
+  });
+
+  it('returns the conflicts of the new window when a release or an RFC is rescheduled into a blackout', async () => {
+    const w = world();
+    chain(w);
+    const s = await sla(w, ['ci_web'], [oneOff('2026-12-02T21:00:00Z', '2026-12-02T22:00:00Z')]);
+    // Planned on 1 December: clear. Rescheduled onto the evening of 2 December: the window shows.
+    const { release, blackouts } = await createRelease(input(['ci_cluster']), rm, w);
+    expect(blackouts?.conflicts).toEqual([]);
+    const into = { plannedStart: '2026-12-02T20:00:00Z', plannedEnd: '2026-12-02T23:00:00Z' };
+    const moved = await editReleaseShowingTasks(release.id, into, 1, rm, w);
+    expect(moved.release.version).toBe(2);
+    const expected = {
+      slaId: s.id,
+      start: '2026-12-02T21:00:00.000Z',
+      end: '2026-12-02T22:00:00.000Z',
+      ciId: 'ci_web',
+      touchedCiId: 'ci_cluster',
+      path: [
+        { ciId: 'ci_vm', relation: 'part-of' },
+        { ciId: 'ci_app', relation: 'runs-on' },
+        { ciId: 'ci_web', relation: 'depends-on' },
+      ],
+    };
+    expect(moved.blackouts.conflicts).toEqual([expect.objectContaining(expected)]);
+    // The same for an RFC with a planned window, edited into the blackout.
+    const { detail } = await recordChange(
+      {
+        title: 'Patch the cluster',
+        type: 'normal',
+        risk: 'low',
+        impact: 'low',
+        urgency: 'low',
+        ciIds: ['ci_cluster'],
+        cabTeamId: 'team_cab',
+        plannedStart: '2026-12-01T20:00:00Z',
+        plannedEnd: '2026-12-01T23:00:00Z',
+      },
+      rm,
+      w,
+    );
+    expect(detail.blackouts?.items).toEqual([]);
+    const edited = await editChange(detail.change.id, into, detail.change.version, rm, w);
+    expect(edited.change.version).toBe(detail.change.version + 1);
+    expect(edited.blackouts?.items).toEqual([expect.objectContaining(expected)]);
   });
 
   it('lists every one of 80 covered CIs, each with its path, not the first one', async () => {
