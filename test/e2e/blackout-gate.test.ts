@@ -131,7 +131,15 @@ describe('a release meets a blackout', () => {
     expect(none.items).toEqual([]);
     expect(none.detail).toMatch(/^No window of PT3H free of blackouts/);
     const bad = await refused(windowsOf({ duration: 'soon' }), 400);
-    expect(JSON.stringify(bad)).toContain('duration');
+    expect(bad.errors).toEqual([{ path: 'query.duration', message: expect.stringContaining('ISO 8601') }]);
+    // Each bad field named once: an `after` that is no date-time is not also "after the year 9000".
+    const many = await refused(
+      windowsOf({ duration: 'PT3H', count: 0, horizon: 'P2Y', after: 'yesterday' }),
+      400,
+    );
+    expect((many.errors ?? []).map((e) => e.path)).toEqual(['query.count', 'query.horizon', 'query.after']);
+    const late = await refused(windowsOf({ duration: 'PT3H', after: '9500-01-01T00:00:00Z' }), 400);
+    expect(late.errors).toEqual([{ path: 'query.after', message: 'must be before the year 9000' }]);
   });
 
   it('shows an RFC’s conflicts for its planned window and its next free windows', async () => {
