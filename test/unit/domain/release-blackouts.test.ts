@@ -643,8 +643,12 @@ function zonedInstant(tz: string, y: number, mo: number, d: number, h: number, m
     second: 'numeric',
   });
   const offsetAt = (instant: number) => {
-    const p = Object.fromEntries(format.formatToParts(instant).map((x) => [x.type, Number(x.value)]));
-    return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - instant;
+    const parts = format.formatToParts(instant);
+    const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((x) => x.type === type)?.value);
+    return (
+      Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second')) -
+      instant
+    );
   };
   const guess = wall - offsetAt(wall);
   return wall - offsetAt(guess);
