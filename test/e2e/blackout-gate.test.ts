@@ -131,7 +131,15 @@ describe('a release meets a blackout', () => {
     expect(none.items).toEqual([]);
     expect(none.detail).toMatch(/^No window of PT3H free of blackouts/);
     const bad = await refused(windowsOf({ duration: 'soon' }), 400);
-    expect(JSON.stringify(bad)).toContain('duration');
+    expect(bad.errors).toEqual([{ path: 'query.duration', message: expect.stringContaining('ISO 8601') }]);
+    // Each bad field named once: an `after` that is no date-time is not also "after the year 9000".
+    const many = await refused(
+      windowsOf({ duration: 'PT3H', count: 0, horizon: 'P2Y', after: 'yesterday' }),
+      400,
+    );
+    expect((many.errors ?? []).map((e) => e.path)).toEqual(['query.count', 'query.horizon', 'query.after']);
+    const late = await refused(windowsOf({ duration: 'PT3H', after: '9500-01-01T00:00:00Z' }), 400);
+    expect(late.errors).toEqual([{ path: 'query.after', message: 'must be before the year 9000' }]);
   });
 
   it('shows an RFC’s conflicts for its planned window and its next free windows', async () => {
@@ -160,6 +168,56 @@ describe('a release meets a blackout', () => {
     expect(windows.items).toEqual([
       expect.objectContaining({ start: blackout.end, end: iso(base + 4 * HOUR) }),
     ]);
+  });
+
+  it('shows the conflicts of the new window when a release or an RFC is rescheduled into the blackout', async () => {
+    // Planned after the blackout (it ends at base + 2 h): clear; then moved into it.
+    const later = { plannedStart: iso(base + 3 * HOUR), plannedEnd: iso(base + 4 * HOUR) };
+    const into = { plannedStart: iso(base), plannedEnd: iso(base + HOUR) };
+    const planned = await ok(
+      t.api().POST('/releases', {
+        body: {
+          title: 'Payroll rescheduled',
+          releaseType: 'minor',
+          packageType: 'delta',
+          urgency: 'low',
+          businessPriority: 3,
+          ...later,
+          tasks: [{ title: 'Patch the database', workGroupId: 'wg_deployment', ciIds: [db], ciUpdates: [] }],
+        },
+      }),
+      201,
+    );
+    expect(planned.blackoutConflicts).toEqual([]);
+    const moved = await ok(
+      t.api().PATCH('/releases/{id}', { ...at(planned.id), body: { ...into, expectedVersion: 1 } }),
+      200,
+    );
+    expect(moved).toMatchObject({ version: 2, plannedStart: into.plannedStart });
+    expect(moved.blackoutConflicts).toEqual([expect.objectContaining(expectedConflict())]);
+    const rfc = await ok(
+      t.api('admin').POST('/changes', {
+        body: {
+          title: 'Patch the database later',
+          type: 'normal',
+          risk: 'low',
+          impact: 'low',
+          urgency: 'low',
+          ciIds: [db],
+          ...later,
+        },
+      }),
+      201,
+    );
+    expect(rfc.blackoutConflicts).toEqual([]);
+    const edited = await ok(
+      t.api('admin').PATCH('/changes/{id}', {
+        ...at(rfc.id),
+        body: { ...into, expectedVersion: rfc.version },
+      }),
+      200,
+    );
+    expect(edited.blackoutConflicts).toEqual([expect.objectContaining(expectedConflict())]);
   });
 
   it('keeps a normal release out of Deployment, naming the SLA and window; no override for it', async () => {

@@ -145,6 +145,26 @@ describe('SLAs', () => {
     const admin = t.api('admin');
     const at = { params: { path: { id: slaId } } };
     await refused(admin.PATCH('/slas/{id}', { ...at, body: { name: 'x', expectedVersion: 9 } }), 409);
+    // An edit's blackouts are checked as a new SLA's: 400 naming each field, nothing written.
+    const bad = await refused(
+      admin.PATCH('/slas/{id}', {
+        ...at,
+        body: {
+          blackouts: [
+            monthEnd,
+            { ...monthEnd, rrule: 'FREQ=SOMETIMES', tz: 'Europe/Nowhere', duration: 'PT0S' },
+          ],
+          expectedVersion: 1,
+        },
+      }),
+      400,
+    );
+    expect((bad.errors ?? []).map((e) => e.path).sort()).toEqual([
+      'blackouts.1.duration',
+      'blackouts.1.rrule',
+      'blackouts.1.tz',
+    ]);
+    expect(await ok(admin.GET('/slas/{id}', at))).toMatchObject({ version: 1 });
     const edited = await ok(
       admin.PATCH('/slas/{id}', { ...at, body: { ciIds: [ci.app as string], expectedVersion: 1 } }),
       200,

@@ -75,8 +75,9 @@ export const NextWindowsQuery = z
       }),
     after: z.iso
       .datetime({ offset: true })
-      // A search that ends past the year 9999 has no RFC 3339 answer.
-      .refine((v) => Date.parse(v) < Date.UTC(9000, 0, 1), { message: 'must be before the year 9000' })
+      // A search that ends past the year 9999 has no RFC 3339 answer. A value that is no date-time
+      // at all is named once, by the check above, not said to be after the year 9000 too.
+      .refine((v) => !(Date.parse(v) >= Date.UTC(9000, 0, 1)), { message: 'must be before the year 9000' })
       .optional()
       .openapi({ description: 'Earliest start (default: now).' }),
   })

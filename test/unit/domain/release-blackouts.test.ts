@@ -5,7 +5,7 @@
  * the earliest free windows checked against a minute-by-minute count done here independently.
  */
 import { describe, expect, it } from 'vitest';
-import { moveChange, recordChange } from '../../../functions/domain/change/service.ts';
+import { editChange, moveChange, recordChange } from '../../../functions/domain/change/service.ts';
 import { ForbiddenError, GateFailedError, RuleViolationError } from '../../../functions/domain/errors.ts';
 import type { Release } from '../../../functions/domain/release/release.ts';
 import {
@@ -108,6 +108,51 @@ describe('blackout conflicts while planning', () => {
     );
     expect(moved.blackouts?.conflicts).toEqual([]);
     expect((await getReleaseWithMoves(release.id, rm, w)).blackouts?.conflicts).toEqual([]);
+  });
+
+  it('returns the conflicts of the new window when a release or an RFC is rescheduled into a blackout', async () => {
+    const w = world();
+    chain(w);
+    const s = await sla(w, ['ci_web'], [oneOff('2026-12-02T21:00:00Z', '2026-12-02T22:00:00Z')]);
+    // Planned on 1 December: clear. Rescheduled onto the evening of 2 December: the window shows.
+    const { release, blackouts } = await createRelease(input(['ci_cluster']), rm, w);
+    expect(blackouts?.conflicts).toEqual([]);
+    const into = { plannedStart: '2026-12-02T20:00:00Z', plannedEnd: '2026-12-02T23:00:00Z' };
+    const moved = await editReleaseShowingTasks(release.id, into, 1, rm, w);
+    expect(moved.release.version).toBe(2);
+    const expected = {
+      slaId: s.id,
+      start: '2026-12-02T21:00:00.000Z',
+      end: '2026-12-02T22:00:00.000Z',
+      ciId: 'ci_web',
+      touchedCiId: 'ci_cluster',
+      path: [
+        { ciId: 'ci_vm', relation: 'part-of' },
+        { ciId: 'ci_app', relation: 'runs-on' },
+        { ciId: 'ci_web', relation: 'depends-on' },
+      ],
+    };
+    expect(moved.blackouts.conflicts).toEqual([expect.objectContaining(expected)]);
+    // The same for an RFC with a planned window, edited into the blackout.
+    const { detail } = await recordChange(
+      {
+        title: 'Patch the cluster',
+        type: 'normal',
+        risk: 'low',
+        impact: 'low',
+        urgency: 'low',
+        ciIds: ['ci_cluster'],
+        cabTeamId: 'team_cab',
+        plannedStart: '2026-12-01T20:00:00Z',
+        plannedEnd: '2026-12-01T23:00:00Z',
+      },
+      rm,
+      w,
+    );
+    expect(detail.blackouts?.items).toEqual([]);
+    const edited = await editChange(detail.change.id, into, detail.change.version, rm, w);
+    expect(edited.change.version).toBe(detail.change.version + 1);
+    expect(edited.blackouts?.items).toEqual([expect.objectContaining(expected)]);
   });
 
   it('lists every one of 80 covered CIs, each with its path, not the first one', async () => {
@@ -581,6 +626,34 @@ function byMinuteScan(
   return out;
 }
 
+/**
+ * The instant of a local wall-clock time in an IANA zone, worked out with `Intl` alone (not the
+ * recurrence code): the zone's offset at a first guess, then at the corrected instant.
+ */
+function zonedInstant(tz: string, y: number, mo: number, d: number, h: number, mi: number): number {
+  const wall = Date.UTC(y, mo, d, h, mi);
+  const format = new Intl.DateTimeFormat('en-US', {
+    timeZone: tz,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  });
+  const offsetAt = (instant: number) => {
+    const parts = format.formatToParts(instant);
+    const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((x) => x.type === type)?.value);
+    return (
+      Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second')) -
+      instant
+    );
+  };
+  const guess = wall - offsetAt(wall);
+  return wall - offsetAt(guess);
+}
+
 describe('the next free windows', () => {
   it('match a minute-by-minute count on a dense calendar of hundreds of recurring rules', async () => {
     const w = world();
@@ -591,16 +664,26 @@ describe('the next free windows', () => {
     // what stays free is a few night hours (UTC), where the three zones' office hours leave a gap.
     const zones = ['Europe/Berlin', 'America/New_York', 'Asia/Kolkata'];
     const days = ['MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU'];
+    // Each rule's parts, kept to expand it below without the code under test.
+    const rules: { weekday: number; hour: number; minute: number; seconds: number; tz: string }[] = [];
     for (let s = 0; s < 12; s++) {
       const blackouts: Blackout[] = Array.from({ length: 25 }, (_, i) => {
         const n = s * 25 + i;
         const hour = 8 + ((n * 7) % 10);
         const minute = (n * 13) % 60;
+        const tz = zones[n % 3] as string;
+        rules.push({
+          weekday: (n % 7) + 1,
+          hour,
+          minute,
+          seconds: (10 + (n % 4) * 10) * 60 + ((n * 17) % 60),
+          tz,
+        });
         return {
           rrule: `FREQ=WEEKLY;BYDAY=${days[n % 7]}`,
           start: `2026-01-0${(n % 7) + 1}T${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`,
           duration: `PT${10 + (n % 4) * 10}M${(n * 17) % 60}S`,
-          tz: zones[n % 3] as string,
+          tz,
           reason: `rule ${n}`,
         };
       });
@@ -618,14 +701,34 @@ describe('the next free windows', () => {
     const elapsed = performance.now() - started;
     expect(found.truncated).toBe(false);
     expect(found.items).toHaveLength(8);
-    // The busy time, as the SLAs' windows say, counted here minute by minute.
-    const { windowsIn } = await import('../../../functions/domain/sla/sla.ts');
-    const busy = [...w.slas.slas.values()].flatMap((s) =>
-      windowsIn(s, after, '2026-12-31T00:00:30Z', 100_000).windows.map((x) => ({
-        start: Date.parse(x.start),
-        end: Date.parse(x.end),
-      })),
+    // The busy time, expanded here without the code under test (every day from a week before the
+    // range: its weekday, the local time in its zone by Intl), then counted minute by minute.
+    const busy = rules.flatMap((r) =>
+      Array.from({ length: 40 }, (_, d) => Date.UTC(2026, 10, 24 + d))
+        .filter((day) => new Date(day).getUTCDay() === r.weekday % 7)
+        .map((day) => {
+          const date = new Date(day);
+          const start = zonedInstant(
+            r.tz,
+            date.getUTCFullYear(),
+            date.getUTCMonth(),
+            date.getUTCDate(),
+            r.hour,
+            r.minute,
+          );
+          return { start, end: start + r.seconds * 1000 };
+        }),
     );
+    // And the code's own expansion of the SLAs says the same.
+    const { windowsIn } = await import('../../../functions/domain/sla/sla.ts');
+    const expanded = [...w.slas.slas.values()].flatMap((s) =>
+      windowsIn(s, after, '2026-12-31T00:00:30Z', 100_000).windows.map((x) => [x.start, x.end].join('/')),
+    );
+    const inRange = busy
+      .filter((b) => b.end > Date.parse(after) && b.start < Date.parse('2026-12-31T00:00:30Z'))
+      .map((b) => [new Date(b.start).toISOString(), new Date(b.end).toISOString()].join('/'));
+    expect(inRange.length).toBeGreaterThan(1000);
+    expect([...expanded].sort()).toEqual([...inRange].sort());
     const expected = byMinuteScan(
       busy,
       Date.parse(after),
