@@ -98,7 +98,7 @@ describe('the RFC page of the console', () => {
     await expect.poll(() => alert(page)).toMatch(/^Gate not met: .*0 of the 1 CAB approvals/);
 
     await page.getByLabel('Comment on your vote').fill('Looks fine to me');
-    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
     await expect
       .poll(() => alert(page))
       .toBe(
@@ -126,10 +126,10 @@ describe('the RFC page of the console', () => {
     await expectAccessible(page, 'RFC');
 
     // A vote without a comment is not sent.
-    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
     await expect.poll(() => alert(page)).toContain('A vote needs a comment');
     await page.getByLabel('Comment on your vote').fill('Rollback plan checked');
-    await page.getByRole('button', { name: 'Approve' }).click();
+    await page.getByRole('button', { name: 'Approve', exact: true }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toBe('Your vote (approve) is recorded.');
     await expect
       .poll(() => page.getByTestId('votes').textContent())
@@ -138,7 +138,7 @@ describe('the RFC page of the console', () => {
       'Approvals: 1 of 1 required (0 missing). The board is voting now.',
     );
     // One vote per member: the form is gone once carol has voted.
-    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Approve', exact: true }).count()).toBe(0);
     await expect
       .poll(() => page.getByTestId('history').textContent())
       .toContain('Change Approval Recorded (approve) by carol');
