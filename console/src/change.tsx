@@ -30,6 +30,8 @@ interface Conflict {
 /** A single RFC as `GET /changes/{id}` answers it (the list's {@link Change} and more). */
 interface ChangeView extends Change {
   readonly version: number;
+  readonly description?: string;
+  readonly ciIds: readonly string[];
   readonly status: string;
   readonly impact: string;
   readonly urgency: string;
@@ -147,6 +149,7 @@ export function ChangeDetail({ id }: { id: string }) {
         <a href="#/changes">← All RFCs</a>
       </p>
       <h1>{change.title}</h1>
+      {change.description ? <p>{change.description}</p> : null}
       <dl class="facts">
         <dt>State</dt>
         <dd data-testid="state">{change.state}</dd>
@@ -173,6 +176,8 @@ export function ChangeDetail({ id }: { id: string }) {
           {change.plannedStart ? formatTime(change.plannedStart) : '—'} –{' '}
           {change.plannedEnd ? formatTime(change.plannedEnd) : '—'}
         </dd>
+        <dt>CIs</dt>
+        <dd data-testid="cis">{change.ciIds.join(', ') || 'none'}</dd>
         <dt>Linked releases</dt>
         <dd>
           {change.releaseIds?.length

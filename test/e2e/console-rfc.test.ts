@@ -115,7 +115,8 @@ describe('the RFC page of the console', () => {
     await page.getByRole('link', { name: 'RFCs' }).click();
     await page.getByRole('link', { name: TITLE }).click();
     await expect.poll(() => page.getByTestId('state').textContent()).toBe('Assessed');
-    // The facts: requester, the linked release as a link, the blackout conflict in words.
+    // The facts: the CI, the linked release as a link, the blackout conflict in words.
+    expect(await page.getByTestId('cis').textContent()).toBe('ci_payroll_db');
     expect(await page.getByRole('link', { name: releaseId }).getAttribute('href')).toBe(
       `#/releases/${releaseId}`,
     );
