@@ -59,11 +59,16 @@ interface ChangeView extends Change {
   readonly executionEnd?: { status: string; error?: string; cause?: string };
 }
 
-/** A conflict in words: which SLA's blackout, when, and how the RFC's CI leads to the covered one. */
+/**
+ * A conflict in words: which SLA's blackout, when, and how the RFC's CI leads to the covered one
+ * (each step of `path` is a CI holding its relation to the one before).
+ */
 const conflictText = (c: Conflict) =>
   `${c.slaName} — ${c.reason}: ${formatTime(c.start)} – ${formatTime(c.end)}, on CI ${c.ciId}${
     c.path.length
-      ? `, reached from ${c.touchedCiId} by ${c.path.map((p) => `${p.relation} ${p.ciId}`).join(', ')}`
+      ? `, reached from ${c.touchedCiId}: ${c.path
+          .map((p, i) => `${p.ciId} ${p.relation} ${c.path[i - 1]?.ciId ?? c.touchedCiId}`)
+          .join(', ')}`
       : ', which the RFC names'
   }`;
 

@@ -22,12 +22,27 @@ let browser: Browser;
 let consoleUrl: string;
 let rfcId = '';
 let releaseId = '';
+let appCiId = '';
 
 beforeAll(async () => {
   t = await startTestCloud({ schedules: false }, { rm: ['release'], cm: ['change'], carol: ['change'] });
   // Board team_cab: admin, carol and the requester cm (so cm may vote, but not approve their own RFC).
   await joinTeam(t.cloud.ports, ['carol', 'cm'], 'team_cab');
   await seedCi(t.cloud.ports, 'ci_payroll_db');
+  // The payroll application depends on the database: a blackout on it reaches the RFC on the database.
+  appCiId = (
+    await ok(
+      t.api('rm').POST('/cis', {
+        body: {
+          type: 'application',
+          name: 'Payroll app',
+          attributes: {},
+          relations: [{ type: 'depends-on', ciId: 'ci_payroll_db' }],
+        },
+      }),
+      201,
+    )
+  ).id;
   // Next week, so the planned window lies in the future whenever the test runs.
   const now = new Date();
   const day = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) + 7 * DAY;
@@ -36,7 +51,7 @@ beforeAll(async () => {
     t.api('admin').POST('/slas', {
       body: {
         name: 'Payroll SLA',
-        ciIds: ['ci_payroll_db'],
+        ciIds: ['ci_payroll_db', appCiId],
         blackouts: [{ start: iso(day), end: iso(day + DAY), tz: 'UTC', reason: 'Payroll run' }],
       },
     }),
@@ -120,8 +135,19 @@ describe('the RFC page of the console', () => {
     expect(await page.getByRole('link', { name: releaseId }).getAttribute('href')).toBe(
       `#/releases/${releaseId}`,
     );
-    expect(await page.getByTestId('conflicts').textContent()).toMatch(
-      /^Payroll SLA — Payroll run: .* UTC – .* UTC, on CI ci_payroll_db, which the RFC names$/,
+    const conflicts = await page.getByTestId('conflicts').locator('li').allTextContents();
+    const blackout = /Payroll SLA — Payroll run: \d{4}-\d\d-\d\d 00:00 UTC – \d{4}-\d\d-\d\d 00:00 UTC/
+      .source;
+    expect(conflicts).toHaveLength(2);
+    expect(conflicts).toContainEqual(
+      expect.stringMatching(new RegExp(`^${blackout}, on CI ci_payroll_db, which the RFC names$`)),
+    );
+    expect(conflicts).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^${blackout}, on CI ${appCiId}, reached from ci_payroll_db: ${appCiId} depends-on ci_payroll_db$`,
+        ),
+      ),
     );
     expect(await page.locator('.node.current').textContent()).toBe('Assessedcurrent');
     await expectAccessible(page, 'RFC');
