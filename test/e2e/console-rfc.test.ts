@@ -1,7 +1,8 @@
 /**
  * The console's RFC page (issue 16) in a real headless browser. Seeded through the API: a change
- * manager's low-risk normal RFC, assessed, planned inside an SLA's blackout on its CI and linked
- * by a release; the board `team_cab` with a member (carol) besides the requester. The requester's
+ * manager's low-risk normal RFC, assessed, planned inside an SLA's blackout on its CI and on an
+ * application depending on it, linked by a release; the board `team_cab` with a member (carol)
+ * besides the requester. The requester's
  * own approval (403) and the move to Approved before any vote (409) show the problem's title and
  * detail; carol opens the RFC from the list and approves with a comment; the requester then moves
  * it to Approved by keyboard — state, graph, history and execution agree. axe finds no serious or
@@ -13,7 +14,6 @@ import { releaseBody } from '../support/api-bodies.ts';
 import { seedCi } from '../support/cis.ts';
 import { expectAccessible, launchChromium, newPage, screenshot, signIn } from '../support/console.ts';
 import { ok, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
-import { joinTeam } from '../support/teams.ts';
 
 const DAY = 86_400_000;
 const TITLE = 'Patch the payroll database';
@@ -27,7 +27,16 @@ let appCiId = '';
 beforeAll(async () => {
   t = await startTestCloud({ schedules: false }, { rm: ['release'], cm: ['change'], carol: ['change'] });
   // Board team_cab: admin, carol and the requester cm (so cm may vote, but not approve their own RFC).
-  await joinTeam(t.cloud.ports, ['carol', 'cm'], 'team_cab');
+  const admin = t.api('admin');
+  const board = await ok(admin.GET('/teams/{id}', { params: { path: { id: 'team_cab' } } }));
+  await ok(
+    admin.PATCH('/teams/{id}', {
+      params: { path: { id: 'team_cab' } },
+      body: { members: ['admin', 'carol', 'cm'], expectedVersion: board.version },
+    }),
+    200,
+  );
+  // A CI of a fixed id (as POST /cis would write it), so the conflicts read the same in every run.
   await seedCi(t.cloud.ports, 'ci_payroll_db');
   // The payroll application depends on the database: a blackout on it reaches the RFC on the database.
   appCiId = (
@@ -48,7 +57,7 @@ beforeAll(async () => {
   const day = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) + 7 * DAY;
   const iso = (ms: number) => new Date(ms).toISOString().replace('.000Z', '+00:00');
   await ok(
-    t.api('admin').POST('/slas', {
+    admin.POST('/slas', {
       body: {
         name: 'Payroll SLA',
         ciIds: ['ci_payroll_db', appCiId],
