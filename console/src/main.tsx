@@ -1,6 +1,6 @@
 /**
  * The operator console: sign-in, the lists of releases and RFCs and the technician queue, and the
- * router to the other views (release.tsx, calendar.tsx, executions.tsx). Hash routes
+ * router to the other views (release.tsx, change.tsx, calendar.tsx, executions.tsx). Hash routes
  * (`#/releases/<id>`) so that any static host serves it without rewrites. It talks to the public API only (api.ts).
  */
 import { render } from 'preact';
@@ -19,6 +19,7 @@ import {
 } from './api.ts';
 import { beginSignIn, logoutUrl, noteSignInError, resumeSignIn, signInError } from './auth.ts';
 import { Calendar } from './calendar.tsx';
+import { ChangeDetail } from './change.tsx';
 import { applyConfig, hostedUi, loadConfig } from './config.ts';
 import { Executions, ExecutionsNavLink } from './executions.tsx';
 import { ReleaseDetail } from './release.tsx';
@@ -213,7 +214,9 @@ function Changes() {
             <tbody>
               {list.data.items.map((c) => (
                 <tr key={c.id}>
-                  <td>{c.title}</td>
+                  <td>
+                    <a href={`#/changes/${encodeURIComponent(c.id)}`}>{c.title}</a>
+                  </td>
                   <td>{c.type}</td>
                   <td>{c.state}</td>
                   <td>{c.risk}</td>
@@ -334,6 +337,7 @@ function App() {
   const [signedIn, setSignedIn] = useState(session.token() !== null);
   if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
   const releaseId = /^#\/releases\/(.+)$/.exec(route)?.[1];
+  const changeId = /^#\/changes\/(.+)$/.exec(route)?.[1];
   return (
     <>
       <header>
@@ -341,7 +345,7 @@ function App() {
           <a href="#/releases" aria-current={route.startsWith('#/releases') ? 'page' : undefined}>
             Releases
           </a>
-          <a href="#/changes" aria-current={route === '#/changes' ? 'page' : undefined}>
+          <a href="#/changes" aria-current={route.startsWith('#/changes') ? 'page' : undefined}>
             RFCs
           </a>
           <a href="#/queue" aria-current={route === '#/queue' ? 'page' : undefined}>
@@ -372,6 +376,8 @@ function App() {
         <Executions route={route} />
       ) : releaseId ? (
         <ReleaseDetail id={decodeURIComponent(releaseId)} />
+      ) : changeId ? (
+        <ChangeDetail id={decodeURIComponent(changeId)} />
       ) : route === '#/queue' ? (
         <Queue />
       ) : route === '#/calendar' ? (
