@@ -41,7 +41,8 @@ export function ReleaseDetail({ id }: { id: string }) {
       'GET',
       `/workflows/${encodeURIComponent(release.workflow.id)}?version=${release.workflow.version}`,
     );
-    return { release, history: history.items, execution, cis, workflow };
+    const names = await ciNames(release, cis);
+    return { release, history: history.items, execution, cis, workflow, names };
   }, [id]);
   if (data.error)
     return (
@@ -56,8 +57,7 @@ export function ReleaseDetail({ id }: { id: string }) {
         <p>Loading…</p>
       </main>
     );
-  const { release, history, execution, cis, workflow } = data.data;
-  const names = new Map('items' in cis ? cis.items.flatMap((c) => (c.ci ? [[c.ciId, c.ci.name]] : [])) : []);
+  const { release, history, execution, cis, workflow, names } = data.data;
   const ciLabel = (ciId: string) => {
     const name = names.get(ciId);
     return name ? `${name} (${ciId})` : ciId;
@@ -160,6 +160,40 @@ export function ReleaseDetail({ id }: { id: string }) {
   );
 }
 
+/** Most CIs a conflict names beyond those touched whose names are read (one GET each). */
+const MAX_NAMES_READ = 20;
+
+/**
+ * The names of the CIs the page mentions, by id: those the release touches come with its CI list;
+ * a CI a conflict reaches through dependencies is read on its own (capped; an id stays an id when
+ * it cannot be read), so that the path reads as names, not as ULIDs only.
+ */
+async function ciNames(
+  release: Release,
+  cis: { items: PlannedCi[] } | { error: unknown },
+): Promise<Map<string, string>> {
+  const names = new Map(
+    'items' in cis ? cis.items.flatMap((c) => (c.ci ? [[c.ciId, c.ci.name] as const] : [])) : [],
+  );
+  const others = [
+    ...new Set(
+      (release.blackoutConflicts ?? []).flatMap((c) => [c.ciId, c.touchedCiId, ...c.path.map((p) => p.ciId)]),
+    ),
+  ]
+    .filter((ciId) => !names.has(ciId))
+    .slice(0, MAX_NAMES_READ);
+  const read = await Promise.all(
+    others.map((ciId) =>
+      api<{ name: string }>('GET', `/cis/${encodeURIComponent(ciId)}`).then(
+        (ci) => [ciId, ci.name] as const,
+        () => undefined,
+      ),
+    ),
+  );
+  for (const entry of read) if (entry) names.set(entry[0], entry[1]);
+  return names;
+}
+
 /** A relation as a sentence reads it: `depends-on` → "depends on". */
 const relationWords = (relation: string) => relation.replace(/-/g, ' ');
 
@@ -178,6 +212,12 @@ function reachInWords(c: BlackoutConflict, ciLabel: (id: string) => string): str
   return `It covers ${ciLabel(c.ciId)}, reached from ${ciLabel(c.touchedCiId)} that the release touches: ${steps.join(', and ')}.`;
 }
 
+/** Which SLA forbids changes when, and why: times in UTC, and in the SLA's own zone when it has another. */
+function conflictInWords(c: BlackoutConflict): string {
+  const local = c.tz === 'UTC' ? '' : ` (${c.localStart} to ${c.localEnd} in ${c.tz})`;
+  return `SLA ${c.slaName} (${c.slaId}) forbids changes from ${formatTime(c.start)} to ${formatTime(c.end)}${local} for “${c.reason}”.`;
+}
+
 /** Each blackout window the planned window shares time with, spelled out (never a colour alone). */
 function BlackoutConflicts({ release, ciLabel }: { release: Release; ciLabel: (id: string) => string }) {
   const conflicts = release.blackoutConflicts ?? [];
@@ -188,9 +228,7 @@ function BlackoutConflicts({ release, ciLabel }: { release: Release; ciLabel: (i
         <ul class="conflict-list" data-testid="blackout-conflicts">
           {conflicts.map((c) => (
             <li key={`${c.slaId}#${c.blackoutIndex}#${c.start}#${c.ciId}#${c.touchedCiId}`}>
-              <strong>Conflict:</strong> SLA {c.slaName} ({c.slaId}) forbids changes from{' '}
-              {formatTime(c.start)} to {formatTime(c.end)} ({c.localStart} to {c.localEnd}, {c.tz}) for “
-              {c.reason}”. {reachInWords(c, ciLabel)}
+              <strong>Conflict:</strong> {conflictInWords(c)} {reachInWords(c, ciLabel)}
             </li>
           ))}
           {release.blackoutConflictsTruncated ? (
