@@ -309,6 +309,7 @@ function Moves({ release, path, reload }: { release: Release; path: string; relo
       setError(new ApiProblem(400, 'A reason is needed', `Moving to ${to} needs a reason: write it above.`));
       return;
     }
+    setBusy(true);
     try {
       await transition(to);
       setError(undefined);
@@ -319,6 +320,8 @@ function Moves({ release, path, reload }: { release: Release; path: string; relo
       setNotice('');
       setError(err);
       if (refusedForBlackout(err)) setOverrideFor(to);
+    } finally {
+      setBusy(false);
     }
   };
   const override = async (e: Event) => {
