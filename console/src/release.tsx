@@ -24,7 +24,8 @@ export interface Execution {
 }
 
 export interface Workflow {
-  readonly definition: WorkflowDefinitionLike;
+  /** `deployStage`: where a release's tasks become ready, and from where it may be backed out. */
+  readonly definition: WorkflowDefinitionLike & { readonly deployStage?: string };
 }
 
 export function ReleaseDetail({ id }: { id: string }) {
@@ -103,6 +104,7 @@ export function ReleaseDetail({ id }: { id: string }) {
       />
       <Moves release={release} path={path} reload={data.reload} />
       <AffectedCis release={release} cis={cis} />
+      {mayBackOut(release, workflow) ? <Backout path={path} reload={data.reload} /> : null}
       <section aria-labelledby="tasks-heading">
         <h2 id="tasks-heading">Deployment tasks</h2>
         {release.tasks?.length ? (
@@ -533,6 +535,144 @@ function AffectedCis({
           </table>
         </section>
       )}
+    </section>
+  );
+}
+
+/**
+ * Whether the API would consider a back-out (`POST /releases/{id}/backout`): from the deploy stage
+ * onwards, of a release not cancelled or backed out already. The API still decides (its 422 shows).
+ */
+function mayBackOut(release: Release, workflow: Workflow): boolean {
+  const { deployStage, stages } = workflow.definition;
+  if (!deployStage || !['active', 'closed', 'failed'].includes(release.status)) return false;
+  const order = stages.map((s) => s.name);
+  return order.indexOf(release.stage) >= order.indexOf(deployStage);
+}
+
+/** A back-out procedure the 422 `backout-procedures-not-acknowledged` lists. */
+interface MissingArticle {
+  readonly id: string;
+  readonly version: number;
+  readonly title: string;
+  readonly acknowledgedVersion: number | null;
+}
+
+/** A CI something else changed since the release did (409 `backout-conflicts`). */
+interface RestoreConflict {
+  readonly ciId: string;
+  readonly attribute: string;
+  readonly releaseValue: unknown;
+  readonly found: unknown;
+}
+
+/**
+ * Back out in one call, with what the API asks shown as it asks it: the back-out procedures to
+ * acknowledge (its 422 lists them, each at its current version) and, when something else changed
+ * a CI since, the conflicts and a reason to force the restore (its 409).
+ */
+function Backout({ path, reload }: { path: string; reload: () => void }) {
+  const [reason, setReason] = useState('');
+  const [articles, setArticles] = useState<readonly MissingArticle[]>([]);
+  const [acknowledged, setAcknowledged] = useState<ReadonlySet<string>>(new Set());
+  const [conflicts, setConflicts] = useState<readonly RestoreConflict[]>([]);
+  const [forceReason, setForceReason] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState('');
+  const [busy, setBusy] = useState(false);
+  const key = (a: MissingArticle) => `${a.id}@${a.version}`;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    setNotice('');
+    if (!reason.trim()) {
+      setError(new ApiProblem(400, 'A reason is needed', 'Write why the release is backed out.'));
+      return;
+    }
+    setBusy(true);
+    try {
+      await api('POST', `${path}/backout`, {
+        acknowledgedArticles: articles
+          .filter((a) => acknowledged.has(key(a)))
+          .map((a) => ({ id: a.id, version: a.version })),
+        reason: reason.trim(),
+        ...(conflicts.length && forceReason.trim() ? { force: { reason: forceReason.trim() } } : {}),
+      });
+      setNotice('Backed out: its CMDB changes are restored.');
+      reload();
+    } catch (err) {
+      setError(err);
+      if (err instanceof ApiProblem && Array.isArray(err.body.articles))
+        setArticles(err.body.articles as MissingArticle[]);
+      if (err instanceof ApiProblem && Array.isArray(err.body.conflicts))
+        setConflicts(err.body.conflicts as RestoreConflict[]);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const toggle = (a: MissingArticle) => {
+    const next = new Set(acknowledged);
+    if (next.has(key(a))) next.delete(key(a));
+    else next.add(key(a));
+    setAcknowledged(next);
+  };
+  return (
+    <section aria-labelledby="backout-heading">
+      <h2 id="backout-heading">Back out</h2>
+      <ProblemAlert error={error} />
+      <p role="status">{notice}</p>
+      <form onSubmit={submit} class="card">
+        <p>Restores every CMDB change this release made and ends it Backed Out.</p>
+        <label for="backout-reason">Why back it out</label>
+        <input
+          id="backout-reason"
+          value={reason}
+          onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)}
+        />
+        {articles.length ? (
+          <fieldset>
+            <legend>Back-out procedures to follow first, each at its current version</legend>
+            {articles.map((a) => (
+              <div key={key(a)} class="check">
+                <input
+                  type="checkbox"
+                  id={`ack-${a.id}`}
+                  checked={acknowledged.has(key(a))}
+                  onChange={() => toggle(a)}
+                />
+                <label for={`ack-${a.id}`}>
+                  I followed “{a.title}” ({a.id}), version {a.version}
+                  {a.acknowledgedVersion !== null
+                    ? ` (version ${a.acknowledgedVersion} was acknowledged)`
+                    : ''}
+                </label>
+              </div>
+            ))}
+          </fieldset>
+        ) : null}
+        {conflicts.length ? (
+          <>
+            <p>Something else changed these since the release did:</p>
+            <ul>
+              {conflicts.map((c) => (
+                <li key={`${c.ciId}#${c.attribute}`}>
+                  {c.ciId}: {c.attribute} set by the release to {JSON.stringify(c.releaseValue)}, now{' '}
+                  {JSON.stringify(c.found)}
+                </li>
+              ))}
+            </ul>
+            <label for="backout-force">Why restore anyway (force; leave empty to stop here)</label>
+            <input
+              id="backout-force"
+              value={forceReason}
+              onInput={(e) => setForceReason((e.currentTarget as HTMLInputElement).value)}
+            />
+          </>
+        ) : null}
+        <button type="submit" disabled={busy}>
+          Back out
+        </button>
+      </form>
     </section>
   );
 }
