@@ -5,7 +5,8 @@
  * needs two distinct approvers (a team access policy). A release manager sees the conflict and its
  * dependency path in words and the affected CIs with the collision; overrides the blackout by
  * keyboard alone, with a reason, and the history shows the override; approves the other release's
- * move and sees 0/2 become 1/2. Readable at 200% zoom, axe finds no serious or critical violation;
+ * move and sees 0/2 become 1/2; backs a third release out once the back-out procedure the API's
+ * 422 names is acknowledged. Readable at 200% zoom, axe finds no serious or critical violation;
  * screenshots go to test/artifacts/.
  */
 import type { Browser, Page } from 'playwright-core';
@@ -27,6 +28,8 @@ let db = '';
 let app = '';
 let emergencyId = '';
 let approvalId = '';
+let backoutId = '';
+let articleId = '';
 
 const at = (id: string) => ({ params: { path: { id } } });
 
@@ -114,9 +117,42 @@ beforeAll(async () => {
       201,
     )
   ).id;
+  // On no CI, so the blackout in force on pay-db's dependants lets it into Deployment.
+  backoutId = (
+    await ok(
+      t.api('rm').POST('/releases', {
+        body: releaseBody({
+          title: 'Payslip layout',
+          tasks: [{ title: 'Ship the layout', workGroupId: 'wg_deployment', ciIds: [], ciUpdates: [] }],
+        }),
+      }),
+      201,
+    )
+  ).id;
+  articleId = (
+    await ok(
+      t.api('rm').POST('/kb', {
+        body: {
+          kind: 'backout-procedure',
+          title: 'Restore the old layout',
+          body: 'Switch the layout flag back.',
+          releaseIds: [backoutId],
+        },
+      }),
+      201,
+    )
+  ).id;
   await t.cloud.settle();
   await toTesting(emergencyId);
   await toTesting(approvalId);
+  await toTesting(backoutId);
+  await ok(
+    t.api('rm').POST('/releases/{id}/transitions', {
+      ...at(backoutId),
+      body: { to: 'Deployment', expectedVersion: 3 },
+    }),
+    200,
+  );
   consoleUrl = `${t.cloud.apiUrl.replace('127.0.0.1', 'localhost')}/console/`;
   browser = await launchChromium();
 }, 120_000);
@@ -225,6 +261,27 @@ describe('the release detail page in the console', () => {
     await expectAccessible(page, 'release approvals');
     // Not `release`: test/e2e/console.test.ts writes console-release.png of its own release.
     await screenshot(page, 'release-approvals');
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it('backs a release out once the back-out procedure the API asks for is acknowledged', async () => {
+    const { page, errors } = await newPage(browser);
+    await signIn(page, consoleUrl, 'rm');
+    await open(page, backoutId);
+    await expect.poll(() => page.getByTestId('stage').textContent()).toBe('Deployment');
+    await page.getByLabel('Why back it out').fill('Payslips unreadable');
+    await page.getByRole('button', { name: 'Back out', exact: true }).click();
+    // The 422 names the procedure: shown as its title and detail, and offered to acknowledge.
+    const ack = page.getByLabel(`I followed “Restore the old layout” (${articleId}), version 1`);
+    await expect.poll(() => ack.count()).toBe(1);
+    expect(await page.getByRole('alert').textContent()).toContain('Rule violation');
+    await expectAccessible(page, 'release back-out');
+    await screenshot(page, 'release-backout');
+    await ack.check();
+    await page.getByRole('button', { name: 'Back out', exact: true }).click();
+    await expect.poll(() => page.getByTestId('stage').textContent()).toBe('Backed Out');
+    const read = await ok(t.api().GET('/releases/{id}', at(backoutId)));
+    expect(read).toMatchObject({ stage: 'Backed Out', status: 'backed-out' });
     expect(errors).toEqual([]);
   }, 60_000);
 });
