@@ -15,11 +15,17 @@ export class ApiProblem extends Error {
   readonly detail: string;
   /** The bad fields a 400 or 422 names (`errors[]` of the problem). */
   readonly errors: readonly { path: string; message: string }[];
+  /**
+   * The whole problem as sent (its `type` and extension members): what a view needs to offer the
+   * way out of a refusal, such as a blocked gate's `noOpenBlackout`.
+   */
+  readonly body: Readonly<Record<string, unknown>>;
   constructor(
     status: number,
     title: string,
     detail: string,
     errors: readonly { path: string; message: string }[] = [],
+    body: Readonly<Record<string, unknown>> = {},
   ) {
     super(`${title}: ${detail}`);
     this.name = 'ApiProblem';
@@ -27,6 +33,7 @@ export class ApiProblem extends Error {
     this.title = title;
     this.detail = detail;
     this.errors = errors;
+    this.body = body;
   }
 }
 
@@ -64,6 +71,7 @@ async function toProblem(res: Response): Promise<ApiProblem> {
       typeof body.title === 'string' ? body.title : res.statusText || `HTTP ${res.status}`,
       typeof body.detail === 'string' ? body.detail : '',
       Array.isArray(body.errors) ? (body.errors as { path: string; message: string }[]) : [],
+      typeof body === 'object' && body !== null ? (body as Record<string, unknown>) : {},
     );
   } catch {
     return new ApiProblem(res.status, res.statusText || `HTTP ${res.status}`, text.slice(0, 200));
@@ -163,7 +171,60 @@ export interface Release {
   readonly workflow: { id: string; version: number };
   readonly tasks?: readonly ReleaseTask[];
   readonly allowedTransitions?: readonly AllowedTransition[];
-  readonly blackoutConflicts?: readonly unknown[];
+  readonly blackoutConflicts?: readonly BlackoutConflict[];
+  readonly blackoutConflictsTruncated?: true;
+  /** Approvals of pending moves given since it entered its stage; absent when none. */
+  readonly approvals?: readonly ReleaseApproval[];
+}
+
+/** One approval of a pending move (`POST /releases/{id}/approvals`). */
+export interface ReleaseApproval {
+  readonly to: string;
+  readonly by: string;
+  readonly at: string;
+  readonly comment?: string;
+}
+
+/** One step of a dependency path: `ciId` holds `relation` to the CI before it. */
+export interface PathStep {
+  readonly ciId: string;
+  readonly relation: string;
+}
+
+/** A blackout window the release's planned window shares time with, on one CI (`BlackoutConflict`). */
+export interface BlackoutConflict {
+  readonly slaId: string;
+  readonly slaName: string;
+  readonly blackoutIndex: number;
+  readonly reason: string;
+  readonly start: string;
+  readonly end: string;
+  readonly tz: string;
+  readonly localStart: string;
+  readonly localEnd: string;
+  /** The CI the SLA covers. */
+  readonly ciId: string;
+  /** The CI the release touches that leads to `ciId`. */
+  readonly touchedCiId: string;
+  /** From `touchedCiId` to `ciId`; empty when the touched CI is itself covered. */
+  readonly path: readonly PathStep[];
+}
+
+/** A CI a release touches (`GET /releases/{id}/cis`, `PlannedCi`). */
+export interface PlannedCi {
+  readonly ciId: string;
+  /** Absent when the CI no longer exists. */
+  readonly ci?: { name: string; type: string; version: number; status: string };
+  readonly recentChanges: readonly {
+    version: number;
+    at: string;
+    actor: string;
+    releaseId?: string;
+    taskId?: string;
+    reason?: string;
+  }[];
+  readonly plannedBy: readonly { taskId: string; sets: readonly string[] }[];
+  readonly collisions: readonly { releaseId: string; title: string; stage: string }[];
 }
 
 export interface Change {
@@ -183,6 +244,7 @@ export interface HistoryEntry {
   readonly from?: string;
   readonly to?: string;
   readonly reason?: string;
+  readonly data?: Readonly<Record<string, unknown>>;
 }
 
 export interface Task {

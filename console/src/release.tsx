@@ -1,9 +1,18 @@
 /**
- * A release's detail page: its facts, the workflow graph with the current stage lit, the moves open
- * to the caller (with reason prompts), its deployment tasks, the execution's events and the history.
+ * A release's detail page: its facts, the blackouts it meets (each in words), the workflow graph
+ * with the current stage lit, the moves open to the caller (with reason, approval and blackout
+ * override prompts), the CIs it touches, its deployment tasks, the execution's events and the history.
  */
-import { useState } from 'preact/hooks';
-import { ApiProblem, api, type HistoryEntry, type Release } from './api.ts';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import {
+  ApiProblem,
+  api,
+  type BlackoutConflict,
+  type HistoryEntry,
+  type PlannedCi,
+  type Release,
+  session,
+} from './api.ts';
 import type { WorkflowDefinitionLike } from './graph.ts';
 import { formatTime, ProblemAlert, useLoad } from './ui.tsx';
 import { WorkflowGraph } from './workflow-graph.tsx';
@@ -15,27 +24,27 @@ export interface Execution {
 }
 
 export interface Workflow {
-  readonly definition: WorkflowDefinitionLike;
+  /** `deployStage`: where a release's tasks become ready, and from where it may be backed out. */
+  readonly definition: WorkflowDefinitionLike & { readonly deployStage?: string };
 }
 
 export function ReleaseDetail({ id }: { id: string }) {
   const path = `/releases/${encodeURIComponent(id)}`;
   const data = useLoad(async () => {
-    const [release, history, execution] = await Promise.all([
+    const [release, history, execution, cis] = await Promise.all([
       api<Release>('GET', path),
       api<{ items: HistoryEntry[] }>('GET', `${path}/history`),
       api<Execution>('GET', `${path}/execution`).catch((error: unknown) => ({ error })),
+      // The page still serves its moves when the CI read fails: that section shows the problem.
+      api<{ items: PlannedCi[] }>('GET', `${path}/cis`).catch((error: unknown) => ({ error })),
     ]);
     const workflow = await api<Workflow>(
       'GET',
       `/workflows/${encodeURIComponent(release.workflow.id)}?version=${release.workflow.version}`,
     );
-    return { release, history: history.items, execution, workflow };
+    const names = await ciNames(release, cis);
+    return { release, history: history.items, execution, cis, workflow, names };
   }, [id]);
-  const [reason, setReason] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [notice, setNotice] = useState('');
   if (data.error)
     return (
       <main id="main">
@@ -49,32 +58,10 @@ export function ReleaseDetail({ id }: { id: string }) {
         <p>Loading…</p>
       </main>
     );
-  const { release, history, execution, workflow } = data.data;
-  const move = async (to: string, requiresReason: boolean) => {
-    setError(undefined);
-    setNotice('');
-    if (requiresReason && !reason.trim()) {
-      setError(new ApiProblem(400, 'A reason is needed', `Moving to ${to} needs a reason: write it above.`));
-      return;
-    }
-    setBusy(true);
-    try {
-      // Prefer: wait — answered once the execution is in the new stage, so the graph and the
-      // execution shown after the reload agree.
-      await api(
-        'POST',
-        `${path}/transitions`,
-        { to, expectedVersion: release.version, ...(reason.trim() ? { reason: reason.trim() } : {}) },
-        { prefer: 'wait=5' },
-      );
-      setReason('');
-      setNotice(`Moved to ${to}.`);
-      data.reload();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+  const { release, history, execution, cis, workflow, names } = data.data;
+  const ciLabel = (ciId: string) => {
+    const name = names.get(ciId);
+    return name ? `${name} (${ciId})` : ciId;
   };
   return (
     <main id="main">
@@ -103,43 +90,21 @@ export function ReleaseDetail({ id }: { id: string }) {
           {release.plannedEnd ? formatTime(release.plannedEnd) : '—'}
         </dd>
         <dt>Blackout conflicts</dt>
-        <dd>{release.blackoutConflicts?.length ?? 0}</dd>
+        <dd>
+          {release.blackoutConflicts?.length ?? 0}
+          {release.blackoutConflictsTruncated ? ' or more' : ''}
+        </dd>
       </dl>
+      <BlackoutConflicts release={release} ciLabel={ciLabel} />
       <WorkflowGraph
         subject="release"
         definition={workflow.definition}
         current={release.stage}
         history={history}
       />
-      <section aria-labelledby="moves-heading">
-        <h2 id="moves-heading">Moves</h2>
-        <ProblemAlert error={error} />
-        <p role="status">{notice}</p>
-        {release.allowedTransitions?.length ? (
-          <>
-            <label for="move-reason">Reason (needed where marked)</label>
-            <input
-              id="move-reason"
-              value={reason}
-              onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)}
-            />
-            <ul class="moves">
-              {release.allowedTransitions.map((t) => (
-                <li key={t.to}>
-                  <button type="button" disabled={busy} onClick={() => move(t.to, t.requiresReason === true)}>
-                    Move to {t.to}
-                  </button>
-                  {t.requiresReason ? ' (reason needed)' : ''}
-                  {t.unmetGates?.length ? ` — unmet gates: ${t.unmetGates.join(', ')}` : ''}
-                  {t.approvals ? ` — approvals ${t.approvals.have}/${t.approvals.required}` : ''}
-                </li>
-              ))}
-            </ul>
-          </>
-        ) : (
-          <p>No moves open to you now.</p>
-        )}
-      </section>
+      <Moves release={release} path={path} reload={data.reload} />
+      <AffectedCis release={release} cis={cis} />
+      {mayBackOut(release, workflow) ? <Backout path={path} reload={data.reload} /> : null}
       <section aria-labelledby="tasks-heading">
         <h2 id="tasks-heading">Deployment tasks</h2>
         {release.tasks?.length ? (
@@ -194,5 +159,520 @@ export function ReleaseDetail({ id }: { id: string }) {
         </ol>
       </section>
     </main>
+  );
+}
+
+/** Most CIs a conflict names beyond those touched whose names are read (one GET each). */
+const MAX_NAMES_READ = 20;
+
+/**
+ * The names of the CIs the page mentions, by id: those the release touches come with its CI list;
+ * a CI a conflict reaches through dependencies is read on its own (capped; an id stays an id when
+ * it cannot be read), so that the path reads as names, not as ULIDs only.
+ */
+async function ciNames(
+  release: Release,
+  cis: { items: PlannedCi[] } | { error: unknown },
+): Promise<Map<string, string>> {
+  const names = new Map(
+    'items' in cis ? cis.items.flatMap((c) => (c.ci ? [[c.ciId, c.ci.name] as const] : [])) : [],
+  );
+  const others = [
+    ...new Set(
+      (release.blackoutConflicts ?? []).flatMap((c) => [c.ciId, c.touchedCiId, ...c.path.map((p) => p.ciId)]),
+    ),
+  ]
+    .filter((ciId) => !names.has(ciId))
+    .slice(0, MAX_NAMES_READ);
+  const read = await Promise.all(
+    others.map((ciId) =>
+      api<{ name: string }>('GET', `/cis/${encodeURIComponent(ciId)}`).then(
+        (ci) => [ciId, ci.name] as const,
+        () => undefined,
+      ),
+    ),
+  );
+  for (const entry of read) if (entry) names.set(entry[0], entry[1]);
+  return names;
+}
+
+/** A relation as a sentence reads it: `depends-on` → "depends on". */
+const relationWords = (relation: string) => relation.replace(/-/g, ' ');
+
+/**
+ * How a conflict reaches the release, in words: the covered CI is one it touches, or depends on
+ * one through the path's relations (each step a CI holding that relation to the one before).
+ */
+function reachInWords(c: BlackoutConflict, ciLabel: (id: string) => string): string {
+  if (c.path.length === 0) return `It covers ${ciLabel(c.ciId)}, a CI the release touches.`;
+  let before = c.touchedCiId;
+  const steps = c.path.map((step) => {
+    const words = `${ciLabel(step.ciId)} ${relationWords(step.relation)} ${ciLabel(before)}`;
+    before = step.ciId;
+    return words;
+  });
+  return `It covers ${ciLabel(c.ciId)}, reached from ${ciLabel(c.touchedCiId)} that the release touches: ${steps.join(', and ')}.`;
+}
+
+/** Which SLA forbids changes when, and why: times in UTC, and in the SLA's own zone when it has another. */
+function conflictInWords(c: BlackoutConflict): string {
+  const local = c.tz === 'UTC' ? '' : ` (${c.localStart} to ${c.localEnd} in ${c.tz})`;
+  return `SLA ${c.slaName} (${c.slaId}) forbids changes from ${formatTime(c.start)} to ${formatTime(c.end)}${local} for “${c.reason}”.`;
+}
+
+/** Each blackout window the planned window shares time with, spelled out (never a colour alone). */
+function BlackoutConflicts({ release, ciLabel }: { release: Release; ciLabel: (id: string) => string }) {
+  const conflicts = release.blackoutConflicts ?? [];
+  return (
+    <section aria-labelledby="conflicts-heading">
+      <h2 id="conflicts-heading">Blackout conflicts</h2>
+      {conflicts.length ? (
+        <ul class="conflict-list" data-testid="blackout-conflicts">
+          {conflicts.map((c) => (
+            <li key={`${c.slaId}#${c.blackoutIndex}#${c.start}#${c.ciId}#${c.touchedCiId}`}>
+              <strong>Conflict:</strong> {conflictInWords(c)} {reachInWords(c, ciLabel)}
+            </li>
+          ))}
+          {release.blackoutConflictsTruncated ? (
+            <li>And possibly more: the API cut the list short.</li>
+          ) : null}
+        </ul>
+      ) : (
+        <p>No blackout conflicts: the planned window is clear of every SLA's blackouts.</p>
+      )}
+    </section>
+  );
+}
+
+/** Whether a refused move was refused by the `noOpenBlackout` gate (its 409 names the gate's windows). */
+function refusedForBlackout(error: unknown): boolean {
+  return (
+    error instanceof ApiProblem &&
+    error.status === 409 &&
+    typeof error.body.noOpenBlackout === 'object' &&
+    error.body.noOpenBlackout !== null
+  );
+}
+
+/**
+ * The moves open to the caller: a reason where the workflow asks one, the approvals an access
+ * policy asks (with who gave them and an Approve button), and, when a blackout refuses a move, an
+ * override with its own reason (the API lets only emergency releases and the team's overriders).
+ */
+function Moves({ release, path, reload }: { release: Release; path: string; reload: () => void }) {
+  const [reason, setReason] = useState('');
+  const [comment, setComment] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState('');
+  const [overrideFor, setOverrideFor] = useState<string>();
+  const [overrideReason, setOverrideReason] = useState('');
+  const overrideInput = useRef<HTMLInputElement>(null);
+  // The prompt appears where the keyboard user is not: take focus to its reason.
+  useEffect(() => {
+    if (overrideFor) overrideInput.current?.focus();
+  }, [overrideFor]);
+  const me = session.user();
+  const transitions = release.allowedTransitions ?? [];
+  const send = async (what: () => Promise<unknown>, done: string) => {
+    setError(undefined);
+    setNotice('');
+    setBusy(true);
+    try {
+      await what();
+      setNotice(done);
+      reload();
+      return true;
+    } catch (err) {
+      setError(err);
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  const transition = (to: string, override?: string) =>
+    // Prefer: wait — answered once the execution is in the new stage, so the graph and the
+    // execution shown after the reload agree.
+    api(
+      'POST',
+      `${path}/transitions`,
+      {
+        to,
+        expectedVersion: release.version,
+        ...(reason.trim() ? { reason: reason.trim() } : {}),
+        ...(override ? { override: { reason: override } } : {}),
+      },
+      { prefer: 'wait=5' },
+    );
+  const move = async (to: string, requiresReason: boolean) => {
+    setOverrideFor(undefined);
+    if (requiresReason && !reason.trim()) {
+      setNotice('');
+      setError(new ApiProblem(400, 'A reason is needed', `Moving to ${to} needs a reason: write it above.`));
+      return;
+    }
+    setBusy(true);
+    try {
+      await transition(to);
+      setError(undefined);
+      setReason('');
+      setNotice(`Moved to ${to}.`);
+      reload();
+    } catch (err) {
+      setNotice('');
+      setError(err);
+      if (refusedForBlackout(err)) setOverrideFor(to);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const override = async (e: Event) => {
+    e.preventDefault();
+    const to = overrideFor;
+    if (!to) return;
+    if (!overrideReason.trim()) {
+      setError(new ApiProblem(400, 'A reason is needed', 'Overriding a blackout needs a reason: write it.'));
+      return;
+    }
+    const moved = await send(
+      () => transition(to, overrideReason.trim()),
+      `Moved to ${to}, overriding the blackout.`,
+    );
+    if (moved) {
+      setOverrideFor(undefined);
+      setOverrideReason('');
+      setReason('');
+    }
+  };
+  const approve = (to: string) =>
+    send(
+      () => api('POST', `${path}/approvals`, { to, ...(comment.trim() ? { comment: comment.trim() } : {}) }),
+      `Approved the move to ${to}.`,
+    ).then((ok) => ok && setComment(''));
+  const needsApprovals = transitions.some((t) => t.approvals);
+  return (
+    <section aria-labelledby="moves-heading">
+      <h2 id="moves-heading">Moves</h2>
+      <ProblemAlert error={error} />
+      <p role="status">{notice}</p>
+      {overrideFor ? (
+        <form class="card override" onSubmit={override} aria-labelledby="override-heading">
+          <h3 id="override-heading">A blackout refuses the move to {overrideFor}</h3>
+          {release.releaseType === 'emergency' ? (
+            <>
+              <p>
+                An emergency release may enter it anyway, if your team lets you override blackouts: say why
+                (the reason is kept in the history).
+              </p>
+              <label for="override-reason">Why override the blackout</label>
+              <input
+                id="override-reason"
+                ref={overrideInput}
+                value={overrideReason}
+                onInput={(e) => setOverrideReason((e.currentTarget as HTMLInputElement).value)}
+              />
+              <button type="submit" disabled={busy}>
+                Override the blackout and move to {overrideFor}
+              </button>
+            </>
+          ) : (
+            <p>Only an emergency release may override a blackout; this one is {release.releaseType}.</p>
+          )}
+          <button type="button" onClick={() => setOverrideFor(undefined)}>
+            Cancel
+          </button>
+        </form>
+      ) : null}
+      {transitions.length ? (
+        <>
+          <label for="move-reason">Reason (needed where marked)</label>
+          <input
+            id="move-reason"
+            value={reason}
+            onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)}
+          />
+          {needsApprovals ? (
+            <>
+              <label for="approval-comment">Comment with an approval (optional)</label>
+              <input
+                id="approval-comment"
+                value={comment}
+                onInput={(e) => setComment((e.currentTarget as HTMLInputElement).value)}
+              />
+            </>
+          ) : null}
+          <ul class="moves">
+            {transitions.map((t) => {
+              const given = (release.approvals ?? []).filter((a) => a.to === t.to);
+              const mine = given.some((a) => a.by === me);
+              return (
+                <li key={t.to}>
+                  <button type="button" disabled={busy} onClick={() => move(t.to, t.requiresReason === true)}>
+                    Move to {t.to}
+                  </button>
+                  {t.requiresReason ? ' (reason needed)' : ''}
+                  {t.unmetGates?.length ? ` — unmet gates: ${t.unmetGates.join(', ')}` : ''}
+                  {t.approvals ? (
+                    <span data-testid={`approvals-${t.to}`}>
+                      {' '}
+                      — approvals {t.approvals.have}/{t.approvals.required} (rule {t.approvals.rule})
+                    </span>
+                  ) : null}
+                  {given.length ? (
+                    <span>
+                      {' '}
+                      — approved by{' '}
+                      {given
+                        .map((a) => `${a.by} at ${formatTime(a.at)}${a.comment ? ` (“${a.comment}”)` : ''}`)
+                        .join(', ')}
+                    </span>
+                  ) : null}
+                  {t.approvals && !mine ? (
+                    <button type="button" disabled={busy} onClick={() => approve(t.to)}>
+                      Approve move to {t.to}
+                    </button>
+                  ) : null}
+                </li>
+              );
+            })}
+          </ul>
+        </>
+      ) : (
+        <p>No moves open to you now.</p>
+      )}
+    </section>
+  );
+}
+
+/** The CIs the release's tasks name: what they set, the CI's latest changes, other open releases on it. */
+function AffectedCis({
+  release,
+  cis,
+}: {
+  release: Release;
+  cis: { items: PlannedCi[] } | { error: unknown };
+}) {
+  const taskTitle = new Map((release.tasks ?? []).map((t) => [t.id, t.title]));
+  return (
+    <section aria-labelledby="cis-heading">
+      <h2 id="cis-heading">Affected CIs</h2>
+      {'error' in cis ? (
+        <ProblemAlert error={cis.error} />
+      ) : cis.items.length === 0 ? (
+        <p>The release's tasks name no CI.</p>
+      ) : (
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a wide table scrolls sideways in its own box, and a keyboard user must be able to scroll it (axe: scrollable-region-focusable).
+        <section class="table-scroll" tabIndex={0} aria-labelledby="cis-heading">
+          <table data-testid="affected-cis">
+            <caption class="visually-hidden">
+              Each CI the release touches: its planned updates, recent changes and other open releases
+              planning it
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">CI</th>
+                <th scope="col">Planned updates</th>
+                <th scope="col">Recent changes</th>
+                <th scope="col">Other open releases on it</th>
+              </tr>
+            </thead>
+            <tbody>
+              {cis.items.map((c) => (
+                <tr key={c.ciId}>
+                  <th scope="row">
+                    {c.ci ? `${c.ci.name} (${c.ciId})` : c.ciId}
+                    <br />
+                    {c.ci ? `${c.ci.type}, ${c.ci.status}, version ${c.ci.version}` : 'no longer exists'}
+                  </th>
+                  <td>
+                    <ul class="cell-list">
+                      {c.plannedBy.map((p) => (
+                        <li key={p.taskId}>
+                          {taskTitle.get(p.taskId) ?? p.taskId}:{' '}
+                          {p.sets.length ? `sets ${p.sets.join(', ')}` : 'sets no attribute'}
+                        </li>
+                      ))}
+                    </ul>
+                  </td>
+                  <td>
+                    {c.recentChanges.length ? (
+                      <ul class="cell-list">
+                        {c.recentChanges.map((v) => (
+                          <li key={v.version}>
+                            version {v.version}, {formatTime(v.at)} by {v.actor}
+                            {v.releaseId === release.id ? ', this release' : ''}
+                            {v.releaseId && v.releaseId !== release.id ? (
+                              <>
+                                , release{' '}
+                                <a href={`#/releases/${encodeURIComponent(v.releaseId)}`}>{v.releaseId}</a>
+                              </>
+                            ) : null}
+                            {v.reason ? `: “${v.reason}”` : ''}
+                          </li>
+                        ))}
+                      </ul>
+                    ) : (
+                      'none'
+                    )}
+                  </td>
+                  <td>
+                    {c.collisions.length ? (
+                      <ul class="cell-list">
+                        {c.collisions.map((o) => (
+                          <li key={o.releaseId}>
+                            collision: <a href={`#/releases/${encodeURIComponent(o.releaseId)}`}>{o.title}</a>{' '}
+                            (in {o.stage})
+                          </li>
+                        ))}
+                      </ul>
+                    ) : (
+                      'none'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </section>
+      )}
+    </section>
+  );
+}
+
+/**
+ * Whether the API would consider a back-out (`POST /releases/{id}/backout`): from the deploy stage
+ * onwards, of a release not cancelled or backed out already. The API still decides (its 422 shows).
+ */
+function mayBackOut(release: Release, workflow: Workflow): boolean {
+  const { deployStage, stages } = workflow.definition;
+  if (!deployStage || !['active', 'closed', 'failed'].includes(release.status)) return false;
+  const order = stages.map((s) => s.name);
+  return order.indexOf(release.stage) >= order.indexOf(deployStage);
+}
+
+/** A back-out procedure the 422 `backout-procedures-not-acknowledged` lists. */
+interface MissingArticle {
+  readonly id: string;
+  readonly version: number;
+  readonly title: string;
+  readonly acknowledgedVersion: number | null;
+}
+
+/** A CI something else changed since the release did (409 `backout-conflicts`). */
+interface RestoreConflict {
+  readonly ciId: string;
+  readonly attribute: string;
+  readonly releaseValue: unknown;
+  readonly found: unknown;
+}
+
+/**
+ * Back out in one call, with what the API asks shown as it asks it: the back-out procedures to
+ * acknowledge (its 422 lists them, each at its current version) and, when something else changed
+ * a CI since, the conflicts and a reason to force the restore (its 409).
+ */
+function Backout({ path, reload }: { path: string; reload: () => void }) {
+  const [reason, setReason] = useState('');
+  const [articles, setArticles] = useState<readonly MissingArticle[]>([]);
+  const [acknowledged, setAcknowledged] = useState<ReadonlySet<string>>(new Set());
+  const [conflicts, setConflicts] = useState<readonly RestoreConflict[]>([]);
+  const [forceReason, setForceReason] = useState('');
+  const [error, setError] = useState<unknown>();
+  const [notice, setNotice] = useState('');
+  const [busy, setBusy] = useState(false);
+  const key = (a: MissingArticle) => `${a.id}@${a.version}`;
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setError(undefined);
+    setNotice('');
+    if (!reason.trim()) {
+      setError(new ApiProblem(400, 'A reason is needed', 'Write why the release is backed out.'));
+      return;
+    }
+    setBusy(true);
+    try {
+      await api('POST', `${path}/backout`, {
+        acknowledgedArticles: articles
+          .filter((a) => acknowledged.has(key(a)))
+          .map((a) => ({ id: a.id, version: a.version })),
+        reason: reason.trim(),
+        ...(conflicts.length && forceReason.trim() ? { force: { reason: forceReason.trim() } } : {}),
+      });
+      setNotice('Backed out: its CMDB changes are restored.');
+      reload();
+    } catch (err) {
+      setError(err);
+      if (err instanceof ApiProblem && Array.isArray(err.body.articles))
+        setArticles(err.body.articles as MissingArticle[]);
+      if (err instanceof ApiProblem && Array.isArray(err.body.conflicts))
+        setConflicts(err.body.conflicts as RestoreConflict[]);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const toggle = (a: MissingArticle) => {
+    const next = new Set(acknowledged);
+    if (next.has(key(a))) next.delete(key(a));
+    else next.add(key(a));
+    setAcknowledged(next);
+  };
+  return (
+    <section aria-labelledby="backout-heading">
+      <h2 id="backout-heading">Back out</h2>
+      <ProblemAlert error={error} />
+      <p role="status">{notice}</p>
+      <form onSubmit={submit} class="card">
+        <p>Restores every CMDB change this release made and ends it Backed Out.</p>
+        <label for="backout-reason">Why back it out</label>
+        <input
+          id="backout-reason"
+          value={reason}
+          onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)}
+        />
+        {articles.length ? (
+          <fieldset>
+            <legend>Back-out procedures to follow first, each at its current version</legend>
+            {articles.map((a) => (
+              <div key={key(a)} class="check">
+                <input
+                  type="checkbox"
+                  id={`ack-${a.id}`}
+                  checked={acknowledged.has(key(a))}
+                  onChange={() => toggle(a)}
+                />
+                <label for={`ack-${a.id}`}>
+                  I followed “{a.title}” ({a.id}), version {a.version}
+                  {a.acknowledgedVersion !== null
+                    ? ` (version ${a.acknowledgedVersion} was acknowledged)`
+                    : ''}
+                </label>
+              </div>
+            ))}
+          </fieldset>
+        ) : null}
+        {conflicts.length ? (
+          <>
+            <p>Something else changed these since the release did:</p>
+            <ul>
+              {conflicts.map((c) => (
+                <li key={`${c.ciId}#${c.attribute}`}>
+                  {c.ciId}: {c.attribute} set by the release to {JSON.stringify(c.releaseValue)}, now{' '}
+                  {JSON.stringify(c.found)}
+                </li>
+              ))}
+            </ul>
+            <label for="backout-force">Why restore anyway (force; leave empty to stop here)</label>
+            <input
+              id="backout-force"
+              value={forceReason}
+              onInput={(e) => setForceReason((e.currentTarget as HTMLInputElement).value)}
+            />
+          </>
+        ) : null}
+        <button type="submit" disabled={busy}>
+          Back out
+        </button>
+      </form>
+    </section>
   );
 }
