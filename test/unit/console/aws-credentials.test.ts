@@ -17,7 +17,7 @@ const EXPIRES = 1_900_000_000; // epoch seconds
 
 function cognito(calls: { target: string; body: Record<string, unknown> }[], status = 200) {
   return vi.fn(async (_url: string | URL | Request, init?: RequestInit) => {
-    const target = String((init?.headers as Record<string, string>)['x-amz-target']);
+    const target = String((init?.headers as Record<string, string> | undefined)?.['x-amz-target']);
     calls.push({ target, body: JSON.parse(String(init?.body)) });
     if (status !== 200)
       return Response.json({ __type: 'NotAuthorizedException', message: 'Token is expired' }, { status });
