@@ -11,7 +11,7 @@ import { Aws, CfnOutput, CustomResource, Stack, type StackProps } from 'aws-cdk-
 import type { Construct } from 'constructs';
 import { BOOTSTRAP } from '../functions/domain/team/team.ts';
 import { routeTable } from '../functions/http/route-table.ts';
-import { Api, OAUTH_SCOPES } from './constructs/api.ts';
+import { ADMIN_GROUP, Api, OAUTH_SCOPES } from './constructs/api.ts';
 import { CONSOLE_OUTPUTS, ConsoleSite } from './constructs/console-site.ts';
 import { DataTable } from './constructs/data-table.ts';
 import { ReleaseDeskBus } from './constructs/event-bus.ts';
@@ -137,12 +137,20 @@ export class ReleaseDeskStack extends Stack {
       console: this.console ? { url: this.console.url, origin: this.console.origin } : undefined,
     });
     if (this.console && this.api.consoleClient) {
+      const executions = this.console.enableExecutions({
+        userPool: this.api.userPool,
+        client: this.api.consoleClient,
+        groupName: ADMIN_GROUP,
+        stateMachines: [...this.workflows.stateMachines.values()],
+        publishedPrefix: this.workflows.publishedPrefix,
+      });
       this.console.publish({
         apiUrl: this.api.url,
         authDomain: this.api.hostedUiUrl,
         clientId: this.api.consoleClient.userPoolClientId,
         redirectUri: this.console.url,
         scopes: [...OAUTH_SCOPES],
+        ...executions,
       });
       new CfnOutput(this, CONSOLE_OUTPUTS[0], {
         value: this.console.url,

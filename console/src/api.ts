@@ -7,6 +7,8 @@ import { apiUrlFor } from './config.ts';
 
 const TOKEN_KEY = 'release-desk-token';
 const USER_KEY = 'release-desk-user';
+/** Where auth.ts keeps the hosted UI's ID token, for AWS credentials (aws-credentials.ts). */
+export const ID_TOKEN_KEY = 'release-desk-id-token';
 
 /** An answer that was not 2xx, as the API's problem+json says it. */
 export class ApiProblem extends Error {
@@ -41,6 +43,7 @@ export class ApiProblem extends Error {
 export const session = {
   token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
   user: (): string | null => sessionStorage.getItem(USER_KEY),
+  idToken: (): string | null => sessionStorage.getItem(ID_TOKEN_KEY),
   set(token: string, user: string): void {
     sessionStorage.setItem(TOKEN_KEY, token);
     sessionStorage.setItem(USER_KEY, user);
@@ -48,6 +51,7 @@ export const session = {
   clear(): void {
     sessionStorage.removeItem(TOKEN_KEY);
     sessionStorage.removeItem(USER_KEY);
+    sessionStorage.removeItem(ID_TOKEN_KEY);
   },
 };
 

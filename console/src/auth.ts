@@ -4,7 +4,7 @@
  * is only redeemable with the verifier that never left this tab's sessionStorage. The API wants
  * the access token (README, "Getting a token"), which is the one kept.
  */
-import { session, usernameOf } from './api.ts';
+import { ID_TOKEN_KEY, session, usernameOf } from './api.ts';
 import type { HostedUi } from './config.ts';
 
 /**
@@ -111,7 +111,8 @@ export async function beginSignIn(
 /**
  * Finishes a sign-in when the page was opened by the hosted UI's redirect (`?code=&state=`):
  * checks the state against the one this tab sent (else a forged redirect could sign the user in
- * as someone else), redeems the code with the verifier and returns the access token. Returns
+ * as someone else), redeems the code with the verifier, keeps the ID token (`session.idToken()`)
+ * and returns the access token. Returns
  * undefined when the URL carries no answer of the hosted UI. The verifier and state are used
  * once: removed whatever the outcome.
  */
@@ -140,6 +141,7 @@ export async function completeSignIn(
   const res = await fetchFn(url, init);
   const body = (await res.json().catch(() => ({}))) as {
     access_token?: unknown;
+    id_token?: unknown;
     error?: unknown;
     error_description?: unknown;
   };
@@ -147,6 +149,9 @@ export async function completeSignIn(
     throw new SignInRefused(
       `The token endpoint refused the code (${res.status}${typeof body.error === 'string' ? `: ${body.error}` : ''}).`,
     );
+  // The ID token is what the identity pool takes for AWS credentials (the Executions view in AWS);
+  // the API takes the access token.
+  if (typeof body.id_token === 'string') storage.setItem(ID_TOKEN_KEY, body.id_token);
   return body.access_token;
 }
 

@@ -4,6 +4,8 @@
  * UI; on the local cloud there is none with a hosted UI, and the local sign-in is used.
  */
 
+import type { IdentityPoolConfig } from './aws-credentials.ts';
+
 /** Where the console finds its configuration (hash routes keep the page itself at `/console/`). */
 export const CONFIG_PATH = '/console/config.json';
 
@@ -14,8 +16,19 @@ export interface ConsoleConfig {
   readonly clientId?: string;
   readonly redirectUri?: string;
   readonly scopes?: readonly string[];
-  /** The local Step Functions endpoint the browser may call; only the local cloud names one. */
+  /**
+   * The Step Functions endpoint the browser calls for the Executions view: the local cloud's own,
+   * or in AWS the console distribution's `/sfn/` path, which relays to Step Functions.
+   */
   readonly sfnEndpoint?: string;
+  /** In AWS: how to sign those calls (identity pool credentials; the host the signature names). */
+  readonly sfnSigning?: SfnSigning;
+}
+
+/** console-site.ts `ConsoleConfig.sfnSigning`. */
+export interface SfnSigning extends IdentityPoolConfig {
+  /** `states.<region>.amazonaws.com`: the relay forwards to it, so the signature names it. */
+  readonly host: string;
 }
 
 /** The Cognito hosted UI (managed login) the console signs in with, when the config names one. */
@@ -90,7 +103,12 @@ export function apiUrlFor(path: string, config: ConsoleConfig = current): string
   return `${config.apiUrl.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
 }
 
-/** The Step Functions endpoint of the config in use (the Executions view), or undefined (AWS). */
+/** The Step Functions endpoint of the config in use (the Executions view), or undefined (none). */
 export function sfnEndpoint(): string | undefined {
   return current.sfnEndpoint;
+}
+
+/** How to sign Step Functions calls (AWS), or undefined (the local endpoint takes them unsigned). */
+export function sfnSigning(): SfnSigning | undefined {
+  return current.sfnSigning;
 }

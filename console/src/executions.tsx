@@ -1,8 +1,8 @@
 /**
  * The Executions view (issue 16): what the AWS Step Functions console shows — state machines, their
  * executions by status, and an execution drawn as its ASL graph with the current state lit and the
- * event history — for the local cloud, whose Step Functions endpoint the browser may call
- * (`config.json`'s `sfnEndpoint`). In AWS there is none, and the view says so instead.
+ * event history. The endpoint comes from `config.json` (`sfnEndpoint`): the local cloud's own, or in
+ * AWS the console distribution's relay to Step Functions, called with signed requests (sfn.ts).
  */
 import { useState } from 'preact/hooks';
 import { type AslDefinition, aslToWorkflow, parseAsl } from './asl-graph.ts';
@@ -24,7 +24,7 @@ import { ArrowMarker, ProblemAlert, useLoad } from './ui.tsx';
 const date = (seconds: number | undefined) =>
   seconds === undefined ? '' : new Date(seconds * 1000).toISOString();
 
-/** The nav link, shown only where the browser can reach Step Functions (the local cloud). */
+/** The nav link, shown only where the configuration names a Step Functions endpoint. */
 export function ExecutionsNavLink({ route }: { route: string }) {
   if (!sfnEndpoint()) return null;
   return (
@@ -43,8 +43,8 @@ export function Executions({ route }: { route: string }) {
       <main id="main">
         <h1>Executions</h1>
         <p>
-          This console has no Step Functions endpoint: in AWS the browser has no access to Step Functions, so
-          use the AWS Step Functions console (or a release's own execution panel) there.
+          This console's configuration names no Step Functions endpoint (config.json, sfnEndpoint): use the AWS
+          Step Functions console, or a release's own execution panel.
         </p>
       </main>
     );

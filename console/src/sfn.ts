@@ -1,17 +1,58 @@
 /**
- * The console's way to Step Functions: the AWS JSON 1.0 API, called straight from the browser.
- * Only the local cloud allows that (its endpoint answers CORS for the console's origin and needs no
- * signature); in AWS the browser has no Step Functions access, so the endpoint comes from
- * `config.json` (config.ts, `sfnEndpoint`) and, when absent, the Executions view is hidden.
+ * The console's way to Step Functions: the AWS JSON 1.0 API, called from the browser at the
+ * endpoint `config.json` names (config.ts, `sfnEndpoint`). Locally that is the local cloud's
+ * endpoint, which answers CORS for the console's origin and needs no signature. In AWS, Step
+ * Functions answers no CORS, so the console calls its own distribution's `/sfn/` path, which relays
+ * to Step Functions, and signs each call (SigV4 for `states.<region>.amazonaws.com`) with identity
+ * pool credentials (`sfnSigning`; docs/decisions.md, "The Executions view in AWS").
  */
-import { ApiProblem } from './api.ts';
+import { ApiProblem, session } from './api.ts';
+import { credentialsCache } from './aws-credentials.ts';
+import { type SfnSigning, sfnSigning } from './config.ts';
+import { signRequest } from './sigv4.ts';
+
+const credentials = credentialsCache();
+
+/** The request headers of a call: as they are locally, signed in AWS. */
+export async function sfnHeaders(
+  action: string,
+  body: string,
+  signing: SfnSigning | undefined,
+  idToken: string | null,
+  credentialsOf = credentials,
+  now = new Date(),
+): Promise<Record<string, string>> {
+  const headers = {
+    'content-type': 'application/x-amz-json-1.0',
+    'x-amz-target': `AWSStepFunctions.${action}`,
+  };
+  if (!signing) return headers;
+  if (!idToken)
+    throw new ApiProblem(
+      401,
+      'Sign in with the hosted UI',
+      'The Executions view reads Step Functions with AWS credentials for your ID token; a pasted access token has none.',
+    );
+  return signRequest({
+    method: 'POST',
+    host: signing.host,
+    path: '/',
+    headers,
+    body,
+    region: signing.region,
+    service: 'states',
+    credentials: await credentialsOf(signing, idToken),
+    now,
+  });
+}
 
 /** Calls `AWSStepFunctions.<action>`; an error answer becomes an {@link ApiProblem} (type, message). */
 export async function sfn<T>(endpoint: string, action: string, input: Record<string, unknown>): Promise<T> {
+  const body = JSON.stringify(input);
   const res = await fetch(endpoint, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amz-target': `AWSStepFunctions.${action}` },
-    body: JSON.stringify(input),
+    headers: await sfnHeaders(action, body, sfnSigning(), session.idToken()),
+    body,
   });
   const text = await res.text();
   if (!res.ok) {

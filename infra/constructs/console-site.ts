@@ -11,6 +11,10 @@
 import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import {
   AllowedMethods,
+  CacheCookieBehavior,
+  CacheHeaderBehavior,
+  CachePolicy,
+  CacheQueryStringBehavior,
   Distribution,
   Function as EdgeFunction,
   FunctionCode,
@@ -23,11 +27,20 @@ import {
   ResponseHeadersPolicy,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
-import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { HttpOrigin, S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import {
+  CfnIdentityPool,
+  CfnIdentityPoolRoleAttachment,
+  type UserPool,
+  type UserPoolClient,
+} from 'aws-cdk-lib/aws-cognito';
+import { FederatedPrincipal, PolicyStatement, Role } from 'aws-cdk-lib/aws-iam';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { Construct } from 'constructs';
+import { executionsOf, logicalId, nagArn, stateMachineArn } from './handlers.ts';
 
 /** Where the console lives on its distribution (and on the local cloud: `http://localhost:3000/console/`). */
 export const CONSOLE_PATH = '/console/';
@@ -47,6 +60,41 @@ export interface ConsoleConfig {
   readonly redirectUri: string;
   /** Scopes the console asks for at the authorize endpoint. */
   readonly scopes: readonly string[];
+  /** The Executions view: the distribution's relay to Step Functions (`/sfn/`)… */
+  readonly sfnEndpoint?: string;
+  /** …and how to sign for it (console/src/config.ts, `SfnSigning`). */
+  readonly sfnSigning?: {
+    readonly region: string;
+    readonly identityPoolId: string;
+    readonly loginProvider: string;
+    readonly host: string;
+  };
+}
+
+/** Where the distribution relays the console's Step Functions calls (the Executions view). */
+export const SFN_RELAY_PATH = '/sfn/';
+
+/**
+ * The CloudFront Function of the relay: Step Functions' JSON API lives at `/`, and the console
+ * signs its calls for that path, so `/sfn/` is rewritten to it before the request goes on.
+ */
+export const SFN_RELAY_CODE = `function handler(event) {
+  var request = event.request;
+  request.uri = '/';
+  return request;
+}`;
+
+/** What a Step Functions read needs of the stack: its machines, and the prefix of those the API publishes. */
+export interface ExecutionsAccess {
+  readonly userPool: UserPool;
+  /** The console's app client: its ID tokens are the ones the identity pool takes. */
+  readonly client: UserPoolClient;
+  /** The group whose members get the read-only role (anyone else gets no credentials). */
+  readonly groupName: string;
+  /** The stack's own state machines. */
+  readonly stateMachines: readonly StateMachine[];
+  /** Name prefix of the machines the workflows API creates (`<prefix>*`). */
+  readonly publishedPrefix: string;
 }
 
 export interface ConsoleSiteProps {
@@ -79,7 +127,8 @@ export const SPA_REWRITE_CODE = `function handler(event) {
 
 /**
  * The Content-Security-Policy of every answer. Scripts, styles, images and fonts only from the
- * console's own origin (no inline script, no CDN); connections to the API and the hosted UI; no
+ * console's own origin (no inline script, no CDN); connections to the API, the hosted UI and Cognito
+ * Identity; no
  * framing. The API's host is named by its region's execute-api domain, not by its id: the API's
  * CORS allow-list names this distribution's domain, so naming the API's id here would make the API
  * and the distribution each depend on the other (docs/decisions.md, "The console in AWS").
@@ -87,7 +136,8 @@ export const SPA_REWRITE_CODE = `function handler(event) {
 export function contentSecurityPolicy(authDomainUrl: string, region: string, urlSuffix: string): string {
   return [
     "default-src 'self'",
-    `connect-src 'self' https://*.execute-api.${region}.${urlSuffix} ${authDomainUrl}`,
+    // Cognito Identity: the Executions view's credentials (its Step Functions calls go to 'self').
+    `connect-src 'self' https://*.execute-api.${region}.${urlSuffix} ${authDomainUrl} https://cognito-identity.${region}.${urlSuffix}`,
     "img-src 'self' data:",
     "object-src 'none'",
     "base-uri 'self'",
@@ -197,6 +247,127 @@ export class ConsoleSite extends Construct {
           'Served on the distribution’s cloudfront.net name with CloudFront’s default certificate, whose minimum protocol CloudFront fixes; a custom domain with its own certificate (TLSv1.2_2021) is a per-deployment choice.',
       },
     );
+  }
+
+  /**
+   * The Executions view in AWS (docs/decisions.md, "The Executions view in AWS"). Step Functions
+   * answers no CORS, so the distribution relays `/sfn/` to it (same origin for the browser); the
+   * console signs each call with credentials from an identity pool that only the given group's
+   * members get, for a role that may only read this stack's state machines and executions.
+   * Returns what `config.json` says of it.
+   */
+  enableExecutions(access: ExecutionsAccess): Pick<ConsoleConfig, 'sfnEndpoint' | 'sfnSigning'> {
+    const stack = Stack.of(this);
+    const sfnHost = `states.${stack.region}.${stack.urlSuffix}`;
+    // Authorization and the x-amz-* headers reach the origin only as part of the cache key (an
+    // origin request policy may not name Authorization); POST answers are never cached anyway.
+    const signedCalls = new CachePolicy(this, 'SfnRelayCachePolicy', {
+      comment: 'Release Desk console: signed Step Functions calls, forwarded whole, never cached',
+      defaultTtl: Duration.seconds(0),
+      minTtl: Duration.seconds(0),
+      maxTtl: Duration.seconds(1),
+      headerBehavior: CacheHeaderBehavior.allowList(
+        'Authorization',
+        'Content-Type',
+        'X-Amz-Date',
+        'X-Amz-Security-Token',
+        'X-Amz-Target',
+      ),
+      queryStringBehavior: CacheQueryStringBehavior.none(),
+      cookieBehavior: CacheCookieBehavior.none(),
+    });
+    const relay = new EdgeFunction(this, 'SfnRelayRewrite', {
+      code: FunctionCode.fromInline(SFN_RELAY_CODE),
+      runtime: FunctionRuntime.JS_2_0,
+      comment: 'Release Desk console: /sfn/ to Step Functions at /',
+    });
+    this.distribution.addBehavior(SFN_RELAY_PATH, new HttpOrigin(sfnHost), {
+      viewerProtocolPolicy: ViewerProtocolPolicy.HTTPS_ONLY,
+      allowedMethods: AllowedMethods.ALLOW_ALL,
+      cachePolicy: signedCalls,
+      responseHeadersPolicy: this.headers,
+      functionAssociations: [{ function: relay, eventType: FunctionEventType.VIEWER_REQUEST }],
+    });
+
+    const loginProvider = access.userPool.userPoolProviderName;
+    const pool = new CfnIdentityPool(this, 'ExecutionsIdentityPool', {
+      allowUnauthenticatedIdentities: false,
+      allowClassicFlow: false,
+      cognitoIdentityProviders: [
+        { providerName: loginProvider, clientId: access.client.userPoolClientId, serverSideTokenCheck: true },
+      ],
+    });
+    const reader = new Role(this, 'ExecutionsReader', {
+      description: 'Release Desk console: read the state machines and executions of this stack',
+      maxSessionDuration: Duration.hours(1),
+      assumedBy: new FederatedPrincipal(
+        'cognito-identity.amazonaws.com',
+        {
+          StringEquals: { 'cognito-identity.amazonaws.com:aud': pool.ref },
+          'ForAnyValue:StringLike': { 'cognito-identity.amazonaws.com:amr': 'authenticated' },
+        },
+        'sts:AssumeRoleWithWebIdentity',
+      ),
+    });
+    const published = `${access.publishedPrefix}*`;
+    // ListStateMachines has no resource-level permission: "*" is the only resource it takes.
+    reader.addToPolicy(new PolicyStatement({ actions: ['states:ListStateMachines'], resources: ['*'] }));
+    reader.addToPolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeStateMachine', 'states:ListExecutions'],
+        resources: [...access.stateMachines.map((m) => m.stateMachineArn), stateMachineArn(stack, published)],
+      }),
+    );
+    reader.addToPolicy(
+      new PolicyStatement({
+        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        resources: [
+          ...access.stateMachines.map((m) => executionsOf(stack, m.stateMachineName)),
+          executionsOf(stack, published),
+        ],
+      }),
+    );
+    const acknowledge = (resource: string, reason: string) =>
+      Validations.of(reader).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
+    acknowledge('*', 'states:ListStateMachines takes no resource but "*"; the role may only read.');
+    acknowledge(
+      nagArn('stateMachine', published),
+      `Read only: the machines the workflows API creates at run time are named ${published}.`,
+    );
+    for (const m of access.stateMachines)
+      acknowledge(
+        nagArn('execution', `<${logicalId(m)}.Name>:*`),
+        `Read only: execution names are release / RFC ids, unknown at deploy time; the wildcard covers only the executions of ${m.node.id}.`,
+      );
+    acknowledge(
+      nagArn('execution', `${published}:*`),
+      `Read only: the executions of the ${published} machines the workflows API creates at run time.`,
+    );
+    new CfnIdentityPoolRoleAttachment(this, 'ExecutionsRoles', {
+      identityPoolId: pool.ref,
+      roleMappings: {
+        console: {
+          identityProvider: `${loginProvider}:${access.client.userPoolClientId}`,
+          type: 'Rules',
+          // Anyone the rule does not name gets no credentials at all (not a default role).
+          ambiguousRoleResolution: 'Deny',
+          rulesConfiguration: {
+            rules: [
+              {
+                claim: 'cognito:groups',
+                matchType: 'Contains',
+                value: access.groupName,
+                roleArn: reader.roleArn,
+              },
+            ],
+          },
+        },
+      },
+    });
+    return {
+      sfnEndpoint: `${this.origin}${SFN_RELAY_PATH}`,
+      sfnSigning: { region: stack.region, identityPoolId: pool.ref, loginProvider, host: sfnHost },
+    };
   }
 
   /** The console's URL, `https://<distribution>.cloudfront.net/console/`. */

@@ -274,7 +274,7 @@ function executionsArn(sm: StateMachine): string {
 }
 
 /** `arn:…:states:<region>:<account>:execution:<machine name (pattern)>:*` */
-function executionsOf(stack: Stack, machineName: string): string {
+export function executionsOf(stack: Stack, machineName: string): string {
   return stack.formatArn({
     service: 'states',
     resource: 'execution',
@@ -284,7 +284,7 @@ function executionsOf(stack: Stack, machineName: string): string {
 }
 
 /** `arn:…:states:<region>:<account>:stateMachine:<name (pattern)>` */
-function stateMachineArn(stack: Stack, name: string): string {
+export function stateMachineArn(stack: Stack, name: string): string {
   return stack.formatArn({
     service: 'states',
     resource: 'stateMachine',
@@ -299,11 +299,11 @@ function versionsArn(sm: StateMachine): string {
 }
 
 /** How cdk-nag spells a states ARN of this stack's account and region in its finding ids. */
-function nagArn(resource: 'stateMachine' | 'execution', name: string): string {
+export function nagArn(resource: 'stateMachine' | 'execution', name: string): string {
   return `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:${resource}:${name}`;
 }
 
-function logicalId(construct: Construct): string {
+export function logicalId(construct: Construct): string {
   const cfn = construct.node.defaultChild;
   if (!cfn) throw new Error(`${construct.node.path} has no default child`);
   return Stack.of(construct).getLogicalId(cfn as CfnElement);

@@ -13,7 +13,13 @@ import { join } from 'node:path';
 import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CONSOLE_OUTPUTS, CONSOLE_PATH, SPA_REWRITE_CODE } from '../../infra/constructs/console-site.ts';
+import {
+  CONSOLE_OUTPUTS,
+  CONSOLE_PATH,
+  SFN_RELAY_CODE,
+  SFN_RELAY_PATH,
+  SPA_REWRITE_CODE,
+} from '../../infra/constructs/console-site.ts';
 import { createReleaseDeskApp } from '../../infra/release-desk-app.ts';
 import { ConsoleNotBuiltError, type ReleaseDeskStack } from '../../infra/release-desk-stack.ts';
 import { StageSettingsError, stageSettings } from '../../infra/stage.ts';
@@ -142,11 +148,14 @@ describe('with console=true', () => {
     expect(ofType(on, 'AWS::CloudFront::CloudFrontOriginAccessIdentity')).toEqual([]);
     const [distId, dist] = only(on, 'AWS::CloudFront::Distribution');
     const config = dist.DistributionConfig as Record<string, unknown> & {
-      Origins: { OriginAccessControlId: unknown; S3OriginConfig: unknown }[];
+      Origins: { OriginAccessControlId: unknown; S3OriginConfig?: unknown; DomainName: unknown }[];
     };
-    expect(config.Origins).toHaveLength(1);
-    expect(config.Origins[0]?.OriginAccessControlId).toEqual({ 'Fn::GetAtt': [oacId, 'Id'] });
-    expect(config.Origins[0]?.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
+    // Two origins: the bucket, and Step Functions for the Executions view's relay (tested below).
+    expect(config.Origins).toHaveLength(2);
+    const s3 = config.Origins.filter((o) => o.S3OriginConfig !== undefined);
+    expect(s3).toHaveLength(1);
+    expect(s3[0]?.OriginAccessControlId).toEqual({ 'Fn::GetAtt': [oacId, 'Id'] });
+    expect(s3[0]?.S3OriginConfig).toEqual({ OriginAccessIdentity: '' });
 
     const assets = on.stack.getLogicalId(on.stack.console?.bucket.node.defaultChild as never);
     const policies = ofType(on, 'AWS::S3::BucketPolicy').filter(
@@ -195,8 +204,8 @@ describe('with console=true', () => {
     // A missing asset stays an error: no 403/404 turned into index.html.
     expect(config.CustomErrorResponses).toBeUndefined();
     expect(config.Logging).toMatchObject({ Prefix: 'cloudfront/' });
-    const [, fn] = only(on, 'AWS::CloudFront::Function');
-    expect(fn.FunctionCode).toBe(SPA_REWRITE_CODE);
+    const codes = ofType(on, 'AWS::CloudFront::Function').map(([, f]) => f.Properties?.FunctionCode);
+    expect(codes.sort()).toEqual([SFN_RELAY_CODE, SPA_REWRITE_CODE].sort());
   });
 
   it('rewrites as it says: / to /console/, routes to index.html, files untouched', () => {
@@ -294,6 +303,128 @@ describe('with console=true', () => {
     expect(markers).toContain(only(on, 'AWS::Cognito::UserPoolDomain')[0]);
     expect(on.outputs.ConsoleUrl?.Value).toEqual(consoleUrl(on));
     expect(on.outputs.ConsoleClientId?.Value).toEqual({ Ref: clientId });
+  });
+});
+
+describe('the Executions view in AWS (Step Functions answers no CORS)', () => {
+  it('relays /sfn/ to Step Functions over HTTPS, rewritten to /, signed headers forwarded, nothing cached', () => {
+    const [, dist] = only(on, 'AWS::CloudFront::Distribution');
+    const config = dist.DistributionConfig as {
+      Origins: { Id: string; DomainName: unknown; CustomOriginConfig?: Record<string, unknown> }[];
+      CacheBehaviors: Record<string, unknown>[];
+    };
+    const sfnOrigin = config.Origins.find((o) => o.CustomOriginConfig !== undefined);
+    expect(sfnOrigin?.DomainName).toEqual({
+      'Fn::Join': ['', ['states.', { Ref: 'AWS::Region' }, '.', { Ref: 'AWS::URLSuffix' }]],
+    });
+    expect(sfnOrigin?.CustomOriginConfig).toMatchObject({ OriginProtocolPolicy: 'https-only' });
+    expect(config.CacheBehaviors).toHaveLength(1);
+    const behavior = config.CacheBehaviors[0] as Record<string, unknown> & {
+      FunctionAssociations: { FunctionARN: { 'Fn::GetAtt': [string, string] }; EventType: string }[];
+      CachePolicyId: { Ref: string };
+    };
+    expect(behavior).toMatchObject({
+      PathPattern: SFN_RELAY_PATH,
+      TargetOriginId: sfnOrigin?.Id,
+      ViewerProtocolPolicy: 'https-only',
+    });
+    expect(behavior.AllowedMethods).toContain('POST');
+    // The rewrite: Step Functions' JSON API is at /, the path the console signs.
+    const [fnId] = behavior.FunctionAssociations[0]?.FunctionARN['Fn::GetAtt'] ?? [];
+    expect(on.resources[fnId ?? '']?.Properties?.FunctionCode).toBe(SFN_RELAY_CODE);
+    expect(behavior.FunctionAssociations[0]?.EventType).toBe('viewer-request');
+    const handler = new Function(`${SFN_RELAY_CODE}; return handler;`)() as (e: unknown) => { uri: string };
+    expect(handler({ request: { uri: '/sfn/', method: 'POST' } }).uri).toBe('/');
+    // Authorization can reach an origin only in the cache key; POSTs are never cached.
+    const policy = on.resources[behavior.CachePolicyId.Ref]?.Properties?.CachePolicyConfig as {
+      MaxTTL: number;
+      DefaultTTL: number;
+      ParametersInCacheKeyAndForwardedToOrigin: {
+        HeadersConfig: { HeaderBehavior: string; Headers: string[] };
+      };
+    };
+    expect(policy.DefaultTTL).toBe(0);
+    expect(policy.MaxTTL).toBeLessThanOrEqual(1);
+    expect(policy.ParametersInCacheKeyAndForwardedToOrigin.HeadersConfig).toEqual({
+      HeaderBehavior: 'whitelist',
+      Headers: ['Authorization', 'Content-Type', 'X-Amz-Date', 'X-Amz-Security-Token', 'X-Amz-Target'],
+    });
+  });
+
+  it('gives credentials only to signed-in administrators of the console client (no guests, no classic flow)', () => {
+    const [poolId, pool] = only(on, 'AWS::Cognito::IdentityPool');
+    const [clientId] = consoleClient(on);
+    expect(pool).toMatchObject({ AllowUnauthenticatedIdentities: false, AllowClassicFlow: false });
+    expect(pool.CognitoIdentityProviders).toEqual([
+      expect.objectContaining({ ClientId: { Ref: clientId }, ServerSideTokenCheck: true }),
+    ]);
+    const [, attachment] = only(on, 'AWS::Cognito::IdentityPoolRoleAttachment');
+    expect(attachment.IdentityPoolId).toEqual({ Ref: poolId });
+    expect(attachment.Roles).toBeUndefined();
+    const mappings = Object.values(attachment.RoleMappings as Record<string, Record<string, unknown>>);
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]).toMatchObject({
+      Type: 'Rules',
+      AmbiguousRoleResolution: 'Deny',
+      RulesConfiguration: {
+        Rules: [expect.objectContaining({ Claim: 'cognito:groups', MatchType: 'Contains', Value: 'admin' })],
+      },
+    });
+    expect(JSON.stringify(mappings[0]?.IdentityProvider)).toContain(clientId);
+  });
+
+  it('lets that role only read state machines and executions of this stack', () => {
+    const roles = ofType(on, 'AWS::IAM::Role').filter(([id]) => id.includes('ExecutionsReader'));
+    expect(roles).toHaveLength(1);
+    const [roleId, role] = roles[0] as [string, Resource];
+    const [poolId] = only(on, 'AWS::Cognito::IdentityPool');
+    expect(role.Properties?.AssumeRolePolicyDocument).toMatchObject({
+      Statement: [
+        {
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Effect: 'Allow',
+          Principal: { Federated: 'cognito-identity.amazonaws.com' },
+          Condition: {
+            StringEquals: { 'cognito-identity.amazonaws.com:aud': { Ref: poolId } },
+            'ForAnyValue:StringLike': { 'cognito-identity.amazonaws.com:amr': 'authenticated' },
+          },
+        },
+      ],
+    });
+    const policies = ofType(on, 'AWS::IAM::Policy').filter(([, p]) =>
+      JSON.stringify(p.Properties?.Roles).includes(roleId),
+    );
+    const statements = policies.flatMap(
+      ([, p]) =>
+        (
+          p.Properties?.PolicyDocument as
+            | { Statement: { Action: string | string[]; Resource: unknown }[] }
+            | undefined
+        )?.Statement ?? [],
+    );
+    expect(statements.flatMap((st) => [st.Action].flat()).sort()).toEqual([
+      'states:DescribeExecution',
+      'states:DescribeStateMachine',
+      'states:GetExecutionHistory',
+      'states:ListExecutions',
+      'states:ListStateMachines',
+    ]);
+    const list = statements.find((st) => st.Action === 'states:ListStateMachines');
+    expect(list?.Resource).toBe('*');
+    // Everything else names this account's states ARNs: never a bare wildcard.
+    for (const st of statements.filter((x) => x !== list)) {
+      const resources = [st.Resource].flat();
+      expect(resources).not.toContain('*');
+      for (const r of resources) expect(JSON.stringify(r)).toMatch(/states|StateMachine|Workflows/);
+    }
+  });
+
+  it('tells the console where to call and how to sign, and lets the CSP reach Cognito Identity', () => {
+    const [, deployment] = only(on, 'Custom::CDKBucketDeployment');
+    const markers = JSON.stringify(deployment.SourceMarkers);
+    expect(markers).toContain(only(on, 'AWS::Cognito::IdentityPool')[0]);
+    const [, headers] = only(on, 'AWS::CloudFront::ResponseHeadersPolicy');
+    expect(JSON.stringify(headers)).toContain('https://cognito-identity.');
   });
 });
 

@@ -114,7 +114,7 @@ describe('the token exchange', () => {
     });
   });
 
-  it('returns the access token (not the ID token) and uses the verifier once', async () => {
+  it('returns the access token, keeps the ID token for AWS credentials, and uses the verifier once', async () => {
     const storage = memoryStorage();
     storage.setItem('release-desk-pkce-state', 'S1');
     storage.setItem('release-desk-pkce-verifier', 'V1');
@@ -127,7 +127,9 @@ describe('the token exchange', () => {
     expect(url).toBe(`${ui.authDomain}/oauth2/token`);
     expect(new URLSearchParams(String(init.body)).get('code_verifier')).toBe('V1');
     expect(new URLSearchParams(String(init.body)).get('code')).toBe('C1');
-    expect(storage.length).toBe(0);
+    // Verifier and state gone; the ID token kept (the identity pool takes it, the API does not).
+    expect(storage.length).toBe(1);
+    expect(storage.getItem('release-desk-id-token')).toBe('ID');
   });
 
   it('refuses a state this tab did not send, without redeeming the code', async () => {
