@@ -81,9 +81,9 @@ export interface FaultInjector {
   readonly seed: number;
   /** Draws whether the fault (a probability) strikes now, and counts it when it does. */
   strikes(name: FaultName): boolean;
-  /** Draws a delay in [0, value] ms for a latency fault (0 when it is off). */
+  /** Draws a delay in [0, value] ms for a latency fault (0 when it is off); a delay counts as a strike. */
   delayMs(name: FaultName): number;
-  /** How many times each fault struck so far. */
+  /** How many times each fault struck so far (a latency fault: how many calls it delayed). */
   counts(): Readonly<Partial<Record<FaultName, number>>>;
   /** Tests: no fault strikes while paused (seeding data, checking the outcome). */
   pause(): void;
@@ -122,7 +122,10 @@ export function createFaultInjector(spec: string | undefined, seedText?: string)
     },
     delayMs(name) {
       const max = faults[name] ?? 0;
-      return max > 0 && !paused ? Math.floor(draw(name) * (max + 1)) : 0;
+      const delay = max > 0 && !paused ? Math.floor(draw(name) * (max + 1)) : 0;
+      // Counted like a strike, so that a test can show the latency was really injected.
+      if (delay > 0) counts[name] = (counts[name] ?? 0) + 1;
+      return delay;
     },
     counts: () => ({ ...counts }),
     pause: () => {

@@ -140,6 +140,7 @@ describe('under injected faults', () => {
       'dynamodb:throttle',
       'dynamodb:error',
       'sfn:error',
+      'sfn:latency',
       'target:error',
       'relay:crash',
     ] as const)

@@ -26,7 +26,7 @@ describe(`${COUNT} concurrent mixed requests`, () => {
     expect(report.requests).toBeGreaterThanOrEqual(COUNT);
     expect(Object.keys(report.statuses).filter((s) => Number(s) >= 500)).toEqual([]);
     // The mix really mixed: writes of every kind were acknowledged.
-    for (const kind of ['createdReleases', 'ciWrites', 'votes', 'releaseMoves'] as const)
+    for (const kind of ['createdReleases', 'ciWrites', 'votes', 'releaseApprovals', 'releaseMoves'] as const)
       expect(report.acknowledged[kind], kind).toBeGreaterThan(0);
     await checkLoad(t, world, acknowledged);
   }, 180_000);

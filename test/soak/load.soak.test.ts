@@ -23,7 +23,7 @@ describe(`${COUNT} concurrent mixed requests`, () => {
     expect(failures).toEqual([]);
     expect(report.requests).toBeGreaterThanOrEqual(COUNT);
     expect(Object.keys(report.statuses).filter((s) => Number(s) >= 500)).toEqual([]);
-    for (const kind of ['createdReleases', 'ciWrites', 'votes', 'releaseMoves'] as const)
+    for (const kind of ['createdReleases', 'ciWrites', 'votes', 'releaseApprovals', 'releaseMoves'] as const)
       expect(report.acknowledged[kind], kind).toBeGreaterThan(0);
     await checkLoad(t, world, acknowledged);
   }, 600_000);

@@ -33,7 +33,10 @@ export const ROLES = [
 ] as const;
 export type Role = (typeof ROLES)[number];
 
-/** 'ok': let in — any answer that is not 401, 403 or a 5xx (the request may still be refused on its merits). */
+/**
+ * 'ok': let in — a 2xx, or a refusal on the request's merits that only a caller let in can meet
+ * (409, 422); never 400, 401, 403, 404, 405, 413, 415 or a 5xx.
+ */
 export type Expected = 'ok' | 401 | 403;
 
 /** What the test creates for the rows to point at. */

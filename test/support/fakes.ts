@@ -165,7 +165,12 @@ export class FakeTable {
   readonly events: DomainEvent[] = [];
   /** Each release's mark that its tasks are ready (`REL#<id>`, `#TASKS`), by release id. */
   readonly tasksReady = new Map<string, TasksReadiness>();
-  readonly #keys = new Map<string, { fingerprint: string; resourceId: string }>();
+  /**
+   * Each remembered Idempotency-Key (`<scope>#<key>`): public, as the other stored items are, so
+   * that a snapshot of the world (test/unit/http/fuzz-routes.test.ts) sees them; in AWS they are
+   * items of the table.
+   */
+  readonly idempotencyKeys = new Map<string, { fingerprint: string; resourceId: string }>();
 
   /** The events of one subject, oldest first: its audit trail. */
   eventsOf(subject: EventSubject): DomainEvent[] {
@@ -174,7 +179,7 @@ export class FakeTable {
 
   /** The resource a key was first used for; IdempotencyKeyReusedError when used for another request. */
   replayed(idempotency: IdempotencyRequest): string | undefined {
-    const used = this.#keys.get(`${idempotency.scope}#${idempotency.key}`);
+    const used = this.idempotencyKeys.get(`${idempotency.scope}#${idempotency.key}`);
     if (!used) return undefined;
     if (used.fingerprint !== idempotency.fingerprint) throw new IdempotencyKeyReusedError();
     return used.resourceId;
@@ -198,7 +203,7 @@ export class FakeTable {
     tx.write();
     this.events.push(...tx.events.map(copy));
     if (remember && tx.resourceId !== undefined) {
-      this.#keys.set(`${remember.scope}#${remember.key}`, {
+      this.idempotencyKeys.set(`${remember.scope}#${remember.key}`, {
         fingerprint: remember.fingerprint,
         resourceId: tx.resourceId,
       });

@@ -23,6 +23,17 @@ export const LOAD_USERS = {
 } as const satisfies Record<string, ('change' | 'release' | 'deployment')[]>;
 
 const CAB = ['carol', 'dave', 'erin'] as const;
+/** Who may approve the move of an `approving` release into Deployment. */
+const APPROVERS = ['rm', ...CAB] as const;
+/** The access policy the load's approvals answer (issue 13, item 1). */
+const APPROVAL_RULE = {
+  id: 'load-p1-two-approvers',
+  action: 'move',
+  match: { businessPriority: [1] },
+  to: 'Deployment',
+  approvals: 2,
+  approvers: { users: [...APPROVERS] },
+} as const;
 /** The problem type of a stale `expectedVersion` (functions/http/edge/problem.ts). */
 const STALE = ':version-conflict';
 const RELEASE_PATH = [
@@ -58,6 +69,11 @@ export interface LoadWorld {
   deployed: string[];
   /** RFCs in Assessed, awaiting the CAB's votes. */
   rfcs: string[];
+  /**
+   * Priority-1 releases in Testing: the release team's access policy (APPROVAL_RULE) holds each
+   * out of Deployment until two distinct approvers approve; the load approves and moves them.
+   */
+  approving: string[];
   /** Every release's planned tasks, by release id. */
   plans: Map<string, PlannedTask[]>;
   /** Each CI's version once the setup had settled. */
@@ -118,6 +134,14 @@ export async function prepareLoad(t: TestCloud, count: number): Promise<LoadWorl
     { members: ['admin', ...CAB], expectedVersion: board.version },
     'admin',
   );
+  const team = await ok(t, 'GET', '/teams/team_release', undefined, 'admin');
+  await ok(
+    t,
+    'PATCH',
+    '/teams/team_release',
+    { policies: [APPROVAL_RULE], expectedVersion: team.version },
+    'admin',
+  );
   const size = (per: number, min: number) => Math.max(min, Math.ceil(count / per));
   const cis = await Promise.all(
     Array.from({ length: size(20, 6) }, async (_, i) => {
@@ -173,6 +197,20 @@ export async function prepareLoad(t: TestCloud, count: number): Promise<LoadWorl
       await ok(t, 'POST', `/tasks/${x.id}/complete`, { expectedVersion: x.version + 1 }, 'tech');
     }
   }
+  const approving = await Promise.all(
+    Array.from({ length: size(60, 2) }, async (_, i) => {
+      const created = await ok(
+        t,
+        'POST',
+        '/releases',
+        validRelease({ title: `approving ${i}`, businessPriority: 1, tasks: [] }),
+      );
+      const id = created.id as string;
+      plans.set(id, []);
+      for (const to of ['Development', 'Testing']) await move(t, id, to);
+      return id;
+    }),
+  );
   const taskUpdates = new Map<string, { ciId: string }[]>();
   for (const id of deploying) {
     const items = await tasksOf(id);
@@ -226,7 +264,7 @@ export async function prepareLoad(t: TestCloud, count: number): Promise<LoadWorl
   await t.cloud.settle();
   const ciVersions = new Map<string, number>();
   for (const ci of cis) ciVersions.set(ci, (await ok(t, 'GET', `/cis/${ci}`)).version as number);
-  return { cis, moving, deploying, deployed, rfcs, plans, ciVersions, taskUpdates };
+  return { cis, moving, deploying, deployed, rfcs, approving, plans, ciVersions, taskUpdates };
 }
 
 /** What the load's answers acknowledged, to be read back afterwards. */
@@ -237,6 +275,7 @@ interface Acknowledged {
   releaseMoves: { id: string; version: number; to: string }[];
   rfcMoves: { id: string; to: string }[];
   votes: { id: string; by: string }[];
+  releaseApprovals: { id: string; by: string; version: number }[];
   ciWrites: { ciId: string; version: number; value: string }[];
   taskStarts: string[];
   taskCompletions: string[];
@@ -248,7 +287,7 @@ type Send = (method: string, path: string, body?: unknown, as?: string) => Promi
 
 /**
  * Fires `count` requests (reads before writes included) all at once: creates, edits,
- * transitions, CAB votes, task actions, CMDB reads and writes, back-outs. Every answer is checked
+ * transitions, CAB votes, release approvals, task actions, CMDB reads and writes, back-outs. Every answer is checked
  * against the contract; every refusal must be problem+json naming its own status.
  */
 export async function runLoad(
@@ -427,6 +466,36 @@ export async function runLoad(
       },
     ],
     [
+      'approve release',
+      2,
+      1,
+      async (s, ack) => {
+        const id = pick(world.approving);
+        const by = pick(APPROVERS);
+        const res = await retried(() =>
+          s('POST', `/releases/${id}/approvals`, { to: 'Deployment', comment: 'load' }, by),
+        );
+        if (res.status === 201) ack.releaseApprovals.push({ id, by, version: res.body.version as number });
+      },
+    ],
+    [
+      'move approved release',
+      1,
+      2,
+      async (s, ack) => {
+        const id = pick(world.approving);
+        // Not retried: a 409 for missing approvals is an answer, and a stale version one too here.
+        const current = await s('GET', `/releases/${id}`);
+        if (current.body.stage !== 'Testing') return;
+        const res = await s('POST', `/releases/${id}/transitions`, {
+          to: 'Deployment',
+          expectedVersion: current.body.version,
+        });
+        if (res.status === 200)
+          ack.releaseMoves.push({ id, version: res.body.version as number, to: 'Deployment' });
+      },
+    ],
+    [
       'task action',
       3,
       2,
@@ -481,6 +550,7 @@ export async function runLoad(
     releaseMoves: [],
     rfcMoves: [],
     votes: [],
+    releaseApprovals: [],
     ciWrites: [],
     taskStarts: [],
     taskCompletions: [],
@@ -522,7 +592,7 @@ export async function runLoad(
   };
 }
 
-type Entry = { type: string; data: Record<string, unknown> };
+type Entry = { type: string; actor: string; data: Record<string, unknown> };
 
 /**
  * After the load: every acknowledged write is there with what it wrote, every event's effect was
@@ -535,6 +605,7 @@ export async function checkLoad(t: TestCloud, world: LoadWorld, ack: Acknowledge
       ...world.moving,
       ...world.deploying,
       ...world.deployed,
+      ...world.approving,
       ...ack.createdReleases.map((r) => r.id),
     ]),
   ];
@@ -572,6 +643,27 @@ export async function checkLoad(t: TestCloud, world: LoadWorld, ack: Acknowledge
     const by = (change.approvals as { by: string }[]).map((a) => a.by);
     expect(new Set(by).size).toBe(by.length);
     for (const v of ack.votes.filter((x) => x.id === id)) expect(by).toContain(v.by);
+  }
+  // Release approvals: each acknowledged one recorded once, by its approver, at the version it
+  // answered; and no priority-1 release entered Deployment with fewer than two distinct approvers.
+  for (const a of ack.releaseApprovals) {
+    const recorded = (releaseHistories.get(a.id) ?? []).filter(
+      (x) => x.type === 'Release Approval Recorded' && x.actor === a.by && x.data.version === a.version,
+    );
+    expect(recorded, `approval ${JSON.stringify(a)}`).toHaveLength(1);
+  }
+  for (const id of world.approving) {
+    const entries = releaseHistories.get(id) ?? [];
+    const entered = entries.findIndex(
+      (x) => x.type === 'Release Stage Entered' && x.data.to === 'Deployment',
+    );
+    const approvers = entries
+      .slice(0, entered === -1 ? entries.length : entered)
+      .filter((x) => x.type === 'Release Approval Recorded')
+      .map((x) => x.actor);
+    expect(new Set(approvers).size, `release ${id}: approvers ${approvers}`).toBe(approvers.length);
+    if (entered !== -1)
+      expect(approvers.length, `release ${id} entered Deployment`).toBeGreaterThanOrEqual(2);
   }
   for (const w of ack.ciWrites) {
     const version = await ok(t, 'GET', `/cis/${w.ciId}/versions/${w.version}`);

@@ -118,6 +118,21 @@ describe('every declared route, fuzzed', () => {
     expect(declaredRoutes.length).toBeGreaterThan(50);
   });
 
+  it('snapshots every stored item, the Idempotency-Keys included (items of the table in AWS)', async () => {
+    const w = await world();
+    const before = snapshot(w.ports);
+    // Only a key remembered: nothing else changes, so only a snapshot that sees keys differs.
+    w.ports.table.commit({
+      stale: false,
+      writes: 0,
+      events: [],
+      idempotency: { scope: 'POST /cis', key: 'fuzz-key', fingerprint: 'f' },
+      resourceId: 'ci_fuzz',
+      write: () => undefined,
+    });
+    expect(snapshot(w.ports)).not.toBe(before);
+  });
+
   it.each(declaredRoutes.map((r) => [r.routeKey, r] as const))(
     '%s: never a 5xx, refusals are problem+json, a refused request changes nothing',
     async (_key, route) => {

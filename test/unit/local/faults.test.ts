@@ -99,6 +99,38 @@ describe('faults injected into an SDK client', () => {
     expect(error.$metadata.httpStatusCode).toBe(500);
     client.destroy();
   });
+
+  it('delays Step Functions calls by up to sfn:latency ms, and counts each delayed call', async () => {
+    const faults = createFaultInjector('sfn:latency:40', '3');
+    const client = new SFNClient({
+      region: 'local',
+      endpoint: 'http://127.0.0.1:9',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+    const delays: number[] = [];
+    injectIntoClient(
+      client,
+      faults,
+      () => sfnFault(faults),
+      () => {
+        const delay = faults.delayMs('sfn:latency');
+        delays.push(delay);
+        return delay;
+      },
+    );
+    for (let i = 0; i < 5; i++)
+      await client
+        .send(new StartExecutionCommand({ stateMachineArn: 'arn:aws:states:local:0:stateMachine:x' }))
+        .catch(() => undefined);
+    expect(delays).toHaveLength(5);
+    for (const d of delays) expect(d).toBeLessThanOrEqual(40);
+    expect(faults.counts()['sfn:latency']).toBe(delays.filter((d) => d > 0).length);
+    expect(faults.counts()['sfn:latency']).toBeGreaterThan(0);
+    faults.pause();
+    expect(faults.delayMs('sfn:latency')).toBe(0);
+    client.destroy();
+  });
 });
 
 describe('target faults, dead letters and their replay', () => {
