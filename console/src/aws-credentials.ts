@@ -10,6 +10,8 @@ import type { AwsCredentials } from './sigv4.ts';
 /** What config.json says of the identity pool (console-site.ts, `ConsoleConfig.executions`). */
 export interface IdentityPoolConfig {
   readonly region: string;
+  /** Cognito Identity's regional endpoint, `https://cognito-identity.<region>.amazonaws.com/`. */
+  readonly identityEndpoint: string;
   readonly identityPoolId: string;
   /** The user pool as a login provider: `cognito-idp.<region>.amazonaws.com/<user pool id>`. */
   readonly loginProvider: string;
@@ -25,11 +27,11 @@ export const RENEW_BEFORE_MS = 5 * 60_000;
 
 async function cognitoIdentity<T>(
   fetchFn: typeof fetch,
-  region: string,
+  endpoint: string,
   action: 'GetId' | 'GetCredentialsForIdentity',
   input: Record<string, unknown>,
 ): Promise<T> {
-  const res = await fetchFn(`https://cognito-identity.${region}.amazonaws.com/`, {
+  const res = await fetchFn(endpoint, {
     method: 'POST',
     headers: {
       'content-type': 'application/x-amz-json-1.1',
@@ -52,13 +54,18 @@ export async function credentialsFor(
   fetchFn: typeof fetch = fetch,
 ): Promise<ExpiringCredentials> {
   const logins = { [pool.loginProvider]: idToken };
-  const { IdentityId } = await cognitoIdentity<{ IdentityId: string }>(fetchFn, pool.region, 'GetId', {
-    IdentityPoolId: pool.identityPoolId,
-    Logins: logins,
-  });
+  const { IdentityId } = await cognitoIdentity<{ IdentityId: string }>(
+    fetchFn,
+    pool.identityEndpoint,
+    'GetId',
+    {
+      IdentityPoolId: pool.identityPoolId,
+      Logins: logins,
+    },
+  );
   const { Credentials: c } = await cognitoIdentity<{
     Credentials: { AccessKeyId: string; SecretKey: string; SessionToken: string; Expiration: number };
-  }>(fetchFn, pool.region, 'GetCredentialsForIdentity', { IdentityId, Logins: logins });
+  }>(fetchFn, pool.identityEndpoint, 'GetCredentialsForIdentity', { IdentityId, Logins: logins });
   return {
     accessKeyId: c.AccessKeyId,
     secretAccessKey: c.SecretKey,

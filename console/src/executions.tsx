@@ -43,8 +43,8 @@ export function Executions({ route }: { route: string }) {
       <main id="main">
         <h1>Executions</h1>
         <p>
-          This console's configuration names no Step Functions endpoint (config.json, sfnEndpoint): use the AWS
-          Step Functions console, or a release's own execution panel.
+          This console's configuration names no Step Functions endpoint (config.json, sfnEndpoint): use the
+          AWS Step Functions console, or a release's own execution panel.
         </p>
       </main>
     );

@@ -65,6 +65,7 @@ export interface ConsoleConfig {
   /** …and how to sign for it (console/src/config.ts, `SfnSigning`). */
   readonly sfnSigning?: {
     readonly region: string;
+    readonly identityEndpoint: string;
     readonly identityPoolId: string;
     readonly loginProvider: string;
     readonly host: string;
@@ -366,7 +367,14 @@ export class ConsoleSite extends Construct {
     });
     return {
       sfnEndpoint: `${this.origin}${SFN_RELAY_PATH}`,
-      sfnSigning: { region: stack.region, identityPoolId: pool.ref, loginProvider, host: sfnHost },
+      sfnSigning: {
+        region: stack.region,
+        // Named here rather than built in the bundle: the console then names no AWS host of its own.
+        identityEndpoint: `https://cognito-identity.${stack.region}.${stack.urlSuffix}/`,
+        identityPoolId: pool.ref,
+        loginProvider,
+        host: sfnHost,
+      },
     };
   }
 

@@ -10,6 +10,7 @@ import { sfnHeaders } from '../../../console/src/sfn.ts';
 
 const pool = {
   region: 'eu-central-1',
+  identityEndpoint: 'https://cognito-identity.eu-central-1.amazonaws.com/',
   identityPoolId: 'eu-central-1:11111111-2222-3333-4444-555555555555',
   loginProvider: 'cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AbCdEf',
 };
