@@ -265,3 +265,19 @@ export interface Page<T> {
   readonly items: T[];
   readonly nextCursor?: string;
 }
+
+/**
+ * A subject's whole history (`<path>/history`), every page of it: the API pages by 20 unless asked,
+ * and the graph's taken transitions and the timeline need all of it (up to `max` entries).
+ */
+export async function historyOf<T = HistoryEntry>(path: string, max = 2000): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const query = new URLSearchParams({ limit: '100', ...(cursor ? { cursor } : {}) });
+    const page = await api<{ items: T[]; nextCursor?: string }>('GET', `${path}/history?${query}`);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor && items.length < max);
+  return items;
+}

@@ -7,7 +7,7 @@
  */
 import type { AwsCredentials } from './sigv4.ts';
 
-/** What config.json says of the identity pool (console-site.ts, `ConsoleConfig.executions`). */
+/** What config.json says of the identity pool (console-site.ts, `ConsoleConfig.sfnSigning`). */
 export interface IdentityPoolConfig {
   readonly region: string;
   /** Cognito Identity's regional endpoint, `https://cognito-identity.<region>.amazonaws.com/`. */

@@ -5,9 +5,18 @@
  * (functions/http/contract/changes.ts).
  */
 import { useState } from 'preact/hooks';
-import { ApiProblem, api, type Change, type HistoryEntry, session } from './api.ts';
+import {
+  ApiProblem,
+  api,
+  type BlackoutConflict,
+  type Change,
+  type HistoryEntry,
+  historyOf,
+  session,
+} from './api.ts';
+import { BlackoutConflicts, ciNames } from './conflicts.tsx';
 import type { Execution, Workflow } from './release.tsx';
-import { formatTime, ProblemAlert, useLoad } from './ui.tsx';
+import { formatTime, ProblemAlert, Table, TextField, useLoad } from './ui.tsx';
 import { WorkflowGraph } from './workflow-graph.tsx';
 
 interface Vote {
@@ -15,16 +24,6 @@ interface Vote {
   readonly decision: 'approve' | 'reject';
   readonly comment: string;
   readonly at: string;
-}
-
-interface Conflict {
-  readonly slaName: string;
-  readonly reason: string;
-  readonly start: string;
-  readonly end: string;
-  readonly ciId: string;
-  readonly touchedCiId: string;
-  readonly path: readonly { ciId: string; relation: string }[];
 }
 
 /** A single RFC as `GET /changes/{id}` answers it (the list's {@link Change} and more). */
@@ -54,32 +53,17 @@ interface ChangeView extends Change {
     unmetGates: string[];
     requiresReason: boolean;
   }[];
-  readonly blackoutConflicts?: readonly Conflict[];
+  readonly blackoutConflicts?: readonly BlackoutConflict[];
   readonly blackoutConflictsTruncated?: true;
   readonly executionEnd?: { status: string; error?: string; cause?: string };
 }
-
-/**
- * A conflict in words: which SLA's blackout, when, and how the RFC's CI leads to the covered one
- * (each step of `path` is a CI holding its relation to the one before).
- */
-const conflictText = (c: Conflict) =>
-  `${c.slaName} — ${c.reason}: ${formatTime(c.start)} – ${formatTime(c.end)}, on CI ${c.ciId}${
-    c.path.length
-      ? `, reached from ${c.touchedCiId}: ${c.path
-          .map((p, i) => `${p.ciId} ${p.relation} ${c.path[i - 1]?.ciId ?? c.touchedCiId}`)
-          .join(', ')}`
-      : ', which the RFC names'
-  }`;
-
-const input = (set: (v: string) => void) => (e: Event) => set((e.currentTarget as HTMLInputElement).value);
 
 export function ChangeDetail({ id }: { id: string }) {
   const path = `/changes/${encodeURIComponent(id)}`;
   const data = useLoad(async () => {
     const [change, history, execution] = await Promise.all([
       api<ChangeView>('GET', path),
-      api<{ items: (HistoryEntry & { data?: { decision?: unknown } })[] }>('GET', `${path}/history`),
+      historyOf<HistoryEntry & { data?: { decision?: unknown } }>(path),
       // The execution starts moments after the RFC is recorded: until then the page shows why not.
       api<Execution>('GET', `${path}/execution`).catch((error: unknown) => ({ error })),
     ]);
@@ -87,7 +71,8 @@ export function ChangeDetail({ id }: { id: string }) {
       'GET',
       `/workflows/${encodeURIComponent(change.workflow.id)}?version=${change.workflow.version}`,
     );
-    return { change, history: history.items, execution, workflow };
+    const names = await ciNames(change.blackoutConflicts ?? []);
+    return { change, history, execution, workflow, names };
   }, [id]);
   const [reason, setReason] = useState('');
   const [comment, setComment] = useState('');
@@ -102,7 +87,7 @@ export function ChangeDetail({ id }: { id: string }) {
         {data.error ? null : <p>Loading…</p>}
       </main>
     );
-  const { change, history, execution, workflow } = data.data;
+  const { change, history, execution, workflow, names } = data.data;
   const me = session.user();
   /** Sends one write, then reads the page again; a refusal shows as the problem's title and detail. */
   const send = async (missing: string, write: () => Promise<unknown>, done: string) => {
@@ -196,18 +181,16 @@ export function ChangeDetail({ id }: { id: string }) {
         </dd>
         <dt>Blackout conflicts</dt>
         <dd data-testid="conflicts">
-          {change.blackoutConflicts?.length ? (
-            <ul>
-              {change.blackoutConflicts.map((c) => (
-                <li key={`${c.slaName}${c.start}${c.ciId}`}>{conflictText(c)}</li>
-              ))}
-              {change.blackoutConflictsTruncated ? <li>… and more not listed</li> : null}
-            </ul>
-          ) : (
-            'none'
-          )}
+          {change.blackoutConflicts?.length ?? 0}
+          {change.blackoutConflictsTruncated ? ' or more' : ''}
         </dd>
       </dl>
+      <BlackoutConflicts
+        conflicts={change.blackoutConflicts ?? []}
+        truncated={change.blackoutConflictsTruncated === true}
+        subject="RFC"
+        names={names}
+      />
       <WorkflowGraph
         subject="RFC"
         definition={workflow.definition}
@@ -226,35 +209,27 @@ export function ChangeDetail({ id }: { id: string }) {
             : 'No CAB approval applies.'}
         </p>
         {change.approvals.length ? (
-          <table data-testid="votes">
-            <caption>Votes cast</caption>
-            <thead>
-              <tr>
-                <th scope="col">Who</th>
-                <th scope="col">Vote</th>
-                <th scope="col">Comment</th>
-                <th scope="col">When</th>
-              </tr>
-            </thead>
-            <tbody>
-              {change.approvals.map((v) => (
-                <tr key={v.by}>
-                  <td>{v.by}</td>
-                  <td>{v.decision}</td>
-                  <td>{v.comment}</td>
-                  <td>{formatTime(v.at)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            testId="votes"
+            caption="Votes cast"
+            columns={['Who', 'Vote', 'Comment', 'When']}
+            rows={change.approvals}
+            rowKey={(v) => v.by}
+            cells={(v) => [v.by, v.decision, v.comment, formatTime(v.at)]}
+          />
         ) : (
           <p>No votes cast.</p>
         )}
         {/* Whether the caller sits on the board only the API knows: it answers 403 if not. */}
         {a?.awaitingVotes && !change.approvals.some((v) => v.by === me) ? (
           <>
-            <label for="vote-comment">Comment on your vote</label>
-            <textarea id="vote-comment" rows={2} value={comment} onInput={input(setComment)} />
+            <TextField
+              id="vote-comment"
+              label="Comment on your vote"
+              rows={2}
+              value={comment}
+              onValue={setComment}
+            />
             <button type="button" disabled={busy} onClick={() => vote('approve')}>
               Approve
             </button>
@@ -268,8 +243,12 @@ export function ChangeDetail({ id }: { id: string }) {
         <h2 id="moves-heading">Moves</h2>
         {change.allowedTransitions?.length ? (
           <>
-            <label for="move-reason">Reason (needed where marked)</label>
-            <input id="move-reason" value={reason} onInput={input(setReason)} />
+            <TextField
+              id="move-reason"
+              label="Reason (needed where marked)"
+              value={reason}
+              onValue={setReason}
+            />
             <ul class="moves">
               {change.allowedTransitions.map((t) => (
                 <li key={t.to}>

@@ -19,7 +19,7 @@ import {
   sfn,
   stateNameOf,
 } from './sfn.ts';
-import { ArrowMarker, ProblemAlert, useLoad } from './ui.tsx';
+import { ArrowMarker, ProblemAlert, Table, useLoad } from './ui.tsx';
 
 const date = (seconds: number | undefined) =>
   seconds === undefined ? '' : new Date(seconds * 1000).toISOString();
@@ -184,10 +184,12 @@ function MachineExecutions({ endpoint, arn }: { endpoint: string; arn: string })
 
 function ExecutionDetail({ endpoint, arn }: { endpoint: string; arn: string }) {
   const data = useLoad(async () => {
-    const execution = await sfn<ExecutionDescription>(endpoint, 'DescribeExecution', { executionArn: arn });
-    const [machine, events] = await Promise.all([
-      sfn<{ definition: string; name: string }>(endpoint, 'DescribeStateMachine', {
-        stateMachineArn: execution.stateMachineArn,
+    const [execution, machine, events] = await Promise.all([
+      sfn<ExecutionDescription>(endpoint, 'DescribeExecution', { executionArn: arn }),
+      // The definition the execution ran (a release runs a version, which DescribeStateMachine on
+      // the unqualified ARN would not give once a newer one is published).
+      sfn<{ definition: string; name: string }>(endpoint, 'DescribeStateMachineForExecution', {
+        executionArn: arn,
       }),
       allPages(async (nextToken) => {
         const page = await sfn<{ events: HistoryEvent[]; nextToken?: string }>(
@@ -231,28 +233,23 @@ function ExecutionDetail({ endpoint, arn }: { endpoint: string; arn: string }) {
             {d.execution.stopDate ? `, ended ${date(d.execution.stopDate)}` : ''}.
             {d.execution.error ? ` Error ${d.execution.error}: ${d.execution.cause ?? ''}` : ''}
           </p>
-          <AslGraph asl={d.asl} current={progress.current} done={progress.done} taken={progress.taken} />
+          <AslGraph
+            asl={d.asl}
+            current={progress.current}
+            running={progress.running}
+            done={progress.done}
+            taken={progress.taken}
+          />
           <h2 id="history-heading">Event history</h2>
-          <table data-testid="execution-history" aria-labelledby="history-heading">
-            <thead>
-              <tr>
-                <th scope="col">ID</th>
-                <th scope="col">Type</th>
-                <th scope="col">Timestamp</th>
-                <th scope="col">State</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.events.map((e) => (
-                <tr key={e.id}>
-                  <td>{e.id}</td>
-                  <td>{e.type}</td>
-                  <td>{date(e.timestamp)}</td>
-                  <td>{stateNameOf(e) ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            testId="execution-history"
+            caption="The execution's events, oldest first"
+            hideCaption
+            columns={['ID', 'Type', 'Timestamp', 'State']}
+            rows={d.events}
+            rowKey={(e) => e.id}
+            cells={(e) => [e.id, e.type, date(e.timestamp), stateNameOf(e) ?? '']}
+          />
         </>
       ) : null}
     </main>
@@ -263,11 +260,14 @@ function ExecutionDetail({ endpoint, arn }: { endpoint: string; arn: string }) {
 function AslGraph({
   asl,
   current,
+  running,
   done,
   taken,
 }: {
   asl: AslDefinition;
   current?: string;
+  /** Every state running now: more than one inside a Parallel or a Map. */
+  running: ReadonlySet<string>;
   done: ReadonlySet<string>;
   taken: ReadonlySet<string>;
 }) {
@@ -307,7 +307,7 @@ function AslGraph({
           );
         })}
         {layout.nodes.map((n) => {
-          const mark = n.name === current ? 'current' : done.has(n.name) ? 'done' : '';
+          const mark = running.has(n.name) ? 'current' : done.has(n.name) ? 'done' : '';
           return (
             <g
               key={n.name}
@@ -338,6 +338,7 @@ function AslGraph({
         {current ? (
           <>
             Current state: <strong data-testid="current-state">{current}</strong>.{' '}
+            {running.size > 1 ? `Running now (in parallel): ${[...running].join(', ')}. ` : ''}
           </>
         ) : (
           'No current state (the execution is not running). '

@@ -375,9 +375,10 @@ function App() {
       {route.startsWith('#/executions') ? (
         <Executions route={route} />
       ) : releaseId ? (
-        <ReleaseDetail id={decodeURIComponent(releaseId)} />
+        // Keyed by id: another release's page is a fresh one, never the last one's data and prompts.
+        <ReleaseDetail key={releaseId} id={decodeURIComponent(releaseId)} />
       ) : changeId ? (
-        <ChangeDetail id={decodeURIComponent(changeId)} />
+        <ChangeDetail key={changeId} id={decodeURIComponent(changeId)} />
       ) : route === '#/queue' ? (
         <Queue />
       ) : route === '#/calendar' ? (

@@ -4,17 +4,10 @@
  * override prompts), the CIs it touches, its deployment tasks, the execution's events and the history.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import {
-  ApiProblem,
-  api,
-  type BlackoutConflict,
-  type HistoryEntry,
-  type PlannedCi,
-  type Release,
-  session,
-} from './api.ts';
+import { ApiProblem, api, historyOf, type PlannedCi, type Release, session } from './api.ts';
+import { BlackoutConflicts, ciNames } from './conflicts.tsx';
 import type { WorkflowDefinitionLike } from './graph.ts';
-import { formatTime, ProblemAlert, useLoad } from './ui.tsx';
+import { formatTime, ProblemAlert, Table, TextField, useLoad } from './ui.tsx';
 import { WorkflowGraph } from './workflow-graph.tsx';
 
 export interface Execution {
@@ -33,7 +26,7 @@ export function ReleaseDetail({ id }: { id: string }) {
   const data = useLoad(async () => {
     const [release, history, execution, cis] = await Promise.all([
       api<Release>('GET', path),
-      api<{ items: HistoryEntry[] }>('GET', `${path}/history`),
+      historyOf(path),
       api<Execution>('GET', `${path}/execution`).catch((error: unknown) => ({ error })),
       // The page still serves its moves when the CI read fails: that section shows the problem.
       api<{ items: PlannedCi[] }>('GET', `${path}/cis`).catch((error: unknown) => ({ error })),
@@ -42,9 +35,16 @@ export function ReleaseDetail({ id }: { id: string }) {
       'GET',
       `/workflows/${encodeURIComponent(release.workflow.id)}?version=${release.workflow.version}`,
     );
-    const names = await ciNames(release, cis);
-    return { release, history: history.items, execution, cis, workflow, names };
+    // The release's own CIs come named with its CI list; a conflict's others are read.
+    const names = await ciNames(
+      release.blackoutConflicts ?? [],
+      new Map('items' in cis ? cis.items.flatMap((c) => (c.ci ? [[c.ciId, c.ci.name] as const] : [])) : []),
+    );
+    return { release, history, execution, cis, workflow, names };
   }, [id]);
+  // Said here, not in the back-out section: once backed out the release may not be backed out
+  // again, so that section is gone after the reload, and its own notice with it.
+  const [backedOut, setBackedOut] = useState('');
   if (data.error)
     return (
       <main id="main">
@@ -59,16 +59,13 @@ export function ReleaseDetail({ id }: { id: string }) {
       </main>
     );
   const { release, history, execution, cis, workflow, names } = data.data;
-  const ciLabel = (ciId: string) => {
-    const name = names.get(ciId);
-    return name ? `${name} (${ciId})` : ciId;
-  };
   return (
     <main id="main">
       <p>
         <a href="#/releases">← All releases</a>
       </p>
       <h1>{release.title}</h1>
+      <p role="status">{backedOut}</p>
       <dl class="facts">
         <dt>Stage</dt>
         <dd data-testid="stage">{release.stage}</dd>
@@ -95,7 +92,12 @@ export function ReleaseDetail({ id }: { id: string }) {
           {release.blackoutConflictsTruncated ? ' or more' : ''}
         </dd>
       </dl>
-      <BlackoutConflicts release={release} ciLabel={ciLabel} />
+      <BlackoutConflicts
+        conflicts={release.blackoutConflicts ?? []}
+        truncated={release.blackoutConflictsTruncated === true}
+        subject="release"
+        names={names}
+      />
       <WorkflowGraph
         subject="release"
         definition={workflow.definition}
@@ -104,7 +106,15 @@ export function ReleaseDetail({ id }: { id: string }) {
       />
       <Moves release={release} path={path} reload={data.reload} />
       <AffectedCis release={release} cis={cis} />
-      {mayBackOut(release, workflow) ? <Backout path={path} reload={data.reload} /> : null}
+      {mayBackOut(release, workflow) ? (
+        <Backout
+          path={path}
+          done={() => {
+            setBackedOut('Backed out: its CMDB changes are restored.');
+            data.reload();
+          }}
+        />
+      ) : null}
       <section aria-labelledby="tasks-heading">
         <h2 id="tasks-heading">Deployment tasks</h2>
         {release.tasks?.length ? (
@@ -123,27 +133,15 @@ export function ReleaseDetail({ id }: { id: string }) {
       {'error' in execution ? null : (
         <details>
           <summary>Execution events ({execution.events.length})</summary>
-          <table data-testid="execution-events">
-            <caption class="visually-hidden">The execution's event history, oldest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Event</th>
-                <th scope="col">State</th>
-                <th scope="col">At</th>
-              </tr>
-            </thead>
-            <tbody>
-              {execution.events.map((e) => (
-                <tr key={e.id}>
-                  <td>{e.id}</td>
-                  <td>{e.type}</td>
-                  <td>{e.state ?? ''}</td>
-                  <td>{e.timestamp ? formatTime(e.timestamp) : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            testId="execution-events"
+            caption="The execution's event history, oldest first"
+            hideCaption
+            columns={['#', 'Event', 'State', 'At']}
+            rows={execution.events}
+            rowKey={(e) => e.id}
+            cells={(e) => [e.id, e.type, e.state ?? '', e.timestamp ? formatTime(e.timestamp) : '—']}
+          />
         </details>
       )}
       <section aria-labelledby="history-heading">
@@ -159,88 +157,6 @@ export function ReleaseDetail({ id }: { id: string }) {
         </ol>
       </section>
     </main>
-  );
-}
-
-/** Most CIs a conflict names beyond those touched whose names are read (one GET each). */
-const MAX_NAMES_READ = 20;
-
-/**
- * The names of the CIs the page mentions, by id: those the release touches come with its CI list;
- * a CI a conflict reaches through dependencies is read on its own (capped; an id stays an id when
- * it cannot be read), so that the path reads as names, not as ULIDs only.
- */
-async function ciNames(
-  release: Release,
-  cis: { items: PlannedCi[] } | { error: unknown },
-): Promise<Map<string, string>> {
-  const names = new Map(
-    'items' in cis ? cis.items.flatMap((c) => (c.ci ? [[c.ciId, c.ci.name] as const] : [])) : [],
-  );
-  const others = [
-    ...new Set(
-      (release.blackoutConflicts ?? []).flatMap((c) => [c.ciId, c.touchedCiId, ...c.path.map((p) => p.ciId)]),
-    ),
-  ]
-    .filter((ciId) => !names.has(ciId))
-    .slice(0, MAX_NAMES_READ);
-  const read = await Promise.all(
-    others.map((ciId) =>
-      api<{ name: string }>('GET', `/cis/${encodeURIComponent(ciId)}`).then(
-        (ci) => [ciId, ci.name] as const,
-        () => undefined,
-      ),
-    ),
-  );
-  for (const entry of read) if (entry) names.set(entry[0], entry[1]);
-  return names;
-}
-
-/** A relation as a sentence reads it: `depends-on` → "depends on". */
-const relationWords = (relation: string) => relation.replace(/-/g, ' ');
-
-/**
- * How a conflict reaches the release, in words: the covered CI is one it touches, or depends on
- * one through the path's relations (each step a CI holding that relation to the one before).
- */
-function reachInWords(c: BlackoutConflict, ciLabel: (id: string) => string): string {
-  if (c.path.length === 0) return `It covers ${ciLabel(c.ciId)}, a CI the release touches.`;
-  let before = c.touchedCiId;
-  const steps = c.path.map((step) => {
-    const words = `${ciLabel(step.ciId)} ${relationWords(step.relation)} ${ciLabel(before)}`;
-    before = step.ciId;
-    return words;
-  });
-  return `It covers ${ciLabel(c.ciId)}, reached from ${ciLabel(c.touchedCiId)} that the release touches: ${steps.join(', and ')}.`;
-}
-
-/** Which SLA forbids changes when, and why: times in UTC, and in the SLA's own zone when it has another. */
-function conflictInWords(c: BlackoutConflict): string {
-  const local = c.tz === 'UTC' ? '' : ` (${c.localStart} to ${c.localEnd} in ${c.tz})`;
-  return `SLA ${c.slaName} (${c.slaId}) forbids changes from ${formatTime(c.start)} to ${formatTime(c.end)}${local} for “${c.reason}”.`;
-}
-
-/** Each blackout window the planned window shares time with, spelled out (never a colour alone). */
-function BlackoutConflicts({ release, ciLabel }: { release: Release; ciLabel: (id: string) => string }) {
-  const conflicts = release.blackoutConflicts ?? [];
-  return (
-    <section aria-labelledby="conflicts-heading">
-      <h2 id="conflicts-heading">Blackout conflicts</h2>
-      {conflicts.length ? (
-        <ul class="conflict-list" data-testid="blackout-conflicts">
-          {conflicts.map((c) => (
-            <li key={`${c.slaId}#${c.blackoutIndex}#${c.start}#${c.ciId}#${c.touchedCiId}`}>
-              <strong>Conflict:</strong> {conflictInWords(c)} {reachInWords(c, ciLabel)}
-            </li>
-          ))}
-          {release.blackoutConflictsTruncated ? (
-            <li>And possibly more: the API cut the list short.</li>
-          ) : null}
-        </ul>
-      ) : (
-        <p>No blackout conflicts: the planned window is clear of every SLA's blackouts.</p>
-      )}
-    </section>
   );
 }
 
@@ -385,21 +301,19 @@ function Moves({ release, path, reload }: { release: Release; path: string; relo
       ) : null}
       {transitions.length ? (
         <>
-          <label for="move-reason">Reason (needed where marked)</label>
-          <input
+          <TextField
             id="move-reason"
+            label="Reason (needed where marked)"
             value={reason}
-            onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)}
+            onValue={setReason}
           />
           {needsApprovals ? (
-            <>
-              <label for="approval-comment">Comment with an approval (optional)</label>
-              <input
-                id="approval-comment"
-                value={comment}
-                onInput={(e) => setComment((e.currentTarget as HTMLInputElement).value)}
-              />
-            </>
+            <TextField
+              id="approval-comment"
+              label="Comment with an approval (optional)"
+              value={comment}
+              onValue={setComment}
+            />
           ) : null}
           <ul class="moves">
             {transitions.map((t) => {
@@ -571,20 +485,18 @@ interface RestoreConflict {
  * acknowledge (its 422 lists them, each at its current version) and, when something else changed
  * a CI since, the conflicts and a reason to force the restore (its 409).
  */
-function Backout({ path, reload }: { path: string; reload: () => void }) {
+function Backout({ path, done }: { path: string; done: () => void }) {
   const [reason, setReason] = useState('');
   const [articles, setArticles] = useState<readonly MissingArticle[]>([]);
   const [acknowledged, setAcknowledged] = useState<ReadonlySet<string>>(new Set());
   const [conflicts, setConflicts] = useState<readonly RestoreConflict[]>([]);
   const [forceReason, setForceReason] = useState('');
   const [error, setError] = useState<unknown>();
-  const [notice, setNotice] = useState('');
   const [busy, setBusy] = useState(false);
   const key = (a: MissingArticle) => `${a.id}@${a.version}`;
   const submit = async (e: Event) => {
     e.preventDefault();
     setError(undefined);
-    setNotice('');
     if (!reason.trim()) {
       setError(new ApiProblem(400, 'A reason is needed', 'Write why the release is backed out.'));
       return;
@@ -598,8 +510,7 @@ function Backout({ path, reload }: { path: string; reload: () => void }) {
         reason: reason.trim(),
         ...(conflicts.length && forceReason.trim() ? { force: { reason: forceReason.trim() } } : {}),
       });
-      setNotice('Backed out: its CMDB changes are restored.');
-      reload();
+      done();
     } catch (err) {
       setError(err);
       if (err instanceof ApiProblem && Array.isArray(err.body.articles))
@@ -620,15 +531,9 @@ function Backout({ path, reload }: { path: string; reload: () => void }) {
     <section aria-labelledby="backout-heading">
       <h2 id="backout-heading">Back out</h2>
       <ProblemAlert error={error} />
-      <p role="status">{notice}</p>
       <form onSubmit={submit} class="card">
         <p>Restores every CMDB change this release made and ends it Backed Out.</p>
-        <label for="backout-reason">Why back it out</label>
-        <input
-          id="backout-reason"
-          value={reason}
-          onInput={(e) => setReason((e.currentTarget as HTMLInputElement).value)}
-        />
+        <TextField id="backout-reason" label="Why back it out" value={reason} onValue={setReason} />
         {articles.length ? (
           <fieldset>
             <legend>Back-out procedures to follow first, each at its current version</legend>
@@ -661,11 +566,11 @@ function Backout({ path, reload }: { path: string; reload: () => void }) {
                 </li>
               ))}
             </ul>
-            <label for="backout-force">Why restore anyway (force; leave empty to stop here)</label>
-            <input
+            <TextField
               id="backout-force"
+              label="Why restore anyway (force; leave empty to stop here)"
               value={forceReason}
-              onInput={(e) => setForceReason((e.currentTarget as HTMLInputElement).value)}
+              onValue={setForceReason}
             />
           </>
         ) : null}

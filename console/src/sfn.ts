@@ -133,33 +133,58 @@ export const stateNameOf = (e: HistoryEvent): string | undefined =>
   e.stateEnteredEventDetails?.name ?? e.stateExitedEventDetails?.name;
 
 /**
- * Where an execution is, from its history: states it left are done; the last state entered and
- * not yet left is current (none once the execution ended).
+ * Where an execution is, from its history: states it left are done; states entered and not yet
+ * left are running (several at once inside a Parallel or a Map), the last of them `current`; none
+ * once the execution ended. A transition taken is the state an entry follows on its own thread of
+ * events (`previousEventId`, so concurrent branches do not pair across), or, in a history without
+ * those links, the state entered just before.
  */
 export function executionProgress(
   events: readonly HistoryEvent[],
   running: boolean,
-): { current?: string; done: Set<string>; taken: Set<string> } {
+): { current?: string; running: Set<string>; done: Set<string>; taken: Set<string> } {
+  const byId = new Map(events.map((e) => [e.id, e]));
   const done = new Set<string>();
-  // Transitions made, as `from→to` (graph.ts edgeKey): one state entered after another.
+  // Transitions made, as `from→to` (graph.ts edgeKey).
   const taken = new Set<string>();
+  const open = new Map<string, number>();
   let current: string | undefined;
   let previous: string | undefined;
+  const stateBefore = (e: HistoryEvent): string | undefined => {
+    if (e.previousEventId === undefined) return previous;
+    for (
+      let p = byId.get(e.previousEventId);
+      p;
+      p = p.previousEventId === undefined ? undefined : byId.get(p.previousEventId)
+    ) {
+      const name = stateNameOf(p);
+      if (name) return name;
+    }
+    return undefined;
+  };
   for (const e of events) {
     if (e.stateEnteredEventDetails) {
-      current = e.stateEnteredEventDetails.name;
-      if (previous) taken.add(`${previous}→${current}`);
-      previous = current;
+      const name = e.stateEnteredEventDetails.name;
+      const from = stateBefore(e);
+      if (from && from !== name) taken.add(`${from}→${name}`);
+      open.set(name, (open.get(name) ?? 0) + 1);
+      current = name;
+      previous = name;
     }
     if (e.stateExitedEventDetails) {
-      done.add(e.stateExitedEventDetails.name);
-      if (current === e.stateExitedEventDetails.name) current = undefined;
+      const name = e.stateExitedEventDetails.name;
+      done.add(name);
+      const left = (open.get(name) ?? 1) - 1;
+      if (left > 0) open.set(name, left);
+      else open.delete(name);
     }
   }
+  const active = new Set(open.keys());
   // A terminal state (Succeed, Fail) may end the run without an exit event: it was reached, so done.
-  if (!running && current) {
-    done.add(current);
-    current = undefined;
+  if (!running) {
+    for (const name of active) done.add(name);
+    return { running: new Set(), done, taken };
   }
-  return current === undefined ? { done, taken } : { current, done, taken };
+  if (current === undefined || !active.has(current)) current = [...active].pop();
+  return current === undefined ? { running: active, done, taken } : { current, running: active, done, taken };
 }

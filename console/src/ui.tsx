@@ -3,6 +3,7 @@
  * gave them), the loader hook, and the arrowhead of the graphs. A module of its own because
  * main.tsx starts the app when it is loaded, so views cannot import from it.
  */
+import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiProblem } from './api.ts';
 
@@ -85,4 +86,77 @@ export function ArrowMarker({ id }: { id: string }) {
 /** An instant as the console writes it everywhere: minutes, in UTC, said so. */
 export function formatTime(iso: string): string {
   return `${new Date(iso).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+}
+
+/** A labelled text field (an input, or a textarea with `rows`), its value held by the caller. */
+export function TextField({
+  id,
+  label,
+  value,
+  onValue,
+  rows,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  rows?: number;
+}) {
+  const onInput = (e: Event) => onValue((e.currentTarget as HTMLInputElement | HTMLTextAreaElement).value);
+  return (
+    <>
+      <label for={id}>{label}</label>
+      {rows ? (
+        <textarea id={id} rows={rows} value={value} onInput={onInput} />
+      ) : (
+        <input id={id} value={value} onInput={onInput} />
+      )}
+    </>
+  );
+}
+
+/**
+ * A table of rows under column headers, with its caption (hidden when the heading above already
+ * says what it is): the views' event, history and vote tables.
+ */
+export function Table<T>({
+  caption,
+  hideCaption = false,
+  columns,
+  rows,
+  rowKey,
+  cells,
+  testId,
+}: {
+  caption: string;
+  hideCaption?: boolean;
+  columns: readonly string[];
+  rows: readonly T[];
+  rowKey: (row: T) => string | number;
+  cells: (row: T) => readonly ComponentChildren[];
+  testId?: string;
+}) {
+  return (
+    <table data-testid={testId}>
+      <caption class={hideCaption ? 'visually-hidden' : undefined}>{caption}</caption>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col" key={c}>
+              {c}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={rowKey(row)}>
+            {cells(row).map((cell, i) => (
+              <td key={columns[i]}>{cell}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
 }

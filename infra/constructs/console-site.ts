@@ -75,12 +75,27 @@ export interface ConsoleConfig {
 /** Where the distribution relays the console's Step Functions calls (the Executions view). */
 export const SFN_RELAY_PATH = '/sfn/';
 
+/** The Step Functions actions the Executions view calls: all reads, and all the relay passes. */
+export const SFN_RELAY_ACTIONS = [
+  'ListStateMachines',
+  'ListExecutions',
+  'DescribeExecution',
+  'DescribeStateMachineForExecution',
+  'GetExecutionHistory',
+] as const;
+
 /**
- * The CloudFront Function of the relay: Step Functions' JSON API lives at `/`, and the console
- * signs its calls for that path, so `/sfn/` is rewritten to it before the request goes on.
+ * The CloudFront Function of the relay: only a POST naming one of the view's read actions passes
+ * (so `/sfn/` is no general way into Step Functions, whatever credentials a caller holds), and
+ * `/sfn/` is rewritten to `/`, where the JSON API lives and which the console signs.
  */
 export const SFN_RELAY_CODE = `function handler(event) {
   var request = event.request;
+  var target = request.headers['x-amz-target'];
+  var allowed = ${JSON.stringify(SFN_RELAY_ACTIONS.map((a) => `AWSStepFunctions.${a}`))};
+  if (request.method !== 'POST' || !target || allowed.indexOf(target.value) === -1) {
+    return { statusCode: 403, statusDescription: 'Forbidden' };
+  }
   request.uri = '/';
   return request;
 }`;
@@ -260,8 +275,9 @@ export class ConsoleSite extends Construct {
   enableExecutions(access: ExecutionsAccess): Pick<ConsoleConfig, 'sfnEndpoint' | 'sfnSigning'> {
     const stack = Stack.of(this);
     const sfnHost = `states.${stack.region}.${stack.urlSuffix}`;
-    // Authorization and the x-amz-* headers reach the origin only as part of the cache key (an
-    // origin request policy may not name Authorization); POST answers are never cached anyway.
+    // Authorization and the x-amz-* headers reach the origin as part of the cache key (an origin
+    // request policy may not name Authorization), and nothing else does; POST answers are never
+    // cached anyway.
     const signedCalls = new CachePolicy(this, 'SfnRelayCachePolicy', {
       comment: 'Release Desk console: signed Step Functions calls, forwarded whole, never cached',
       defaultTtl: Duration.seconds(0),
@@ -315,13 +331,17 @@ export class ConsoleSite extends Construct {
     reader.addToPolicy(new PolicyStatement({ actions: ['states:ListStateMachines'], resources: ['*'] }));
     reader.addToPolicy(
       new PolicyStatement({
-        actions: ['states:DescribeStateMachine', 'states:ListExecutions'],
+        actions: ['states:ListExecutions'],
         resources: [...access.stateMachines.map((m) => m.stateMachineArn), stateMachineArn(stack, published)],
       }),
     );
     reader.addToPolicy(
       new PolicyStatement({
-        actions: ['states:DescribeExecution', 'states:GetExecutionHistory'],
+        actions: [
+          'states:DescribeExecution',
+          'states:DescribeStateMachineForExecution',
+          'states:GetExecutionHistory',
+        ],
         resources: [
           ...access.stateMachines.map((m) => executionsOf(stack, m.stateMachineName)),
           executionsOf(stack, published),

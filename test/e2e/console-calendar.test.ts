@@ -10,7 +10,15 @@ import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBody } from '../support/api-bodies.ts';
-import { expectAccessible, launchChromium, newPage, screenshot, signIn } from '../support/console.ts';
+import {
+  closeConsoleTest,
+  consoleUrlOf,
+  expectAccessible,
+  launchChromium,
+  newPage,
+  screenshot,
+  signIn,
+} from '../support/console.ts';
 import { ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 const DAY = 86_400_000;
@@ -63,14 +71,11 @@ beforeAll(async () => {
     201,
   );
   await t.cloud.settle();
-  consoleUrl = `${t.cloud.apiUrl.replace('127.0.0.1', 'localhost')}/console/`;
+  consoleUrl = consoleUrlOf(t.cloud.apiUrl);
   browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await t?.stop();
-});
+afterAll(() => closeConsoleTest(browser, t));
 
 const entries = (page: Page) => page.locator('.entries').allTextContents();
 

@@ -8,7 +8,15 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBody } from '../support/api-bodies.ts';
-import { expectAccessible, launchChromium, newPage, screenshot, signIn } from '../support/console.ts';
+import {
+  closeConsoleTest,
+  consoleUrlOf,
+  expectAccessible,
+  launchChromium,
+  newPage,
+  screenshot,
+  signIn,
+} from '../support/console.ts';
 import { eventually, ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
@@ -36,13 +44,10 @@ beforeAll(async () => {
   );
   await t.cloud.settle();
   await eventually(async () => expect((await t.execution(releaseId)).state).toBe('Development'));
-  consoleUrl = `${t.cloud.apiUrl.replace('127.0.0.1', 'localhost')}/console/`;
+  consoleUrl = consoleUrlOf(t.cloud.apiUrl);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await t?.stop();
-});
+afterAll(() => closeConsoleTest(browser, t));
 
 describe('the Executions view', () => {
   it("tells the console its Step Functions endpoint, which answers CORS for the console's origin only", async () => {

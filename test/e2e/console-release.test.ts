@@ -13,7 +13,15 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { components } from '../../client/index.ts';
 import { releaseBody } from '../support/api-bodies.ts';
-import { expectAccessible, launchChromium, newPage, screenshot, signIn } from '../support/console.ts';
+import {
+  closeConsoleTest,
+  consoleUrlOf,
+  expectAccessible,
+  launchChromium,
+  newPage,
+  screenshot,
+  signIn,
+} from '../support/console.ts';
 import { ok, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { RELEASE_TEAM } from '../support/teams.ts';
 
@@ -153,14 +161,11 @@ beforeAll(async () => {
     }),
     200,
   );
-  consoleUrl = `${t.cloud.apiUrl.replace('127.0.0.1', 'localhost')}/console/`;
+  consoleUrl = consoleUrlOf(t.cloud.apiUrl);
   browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await t?.stop();
-});
+afterAll(() => closeConsoleTest(browser, t));
 
 async function open(page: Page, id: string): Promise<void> {
   await page.goto(`${consoleUrl}#/releases/${encodeURIComponent(id)}`);
@@ -280,6 +285,8 @@ describe('the release detail page in the console', () => {
     await ack.check();
     await page.getByRole('button', { name: 'Back out', exact: true }).click();
     await expect.poll(() => page.getByTestId('stage').textContent()).toBe('Backed Out');
+    // Said after the reload too, when the back-out section is gone (a backed-out release stays so).
+    expect(await page.getByText('Backed out: its CMDB changes are restored.').count()).toBe(1);
     const read = await ok(t.api().GET('/releases/{id}', at(backoutId)));
     expect(read).toMatchObject({ stage: 'Backed Out', status: 'backed-out' });
     expect(errors).toEqual([]);

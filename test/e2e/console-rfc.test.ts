@@ -12,7 +12,15 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { releaseBody } from '../support/api-bodies.ts';
 import { seedCi } from '../support/cis.ts';
-import { expectAccessible, launchChromium, newPage, screenshot, signIn } from '../support/console.ts';
+import {
+  closeConsoleTest,
+  consoleUrlOf,
+  expectAccessible,
+  launchChromium,
+  newPage,
+  screenshot,
+  signIn,
+} from '../support/console.ts';
 import { ok, startTestCloud, type TestCloud, WAIT } from '../support/local-cloud.ts';
 
 const DAY = 86_400_000;
@@ -97,14 +105,11 @@ beforeAll(async () => {
     }),
     200,
   );
-  consoleUrl = `${t.cloud.apiUrl.replace('127.0.0.1', 'localhost')}/console/`;
+  consoleUrl = consoleUrlOf(t.cloud.apiUrl);
   browser = await launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await t?.stop();
-});
+afterAll(() => closeConsoleTest(browser, t));
 
 const alert = (page: Page) => page.getByRole('alert').textContent();
 
@@ -144,17 +149,20 @@ describe('the RFC page of the console', () => {
     expect(await page.getByRole('link', { name: releaseId }).getAttribute('href')).toBe(
       `#/releases/${releaseId}`,
     );
-    const conflicts = await page.getByTestId('conflicts').locator('li').allTextContents();
-    const blackout = /Payroll SLA — Payroll run: \d{4}-\d\d-\d\d 00:00 UTC – \d{4}-\d\d-\d\d 00:00 UTC/
-      .source;
+    // The conflicts in words, as the release page writes them (console/src/conflicts.tsx).
+    expect(await page.getByTestId('conflicts').textContent()).toBe('2');
+    const conflicts = await page.getByTestId('blackout-conflicts').locator('li').allTextContents();
+    const blackout =
+      /Conflict: SLA Payroll SLA \(sla_\w+\) forbids changes from \d{4}-\d\d-\d\d 00:00 UTC to \d{4}-\d\d-\d\d 00:00 UTC for “Payroll run”\./
+        .source;
     expect(conflicts).toHaveLength(2);
     expect(conflicts).toContainEqual(
-      expect.stringMatching(new RegExp(`^${blackout}, on CI ci_payroll_db, which the RFC names$`)),
+      expect.stringMatching(new RegExp(`^${blackout} It covers ci_payroll_db, a CI the RFC touches\\.$`)),
     );
     expect(conflicts).toContainEqual(
       expect.stringMatching(
         new RegExp(
-          `^${blackout}, on CI ${appCiId}, reached from ci_payroll_db: ${appCiId} depends-on ci_payroll_db$`,
+          `^${blackout} It covers Payroll app \\(${appCiId}\\), reached from ci_payroll_db that the RFC touches: Payroll app \\(${appCiId}\\) depends on ci_payroll_db\\.$`,
         ),
       ),
     );

@@ -49,14 +49,11 @@ beforeAll(async () => {
   );
   releaseId = created.id;
   await t.cloud.settle();
-  consoleUrl = `${t.cloud.apiUrl.replace('127.0.0.1', 'localhost')}/console/`;
+  consoleUrl = ui.consoleUrlOf(t.cloud.apiUrl);
   browser = await ui.launchChromium();
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await t?.stop();
-});
+afterAll(() => ui.closeConsoleTest(browser, t));
 
 // The helpers live in test/support/console.ts, shared with the other console browser tests.
 const newPage = () => ui.newPage(browser);

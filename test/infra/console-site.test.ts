@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CONSOLE_OUTPUTS,
   CONSOLE_PATH,
+  SFN_RELAY_ACTIONS,
   SFN_RELAY_CODE,
   SFN_RELAY_PATH,
   SPA_REWRITE_CODE,
@@ -307,7 +308,7 @@ describe('with console=true', () => {
 });
 
 describe('the Executions view in AWS (Step Functions answers no CORS)', () => {
-  it('relays /sfn/ to Step Functions over HTTPS, rewritten to /, signed headers forwarded, nothing cached', () => {
+  it("relays only the view's reads on /sfn/ to Step Functions over HTTPS, rewritten to /, signed headers forwarded, nothing cached", () => {
     const [, dist] = only(on, 'AWS::CloudFront::Distribution');
     const config = dist.DistributionConfig as {
       Origins: { Id: string; DomainName: unknown; CustomOriginConfig?: Record<string, unknown> }[];
@@ -333,8 +334,24 @@ describe('the Executions view in AWS (Step Functions answers no CORS)', () => {
     const [fnId] = behavior.FunctionAssociations[0]?.FunctionARN['Fn::GetAtt'] ?? [];
     expect(on.resources[fnId ?? '']?.Properties?.FunctionCode).toBe(SFN_RELAY_CODE);
     expect(behavior.FunctionAssociations[0]?.EventType).toBe('viewer-request');
-    const handler = new Function(`${SFN_RELAY_CODE}; return handler;`)() as (e: unknown) => { uri: string };
-    expect(handler({ request: { uri: '/sfn/', method: 'POST' } }).uri).toBe('/');
+    const handler = new Function(`${SFN_RELAY_CODE}; return handler;`)() as (e: unknown) => {
+      uri?: string;
+      statusCode?: number;
+    };
+    const call = (method: string, target?: string) =>
+      handler({
+        request: { uri: '/sfn/', method, headers: target ? { 'x-amz-target': { value: target } } : {} },
+      });
+    for (const action of SFN_RELAY_ACTIONS)
+      expect(call('POST', `AWSStepFunctions.${action}`).uri, action).toBe('/');
+    // Only the view's reads pass: no writes, no other verbs, nothing without a target.
+    expect(call('POST', 'AWSStepFunctions.StartExecution')).toEqual({
+      statusCode: 403,
+      statusDescription: 'Forbidden',
+    });
+    expect(call('POST', 'AWSStepFunctions.StopExecution').statusCode).toBe(403);
+    expect(call('GET', 'AWSStepFunctions.ListStateMachines').statusCode).toBe(403);
+    expect(call('POST').statusCode).toBe(403);
     // Authorization can reach an origin only in the cache key; POSTs are never cached.
     const policy = on.resources[behavior.CachePolicyId.Ref]?.Properties?.CachePolicyConfig as {
       MaxTTL: number;
@@ -404,7 +421,7 @@ describe('the Executions view in AWS (Step Functions answers no CORS)', () => {
     );
     expect(statements.flatMap((st) => [st.Action].flat()).sort()).toEqual([
       'states:DescribeExecution',
-      'states:DescribeStateMachine',
+      'states:DescribeStateMachineForExecution',
       'states:GetExecutionHistory',
       'states:ListExecutions',
       'states:ListStateMachines',

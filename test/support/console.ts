@@ -64,3 +64,18 @@ export async function signIn(page: Page, consoleUrl: string, user: string): Prom
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect.poll(() => page.getByText(`Signed in as ${user}`).count()).toBe(1);
 }
+
+/**
+ * The console of a local cloud at `apiUrl`, by the name `localhost` (the origin the local
+ * Step Functions endpoint answers CORS for, and the one a developer's browser uses).
+ */
+export const consoleUrlOf = (apiUrl: string) => `${apiUrl.replace('127.0.0.1', 'localhost')}/console/`;
+
+/** What a console test's afterAll closes: its browser, then its cloud. */
+export async function closeConsoleTest(
+  browser: Browser | undefined,
+  cloud: { stop(): Promise<unknown> } | undefined,
+) {
+  await browser?.close();
+  await cloud?.stop();
+}

@@ -134,3 +134,39 @@ describe('executionProgress', () => {
     expect(p.done.has('B')).toBe(true);
   });
 });
+
+describe('executionProgress inside a Parallel', () => {
+  // Two branches: A and B entered side by side after P; B has finished, A still runs.
+  const events: HistoryEvent[] = [
+    { id: 1, type: 'ExecutionStarted', timestamp: 1 },
+    { ...entered(2, 'P'), type: 'ParallelStateEntered', previousEventId: 0 },
+    { id: 3, type: 'ParallelStateStarted', timestamp: 3, previousEventId: 2 },
+    { ...entered(4, 'A'), previousEventId: 3 },
+    { ...entered(5, 'B'), previousEventId: 3 },
+    { ...exited(6, 'B'), previousEventId: 5 },
+  ];
+
+  it('lights every state still running and pairs each entry with its own branch', () => {
+    const p = executionProgress(events, true);
+    expect([...p.running]).toEqual(['P', 'A']);
+    expect(p.current).toBe('A');
+    expect([...p.done]).toEqual(['B']);
+    // P led into both branches; A and B, entered side by side, are no transition.
+    expect([...p.taken].sort()).toEqual(['P→A', 'P→B']);
+  });
+
+  it('follows the Parallel on to the next state once it is left', () => {
+    const later: HistoryEvent[] = [
+      ...events,
+      { ...exited(7, 'A'), previousEventId: 4 },
+      { id: 8, type: 'ParallelStateSucceeded', timestamp: 8, previousEventId: 7 },
+      { ...exited(9, 'P'), type: 'ParallelStateExited', previousEventId: 8 },
+      { ...entered(10, 'N'), previousEventId: 9 },
+    ];
+    const p = executionProgress(later, true);
+    expect([...p.running]).toEqual(['N']);
+    expect(p.current).toBe('N');
+    expect(p.taken.has('P→N')).toBe(true);
+    expect(p.taken.has('A→B')).toBe(false);
+  });
+});
