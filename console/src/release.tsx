@@ -65,7 +65,7 @@ export function ReleaseDetail({ id }: { id: string }) {
         <a href="#/releases">← All releases</a>
       </p>
       <h1>{release.title}</h1>
-      <p role="status">{backedOut}</p>
+      {backedOut ? <p role="status">{backedOut}</p> : null}
       <dl class="facts">
         <dt>Stage</dt>
         <dd data-testid="stage">{release.stage}</dd>

@@ -240,6 +240,12 @@ describe('the release detail page in the console', () => {
       actor: 'rm',
       reason: 'Payroll is down',
     });
+
+    // The colliding release's page, by its link: a fresh page, nothing of this one's moves carried over.
+    await page.getByTestId('affected-cis').getByRole('link', { name: 'Payroll 5.0' }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Payroll 5.0');
+    await expect.poll(() => page.getByTestId('stage').textContent()).toBe('Testing');
+    expect(await page.getByText('Moved to Deployment, overriding the blackout.').count()).toBe(0);
     expect(errors).toEqual([]);
   }, 90_000);
 
