@@ -7,8 +7,8 @@ import { apiUrlFor } from './config.ts';
 
 const TOKEN_KEY = 'release-desk-token';
 const USER_KEY = 'release-desk-user';
-/** Where auth.ts keeps the hosted UI's ID token, for AWS credentials (aws-credentials.ts). */
-export const ID_TOKEN_KEY = 'release-desk-id-token';
+/** Where the session keeps the hosted UI's ID token, for AWS credentials (aws-credentials.ts). */
+const ID_TOKEN_KEY = 'release-desk-id-token';
 
 /** An answer that was not 2xx, as the API's problem+json says it. */
 export class ApiProblem extends Error {
@@ -44,9 +44,15 @@ export const session = {
   token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
   user: (): string | null => sessionStorage.getItem(USER_KEY),
   idToken: (): string | null => sessionStorage.getItem(ID_TOKEN_KEY),
-  set(token: string, user: string): void {
+  /**
+   * The only writer of a session. Without `idToken` (local sign-in, a pasted token) an ID token of
+   * an earlier hosted UI sign-in is dropped: it belongs to someone who is no longer signed in here.
+   */
+  set(token: string, user: string, idToken?: string): void {
     sessionStorage.setItem(TOKEN_KEY, token);
     sessionStorage.setItem(USER_KEY, user);
+    if (idToken) sessionStorage.setItem(ID_TOKEN_KEY, idToken);
+    else sessionStorage.removeItem(ID_TOKEN_KEY);
   },
   clear(): void {
     sessionStorage.removeItem(TOKEN_KEY);

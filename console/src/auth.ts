@@ -4,7 +4,7 @@
  * is only redeemable with the verifier that never left this tab's sessionStorage. The API wants
  * the access token (README, "Getting a token"), which is the one kept.
  */
-import { ID_TOKEN_KEY, session, usernameOf } from './api.ts';
+import { session, usernameOf } from './api.ts';
 import type { HostedUi } from './config.ts';
 
 /**
@@ -111,8 +111,8 @@ export async function beginSignIn(
 /**
  * Finishes a sign-in when the page was opened by the hosted UI's redirect (`?code=&state=`):
  * checks the state against the one this tab sent (else a forged redirect could sign the user in
- * as someone else), redeems the code with the verifier, keeps the ID token (`session.idToken()`)
- * and returns the access token. Returns
+ * as someone else), redeems the code with the verifier and returns the access token (the API's)
+ * and the ID token (the identity pool's). Returns
  * undefined when the URL carries no answer of the hosted UI. The verifier and state are used
  * once: removed whatever the outcome.
  */
@@ -121,7 +121,7 @@ export async function completeSignIn(
   search: string,
   storage: Storage = sessionStorage,
   fetchFn: typeof fetch = fetch,
-): Promise<string | undefined> {
+): Promise<{ accessToken: string; idToken?: string } | undefined> {
   const params = new URLSearchParams(search);
   const code = params.get('code');
   const error = params.get('error');
@@ -151,8 +151,10 @@ export async function completeSignIn(
     );
   // The ID token is what the identity pool takes for AWS credentials (the Executions view in AWS);
   // the API takes the access token.
-  if (typeof body.id_token === 'string') storage.setItem(ID_TOKEN_KEY, body.id_token);
-  return body.access_token;
+  return {
+    accessToken: body.access_token,
+    ...(typeof body.id_token === 'string' ? { idToken: body.id_token } : {}),
+  };
 }
 
 let startError: unknown;
@@ -175,8 +177,8 @@ export function signInError(): unknown {
 export async function resumeSignIn(ui: HostedUi | undefined): Promise<void> {
   if (!ui || !page.location.search) return;
   try {
-    const token = await completeSignIn(ui, page.location.search);
-    if (token) session.set(token, usernameOf(token) ?? 'unknown');
+    const tokens = await completeSignIn(ui, page.location.search);
+    if (tokens) session.set(tokens.accessToken, usernameOf(tokens.accessToken) ?? 'unknown', tokens.idToken);
   } catch (error) {
     startError = error;
   } finally {

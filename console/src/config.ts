@@ -29,6 +29,8 @@ export interface ConsoleConfig {
 export interface SfnSigning extends IdentityPoolConfig {
   /** `states.<region>.amazonaws.com`: the relay forwards to it, so the signature names it. */
   readonly host: string;
+  /** The Cognito group whose members the identity pool gives credentials (the stack's `admin`). */
+  readonly group: string;
 }
 
 /** The Cognito hosted UI (managed login) the console signs in with, when the config names one. */

@@ -5,8 +5,9 @@
  * AWS the console distribution's relay to Step Functions, called with signed requests (sfn.ts).
  */
 import { useState } from 'preact/hooks';
+import { session } from './api.ts';
 import { type AslDefinition, aslToWorkflow, parseAsl } from './asl-graph.ts';
-import { sfnEndpoint } from './config.ts';
+import { sfnEndpoint, sfnSigning } from './config.ts';
 import { edgeKey, edgePath, layoutWorkflow, NODE_HEIGHT, NODE_WIDTH } from './graph.ts';
 import {
   allPages,
@@ -15,6 +16,7 @@ import {
   type ExecutionStatus,
   executionProgress,
   type HistoryEvent,
+  mayReadExecutions,
   type StateMachineListItem,
   sfn,
   stateNameOf,
@@ -24,9 +26,12 @@ import { ArrowMarker, ProblemAlert, Table, useLoad } from './ui.tsx';
 const date = (seconds: number | undefined) =>
   seconds === undefined ? '' : new Date(seconds * 1000).toISOString();
 
-/** The nav link, shown only where the configuration names a Step Functions endpoint. */
+/**
+ * The nav link, shown only where the configuration names a Step Functions endpoint, and in AWS
+ * only to members of the group the identity pool gives credentials (anyone else would get none).
+ */
 export function ExecutionsNavLink({ route }: { route: string }) {
-  if (!sfnEndpoint()) return null;
+  if (!sfnEndpoint() || !mayReadExecutions(sfnSigning(), session.idToken())) return null;
   return (
     <a href="#/executions" aria-current={route.startsWith('#/executions') ? 'page' : undefined}>
       Executions

@@ -376,7 +376,8 @@ function AffectedCis({
         <p>The release's tasks name no CI.</p>
       ) : (
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a wide table scrolls sideways in its own box, and a keyboard user must be able to scroll it (axe: scrollable-region-focusable).
-        <section class="table-scroll" tabIndex={0} aria-labelledby="cis-heading">
+        // A div, not a second section named like the one around it (two landmarks of one name).
+        <div class="table-scroll" tabIndex={0} role="region" aria-label="Affected CIs, scrollable">
           <table data-testid="affected-cis">
             <caption class="visually-hidden">
               Each CI the release touches: its planned updates, recent changes and other open releases
@@ -447,7 +448,7 @@ function AffectedCis({
               ))}
             </tbody>
           </table>
-        </section>
+        </div>
       )}
     </section>
   );

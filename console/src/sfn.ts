@@ -46,6 +46,23 @@ export async function sfnHeaders(
   });
 }
 
+/**
+ * Whether the signed-in user can read executions: always on the local cloud (unsigned); in AWS
+ * when the ID token's `cognito:groups` (unverified here: Cognito checks it) holds the pool's group.
+ */
+export function mayReadExecutions(signing: SfnSigning | undefined, idToken: string | null): boolean {
+  if (!signing) return true;
+  try {
+    const payload = (idToken ?? '').split('.')[1] ?? '';
+    const claims = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as {
+      'cognito:groups'?: unknown;
+    };
+    return Array.isArray(claims['cognito:groups']) && claims['cognito:groups'].includes(signing.group);
+  } catch {
+    return false;
+  }
+}
+
 /** Calls `AWSStepFunctions.<action>`; an error answer becomes an {@link ApiProblem} (type, message). */
 export async function sfn<T>(endpoint: string, action: string, input: Record<string, unknown>): Promise<T> {
   const body = JSON.stringify(input);

@@ -69,6 +69,7 @@ export interface ConsoleConfig {
     readonly identityPoolId: string;
     readonly loginProvider: string;
     readonly host: string;
+    readonly group: string;
   };
 }
 
@@ -394,6 +395,7 @@ export class ConsoleSite extends Construct {
         identityPoolId: pool.ref,
         loginProvider,
         host: sfnHost,
+        group: access.groupName,
       },
     };
   }

@@ -114,22 +114,24 @@ describe('the token exchange', () => {
     });
   });
 
-  it('returns the access token, keeps the ID token for AWS credentials, and uses the verifier once', async () => {
+  it('returns the access token and the ID token (for AWS credentials), and uses the verifier once', async () => {
     const storage = memoryStorage();
     storage.setItem('release-desk-pkce-state', 'S1');
     storage.setItem('release-desk-pkce-verifier', 'V1');
     const fetchFn = vi.fn(async () =>
       Response.json({ access_token: 'ACCESS', id_token: 'ID', refresh_token: 'R', token_type: 'Bearer' }),
     );
-    expect(await completeSignIn(ui, '?code=C1&state=S1', storage, fetchFn)).toBe('ACCESS');
+    expect(await completeSignIn(ui, '?code=C1&state=S1', storage, fetchFn)).toEqual({
+      accessToken: 'ACCESS',
+      idToken: 'ID',
+    });
     expect(fetchFn).toHaveBeenCalledTimes(1);
     const [url, init] = fetchFn.mock.calls[0] as unknown as [string, RequestInit];
     expect(url).toBe(`${ui.authDomain}/oauth2/token`);
     expect(new URLSearchParams(String(init.body)).get('code_verifier')).toBe('V1');
     expect(new URLSearchParams(String(init.body)).get('code')).toBe('C1');
-    // Verifier and state gone; the ID token kept (the identity pool takes it, the API does not).
-    expect(storage.length).toBe(1);
-    expect(storage.getItem('release-desk-id-token')).toBe('ID');
+    // Verifier and state gone.
+    expect(storage.length).toBe(0);
   });
 
   it('refuses a state this tab did not send, without redeeming the code', async () => {

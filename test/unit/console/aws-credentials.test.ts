@@ -6,7 +6,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { credentialsCache, credentialsFor, RENEW_BEFORE_MS } from '../../../console/src/aws-credentials.ts';
-import { sfnHeaders } from '../../../console/src/sfn.ts';
+import { mayReadExecutions, sfnHeaders } from '../../../console/src/sfn.ts';
 
 const pool = {
   region: 'eu-central-1',
@@ -85,7 +85,7 @@ describe('credentialsCache', () => {
 });
 
 describe('sfnHeaders', () => {
-  const signing = { ...pool, host: 'states.eu-central-1.amazonaws.com' };
+  const signing = { ...pool, host: 'states.eu-central-1.amazonaws.com', group: 'admin' };
   const creds = async () => ({ accessKeyId: 'ASIAKEY', secretAccessKey: 'SECRET', sessionToken: 'SESSION' });
 
   it('sends the target unsigned to the local endpoint', async () => {
@@ -116,5 +116,20 @@ describe('sfnHeaders', () => {
       status: 401,
       title: 'Sign in with the hosted UI',
     });
+  });
+});
+
+describe('mayReadExecutions', () => {
+  const signing = { ...pool, host: 'states.eu-central-1.amazonaws.com', group: 'admin' };
+  const idToken = (claims: Record<string, unknown>) =>
+    `h.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.s`;
+
+  it('lets everyone on the local cloud, and in AWS only members of the group the pool serves', () => {
+    expect(mayReadExecutions(undefined, null)).toBe(true);
+    expect(mayReadExecutions(signing, idToken({ 'cognito:groups': ['admin'] }))).toBe(true);
+    expect(mayReadExecutions(signing, idToken({ 'cognito:groups': ['sysadmins'] }))).toBe(false);
+    expect(mayReadExecutions(signing, idToken({}))).toBe(false);
+    expect(mayReadExecutions(signing, null)).toBe(false);
+    expect(mayReadExecutions(signing, 'not a token')).toBe(false);
   });
 });

@@ -1,9 +1,11 @@
 /**
- * historyOf (console/src/api.ts): a subject's whole history, page after page (the API answers 20
- * entries unless asked), so the timeline and the graph's taken transitions miss nothing.
+ * console/src/api.ts in Node, sessionStorage and fetch stubbed: historyOf reads a subject's whole
+ * history, page after page (the API answers 20 entries unless asked), so the timeline and the
+ * graph's taken transitions miss nothing; the session keeps an ID token only with the sign-in
+ * that brought it.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { historyOf } from '../../../console/src/api.ts';
+import { historyOf, session } from '../../../console/src/api.ts';
 
 const entry = (n: number) => ({ id: `h${n}`, type: 'Release Moved', occurredAt: '2026-11-27T00:00:00Z' });
 
@@ -49,5 +51,18 @@ describe('historyOf', () => {
       ),
     );
     expect(await historyOf('/changes/chg_1', 300)).toHaveLength(300);
+  });
+});
+
+describe('session', () => {
+  it("keeps the hosted UI's ID token with its sign-in, and drops it on a sign-in without one", () => {
+    session.set('ACCESS-1', 'ann', 'ID-1');
+    expect([session.token(), session.user(), session.idToken()]).toEqual(['ACCESS-1', 'ann', 'ID-1']);
+    // A pasted token (or the local sign-in) has no ID token: the last one is not ann's to use any more.
+    session.set('ACCESS-2', 'bob');
+    expect([session.token(), session.user(), session.idToken()]).toEqual(['ACCESS-2', 'bob', null]);
+    session.set('ACCESS-3', 'ann', 'ID-3');
+    session.clear();
+    expect([session.token(), session.user(), session.idToken()]).toEqual([null, null, null]);
   });
 });
