@@ -375,9 +375,8 @@ function AffectedCis({
       ) : cis.items.length === 0 ? (
         <p>The release's tasks name no CI.</p>
       ) : (
-        // biome-ignore lint/a11y/noNoninteractiveTabindex: a wide table scrolls sideways in its own box, and a keyboard user must be able to scroll it (axe: scrollable-region-focusable).
-        // A div, not a second section named like the one around it (two landmarks of one name).
-        <div class="table-scroll" tabIndex={0} role="region" aria-label="Affected CIs, scrollable">
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a wide table scrolls sideways in its own box, and a keyboard user must be able to scroll it (axe: scrollable-region-focusable). Named on its own: a second landmark named "Affected CIs" would repeat the section around it.
+        <section class="table-scroll" tabIndex={0} aria-label="Affected CIs table (scrolls sideways)">
           <table data-testid="affected-cis">
             <caption class="visually-hidden">
               Each CI the release touches: its planned updates, recent changes and other open releases
@@ -448,7 +447,7 @@ function AffectedCis({
               ))}
             </tbody>
           </table>
-        </div>
+        </section>
       )}
     </section>
   );
