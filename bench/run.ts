@@ -4,7 +4,8 @@
  * `bench/results.json`. Not part of `npm test`; at most 10 minutes on 2 cores.
  *
  * `BENCH_PARTS=overhead,cost` runs only those parts (default all: overhead, cost, scale, lambda,
- * local-cloud, console); the file then holds only their sections.
+ * local-cloud, console) and writes `bench/results.partial.json` (git-ignored) with only their
+ * sections, leaving the whole run's figures as they are.
  */
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, totalmem } from 'node:os';
@@ -63,6 +64,9 @@ for (const r of rows) {
     line([r.part, r.figure, r.value, r.goal ?? '', r.met === undefined ? '' : r.met ? 'yes' : 'NO']),
   );
 }
-const file = new URL('./results.json', import.meta.url);
+// Only a run of every part replaces the committed figures (docs/performance.md cites them); a run
+// of some parts (BENCH_PARTS) writes beside them, so trying one part loses nothing.
+const whole = Object.keys(PARTS).every((p) => wanted.includes(p));
+const file = new URL(whole ? './results.json' : './results.partial.json', import.meta.url);
 await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
 console.log(`\nWrote ${file.pathname} (${results.durationSeconds} s).`);
