@@ -3,6 +3,7 @@
  * Errors come back as the API's problem+json, shown by its title and detail.
  */
 
+import type { components } from '../../client/schema.ts';
 import { apiUrlFor } from './config.ts';
 
 const TOKEN_KEY = 'release-desk-token';
@@ -149,123 +150,24 @@ export interface LocalUser {
   readonly admin: boolean;
 }
 
-export interface AllowedTransition {
-  readonly to: string;
-  readonly gates?: readonly string[];
-  readonly unmetGates?: readonly string[];
-  readonly requiresReason?: boolean;
-  readonly terminal?: boolean;
-  readonly approvals?: { rule: string; required: number; have: number };
-}
-
-export interface ReleaseTask {
-  readonly id: string;
-  readonly title: string;
-  readonly workGroupId: string;
-  readonly status: string;
-  readonly assignee?: string;
-  readonly version?: number;
-}
-
-export interface Release {
-  readonly id: string;
-  readonly version: number;
-  readonly title: string;
-  readonly stage: string;
-  readonly status: string;
-  readonly teamId?: string;
-  readonly releaseType: string;
-  readonly urgency: string;
-  readonly plannedStart?: string;
-  readonly plannedEnd?: string;
-  readonly workflow: { id: string; version: number };
-  readonly tasks?: readonly ReleaseTask[];
-  readonly allowedTransitions?: readonly AllowedTransition[];
-  readonly blackoutConflicts?: readonly BlackoutConflict[];
-  readonly blackoutConflictsTruncated?: true;
-  /** Approvals of pending moves given since it entered its stage; absent when none. */
-  readonly approvals?: readonly ReleaseApproval[];
-}
-
-/** One approval of a pending move (`POST /releases/{id}/approvals`). */
-export interface ReleaseApproval {
-  readonly to: string;
-  readonly by: string;
-  readonly at: string;
-  readonly comment?: string;
-}
-
-/** One step of a dependency path: `ciId` holds `relation` to the CI before it. */
-export interface PathStep {
-  readonly ciId: string;
-  readonly relation: string;
-}
-
-/** A blackout window the release's planned window shares time with, on one CI (`BlackoutConflict`). */
-export interface BlackoutConflict {
-  readonly slaId: string;
-  readonly slaName: string;
-  readonly blackoutIndex: number;
-  readonly reason: string;
-  readonly start: string;
-  readonly end: string;
-  readonly tz: string;
-  readonly localStart: string;
-  readonly localEnd: string;
-  /** The CI the SLA covers. */
-  readonly ciId: string;
-  /** The CI the release touches that leads to `ciId`. */
-  readonly touchedCiId: string;
-  /** From `touchedCiId` to `ciId`; empty when the touched CI is itself covered. */
-  readonly path: readonly PathStep[];
-}
-
-/** A CI a release touches (`GET /releases/{id}/cis`, `PlannedCi`). */
-export interface PlannedCi {
-  readonly ciId: string;
-  /** Absent when the CI no longer exists. */
-  readonly ci?: { name: string; type: string; version: number; status: string };
-  readonly recentChanges: readonly {
-    version: number;
-    at: string;
-    actor: string;
-    releaseId?: string;
-    taskId?: string;
-    reason?: string;
-  }[];
-  readonly plannedBy: readonly { taskId: string; sets: readonly string[] }[];
-  readonly collisions: readonly { releaseId: string; title: string; stage: string }[];
-}
-
-export interface Change {
-  readonly id: string;
-  readonly title: string;
-  readonly type: string;
-  readonly state: string;
-  readonly risk: string;
-  readonly plannedStart?: string;
-}
-
-export interface HistoryEntry {
-  readonly id: string;
-  readonly type: string;
-  readonly occurredAt: string;
-  readonly actor: string;
-  readonly from?: string;
-  readonly to?: string;
-  readonly reason?: string;
-  readonly data?: Readonly<Record<string, unknown>>;
-}
-
-export interface Task {
-  readonly id: string;
-  readonly title: string;
-  readonly releaseId: string;
-  readonly workGroupId: string;
-  readonly status: string;
-  readonly version: number;
-  readonly assignee?: string;
-}
+/**
+ * The API's shapes, as the contract generates them (client/schema.ts, `npm run generate`): types
+ * only, so nothing of them reaches the bundle, and a contract change the console does not follow
+ * fails its type check.
+ */
+type Schemas = components['schemas'];
+export type AllowedTransition = NonNullable<Schemas['Release']['allowedTransitions']>[number];
+export type ReleaseTask = Schemas['ReleaseTask'];
+export type Release = Schemas['Release'];
+export type ReleaseApproval = Schemas['ReleaseApproval'];
+export type BlackoutConflict = Schemas['BlackoutConflict'];
+export type PathStep = BlackoutConflict['path'][number];
+export type PlannedCi = Schemas['PlannedCi'];
+export type Change = Schemas['Change'];
+export type HistoryEntry = Schemas['HistoryEntry'];
+export type Task = Schemas['Task'];
+export type Execution = Schemas['Execution'];
+export type Workflow = Schemas['Workflow'];
 
 export interface Page<T> {
   readonly items: T[];
@@ -287,3 +189,7 @@ export async function historyOf<T = HistoryEntry>(path: string, max = 2000): Pro
   } while (cursor && items.length < max);
   return items;
 }
+
+/** The workflow version a release or an RFC runs on (`GET /workflows/{id}?version=n`). */
+export const workflowOf = (ref: { id: string; version: number }) =>
+  api<Workflow>('GET', `/workflows/${encodeURIComponent(ref.id)}?version=${ref.version}`);

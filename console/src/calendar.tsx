@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { api, apiFetch } from './api.ts';
-import { ProblemAlert, useLoad } from './ui.tsx';
+import { Choice, ProblemAlert, TextField, useLoad } from './ui.tsx';
 
 interface Conflict {
   readonly slaId: string;
@@ -155,8 +155,8 @@ export function Calendar() {
   const items = state.data?.items ?? [];
   const onDay = (d: Date) =>
     items.filter((i) => Date.parse(i.start) < d.getTime() + DAY && Date.parse(i.end) > d.getTime());
-  const field = (name: keyof typeof filters) => (e: Event) =>
-    setFilters({ ...filters, [name]: (e.currentTarget as HTMLInputElement).value.trim() });
+  const field = (name: keyof typeof filters) => (value: string) =>
+    setFilters({ ...filters, [name]: value.trim() });
   const title =
     mode === 'month'
       ? `${from.toLocaleString('en', { month: 'long', year: 'numeric', timeZone: 'UTC' })}`
@@ -171,19 +171,18 @@ export function Calendar() {
           setApplied(filters);
         }}
       >
-        <label for="calendar-view">View</label>
-        <select
+        <Choice
           id="calendar-view"
+          label="View"
           value={mode}
-          onChange={(e) => setMode((e.currentTarget as HTMLSelectElement).value as Mode)}
-        >
-          <option value="week">Week</option>
-          <option value="month">Month</option>
-        </select>
-        <label for="calendar-team">Team</label>
-        <input id="calendar-team" value={filters.team} onInput={field('team')} />
-        <label for="calendar-ci">CI</label>
-        <input id="calendar-ci" value={filters.ci} onInput={field('ci')} />
+          onValue={(v) => setMode(v as Mode)}
+          options={[
+            { value: 'week', label: 'Week' },
+            { value: 'month', label: 'Month' },
+          ]}
+        />
+        <TextField id="calendar-team" label="Team" value={filters.team} onValue={field('team')} />
+        <TextField id="calendar-ci" label="CI" value={filters.ci} onValue={field('ci')} />
         <button type="submit">Filter</button>
       </form>
       <nav aria-label="Calendar range" class="filters">

@@ -8,70 +8,31 @@ import { useState } from 'preact/hooks';
 import {
   ApiProblem,
   api,
-  type BlackoutConflict,
   type Change,
+  type Execution,
   type HistoryEntry,
   historyOf,
   session,
+  workflowOf,
 } from './api.ts';
 import { BlackoutConflicts, ciNames } from './conflicts.tsx';
-import type { Execution, Workflow } from './release.tsx';
 import { formatTime, ProblemAlert, Table, TextField, useLoad } from './ui.tsx';
 import { WorkflowGraph } from './workflow-graph.tsx';
-
-interface Vote {
-  readonly by: string;
-  readonly decision: 'approve' | 'reject';
-  readonly comment: string;
-  readonly at: string;
-}
-
-/** A single RFC as `GET /changes/{id}` answers it (the list's {@link Change} and more). */
-interface ChangeView extends Change {
-  readonly version: number;
-  readonly description?: string;
-  readonly ciIds: readonly string[];
-  readonly status: string;
-  readonly impact: string;
-  readonly urgency: string;
-  readonly priority: number;
-  readonly plannedEnd?: string;
-  readonly requester: string;
-  readonly cabTeamId: string;
-  readonly workflow: { id: string; version: number };
-  readonly approvals: readonly Vote[];
-  readonly approval?: {
-    required: number;
-    approvals: number;
-    missing: number;
-    rejectedBy: string[];
-    awaitingVotes: boolean;
-  };
-  readonly releaseIds?: readonly string[];
-  readonly allowedTransitions?: readonly {
-    to: string;
-    unmetGates: string[];
-    requiresReason: boolean;
-  }[];
-  readonly blackoutConflicts?: readonly BlackoutConflict[];
-  readonly blackoutConflictsTruncated?: true;
-  readonly executionEnd?: { status: string; error?: string; cause?: string };
-}
 
 export function ChangeDetail({ id }: { id: string }) {
   const path = `/changes/${encodeURIComponent(id)}`;
   const data = useLoad(async () => {
     const [change, history, execution] = await Promise.all([
-      api<ChangeView>('GET', path),
+      api<Change>('GET', path),
       historyOf<HistoryEntry & { data?: { decision?: unknown } }>(path),
       // The execution starts moments after the RFC is recorded: until then the page shows why not.
       api<Execution>('GET', `${path}/execution`).catch((error: unknown) => ({ error })),
     ]);
-    const workflow = await api<Workflow>(
-      'GET',
-      `/workflows/${encodeURIComponent(change.workflow.id)}?version=${change.workflow.version}`,
-    );
-    const names = await ciNames(change.blackoutConflicts ?? []);
+    // Both need only the RFC: read side by side.
+    const [workflow, names] = await Promise.all([
+      workflowOf(change.workflow),
+      ciNames(change.blackoutConflicts ?? []),
+    ]);
     return { change, history, execution, workflow, names };
   }, [id]);
   const [reason, setReason] = useState('');

@@ -21,7 +21,7 @@ import {
   sfn,
   stateNameOf,
 } from './sfn.ts';
-import { ArrowMarker, ProblemAlert, Table, useLoad } from './ui.tsx';
+import { ArrowMarker, Choice, ListTable, ProblemAlert, Table, useLoad } from './ui.tsx';
 
 const date = (seconds: number | undefined) =>
   seconds === undefined ? '' : new Date(seconds * 1000).toISOString();
@@ -77,31 +77,18 @@ function StateMachines({ endpoint }: { endpoint: string }) {
     <main id="main">
       <h1>State machines</h1>
       <p>From the local Step Functions endpoint {endpoint}.</p>
-      <ProblemAlert error={machines.error} />
-      {machines.loading ? <p>Loading…</p> : null}
-      {machines.data ? (
-        <table>
-          <caption>State machines ({machines.data.length})</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Type</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {machines.data.map((m) => (
-              <tr key={m.stateMachineArn}>
-                <td>
-                  <a href={`#/executions/machine/${encodeURIComponent(m.stateMachineArn)}`}>{m.name}</a>
-                </td>
-                <td>{m.type}</td>
-                <td>{date(m.creationDate)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+      <ListTable
+        list={machines}
+        empty="No state machines."
+        caption={`State machines (${machines.data?.length ?? 0})`}
+        columns={['Name', 'Type', 'Created']}
+        rowKey={(m) => m.stateMachineArn}
+        cells={(m) => [
+          <a href={`#/executions/machine/${encodeURIComponent(m.stateMachineArn)}`}>{m.name}</a>,
+          m.type,
+          date(m.creationDate),
+        ]}
+      />
     </main>
   );
 }
@@ -141,48 +128,27 @@ function MachineExecutions({ endpoint, arn }: { endpoint: string; arn: string })
         <a href="#/executions">← All state machines</a>
       </p>
       <h1>Executions of {name}</h1>
-      <label for="execution-status">Status</label>{' '}
-      <select
+      <Choice
         id="execution-status"
+        label="Status"
         value={status}
-        onChange={(e) => setStatus((e.currentTarget as HTMLSelectElement).value as '' | ExecutionStatus)}
-      >
-        {STATUSES.map((s) => (
-          <option value={s} key={s}>
-            {s || 'any'}
-          </option>
-        ))}
-      </select>
-      <ProblemAlert error={executions.error} />
-      {executions.loading ? <p>Loading…</p> : null}
-      {executions.data ? (
-        <table data-testid="executions">
-          <caption>
-            Executions ({executions.data.length}
-            {status ? `, ${status}` : ''})
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Started</th>
-              <th scope="col">Ended</th>
-            </tr>
-          </thead>
-          <tbody>
-            {executions.data.map((x) => (
-              <tr key={x.executionArn}>
-                <td>
-                  <a href={`#/executions/run/${encodeURIComponent(x.executionArn)}`}>{x.name}</a>
-                </td>
-                <td>{x.status}</td>
-                <td>{date(x.startDate)}</td>
-                <td>{date(x.stopDate)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      ) : null}
+        onValue={(v) => setStatus(v as '' | ExecutionStatus)}
+        options={STATUSES}
+      />
+      <ListTable
+        list={executions}
+        empty={`No executions${status ? ` ${status}` : ''}.`}
+        testId="executions"
+        caption={`Executions (${executions.data?.length ?? 0}${status ? `, ${status}` : ''})`}
+        columns={['Name', 'Status', 'Started', 'Ended']}
+        rowKey={(x) => x.executionArn}
+        cells={(x) => [
+          <a href={`#/executions/run/${encodeURIComponent(x.executionArn)}`}>{x.name}</a>,
+          x.status,
+          date(x.startDate),
+          date(x.stopDate),
+        ]}
+      />
     </main>
   );
 }

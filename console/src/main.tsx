@@ -23,7 +23,16 @@ import { ChangeDetail } from './change.tsx';
 import { applyConfig, hostedUi, loadConfig } from './config.ts';
 import { Executions, ExecutionsNavLink } from './executions.tsx';
 import { ReleaseDetail } from './release.tsx';
-import { formatTime, ProblemAlert, useFilteredList, useLoad } from './ui.tsx';
+import {
+  Choice,
+  formatTime,
+  ListTable,
+  ProblemAlert,
+  Table,
+  TextField,
+  useFilteredList,
+  useLoad,
+} from './ui.tsx';
 
 function useRoute(): string {
   const [hash, setHash] = useState(location.hash || '#/releases');
@@ -77,18 +86,16 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
       {users.data ? (
         <form onSubmit={signInAs} class="card">
           <h2>Local cloud: choose a user</h2>
-          <label for="sign-in-user">User</label>
-          <select
+          <Choice
             id="sign-in-user"
+            label="User"
             value={chosen}
-            onChange={(e) => setUser((e.currentTarget as HTMLSelectElement).value)}
-          >
-            {users.data.map((u: LocalUser) => (
-              <option value={u.id} key={u.id}>
-                {u.id} ({[...u.processes, ...(u.admin ? ['admin'] : [])].join(', ') || 'no process'})
-              </option>
-            ))}
-          </select>
+            onValue={setUser}
+            options={users.data.map((u: LocalUser) => ({
+              value: u.id,
+              label: `${u.id} (${[...u.processes, ...(u.admin ? ['admin'] : [])].join(', ') || 'no process'})`,
+            }))}
+          />
           <button type="submit" disabled={!chosen}>
             Sign in
           </button>
@@ -96,13 +103,7 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
       ) : null}
       <form onSubmit={usePasted} class="card">
         <h2>Paste a token</h2>
-        <label for="sign-in-token">Access token</label>
-        <textarea
-          id="sign-in-token"
-          rows={3}
-          value={token}
-          onInput={(e) => setToken((e.currentTarget as HTMLTextAreaElement).value)}
-        />
+        <TextField id="sign-in-token" label="Access token" rows={3} value={token} onValue={setToken} />
         <button type="submit">Use this token</button>
       </form>
     </main>
@@ -112,62 +113,33 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
 const STATUSES = ['', 'active', 'closed', 'cancelled', 'backed-out', 'failed'];
 
 function Releases() {
-  const { filters, field, apply, list } = useFilteredList(
-    { status: 'active', stage: '', teamId: '' },
-    (query) => api<Page<Release>>('GET', `/releases?${query}`),
+  const { bind, apply, list } = useFilteredList({ status: 'active', stage: '', teamId: '' }, (query) =>
+    api<Page<Release>>('GET', `/releases?${query}`).then((page) => page.items),
   );
   return (
     <main id="main">
       <h1>Releases</h1>
       <form class="filters" onSubmit={apply}>
-        <label for="filter-status">Status</label>
-        <select id="filter-status" value={filters.status} onChange={field('status')}>
-          {STATUSES.map((s) => (
-            <option value={s} key={s}>
-              {s || 'any'}
-            </option>
-          ))}
-        </select>
-        <label for="filter-stage">Stage</label>
-        <input id="filter-stage" value={filters.stage} onInput={field('stage')} />
-        <label for="filter-team">Team</label>
-        <input id="filter-team" value={filters.teamId} onInput={field('teamId')} />
+        <Choice id="filter-status" label="Status" options={STATUSES} {...bind('status')} />
+        <TextField id="filter-stage" label="Stage" {...bind('stage')} />
+        <TextField id="filter-team" label="Team" {...bind('teamId')} />
         <button type="submit">Filter</button>
       </form>
-      <ProblemAlert error={list.error} />
-      {list.data ? (
-        list.data.items.length === 0 ? (
-          <p>No releases match.</p>
-        ) : (
-          <table>
-            <caption class="visually-hidden">Releases, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Title</th>
-                <th scope="col">Stage</th>
-                <th scope="col">Status</th>
-                <th scope="col">Team</th>
-                <th scope="col">Planned start</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((r) => (
-                <tr key={r.id}>
-                  <td>
-                    <a href={`#/releases/${encodeURIComponent(r.id)}`}>{r.title}</a>
-                  </td>
-                  <td>{r.stage}</td>
-                  <td>{r.status}</td>
-                  <td>{r.teamId ?? '—'}</td>
-                  <td>{r.plannedStart ? formatTime(r.plannedStart) : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )
-      ) : list.loading ? (
-        <p>Loading…</p>
-      ) : null}
+      <ListTable
+        list={list}
+        empty="No releases match."
+        caption="Releases, newest first"
+        hideCaption
+        columns={['Title', 'Stage', 'Status', 'Team', 'Planned start']}
+        rowKey={(r) => r.id}
+        cells={(r) => [
+          <a href={`#/releases/${encodeURIComponent(r.id)}`}>{r.title}</a>,
+          r.stage,
+          r.status,
+          r.teamId ?? '—',
+          r.plannedStart ? formatTime(r.plannedStart) : '—',
+        ]}
+      />
     </main>
   );
 }
@@ -176,59 +148,32 @@ const CHANGE_TYPES = ['', 'standard', 'normal', 'emergency'];
 
 /** RFCs with the API's filters (state, type); newest first. */
 function Changes() {
-  const { filters, field, apply, list } = useFilteredList({ state: '', type: '' }, (query) =>
-    api<Page<Change>>('GET', `/changes?${query}`),
+  const { bind, apply, list } = useFilteredList({ state: '', type: '' }, (query) =>
+    api<Page<Change>>('GET', `/changes?${query}`).then((page) => page.items),
   );
   return (
     <main id="main">
       <h1>RFCs</h1>
       <form class="filters" onSubmit={apply}>
-        <label for="filter-state">State</label>
-        <input id="filter-state" value={filters.state} onInput={field('state')} />
-        <label for="filter-type">Type</label>
-        <select id="filter-type" value={filters.type} onChange={field('type')}>
-          {CHANGE_TYPES.map((t) => (
-            <option value={t} key={t}>
-              {t || 'any'}
-            </option>
-          ))}
-        </select>
+        <TextField id="filter-state" label="State" {...bind('state')} />
+        <Choice id="filter-type" label="Type" options={CHANGE_TYPES} {...bind('type')} />
         <button type="submit">Filter</button>
       </form>
-      <ProblemAlert error={list.error} />
-      {list.data ? (
-        list.data.items.length === 0 ? (
-          <p>No RFCs match.</p>
-        ) : (
-          <table>
-            <caption class="visually-hidden">RFCs, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Title</th>
-                <th scope="col">Type</th>
-                <th scope="col">State</th>
-                <th scope="col">Risk</th>
-                <th scope="col">Planned start</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.data.items.map((c) => (
-                <tr key={c.id}>
-                  <td>
-                    <a href={`#/changes/${encodeURIComponent(c.id)}`}>{c.title}</a>
-                  </td>
-                  <td>{c.type}</td>
-                  <td>{c.state}</td>
-                  <td>{c.risk}</td>
-                  <td>{c.plannedStart ? formatTime(c.plannedStart) : '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )
-      ) : list.loading ? (
-        <p>Loading…</p>
-      ) : null}
+      <ListTable
+        list={list}
+        empty="No RFCs match."
+        caption="RFCs, newest first"
+        hideCaption
+        columns={['Title', 'Type', 'State', 'Risk', 'Planned start']}
+        rowKey={(c) => c.id}
+        cells={(c) => [
+          <a href={`#/changes/${encodeURIComponent(c.id)}`}>{c.title}</a>,
+          c.type,
+          c.state,
+          c.risk,
+          c.plannedStart ? formatTime(c.plannedStart) : '—',
+        ]}
+      />
     </main>
   );
 }
@@ -273,39 +218,26 @@ function Queue() {
       setError(err);
     }
   };
-  const row = (t: Task, actions: ('start' | 'complete' | 'fail')[]) => (
-    <tr key={t.id}>
-      <td>{t.title}</td>
-      <td>
-        <a href={`#/releases/${encodeURIComponent(t.releaseId)}`}>{t.releaseId}</a>
-      </td>
-      <td>{t.workGroupId}</td>
-      <td>{t.status}</td>
-      <td>
-        {actions.map((a) => (
-          <button type="button" key={a} onClick={() => act(t, a)}>
-            {a === 'start' ? 'Start' : a === 'complete' ? 'Complete' : 'Fail'}{' '}
-            <span class="visually-hidden">{t.title}</span>
-          </button>
-        ))}
-      </td>
-    </tr>
-  );
   const table = (caption: string, tasks: Task[], actions: ('start' | 'complete' | 'fail')[]) =>
     tasks.length ? (
-      <table>
-        <caption>{caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">Task</th>
-            <th scope="col">Release</th>
-            <th scope="col">Work group</th>
-            <th scope="col">Status</th>
-            <th scope="col">Actions</th>
-          </tr>
-        </thead>
-        <tbody>{tasks.map((t) => row(t, actions))}</tbody>
-      </table>
+      <Table
+        caption={caption}
+        columns={['Task', 'Release', 'Work group', 'Status', 'Actions']}
+        rows={tasks}
+        rowKey={(t) => t.id}
+        cells={(t) => [
+          t.title,
+          <a href={`#/releases/${encodeURIComponent(t.releaseId)}`}>{t.releaseId}</a>,
+          t.workGroupId,
+          t.status,
+          actions.map((a) => (
+            <button type="button" key={a} onClick={() => act(t, a)}>
+              {a === 'start' ? 'Start' : a === 'complete' ? 'Complete' : 'Fail'}{' '}
+              <span class="visually-hidden">{t.title}</span>
+            </button>
+          )),
+        ]}
+      />
     ) : (
       <p>{caption}: none.</p>
     );
@@ -317,11 +249,11 @@ function Queue() {
       {queue.data ? (
         <>
           {table('Ready in my groups', queue.data.ready, ['start'])}
-          <label for="fail-reason">Why a task failed (for Fail)</label>
-          <input
+          <TextField
             id="fail-reason"
+            label="Why a task failed (for Fail)"
             value={failReason}
-            onInput={(e) => setFailReason((e.currentTarget as HTMLInputElement).value)}
+            onValue={setFailReason}
           />
           {table('In progress, held by me', queue.data.mine, ['complete', 'fail'])}
         </>

@@ -4,22 +4,20 @@
  * override prompts), the CIs it touches, its deployment tasks, the execution's events and the history.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiProblem, api, historyOf, type PlannedCi, type Release, session } from './api.ts';
+import {
+  ApiProblem,
+  api,
+  type Execution,
+  historyOf,
+  type PlannedCi,
+  type Release,
+  session,
+  type Workflow,
+  workflowOf,
+} from './api.ts';
 import { BlackoutConflicts, ciNames } from './conflicts.tsx';
-import type { WorkflowDefinitionLike } from './graph.ts';
 import { formatTime, ProblemAlert, Table, TextField, useLoad } from './ui.tsx';
 import { WorkflowGraph } from './workflow-graph.tsx';
-
-export interface Execution {
-  readonly status: string;
-  readonly currentState: string | null;
-  readonly events: readonly { id: number; type: string; timestamp: string | null; state?: string }[];
-}
-
-export interface Workflow {
-  /** `deployStage`: where a release's tasks become ready, and from where it may be backed out. */
-  readonly definition: WorkflowDefinitionLike & { readonly deployStage?: string };
-}
 
 export function ReleaseDetail({ id }: { id: string }) {
   const path = `/releases/${encodeURIComponent(id)}`;
@@ -31,15 +29,15 @@ export function ReleaseDetail({ id }: { id: string }) {
       // The page still serves its moves when the CI read fails: that section shows the problem.
       api<{ items: PlannedCi[] }>('GET', `${path}/cis`).catch((error: unknown) => ({ error })),
     ]);
-    const workflow = await api<Workflow>(
-      'GET',
-      `/workflows/${encodeURIComponent(release.workflow.id)}?version=${release.workflow.version}`,
-    );
-    // The release's own CIs come named with its CI list; a conflict's others are read.
-    const names = await ciNames(
-      release.blackoutConflicts ?? [],
-      new Map('items' in cis ? cis.items.flatMap((c) => (c.ci ? [[c.ciId, c.ci.name] as const] : [])) : []),
-    );
+    // Both need only the release and its CIs: read side by side. The release's own CIs come named
+    // with its CI list; a conflict's others are read.
+    const [workflow, names] = await Promise.all([
+      workflowOf(release.workflow),
+      ciNames(
+        release.blackoutConflicts ?? [],
+        new Map('items' in cis ? cis.items.flatMap((c) => (c.ci ? [[c.ciId, c.ci.name] as const] : [])) : []),
+      ),
+    ]);
     return { release, history, execution, cis, workflow, names };
   }, [id]);
   // Said here, not in the back-out section: once backed out the release may not be backed out

@@ -63,13 +63,16 @@ export function useFilteredList<F extends Record<string, string>, T>(
     Object.entries({ ...applied, limit: '50' }).filter(([, v]) => v !== ''),
   ).toString();
   const list = useLoad(() => load(query), [query]);
-  const field = (name: keyof F) => (e: Event) =>
-    setFilters({ ...filters, [name]: (e.currentTarget as HTMLInputElement).value });
+  /** A filter's value and setter, as {@link TextField} and {@link Choice} take them. */
+  const bind = (name: keyof F) => ({
+    value: filters[name] as string,
+    onValue: (value: string) => setFilters({ ...filters, [name]: value }),
+  });
   const apply = (e: Event) => {
     e.preventDefault();
     setApplied(filters);
   };
-  return { filters, field, apply, list };
+  return { bind, apply, list };
 }
 
 /** The arrowhead of a graph's edges (`marker-end="url(#<id>)"`). */
@@ -116,8 +119,77 @@ export function TextField({
 }
 
 /**
+ * A labelled choice among `options`: plain strings show as themselves, the empty one as "any"
+ * (a filter left open); `{ value, label }` where the words differ from the value.
+ */
+export function Choice({
+  id,
+  label,
+  value,
+  onValue,
+  options,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onValue: (value: string) => void;
+  options: readonly (string | { value: string; label: string })[];
+}) {
+  return (
+    <>
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onValue((e.currentTarget as HTMLSelectElement).value)}>
+        {options.map((o) => {
+          const { value: v, label: words } = typeof o === 'string' ? { value: o, label: o || 'any' } : o;
+          return (
+            <option value={v} key={v}>
+              {words}
+            </option>
+          );
+        })}
+      </select>
+    </>
+  );
+}
+
+/** A list's answer as the views show it: its error, "Loading…", `empty` when it has no row, or its table. */
+export function ListTable<T>({
+  list,
+  empty,
+  ...table
+}: { list: { data?: readonly T[]; error?: unknown; loading: boolean }; empty: string } & Omit<
+  TableProps<T>,
+  'rows'
+>) {
+  return (
+    <>
+      <ProblemAlert error={list.error} />
+      {list.data ? (
+        list.data.length ? (
+          <Table {...table} rows={list.data} />
+        ) : (
+          <p>{empty}</p>
+        )
+      ) : list.loading ? (
+        <p>Loading…</p>
+      ) : null}
+    </>
+  );
+}
+
+interface TableProps<T> {
+  caption: string;
+  hideCaption?: boolean;
+  columns: readonly string[];
+  rows: readonly T[];
+  rowKey: (row: T) => string | number;
+  cells: (row: T) => readonly ComponentChildren[];
+  testId?: string;
+}
+
+/**
  * A table of rows under column headers, with its caption (hidden when the heading above already
- * says what it is): the views' event, history and vote tables.
+ * says what it is): every table of the console.
  */
 export function Table<T>({
   caption,
@@ -127,15 +199,7 @@ export function Table<T>({
   rowKey,
   cells,
   testId,
-}: {
-  caption: string;
-  hideCaption?: boolean;
-  columns: readonly string[];
-  rows: readonly T[];
-  rowKey: (row: T) => string | number;
-  cells: (row: T) => readonly ComponentChildren[];
-  testId?: string;
-}) {
+}: TableProps<T>) {
   return (
     <table data-testid={testId}>
       <caption class={hideCaption ? 'visually-hidden' : undefined}>{caption}</caption>

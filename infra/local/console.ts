@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildConsole, type ConsoleAssets } from '../../console/build.ts';
+import type { ConsoleConfig } from '../../console/src/config.ts';
 import { logger } from '../../functions/app/logger.ts';
 import type { UserRepository } from '../../functions/domain/user/service.ts';
 import { INTERNAL_PROBLEM, problemType } from '../../functions/http/edge/problem.ts';
@@ -32,20 +33,10 @@ const MAX_SIGN_IN_BODY = 1024;
 /**
  * The console's `config.json` on the local cloud: by default it names no hosted UI, so the
  * console offers the local sign-in and calls the API on its own origin. A test may name a hosted
- * UI (a fake Cognito) to drive the AWS sign-in against the local cloud.
+ * UI (a fake Cognito) to drive the AWS sign-in against the local cloud. Its `sfnEndpoint` is the
+ * local Step Functions endpoint, called unsigned (so never `sfnSigning`, which is AWS's).
  */
-export interface LocalConsoleConfig {
-  readonly apiUrl?: string;
-  readonly authDomain?: string;
-  readonly clientId?: string;
-  readonly redirectUri?: string;
-  readonly scopes?: readonly string[];
-  /**
-   * The local Step Functions endpoint, for the Executions view (allowed by the CSP too); AWS's
-   * config.json has none, so the view is hidden there (the browser has no Step Functions access).
-   */
-  readonly sfnEndpoint?: string;
-}
+export type LocalConsoleConfig = Omit<ConsoleConfig, 'sfnSigning'>;
 
 /**
  * The security headers for a console whose hosted UI is at `authDomain`: the console POSTs codes

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { components } from '../../client/index.ts';
 import type { LocalEvent } from '../../infra/local/eventbridge/bus.ts';
+import { createCi } from '../support/cis.ts';
 import { eventually, ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 import { RELEASE_TEAM } from '../support/teams.ts';
 
@@ -28,15 +29,8 @@ const blackout = { start: iso(base - 2 * HOUR), end: iso(base + 2 * HOUR) };
 beforeAll(async () => {
   t = await startTestCloud({}, { rm: ['release'], rm2: ['release'], tech: ['deployment'] });
   stopWatching = t.cloud.bus.subscribe((e) => seen.push(e));
-  const created = async (name: string, relations: components['schemas']['CiRelation'][]) =>
-    (
-      await ok(
-        t.api('rm').POST('/cis', { body: { type: 'application', name, attributes: {}, relations } }),
-        201,
-      )
-    ).id;
-  db = await created('pay-db', []);
-  app = await created('pay-app', [{ type: 'depends-on', ciId: db }]);
+  db = await createCi(t, 'pay-db');
+  app = await createCi(t, 'pay-app', [{ type: 'depends-on', ciId: db }]);
   const admin = t.api('admin');
   const sla = await ok(
     admin.POST('/slas', {

@@ -9,6 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { components, operations } from '../../client/index.ts';
 import { releaseBody } from '../support/api-bodies.ts';
+import { createCi } from '../support/cis.ts';
 import { type ParsedEvent, parseICalendar } from '../support/icalendar.ts';
 import { ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
@@ -32,11 +33,7 @@ beforeAll(async () => {
   t = await startTestCloud({}, { rm: ['release'], tech: ['deployment'], nobody: [] });
   // db ← app (depends-on) ← web (depends-on): changing db impacts the web shop.
   const create = async (name: string, relations: components['schemas']['CiRelation'][]) => {
-    const created = await ok(
-      t.api('rm').POST('/cis', { body: { type: 'application', name, attributes: {}, relations } }),
-      201,
-    );
-    ci[name] = created.id;
+    ci[name] = await createCi(t, name, relations);
   };
   await create('db', []);
   await create('app', [{ type: 'depends-on', ciId: ci.db as string }]);

@@ -11,8 +11,8 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { components } from '../../client/index.ts';
 import { releaseBody } from '../support/api-bodies.ts';
+import { createCi } from '../support/cis.ts';
 import {
   closeConsoleTest,
   consoleUrlOf,
@@ -55,15 +55,8 @@ async function toTesting(id: string): Promise<void> {
 
 beforeAll(async () => {
   t = await startTestCloud({ schedules: false }, { rm: ['release'], tech: ['deployment'] });
-  const created = async (name: string, relations: components['schemas']['CiRelation'][]) =>
-    (
-      await ok(
-        t.api('rm').POST('/cis', { body: { type: 'application', name, attributes: {}, relations } }),
-        201,
-      )
-    ).id;
-  db = await created('pay-db', []);
-  app = await created('pay-app', [{ type: 'depends-on', ciId: db }]);
+  db = await createCi(t, 'pay-db');
+  app = await createCi(t, 'pay-app', [{ type: 'depends-on', ciId: db }]);
   const admin = t.api('admin');
   await ok(
     admin.POST('/slas', {

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { components } from '../../client/index.ts';
 import type { LocalEvent } from '../../infra/local/eventbridge/bus.ts';
+import { createCi } from '../support/cis.ts';
 import { eventually, ok, refused, startTestCloud, type TestCloud } from '../support/local-cloud.ts';
 
 let t: TestCloud;
@@ -19,11 +20,7 @@ beforeAll(async () => {
   stopWatching = t.cloud.bus.subscribe((e) => seen.push(e));
   // cluster ← vm (part-of) ← app (runs-on) ← web (depends-on): web depends on the cluster.
   const create = async (name: string, relations: components['schemas']['CiRelation'][]) => {
-    const created = await ok(
-      t.api('rm').POST('/cis', { body: { type: 'application', name, attributes: {}, relations } }),
-      201,
-    );
-    ci[name] = created.id;
+    ci[name] = await createCi(t, name, relations);
   };
   await create('cluster', []);
   await create('vm', [{ type: 'part-of', ciId: ci.cluster as string }]);
